@@ -1,0 +1,254 @@
+"""Decode any audio (or video-with-audio) file into an :class:`AudioBuffer` with ffmpeg.
+
+Why not ``pydub.AudioSegment.from_file``: it pipes a WAV through memory as integers,
+has no progress, no cancellation and no timeout.  We use pydub to *locate* ffmpeg and
+ffprobe (so a user's pydub configuration is honoured) and talk to them ourselves:
+ffprobe for the stream facts, then ffmpeg streaming raw float32 PCM at the file's own
+rate and channel count, read in blocks so that progress can be reported and a cancel
+request honoured between blocks.
+
+ffmpeg and ffprobe are always run with an argument list (never a shell), with
+``-nostdin``, a timeout, and the input given as ``file:<absolute path>`` so that no
+file name (``-i.mp3``, ``http:…``, ``concat:…``) can be read as an option or protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from explorer.audio.buffer import AudioBuffer, SourceInfo
+from explorer.errors import Cancelled, DecodeError, EmptyAudio, FileMissing, TooLong, UnsupportedFormat
+
+#: Longest file we decode, in seconds.  A 3-hour stereo 44.1 kHz file is 3.8 GB as float32;
+#: above this limit we refuse up front with a clear message instead of exhausting memory.
+MAX_DURATION = 2 * 3600.0
+#: Largest decoded size we accept, in bytes of float32 PCM (all channels).
+MAX_DECODED_BYTES = 2 * 1024**3
+#: Seconds ffprobe may take.
+PROBE_TIMEOUT = 30.0
+#: ffmpeg may take this long plus ``DECODE_TIMEOUT_PER_SECOND`` per second of audio.
+DECODE_TIMEOUT_BASE = 60.0
+DECODE_TIMEOUT_PER_SECOND = 0.25
+
+#: File name extensions offered in file dialogs and found by library scans.
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4",
+                    ".aif", ".aiff", ".wma", ".webm", ".mka", ".mkv")
+
+ProgressFn = Callable[[float], None]
+CancelFn = Callable[[], bool]
+
+
+def _tools() -> tuple[str, str]:
+    from pydub.utils import get_encoder_name, get_prober_name
+
+    return get_encoder_name(), get_prober_name()
+
+
+def _input_arg(path: str) -> str:
+    return "file:" + os.path.abspath(path)
+
+
+def check_file(path: str | os.PathLike) -> str:
+    """Return ``path`` as a string if it names a readable, non-empty regular file.
+
+    Raises
+    ------
+    FileMissing, EmptyAudio, DecodeError
+        With a sentence naming the file and the reason.
+    """
+    path = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise FileMissing(f"{path}: is a broken symbolic link", path=path) from None
+        raise FileMissing(f"{path}: file not found", path=path) from None
+    except PermissionError:
+        raise DecodeError(f"{path}: permission denied", path=path) from None
+    except OSError as e:
+        raise FileMissing(f"{path}: cannot access the file ({e.strerror})", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise FileMissing(f"{path}: is a directory, not an audio file", path=path)
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsupportedFormat(f"{path}: is not a regular file", path=path)
+    if st.st_size == 0:
+        raise EmptyAudio(f"{path}: file is empty (0 bytes)", path=path)
+    if not os.access(path, os.R_OK):
+        raise DecodeError(f"{path}: permission denied", path=path)
+    return path
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return "unknown reason"
+    line = lines[-1]
+    # ffmpeg prefixes messages with the input URL; it only repeats the path we already name.
+    for prefix in ("file:",):
+        if line.startswith(prefix) and ": " in line:
+            line = line.split(": ", 1)[1]
+    return line[:200]
+
+
+def probe(path: str | os.PathLike) -> dict:
+    """ffprobe's view of the first audio stream of ``path``.
+
+    Returns
+    -------
+    dict
+        ``sample_rate`` (int, Hz), ``channels`` (int), ``duration`` (float seconds, 0 if
+        unknown), and a :class:`SourceInfo` under ``source``.
+
+    Raises
+    ------
+    FileMissing, EmptyAudio, UnsupportedFormat, DecodeError
+    """
+    path = check_file(path)
+    _, ffprobe = _tools()
+    cmd = [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+           _input_arg(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise DecodeError(f"{path}: cannot decode (ffprobe timed out after {PROBE_TIMEOUT:.0f} s)", path=path) from None
+    except FileNotFoundError:
+        raise DecodeError("ffprobe is not installed (install the ffmpeg package)", path=path) from None
+    err = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise UnsupportedFormat(f"{path}: unsupported or corrupt file ({_last_line(err)})", path=path)
+    try:
+        info = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
+    except json.JSONDecodeError:
+        raise DecodeError(f"{path}: cannot decode (ffprobe gave unreadable output)", path=path) from None
+    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not streams:
+        raise UnsupportedFormat(f"{path}: unsupported format (no audio stream found)", path=path)
+    s = streams[0]
+    fmt = info.get("format", {})
+
+    def num(v, cast=float, default=0):
+        try:
+            return cast(v)
+        except (TypeError, ValueError):
+            return default
+
+    sr = num(s.get("sample_rate"), int)
+    ch = num(s.get("channels"), int)
+    if sr <= 0 or ch <= 0:
+        raise DecodeError(f"{path}: cannot decode (stream has no valid sample rate or channel count)", path=path)
+    duration = num(s.get("duration")) or num(fmt.get("duration"))
+    source = SourceInfo(
+        container=str(fmt.get("format_name", "")),
+        codec=str(s.get("codec_name", "")),
+        sample_format=str(s.get("sample_fmt", "")),
+        bits_per_sample=num(s.get("bits_per_raw_sample"), int) or num(s.get("bits_per_sample"), int),
+        bit_rate=num(s.get("bit_rate"), int) or num(fmt.get("bit_rate"), int),
+        size_bytes=num(fmt.get("size"), int),
+    )
+    return {"sample_rate": sr, "channels": ch, "duration": float(duration), "source": source}
+
+
+def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+           max_duration: float = MAX_DURATION, block_seconds: float = 2.0) -> AudioBuffer:
+    """Decode ``path`` into float32 PCM at its own sample rate and channel count.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file ffmpeg reads that holds an audio stream.
+    progress : callable(float) or None
+        Called with the fraction done (0–1) after each block.
+    cancel : callable() -> bool or None
+        Polled between blocks; when it returns True, ffmpeg is killed and
+        :class:`~explorer.errors.Cancelled` is raised.
+    max_duration : float
+        Refuse files longer than this many seconds (:class:`~explorer.errors.TooLong`).
+    block_seconds : float
+        Seconds of audio read per block.
+
+    Returns
+    -------
+    AudioBuffer
+
+    Raises
+    ------
+    FileMissing, EmptyAudio, UnsupportedFormat, DecodeError, TooLong, Cancelled
+    """
+    path = os.fspath(path)
+    info = probe(path)
+    sr, ch, est = info["sample_rate"], info["channels"], info["duration"]
+    if est > max_duration:
+        raise TooLong(f"{path}: too long ({est / 60:.0f} min; the limit is {max_duration / 60:.0f} min)", path=path)
+    if est * sr * ch * 4 > MAX_DECODED_BYTES:
+        raise TooLong(f"{path}: too large to decode in memory ({est * sr * ch * 4 / 2**30:.1f} GiB of samples;"
+                      f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)", path=path)
+    ffmpeg, _ = _tools()
+    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
+           "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "pipe:1"]
+    timeout = DECODE_TIMEOUT_BASE + DECODE_TIMEOUT_PER_SECOND * max(est, 0.0)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise DecodeError("ffmpeg is not installed (install the ffmpeg package)", path=path) from None
+    err_chunks: list[bytes] = []
+    err_thread = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    err_thread.start()
+    frame_bytes = 4 * ch
+    block = max(frame_bytes, int(block_seconds * sr) * frame_bytes)
+    limit_bytes = int(max_duration * sr) * frame_bytes + block
+    expected = max(1, int(est * sr) * frame_bytes)
+    chunks: list[bytes] = []
+    got = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if cancel is not None and cancel():
+                raise Cancelled(f"{path}: decoding cancelled", path=path)
+            if time.monotonic() > deadline:
+                raise DecodeError(f"{path}: cannot decode (ffmpeg took longer than {timeout:.0f} s)", path=path)
+            data = proc.stdout.read(block)
+            if not data:
+                break
+            chunks.append(data)
+            got += len(data)
+            if got > limit_bytes:
+                raise TooLong(f"{path}: too long (more than {max_duration / 60:.0f} min of audio)", path=path)
+            if progress is not None:
+                progress(min(1.0, got / expected))
+        rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        raise DecodeError(f"{path}: cannot decode (ffmpeg did not finish in {timeout:.0f} s)", path=path) from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        err_thread.join(timeout=5)
+        proc.stderr.close()
+    err = b"".join(err_chunks).decode("utf-8", "replace")
+    raw = b"".join(chunks)
+    del chunks
+    n = len(raw) // frame_bytes
+    if n == 0:
+        if rc != 0 or err.strip():
+            raise DecodeError(f"{path}: cannot decode ({_last_line(err)})", path=path)
+        raise EmptyAudio(f"{path}: contains no audio samples", path=path)
+    samples = np.frombuffer(raw, dtype="<f4", count=n * ch).reshape(n, ch)
+    if not np.isfinite(samples).all():
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    warnings: list[str] = []
+    if rc != 0 or err.strip():
+        warnings.append(f"decoded with errors, the file may be damaged or truncated: {_last_line(err)}")
+    if est > 0 and n / sr < est - max(1.0, 0.02 * est):
+        warnings.append(f"decoded {n / sr:.1f} s of the {est:.1f} s the file announces (truncated?)")
+    if progress is not None:
+        progress(1.0)
+    return AudioBuffer(samples=samples, sr=sr, path=path, source=info["source"], warnings=tuple(warnings))

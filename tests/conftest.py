@@ -1,0 +1,104 @@
+"""Fixtures every test can use: isolated user folders, audio made on the spot, captured playback.
+
+Area-specific fixtures live in the conftest.py of their own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Qt tests run offscreen unless a test asks for a real (virtual) screen itself.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own data, cache and config folders: no test touches the user's library."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        d = home / var.lower()
+        d.mkdir()
+        monkeypatch.setenv(var, str(d))
+    yield
+
+
+ALSA_CAPTURE_CONF = """pcm.!default {{
+    type file
+    slave {{ pcm {{ type null }} }}
+    file "{path}"
+    format "wav"
+}}
+ctl.!default {{ type hw card 0 }}
+"""
+
+
+class Capture:
+    """Where playback through the ALSA ``type file`` device lands."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / "captured.wav"
+        self.conf = folder / "asound.conf"
+        self.conf.write_text(ALSA_CAPTURE_CONF.format(path=self.path))
+
+    def read(self) -> tuple[np.ndarray, int]:
+        """The int16 samples played last, shape (n, channels), and their rate."""
+        import soundfile as sf
+
+        data, sr = sf.read(str(self.path), dtype="int16", always_2d=True)
+        return data, sr
+
+    def clear(self):
+        if self.path.exists():
+            self.path.unlink()
+
+
+@pytest.fixture
+def alsa_capture(tmp_path, monkeypatch) -> Capture:
+    """Make simpleaudio play into a WAV file instead of a sound card (set before the first play)."""
+    cap = Capture(tmp_path)
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(cap.conf))
+    return cap
+
+
+def write_audio(path: Path, y: np.ndarray, sr: int, *, codec_args: tuple[str, ...] = ()) -> Path:
+    """Write float samples ``y`` (n,) or (n, ch) to ``path`` with ffmpeg (format from the extension)."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 1:
+        y = y[:, None]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sr), "-ac", str(y.shape[1]),
+           "-i", "pipe:0", *codec_args, str(path)]
+    subprocess.run(cmd, input=np.ascontiguousarray(y).tobytes(), check=True)
+    return path
+
+
+@pytest.fixture
+def make_audio(tmp_path):
+    """Factory: ``make_audio(name, y, sr, *codec_args)`` writes a file in a temp folder and returns its path."""
+
+    def make(name: str, y: np.ndarray, sr: int, *codec_args: str) -> Path:
+        return write_audio(tmp_path / name, y, sr, codec_args=codec_args)
+
+    return make
+
+
+def tone(duration: float, sr: int, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:
+    """A sine tone, shape (n, channels), each channel a little higher in pitch so they differ."""
+    t = np.arange(int(round(duration * sr))) / sr
+    return np.stack([amp * np.sin(2 * np.pi * freq * (1 + 0.1 * c) * t) for c in range(channels)],
+                    axis=1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def have_ffmpeg():
+    if not shutil.which("ffmpeg"):
+        pytest.fail("ffmpeg is not installed: run `make test`, which installs it")
+    return True
