@@ -105,12 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_analyze(sub)
     _add_play(sub)
-    try:
-        from explorer import cli_library
-    except ImportError:
-        cli_library = None
-    if cli_library is not None:
-        cli_library.add_commands(sub)
+    import importlib
+
+    # Each headless area adds its own subcommands: explorer/cli_library.py (scan, recommend, like …)
+    # and explorer/genre/cli.py (genre predict).
+    for name in ("explorer.cli_library", "explorer.genre.cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        module.add_commands(sub)
     return parser
 
 

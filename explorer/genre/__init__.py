@@ -1,0 +1,1 @@
+"""Genre recognition and the per-track sound embedding (headless)."""
