@@ -1,0 +1,155 @@
+"""The look of the window: a clean dark and light palette, and the icons in ``resources/icons``.
+
+``apply_theme(app, mode)`` with ``mode`` one of ``system`` (follow the desktop's colour scheme),
+``dark`` or ``light``.  Sizes are never given in pixels here: everything scales with the font, so the
+window stays readable at 100–200 % scaling.  ``icon(name)`` loads ``resources/icons/<name>.svg``;
+monochrome icons draw in ``currentColor``, which is replaced by the theme's text colour, so they read
+well on both palettes.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+MODES = ("system", "dark", "light")
+
+#: Rendered sizes of every icon (device-independent pixels; Qt picks and scales the closest).
+_ICON_SIZES = (16, 20, 24, 32, 48, 64, 128)
+
+_DARK = {
+    "window": "#2b2d31", "base": "#1f2023", "alt_base": "#26282c", "text": "#e3e5e8", "dim_text": "#8e939b",
+    "button": "#35383d", "highlight": "#3d7eff", "highlight_text": "#ffffff", "link": "#6ea2ff",
+    "tooltip_base": "#111214", "tooltip_text": "#e3e5e8", "mid": "#4a4d53", "shadow": "#141517",
+}
+_LIGHT = {
+    "window": "#f3f4f6", "base": "#ffffff", "alt_base": "#f6f7f9", "text": "#1d1f23", "dim_text": "#6b7078",
+    "button": "#e8eaed", "highlight": "#2f6fed", "highlight_text": "#ffffff", "link": "#1f5fd6",
+    "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
+}
+
+_state = {"dark": False, "system_palette": None}
+
+
+def resources_dir() -> Path:
+    """The ``resources`` folder: beside the package, or inside a PyInstaller bundle (``sys._MEIPASS``)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def is_dark() -> bool:
+    """Whether the theme applied last is dark."""
+    return bool(_state["dark"])
+
+
+def colors() -> dict[str, str]:
+    """Named colours (``#rrggbb``) of the theme applied last, for painting code and plots.
+
+    Keys: window, base, alt_base, text, dim_text, button, highlight, highlight_text, link, tooltip_base,
+    tooltip_text, mid, shadow, plus accent, good, bad, bar (similarity / probability bars).
+    """
+    c = dict(_DARK if is_dark() else _LIGHT)
+    c.update(accent=c["highlight"], good="#3fb950" if is_dark() else "#1a8f3a",
+             bad="#f06a6a" if is_dark() else "#c93c3c", bar="#5b8def" if is_dark() else "#3b73e0")
+    return c
+
+
+def _palette(c: dict[str, str]) -> QPalette:
+    p = QPalette()
+    roles = {
+        QPalette.Window: "window", QPalette.WindowText: "text", QPalette.Base: "base",
+        QPalette.AlternateBase: "alt_base", QPalette.Text: "text", QPalette.Button: "button",
+        QPalette.ButtonText: "text", QPalette.BrightText: "highlight_text", QPalette.Highlight: "highlight",
+        QPalette.HighlightedText: "highlight_text", QPalette.Link: "link", QPalette.ToolTipBase: "tooltip_base",
+        QPalette.ToolTipText: "tooltip_text", QPalette.PlaceholderText: "dim_text", QPalette.Mid: "mid",
+        QPalette.Dark: "shadow", QPalette.Shadow: "shadow",
+    }
+    for role, key in roles.items():
+        p.setColor(role, QColor(c[key]))
+    p.setColor(QPalette.Light, QColor(c["button"]).lighter(130))
+    p.setColor(QPalette.Midlight, QColor(c["button"]).lighter(115))
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
+        p.setColor(QPalette.Disabled, role, QColor(c["dim_text"]))
+    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(c["mid"]))
+    return p
+
+
+def _system_is_dark(app) -> bool:
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    base = _state["system_palette"] or app.palette()
+    return base.color(QPalette.Window).lightness() < 128
+
+
+def apply_theme(app, mode: str = "system") -> str:
+    """Give ``app`` the dark or light look; ``mode`` is ``system``, ``dark`` or ``light``.
+
+    Returns ``"dark"`` or ``"light"``: what was applied.  In ``system`` mode the choice follows the
+    desktop's colour scheme (or, where the platform does not say, the darkness of its palette).
+    """
+    if mode not in MODES:
+        raise ValueError(f"theme mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if _state["system_palette"] is None:
+        _state["system_palette"] = QPalette(app.palette())
+    dark = _system_is_dark(app) if mode == "system" else mode == "dark"
+    _state["dark"] = dark
+    app.setStyle("Fusion")
+    app.setPalette(_palette(colors()))
+    _icon.cache_clear()
+    _configure_plots()
+    return "dark" if dark else "light"
+
+
+def _configure_plots() -> None:
+    """pyqtgraph draws with its own colours: make them the theme's (if it is in use at all)."""
+    pg = sys.modules.get("pyqtgraph")
+    if pg is None:
+        return
+    c = colors()
+    pg.setConfigOptions(background=c["base"], foreground=c["text"], antialias=True)
+
+
+def icon(name: str) -> QIcon:
+    """The icon ``resources/icons/<name>.svg`` drawn in the current theme's text colour.
+
+    Raises ``FileNotFoundError`` for an icon that does not exist (a programming error).
+    """
+    return _icon(name, colors()["text"])
+
+
+@lru_cache(maxsize=128)
+def _icon(name: str, color: str) -> QIcon:
+    path = resources_dir() / "icons" / f"{name}.svg"
+    svg = path.read_text(encoding="utf-8").replace("currentColor", color)
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    if not renderer.isValid():
+        raise ValueError(f"{path}: not a valid SVG icon")
+    ratio = QGuiApplication.instance().devicePixelRatio() if QGuiApplication.instance() else 1.0
+    ic = QIcon()
+    for size in _ICON_SIZES:
+        px = max(1, round(size * ratio))
+        pm = QPixmap(QSize(px, px))
+        pm.fill(Qt.transparent)
+        painter = QPainter(pm)
+        painter.setRenderHint(QPainter.Antialiasing)
+        renderer.render(painter, QRectF(0, 0, px, px))
+        painter.end()
+        pm.setDevicePixelRatio(ratio)
+        ic.addPixmap(pm)
+    return ic
+
+
+def icon_size(widget, lines: float = 1.0) -> QSize:
+    """A square icon size of ``lines`` text lines in ``widget``'s font (scales with the user's DPI)."""
+    h = round(widget.fontMetrics().height() * lines)
+    return QSize(h, h)
