@@ -45,26 +45,21 @@ def _add_play(sub):
 
 
 def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=None):
-    """Decode and analyse ``path`` (through the on-disk cache when ``use_cache``)."""
-    from explorer.analysis.pipeline import analyze
-    from explorer.audio.decode import decode
+    """Decode and analyse ``path`` — structure, genre, embedding — through the on-disk cache when ``use_cache``.
 
-    cache = None
-    if use_cache:
-        try:
-            from explorer.library.cache import default_cache
-        except ImportError:  # the library package may not provide a cache yet
-            default_cache = None
-        if default_cache is not None:
-            cache = default_cache()
-            hit = cache.lookup_file(path)
-            if hit is not None:
-                return hit
-    buffer = decode(path, progress=None, cancel=cancel)
-    result = analyze(buffer, progress=progress, cancel=cancel)
-    if cache is not None:
-        cache.store_file(path, result)
-    return result
+    The user's edited sections (kept in the library) replace the automatic ones.
+    """
+    from explorer.library.analyze import analyze_path
+    from explorer.library.cache import default_cache
+    from explorer.library.store import Library, default_db_path
+
+    cache = default_cache() if use_cache else None
+    library = Library() if default_db_path().exists() else None
+    try:
+        return analyze_path(path, cache=cache, library=library, progress=progress, cancel=cancel)
+    finally:
+        if library is not None:
+            library.close()
 
 
 def cmd_analyze(args) -> int:

@@ -1,0 +1,202 @@
+"""Library subcommands of ``music-explorer``: scan, recommend, like, dislike, unlike, history, playlist.
+
+Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+PROG = "music-explorer"
+
+
+def _open(args):
+    from explorer.library.store import Library
+
+    lib = Library(args.db)
+    for notice in lib.notices:
+        print(f"{PROG}: warning: {notice}", file=sys.stderr)
+    return lib
+
+
+def _add_db(p) -> None:
+    p.add_argument("--db", metavar="PATH", default=None, help="the library database (default: the user's)")
+
+
+def add_commands(sub) -> None:
+    from explorer.recommend.rank import MODES
+
+    p = sub.add_parser("scan", help="add the songs of folders to the library and analyse them",
+                       description="Find audio files under FOLDERs, read their tags and analyse new or changed "
+                                   "ones on all cores. Interrupt at any time: the next scan goes on from there.")
+    p.add_argument("folders", nargs="+", metavar="FOLDER")
+    _add_db(p)
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="analysis processes (default: one per core; 0: in this process)")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
+    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    _add_db(p)
+    p.add_argument("-k", type=int, default=10, metavar="K", help="how many (default 10)")
+    p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_recommend)
+
+    for name, verb in (("like", "like"), ("dislike", "dislike"), ("unlike", "forget the like or dislike of")):
+        p = sub.add_parser(name, help=f"{verb} a song (FILE or TRACK_ID)")
+        p.add_argument("ref", metavar="FILE|TRACK_ID")
+        _add_db(p)
+        p.set_defaults(func=cmd_rate, action=name)
+
+    p = sub.add_parser("history", help="the latest likes, dislikes, plays and skips")
+    _add_db(p)
+    p.add_argument("-n", "--limit", type=int, default=50, metavar="N", help="how many entries (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
+    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    _add_db(p)
+    p.add_argument("-k", type=int, default=20, metavar="K", help="how many recommendations (default 20)")
+    p.add_argument("--mode", choices=MODES, default="blend")
+    p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    p.set_defaults(func=cmd_playlist)
+
+
+# -- scan ------------------------------------------------------------------------------------
+class ProgressBar:
+    """``[#####-----] 12/50  3.4 songs/min  ETA 11:10  name`` on stderr, at most ~4 times a second."""
+
+    def __init__(self, stream=sys.stderr, width: int = 24):
+        self.stream, self.width = stream, width
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.start_done: int | None = None
+
+    def __call__(self, done: int, total: int, path: str | None) -> None:
+        now = time.monotonic()
+        if self.start_done is None:
+            self.start_done, self.t0 = done, now
+        if done < total and now - self.last < (0.25 if self.tty else 5.0):
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        fill = int(round(frac * self.width))
+        elapsed = now - self.t0
+        rate = (done - self.start_done) / elapsed * 60 if elapsed > 0 else 0.0
+        eta = (total - done) / (rate / 60) if rate > 0 else None
+        eta_s = "--:--" if eta is None else f"{int(eta // 60):d}:{int(eta % 60):02d}"
+        name = os.path.basename(path) if path else ""
+        line = (f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  "
+                f"ETA {eta_s}  {name[:40]}")
+        if self.tty:
+            self.stream.write("\r" + line.ljust(100)[:100] + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def cmd_scan(args) -> int:
+    from explorer.library.scan import scan
+
+    lib = _open(args)
+    try:
+        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar())
+    finally:
+        lib.close()
+    for path, reason in report.failures:
+        print(f"{PROG}: failed: {reason if path in reason else f'{path}: {reason}'}", file=sys.stderr)
+    print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
+          f"{report.missing} missing, {report.unchanged} unchanged; {report.analysed} analysed, "
+          f"{report.failed} failed in {report.elapsed:.1f} s")
+    return 0
+
+
+# -- recommendations -------------------------------------------------------------------------
+def _genre_of(track) -> str | None:
+    return track.genre_label or track.genre_tag or None
+
+
+def cmd_recommend(args) -> int:
+    from explorer.recommend import recommend
+
+    lib = _open(args)
+    try:
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        seed_track = lib.track(int(args.seed)) if args.seed.isdigit() and not os.path.exists(args.seed) else None
+    finally:
+        lib.close()
+    seed_path = seed_track.path if seed_track is not None else os.path.abspath(args.seed)
+    if args.json:
+        doc = {"seed": seed_path, "mode": args.mode,
+               "recommendations": [{"path": r.track.path, "title": r.track.title, "artist": r.track.artist,
+                                    "score": r.score, "genre": _genre_of(r.track), "reasons": list(r.reasons)}
+                                   for r in recs]}
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0
+    if not recs:
+        print("no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)")
+    for n, r in enumerate(recs, 1):
+        print(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  {r.track.path}")
+        print(f"      {'; '.join(r.reasons)}")
+    return 0
+
+
+def cmd_playlist(args) -> int:
+    from explorer.recommend import recommend
+    from explorer.recommend.playlist import write_m3u8
+
+    lib = _open(args)
+    try:
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        seed = lib.resolve(args.seed) if args.seed.isdigit() and not os.path.exists(args.seed) else \
+            lib.track_by_path(args.seed)
+    finally:
+        lib.close()
+    entries = [(seed.path if seed else os.path.abspath(args.seed), seed)] + [(r.track.path, r.track) for r in recs]
+    skipped = write_m3u8(args.out, entries, overwrite=args.force)
+    for path in skipped:
+        print(f"{PROG}: warning: {path!r}: left out (a file name with a line break cannot be in a playlist)",
+              file=sys.stderr)
+    print(f"{args.out}: {len(entries) - len(skipped)} songs")
+    return 0
+
+
+# -- ratings and history ---------------------------------------------------------------------
+def cmd_rate(args) -> int:
+    lib = _open(args)
+    try:
+        ref = args.ref
+        if not (ref.isdigit() and not os.path.exists(ref)) and lib.track_by_path(ref) is None:
+            track = lib.add_or_update_file(ref)  # not scanned yet: remember it (and the rating) anyway
+        else:
+            track = lib.resolve(ref)
+        getattr(lib, args.action)(track.id)
+    finally:
+        lib.close()
+    print(f"{args.action}d: {track.display_name}" if args.action != "unlike" else f"cleared: {track.display_name}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    lib = _open(args)
+    try:
+        entries = lib.history(args.limit)
+    finally:
+        lib.close()
+    for e in entries:
+        if args.json:
+            print(json.dumps({"at": e.at, "kind": e.kind, "track_id": e.track_id, "path": e.path, "title": e.title,
+                              "artist": e.artist, "heard": e.heard}, ensure_ascii=False))
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+            who = f"{e.artist} – {e.title}" if e.artist else e.title
+            heard = f"  ({e.heard:.0f} s heard)" if e.heard is not None else ""
+            print(f"{when}  {e.kind:<8} {e.track_id:>6}  {who}{heard}")
+    return 0

@@ -1,0 +1,332 @@
+"""Scan folders into the catalogue: walk, detect changes, analyse new songs on all cores.
+
+How a scan decides what to do with each audio file it finds
+(extensions: :data:`explorer.audio.decode.AUDIO_EXTENSIONS`, any case):
+
+1. known path, same size and mtime, already ``analysed`` or ``failed`` → nothing (that is what
+   makes an interrupted scan resumable: finished work is committed one song at a time);
+2. otherwise its bytes are hashed (blake2b): a new path whose hash belongs to a track whose file
+   is gone is that track *moved or renamed* — its row, likes and history follow the file;
+3. new or changed files are read for tags and left ``pending``; catalogue tracks under the
+   scanned folders that were not found are marked ``missing`` (never deleted: their likes stay);
+4. pending tracks are analysed in a pool of worker *processes* (one per core by default) by
+   :func:`explorer.library.analyze.analyze_path`, which fills the analysis cache; this process is
+   the only writer and commits each result as it arrives.  A file that cannot be analysed is
+   recorded ``failed`` with the reason and the scan goes on; a worker that dies (killed, crashed)
+   is replaced and its songs retried once, then recorded as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from explorer.errors import Cancelled, ExplorerError, FileMissing
+from explorer.library.cache import AnalysisCache, content_hash
+from explorer.library.store import Library, normalize_path, read_tags
+
+ProgressFn = Callable[[int, int, "str | None"], None]
+CancelFn = Callable[[], bool]
+
+#: A song whose worker process died this many times is recorded as failed.
+MAX_CRASHES = 2
+#: Seconds between polls of ``cancel`` while waiting for workers.
+POLL_SECONDS = 0.2
+
+
+@dataclass
+class ScanReport:
+    found: int = 0  #: audio files found under the folders
+    added: int = 0  #: new tracks
+    changed: int = 0  #: known paths whose content changed
+    moved: int = 0  #: tracks whose file was found under a new path
+    missing: int = 0  #: tracks whose file is gone
+    unchanged: int = 0
+    analysed: int = 0  #: analyses finished by this scan
+    failed: int = 0  #: files recorded as failed by this scan
+    failures: list[tuple[str, str]] = field(default_factory=list)  #: (path, reason)
+    cancelled: bool = False
+    elapsed: float = 0.0  #: seconds
+
+
+def find_audio_files(folders: Sequence[str | os.PathLike], *,
+                     errors: list[tuple[str, str]] | None = None) -> list[str]:
+    """Audio files under ``folders`` (recursively; a file given directly counts too), sorted, normalised."""
+    from explorer.audio.decode import AUDIO_EXTENSIONS
+
+    exts = tuple(AUDIO_EXTENSIONS)
+    out: set[str] = set()
+
+    def onerror(e: OSError):
+        if errors is not None:
+            errors.append((e.filename or "?", f"cannot read the folder ({e.strerror})"))
+
+    for folder in folders:
+        folder = normalize_path(folder)
+        if not os.path.isdir(folder):
+            if folder.lower().endswith(exts) and os.path.lexists(folder):
+                out.add(folder)
+            elif errors is not None:
+                errors.append((folder, "no such folder"))
+            continue
+        for root, _dirs, names in os.walk(folder, onerror=onerror):
+            for name in names:
+                if name.lower().endswith(exts) and not name.startswith(".tmp-"):
+                    out.add(os.path.join(root, name))
+    return sorted(out)
+
+
+def _under(path: str, folders: Sequence[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+# -- the worker side ---------------------------------------------------------------------------
+_cancel_event = None
+
+
+def _init_worker(event) -> None:
+    global _cancel_event
+    _cancel_event = event
+    try:  # one BLAS thread per process: the pool already uses every core
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+
+
+def _stamp(path: str) -> tuple[int, float]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime
+
+
+def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_folder: str | None,
+                cancel: CancelFn | None = None):
+    """Analyse one file for the scanner: ("ok", Analysis without its matrix) or ("failed", reason)."""
+    from explorer.audio.decode import decode
+    from explorer.library.analyze import analyze_buffer
+
+    cache = AnalysisCache(cache_folder)
+    try:
+        hit = cache.lookup(expected_hash)
+        if hit is None:
+            if _stamp(path) != (size, mtime):
+                return "failed", f"{path}: the file changed while the scan was running"
+            buffer = decode(path, cancel=cancel)
+            if _stamp(path) != (size, mtime):
+                return "failed", f"{path}: the file changed while it was being analysed"
+            hit = analyze_buffer(buffer, content_hash=expected_hash, cache=cache, cancel=cancel)
+    except Cancelled:
+        return "cancelled", ""
+    except FileNotFoundError:
+        return "failed", f"{path}: the file disappeared while it was being analysed"
+    except ExplorerError as e:
+        return "failed", e.message
+    except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop a whole scan: record it
+        return "failed", f"{path}: analysis failed ({type(e).__name__}: {e})"
+    return "ok", hit.replace(recurrence=None, recurrence_times=None)
+
+
+def _task(path, expected_hash, size, mtime, cache_folder):
+    cancel = None if _cancel_event is None else _cancel_event.is_set
+    return analyse_one(path, expected_hash, size, mtime, cache_folder, cancel)
+
+
+# -- the scan --------------------------------------------------------------------------------
+def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | None = None,
+         workers: int | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+         cache_folder: str | os.PathLike | None = None, library: Library | None = None) -> ScanReport:
+    """Bring the catalogue up to date with ``folders`` and analyse what is new.
+
+    Parameters
+    ----------
+    folders : sequence of paths
+    db_path : path or None
+        The catalogue (default: the user's); ignored when ``library`` is given.
+    workers : int or None
+        Analysis processes; None = one per core; 0 = analyse in this process.
+    progress : callable(done, total, path) or None
+        Called when the analysis of a file has finished (``total`` = files to analyse).
+    cancel : callable() -> bool or None
+        Polled often; a cancelled scan stops soon, keeps what it finished and reports ``cancelled``.
+    cache_folder : path or None
+        Analysis cache folder (default: the user's).
+    library : Library or None
+        An open catalogue to use instead of opening ``db_path``.
+
+    Returns
+    -------
+    ScanReport
+    """
+    t0 = time.monotonic()
+    report = ScanReport()
+    own = library is None
+    lib = Library(db_path) if own else library
+    try:
+        _scan(lib, [normalize_path(f) for f in folders], workers, progress, cancel,
+              None if cache_folder is None else os.fspath(cache_folder), report)
+    except Cancelled:
+        report.cancelled = True
+    finally:
+        if own:
+            lib.close()
+    report.elapsed = time.monotonic() - t0
+    return report
+
+
+def _check(cancel: CancelFn | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("scan cancelled")
+
+
+def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_folder, report: ScanReport) -> None:
+    walk_errors: list[tuple[str, str]] = []
+    files = find_audio_files(folders, errors=walk_errors)
+    report.failures += walk_errors
+    report.found = len(files)
+    known = {t.path: t for t in lib.tracks()}
+    found = set(files)
+    gone_by_hash: dict[str, list] = {}
+    for t in known.values():
+        if t.path not in found and t.content_hash and not os.path.exists(t.path):
+            gone_by_hash.setdefault(t.content_hash, []).append(t)
+
+    new_entries, failed_entries = [], []
+    moved: set[int] = set()
+    for path in files:
+        _check(cancel)
+        t = known.get(path)
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileMissing(f"{path}: is not a regular file", path=path)
+            size, mtime = st.st_size, st.st_mtime
+            if t is not None and t.size == size and t.mtime == mtime and t.content_hash:
+                if t.state in ("analysed", "failed"):
+                    report.unchanged += 1
+                continue  # pending from an interrupted scan: analysed below
+            h = content_hash(path)
+        except FileNotFoundError:
+            reason = f"{path}: is a broken symbolic link" if os.path.islink(path) else f"{path}: file not found"
+            failed_entries.append((path, reason))
+            continue
+        except (OSError, ExplorerError) as e:
+            reason = e.message if isinstance(e, ExplorerError) else f"{path}: cannot read the file ({e.strerror})"
+            failed_entries.append((path, reason))
+            continue
+        if t is None and gone_by_hash.get(h):
+            old = gone_by_hash[h].pop(0)
+            lib.relocate(old.id, path, size, mtime)
+            moved.add(old.id)
+            report.moved += 1
+            continue
+        if t is None:
+            report.added += 1
+        elif t.content_hash != h:
+            report.changed += 1
+        elif t.state in ("analysed", "failed"):
+            lib.touch(t.id, size, mtime)
+            report.unchanged += 1
+            continue
+        new_entries.append((path, size, mtime, read_tags(path), h))
+        if len(new_entries) >= 200:
+            lib.upsert_files(new_entries)
+            new_entries.clear()
+    if new_entries:
+        lib.upsert_files(new_entries)
+    for path, reason in failed_entries:
+        t = known.get(path)
+        if t is None:
+            report.added += 1
+            tid = lib.upsert_files([(path, None, None, {}, None)])[0]
+        else:
+            tid = t.id
+        lib.record_failure(tid, reason)
+        report.failed += 1
+        report.failures.append((path, reason))
+
+    vanished = [t.id for p, t in known.items()
+                if p not in found and t.state != "missing" and t.id not in moved and _under(p, folders)
+                and not os.path.exists(p)]
+    if vanished:
+        lib.mark_missing(vanished)
+        report.missing += len(vanished)
+
+    jobs = [(t.id, t.path, t.content_hash, t.size, t.mtime) for t in lib.tracks()
+            if t.state in ("pending", "analysing") and t.content_hash and t.size is not None and _under(t.path, folders)]
+    _analyse(lib, jobs, workers, progress, cancel, cache_folder, report)
+
+
+def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_folder, report: ScanReport) -> None:
+    total = len(jobs)
+    done = 0
+    if progress is not None:
+        progress(0, total, None)
+
+    def finish(job, status, payload):
+        nonlocal done
+        tid, path, h = job[0], job[1], job[2]
+        if status == "ok":
+            lib.record_analysis(tid, payload, h)
+            report.analysed += 1
+        else:
+            lib.record_failure(tid, payload)
+            report.failed += 1
+            report.failures.append((path, payload))
+        done += 1
+        if progress is not None:
+            progress(done, total, path)
+
+    if workers == 0:
+        for job in jobs:
+            _check(cancel)
+            status, payload = analyse_one(*job[1:], cache_folder, cancel)
+            if status == "cancelled":
+                raise Cancelled("scan cancelled")
+            finish(job, status, payload)
+        return
+    if not jobs:
+        return
+    n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    ctx = multiprocessing.get_context("spawn")  # no fork: the caller may be a threaded GUI
+    event = ctx.Event()
+    queue = deque(jobs)
+    crashes: Counter = Counter()
+    while queue:
+        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,)) as pool:
+            inflight: dict = {}
+            broken = False
+            try:
+                while (queue and not broken) or inflight:
+                    while queue and not broken and len(inflight) < 2 * n:
+                        job = queue.popleft()
+                        inflight[pool.submit(_task, *job[1:], cache_folder)] = job
+                    ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    if cancel is not None and cancel():
+                        event.set()
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise Cancelled("scan cancelled")
+                    for fut in ready:
+                        job = inflight.pop(fut)
+                        try:
+                            status, payload = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            crashes[job[0]] += 1
+                            if crashes[job[0]] >= MAX_CRASHES:
+                                finish(job, "failed", f"{job[1]}: the analysis process crashed on this file")
+                            else:
+                                queue.append(job)
+                            continue
+                        finish(job, status, payload)
+            finally:
+                if inflight and not broken:
+                    event.set()

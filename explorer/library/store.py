@@ -1,0 +1,668 @@
+"""The catalogue: one SQLite file with the user's tracks, likes, listening history and edits.
+
+Durability
+----------
+- WAL journal, ``synchronous=FULL``: a committed like, play or edit is on disk when the call
+  returns, and survives a crash or a ``kill -9`` at any moment.
+- Every change runs in one ``BEGIN IMMEDIATE`` transaction; SQLite lets one writer at a time
+  in (others wait up to ``timeout`` seconds), so a scan in another process and the window can
+  share the file.  Inside a process one connection is shared under a lock: every call is short.
+- Schema version in ``PRAGMA user_version``; :data:`MIGRATIONS` bring older files up to date.
+- A damaged file (not a database, or ``PRAGMA quick_check`` fails) is moved aside to
+  ``<name>.corrupt-<time>`` when it is opened, a fresh catalogue is started, the user's
+  ratings, play counts and edits are restored from the JSON backup, and :attr:`Library.notices`
+  says what happened (the CLI prints it, the window shows it).
+- The user's own data (ratings, play counts, edited structures) is also exported to a plain
+  JSON file, ``<name>-backup.json`` beside the database, after every change of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from explorer.analysis.types import Analysis, Chorus, Section
+from explorer.errors import FileMissing, LibraryError
+from explorer.fsutil import atomic_write_text
+
+STATES = ("pending", "analysing", "analysed", "failed", "missing")
+BACKUP_SCHEMA = "music-explorer/user-data/1"
+#: A listen counts as a play when at least this fraction was heard …
+PLAY_FRACTION = 0.5
+#: … and as a skip when less than this fraction was heard.
+SKIP_FRACTION = 0.1
+
+_SCHEMA_V1 = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES('index_gen', 0);
+CREATE TABLE tracks(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL DEFAULT '',
+    artist TEXT NOT NULL DEFAULT '',
+    album TEXT NOT NULL DEFAULT '',
+    genre_tag TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    duration REAL,
+    tempo REAL,
+    genre_label TEXT,
+    genre_json TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'analysing', 'analysed', 'failed', 'missing')),
+    error TEXT,
+    content_hash TEXT,
+    size INTEGER,
+    mtime REAL,
+    rating INTEGER NOT NULL DEFAULT 0 CHECK (rating IN (-1, 0, 1)),
+    rated_at REAL,
+    chorus_start REAL,
+    chorus_end REAL,
+    play_count INTEGER NOT NULL DEFAULT 0,
+    skip_count INTEGER NOT NULL DEFAULT 0,
+    added_at REAL NOT NULL,
+    analysed_at REAL,
+    embedding BLOB
+);
+CREATE INDEX tracks_hash ON tracks(content_hash);
+CREATE INDEX tracks_rated ON tracks(rating) WHERE rating != 0;
+CREATE TABLE events(
+    id INTEGER PRIMARY KEY,
+    track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('like', 'dislike', 'unlike', 'play', 'skip', 'partial')),
+    at REAL NOT NULL,
+    heard REAL,
+    duration REAL
+);
+CREATE INDEX events_at ON events(at);
+CREATE INDEX events_track ON events(track_id);
+CREATE TABLE edits(
+    content_hash TEXT PRIMARY KEY,
+    sections TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE TRIGGER tracks_ins AFTER INSERT ON tracks
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'index_gen'; END;
+CREATE TRIGGER tracks_del AFTER DELETE ON tracks
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'index_gen'; END;
+CREATE TRIGGER tracks_upd AFTER UPDATE OF path, title, artist, genre_tag, tempo, genre_label, genre_json, state,
+    content_hash, embedding ON tracks
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'index_gen'; END;
+"""
+
+#: ``MIGRATIONS[v]`` brings a file of ``user_version == v`` to ``v + 1``.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = ("id, path, title, artist, album, genre_tag, year, duration, tempo, genre_label, genre_json, state, "
+            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count")
+
+_checked: set[str] = set()  # databases already checked by this process
+_checked_lock = threading.Lock()
+
+
+def default_db_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("music-explorer")) / "library.sqlite"
+
+
+def normalize_path(path: str | os.PathLike) -> str:
+    """How a file is named in the catalogue: absolute, normalised, symlinks kept."""
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One row of the catalogue (a snapshot: it does not change when the catalogue does)."""
+
+    id: int
+    path: str
+    title: str
+    artist: str
+    album: str
+    genre_tag: str
+    year: int | None
+    duration: float | None
+    tempo: float | None
+    genre_label: str | None
+    genre_json: str
+    state: str
+    error: str | None
+    content_hash: str | None
+    size: int | None
+    mtime: float | None
+    rating: int
+    chorus_start: float | None
+    chorus_end: float | None
+    play_count: int
+    skip_count: int
+
+    @property
+    def genre_probabilities(self) -> dict[str, float]:
+        """Predicted probability of each genre (empty until analysed)."""
+        return {str(k): float(v) for k, v in json.loads(self.genre_json or "{}").items()}
+
+    @property
+    def chorus(self) -> tuple[float, float] | None:
+        """(start, end) in seconds of the most confident chorus, or None."""
+        if self.chorus_start is None or self.chorus_end is None:
+            return None
+        return (self.chorus_start, self.chorus_end)
+
+    @property
+    def display_name(self) -> str:
+        title = self.title or Path(self.path).stem
+        return f"{self.artist} – {title}" if self.artist else title
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: float
+    kind: str  # like, dislike, unlike, play, skip, partial
+    track_id: int
+    path: str
+    title: str
+    artist: str
+    heard: float | None
+
+
+def read_tags(path: str) -> dict:
+    """title, artist, album, genre_tag (str) and year (int or None) from the file's tags; {} if none."""
+    try:
+        import mutagen
+
+        f = mutagen.File(path, easy=True)
+    except Exception:  # noqa: BLE001 - mutagen raises many kinds on bad files; tags are optional
+        return {}
+    if f is None or not getattr(f, "tags", None):
+        return {}
+
+    def first(key):
+        try:
+            v = f.tags.get(key)
+        except (KeyError, ValueError, TypeError):
+            return ""
+        return str(v[0]).strip() if v else ""
+
+    out = {"title": first("title"), "artist": first("artist"), "album": first("album"), "genre_tag": first("genre")}
+    date = first("date")
+    out["year"] = int(date[:4]) if date[:4].isdigit() else None
+    return out
+
+
+def _is_corruption(e: sqlite3.Error) -> bool:
+    name = getattr(e, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in str(e) or \
+        "not a database" in str(e)
+
+
+class Library:
+    """The SQLite catalogue.  Safe to share between threads; every method is one short transaction.
+
+    Parameters
+    ----------
+    db_path : path or None
+        The database file; default ``platformdirs.user_data_dir('music-explorer')/library.sqlite``.
+    cache : AnalysisCache or None
+        Where analyses are looked up by :meth:`analysis`; default the user's cache.
+    timeout : float
+        Seconds to wait for another writer before giving up with :class:`LibraryError`.
+    """
+
+    def __init__(self, db_path: str | os.PathLike | None = None, *, cache=None, timeout: float = 10.0):
+        self.path = Path(db_path) if db_path is not None else default_db_path()
+        self.backup_path = self.path.with_name(self.path.stem + "-backup.json")
+        self.notices: list[str] = []
+        self._cache = cache
+        self._timeout = timeout
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LibraryError(f"{self.path.parent}: cannot create the library folder ({e.strerror})",
+                               path=self.path) from None
+        self._conn = self._open()
+
+    # -- opening, checking, migrating --------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        key = str(self.path.resolve())
+        conn = None
+        try:
+            conn = self._connect()
+            with _checked_lock:
+                if key not in _checked:
+                    row = conn.execute("PRAGMA quick_check").fetchone()
+                    if row is None or row[0] != "ok":
+                        raise sqlite3.DatabaseError(f"database disk image is malformed ({row and row[0]})")
+                    _checked.add(key)
+            self._migrate(conn)
+            return conn
+        except sqlite3.Error as e:
+            if conn is not None:
+                conn.close()
+            if not _is_corruption(e):
+                raise LibraryError(f"{self.path}: cannot open the library ({e})", path=self.path) from None
+            moved = self._move_aside()
+            self.notices.append(f"{self.path}: the library database was damaged ({e}); it was moved to "
+                                f"{moved.name} and a new one was started")
+        conn = self._connect()
+        self._migrate(conn)
+        with _checked_lock:
+            _checked.add(key)
+        self._conn = conn
+        if self.backup_path.exists():
+            n = self.restore_backup()
+            self.notices.append(f"{self.path}: restored {n} tracks' ratings, plays and edits from "
+                                f"{self.backup_path.name}")
+        return conn
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        os.replace(self.path, target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+        return target
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LibraryError(f"{self.path}: the library was written by a newer Music Explorer "
+                               f"(schema {version}, this one knows {SCHEMA_VERSION})", path=self.path)
+        while version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == version:  # nobody migrated meanwhile
+                    for statement in MIGRATIONS[version].split(";\n"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={version + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise LibraryError(f"{self.path}: cannot write to the library ({e})", path=self.path) from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._conn.execute("ROLLBACK")
+                raise LibraryError(f"{self.path}: cannot write to the library ({e})", path=self.path) from None
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as e:
+                raise LibraryError(f"{self.path}: cannot read the library ({e})", path=self.path) from None
+
+    # -- reading the catalogue ----------------------------------------------------------------
+    def tracks(self, filter_text: str | None = None, include_missing: bool = True, *, limit: int | None = None,
+               offset: int = 0) -> list[Track]:
+        """Tracks ordered by path; ``filter_text`` matches title, artist, album, genre or path (any case)."""
+        where, params = [], []
+        if filter_text:
+            like = "%" + filter_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in (
+                "title", "artist", "album", "genre_tag", "genre_label", "path")) + ")")
+            params += [like] * 6
+        if not include_missing:
+            where.append("state != 'missing'")
+        sql = f"SELECT {_COLUMNS} FROM tracks"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY path"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
+        return [Track(*row) for row in self._query(sql, params)]
+
+    def count(self, state: str | None = None) -> int:
+        if state is None:
+            return self._query("SELECT count(*) FROM tracks")[0][0]
+        return self._query("SELECT count(*) FROM tracks WHERE state = ?", (state,))[0][0]
+
+    def track(self, track_id: int) -> Track | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM tracks WHERE id = ?", (int(track_id),))
+        return Track(*rows[0]) if rows else None
+
+    def track_by_path(self, path: str | os.PathLike) -> Track | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM tracks WHERE path = ?", (normalize_path(path),))
+        return Track(*rows[0]) if rows else None
+
+    def tracks_by_hash(self, content_hash: str) -> list[Track]:
+        return [Track(*r) for r in self._query(f"SELECT {_COLUMNS} FROM tracks WHERE content_hash = ? ORDER BY id",
+                                               (content_hash,))]
+
+    def resolve(self, ref: str | int) -> Track:
+        """The track named by an id (int or digits) or a path.
+
+        Raises
+        ------
+        LibraryError
+            When no track matches.
+        """
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not os.path.exists(ref)):
+            t = self.track(int(ref))
+            if t is None:
+                raise LibraryError(f"track {ref}: no such track in {self.path}", path=self.path)
+            return t
+        t = self.track_by_path(ref)
+        if t is None:
+            raise LibraryError(f"{ref}: not in the library (scan its folder first)", path=os.fspath(ref))
+        return t
+
+    def index_generation(self) -> int:
+        """A number that changes whenever anything a recommendation index depends on changes."""
+        return self._query("SELECT value FROM meta WHERE key = 'index_gen'")[0][0]
+
+    def index_rows(self) -> list[tuple]:
+        """(id, content_hash, artist, tempo, genre_tag, genre_json, embedding bytes) of every analysed track."""
+        return self._query("SELECT id, content_hash, artist, tempo, genre_tag, genre_json, embedding FROM tracks "
+                           "WHERE state = 'analysed' AND embedding IS NOT NULL ORDER BY id")
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids (n,) int64, embeddings (n, d) float32) of the analysed tracks that have one.
+
+        Tracks whose embedding length differs from the most common one (an older model) are left out.
+        """
+        rows = [(r[0], r[6]) for r in self.index_rows()]
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        sizes = [len(b) for _, b in rows]
+        d = max(set(sizes), key=sizes.count)
+        rows = [r for r in rows if len(r[1]) == d]
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), d // 4)
+        return ids, mat
+
+    def taste_rows(self, *, limit: int = 5000) -> tuple[list[tuple], list[tuple]]:
+        """What the listener told us: ([(track_id, rating, rated_at)], [(track_id, kind, at)] of plays/skips)."""
+        rated = self._query("SELECT id, rating, rated_at FROM tracks WHERE rating != 0")
+        listened = self._query("SELECT track_id, kind, at FROM events WHERE kind IN ('play', 'skip') "
+                               "ORDER BY at DESC LIMIT ?", (int(limit),))
+        return rated, listened
+
+    # -- files ----------------------------------------------------------------------------
+    def add_or_update_file(self, path: str | os.PathLike, *, content_hash: str | None = None) -> Track:
+        """Put the file at ``path`` into the catalogue (tags read with mutagen) or refresh its row.
+
+        A new file, or one whose size or modification time changed, is left ``pending`` for analysis.
+
+        Raises
+        ------
+        FileMissing
+            When ``path`` is not a regular file.
+        """
+        p = normalize_path(path)
+        try:
+            st = os.stat(p)
+        except OSError:
+            raise FileMissing(f"{path}: file not found", path=p) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise FileMissing(f"{path}: is not a regular file", path=p)
+        tags = read_tags(p)
+        with self._write() as c:
+            self._upsert(c, p, st.st_size, st.st_mtime, tags, content_hash)
+        return self.track_by_path(p)
+
+    def _upsert(self, c: sqlite3.Connection, path: str, size: int, mtime: float, tags: dict,
+                content_hash: str | None) -> int:
+        row = c.execute("SELECT id, size, mtime, content_hash, state FROM tracks WHERE path = ?", (path,)).fetchone()
+        title = tags.get("title") or Path(path).stem
+        values = (title, tags.get("artist", ""), tags.get("album", ""), tags.get("genre_tag", ""), tags.get("year"))
+        if row is None:
+            cur = c.execute("INSERT INTO tracks(path, title, artist, album, genre_tag, year, size, mtime, "
+                            "content_hash, state, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                            (path, *values, size, mtime, content_hash, time.time()))
+            return cur.lastrowid
+        tid, old_size, old_mtime, old_hash, state = row
+        same = (old_size == size and old_mtime == mtime) or (content_hash is not None and content_hash == old_hash)
+        new_state = state if same and state in ("analysed", "failed") else "pending"
+        c.execute("UPDATE tracks SET title = ?, artist = ?, album = ?, genre_tag = ?, year = ?, size = ?, mtime = ?,"
+                  " content_hash = coalesce(?, content_hash), state = ?, error = CASE WHEN ? = 'pending' THEN NULL"
+                  " ELSE error END WHERE id = ?",
+                  (*values, size, mtime, content_hash, new_state, new_state, tid))
+        return tid
+
+    # -- what the scanner records ----------------------------------------------------------
+    def upsert_files(self, entries: Sequence[tuple[str, int, float, dict, str | None]]) -> list[int]:
+        """Insert or refresh many (path, size, mtime, tags, content_hash) in one transaction; their ids."""
+        with self._write() as c:
+            return [self._upsert(c, normalize_path(p), size, mtime, tags, h) for p, size, mtime, tags, h in entries]
+
+    def relocate(self, track_id: int, path: str, size: int, mtime: float) -> None:
+        """The file of ``track_id`` was moved or renamed to ``path``: keep its row (and its history)."""
+        path = normalize_path(path)
+        with self._write() as c:
+            c.execute("UPDATE tracks SET path = ?, size = ?, mtime = ?, "
+                      "state = CASE WHEN state = 'missing' THEN CASE WHEN embedding IS NULL THEN 'pending' "
+                      "ELSE 'analysed' END ELSE state END WHERE id = ?", (path, size, mtime, int(track_id)))
+
+    def touch(self, track_id: int, size: int, mtime: float) -> None:
+        """Same content, new size/mtime stamp (e.g. copied back in place)."""
+        with self._write() as c:
+            c.execute("UPDATE tracks SET size = ?, mtime = ? WHERE id = ?", (size, mtime, int(track_id)))
+
+    def mark_missing(self, track_ids: Sequence[int]) -> None:
+        with self._write() as c:
+            c.executemany("UPDATE tracks SET state = 'missing' WHERE id = ?", [(int(i),) for i in track_ids])
+
+    def record_analysis(self, track_id: int, analysis: Analysis, content_hash: str | None = None) -> None:
+        """Store the summary of a finished analysis (duration, tempo, genre, best chorus, embedding)."""
+        best = max(analysis.choruses, key=lambda ch: ch.confidence, default=None)
+        emb = None if analysis.embedding is None else np.ascontiguousarray(analysis.embedding, np.float32).tobytes()
+        probs = {k: float(v) for k, v in analysis.genre.probabilities.items() if math.isfinite(v)}
+        with self._write() as c:
+            c.execute("UPDATE tracks SET state = 'analysed', error = NULL, duration = ?, tempo = ?, genre_label = ?,"
+                      " genre_json = ?, chorus_start = ?, chorus_end = ?, embedding = ?, analysed_at = ?,"
+                      " content_hash = coalesce(?, content_hash) WHERE id = ?",
+                      (analysis.duration, analysis.tempo, analysis.genre.label, json.dumps(probs),
+                       None if best is None else best.start, None if best is None else best.end, emb, time.time(),
+                       content_hash, int(track_id)))
+
+    def record_failure(self, track_id: int, reason: str) -> None:
+        with self._write() as c:
+            c.execute("UPDATE tracks SET state = 'failed', error = ? WHERE id = ?", (reason, int(track_id)))
+
+    # -- what the listener tells us -------------------------------------------------------------
+    def _rate(self, track_id: int, rating: int, kind: str) -> None:
+        now = time.time()
+        with self._write() as c:
+            cur = c.execute("UPDATE tracks SET rating = ?, rated_at = ? WHERE id = ?", (rating, now, int(track_id)))
+            if cur.rowcount == 0:
+                raise LibraryError(f"track {track_id}: no such track in {self.path}", path=self.path)
+            c.execute("INSERT INTO events(track_id, kind, at) VALUES (?, ?, ?)", (int(track_id), kind, now))
+        self.write_backup()
+
+    def like(self, track_id: int) -> None:
+        self._rate(track_id, 1, "like")
+
+    def dislike(self, track_id: int) -> None:
+        self._rate(track_id, -1, "dislike")
+
+    def unlike(self, track_id: int) -> None:
+        """Forget a like or a dislike."""
+        self._rate(track_id, 0, "unlike")
+
+    def record_play(self, track_id: int, heard_seconds: float, duration: float | None = None) -> str:
+        """Record a listen; returns its kind: ``play`` (≥ 50 % heard), ``skip`` (< 10 %) or ``partial``."""
+        t = self.track(track_id)
+        if t is None:
+            raise LibraryError(f"track {track_id}: no such track in {self.path}", path=self.path)
+        duration = duration if duration else t.duration
+        frac = heard_seconds / duration if duration else 0.0
+        kind = "play" if frac >= PLAY_FRACTION else "skip" if frac < SKIP_FRACTION else "partial"
+        with self._write() as c:
+            c.execute("INSERT INTO events(track_id, kind, at, heard, duration) VALUES (?, ?, ?, ?, ?)",
+                      (int(track_id), kind, time.time(), float(heard_seconds), duration))
+            if kind != "partial":
+                col = "play_count" if kind == "play" else "skip_count"
+                c.execute(f"UPDATE tracks SET {col} = {col} + 1 WHERE id = ?", (int(track_id),))
+        if kind != "partial":
+            self.write_backup()
+        return kind
+
+    def history(self, limit: int = 50) -> list[HistoryEntry]:
+        """The latest likes, dislikes, plays and skips, newest first."""
+        rows = self._query("SELECT e.at, e.kind, t.id, t.path, t.title, t.artist, e.heard FROM events e "
+                           "JOIN tracks t ON t.id = e.track_id ORDER BY e.at DESC, e.id DESC LIMIT ?", (int(limit),))
+        return [HistoryEntry(*r) for r in rows]
+
+    # -- edited structures ----------------------------------------------------------------------
+    def _hash_of(self, key: str | int) -> str:
+        if isinstance(key, int):
+            t = self.track(key)
+            if t is None or not t.content_hash:
+                raise LibraryError(f"track {key}: no such analysed track in {self.path}", path=self.path)
+            return t.content_hash
+        return key
+
+    def save_structure_edits(self, key: str | int, sections: Sequence[Section]) -> None:
+        """Keep the user's own sections for a song (by content hash or track id), committed at once."""
+        h = self._hash_of(key)
+        doc = json.dumps([s.to_dict() for s in sections])
+        with self._write() as c:
+            c.execute("INSERT INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?) ON CONFLICT(content_hash)"
+                      " DO UPDATE SET sections = excluded.sections, saved_at = excluded.saved_at",
+                      (h, doc, time.time()))
+        self.write_backup()
+
+    def clear_structure_edits(self, key: str | int) -> None:
+        h = self._hash_of(key)
+        with self._write() as c:
+            c.execute("DELETE FROM edits WHERE content_hash = ?", (h,))
+        self.write_backup()
+
+    def structure_edits(self, key: str | int) -> tuple[Section, ...] | None:
+        """The user's sections for a song, or None when it was never edited."""
+        try:
+            h = self._hash_of(key)
+        except LibraryError:
+            return None
+        rows = self._query("SELECT sections FROM edits WHERE content_hash = ?", (h,))
+        return tuple(Section.from_dict(d) for d in json.loads(rows[0][0])) if rows else None
+
+    def apply_edits(self, analysis: Analysis, content_hash: str | None) -> Analysis:
+        """``analysis`` with the user's edited sections (and the choruses they mark), if any."""
+        edited = self.structure_edits(content_hash) if content_hash else None
+        if edited is None:
+            return analysis
+        choruses = tuple(Chorus(s.start, s.end, 1.0) for s in edited if s.function == "chorus")
+        return analysis.replace(sections=edited, choruses=choruses or analysis.choruses)
+
+    def analysis(self, track_id: int) -> Analysis | None:
+        """The track's full analysis from the cache (with the user's edits), or None when not cached."""
+        t = self.track(track_id)
+        if t is None or not t.content_hash:
+            return None
+        if self._cache is None:
+            from explorer.library.cache import default_cache
+
+            self._cache = default_cache()
+        hit = self._cache.lookup(t.content_hash)
+        return None if hit is None else self.apply_edits(hit.replace(file=t.path), t.content_hash)
+
+    # -- the JSON backup of the user's own data -------------------------------------------------
+    def user_data(self) -> dict:
+        tracks = self._query("SELECT path, content_hash, rating, rated_at, play_count, skip_count FROM tracks "
+                             "WHERE rating != 0 OR play_count > 0 OR skip_count > 0 ORDER BY id")
+        edits = self._query("SELECT content_hash, sections, saved_at FROM edits ORDER BY content_hash")
+        return {"schema": BACKUP_SCHEMA, "saved_at": time.time(),
+                "tracks": [{"path": p, "content_hash": h, "rating": r, "rated_at": ra, "play_count": pc,
+                            "skip_count": sc} for p, h, r, ra, pc, sc in tracks],
+                "edits": [{"content_hash": h, "sections": json.loads(s), "saved_at": at} for h, s, at in edits]}
+
+    def write_backup(self) -> None:
+        """Export ratings, play counts and edits to :attr:`backup_path` (atomically)."""
+        atomic_write_text(self.backup_path, json.dumps(self.user_data(), indent=1))
+
+    def restore_backup(self, path: str | os.PathLike | None = None) -> int:
+        """Bring back ratings, play counts and edits from a backup; returns the number of tracks restored.
+
+        Tracks are matched by content hash, then by path; a track the catalogue does not know is added
+        (``pending`` if its file is there, ``missing`` if not) so that a scan finds it again.
+        """
+        src = Path(path) if path is not None else self.backup_path
+        try:
+            doc = json.loads(src.read_text(encoding="utf-8"))
+            if doc.get("schema") != BACKUP_SCHEMA:
+                raise ValueError("unknown schema")
+        except (OSError, ValueError) as e:
+            raise LibraryError(f"{src}: cannot read the backup ({e})", path=src) from None
+        n = 0
+        with self._write() as c:
+            for t in doc.get("tracks", []):
+                row = None
+                if t.get("content_hash"):
+                    row = c.execute("SELECT id FROM tracks WHERE content_hash = ? ORDER BY id",
+                                    (t["content_hash"],)).fetchone()
+                if row is None:
+                    row = c.execute("SELECT id FROM tracks WHERE path = ?", (t["path"],)).fetchone()
+                if row is None:
+                    state = "pending" if os.path.isfile(t["path"]) else "missing"
+                    cur = c.execute("INSERT INTO tracks(path, title, content_hash, state, added_at) VALUES "
+                                    "(?, ?, ?, ?, ?)", (t["path"], Path(t["path"]).stem, t.get("content_hash"),
+                                                        state, time.time()))
+                    row = (cur.lastrowid,)
+                c.execute("UPDATE tracks SET rating = ?, rated_at = ?, play_count = max(play_count, ?), "
+                          "skip_count = max(skip_count, ?) WHERE id = ?",
+                          (int(t.get("rating", 0)), t.get("rated_at"), int(t.get("play_count", 0)),
+                           int(t.get("skip_count", 0)), row[0]))
+                n += 1
+            for e in doc.get("edits", []):
+                c.execute("INSERT OR REPLACE INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?)",
+                          (e["content_hash"], json.dumps(e["sections"]), float(e.get("saved_at") or time.time())))
+        return n
+
+    # -- health ----------------------------------------------------------------------------------
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: 'ok' when the file is sound."""
+        return "; ".join(r[0] for r in self._query("PRAGMA integrity_check"))

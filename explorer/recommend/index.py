@@ -1,0 +1,114 @@
+"""The in-memory index recommendations are computed from: one matrix per kind of similarity.
+
+Built from the catalogue's analysed tracks and kept per database until the catalogue's
+``index_generation`` changes, so a query costs a few matrix-vector products (< 10 ms at 100k tracks).
+
+- ``sound`` (n, d): each track's embedding standardised with the library's own mean and standard
+  deviation per dimension (so no dimension dominates by scale), then scaled to unit length: a dot
+  product is the cosine similarity of standardised embeddings.
+- ``genre`` (n, g): square roots of the genre probabilities over the union of labels: a dot product
+  is the Bhattacharyya coefficient of two distributions, 1 for identical ones, 0 for disjoint ones.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Below this many tracks the library's statistics are too noisy to standardise with.
+MIN_TRACKS_TO_STANDARDISE = 8
+_EPS = 1e-8
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    generation: int
+    ids: np.ndarray  #: (n,) int64 track ids
+    hashes: np.ndarray  #: (n,) content hashes (object)
+    artists: list[str]  #: normalised (lower case, stripped); '' when unknown
+    tags: list[str]  #: normalised genre tags; '' when none
+    tempo: np.ndarray  #: (n,) BPM, NaN when unknown
+    labels: list[str]  #: genre labels, the columns of ``genre``
+    genre: np.ndarray  #: (n, g) float32, rows of sqrt(probabilities)
+    sound: np.ndarray  #: (n, d) float32, unit rows of standardised embeddings
+    mean: np.ndarray  #: (d,) what was subtracted from raw embeddings
+    scale: np.ndarray  #: (d,) what they were divided by
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, track_id: int) -> int | None:
+        i = int(np.searchsorted(self.ids, track_id))
+        return i if i < len(self.ids) and self.ids[i] == track_id else None
+
+    def sound_vector(self, embedding: np.ndarray | None) -> np.ndarray | None:
+        """A raw embedding made comparable with the rows of ``sound`` (None when it cannot be)."""
+        if embedding is None or self.sound.shape[1] == 0 or np.asarray(embedding).size != self.sound.shape[1]:
+            return None
+        return _unit((np.asarray(embedding, np.float32).ravel() - self.mean) / self.scale)
+
+    def genre_vector(self, probabilities: dict[str, float]) -> np.ndarray:
+        v = np.array([max(0.0, float(probabilities.get(lab, 0.0))) for lab in self.labels], np.float32)
+        return _unit(np.sqrt(v))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.maximum(n, _EPS)).astype(np.float32)
+
+
+def normalise_name(s: str | None) -> str:
+    return " ".join((s or "").lower().split())
+
+
+def build_index(library) -> Index:
+    """Read every analysed track's embedding and genre probabilities into an :class:`Index`."""
+    gen = library.index_generation()
+    rows = library.index_rows()
+    sizes = [len(r[6]) for r in rows]
+    d_bytes = max(set(sizes), key=sizes.count) if sizes else 0
+    rows = [r for r in rows if len(r[6]) == d_bytes and d_bytes > 0]
+    n, d = len(rows), d_bytes // 4
+    ids = np.fromiter((r[0] for r in rows), np.int64, n)
+    raw = np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(n, d) if n else np.zeros((0, 0), np.float32)
+    raw = np.nan_to_num(raw)
+    if n >= MIN_TRACKS_TO_STANDARDISE:
+        mean = raw.mean(axis=0)
+        scale = raw.std(axis=0) + 1e-6
+    else:
+        mean, scale = np.zeros(d, np.float32), np.ones(d, np.float32)
+    sound = _unit((raw - mean) / scale) if n else raw
+    probs = [json.loads(r[5] or "{}") for r in rows]
+    labels = sorted({k for p in probs for k in p})
+    col = {lab: j for j, lab in enumerate(labels)}
+    genre = np.zeros((n, len(labels)), np.float32)
+    for i, p in enumerate(probs):
+        for k, v in p.items():
+            genre[i, col[k]] = max(0.0, float(v))
+    genre = _unit(np.sqrt(genre)) if labels else genre
+    return Index(generation=gen, ids=ids, hashes=np.array([r[1] for r in rows], dtype=object),
+                 artists=[normalise_name(r[2]) for r in rows], tags=[normalise_name(r[4]) for r in rows],
+                 tempo=np.array([np.nan if r[3] is None else r[3] for r in rows], np.float64),
+                 labels=labels, genre=genre, sound=sound.astype(np.float32),
+                 mean=mean.astype(np.float32), scale=scale.astype(np.float32))
+
+
+_indexes: dict[str, Index] = {}
+_lock = threading.Lock()
+
+
+def get_index(library) -> Index:
+    """The index of ``library``, rebuilt only when the catalogue changed since it was built."""
+    key = str(library.path.resolve())
+    gen = library.index_generation()
+    with _lock:
+        idx = _indexes.get(key)
+        if idx is not None and idx.generation == gen:
+            return idx
+    idx = build_index(library)
+    with _lock:
+        _indexes[key] = idx
+    return idx
