@@ -1,6 +1,11 @@
 """AudioBuffer → Analysis, in stages, reporting progress and honouring cancellation.
 
 The one entry point that the CLI, the GUI worker and the library scanner all call.
+
+Stages: ``features`` (one STFT → mel, onsets, chroma, MFCC, RMS), ``beats`` (tempo, beats,
+downbeats), ``recurrence`` (beat-level self-similarity), ``sections`` (boundaries by dynamic
+programming over novelty with a phrase-length prior, labels by clustering repetitions),
+``chorus`` (the most repeated label, section functions) and ``motifs`` (short recurring windows).
 """
 
 from __future__ import annotations
@@ -8,12 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from explorer.analysis.types import Analysis
+import numpy as np
+
+from explorer.analysis import beats as beats_mod
+from explorer.analysis import chorus as chorus_mod
+from explorer.analysis import features as features_mod
+from explorer.analysis import motifs as motifs_mod
+from explorer.analysis import structure
+from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "0.1"
+ANALYSIS_VERSION = "1.0"
+
+#: Above this many beats the structure stages work on groups of beats (bounded n² memory).
+MAX_UNITS = 1500
+#: A silent head or tail shorter than this (s) is not a section of its own.
+MIN_SILENT_SECTION = 1.0
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -35,15 +52,163 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
     Analysis
     """
     timings: dict[str, float] = {}
+    warnings = list(buffer.warnings)
+    t_all = time.perf_counter()
+    clock = [t_all]
 
-    def stage(name: str, frac: float):
+    def stage(name: str, frac: float, done: str | None = None):
+        now = time.perf_counter()
+        if done is not None:
+            timings[done] = now - clock[0]
+        clock[0] = now
         if cancel is not None and cancel():
             raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
         if progress is not None:
             progress(frac, name)
 
-    t = time.perf_counter()
-    stage("done", 1.0)
-    timings["total"] = time.perf_counter() - t
-    return Analysis(file=buffer.path, duration=buffer.duration, sample_rate=buffer.sr, channels=buffer.channels,
-                    timings=timings, warnings=buffer.warnings, version=ANALYSIS_VERSION)
+    stage("features", 0.0)
+    y = features_mod.to_mono(buffer.samples, buffer.sr)
+    feats = features_mod.compute(y)
+    duration = buffer.duration
+
+    stage("beats", 0.35, done="features")
+    grid = beats_mod.track(feats)
+    if not grid.steady:
+        warnings.append("no steady beat found: sections use a fixed 0.5 s grid")
+    beat_times = feats.frames_to_time(grid.beat_frames)
+    downbeat_times = beat_times[grid.downbeat_index] if grid.steady else np.zeros(0)
+    sound_start, sound_end = beats_mod.sound_extent(feats)
+    silent_song = float(feats.rms.max(initial=0.0)) <= 1e-6
+
+    stage("recurrence", 0.45, done="beats")
+    group = max(1, int(np.ceil(grid.beat_frames.size / MAX_UNITS)))
+    unit_frames = grid.beat_frames[::group]
+    units_per_bar = max(1, int(round(grid.beats_per_bar / group)))
+    unit_down = np.zeros(unit_frames.size + 1, dtype=bool)
+    if grid.steady and group == 1:
+        unit_down[grid.downbeat_index] = True
+    else:
+        unit_down[::units_per_bar] = True
+    edges = np.concatenate([feats.frames_to_time(unit_frames), [duration]])
+    edges[0] = 0.0
+    sync = structure.beat_sync(feats, unit_frames)
+    R, R_path = structure.recurrence(sync["chroma"], sync["mfcc"])
+    if group > 1:
+        warnings.append(f"long file: the structure stages use groups of {group} beats")
+
+    stage("sections", 0.6, done="recurrence")
+    n = unit_frames.size
+    peak = float(sync["rms"].max(initial=0.0))
+    active = sync["rms"] > peak * 10 ** (-45 / 20) if peak > 0 else np.zeros(n, dtype=bool)
+    u0 = int(np.searchsorted(edges, sound_start - 0.5 * _period(edges)))
+    u1 = int(np.searchsorted(edges, sound_end - 0.5 * _period(edges)))
+    u0, u1 = min(max(u0, 0), n), min(max(u1, u0), n)
+    bounds, labels, silent = _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges,
+                                       silent_song)
+
+    stage("chorus", 0.8, done="sections")
+    times = edges[bounds].copy()
+    if len(silent) > 1 and silent[0]:
+        times[1] = min(max(sound_start, times[0]), times[2])
+    if len(silent) > 1 and silent[-1]:
+        times[-2] = min(max(sound_end, times[-3]), times[-1])
+    times[0], times[-1] = 0.0, duration
+    durs = np.diff(times)
+    loud = np.array([float(sync["rms"][bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean())
+                     for i in range(len(labels))])
+    sounding_labels = [lab if not s else -1 - i for i, (lab, s) in enumerate(zip(labels, silent))]
+    chorus_label = chorus_mod.pick_chorus(sounding_labels, durs, loud)
+    funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent)
+    conf = _section_confidence(bounds, labels, R_path)
+    letters = _letters(labels)
+    sections = tuple(Section(float(times[i]), float(times[i + 1]), letters[i], funcs[i], float(conf[i]))
+                     for i in range(len(labels)))
+    choruses = tuple(Chorus(s.start, s.end, s.confidence) for s in sections if s.function == "chorus")
+
+    stage("motifs", 0.9, done="chorus")
+    hits = motifs_mod.find(R, edges, active=active, beats_per_bar=units_per_bar)
+    motifs = tuple(Motif(k, tuple(Occurrence(float(edges[s]), float(edges[s + h.length])) for s in h.starts),
+                         float(h.score)) for k, h in enumerate(hits))
+
+    stage("done", 1.0, done="motifs")
+    timings["total"] = time.perf_counter() - t_all
+    return Analysis(file=buffer.path, duration=duration, sample_rate=buffer.sr, channels=buffer.channels,
+                    tempo=grid.tempo, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
+                    downbeats=tuple(float(b) for b in downbeat_times), sections=sections,
+                    choruses=choruses, motifs=motifs, timings=timings, warnings=tuple(warnings),
+                    version=ANALYSIS_VERSION, recurrence=R_path, recurrence_times=edges)
+
+
+def _period(edges: np.ndarray) -> float:
+    return float(np.median(np.diff(edges))) if edges.size > 1 else 0.0
+
+
+def _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
+    """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart."""
+    if silent_song or u1 - u0 < 1:
+        return np.array([0, n]), [0], [silent_song]
+    bounds = [0]
+    silent = []
+    if u0 > 0 and edges[u0] >= MIN_SILENT_SECTION:
+        bounds.append(u0)
+        silent.append(True)
+    else:
+        u0 = 0
+    tail = u1 < n and edges[n] - edges[u1] >= MIN_SILENT_SECTION
+    if not tail:
+        u1 = n
+    sl = slice(u0, u1)
+    nov = structure.novelty(R_path[sl, sl], sync["chroma"][:, sl], sync["mfcc"][:, sl])
+    inner = structure.segment(nov, unit_down[u0:u1 + 1], beats_per_bar=units_per_bar) + u0
+    sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
+    lab = list(structure.cluster(sim))
+    # merge neighbours with the same label: sections are runs of one kind of material
+    merged_b, merged_l = [inner[0]], []
+    for i, lb in enumerate(lab):
+        if merged_l and merged_l[-1] == lb:
+            merged_b[-1] = inner[i + 1]
+        else:
+            merged_l.append(lb)
+            merged_b.append(inner[i + 1])
+    bounds.extend(merged_b[1:])
+    silent.extend([False] * len(merged_l))
+    labels = [-1] * (len(silent) - len(merged_l)) + merged_l
+    if tail:
+        bounds.append(n)
+        silent.append(True)
+        labels.append(-2)
+    uniq: dict[int, int] = {}
+    labels = [uniq.setdefault(lb, len(uniq)) for lb in labels]
+    return np.array(bounds), labels, silent
+
+
+def _section_confidence(bounds, labels, R_path) -> np.ndarray:
+    """How sure we are of each section: the best repetition of it elsewhere (0.5 when unique)."""
+    m = len(labels)
+    conf = np.full(m, 0.5)
+    for i in range(m):
+        a0, a1 = bounds[i], bounds[i + 1]
+        others = [j for j in range(m) if j != i and labels[j] == labels[i]]
+        if not others or a1 <= a0:
+            continue
+        vals = []
+        for j in others:
+            b0 = bounds[j]
+            L = min(a1 - a0, bounds[j + 1] - b0)
+            idx = np.arange(L)
+            vals.append(float(R_path[a0 + idx, b0 + idx].mean()))
+        conf[i] = float(np.clip(0.5 + max(vals), 0, 1))
+    return conf
+
+
+def _letters(labels: list[int]) -> list[str]:
+    out = []
+    for lb in labels:
+        s, k = "", lb
+        while True:
+            s = chr(ord("A") + k % 26) + s
+            k = k // 26 - 1
+            if k < 0:
+                break
+        out.append(s)
+    return out

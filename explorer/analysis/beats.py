@@ -1,0 +1,290 @@
+"""Beats, tempo, downbeats and the extent of the sounding part of a song."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+from explorer.analysis.features import Features
+
+
+@dataclass(frozen=True, eq=False)
+class BeatGrid:
+    """Beat positions of one song.
+
+    Attributes
+    ----------
+    tempo : float or None
+        Beats per minute, None when no steady beat was found.
+    beat_frames : np.ndarray [shape=(n_beats,), int]
+        Frame index of every beat (a uniform grid when no beat was found).
+    downbeat_index : np.ndarray [shape=(n_bars,), int]
+        Indices into ``beat_frames`` of the first beat of each bar.
+    beats_per_bar : int
+    steady : bool
+        False when the grid is a fallback, not tracked beats.
+    """
+
+    tempo: float | None
+    beat_frames: np.ndarray
+    downbeat_index: np.ndarray
+    beats_per_bar: int
+    steady: bool
+
+
+def sound_extent(feats: Features, *, top_db: float = 45.0) -> tuple[float, float]:
+    """Start and end (s) of the part of the song that is not near-silent.
+
+    Parameters
+    ----------
+    feats : Features
+    top_db : float
+        Frames more than ``top_db`` below the loudest frame count as silence.
+
+    Returns
+    -------
+    (start, end) : tuple of float
+        ``(0, duration)`` when the whole song is silent.
+    """
+    rms = feats.rms
+    peak = float(rms.max(initial=0.0))
+    if peak <= 1e-6:
+        return 0.0, feats.duration
+    loud = np.flatnonzero(rms > peak * 10.0 ** (-top_db / 20.0))
+    start = float(feats.frames_to_time(loud[0]))
+    end = float(min(feats.duration, feats.frames_to_time(loud[-1] + 1)))
+    return start, end
+
+
+def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float = 110.0,
+                    std_octaves: float = 1.0, min_bpm: float = 40.0, max_bpm: float = 240.0) -> float:
+    """Beat period (frames) from the autocorrelation of the onset envelope, weighted by a
+    log-normal tempo prior.
+
+    Parameters
+    ----------
+    onset_env : np.ndarray [shape=(n,)]
+    sr, hop_length : int
+    start_bpm : float
+        Centre of the tempo prior.
+    std_octaves : float
+        Width of the prior (octaves).
+    min_bpm, max_bpm : float
+
+    Returns
+    -------
+    float : period in frames.
+    """
+    fps = sr / hop_length
+    x = onset_env - onset_env.mean()
+    n = x.size
+    spec = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    lo = max(1, int(fps * 60.0 / max_bpm))
+    hi = min(n - 1, int(np.ceil(fps * 60.0 / min_bpm)))
+    if hi <= lo:
+        return fps * 60.0 / start_bpm
+    lags = np.arange(lo, hi + 1)
+    bpm = 60.0 * fps / lags
+    prior = np.exp(-0.5 * (np.log2(bpm / start_bpm) / std_octaves) ** 2)
+    # a beat period is also supported by its double: sum the autocorrelation at lag and 2·lag
+    lag2 = np.minimum(2 * lags, n - 1)
+    score = (ac[lags] + 0.5 * ac[lag2]) * prior
+    k = int(np.argmax(score))
+    # refine to a fractional lag with a parabola through the neighbours
+    if 0 < k < score.size - 1:
+        a, b, c = score[k - 1], score[k], score[k + 1]
+        den = a - 2 * b + c
+        off = 0.5 * (a - c) / den if den != 0 else 0.0
+        return float(lags[k] + np.clip(off, -0.5, 0.5))
+    return float(lags[k])
+
+
+def dp_beats(onset_env: np.ndarray, period: float, *, tightness: float = 100.0) -> np.ndarray:
+    """Ellis' (2007) dynamic-programming beat tracker.
+
+    Parameters
+    ----------
+    onset_env : np.ndarray [shape=(n,)]
+    period : float
+        Beat period (frames).
+    tightness : float
+        How strongly beat intervals are held to ``period``.
+
+    Returns
+    -------
+    np.ndarray of int : beat frames (weak beats at the ends trimmed).
+    """
+    n = onset_env.size
+    env = onset_env / (onset_env.std() + 1e-9)
+    win = np.exp(-0.5 * (np.arange(-period, period + 1) * 32.0 / period) ** 2)
+    local = np.convolve(env, win, mode="same")
+    cum = np.zeros(n)
+    back = -np.ones(n, dtype=int)
+    lo, hi = int(round(period / 2)), int(round(2 * period))
+    offs = np.arange(hi, lo - 1, -1)
+    txcost = -tightness * np.log(offs / period) ** 2
+    for i in range(n):
+        prev = i - offs
+        ok = prev >= 0
+        if not ok.any():
+            cum[i] = local[i]
+            continue
+        cand = cum[prev[ok]] + txcost[ok]
+        j = int(np.argmax(cand))
+        cum[i] = local[i] + cand[j]
+        back[i] = prev[ok][j]
+    # last beat: the last local maximum of cum that is reasonably strong
+    peaks = np.flatnonzero((cum[1:-1] >= cum[:-2]) & (cum[1:-1] > cum[2:])) + 1
+    if peaks.size == 0:
+        return np.zeros(0, dtype=int)
+    med = np.median(cum[peaks])
+    last = int(peaks[cum[peaks] >= 0.5 * med][-1])
+    out = [last]
+    while back[out[-1]] >= 0:
+        out.append(int(back[out[-1]]))
+    beats = np.array(out[::-1], dtype=int)
+    # trim beats at the ends that fall on (near) nothing
+    strength = local[beats]
+    thr = 0.5 * np.sqrt(np.mean(strength ** 2))
+    strong = np.flatnonzero(strength >= thr)
+    return beats[strong[0]: strong[-1] + 1] if strong.size else np.zeros(0, dtype=int)
+
+
+def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float = 0.5,
+          min_beats: int = 8) -> BeatGrid:
+    """Track beats and estimate the bar length and phase.
+
+    Parameters
+    ----------
+    feats : Features
+    start_bpm : float
+        Tempo prior of the beat tracker.
+    fallback_period : float
+        Beat period (s) of the uniform grid used when fewer than ``min_beats`` beats are found.
+    min_beats : int
+
+    Returns
+    -------
+    BeatGrid
+    """
+    env = feats.onset_env
+    beats = np.zeros(0, dtype=int)
+    if env.size > 64 and float(env.max(initial=0.0)) > 0:
+        period = estimate_period(env, sr=feats.sr, hop_length=feats.hop_length, start_bpm=start_bpm)
+        beats = dp_beats(env, period)
+        if beats.size >= min_beats and not _regular(beats, env):
+            beats = np.zeros(0, dtype=int)
+    steady = beats.size >= min_beats
+    if not steady:
+        step = max(1, int(round(fallback_period * feats.sr / feats.hop_length)))
+        beats = np.arange(0, max(feats.n_frames, 1), step, dtype=int)
+        tempo = None
+    else:
+        beats = _extend(beats, feats.n_frames)
+        tempo = 60.0 / float(np.median(np.diff(beats)) * feats.hop_length / feats.sr)
+    bpb, phase = meter(feats, beats) if steady else (4, 0)
+    down = np.arange(phase, beats.size, bpb, dtype=int)
+    return BeatGrid(tempo=tempo, beat_frames=beats, downbeat_index=down, beats_per_bar=bpb, steady=steady)
+
+
+def _regular(beats: np.ndarray, env: np.ndarray, *, min_contrast: float = 1.15) -> bool:
+    """Whether the onsets on the beats stand out from those between them (a real pulse)."""
+    on = float(np.mean(env[beats]))
+    mid = ((beats[:-1] + beats[1:]) // 2)
+    off = float(np.mean(env[mid])) if mid.size else 0.0
+    return on > min_contrast * off + 1e-9
+
+
+def _extend(beats: np.ndarray, n_frames: int) -> np.ndarray:
+    """Continue the beat grid with the median period over the silent head and tail of the song."""
+    period = float(np.median(np.diff(beats)))
+    head = np.arange(beats[0] - period, -0.5 * period, -period)[::-1]
+    tail = np.arange(beats[-1] + period, n_frames - 0.5 * period, period)
+    out = np.concatenate([head, beats.astype(float), tail])
+    out = np.unique(np.clip(np.round(out), 0, max(n_frames - 1, 0)).astype(int))
+    return out
+
+
+def beat_change(feats: Features, beat_frames: np.ndarray, *, context_seconds: float = 1.0) -> np.ndarray:
+    """Evidence for a bar starting on each beat: harmonic change, bass onset and onset strength
+    (z-scored and mixed).
+
+    Parameters
+    ----------
+    feats : Features
+    beat_frames : np.ndarray [shape=(n_beats,)]
+    context_seconds : float
+        Length of the harmonic windows compared before and after each beat.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_beats,)]
+    """
+    n = beat_frames.size
+    bounds = np.concatenate([beat_frames, [feats.n_frames]])
+    C = librosa.util.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
+    C = C / (np.linalg.norm(C, axis=0, keepdims=True) + 1e-9)
+    period = float(np.median(np.diff(beat_frames))) * feats.hop_length / feats.sr if n > 1 else 1.0
+    ctx = int(max(1, round(context_seconds / period)))
+    cs = np.concatenate([np.zeros((12, 1)), np.cumsum(C, axis=1)], axis=1)
+    k = np.arange(n)
+    a = cs[:, k] - cs[:, np.maximum(k - ctx, 0)]
+    b = cs[:, np.minimum(k + ctx, n)] - cs[:, k]
+    change = 1.0 - np.sum(a * b, axis=0) / (np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0) + 1e-9)
+    low = feats.mel_db[:12]
+    bass = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
+    near = np.clip(beat_frames[:, None] + np.arange(-2, 3)[None, :], 0, feats.n_frames - 1)
+    bass_b = bass[near].max(axis=1)
+    onset_b = feats.onset_env[near].max(axis=1)
+
+    def z(x):
+        return (x - x.mean()) / (x.std() + 1e-9)
+
+    return 1.0 * z(change) + 0.5 * z(bass_b) + 0.25 * z(onset_b)
+
+
+def meter(feats: Features, beat_frames: np.ndarray, *, candidates: tuple[int, ...] = (4, 8, 3, 6),
+          min_gain: float = 0.25) -> tuple[int, int]:
+    """Beats per bar and the index of the first downbeat.
+
+    A longer bar is chosen only when it separates the downbeats clearly better (by ``min_gain``
+    standard deviations) than the shorter bar it contains: a beat tracker at twice the tempo
+    sees 8 beats in a 4/4 bar.
+
+    Parameters
+    ----------
+    feats : Features
+    beat_frames : np.ndarray [shape=(n_beats,)]
+    candidates : tuple of int
+        Bar lengths tried (beats); the first is the default.
+    min_gain : float
+
+    Returns
+    -------
+    (beats_per_bar, phase) : tuple of int
+    """
+    n = beat_frames.size
+    if n < 4 * candidates[0]:
+        return candidates[0], 0
+    score = beat_change(feats, beat_frames)
+
+    def best(m):
+        means = np.array([score[p::m].mean() for p in range(m)])
+        p = int(np.argmax(means))
+        return p, float(means[p] - np.delete(means, p).max())
+
+    chosen = candidates[0]
+    phase, margin = best(chosen)
+    for m in candidates[1:]:
+        if n < 4 * m:
+            continue
+        p, mg = best(m)
+        contains = m % chosen == 0
+        if contains and mg > min_gain and mg > margin:
+            chosen, phase, margin = m, p, mg
+        elif not contains and m % candidates[0] != 0 and mg > margin + 2 * min_gain:
+            chosen, phase, margin = m, p, mg
+    return chosen, phase

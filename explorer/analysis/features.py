@@ -1,0 +1,124 @@
+"""Frame-level features, computed once per song and handed to every later stage.
+
+One STFT (computed block by block, so a 30-minute file never holds a full complex
+spectrogram in memory) gives the mel spectrogram, the onset envelope, MFCCs, chroma
+and RMS loudness.  Everything after this module works on these arrays only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+#: Analysis sample rate (Hz); every song is resampled to it.
+SR = 22050
+#: Hop between frames (samples at :data:`SR`), ~23 ms.
+HOP_LENGTH = 512
+#: FFT size (samples at :data:`SR`), ~93 ms.
+N_FFT = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """Frame-level features of one song (all frames ``hop_length / sr`` seconds apart).
+
+    Attributes
+    ----------
+    sr : int
+        Sample rate the features were computed at (Hz).
+    hop_length : int
+        Hop between frames (samples).
+    n_frames : int
+        Number of frames.
+    duration : float
+        Length of the audio (s).
+    mel_db : np.ndarray [shape=(n_mels, n_frames)]
+        Log-power mel spectrogram (dB, top 80 dB kept).
+    onset_env : np.ndarray [shape=(n_frames,)]
+        Spectral-flux onset strength.
+    chroma : np.ndarray [shape=(12, n_frames)]
+        Chroma energy (unnormalised).
+    mfcc : np.ndarray [shape=(n_mfcc, n_frames)]
+        MFCCs of ``mel_db``.
+    rms : np.ndarray [shape=(n_frames,)]
+        RMS amplitude.
+    """
+
+    sr: int
+    hop_length: int
+    n_frames: int
+    duration: float
+    mel_db: np.ndarray
+    onset_env: np.ndarray
+    chroma: np.ndarray
+    mfcc: np.ndarray
+    rms: np.ndarray
+
+    def frames_to_time(self, frames) -> np.ndarray:
+        """Frame indices → seconds (start of each frame's centre, as librosa)."""
+        return np.asarray(frames, dtype=float) * self.hop_length / self.sr
+
+
+def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR) -> np.ndarray:
+    """Mix ``samples`` (n,) or (n, channels) down to mono float32 at ``sr`` Hz."""
+    y = np.asarray(samples, dtype=np.float32)
+    if y.ndim == 2:
+        y = y.mean(axis=1, dtype=np.float32) if y.shape[1] > 1 else y[:, 0]
+    y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+    if sr_in != sr and y.size:
+        y = librosa.resample(y, orig_sr=sr_in, target_sr=sr, res_type="soxr_mq")
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT,
+            n_mels: int = 96, n_mfcc: int = 20, block_frames: int = 2048) -> Features:
+    """Compute every frame-level feature from one blockwise STFT.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``sr``.
+    sr : int
+        Sample rate (Hz).
+    hop_length, n_fft : int
+        STFT hop and window (samples).
+    n_mels, n_mfcc : int
+        Mel bands and MFCC coefficients.
+    block_frames : int
+        Frames per STFT block (bounds peak memory).
+
+    Returns
+    -------
+    Features
+    """
+    y = np.asarray(y, dtype=np.float32)
+    duration = y.size / float(sr)
+    n_frames = 1 + y.size // hop_length
+    pad = n_fft // 2
+    y_pad = np.pad(y, (pad, pad + n_fft), mode="constant")
+    mel_fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2))
+    chroma_fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
+    window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+
+    mel = np.empty((n_mels, n_frames), dtype=np.float32)
+    chroma = np.empty((12, n_frames), dtype=np.float32)
+    rms = np.empty(n_frames, dtype=np.float32)
+    for f0 in range(0, n_frames, block_frames):
+        f1 = min(n_frames, f0 + block_frames)
+        seg = y_pad[f0 * hop_length: (f1 - 1) * hop_length + n_fft]
+        frames = librosa.util.frame(seg, frame_length=n_fft, hop_length=hop_length)[:, : f1 - f0]
+        S = np.abs(np.fft.rfft(frames * window[:, None], axis=0)).astype(np.float32)
+        P = S * S
+        mel[:, f0:f1] = mel_fb @ P
+        chroma[:, f0:f1] = chroma_fb @ S
+        rms[f0:f1] = np.sqrt(np.mean(frames * frames, axis=0))
+    mel_db = librosa.power_to_db(mel, ref=max(float(mel.max(initial=0.0)), 1e-10), top_db=80.0)
+    onset_env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, lag=1, max_size=3)
+    onset_env = np.asarray(onset_env[:n_frames], dtype=np.float32)
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc).astype(np.float32)
+    return Features(sr=sr, hop_length=hop_length, n_frames=n_frames, duration=duration, mel_db=mel_db,
+                    onset_env=onset_env, chroma=chroma, mfcc=mfcc, rms=rms)

@@ -1,0 +1,299 @@
+"""Sections: beat-synchronous features, the recurrence matrix, boundaries and clustered labels.
+
+Everything here works at beat resolution (``n_beats`` rows), never on frame-level n² matrices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.ndimage
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+import librosa
+
+
+def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Aggregate frame features between consecutive beats.
+
+    Parameters
+    ----------
+    feats : explorer.analysis.features.Features
+    beat_frames : np.ndarray [shape=(n_beats,)]
+
+    Returns
+    -------
+    dict with ``chroma`` (12, n_beats), ``mfcc`` (n_mfcc, n_beats), ``rms`` (n_beats,)
+    """
+    n = beat_frames.size
+    bounds = np.concatenate([beat_frames, [feats.n_frames]])
+    bounds = np.maximum.accumulate(np.clip(bounds, 0, feats.n_frames))
+    C = librosa.util.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
+    M = librosa.util.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
+    r = librosa.util.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
+    return {"chroma": C, "mfcc": M, "rms": r}
+
+
+def _normalise_cols(X: np.ndarray) -> np.ndarray:
+    return X / (np.linalg.norm(X, axis=0, keepdims=True) + 1e-9)
+
+
+def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int | None = None,
+               smooth: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Beat-level recurrence: kNN affinity of time-delay-embedded chroma (+ a little timbre),
+    then smoothed along the diagonals so that repeated *sequences* stand out.
+
+    Parameters
+    ----------
+    chroma : np.ndarray [shape=(12, n)]
+    mfcc : np.ndarray [shape=(n_mfcc, n)]
+    n_steps : int
+        Beats stacked into each embedding vector.
+    k : int or None
+        Neighbours kept per beat (default ``2 * sqrt(n)``).
+    smooth : int
+        Length (beats) of the diagonal smoothing filter.
+
+    Returns
+    -------
+    R : np.ndarray [shape=(n, n), float32]
+        Raw kNN affinity in [0, 1] (symmetric).
+    R_path : np.ndarray [shape=(n, n), float32]
+        Diagonal-smoothed affinity, scaled to [0, 1].
+    """
+    n = chroma.shape[1]
+    if n < 3:
+        one = np.ones((n, n), dtype=np.float32)
+        return one, one.copy()
+    C = _normalise_cols(np.maximum(chroma, 0) ** 0.5)
+    Mz = mfcc[1:] - mfcc[1:].mean(axis=1, keepdims=True)
+    Mz = Mz / (Mz.std(axis=1, keepdims=True) + 1e-9)
+    X = np.vstack([C, 0.35 * _normalise_cols(Mz)])
+    steps = max(1, min(n_steps, n - 1))
+    Xs = _normalise_cols(stack_ahead(X, steps))
+    D = np.clip(1.0 - Xs.T @ Xs, 0.0, 2.0)
+    if k is None:
+        k = int(2 * np.ceil(np.sqrt(n)))
+    k = int(min(max(2, k), n - 1))
+    np.fill_diagonal(D, np.inf)
+    kth = np.partition(D, k - 1, axis=1)[:, k - 1]
+    sigma = float(np.median(kth[np.isfinite(kth)])) + 1e-9
+    np.fill_diagonal(D, 0.0)
+    link = (D <= kth[:, None]) & (D <= kth[None, :])
+    R = np.where(link, np.exp(-D / sigma), 0.0).astype(np.float32)
+    np.fill_diagonal(R, 1.0)
+    L = max(1, min(smooth, n))
+    R_path = scipy.ndimage.convolve(R, np.eye(L, dtype=np.float32) / L, mode="constant")
+    R_path = R_path / max(float(R_path.max()), 1e-9)
+    return R, np.clip(R_path, 0, 1).astype(np.float32)
+
+
+def stack_ahead(X: np.ndarray, n_steps: int) -> np.ndarray:
+    """Time-delay embedding: column ``i`` holds columns ``i … i + n_steps - 1`` of ``X`` (the last
+    column repeated past the end).
+
+    Parameters
+    ----------
+    X : np.ndarray [shape=(d, n)]
+    n_steps : int
+
+    Returns
+    -------
+    np.ndarray [shape=(d * n_steps, n)]
+    """
+    n = X.shape[1]
+    idx = np.minimum(np.arange(n)[None, :] + np.arange(n_steps)[:, None], n - 1)
+    return X[:, idx].transpose(1, 0, 2).reshape(-1, n)
+
+
+def _norm01(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    hi = np.percentile(x, 99) if x.size else 0.0
+    return np.clip(x / hi, 0, 1) if hi > 0 else np.zeros_like(x)
+
+
+def novelty(R_path: np.ndarray, chroma: np.ndarray, mfcc: np.ndarray, *, sigma: float = 2.0,
+            kernel: int = 8, w_structure: float = 0.6) -> np.ndarray:
+    """Boundary strength at the start of every beat.
+
+    A mix of *structure features* novelty (Serrà et al. 2014: where the pattern of repetitions
+    changes) and Foote's checkerboard novelty on chroma+timbre (where the sound changes).
+
+    Parameters
+    ----------
+    R_path : np.ndarray [shape=(n, n)]
+    chroma, mfcc : np.ndarray [shape=(d, n)]
+    sigma : float
+        Gaussian smoothing (beats) of the structure features along time.
+    kernel : int
+        Half-size (beats) of the checkerboard kernel.
+    w_structure : float
+        Weight of the structure-feature novelty (the rest is checkerboard).
+
+    Returns
+    -------
+    np.ndarray [shape=(n + 1,)] in [0, 1]; entry ``b`` is the strength of a boundary before beat ``b``.
+    """
+    n = R_path.shape[0]
+    out = np.zeros(n + 1)
+    if n < 4:
+        return out
+    idx = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
+    lag = np.take_along_axis(R_path, idx, axis=1)
+    lag = scipy.ndimage.gaussian_filter1d(lag, sigma, axis=0, mode="nearest")
+    sf = np.zeros(n + 1)
+    sf[1:n] = np.linalg.norm(np.diff(lag, axis=0), axis=1)
+    X = np.vstack([_normalise_cols(np.maximum(chroma, 0)), 0.5 * _zcols(mfcc)])
+    X = _normalise_cols(X)
+    S = X.T @ X
+    K = kernel
+    g = np.exp(-0.5 * (np.linspace(-1.5, 1.5, 2 * K)) ** 2)
+    taper = np.outer(g, g)
+    sign = np.ones((2 * K, 2 * K))
+    sign[:K, K:] = -1
+    sign[K:, :K] = -1
+    ck = taper * sign
+    Sp = np.pad(S, K, mode="edge")
+    foote = np.zeros(n + 1)
+    for b in range(1, n):
+        foote[b] = float((Sp[b:b + 2 * K, b:b + 2 * K] * ck).sum())
+    foote = np.maximum(foote, 0)
+    return w_structure * _norm01(sf) + (1 - w_structure) * _norm01(foote)
+
+
+def _zcols(M: np.ndarray) -> np.ndarray:
+    Z = M - M.mean(axis=1, keepdims=True)
+    Z = Z / (Z.std(axis=1, keepdims=True) + 1e-9)
+    return _normalise_cols(Z)
+
+
+#: Score of a segment length in bars (phrase prior); other whole-bar lengths get ``_OTHER_BARS``.
+_BAR_PRIOR = {1: -0.5, 2: -0.15, 3: -0.3, 4: 0.25, 5: -0.2, 6: -0.1, 8: 0.3, 12: 0.05, 16: 0.1}
+_OTHER_BARS = -0.3
+_OFF_GRID = -0.6
+
+
+def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.55,
+            w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24) -> np.ndarray:
+    """Choose boundaries by dynamic programming: strong novelty, on downbeats, phrase-like lengths.
+
+    Parameters
+    ----------
+    nov : np.ndarray [shape=(n + 1,)]
+        Boundary strength before each beat (``nov[n]`` is the end).
+    downbeat : np.ndarray [shape=(n + 1,), bool]
+        Whether each position is the first beat of a bar.
+    beats_per_bar : int
+    penalty : float
+        Cost of each segment (fewer, longer segments when larger).
+    w_downbeat, w_prior : float
+        Weights of the downbeat bonus and of the phrase-length prior.
+    max_bars : int
+        Longest segment considered.
+
+    Returns
+    -------
+    np.ndarray of int: boundary positions (beat indices) including 0 and n.
+    """
+    n = nov.size - 1
+    if n <= beats_per_bar:
+        return np.array([0, n])
+    max_len = max(beats_per_bar, max_bars * beats_per_bar)
+    lengths = np.arange(1, max_len + 1)
+    prior = np.full(lengths.size, _OFF_GRID)
+    whole = lengths % beats_per_bar == 0
+    prior[whole] = [_BAR_PRIOR.get(int(L // beats_per_bar), _OTHER_BARS) for L in lengths[whole]]
+    gain_at = nov + w_downbeat * downbeat.astype(float)
+    gain_at[n] = 0.0
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    back = np.zeros(n + 1, dtype=int)
+    for b in range(1, n + 1):
+        lo = max(0, b - max_len)
+        a = np.arange(lo, b)
+        L = b - a
+        cand = best[a] + w_prior * prior[L - 1] - penalty + gain_at[b]
+        j = int(np.argmax(cand))
+        best[b] = cand[j]
+        back[b] = a[j]
+        if not np.isfinite(best[b]):
+            best[b], back[b] = best[lo], lo
+    out = [n]
+    while out[-1] > 0:
+        out.append(back[out[-1]])
+    return np.array(out[::-1])
+
+
+def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, beats_per_bar: int = 4,
+                       w_timbre: float = 0.2) -> np.ndarray:
+    """Similarity (0–1) of every pair of segments: the best-aligned diagonal of the recurrence
+    (same material played again) mixed with the similarity of their average timbre.
+
+    Parameters
+    ----------
+    bounds : np.ndarray [shape=(n_seg + 1,)]
+        Segment boundaries (beat indices).
+    R : np.ndarray [shape=(n, n)]
+    mfcc : np.ndarray [shape=(n_mfcc, n)]
+    beats_per_bar : int
+        Alignments are tried in steps of one bar (and ±1 beat).
+    w_timbre : float
+
+    Returns
+    -------
+    np.ndarray [shape=(n_seg, n_seg)]
+    """
+    m = bounds.size - 1
+    Z = _zcols(mfcc)
+    means = np.stack([_unit(Z[:, bounds[i]:bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+    timbre = np.clip(means.T @ means, 0, 1)
+    sim = np.eye(m)
+    for i in range(m):
+        a0, a1 = bounds[i], bounds[i + 1]
+        for j in range(i + 1, m):
+            b0, b1 = bounds[j], bounds[j + 1]
+            sim[i, j] = sim[j, i] = (1 - w_timbre) * _diag_match(R, a0, a1, b0, b1, beats_per_bar) \
+                + w_timbre * timbre[i, j]
+    return sim
+
+
+def _unit(v):
+    return v / (np.linalg.norm(v) + 1e-9)
+
+
+def _diag_match(R, a0, a1, b0, b1, step):
+    la, lb = a1 - a0, b1 - b0
+    if la > lb:
+        a0, a1, b0, b1, la, lb = b0, b1, a0, a1, lb, la
+        R = R.T
+    best = 0.0
+    for off in range(0, lb - la + 1, step):
+        for d in (-1, 0, 1):
+            s = b0 + off + d
+            i = np.arange(a0, a1)
+            j = i - a0 + s
+            ok = (j >= 0) & (j < R.shape[0])
+            if not ok.any():
+                continue
+            v = float(R[i[ok], j[ok]].sum()) / la
+            best = max(best, v)
+    cover = la / lb
+    return best * (0.5 + 0.5 * cover)
+
+
+def cluster(sim: np.ndarray, *, threshold: float = 0.35) -> np.ndarray:
+    """Group segments whose similarity exceeds ``threshold`` (average linkage).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_seg,), int]: cluster ids numbered in order of first appearance.
+    """
+    m = sim.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=int)
+    D = np.clip(1.0 - sim, 0, 1)
+    np.fill_diagonal(D, 0)
+    Z = linkage(squareform(D, checks=False), method="average")
+    raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(c), len(order)) for c in raw])
