@@ -244,6 +244,9 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
         lib.upsert_files(new_entries)
     for path, reason in failed_entries:
         t = known.get(path)
+        if t is not None and t.state == "failed" and t.error == reason:
+            report.unchanged += 1  # still the same problem: already recorded
+            continue
         if t is None:
             report.added += 1
             tid = lib.upsert_files([(path, None, None, {}, None)])[0]
