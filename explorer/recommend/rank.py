@@ -193,8 +193,9 @@ class _Scorer:
             name = other.display_name if other is not None else "a song"
             out.append(f"you liked {name}" if prof.kinds[j] == "like" else
                        f"you played {name}" if prof.kinds[j] == "play" else f"close to {name}")
-        j = int(np.argmin(contrib))
-        if contrib[j] < 0 and self.taste_sim[i, j] >= REASON_SIMILARITY:
+        j_neg = int(np.argmin(contrib))
+        if contrib[j_neg] < -max(0.0, contrib[j]) and self.taste_sim[i, j_neg] >= REASON_SIMILARITY:
+            j = j_neg
             if prof.kinds[j] == "skip":
                 out.append("you skip songs like this")
             else:

@@ -1,0 +1,194 @@
+"""Recommendations on a real SQLite catalogue filled with tracks of known genre and sound."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from explorer.analysis.types import Analysis, Genre
+from explorer.cli import main
+from explorer.errors import LibraryError
+from explorer.library.store import Library
+from explorer.recommend import MODES, recommend
+
+GENRES = ("jazz", "metal", "pop")
+
+
+def _fill(lib: Library, folder, per_genre: int = 10, *, artists_per_genre: int = 5, dim: int = 24,
+          seed: int = 0) -> dict[int, str]:
+    """Tracks in three well separated clusters; returns id -> genre."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (len(GENRES), dim)) * 3
+    genre_of = {}
+    entries, analyses = [], []
+    for g, name in enumerate(GENRES):
+        for i in range(per_genre):
+            path = str(folder / name / f"{name}{i:02d}.mp3")
+            entries.append((path, 1000 + i, 1.0, {"title": f"{name} {i}", "artist": f"{name}-artist{i % artists_per_genre}"},
+                            f"{name}-{i}"))
+            probs = {n: 0.1 for n in GENRES}
+            probs[name] = 0.8
+            analyses.append(Analysis(file=path, duration=200.0, sample_rate=22050, channels=2,
+                                     tempo=80.0 + 40 * g + i, genre=Genre(name, probs),
+                                     embedding=(centres[g] + rng.normal(0, 1, dim)).astype(np.float32)))
+    ids = lib.upsert_files(entries)
+    for tid, (_, _, _, _, h), a in zip(ids, entries, analyses):
+        lib.record_analysis(tid, a, h)
+        genre_of[tid] = a.genre.label
+    return genre_of
+
+
+@pytest.fixture
+def lib(tmp_path):
+    library = Library(tmp_path / "lib.sqlite")
+    library.genre_of = _fill(library, tmp_path)
+    yield library
+    library.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_finds_the_seeds_genre_with_reasons(lib, mode):
+    seed = next(t for t, g in lib.genre_of.items() if g == "jazz")
+    recs = recommend(lib, seed, k=5, mode=mode)
+    assert len(recs) == 5
+    assert all(lib.genre_of[r.track.id] == "jazz" for r in recs)
+    assert all(r.reasons and all(isinstance(s, str) and s for s in r.reasons) for r in recs)
+    assert seed not in [r.track.id for r in recs]
+    scores = [r.score for r in recs]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_genre_reason_names_the_genre_and_probability(lib):
+    seed = next(t for t, g in lib.genre_of.items() if g == "metal")
+    recs = recommend(lib, seed, k=3, mode="genre")
+    assert "same genre: metal 0.80" in recs[0].reasons
+
+
+def test_never_the_seed_nor_a_duplicate_of_it(lib, tmp_path):
+    seed = lib.track(next(iter(lib.genre_of)))
+    (dup,) = lib.upsert_files([(str(tmp_path / "copy of seed.mp3"), 1, 1.0, {"artist": "someone"}, seed.content_hash)])
+    a = Analysis(file="x", duration=200.0, sample_rate=22050, channels=2, genre=Genre("jazz", {"jazz": 1.0}),
+                 embedding=np.frombuffer(lib.index_rows()[0][6], np.float32).copy())
+    lib.record_analysis(dup, a, seed.content_hash)
+    for mode in MODES:
+        got = [r.track.id for r in recommend(lib, seed.id, k=29, mode=mode)]
+        assert seed.id not in got and dup not in got and len(got) == 29
+
+
+def test_at_most_two_per_artist_unless_nobody_else_is_left(tmp_path):
+    with Library(tmp_path / "lib.sqlite") as lib:
+        genre_of = _fill(lib, tmp_path, per_genre=12, artists_per_genre=2)
+        seed = next(t for t, g in genre_of.items() if g == "pop")
+        recs = recommend(lib, seed, k=10, mode="sound")
+        artists = [r.track.artist for r in recs]
+        assert max(artists.count(a) for a in set(artists)) <= 2
+        assert len(recs) == 10
+        # a library of one artist: the limit cannot hold, the list is still full
+    with Library(tmp_path / "one.sqlite") as lib:
+        genre_of = _fill(lib, tmp_path, per_genre=4, artists_per_genre=1)
+        lib._conn.execute("UPDATE tracks SET artist = 'Only One'")
+        recs = recommend(lib, next(iter(genre_of)), k=10, mode="blend")
+        assert len(recs) == 10
+
+
+def test_personal_follows_likes_and_dislikes(lib):
+    jazz = [t for t, g in lib.genre_of.items() if g == "jazz"]
+    metal = [t for t, g in lib.genre_of.items() if g == "metal"]
+    seed = next(t for t, g in lib.genre_of.items() if g == "pop")
+
+    def share(mode):
+        recs = recommend(lib, seed, k=10, mode=mode)
+        gs = [lib.genre_of[r.track.id] for r in recs]
+        return gs.count("jazz") / len(gs), gs.count("metal") / len(gs), recs
+
+    before_jazz, before_metal, _ = share("personal")
+    for t in jazz[:3]:
+        lib.like(t)
+    for t in metal[:3]:
+        lib.dislike(t)
+    after_jazz, after_metal, recs = share("personal")
+    assert after_jazz > before_jazz and after_metal <= before_metal
+    assert not set(metal[:3]) & {r.track.id for r in recs}
+    assert any(s.startswith("you liked jazz-artist") for r in recs for s in r.reasons)
+    b_jazz, b_metal, _ = share("blend")
+    assert b_jazz > 0
+
+
+def test_skips_push_similar_songs_down_and_say_so(lib):
+    metal = [t for t, g in lib.genre_of.items() if g == "metal"]
+    seed = metal[0]
+    base = [r.track.id for r in recommend(lib, seed, k=9, mode="personal")]
+    for t in metal[1:6]:
+        for _ in range(3):
+            assert lib.record_play(t, 1.0, 200.0) == "skip"
+    recs = recommend(lib, seed, k=9, mode="personal")
+    assert [r.track.id for r in recs] != base
+    assert any("you skip songs like this" in r.reasons for r in recs)
+
+
+def test_unknown_mode_and_empty_library(tmp_path, lib):
+    with pytest.raises(LibraryError, match="mode"):
+        recommend(lib, 1, mode="vibes")
+    with Library(tmp_path / "empty.sqlite") as empty:
+        assert recommend(empty, 1) == []
+
+
+def test_index_follows_catalogue_changes(lib):
+    seed = next(iter(lib.genre_of))
+    first = recommend(lib, seed, k=3, mode="sound")[0].track.id
+    lib.mark_missing([first])
+    assert first not in [r.track.id for r in recommend(lib, seed, k=29, mode="sound")]
+
+
+def test_recommend_json_cli_shape(lib, capsys):
+    seed = next(iter(lib.genre_of))
+    assert main(["recommend", str(seed), "--db", str(lib.path), "-k", "4", "--mode", "sound", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"seed", "mode", "recommendations"}
+    assert doc["seed"] == lib.track(seed).path and doc["mode"] == "sound"
+    assert len(doc["recommendations"]) == 4
+    for r in doc["recommendations"]:
+        assert set(r) == {"path", "title", "artist", "score", "genre", "reasons"}
+        assert r["genre"] in GENRES and r["reasons"]
+
+
+def test_cli_like_dislike_unlike_history(lib, capsys):
+    a, b = list(lib.genre_of)[:2]
+    db = str(lib.path)
+    assert main(["like", str(a), "--db", db]) == 0
+    assert main(["dislike", lib.track(b).path, "--db", db]) == 0
+    assert main(["unlike", str(a), "--db", db]) == 0
+    assert lib.track(a).rating == 0 and lib.track(b).rating == -1
+    capsys.readouterr()
+    assert main(["history", "--db", db, "--json"]) == 0
+    kinds = [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()]
+    assert kinds == ["unlike", "dislike", "like"]
+    assert main(["like", "999999", "--db", db]) == 2
+    assert "no such track" in capsys.readouterr().err
+
+
+def test_playlist_is_relative_and_never_overwrites_without_force(lib, tmp_path, capsys):
+    seed = next(iter(lib.genre_of))
+    out = tmp_path / "lists" / "mix.m3u8"
+    out.parent.mkdir()
+    assert main(["playlist", str(seed), "-k", "5", "--out", str(out), "--db", str(lib.path)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "#EXTM3U"
+    paths = [ln for ln in lines if not ln.startswith("#")]
+    assert len(paths) == 6 and all(p.startswith("../") for p in paths)
+    assert paths[0].endswith(lib.track(seed).path.split("/")[-1])
+    before = out.read_text()
+    assert main(["playlist", str(seed), "-k", "2", "--out", str(out), "--db", str(lib.path)]) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_text() == before
+    assert main(["playlist", str(seed), "-k", "2", "--out", str(out), "--db", str(lib.path), "--force"]) == 0
+    assert len([ln for ln in out.read_text().splitlines() if not ln.startswith("#")]) == 3
+
+
+def test_m3u8_entries_are_escaped():
+    from explorer.recommend.playlist import m3u8_entry
+
+    assert m3u8_entry("/music/#1 hit.mp3", "/music") == "./#1 hit.mp3"
+    assert m3u8_entry("/music/a b/ü 🎵.mp3", "/lists") == "../music/a b/ü 🎵.mp3"
+    assert m3u8_entry("/music/two\nlines.mp3", "/music") is None
