@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         paths = [a for a in argv if a != "--"]
         return _gui(paths)
     args = parser.parse_args(argv)
+    # A file name that is not UTF-8 (Linux allows any bytes) must print, not crash: its odd bytes come out
+    # as \udcXX escapes, which JSON reads back as the same name.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args) or 0)
     except Cancelled:

@@ -47,4 +47,5 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool 
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+    # backslashreplace: a non-UTF-8 file name inside the text is written as \udcXX escapes instead of failing
+    atomic_write_bytes(path, text.encode("utf-8", "backslashreplace"), overwrite=overwrite)

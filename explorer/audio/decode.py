@@ -18,8 +18,9 @@ import json
 import os
 import stat
 import subprocess
+import re
 import threading
-import time
+from dataclasses import replace
 from collections.abc import Callable
 
 import numpy as np
@@ -86,16 +87,34 @@ def check_file(path: str | os.PathLike) -> str:
     return path
 
 
-def _last_line(text: str) -> str:
+def _reason(text: str, path: str) -> str:
+    """The last thing ffmpeg said, without the input URL it prefixes (we name the file ourselves)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "unknown reason"
     line = lines[-1]
-    # ffmpeg prefixes messages with the input URL; it only repeats the path we already name.
-    for prefix in ("file:",):
-        if line.startswith(prefix) and ": " in line:
-            line = line.split(": ", 1)[1]
+    line = re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", line)  # "[mp3 @ 0x55e7…] " names ffmpeg's component
+    prefix = _input_arg(path) + ": "
+    if line.startswith(prefix):
+        line = line[len(prefix):]
     return line[:200]
+
+
+#: Words in ffmpeg's warnings that mean the data is damaged (the rest of its warnings are chatter).
+_DAMAGE = re.compile(r"corrupt|truncat|invalid|error|incomplete|overread|growing file|missing|damaged", re.I)
+
+
+def _damage(text: str, path: str) -> list[str]:
+    return [_reason(ln, path) for ln in text.splitlines() if _DAMAGE.search(ln)]
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """What changes when a file is rewritten: inode, size, modification time (None once it is gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def probe(path: str | os.PathLike) -> dict:
@@ -123,14 +142,17 @@ def probe(path: str | os.PathLike) -> dict:
         raise DecodeError("ffprobe is not installed (install the ffmpeg package)", path=path) from None
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise UnsupportedFormat(f"{path}: unsupported or corrupt file ({_last_line(err)})", path=path)
+        if _identity(path) is None:
+            raise FileMissing(f"{path}: was deleted while it was being read", path=path)
+        raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (ffmpeg: {_reason(err, path)})",
+                                path=path)
     try:
         info = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
         raise DecodeError(f"{path}: cannot decode (ffprobe gave unreadable output)", path=path) from None
     streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not streams:
-        raise UnsupportedFormat(f"{path}: unsupported format (no audio stream found)", path=path)
+        raise UnsupportedFormat(f"{path}: has no audio stream", path=path)
     s = streams[0]
     fmt = info.get("format", {})
 
@@ -143,7 +165,8 @@ def probe(path: str | os.PathLike) -> dict:
     sr = num(s.get("sample_rate"), int)
     ch = num(s.get("channels"), int)
     if sr <= 0 or ch <= 0:
-        raise DecodeError(f"{path}: cannot decode (stream has no valid sample rate or channel count)", path=path)
+        raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (no valid sample rate or channel count)",
+                                path=path)
     duration = num(s.get("duration")) or num(fmt.get("duration"))
     source = SourceInfo(
         container=str(fmt.get("format_name", "")),
@@ -159,6 +182,10 @@ def probe(path: str | os.PathLike) -> dict:
 def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
            max_duration: float = MAX_DURATION, block_seconds: float = 2.0) -> AudioBuffer:
     """Decode ``path`` into float32 PCM at its own sample rate and channel count.
+
+    A file that changes while it is read (still being written, downloaded or re-tagged) is read once
+    more; if it changes again, :class:`~explorer.errors.DecodeError` says so.  A file deleted while
+    ffmpeg reads it is read to the end (the open file stays readable), with a warning.
 
     Parameters
     ----------
@@ -183,15 +210,31 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
     FileMissing, EmptyAudio, UnsupportedFormat, DecodeError, TooLong, Cancelled
     """
     path = os.fspath(path)
+    for attempt in range(2):
+        before = _identity(check_file(path))
+        buffer = _decode_once(path, progress=progress, cancel=cancel, max_duration=max_duration,
+                              block_seconds=block_seconds)
+        after = _identity(path)
+        if after is None:
+            return replace(buffer, warnings=(*buffer.warnings, "the file was deleted while it was being read"))
+        if after == before:
+            return buffer
+    raise DecodeError(f"{path}: the file kept changing while it was being read (is it still being written?)",
+                      path=path)
+
+
+def _decode_once(path: str, *, progress: ProgressFn | None, cancel: CancelFn | None, max_duration: float,
+                 block_seconds: float) -> AudioBuffer:
     info = probe(path)
     sr, ch, est = info["sample_rate"], info["channels"], info["duration"]
+    frame_bytes = 4 * ch
     if est > max_duration:
         raise TooLong(f"{path}: too long ({est / 60:.0f} min; the limit is {max_duration / 60:.0f} min)", path=path)
-    if est * sr * ch * 4 > MAX_DECODED_BYTES:
-        raise TooLong(f"{path}: too large to decode in memory ({est * sr * ch * 4 / 2**30:.1f} GiB of samples;"
+    if est * sr * frame_bytes > MAX_DECODED_BYTES:
+        raise TooLong(f"{path}: too large to decode in memory ({est * sr * frame_bytes / 2**30:.1f} GiB of samples;"
                       f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)", path=path)
     ffmpeg, _ = _tools()
-    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
+    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "pipe:1"]
     timeout = DECODE_TIMEOUT_BASE + DECODE_TIMEOUT_PER_SECOND * max(est, 0.0)
     try:
@@ -201,32 +244,42 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
     err_chunks: list[bytes] = []
     err_thread = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
     err_thread.start()
-    frame_bytes = 4 * ch
-    block = max(frame_bytes, int(block_seconds * sr) * frame_bytes)
-    limit_bytes = int(max_duration * sr) * frame_bytes + block
-    expected = max(1, int(est * sr) * frame_bytes)
-    chunks: list[bytes] = []
+    # A watchdog, because a read from a stuck ffmpeg would block forever: killing it ends the read.
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        proc.kill()
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.start()
+    block = max(1, int(block_seconds * sr)) * frame_bytes
+    limit = min(int(max_duration * sr) * frame_bytes, MAX_DECODED_BYTES)
+    expected = max(frame_bytes, int(est * sr) * frame_bytes)
+    # One buffer, filled in place and grown by doubling if the estimate was short: the peak is the
+    # decoded size (plus one block), not twice it as with a list of chunks joined at the end.
+    raw = np.empty(min(limit + block, expected + block), dtype=np.uint8)
     got = 0
-    deadline = time.monotonic() + timeout
     try:
         while True:
             if cancel is not None and cancel():
                 raise Cancelled(f"{path}: decoding cancelled", path=path)
-            if time.monotonic() > deadline:
-                raise DecodeError(f"{path}: cannot decode (ffmpeg took longer than {timeout:.0f} s)", path=path)
-            data = proc.stdout.read(block)
-            if not data:
+            if got + block > raw.size:
+                if got > limit:
+                    raise TooLong(f"{path}: too long (more than {limit / frame_bytes / sr / 60:.0f} min of audio)",
+                                  path=path)
+                grown = np.empty(min(limit + block, 2 * raw.size + block), dtype=np.uint8)
+                grown[:got] = raw[:got]
+                raw = grown
+            n = proc.stdout.readinto(memoryview(raw)[got:got + block])
+            if not n:
                 break
-            chunks.append(data)
-            got += len(data)
-            if got > limit_bytes:
-                raise TooLong(f"{path}: too long (more than {max_duration / 60:.0f} min of audio)", path=path)
+            got += n
             if progress is not None:
                 progress(min(1.0, got / expected))
-        rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        raise DecodeError(f"{path}: cannot decode (ffmpeg did not finish in {timeout:.0f} s)", path=path) from None
+        rc = proc.wait()
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -234,19 +287,25 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
         err_thread.join(timeout=5)
         proc.stderr.close()
     err = b"".join(err_chunks).decode("utf-8", "replace")
-    raw = b"".join(chunks)
-    del chunks
-    n = len(raw) // frame_bytes
+    if expired.is_set():
+        raise DecodeError(f"{path}: cannot decode (ffmpeg took longer than {timeout:.0f} s)", path=path)
+    n = got // frame_bytes
     if n == 0:
-        if rc != 0 or err.strip():
-            raise DecodeError(f"{path}: cannot decode ({_last_line(err)})", path=path)
+        if _identity(path) is None:
+            raise FileMissing(f"{path}: was deleted while it was being read", path=path)
+        if rc != 0 or _damage(err, path):
+            raise DecodeError(f"{path}: cannot decode ({_reason(err, path)})", path=path)
         raise EmptyAudio(f"{path}: contains no audio samples", path=path)
-    samples = np.frombuffer(raw, dtype="<f4", count=n * ch).reshape(n, ch)
+    if n * frame_bytes < raw.size // 2:  # the estimate was far too long: give the unused memory back
+        raw = raw[: n * frame_bytes].copy()
+    samples = raw[: n * frame_bytes].view("<f4").reshape(n, ch)
     if not np.isfinite(samples).all():
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
     warnings: list[str] = []
-    if rc != 0 or err.strip():
-        warnings.append(f"decoded with errors, the file may be damaged or truncated: {_last_line(err)}")
+    damage = _damage(err, path)
+    if rc != 0 or damage:
+        reason = damage[-1] if damage else _reason(err, path)
+        warnings.append(f"decoded with errors, the file may be damaged or truncated: {reason}")
     if est > 0 and n / sr < est - max(1.0, 0.02 * est):
         warnings.append(f"decoded {n / sr:.1f} s of the {est:.1f} s the file announces (truncated?)")
     if progress is not None:
