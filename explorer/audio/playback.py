@@ -31,6 +31,37 @@ def device_layout(sr: int, channels: int) -> tuple[int, int]:
     return out_sr, min(channels, 2)
 
 
+def downmix_matrix(channels: int) -> np.ndarray:
+    """Weights that mix ``channels`` > 2 channels to stereo, shape ``(channels, 2)``.
+
+    The channel order is taken to be the WAVE/ffmpeg default for that count: front
+    left, front right, then (for 3, 5, 6, 7 or 8 channels) front centre, then (for 6
+    or more) LFE, then the surround channels in left/right pairs, a lone back centre
+    first.  Centre and back centre go to both sides at -3 dB, surrounds at -3 dB to
+    their side, LFE is left out; each side is scaled so its weights add up to 1, so
+    the mix cannot clip.
+    """
+    h = np.float32(np.sqrt(0.5))
+    w = np.zeros((channels, 2), dtype=np.float32)
+    w[0, 0] = w[1, 1] = 1.0
+    rest = list(range(2, channels))
+    if channels in (3, 5, 6, 7, 8):
+        w[rest.pop(0)] = (h, h)
+    if channels >= 6:
+        rest.pop(0)  # LFE
+    if len(rest) % 2:
+        w[rest.pop(0)] = (h, h)
+    for left, right in zip(rest[0::2], rest[1::2]):
+        w[left, 0] = w[right, 1] = h
+    return w / w.sum(axis=0, keepdims=True)
+
+
+def _resample(x: np.ndarray, sr: int, out_sr: int) -> np.ndarray:
+    import soxr  # a dependency of librosa; ~300x real time where scipy's polyphase filter is ~50x
+
+    return np.asarray(soxr.resample(x, sr, out_sr, quality="HQ"), dtype=np.float32).reshape(-1, x.shape[1])
+
+
 def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     """Turn float samples into what the sound device plays.
 
@@ -43,25 +74,31 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     Returns
     -------
     pcm : np.ndarray [shape=(m, out_channels), int16], C-contiguous (interleaved)
+        ``round(clip(x, -1, 1) * 32767)``, converted in cache-sized blocks (this sits
+        between a click and the sound, so it is kept fast).
     out_sr : int
+        ``sr`` if the device takes it, else 44.1 or 48 kHz (see :func:`device_layout`).
     out_channels : int
-        1 or 2: more channels are mixed down to stereo (even channels left, odd right).
+        1 or 2: more channels are mixed down to stereo with :func:`downmix_matrix`.
     """
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 1:
         x = x[:, None]
     if x.shape[1] > 2:
-        x = np.stack([x[:, 0::2].mean(axis=1), x[:, 1::2].mean(axis=1)], axis=1)
+        x = x @ downmix_matrix(x.shape[1])
     out_sr, _ = device_layout(sr, x.shape[1])
     if out_sr != sr and len(x):
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(out_sr, sr)
-        x = resample_poly(x, out_sr // g, sr // g, axis=0).astype(np.float32)
-    pcm = np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
-    return np.ascontiguousarray(pcm), out_sr, pcm.shape[1]
+        x = _resample(x, sr, out_sr)
+    pcm = np.empty(x.shape, dtype=np.int16)
+    step = 1 << 16
+    tmp = np.empty((min(step, len(x)), x.shape[1]), dtype=np.float32)
+    for a in range(0, len(x), step):
+        t = tmp[: len(x[a:a + step])]
+        np.multiply(x[a:a + step], np.float32(32767.0), out=t)
+        np.clip(t, -32767.0, 32767.0, out=t)
+        np.rint(t, out=t)
+        pcm[a:a + step] = t
+    return pcm, out_sr, pcm.shape[1]
 
 
 @dataclass(frozen=True)
@@ -109,19 +146,24 @@ class Player:
         """Play several regions one after the other (and again from the first when ``loop``)."""
         regs = [Region(max(0.0, float(a)), min(float(b), buffer.duration)) for a, b in regions]
         regs = [r for r in regs if r.end > r.start]
-        self.stop()
         if not regs:
+            self.stop()
             return
+        self._start(buffer, regs, loop, 0, regs[0].start)
+
+    def _start(self, buffer: AudioBuffer, regs: list[Region], loop: bool, index: int, offset: float) -> None:
+        """Play ``regs`` from second ``offset`` of ``regs[index]`` on (later passes of a loop play them whole)."""
+        self.stop()
         with self._lock:
             self._generation += 1
             gen = self._generation
             self._stop_event = threading.Event()
-            self._buffer, self._regions, self._index, self._loop = buffer, regs, 0, loop
+            self._buffer, self._regions, self._index, self._loop = buffer, regs, index, loop
             self._paused_at = None
             self._playing = True
-            self._region_start = regs[0].start
+            self._region_start = offset
             self._t0 = time.monotonic()
-            t = threading.Thread(target=self._run, args=(gen, buffer, regs, loop, self._stop_event),
+            t = threading.Thread(target=self._run, args=(gen, buffer, regs, loop, index, offset, self._stop_event),
                                  name="explorer-playback", daemon=True)
             self._thread = t
         t.start()
@@ -153,13 +195,9 @@ class Player:
         """Continue after :meth:`pause`; does nothing when not paused."""
         with self._lock:
             pos, buffer, regions, index, loop = self._paused_at, self._buffer, self._regions, self._index, self._loop
-        if pos is None or buffer is None:
+        if pos is None or buffer is None or not regions:
             return
-        rest = [(pos, regions[index].end)] + [(r.start, r.end) for r in regions[index + 1:]]
-        if loop:
-            # keep looping over the whole original set after finishing the current pass
-            rest += [(r.start, r.end) for r in regions[:index]]
-        self.play_sequence(buffer, rest, loop=loop)
+        self._start(buffer, list(regions), loop, index, pos)
 
     def toggle(self) -> None:
         """Pause when playing, resume when paused."""
@@ -201,25 +239,32 @@ class Player:
         return not t.is_alive()
 
     # -- the playing thread ------------------------------------------------------------
-    def _run(self, gen: int, buffer: AudioBuffer, regions: list[Region], loop: bool, stop: threading.Event):
+    def _run(self, gen: int, buffer: AudioBuffer, regions: list[Region], loop: bool, index: int, offset: float,
+             stop: threading.Event):
         try:
+            first = True
             while True:
-                for i, reg in enumerate(regions):
+                for i in range(index if first else 0, len(regions)):
+                    reg = regions[i]
+                    start = max(reg.start, offset) if first and i == index else reg.start
                     if stop.is_set():
                         return
-                    pcm, sr, ch = to_pcm16(buffer.region(reg.start, reg.end), buffer.sr)
+                    pcm, sr, ch = to_pcm16(buffer.region(start, reg.end), buffer.sr)
                     if stop.is_set():
                         return
+                    if not len(pcm):
+                        continue
                     play = self._backend.play_buffer(pcm, ch, 2, sr)
                     with self._lock:
                         if gen != self._generation:
                             play.stop()
                             return
-                        self._index, self._region_start, self._t0 = i, reg.start, time.monotonic()
+                        self._index, self._region_start, self._t0 = i, start, time.monotonic()
                     while play.is_playing():
                         if stop.wait(0.01):
                             play.stop()
                             return
+                first = False
                 if not loop:
                     return
         finally:
