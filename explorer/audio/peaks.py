@@ -69,7 +69,7 @@ class PeakPyramid:
         spb = self.samples_per_bin(level)
         data = self.levels[level]
         i0 = max(0, int(np.floor(start * self.sr / spb)) - 1)
-        i1 = min(len(data), int(np.ceil(end * self.sr / spb)) + 1)
+        i1 = max(i0, min(len(data), int(np.ceil(end * self.sr / spb)) + 1))  # a range before 0 is empty
         t = np.arange(i0, i1, dtype=np.float64) * (spb / self.sr)
         return t, data[i0:i1, 0], data[i0:i1, 1]
 
