@@ -183,9 +183,10 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
            max_duration: float = MAX_DURATION, block_seconds: float = 2.0) -> AudioBuffer:
     """Decode ``path`` into float32 PCM at its own sample rate and channel count.
 
-    A file that changes while it is read (still being written, downloaded or re-tagged) is read once
-    more; if it changes again, :class:`~explorer.errors.DecodeError` says so.  A file deleted while
-    ffmpeg reads it is read to the end (the open file stays readable), with a warning.
+    A file that changes while it is read (still being written, downloaded or re-tagged) raises
+    :class:`~explorer.errors.DecodeError` saying so — the caller may have hashed the old bytes, so
+    quietly reading the new ones would pair them with the wrong hash; try again later instead.  A file
+    deleted while ffmpeg reads it is read to the end (the open file stays readable), with a warning.
 
     Parameters
     ----------
@@ -210,20 +211,19 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
     FileMissing, EmptyAudio, UnsupportedFormat, DecodeError, TooLong, Cancelled
     """
     path = os.fspath(path)
-    for attempt in range(2):
-        before = _identity(check_file(path))
-        buffer = _decode_once(path, progress=progress, cancel=cancel, max_duration=max_duration,
-                              block_seconds=block_seconds)
-        after = _identity(path)
-        if after is None:
-            return replace(buffer, warnings=(*buffer.warnings, "the file was deleted while it was being read"))
-        if after == before:
-            return buffer
-    raise DecodeError(f"{path}: the file kept changing while it was being read (is it still being written?)",
-                      path=path)
+    before = _identity(check_file(path))
+    buffer = _run_ffmpeg(path, progress=progress, cancel=cancel, max_duration=max_duration,
+                          block_seconds=block_seconds)
+    after = _identity(path)
+    if after is None:
+        return replace(buffer, warnings=(*buffer.warnings, "the file was deleted while it was being read"))
+    if after != before:
+        raise DecodeError(f"{path}: the file changed while it was being read (is it still being written?);"
+                          " try again when it is complete", path=path)
+    return buffer
 
 
-def _decode_once(path: str, *, progress: ProgressFn | None, cancel: CancelFn | None, max_duration: float,
+def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | None, max_duration: float,
                  block_seconds: float) -> AudioBuffer:
     info = probe(path)
     sr, ch, est = info["sample_rate"], info["channels"], info["duration"]
