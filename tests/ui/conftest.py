@@ -1,0 +1,34 @@
+"""Qt fixtures shared by the window's tests (pytest-qt, offscreen, real event loop).
+
+``window``: a :class:`MainWindow` on its own library and settings (the user folders are already
+isolated per test by the top conftest).  ``song_file``: a short synthetic song, A B A B, whose
+halves differ in pitch (see :mod:`tests.ui.helpers`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.helpers import SR, synth_song
+
+
+@pytest.fixture
+def song_file(make_audio):
+    return make_audio("song.wav", synth_song(), SR, "-c:a", "pcm_s16le")
+
+
+@pytest.fixture
+def window(qtbot):
+    from explorer.library.store import Library
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.settings import Settings
+
+    lib = Library()
+    w = MainWindow(Settings(), lib)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    lib.close()

@@ -1,0 +1,96 @@
+"""What the user hears: a dragged selection, a clicked chorus, a clicked motif occurrence.
+
+Playback goes through simpleaudio into the ALSA ``type file`` device of the ``alsa_capture``
+fixture (the window creates its Player on the first play, after the fixture has set
+``ALSA_CONFIG_PATH``); the captured PCM must equal exactly the region's samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from explorer.audio.playback import to_pcm16
+from tests.ui.helpers import click, drag, make_known_analysis, open_and_wait, open_audio, wait_played
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def started(qtbot, window):
+    """Wait for playback to start (it may also end at once: the capture device is not real-time)."""
+    return qtbot.waitSignal(window.player.stateChanged, timeout=3000, check_params_cb=lambda s: s == "playing")
+
+
+def expected_pcm(window, start, end):
+    buf = window.song.buffer
+    pcm, sr, _ = to_pcm16(buf.region(start, end), buf.sr)
+    return pcm, sr
+
+
+def assert_captured(alsa_capture, window, start, end):
+    got, sr = alsa_capture.read()
+    want, want_sr = expected_pcm(window, start, end)
+    assert sr == want_sr
+    assert got.shape == want.shape
+    assert np.array_equal(got, want)
+
+
+def test_drag_select_then_space_plays_exactly_the_selection(qtbot, window, song_file, alsa_capture):
+    open_audio(qtbot, window, song_file)
+    drag(window.waveform.detail, 1.0, 1.6)
+    sel = window.waveform.selected()
+    assert sel is not None
+    assert sel[0] == pytest.approx(1.0, abs=0.05) and sel[1] == pytest.approx(1.6, abs=0.05)
+    window.waveform.setFocus()
+    with started(qtbot, window):
+        QTest.keyClick(window.waveform, Qt.Key.Key_Space)
+    wait_played(qtbot, window)
+    assert_captured(alsa_capture, window, *sel)
+
+
+def test_click_chorus_plays_exactly_that_chorus(qtbot, window, song_file, alsa_capture):
+    open_and_wait(qtbot, window, song_file)
+    window.set_analysis(make_known_analysis(str(song_file), window.song.buffer.duration))
+    chorus = window.analysis.choruses[1]
+    with started(qtbot, window):
+        click(window.waveform.section_lane, (chorus.start + chorus.end) / 2, 0.85)
+    assert window.waveform.selected() == pytest.approx((chorus.start, chorus.end))
+    assert window.structure.sections_lane._highlight == pytest.approx((chorus.start, chorus.end))
+    assert "Chorus" in window.status_label.text()
+    wait_played(qtbot, window)
+    assert_captured(alsa_capture, window, chorus.start, chorus.end)
+
+
+def test_click_motif_occurrence_plays_it(qtbot, window, song_file, alsa_capture):
+    open_and_wait(qtbot, window, song_file)
+    window.set_analysis(make_known_analysis(str(song_file), window.song.buffer.duration))
+    motif = max(window.analysis.motifs, key=lambda m: m.score)
+    occ = motif.occurrences[1]
+    with started(qtbot, window):
+        click(window.waveform.motif_lane, (occ.start + occ.end) / 2, 0.75)
+    wait_played(qtbot, window)
+    assert_captured(alsa_capture, window, occ.start, occ.end)
+    assert window.structure.current_motif().id == motif.id
+
+
+def test_escape_stops_and_loop_repeats(qtbot, window, song_file, alsa_capture):
+    open_audio(qtbot, window, song_file)
+    window.waveform.set_selection(0.5, 0.8)
+    window.waveform.setFocus()
+    with started(qtbot, window):
+        QTest.keyClick(window.waveform, Qt.Key.Key_L)
+    # The capture device takes sound faster than real time, so a loop is what keeps playing here.
+    playheads = []
+    window.player.positionChanged.connect(playheads.append)
+    qtbot.wait(400)
+    assert window.player.state == "playing"
+    assert window.player.player.current_region() == pytest.approx((0.5, 0.8))
+    moving = [t for t in playheads if t is not None]
+    assert len(moving) >= 5 and all(0.5 <= t <= 0.8 + 1e-6 for t in moving)  # a ~30 fps playhead
+    assert all(line.isVisible() for line in window.waveform.playheads)
+    assert window.waveform.playheads[0].value() == pytest.approx(moving[-1], abs=0.31)
+    QTest.keyClick(window.waveform, Qt.Key.Key_Escape)
+    assert window.player.state == "stopped"
+    assert all(not line.isVisible() for line in window.waveform.playheads)
