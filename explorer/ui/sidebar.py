@@ -1,0 +1,558 @@
+"""The recommendation sidebar: songs of the library like the current one, why, and a ▶ to hear their chorus.
+
+Rows are drawn by one delegate (no widget per row): title and artist, genre, a similarity bar, the
+reasons, and three buttons — ▶ previews that song's chorus (or its most representative section),
+👍 / 👎 rate it and re-rank the list at once.  Ranking (and rating, which writes to the catalogue)
+runs on one background thread with its own catalogue connection; every result carries the id of the
+request that asked for it, and results of requests that were overtaken are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject, QRect, QRectF, QRunnable, QSize, Qt,
+                            QThreadPool, Signal)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QLabel, QListView, QSizePolicy,
+                               QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
+
+from explorer.errors import ExplorerError
+from explorer.library.store import Library, Track, normalize_path
+from explorer.recommend import recommend
+from explorer.ui import theme
+
+#: (mode of :func:`explorer.recommend.recommend`, label of its button)
+MODES = (("genre", "Genre"), ("sound", "Sounds like"), ("personal", "For you"), ("blend", "Blend"))
+#: Recommendations shown.
+K = 20
+#: Longest preview when a song has no detected chorus and no analysis to pick a section from (seconds).
+FALLBACK_PREVIEW = 20.0
+#: Genres drawn in the chart of the current song.
+CHART_GENRES = 6
+
+
+def preview_region(library: Library, track: Track) -> tuple[float, float]:
+    """What ▶ plays of ``track``: its detected chorus, else its most representative section.
+
+    The most representative section is the longest section of the label that covers the most time
+    among labels that repeat (any label when none repeats).  Without any analysis: up to
+    :data:`FALLBACK_PREVIEW` seconds from a third of the way in.
+    """
+    if track.chorus is not None:
+        return track.chorus
+    analysis = library.analysis(track.id)
+    if analysis is not None and analysis.choruses:
+        best = max(analysis.choruses, key=lambda c: c.confidence)
+        return best.start, best.end
+    if analysis is not None and analysis.sections:
+        by_label: dict[str, list] = {}
+        for s in analysis.sections:
+            by_label.setdefault(s.label, []).append(s)
+        repeated = {k: v for k, v in by_label.items() if len(v) > 1} or by_label
+        label = max(repeated, key=lambda k: sum(s.end - s.start for s in repeated[k]))
+        best = max(repeated[label], key=lambda s: s.end - s.start)
+        return best.start, best.end
+    duration = track.duration or (analysis.duration if analysis is not None else 0.0)
+    if duration <= FALLBACK_PREVIEW:
+        return 0.0, float(duration or FALLBACK_PREVIEW)
+    start = duration / 3
+    return start, min(duration, start + FALLBACK_PREVIEW)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of the sidebar."""
+
+    path: str
+    track_id: int
+    title: str
+    artist: str
+    genre: str
+    score: float
+    reasons: tuple[str, ...]
+    region: tuple[float, float]
+    rating: int
+
+
+# -- the background job -----------------------------------------------------------------------------------
+class _Relay(QObject):
+    """Carries results from the worker thread to the GUI thread (queued signals)."""
+
+    done = Signal(int, str, list)  # request id, path, [Item]
+    failed = Signal(int, str)  # request id, message
+
+
+class _Job(QRunnable):
+    """Optionally rate a track, then rank recommendations for ``seed``; posts the result on ``relay``."""
+
+    def __init__(self, sidebar_state: dict, relay: _Relay, request: int, seed: str | None, mode: str, k: int,
+                 rate: tuple[int, int] | None = None):
+        super().__init__()
+        self.state, self.relay = sidebar_state, relay
+        self.request, self.seed, self.mode, self.k, self.rate = request, seed, mode, k, rate
+
+    def _library(self) -> Library:
+        lib = self.state.get("library")
+        if lib is None:  # the worker's own connection: the GUI thread's is never held up by a ranking
+            lib = self.state["library"] = Library(self.state["db_path"])
+        return lib
+
+    def run(self) -> None:
+        try:
+            lib = self._library()
+            if self.rate is not None:
+                track_id, rating = self.rate
+                (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
+            if self.seed is None or self.request != self.state["latest"]:
+                return  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
+            recs = recommend(lib, self.seed, k=self.k, mode=self.mode)
+            items = []
+            for r in recs:
+                t = r.track
+                items.append(Item(t.path, t.id, t.title or os.path.splitext(os.path.basename(t.path))[0], t.artist,
+                                  t.genre_label or t.genre_tag or "", float(r.score), tuple(r.reasons),
+                                  preview_region(lib, t), t.rating))
+        except ExplorerError as e:
+            self.relay.failed.emit(self.request, e.message)
+            return
+        self.relay.done.emit(self.request, self.seed, items)
+
+
+# -- the list ---------------------------------------------------------------------------------------------
+class RecommendationModel(QAbstractListModel):
+    ItemRole = Qt.UserRole + 1
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.items: list[Item] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        it = self.items[index.row()]
+        if role == self.ItemRole:
+            return it
+        if role == Qt.DisplayRole:
+            return f"{it.title} — {it.artist}" if it.artist else it.title
+        if role == Qt.ToolTipRole:
+            return f"{it.path}\n" + "\n".join(it.reasons)
+        return None
+
+    def set_items(self, items: list[Item]) -> None:
+        self.beginResetModel()
+        self.items = list(items)
+        self.endResetModel()
+
+    def set_rating(self, track_id: int, rating: int) -> None:
+        for i, it in enumerate(self.items):
+            if it.track_id == track_id:
+                self.items[i] = replace(it, rating=rating)
+                idx = self.index(i)
+                self.dataChanged.emit(idx, idx)
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """Paints a row and turns clicks on its ▶ / 👍 / 👎 into signals."""
+
+    buttonClicked = Signal(QModelIndex, str)  # index, "play" | "like" | "dislike"
+    rowActivated = Signal(QModelIndex)  # double-click outside the buttons
+
+    BUTTONS = ("play", "like", "dislike")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._hover: tuple[int, str] | None = None
+
+    # Geometry, all from the font: readable and clickable at any scaling.
+    @staticmethod
+    def _metrics(option) -> tuple[QFontMetrics, int, int]:
+        fm = option.fontMetrics
+        line = fm.height()
+        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        return fm, line, pad
+
+    def sizeHint(self, option, index) -> QSize:
+        fm, line, pad = self._metrics(option)
+        return QSize(fm.averageCharWidth() * 30, 3 * line + 4 * pad)
+
+    def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
+        """Where the buttons of a row occupying ``rect`` are."""
+        line = fm.height()
+        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        b = int(line * 1.6)
+        top = rect.top() + (rect.height() - b) // 2
+        play = QRect(rect.left() + pad, top, b, b)
+        dislike = QRect(rect.right() - pad - b, top, b, b)
+        like = QRect(dislike.left() - pad // 2 - b, top, b, b)
+        return {"play": play, "like": like, "dislike": dislike}
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        it: Item = index.data(RecommendationModel.ItemRole)
+        self.initStyleOption(option, index)
+        style = option.widget.style() if option.widget else None
+        option.text = ""
+        if style is not None:
+            style.drawControl(QStyle.CE_ItemViewItem, option, painter, option.widget)
+        fm, line, pad = self._metrics(option)
+        c = theme.colors()
+        pal = option.palette
+        selected = bool(option.state & QStyle.State_Selected)
+        text = pal.color(QPalette.HighlightedText if selected else QPalette.Text)
+        dim = QColor(text)
+        dim.setAlpha(170)
+        rects = self.button_rects(option.rect, fm)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        # buttons
+        for name, r in rects.items():
+            hovered = self._hover == (index.row(), name)
+            active = (name == "like" and it.rating > 0) or (name == "dislike" and it.rating < 0)
+            if hovered or active:
+                bg = QColor(c["good"] if name == "like" and active else c["bad"] if name == "dislike" and active
+                            else pal.color(QPalette.Mid))
+                bg.setAlpha(120 if active else 80)
+                painter.setPen(Qt.NoPen)
+                painter.setBrush(bg)
+                painter.drawRoundedRect(QRectF(r), r.height() / 4, r.height() / 4)
+            inner = r.adjusted(r.width() // 6, r.height() // 6, -r.width() // 6, -r.height() // 6)
+            theme.icon(name).paint(painter, inner)
+        # texts
+        left = rects["play"].right() + 2 * pad
+        right = rects["like"].left() - 2 * pad
+        y = option.rect.top() + pad
+        painter.setPen(text)
+        f = option.font
+        bold = QFont(f)
+        bold.setBold(True)
+        painter.setFont(bold)
+        title = QFontMetrics(bold).elidedText(it.title, Qt.ElideRight, max(0, right - left))
+        painter.drawText(QRect(left, y, right - left, line), Qt.AlignLeft | Qt.AlignVCenter, title)
+        painter.setFont(f)
+        y += line
+        # artist · genre, then the similarity bar at the right end of the second line
+        bar_w = min(fm.averageCharWidth() * 10, max(0, right - left) // 3)
+        score = max(0.0, min(1.0, it.score))
+        pct = f"{score:.0%}"
+        pct_w = fm.horizontalAdvance("100%") + pad
+        meta = " · ".join(x for x in (it.artist, it.genre) if x)
+        meta_w = max(0, right - left - bar_w - pct_w - pad)
+        painter.setPen(dim)
+        painter.drawText(QRect(left, y, meta_w, line), Qt.AlignLeft | Qt.AlignVCenter,
+                         fm.elidedText(meta, Qt.ElideRight, meta_w))
+        bh = max(4, line // 3)
+        bar = QRectF(right - pct_w - bar_w, y + (line - bh) / 2, bar_w, bh)
+        track = QColor(pal.color(QPalette.Mid))
+        track.setAlpha(110)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(track)
+        painter.drawRoundedRect(bar, bh / 2, bh / 2)
+        painter.setBrush(QColor(c["bar"]))
+        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), max(bh, bar_w * score), bh), bh / 2, bh / 2)
+        painter.setPen(dim)
+        painter.drawText(QRect(right - pct_w, y, pct_w, line), Qt.AlignRight | Qt.AlignVCenter, pct)
+        y += line
+        reasons = " · ".join(it.reasons)
+        painter.drawText(QRect(left, y, right - left, line), Qt.AlignLeft | Qt.AlignVCenter,
+                         fm.elidedText(reasons, Qt.ElideRight, right - left))
+        painter.restore()
+
+    def hit(self, option_rect: QRect, fm: QFontMetrics, pos) -> str | None:
+        for name, r in self.button_rects(option_rect, fm).items():
+            if r.contains(pos):
+                return name
+        return None
+
+    def editorEvent(self, event, model, option, index) -> bool:
+        t = event.type()
+        if t not in (QEvent.MouseButtonPress, QEvent.MouseButtonRelease, QEvent.MouseButtonDblClick,
+                     QEvent.MouseMove):
+            return False
+        name = self.hit(option.rect, option.fontMetrics, event.position().toPoint())
+        if t == QEvent.MouseMove:
+            hover = (index.row(), name) if name else None
+            if hover != self._hover:
+                self._hover = hover
+                if option.widget is not None:
+                    option.widget.update()
+            return False
+        if event.button() != Qt.LeftButton:
+            return False
+        if name is None:
+            if t == QEvent.MouseButtonDblClick:
+                self.rowActivated.emit(QModelIndex(index))
+                return True
+            return False
+        if t == QEvent.MouseButtonRelease:
+            self.buttonClicked.emit(QModelIndex(index), name)
+        return True  # presses and double-clicks on a button are the button's
+
+
+# -- the genre chart -------------------------------------------------------------------------------------------
+class GenreChart(QWidget):
+    """Horizontal bars of the current song's most probable genres (painted; sized by the font)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.probabilities: list[tuple[str, float]] = []
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+
+    def set_probabilities(self, probabilities: dict[str, float] | None) -> None:
+        items = sorted(((str(k), float(v)) for k, v in (probabilities or {}).items()), key=lambda kv: -kv[1])
+        self.probabilities = items[:CHART_GENRES]
+        self.setToolTip("\n".join(f"{k}: {v:.1%}" for k, v in items))
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        rows = max(1, len(self.probabilities))
+        return QSize(fm.averageCharWidth() * 30, rows * int(fm.height() * 1.25) + fm.height() // 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        fm = self.fontMetrics()
+        pal = self.palette()
+        c = theme.colors()
+        if not self.probabilities:
+            p.setPen(pal.color(QPalette.PlaceholderText))
+            p.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, "No genre estimate yet")
+            return
+        row_h = int(fm.height() * 1.25)
+        label_w = min(max(fm.horizontalAdvance(k) for k, _ in self.probabilities) + fm.averageCharWidth(),
+                      self.width() // 3)
+        pct_w = fm.horizontalAdvance("100%") + fm.averageCharWidth()
+        bar_w = max(1, self.width() - label_w - pct_w - fm.averageCharWidth())
+        top = max(p for _, p in self.probabilities) or 1.0
+        for i, (label, prob) in enumerate(self.probabilities):
+            y = fm.height() // 4 + i * row_h
+            p.setPen(pal.color(QPalette.WindowText))
+            p.drawText(QRect(0, y, label_w, row_h), Qt.AlignLeft | Qt.AlignVCenter,
+                       fm.elidedText(label, Qt.ElideRight, label_w))
+            bh = max(4, int(fm.height() * 0.55))
+            r = QRectF(label_w, y + (row_h - bh) / 2, max(bh, bar_w * prob / top), bh)
+            color = QColor(c["bar"])
+            if i:
+                color.setAlpha(170)
+            p.setPen(Qt.NoPen)
+            p.setBrush(color)
+            p.drawRoundedRect(r, bh / 3, bh / 3)
+            p.setPen(pal.color(QPalette.WindowText))
+            p.drawText(QRect(label_w + bar_w + fm.averageCharWidth(), y, pct_w, row_h),
+                       Qt.AlignLeft | Qt.AlignVCenter, f"{prob:.0%}")
+        p.end()
+
+
+# -- the sidebar ---------------------------------------------------------------------------------------------
+class RecommendationSidebar(QWidget):
+    """Recommendations for the current song, switchable by mode, with preview and like / dislike.
+
+    Signals
+    -------
+    previewRequested(str path, float start, float end)
+        ▶ on a row (or Space): play that region of that song.
+    openRequested(str path)
+        A row was double-clicked (or Enter pressed on it).
+    errorOccurred(str message)
+        Ranking or rating failed; a readable sentence.
+    recommendationsChanged()
+        A new list is shown (the result of the latest request).
+    """
+
+    previewRequested = Signal(str, float, float)
+    openRequested = Signal(str)
+    errorOccurred = Signal(str)
+    recommendationsChanged = Signal()
+
+    def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend"):
+        super().__init__(parent)
+        self.library = library
+        self.k = k
+        self._mode = mode
+        self._path: str | None = None
+        self._ids = itertools.count(1)
+        # Shared with the jobs: the latest request id and the worker's own catalogue connection.
+        self._state = {"latest": 0, "db_path": library.path, "library": None}
+        self._relay = _Relay()
+        self._relay.done.connect(self._on_done)
+        self._relay.failed.connect(self._on_failed)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one job at a time, in order: a rating lands before the next ranking
+        self._pool.setExpiryTimeout(-1)
+
+        self.title_label = QLabel(self)
+        self.title_label.setWordWrap(True)
+        f = self.title_label.font()
+        f.setBold(True)
+        self.title_label.setFont(f)
+        self.chart = GenreChart(self)
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.setExclusive(True)
+        modes = QHBoxLayout()
+        modes.setSpacing(0)
+        for i, (mode_name, label) in enumerate(MODES):
+            b = QToolButton(self)
+            b.setText(label)
+            b.setCheckable(True)
+            b.setChecked(mode_name == mode)
+            b.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            b.setProperty("mode", mode_name)
+            self.mode_group.addButton(b, i)
+            modes.addWidget(b)
+        self.mode_group.idClicked.connect(lambda i: self.set_mode(MODES[i][0]))
+
+        self.model = RecommendationModel(self)
+        self.view = QListView(self)
+        self.view.setModel(self.model)
+        self.delegate = RecommendationDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.view.setMouseTracking(True)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.view.setUniformItemSizes(True)
+        self.view.installEventFilter(self)
+        self.delegate.buttonClicked.connect(self._on_button)
+        self.delegate.rowActivated.connect(self._open)
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setForegroundRole(QPalette.PlaceholderText)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.chart)
+        lay.addLayout(modes)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.status_label)
+        self.set_current(None, None)
+
+    # -- public API ------------------------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        """Rank by ``genre``, ``sound`` (sounds like), ``personal`` (for you) or ``blend``."""
+        if mode not in dict(MODES):
+            raise ValueError(f"unknown recommendation mode {mode!r}")
+        for b in self.mode_group.buttons():
+            b.setChecked(b.property("mode") == mode)
+        if mode != self._mode:
+            self._mode = mode
+            self.refresh()
+
+    def set_current(self, path: str | None, analysis=None) -> None:
+        """The song the window shows (None: no song); ``analysis`` gives its genre chart when given."""
+        self._path = normalize_path(path) if path else None
+        if self._path is None:
+            self.title_label.setText("Recommendations")
+            self.chart.set_probabilities(None)
+            self._state["latest"] = next(self._ids)
+            self.model.set_items([])
+            self.status_label.setText("Open a song to see similar songs from your library.")
+            return
+        track = self.library.track_by_path(self._path)
+        name = track.display_name if track is not None else os.path.basename(self._path)
+        self.title_label.setText(f"Songs like “{name}”")
+        probs = analysis.genre.probabilities if analysis is not None and analysis.genre.probabilities else None
+        if probs is None and track is not None:
+            probs = track.genre_probabilities
+        self.chart.set_probabilities(probs)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rank again for the current song (e.g. after a scan added songs)."""
+        if self._path is not None:
+            self._submit()
+
+    def current_path(self) -> str | None:
+        return self._path
+
+    def items(self) -> list[Item]:
+        """The rows shown, best first."""
+        return list(self.model.items)
+
+    def rate(self, path: str, rating: int) -> None:
+        """Like (1), dislike (-1) or forget the rating (0) of ``path``; the list re-ranks at once."""
+        track = self.library.track_by_path(path)
+        if track is None:
+            self.errorOccurred.emit(f"{path}: not in the library, so it cannot be rated")
+            return
+        self.model.set_rating(track.id, rating)
+        self._submit(rate=(track.id, rating))
+
+    def preview(self, row: int) -> None:
+        """Ask to hear the chorus of row ``row``."""
+        it = self.model.items[row]
+        self.previewRequested.emit(it.path, float(it.region[0]), float(it.region[1]))
+
+    # -- requests ------------------------------------------------------------------------------------------------
+    def _submit(self, rate: tuple[int, int] | None = None) -> None:
+        request = next(self._ids)
+        self._state["latest"] = request
+        self.status_label.setText("Ranking…")
+        self._pool.start(_Job(self._state, self._relay, request, self._path, self._mode, self.k, rate))
+
+    def _on_done(self, request: int, seed: str, items: list) -> None:
+        if request != self._state["latest"] or seed != self._path:
+            return  # a newer request is on its way
+        self.model.set_items(items)
+        if items:
+            self.status_label.setText(f"{len(items)} songs, best first · {dict(MODES)[self._mode]}")
+        else:
+            self.status_label.setText("No recommendations yet: add a folder of songs to the library.")
+        self.recommendationsChanged.emit()
+
+    def _on_failed(self, request: int, message: str) -> None:
+        if request == self._state["latest"]:
+            self.status_label.setText(message)
+        self.errorOccurred.emit(message)
+
+    # -- interaction ---------------------------------------------------------------------------------------------
+    def _on_button(self, index: QModelIndex, name: str) -> None:
+        it: Item = index.data(RecommendationModel.ItemRole)
+        if name == "play":
+            self.preview(index.row())
+        elif name == "like":
+            self.rate(it.path, 0 if it.rating > 0 else 1)
+        else:
+            self.rate(it.path, 0 if it.rating < 0 else -1)
+
+    def _open(self, index: QModelIndex) -> None:
+        it: Item = index.data(RecommendationModel.ItemRole)
+        if it is not None:
+            self.openRequested.emit(it.path)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.view and event.type() == QEvent.KeyPress:
+            idx = self.view.currentIndex()
+            if idx.isValid() and event.key() in (Qt.Key_Return, Qt.Key_Enter):
+                self._open(idx)
+                return True
+            if idx.isValid() and event.key() == Qt.Key_Space:
+                self.preview(idx.row())
+                return True
+        return super().eventFilter(obj, event)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Finish the ratings still queued (skipping their rankings) and close the worker's connection.
+
+        Call before the library is closed.
+        """
+        self._state["latest"] = next(self._ids)
+        self._pool.waitForDone(int(timeout * 1000))
+        lib = self._state.get("library")
+        if lib is not None:
+            lib.close()
+            self._state["library"] = None
