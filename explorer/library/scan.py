@@ -81,7 +81,19 @@ def find_audio_files(folders: Sequence[str | os.PathLike], *,
             for name in names:
                 if name.lower().endswith(exts) and not name.startswith(".tmp-"):
                     out.add(os.path.join(root, name))
-    return sorted(out)
+    named = sorted(p for p in out if _utf8(p))
+    for path in sorted(out.difference(named)):  # SQLite text is UTF-8: such a name cannot be stored (#6)
+        if errors is not None:
+            errors.append((path, f"{path}: the file name is not valid UTF-8 (rename the file to add it)"))
+    return named
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _under(path: str, folders: Sequence[str]) -> bool:
