@@ -1,0 +1,229 @@
+"""The recommendation sidebar on a real library: tiny songs made here, scanned by the real scanner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from conftest import write_audio
+from explorer.analysis.types import Analysis, Chorus, Genre, Section
+from explorer.library.cache import AnalysisCache, default_folder
+from explorer.library.scan import scan
+from explorer.library.store import Library
+from explorer.ui.sidebar import FALLBACK_PREVIEW, RecommendationSidebar, preview_region
+
+SR = 22050
+#: Three families of two songs: soft sines, bright square waves, noise bursts.
+SONGS = (("sine", 220.0), ("sine", 247.0), ("square", 880.0), ("square", 990.0), ("noise", 0.0), ("noise", 1.0))
+
+
+def _song(kind: str, f0: float, seed: int, duration: float = 6.0) -> np.ndarray:
+    t = np.arange(int(duration * SR)) / SR
+    pulse = np.sin(2 * np.pi * 2 * t) > 0
+    if kind == "sine":
+        y = 0.4 * np.sin(2 * np.pi * f0 * t)
+    elif kind == "square":
+        y = 0.25 * np.sign(np.sin(2 * np.pi * f0 * t))
+    else:
+        y = 0.3 * np.random.default_rng(seed).standard_normal(len(t)) * pulse
+    return (y * (0.6 + 0.4 * pulse)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def scanned(tmp_path_factory):
+    """A scanned library of the six songs (built once): (folder, db file, analysis cache folder)."""
+    root = tmp_path_factory.mktemp("sidebar-library")
+    music = root / "music"
+    music.mkdir()
+    for i, (kind, f0) in enumerate(SONGS):
+        write_audio(music / f"{kind}{i}.mp3", _song(kind, f0, i), SR,
+                    codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"))
+    cache = root / "cache"
+    report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=cache)
+    assert report.analysed == len(SONGS), report.failures
+    return music, root / "library.sqlite", cache
+
+
+@pytest.fixture
+def library(scanned, tmp_path):
+    """A private copy of the scanned catalogue (and its analyses, in this test's user cache)."""
+    music, db, cache = scanned
+    shutil.copy(db, tmp_path / "library.sqlite")
+    shutil.copytree(cache, default_folder(), dirs_exist_ok=True)
+    lib = Library(tmp_path / "library.sqlite")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def sidebar(qtbot, library):
+    sb = RecommendationSidebar(library)
+    qtbot.addWidget(sb)
+    sb.resize(420, 600)
+    sb.show()
+    yield sb
+    sb.shutdown()
+
+
+def _path(music: Path, name: str) -> str:
+    return str(music / name)
+
+
+def _titles(sb) -> list[str]:
+    return [it.title for it in sb.items()]
+
+
+def _show(qtbot, sb, path, mode):
+    with qtbot.waitSignal(sb.recommendationsChanged, timeout=20000):
+        sb.set_current(path, None)
+        sb.set_mode(mode)
+
+
+def test_recommendations_with_reasons(qtbot, sidebar, scanned):
+    music = scanned[0]
+    seed = _path(music, "sine0.mp3")
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.set_current(seed, None)
+    items = sidebar.items()
+    assert len(items) == len(SONGS) - 1
+    assert seed not in [it.path for it in items]
+    assert all(it.reasons and all(isinstance(r, str) and r for r in it.reasons) for it in items)
+    assert [it.score for it in items] == sorted((it.score for it in items), reverse=True)
+    # The other soft sine sounds most like the seed.
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.set_mode("sound")
+    assert sidebar.items()[0].title == "Sine 1"
+    assert "Sine 0" in sidebar.title_label.text()
+    # Every mode answers.
+    for mode in ("genre", "personal", "blend"):
+        with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+            sidebar.set_mode(mode)
+        assert len(sidebar.items()) == len(SONGS) - 1
+    with pytest.raises(ValueError):
+        sidebar.set_mode("astrology")
+
+
+def _row_center_button(sb, row: int, name: str) -> QPoint:
+    rect = sb.view.visualRect(sb.model.index(row))
+    return sb.delegate.button_rects(rect, sb.view.fontMetrics())[name].center()
+
+
+def test_like_and_dislike_rerank(qtbot, sidebar, library, scanned):
+    music = scanned[0]
+    _show(qtbot, sidebar, _path(music, "sine0.mp3"), "personal")
+    before = _titles(sidebar)
+    assert before[0] == "Sine 1"
+    noise = before.index("Noise 4")
+    assert noise > 0
+    # 👍 on "Noise 4" (clicked like a user would): the noise songs rise to the top.
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        qtbot.mouseClick(sidebar.view.viewport(), Qt.LeftButton, pos=_row_center_button(sidebar, noise, "like"))
+    after = _titles(sidebar)
+    assert set(after[:2]) == {"Noise 4", "Noise 5"}, after
+    assert after.index("Sine 1") > before.index("Sine 1")
+    assert library.track_by_path(_path(music, "noise4.mp3")).rating == 1
+    # 👎 on "Sine 1": it leaves the personal list at once.
+    row = after.index("Sine 1")
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        qtbot.mouseClick(sidebar.view.viewport(), Qt.LeftButton, pos=_row_center_button(sidebar, row, "dislike"))
+    assert "Sine 1" not in _titles(sidebar)
+    assert library.track_by_path(_path(music, "sine1.mp3")).rating == -1
+    # 👍 again on a liked song forgets the like.
+    row = _titles(sidebar).index("Noise 4")
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        qtbot.mouseClick(sidebar.view.viewport(), Qt.LeftButton, pos=_row_center_button(sidebar, row, "like"))
+    assert library.track_by_path(_path(music, "noise4.mp3")).rating == 0
+
+
+def test_preview_button_emits_that_songs_chorus(qtbot, sidebar, library, scanned):
+    music = scanned[0]
+    _show(qtbot, sidebar, _path(music, "sine0.mp3"), "sound")
+    for row in (0, 2):
+        it = sidebar.items()[row]
+        with qtbot.waitSignal(sidebar.previewRequested, timeout=2000) as sig:
+            qtbot.mouseClick(sidebar.view.viewport(), Qt.LeftButton, pos=_row_center_button(sidebar, row, "play"))
+        path, start, end = sig.args
+        assert path == it.path
+        track = library.track_by_path(path)
+        assert (start, end) == pytest.approx(preview_region(library, track))
+        assert 0 <= start < end <= track.duration + 0.01
+
+
+def _double_click(qtbot, widget, pos):
+    """What a mouse sends: press and release, then a double-click and release (QTest sends only the latter)."""
+    qtbot.mouseClick(widget, Qt.LeftButton, pos=pos)
+    qtbot.mouseDClick(widget, Qt.LeftButton, pos=pos)
+
+
+def test_double_click_and_keys_open_and_preview(qtbot, sidebar, scanned):
+    music = scanned[0]
+    _show(qtbot, sidebar, _path(music, "square2.mp3"), "sound")
+    rect = sidebar.view.visualRect(sidebar.model.index(1))
+    text_pos = QPoint(rect.center().x(), rect.top() + rect.height() // 2)
+    with qtbot.waitSignal(sidebar.openRequested, timeout=2000) as sig:
+        _double_click(qtbot, sidebar.view.viewport(), text_pos)
+    assert sig.args == [sidebar.items()[1].path]
+    # A double-click on a button is that button, not "open".
+    opened = []
+    sidebar.openRequested.connect(opened.append)
+    with qtbot.waitSignal(sidebar.previewRequested, timeout=2000):
+        _double_click(qtbot, sidebar.view.viewport(), _row_center_button(sidebar, 0, "play"))
+    assert opened == []
+    sidebar.view.setFocus()
+    sidebar.view.setCurrentIndex(sidebar.model.index(2))
+    with qtbot.waitSignal(sidebar.openRequested, timeout=2000) as sig:
+        qtbot.keyClick(sidebar.view, Qt.Key_Return)
+    assert sig.args == [sidebar.items()[2].path]
+
+
+def test_stale_results_are_dropped(qtbot, sidebar, scanned):
+    """Switching songs quickly: only the last song's list is ever shown."""
+    music = scanned[0]
+    shown = []
+    sidebar.recommendationsChanged.connect(lambda: shown.append(sidebar.current_path()))
+    for name in ("sine0.mp3", "square2.mp3", "noise4.mp3"):
+        sidebar.set_current(_path(music, name), None)
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    qtbot.wait(300)
+    assert shown == [_path(music, "noise4.mp3")]
+    assert _path(music, "noise4.mp3") not in [it.path for it in sidebar.items()]
+
+
+def test_genre_chart_shows_current_song(qtbot, sidebar, scanned):
+    music = scanned[0]
+    analysis = Analysis(file=None, duration=6.0, sample_rate=SR, channels=1,
+                        genre=Genre("jazz", {"jazz": 0.7, "blues": 0.2, "rock": 0.1}))
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.set_current(_path(music, "sine0.mp3"), analysis)
+    assert [k for k, _ in sidebar.chart.probabilities] == ["jazz", "blues", "rock"]
+    assert "jazz: 70.0%" in sidebar.chart.toolTip()
+    img = sidebar.chart.grab().toImage()
+    assert img.width() > 0 and img.height() >= 3 * sidebar.fontMetrics().height()
+    sidebar.set_current(None, None)
+    assert sidebar.items() == [] and sidebar.chart.probabilities == []
+
+
+def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
+    music = scanned[0]
+    track = library.track_by_path(_path(music, "square3.mp3"))
+    # A detected chorus wins.
+    a = Analysis(file=track.path, duration=60.0, sample_rate=SR, channels=1,
+                 sections=(Section(0, 10, "A"), Section(10, 30, "B"), Section(30, 42, "A"), Section(42, 60, "C")),
+                 choruses=(Chorus(10, 30, 0.4),), embedding=np.ones(4, np.float32))
+    library.record_analysis(track.id, a, track.content_hash)
+    assert preview_region(library, library.track(track.id)) == (10, 30)
+    # Without one: the longest section of the repeated label covering the most time.
+    cache = AnalysisCache()
+    cache.store(track.content_hash, a.replace(choruses=()))
+    library.record_analysis(track.id, a.replace(choruses=()), track.content_hash)
+    assert preview_region(library, library.track(track.id)) == (30, 42)
+    # Without any analysis: a stretch from a third of the way in.
+    other = library.track_by_path(_path(music, "noise5.mp3"))
+    shutil.rmtree(default_folder())
+    library.record_analysis(other.id, Analysis(file=other.path, duration=90.0, sample_rate=SR, channels=1,
+                                               embedding=np.ones(4, np.float32)), other.content_hash)
+    assert preview_region(library, library.track(other.id)) == pytest.approx((30.0, 30.0 + FALLBACK_PREVIEW))
