@@ -27,9 +27,9 @@ _EPS = 1e-8
 class Index:
     generation: int
     ids: np.ndarray  #: (n,) int64 track ids
-    hashes: np.ndarray  #: (n,) content hashes (object)
+    hashes: dict  #: content hash -> index rows with that content
     artists: list[str]  #: normalised (lower case, stripped); '' when unknown
-    tags: list[str]  #: normalised genre tags; '' when none
+    tags: np.ndarray  #: (n,) normalised genre tags (object); '' when none
     tempo: np.ndarray  #: (n,) BPM, NaN when unknown
     labels: list[str]  #: genre labels, the columns of ``genre``
     genre: np.ndarray  #: (n, g) float32, rows of sqrt(probabilities)
@@ -61,36 +61,52 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def normalise_name(s: str | None) -> str:
+    """Artist and tag names as compared: lower case, single spaces."""
     return " ".join((s or "").lower().split())
+
+
+def _genre_matrix(rows: list[tuple]) -> tuple[list[str], np.ndarray]:
+    """Labels and (n, g) probabilities from the rows' (genre_labels JSON, float32 bytes) columns."""
+    groups = {r[5] for r in rows if r[6] is not None}
+    labels = sorted({lab for g in groups for lab in json.loads(g)})
+    n = len(rows)
+    if len(groups) == 1 and all(r[6] is not None for r in rows):  # the usual case: one model, one label list
+        order = np.argsort(json.loads(next(iter(groups))))
+        return labels, np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(n, len(labels))[:, order]
+    col = {lab: j for j, lab in enumerate(labels)}
+    out = np.zeros((n, len(labels)), np.float32)
+    for i, r in enumerate(rows):
+        if r[6] is not None:
+            out[i, [col[lab] for lab in json.loads(r[5])]] = np.frombuffer(r[6], np.float32)
+    return labels, out
 
 
 def build_index(library) -> Index:
     """Read every analysed track's embedding and genre probabilities into an :class:`Index`."""
     gen = library.index_generation()
     rows = library.index_rows()
-    sizes = [len(r[6]) for r in rows]
+    sizes = [len(r[7]) for r in rows]
     d_bytes = max(set(sizes), key=sizes.count) if sizes else 0
-    rows = [r for r in rows if len(r[6]) == d_bytes and d_bytes > 0]
+    rows = [r for r in rows if len(r[7]) == d_bytes and d_bytes > 0]  # an older model's embeddings: left out
     n, d = len(rows), d_bytes // 4
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
-    raw = np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(n, d) if n else np.zeros((0, 0), np.float32)
-    raw = np.nan_to_num(raw)
+    raw = np.frombuffer(b"".join(r[7] for r in rows), np.float32).reshape(n, d) if n else np.zeros((0, 0), np.float32)
+    if not np.isfinite(raw).all():
+        raw = np.nan_to_num(raw)
     if n >= MIN_TRACKS_TO_STANDARDISE:
         mean = raw.mean(axis=0)
         scale = raw.std(axis=0) + 1e-6
     else:
         mean, scale = np.zeros(d, np.float32), np.ones(d, np.float32)
     sound = _unit((raw - mean) / scale) if n else raw
-    probs = [json.loads(r[5] or "{}") for r in rows]
-    labels = sorted({k for p in probs for k in p})
-    col = {lab: j for j, lab in enumerate(labels)}
-    genre = np.zeros((n, len(labels)), np.float32)
-    for i, p in enumerate(probs):
-        for k, v in p.items():
-            genre[i, col[k]] = max(0.0, float(v))
-    genre = _unit(np.sqrt(genre)) if labels else genre
-    return Index(generation=gen, ids=ids, hashes=np.array([r[1] for r in rows], dtype=object),
-                 artists=[normalise_name(r[2]) for r in rows], tags=[normalise_name(r[4]) for r in rows],
+    labels, probs = _genre_matrix(rows)
+    genre = _unit(np.sqrt(np.maximum(probs, 0.0))) if labels else probs
+    hashes: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        hashes.setdefault(r[1], []).append(i)
+    return Index(generation=gen, ids=ids, hashes=hashes,
+                 artists=[normalise_name(r[2]) for r in rows],
+                 tags=np.array([normalise_name(r[4]) for r in rows], dtype=object),
                  tempo=np.array([np.nan if r[3] is None else r[3] for r in rows], np.float64),
                  labels=labels, genre=genre, sound=sound.astype(np.float32),
                  mean=mean.astype(np.float32), scale=scale.astype(np.float32))

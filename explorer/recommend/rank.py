@@ -28,7 +28,7 @@ import numpy as np
 from explorer.errors import LibraryError
 from explorer.library.store import Library, Track
 from explorer.recommend.index import Index, get_index, normalise_name
-from explorer.recommend.taste import Taste, build_taste, taste_scores
+from explorer.recommend.taste import Taste, build_taste
 
 MODES = ("genre", "sound", "personal", "blend")
 BLEND_WEIGHTS = {"sound": 0.45, "genre": 0.30, "taste": 0.25}
@@ -111,65 +111,98 @@ def _diverse_top(order: np.ndarray, artists: list[str], k: int) -> list[int]:
 
 
 class _Scorer:
-    """All the per-track similarity arrays for one query, and the reasons they give."""
+    """One query's scores, and the reasons they give for any track.
+
+    Every score is linear in the rows of the index's two matrices, so each mode folds its seed and
+    taste terms into one query vector per matrix: a query is one (n, d) and one (n, g)
+    matrix-vector product whatever the mode.  Per-track terms for reasons are computed only for the
+    tracks that are shown.
+    """
 
     def __init__(self, library: Library, index: Index, seed: Seed, taste: Taste):
-        self.library, self.index, self.seed = library, index, seed
-        n = len(index)
-        self.sound = index.sound @ seed.sound if seed.sound is not None else np.zeros(n, np.float32)
-        self.bc = index.genre @ seed.genre if seed.genre is not None else None
-        self.tag = np.array([t == seed.tag for t in index.tags]) if seed.tag else None
-        if self.bc is not None and self.tag is not None:
-            self.genre = (1 - TAG_WEIGHT) * self.bc + TAG_WEIGHT * self.tag
-        elif self.bc is not None:
-            self.genre = self.bc
-        elif self.tag is not None:
-            self.genre = self.tag.astype(np.float32)
-        else:
-            self.genre = None  # no genre information at all: genre falls back to sound
+        self.library, self.index, self.seed, self.taste = library, index, seed, taste
+        d, g = index.sound.shape[1], index.genre.shape[1]
+        self.q_sound = seed.sound if seed.sound is not None else np.zeros(d, np.float32)
+        self.q_genre = seed.genre if seed.genre is not None and g else None
+        self.tag = (index.tags == seed.tag) if seed.tag else None
         if taste:
-            sim = index.sound @ index.sound[taste.rows].T
-            if index.labels:
-                sim = 0.5 * sim + 0.5 * (index.genre @ index.genre[taste.rows].T)
-            self.taste_sim = sim
-            self.taste = taste_scores(sim, taste)
+            w = taste.weights / np.abs(taste.weights).sum()
+            self.taste_split = 0.5 if g else 1.0  # taste similarity: mean of sound and genre similarity
+            self.u_sound = (self.taste_split * w) @ index.sound[taste.rows]
+            self.u_genre = ((1 - self.taste_split) * w) @ index.genre[taste.rows] if g else None
         else:
-            self.taste_sim = None
-            self.taste = None
-        self.taste_profile = taste
+            self.u_sound = self.u_genre = None
+
+    def _has_genre(self) -> bool:
+        return self.q_genre is not None or self.tag is not None
 
     def scores(self, mode: str) -> np.ndarray:
-        genre = self.genre if self.genre is not None else self.sound
+        """Shape (n,) float32: the score of every track of the index."""
+        idx = self.index
+        zs = np.zeros_like(self.q_sound)
+        zg = np.zeros(idx.genre.shape[1], np.float32)
+        # weights of: seed sound, seed genre (probabilities and tag together), taste
         if mode == "sound":
-            return self.sound
-        if mode == "genre":
-            return genre + GENRE_TIE_BREAK * self.sound
-        if mode == "personal":
-            if self.taste is None:
-                return self.sound
-            return PERSONAL_SEED_WEIGHT * self.sound + (1 - PERSONAL_SEED_WEIGHT) * self.taste
-        w = BLEND_WEIGHTS
-        if self.taste is None:
-            return (w["sound"] * self.sound + w["genre"] * genre) / (w["sound"] + w["genre"])
-        return w["sound"] * self.sound + w["genre"] * genre + w["taste"] * self.taste
+            ws, wg, wt = 1.0, 0.0, 0.0
+        elif mode == "genre":
+            ws, wg, wt = (GENRE_TIE_BREAK, 1.0, 0.0) if self._has_genre() else (1.0, 0.0, 0.0)
+        elif mode == "personal":
+            ws, wg, wt = (PERSONAL_SEED_WEIGHT, 0.0, 1 - PERSONAL_SEED_WEIGHT) if self.taste else (1.0, 0.0, 0.0)
+        else:
+            b = BLEND_WEIGHTS
+            ws, wg, wt = b["sound"], b["genre"] if self._has_genre() else 0.0, b["taste"] if self.taste else 0.0
+            total = ws + wg + wt
+            ws, wg, wt = ws / total, wg / total, wt / total
+        tag_share = TAG_WEIGHT if (self.tag is not None and self.q_genre is not None) else \
+            1.0 if self.tag is not None else 0.0
+        q_s = ws * self.q_sound + (wt * self.u_sound if wt else zs)
+        q_g = zg.copy()
+        if wg and self.q_genre is not None:
+            q_g += wg * (1 - tag_share) * self.q_genre
+        if wt and self.u_genre is not None:
+            q_g += wt * self.u_genre
+        out = idx.sound @ q_s.astype(np.float32)
+        if q_g.any():
+            out += idx.genre @ q_g
+        if wg and tag_share:
+            out += (wg * tag_share) * self.tag
+        return out
+
+    # -- per-track terms ------------------------------------------------------------------------
+    def sound_sim(self, i: int) -> float:
+        return float(self.index.sound[i] @ self.q_sound)
+
+    def bc(self, i: int) -> float | None:
+        return None if self.q_genre is None else float(self.index.genre[i] @ self.q_genre)
+
+    def taste_sims(self, i: int) -> np.ndarray | None:
+        """Similarity of track ``i`` to each track of the taste profile, shape (m,)."""
+        if not self.taste:
+            return None
+        idx, rows = self.index, self.taste.rows
+        sim = self.taste_split * (idx.sound[rows] @ idx.sound[i])
+        if self.u_genre is not None:
+            sim = sim + (1 - self.taste_split) * (idx.genre[rows] @ idx.genre[i])
+        return sim
 
     # -- reasons -------------------------------------------------------------------------------
     def genre_reasons(self, i: int) -> list[str]:
         out = []
         idx = self.index
-        if self.bc is not None:
+        bc = self.bc(i)
+        if bc is not None:
             p = idx.genre[i] ** 2
             top = idx.labels[int(np.argmax(p))]
             if self.seed.label and top == self.seed.label:
                 out.append(f"same genre: {top} {p[int(np.argmax(p))]:.2f}")
-            elif self.bc[i] >= 0.5:
-                out.append(f"similar genre mix ({self.bc[i]:.2f})")
+            elif bc >= 0.5:
+                out.append(f"similar genre mix ({bc:.2f})")
         if self.tag is not None and self.tag[i]:
             out.append(f"same genre tag: {self.seed.tag}")
         return out
 
     def sound_reasons(self, i: int) -> list[str]:
-        s = float(self.sound[i])
+        s = self.sound_sim(i)
         t_seed, t = self.seed.tempo, self.index.tempo[i]
         close = bool(t_seed and np.isfinite(t) and abs(t - t_seed) <= TEMPO_TOLERANCE * t_seed)
         if s >= 0.5 and close:
@@ -182,24 +215,24 @@ class _Scorer:
         return out
 
     def taste_reasons(self, i: int) -> list[str]:
-        if self.taste_sim is None:
+        sims = self.taste_sims(i)
+        if sims is None:
             return []
-        prof = self.taste_profile
-        contrib = self.taste_sim[i] * prof.weights
+        prof = self.taste
+        contrib = sims * prof.weights
         out = []
         j = int(np.argmax(contrib))
-        if contrib[j] > 0 and self.taste_sim[i, j] >= REASON_SIMILARITY:
+        if contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
             other = self.library.track(int(self.index.ids[prof.rows[j]]))
             name = other.display_name if other is not None else "a song"
             out.append(f"you liked {name}" if prof.kinds[j] == "like" else
                        f"you played {name}" if prof.kinds[j] == "play" else f"close to {name}")
         j_neg = int(np.argmin(contrib))
-        if contrib[j_neg] < -max(0.0, contrib[j]) and self.taste_sim[i, j_neg] >= REASON_SIMILARITY:
-            j = j_neg
-            if prof.kinds[j] == "skip":
+        if contrib[j_neg] < -max(0.0, contrib[j]) and sims[j_neg] >= REASON_SIMILARITY:
+            if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
-                other = self.library.track(int(self.index.ids[prof.rows[j]]))
+                other = self.library.track(int(self.index.ids[prof.rows[j_neg]]))
                 out.append(f"a little like {other.display_name}, which you disliked" if other else
                            "a little like songs you disliked")
         return out
@@ -243,12 +276,12 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     taste = build_taste(library, index) if mode in ("personal", "blend") else None
     scorer = _Scorer(library, index, s, taste if taste is not None else Taste(np.zeros(0, np.int64), np.zeros(0),
                                                                               (), {}))
-    score = np.asarray(scorer.scores(mode), np.float64).copy()
+    score = scorer.scores(mode)
     bad = np.zeros(len(index), bool)
     if s.row is not None:
         bad[s.row] = True
     if s.content_hash:
-        bad |= index.hashes == s.content_hash
+        bad[index.hashes.get(s.content_hash, [])] = True
     if taste is not None and taste.ratings:
         disliked = [index.row_of(t) for t, r in taste.ratings.items() if r < 0]
         bad[[r for r in disliked if r is not None]] = True

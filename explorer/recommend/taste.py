@@ -78,10 +78,3 @@ def build_taste(library, index, *, now: float | None = None) -> Taste:
     items = items[:MAX_PROFILE]
     return Taste(rows=np.array([r for r, _, _ in items], np.int64), weights=np.array([w for _, w, _ in items]),
                  kinds=tuple(k for _, _, k in items), ratings=ratings)
-
-
-def taste_scores(similarity: np.ndarray, taste: Taste) -> np.ndarray:
-    """Per candidate the taste score from ``similarity`` (n, m) to the profile's tracks; shape (n,)."""
-    if not taste:
-        return np.zeros(similarity.shape[0])
-    return similarity @ taste.weights / np.abs(taste.weights).sum()

@@ -186,3 +186,27 @@ def test_concurrent_writers_threads_and_connections(tmp_path):
     assert lib.integrity_check() == "ok"
     lib.close()
     other.close()
+
+
+def test_version_1_file_is_migrated_keeping_its_data(tmp_path):
+    from explorer.library.store import MIGRATIONS
+
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    for statement in MIGRATIONS[0][0].split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version=1")
+    conn.execute("INSERT INTO tracks(path, title, state, rating, genre_json, embedding, added_at, analysed_at) "
+                 "VALUES ('/m/a.mp3', 'A', 'analysed', 1, '{\"rock\": 0.75, \"jazz\": 0.25}', ?, 0, 0)",
+                 (np.arange(3, dtype=np.float32).tobytes(),))
+    conn.commit()
+    conn.close()
+    with Library(db) as lib:
+        t = lib.track_by_path("/m/a.mp3")
+        assert t.rating == 1 and t.title == "A"
+        ids, emb = lib.embeddings()
+        assert emb.tolist() == [[0, 1, 2]]
+        row = lib.index_rows()[0]
+        assert json.loads(row[5]) == ["jazz", "rock"] and np.frombuffer(row[6], np.float32).tolist() == [0.25, 0.75]
+        assert lib._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

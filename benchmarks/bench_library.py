@@ -1,0 +1,201 @@
+"""Library and recommendation speed at 10k and 100k tracks, and scan throughput on 4-minute mp3s.
+
+    .venv/bin/python benchmarks/bench_library.py [--sizes 10000 100000] [--songs 8] [--workers 2] [--no-scan]
+
+Part 1 fills a real SQLite catalogue (made by :class:`explorer.library.store.Library`) with synthetic
+tracks: tags, 10 genre probabilities and a 200-d float32 embedding each (the size of the musicnn
+penultimate layer), and times, as medians over repeated calls: opening the catalogue (first open in a
+process runs ``PRAGMA quick_check``), the catalogue queries the window makes, and a recommendation query
+in every mode — "cold" (first query: builds the in-memory index) and "warm" (the index is kept until the
+catalogue changes).  Targets: < 50 ms at 10k, < 200 ms at 100k.
+
+Part 2 generates ``--songs`` 4-minute songs (synthesised chords, bass and drums, 44.1 kHz stereo,
+MP3 192 kb/s), scans them into a fresh catalogue and a fresh cache with ``--workers`` processes and
+prints songs per minute (target ≥ 40 on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from explorer.library import store  # noqa: E402
+from explorer.library.store import Library  # noqa: E402
+from explorer.recommend import MODES, recommend  # noqa: E402
+
+GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+DIM = 200
+
+
+def fill(db: Path, n: int, seed: int = 0) -> None:
+    """n synthetic analysed tracks written straight into the catalogue's tables (one transaction)."""
+    Library(db).close()  # creates the schema
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (len(GENRES), DIM)).astype(np.float32)
+    now = time.time()
+    conn = __import__("sqlite3").connect(db)
+    rows, vectors = [], []
+    labels = json.dumps(sorted(GENRES))
+    for i in range(n):
+        g = int(rng.integers(len(GENRES)))
+        p = rng.dirichlet(np.ones(len(GENRES)) * 0.3)
+        p = (0.5 * p + 0.5 * np.eye(len(GENRES))[g]).astype(np.float32)
+        emb = (centres[g] + rng.normal(0, 1, DIM)).astype(np.float32)
+        rows.append((i + 1, f"/music/artist{i % 3000:04d}/album{i % 7}/track{i:06d}.mp3", f"Track {i}",
+                     f"Artist {i % 3000}", f"Album {i % 7}", GENRES[g].title(), 1990 + i % 30, 180.0 + i % 120,
+                     70.0 + i % 100, GENRES[g], json.dumps(dict(zip(GENRES, np.round(p, 4).tolist()))), "analysed",
+                     f"h{i:08x}", 4_000_000 + i, now, now, now))
+        vectors.append((i + 1, emb.tobytes(), labels, p.tobytes()))  # GENRES is sorted: p is in label order
+    conn.executemany("INSERT INTO tracks(id, path, title, artist, album, genre_tag, year, duration, tempo, "
+                     "genre_label, genre_json, state, content_hash, size, mtime, added_at, analysed_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany("INSERT INTO vectors(track_id, embedding, genre_labels, genre) VALUES (?, ?, ?, ?)", vectors)
+    conn.commit()
+    conn.close()
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000, out
+
+
+def bench_catalogue(n: int, folder: Path) -> None:
+    db = folder / f"lib{n}.sqlite"
+    t = time.perf_counter()
+    fill(db, n)
+    print(f"\n== {n:,} tracks (filled in {time.perf_counter() - t:.1f} s, {db.stat().st_size / 2**20:.0f} MiB)")
+    store._checked.clear()
+    t = time.perf_counter()
+    lib = Library(db)
+    print(f"  open, first in the process (quick_check)   {1000 * (time.perf_counter() - t):8.1f} ms")
+    rng = np.random.default_rng(1)
+    ids = rng.integers(1, n + 1, 21)
+    results = {
+        "open (already checked)": timed(lambda: Library(db).close(), 5)[0],
+        "count()": timed(lib.count, 9)[0],
+        "track(id)": timed(lambda: lib.track(int(ids[0])), 21)[0],
+        "track_by_path(path)": timed(lambda: lib.track_by_path(f"/music/artist0001/album1/track{n // 2:06d}.mp3"),
+                                     21)[0],
+        "tracks(limit=200) (one screen)": timed(lambda: lib.tracks(limit=200, offset=n // 2), 9)[0],
+        "tracks('artist 12') (filter)": timed(lambda: lib.tracks("artist 12"), 5)[0],
+        "tracks() (all rows)": timed(lib.tracks, 3)[0],
+        "history(50)": timed(lambda: lib.history(50), 9)[0],
+    }
+    for name, ms in results.items():
+        print(f"  {name:<42} {ms:8.1f} ms")
+    for i in ids[:3]:
+        lib.like(int(i))
+    for i in ids[3:6]:
+        lib.dislike(int(i))
+    for mode in MODES:
+        from explorer.recommend import index as index_module
+
+        index_module._indexes.clear()
+        t = time.perf_counter()
+        recommend(lib, int(ids[6]), k=10, mode=mode)
+        cold = 1000 * (time.perf_counter() - t)
+        warm = statistics.median(timed(lambda i=int(i): recommend(lib, i, k=10, mode=mode), 1)[0] for i in ids[7:])
+        print(f"  recommend k=10 mode={mode:<9} cold {cold:8.1f} ms   warm (median of 14) {warm:6.1f} ms")
+    lib.close()
+
+
+# -- scan throughput ---------------------------------------------------------------------------
+def song(seed: int, seconds: float = 240.0, sr: int = 44100) -> np.ndarray:
+    """A 4-minute stereo 'song': a chord progression, a bass line, kick/snare/hat at a random tempo."""
+    rng = np.random.default_rng(seed)
+    bpm = rng.uniform(80, 150)
+    beat = 60.0 / bpm
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    y = np.zeros(n, np.float32)
+    root = 45 + int(rng.integers(0, 12))
+    prog = rng.integers(0, 7, 4)
+    scale = np.array([0, 2, 4, 5, 7, 9, 11])
+    bar = 4 * beat
+    for b in range(int(seconds / bar) + 1):
+        i0, i1 = int(b * bar * sr), min(n, int((b + 1) * bar * sr))
+        if i0 >= n:
+            break
+        deg = prog[b % 4]
+        tt = t[i0:i1] - b * bar
+        for k in (0, 2, 4):
+            midi = root + 12 + scale[(deg + k) % 7] + 12 * ((deg + k) // 7)
+            y[i0:i1] += 0.08 * np.sin(2 * np.pi * 440 * 2 ** ((midi - 69) / 12) * tt) * np.exp(-tt / bar)
+        bass = root - 12 + scale[deg]
+        y[i0:i1] += 0.15 * np.sign(np.sin(2 * np.pi * 440 * 2 ** ((bass - 69) / 12) * tt)) * 0.5
+    kick = np.sin(2 * np.pi * 60 * np.arange(int(0.15 * sr)) / sr) * np.exp(-np.arange(int(0.15 * sr)) / (0.04 * sr))
+    noise = rng.normal(0, 1, int(0.1 * sr)) * np.exp(-np.arange(int(0.1 * sr)) / (0.02 * sr))
+    for j in range(int(seconds / beat)):
+        i = int(j * beat * sr)
+        drum = kick if j % 2 == 0 else noise * 0.6
+        m = min(len(drum), n - i)
+        y[i:i + m] += 0.4 * drum[:m]
+    y /= np.abs(y).max() + 1e-9
+    return np.stack([y, np.roll(y, 50)], axis=1).astype(np.float32) * 0.8
+
+
+def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
+    from explorer.library.scan import scan
+
+    music = folder / "music"
+    music.mkdir()
+    t = time.perf_counter()
+    for i in range(n_songs):
+        y = song(i)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", "44100", "-ac", "2",
+                        "-i", "pipe:0", "-b:a", "192k", "-metadata", f"title=Song {i}", "-metadata",
+                        f"artist=Bench {i % 4}", str(music / f"song{i:02d}.mp3")],
+                       input=y.tobytes(), check=True)
+    print(f"\n== scan: {n_songs} generated 4-minute mp3s (made in {time.perf_counter() - t:.0f} s), "
+          f"{workers} worker processes, fresh catalogue and cache")
+    stamps = []
+    report = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache",
+                  progress=lambda d, tot, p: stamps.append((time.monotonic(), d)))
+    per_song = np.diff([s for s, _ in stamps])
+    print(f"  analysed {report.analysed}, failed {report.failed}: {report.elapsed:.1f} s in all "
+          f"(worker start-up included) = {60 * report.analysed / report.elapsed:.1f} songs/min")
+    if len(per_song) > 2:
+        steady = 60 / float(np.median(per_song[1:]))
+        print(f"  steady state (median gap between finished songs after the first): {steady:.1f} songs/min")
+    t = time.perf_counter()
+    again = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache")
+    print(f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "
+          f"({again.unchanged} unchanged, {again.analysed} analysed)")
+    for path, reason in report.failures:
+        print(f"  failed: {reason}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    ap.add_argument("--songs", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--no-scan", action="store_true")
+    args = ap.parse_args()
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="bench-library-") as tmp:
+        os.environ.setdefault("XDG_CACHE_HOME", os.path.join(tmp, "xdg-cache"))
+        for n in args.sizes:
+            bench_catalogue(n, Path(tmp))
+        if not args.no_scan and args.songs > 0:
+            bench_scan(args.songs, args.workers, Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
