@@ -15,6 +15,7 @@ entry is a miss (a corrupt one is deleted so that it is recomputed).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -52,12 +53,28 @@ def content_hash(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def analysis_version() -> str:
-    """The version string of everything that shapes a cached result (analysis + genre model)."""
+    """The version of everything that shapes a cached result: the analysis and the genre model.
+
+    The genre model's ``MODEL_VERSION`` when it declares one; otherwise a digest of the genre
+    package's source and of the model files' names, sizes and times, so that a new model never
+    serves results cached by an old one.
+    """
     from explorer.analysis.pipeline import ANALYSIS_VERSION
     from explorer.genre import model
 
-    return f"{ANALYSIS_VERSION}+genre-{getattr(model, 'MODEL_VERSION', '0')}"
+    genre = getattr(model, "MODEL_VERSION", None)
+    if genre is None:
+        h = hashlib.blake2b(digest_size=8)
+        for src in sorted(Path(model.__file__).parent.glob("*.py")):
+            h.update(src.read_bytes())
+        models = Path(model.__file__).resolve().parents[2] / "resources" / "models"
+        for f in sorted(models.glob("*")) if models.is_dir() else ():
+            st = f.stat()
+            h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        genre = h.hexdigest()
+    return f"{ANALYSIS_VERSION}+genre-{genre}"
 
 
 def default_folder() -> Path:
