@@ -91,8 +91,12 @@ class AudioBuffer:
         """The channel mean, shape ``(n_frames,)``, float32, computed once and read-only."""
         m = self._cache.get("mono")
         if m is None:
-            m = self.samples[:, 0] if self.channels == 1 else self.samples.mean(axis=1, dtype=np.float32)
-            m = np.ascontiguousarray(m, dtype=np.float32)
+            # column by column: numpy's mean over a short last axis is ~10x slower (seconds for 30 minutes)
+            m = np.array(self.samples[:, 0], dtype=np.float32)
+            for c in range(1, self.channels):
+                m += self.samples[:, c]
+            if self.channels > 1:
+                m /= np.float32(self.channels)
             m.flags.writeable = False
             self._cache["mono"] = m
         return m
