@@ -35,9 +35,9 @@ from explorer.library.store import Library, Track, normalize_path
 from explorer.ui import theme
 
 #: Rows read from the catalogue per query when (re)loading it.
-PAGE = 400
+PAGE = 200
 #: Longest stretch of loading work done on the GUI thread before yielding to the event loop.
-SLICE_SECONDS = 0.02
+SLICE_SECONDS = 0.012
 #: The scan thread reports to the pane at most this often.
 SCAN_UPDATES_PER_SECOND = 8
 #: Typing in the filter applies after this pause (ms), so a fast typist does not refilter per key.
