@@ -85,7 +85,13 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     if x.ndim == 1:
         x = x[:, None]
     if x.shape[1] > 2:
-        x = x @ downmix_matrix(x.shape[1])
+        # channel by channel, not a matrix product: every frame must come out the same whether it
+        # is converted alone or with the whole song (BLAS may sum in a different order by size)
+        w = downmix_matrix(x.shape[1])
+        mix = np.zeros((len(x), 2), dtype=np.float32)
+        for c, side in zip(*np.nonzero(w)):
+            mix[:, side] += w[c, side] * x[:, c]
+        x = mix
     out_sr, _ = device_layout(sr, x.shape[1])
     if out_sr != sr and len(x):
         x = _resample(x, sr, out_sr)
@@ -135,8 +141,49 @@ class Player:
         self._paused_at: float | None = None
         self._loop = False
         self._playing = False
+        self._pcm: tuple[AudioBuffer, np.ndarray] | None = None  # the whole song as the device takes it
+        self._preparing: AudioBuffer | None = None
+        self._prepare_thread: threading.Thread | None = None
 
     # -- requests ----------------------------------------------------------------------
+    def prepare(self, buffer: AudioBuffer, *, wait: bool = False) -> None:
+        """Convert all of ``buffer`` for the device in the background, so that any region starts at once.
+
+        Playing a region then only slices this int16 copy (the same samples :func:`to_pcm16`
+        gives for the region).  Only the latest buffer is kept.  Songs that need resampling
+        are converted region by region instead (a slice of a resampled song would not be
+        exactly the resampled region).  Called by the first :meth:`play` of a buffer.
+        """
+        with self._lock:
+            if device_layout(buffer.sr, buffer.channels)[0] != buffer.sr:
+                return
+            t = self._prepare_thread
+            if self._preparing is not buffer or t is None:
+                self._preparing = buffer
+
+                def convert():
+                    pcm = to_pcm16(buffer.samples, buffer.sr)[0]
+                    pcm.flags.writeable = False
+                    with self._lock:
+                        if self._preparing is buffer:  # not overtaken by another song meanwhile
+                            self._pcm = (buffer, pcm)
+
+                t = self._prepare_thread = threading.Thread(target=convert, name="explorer-playback-prepare",
+                                                            daemon=True)
+                t.start()
+        if wait:
+            t.join()
+
+    def _region_pcm(self, buffer: AudioBuffer, start: float, end: float) -> tuple[np.ndarray, int, int]:
+        cached = self._pcm
+        if cached is not None and cached[0] is buffer:
+            i0, i1 = buffer.frame_range(start, end)
+            pcm = cached[1][i0:i1]
+            return pcm, buffer.sr, pcm.shape[1]
+        result = to_pcm16(buffer.region(start, end), buffer.sr)
+        self.prepare(buffer)
+        return result
+
     def play(self, buffer: AudioBuffer, start: float = 0.0, end: float | None = None, *, loop: bool = False) -> None:
         """Play ``[start, end)`` seconds of ``buffer`` (to the end when ``end`` is None)."""
         end = buffer.duration if end is None else end
@@ -249,7 +296,7 @@ class Player:
                     start = max(reg.start, offset) if first and i == index else reg.start
                     if stop.is_set():
                         return
-                    pcm, sr, ch = to_pcm16(buffer.region(start, reg.end), buffer.sr)
+                    pcm, sr, ch = self._region_pcm(buffer, start, reg.end)
                     if stop.is_set():
                         return
                     if not len(pcm):

@@ -231,6 +231,23 @@ def test_device_rates_are_kept(alsa_capture, player, sr, channels):
         np.testing.assert_array_equal(data, expected(b, 0.1, 0.4))
 
 
+@pytest.mark.parametrize("sr,channels", [(44100, 2), (48000, 8)])
+def test_a_prepared_song_plays_the_same_samples(alsa_capture, sr, channels):
+    b = noise_buffer(2.0, sr=sr, channels=channels, seed=10)
+    cold = Player()
+    cold.play(b, 0.3, 1.7)
+    assert cold.wait(5)
+    first, _ = alsa_capture.read()
+    warm = Player()
+    warm.prepare(b, wait=True)
+    warm.play(b, 0.3, 1.7)
+    assert warm.wait(5)
+    second, _ = alsa_capture.read()
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(second, to_pcm16(b.region(0.3, 1.7), sr)[0])
+    assert len(second) == int(round(1.7 * sr)) - int(round(0.3 * sr))
+
+
 def test_centre_goes_to_both_sides_and_lfe_is_left_out():
     w = downmix_matrix(6)  # FL FR FC LFE SL SR
     assert w[2, 0] == w[2, 1] > 0
