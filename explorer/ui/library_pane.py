@@ -46,7 +46,7 @@ FILTER_DELAY_MS = 120
 COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE = range(8)
 #: Widths of the columns in average character widths of the current font.
-_WIDTH_CHARS = (28, 18, 18, 6, 5, 11, 12, 13)
+_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12)
 _STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
                "missing": "Missing"}
 _STATE_ORDER = {"analysing": 0, "pending": 1, "analysed": 2, "failed": 3, "missing": 4}
@@ -477,7 +477,7 @@ class LibraryPane(QWidget):
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre…")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
+        self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self._apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
@@ -746,7 +746,23 @@ class LibraryPane(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() in (QEvent.FontChange, QEvent.StyleChange):
             self._size_columns()
+        if event.type() == QEvent.PaletteChange:  # a new theme: icons are drawn in its text colour
+            self._search_action.setIcon(theme.icon("search"))
+            self.add_button.setIcon(theme.icon("folder-add"))
+            self.cancel_button.setIcon(theme.icon("cancel"))
         super().changeEvent(event)
+
+    def header_state(self) -> bytes:
+        """Column order, widths and sort of the table, to save between sessions."""
+        return bytes(self.view.horizontalHeader().saveState())
+
+    def restore_header_state(self, state: bytes) -> bool:
+        """Bring back what :meth:`header_state` saved; False (and nothing changed) if it is unusable."""
+        header = self.view.horizontalHeader()
+        if not state or not header.restoreState(state):
+            return False
+        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        return True
 
     def _size_columns(self) -> None:
         fm = self.view.fontMetrics()

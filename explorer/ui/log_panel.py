@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -34,7 +34,7 @@ class LogPanel(QWidget):
         self.view.setMaximumBlockCount(self.MAX_LINES)
         self.view.setLineWrapMode(QPlainTextEdit.WidgetWidth)
         self.view.setPlaceholderText("Nothing to report.")
-        copy = QPushButton(theme.icon("log"), "Copy all", self)
+        self.copy_button = copy = QPushButton(theme.icon("log"), "Copy all", self)
         copy.clicked.connect(self.copy_all)
         clear = QPushButton("Clear", self)
         clear.clicked.connect(self.clear)
@@ -47,6 +47,11 @@ class LogPanel(QWidget):
         lay.addWidget(self.view, 1)
         lay.addLayout(buttons)
         self._count = 0
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.PaletteChange:  # a new theme: the icon is drawn in its text colour
+            self.copy_button.setIcon(theme.icon("log"))
+        super().changeEvent(event)
 
     def append(self, level: str, message: str) -> None:
         """Add one line ``HH:MM:SS LEVEL message``; ``level`` is debug, info, warning or error."""

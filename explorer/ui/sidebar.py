@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject, QRect, QRectF, QRunnable, QSize, Qt,
                             QThreadPool, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QLabel, QListView, QSizePolicy,
-                               QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy, QStyle, QStyledItemDelegate,
+                               QTabBar, QToolTip, QVBoxLayout, QWidget)
 
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
@@ -32,6 +32,11 @@ K = 20
 FALLBACK_PREVIEW = 20.0
 #: Genres drawn in the chart of the current song.
 CHART_GENRES = 6
+
+
+def _mmss(seconds: float) -> str:
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:04.1f}"
 
 
 def preview_region(library: Library, track: Track) -> tuple[float, float]:
@@ -262,6 +267,19 @@ class RecommendationDelegate(QStyledItemDelegate):
                          fm.elidedText(reasons, Qt.ElideRight, right - left))
         painter.restore()
 
+    def helpEvent(self, event, view, option, index) -> bool:
+        name = self.hit(option.rect, option.fontMetrics, event.pos())
+        it: Item = index.data(RecommendationModel.ItemRole)
+        if name is None or it is None:
+            return super().helpEvent(event, view, option, index)
+        start, end = it.region
+        tip = {"play": f"Play its chorus ({_mmss(start)}–{_mmss(end)})",
+               "like": "Forget that you like it" if it.rating > 0 else "Like it: more songs like this one",
+               "dislike": "Forget that you dislike it" if it.rating < 0 else "Dislike it: fewer songs like this one",
+               }[name]
+        QToolTip.showText(event.globalPos(), tip, view)
+        return True
+
     def hit(self, option_rect: QRect, fm: QFontMetrics, pos) -> str | None:
         for name, r in self.button_rects(option_rect, fm).items():
             if r.contains(pos):
@@ -395,21 +413,19 @@ class RecommendationSidebar(QWidget):
         f.setBold(True)
         self.title_label.setFont(f)
         self.chart = GenreChart(self)
-        self.mode_group = QButtonGroup(self)
-        self.mode_group.setExclusive(True)
-        modes = QHBoxLayout()
-        modes.setSpacing(0)
+        # The mode switch: a tab bar used as a segmented control (the current mode stands out in any theme).
+        self.mode_tabs = QTabBar(self)
+        self.mode_tabs.setExpanding(True)
+        self.mode_tabs.setDocumentMode(True)
+        self.mode_tabs.setDrawBase(False)
+        tips = {"genre": "Songs of the same genres", "sound": "Songs whose sound (timbre, harmony, rhythm) is close",
+                "personal": "Close to this song and to what you liked and played",
+                "blend": "Sound, genre and your taste together"}
         for i, (mode_name, label) in enumerate(MODES):
-            b = QToolButton(self)
-            b.setText(label)
-            b.setCheckable(True)
-            b.setChecked(mode_name == mode)
-            b.setToolButtonStyle(Qt.ToolButtonTextOnly)
-            b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-            b.setProperty("mode", mode_name)
-            self.mode_group.addButton(b, i)
-            modes.addWidget(b)
-        self.mode_group.idClicked.connect(lambda i: self.set_mode(MODES[i][0]))
+            self.mode_tabs.addTab(label)
+            self.mode_tabs.setTabToolTip(i, tips[mode_name])
+        self.mode_tabs.setCurrentIndex([m for m, _ in MODES].index(mode))
+        self.mode_tabs.currentChanged.connect(lambda i: self.set_mode(MODES[i][0]))
 
         self.model = RecommendationModel(self)
         self.view = QListView(self)
@@ -432,7 +448,7 @@ class RecommendationSidebar(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title_label)
         lay.addWidget(self.chart)
-        lay.addLayout(modes)
+        lay.addWidget(self.mode_tabs)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.status_label)
         self.set_current(None, None)
@@ -446,8 +462,7 @@ class RecommendationSidebar(QWidget):
         """Rank by ``genre``, ``sound`` (sounds like), ``personal`` (for you) or ``blend``."""
         if mode not in dict(MODES):
             raise ValueError(f"unknown recommendation mode {mode!r}")
-        for b in self.mode_group.buttons():
-            b.setChecked(b.property("mode") == mode)
+        self.mode_tabs.setCurrentIndex([m for m, _ in MODES].index(mode))  # (re-enters here with the same mode)
         if mode != self._mode:
             self._mode = mode
             self.refresh()

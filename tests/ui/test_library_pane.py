@@ -94,6 +94,15 @@ def test_scan_lists_songs_then_filter_and_sort(qtbot, pane, tmp_path):
     assert _column(pane, COL_TITLE) == ["Blue Hour", "Morning Light", "Zebra Crossing"]
     pane.view.sortByColumn(COL_ARTIST, Qt.DescendingOrder)
     assert _column(pane, COL_ARTIST) == ["The Larks", "The Larks", "Night Owls"]
+    # Column layout and sort come back in the next session.
+    pane.view.setColumnWidth(COL_TITLE, 333)
+    state = pane.header_state()
+    other = LibraryPane(pane.library)
+    qtbot.addWidget(other)
+    assert other.restore_header_state(state) and not other.restore_header_state(b"")
+    qtbot.waitUntil(lambda: other.model.rowCount() == 3)
+    assert _column(other, COL_ARTIST) == ["The Larks", "The Larks", "Night Owls"]
+    assert other.view.columnWidth(COL_TITLE) == 333
 
 
 def test_open_by_double_click_enter_and_select_path(qtbot, pane, tmp_path):
