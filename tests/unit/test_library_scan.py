@@ -226,3 +226,51 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
     with Library(db) as lib:
         assert lib.count("analysed") == 10 and lib.track(liked.id).rating == 1
         assert lib.integrity_check() == "ok"
+
+
+@pytest.mark.slow
+def test_random_sigkills_of_a_scan_never_lose_a_committed_row(tmp_path):
+    """Kill the scanning process at random moments while another process rates and plays songs.
+
+    Every like/dislike/play whose call returned must be there after each kill, the file must pass
+    ``PRAGMA integrity_check``, and a last scan must finish the work.  KILL_POINTS (default 3) sets
+    how many kills; ``KILL_POINTS=20`` is the issue's check.
+    """
+    rng = np.random.default_rng(20261122)
+    music = tmp_path / "music"
+    songs = make_songs(music, 6, seconds=3.0)
+    db = tmp_path / "lib.sqlite"
+    with Library(db) as lib:
+        ids = [lib.add_or_update_file(p).id for p in songs]
+    committed: list[tuple[str, int]] = []
+    for n in range(int(os.environ.get("KILL_POINTS", "3"))):
+        proc = subprocess.Popen([sys.executable, "-m", "explorer", "scan", str(music), "--db", str(db),
+                                 "--workers", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + rng.uniform(0.3, 4.0)
+        with Library(db) as lib:
+            while time.monotonic() < deadline and proc.poll() is None:
+                tid = int(rng.choice(ids))
+                action = ["like", "dislike", "play"][int(rng.integers(3))]
+                if action == "play":
+                    lib.record_play(tid, 100.0, 100.0)
+                else:
+                    getattr(lib, action)(tid)
+                committed.append((action, tid))
+                time.sleep(rng.uniform(0.0, 0.05))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        conn = sqlite3.connect(db)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"after kill {n}"
+        events = conn.execute("SELECT kind, track_id FROM events ORDER BY id").fetchall()
+        conn.close()
+        assert [(("play" if k == "play" else k), t) for k, t in events] == committed
+    report = scan([music], db_path=db, workers=0)
+    with Library(db) as lib:
+        assert lib.count("analysed") == 6 and report.failed == 0
+        last = {}
+        for action, tid in committed:
+            if action != "play":
+                last[tid] = 1 if action == "like" else -1
+        assert all(lib.track(t).rating == r for t, r in last.items())
+        assert sum(lib.track(t).play_count for t in ids) == sum(a == "play" for a, _ in committed)
