@@ -63,7 +63,12 @@ class Seed:
 
 
 def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
-    """The seed's vectors: from the index when it is an analysed track, else analysed (through the cache)."""
+    """The seed's vectors: from the index when it is an analysed track, else analysed (through the cache).
+
+    ``seed=None`` is no seed at all (recommendations from the listener's taste alone).
+    """
+    if seed is None:
+        return Seed("", None, None, None, None, None, "", None, None)
     track = seed if isinstance(seed, Track) else None
     if track is None and (isinstance(seed, int) or (isinstance(seed, str) and seed.isdigit()
                                                      and not os.path.exists(seed))):
@@ -255,8 +260,10 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     Parameters
     ----------
     library : Library
-    seed : int, str or Track
-        A track id, a path (in the library or not: a file outside it is analysed through the cache), or a Track.
+    seed : int, str, Track or None
+        A track id, a path (in the library or not: a file outside it is analysed through the cache), or a
+        Track.  None: "for you" — ranked by the listener's taste alone (``personal`` and ``blend``; empty
+        until something was liked, disliked, played or skipped).
     k : int
     mode : {'genre', 'sound', 'personal', 'blend'}
     cache : AnalysisCache or None
@@ -274,6 +281,8 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
         return []
     s = resolve_seed(library, index, seed, cache=cache)
     taste = build_taste(library, index) if mode in ("personal", "blend") else None
+    if seed is None and not taste:
+        return []
     scorer = _Scorer(library, index, s, taste if taste is not None else Taste(np.zeros(0, np.int64), np.zeros(0),
                                                                               (), {}))
     score = scorer.scores(mode)

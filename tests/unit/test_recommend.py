@@ -192,3 +192,13 @@ def test_m3u8_entries_are_escaped():
     assert m3u8_entry("/music/#1 hit.mp3", "/music") == "./#1 hit.mp3"
     assert m3u8_entry("/music/a b/ü 🎵.mp3", "/lists") == "../music/a b/ü 🎵.mp3"
     assert m3u8_entry("/music/two\nlines.mp3", "/music") is None
+
+
+def test_no_seed_ranks_by_taste_alone(lib):
+    assert recommend(lib, None, k=5, mode="personal") == []
+    jazz = [t for t, g in lib.genre_of.items() if g == "jazz"]
+    for t in jazz[:2]:
+        lib.like(t)
+    for mode in ("personal", "blend"):
+        recs = recommend(lib, None, k=5, mode=mode)
+        assert [lib.genre_of[r.track.id] for r in recs] == ["jazz"] * 5
