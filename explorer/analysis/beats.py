@@ -34,14 +34,16 @@ class BeatGrid:
     steady: bool
 
 
-def sound_extent(feats: Features, *, top_db: float = 45.0) -> tuple[float, float]:
+def sound_extent(feats: Features, *, top_db: float = 50.0, below_median_db: float = 30.0) -> tuple[float, float]:
     """Start and end (s) of the part of the song that is not near-silent.
 
     Parameters
     ----------
     feats : Features
     top_db : float
-        Frames more than ``top_db`` below the loudest frame count as silence.
+        Frames more than ``top_db`` below the loudest frame count as silence …
+    below_median_db : float
+        … and so do frames more than ``below_median_db`` below the median frame (hiss, hum).
 
     Returns
     -------
@@ -52,14 +54,15 @@ def sound_extent(feats: Features, *, top_db: float = 45.0) -> tuple[float, float
     peak = float(rms.max(initial=0.0))
     if peak <= 1e-6:
         return 0.0, feats.duration
-    loud = np.flatnonzero(rms > peak * 10.0 ** (-top_db / 20.0))
+    floor = max(peak * 10.0 ** (-top_db / 20.0), float(np.median(rms)) * 10.0 ** (-below_median_db / 20.0))
+    loud = np.flatnonzero(rms > floor)
     start = float(feats.frames_to_time(loud[0]))
     end = float(min(feats.duration, feats.frames_to_time(loud[-1] + 1)))
     return start, end
 
 
 def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float = 110.0,
-                    std_octaves: float = 1.0, min_bpm: float = 40.0, max_bpm: float = 240.0) -> float:
+                    std_octaves: float = 0.6, min_bpm: float = 40.0, max_bpm: float = 240.0) -> float:
     """Beat period (frames) from the autocorrelation of the onset envelope, weighted by a
     log-normal tempo prior.
 
@@ -91,7 +94,7 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     prior = np.exp(-0.5 * (np.log2(bpm / start_bpm) / std_octaves) ** 2)
     # a beat period is also supported by its double: sum the autocorrelation at lag and 2·lag
     lag2 = np.minimum(2 * lags, n - 1)
-    score = (ac[lags] + 0.5 * ac[lag2]) * prior
+    score = (ac[lags] + 0.25 * ac[lag2]) * prior
     k = int(np.argmax(score))
     # refine to a fractional lag with a parabola through the neighbours
     if 0 < k < score.size - 1:

@@ -70,47 +70,50 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
     if active is None:
         active = np.ones(n, dtype=bool)
     taken = np.zeros(n, dtype=np.int32)  # how many chosen occurrences cover each beat
-    found: list[MotifHit] = []
+    tables = []
     for nb in bars:
         W = nb * beats_per_bar
         if W >= n // 2 or W < 1:
             continue
-        dur = np.array([beat_times[i + W] - beat_times[i] for i in range(n - W + 1)])
-        ok_len = (dur >= min_seconds) & (dur <= max_seconds)
+        dur = beat_times[W:n + 1] - beat_times[:n - W + 1]
         act = np.convolve(active.astype(float), np.ones(W), mode="valid") >= W
-        ok = ok_len & act
-        if not ok.any():
-            continue
-        Rw = diagonal_mean(R, W)
-        Rw[~ok, :] = 0
-        Rw[:, ~ok] = 0
-        for _ in range(max_motifs):
-            if len(found) >= max_motifs:
-                break
+        ok = (dur >= min_seconds) & (dur <= max_seconds) & act
+        if ok.any():
+            Rw = diagonal_mean(R, W)
+            Rw[~ok, :] = 0
+            Rw[:, ~ok] = 0
+            tables.append((W, ok, Rw))
+    found: list[MotifHit] = []
+    while len(found) < max_motifs:
+        best = None
+        for W, ok, Rw in tables:
             cover = np.convolve(taken > 0, np.ones(W), mode="valid") / W
-            free = cover <= max_overlap
-            best = None
-            for i in np.flatnonzero(free & ok):
-                row = Rw[i]
-                cand = np.flatnonzero((row >= threshold) & free)
-                occ = _non_overlapping(cand, row, W)
-                if i not in occ:
-                    occ = _non_overlapping(np.union1d(cand, [i]), np.where(np.arange(row.size) == i, 2.0, row), W)
+            free = (cover <= max_overlap) & ok
+            strong = (Rw >= threshold) & free[None, :] & free[:, None]
+            rows = np.flatnonzero(strong.sum(axis=1) > 0)
+            # a quick upper bound on each row's score skips most rows
+            bound = np.where(strong, Rw, 0).sum(axis=1)
+            for i in rows[np.argsort(-bound[rows])]:
+                if best is not None and bound[i] <= best[0]:
+                    break
+                row = np.where(strong[i], Rw[i], 0.0)
+                row[i] = 2.0
+                occ = _non_overlapping(np.flatnonzero(row > 0), row, W)
                 if len(occ) < 2:
                     continue
-                s = float(np.sum([row[j] for j in occ if j != i])) + 1.0
+                s = float(sum(Rw[i, j] for j in occ if j != i))
                 if best is None or s > best[0]:
-                    best = (s, occ, i)
-            if best is None:
-                break
-            s, occ, i = best
-            mean_sim = float(np.mean([Rw[i, j] for j in occ if j != i]))
-            score = mean_sim * min(1.0, (len(occ) - 1) / 3.0)
-            found.append(MotifHit(starts=tuple(int(j) for j in sorted(occ)), length=W, score=score))
-            for j in occ:
-                taken[j:j + W] += 1
+                    best = (s, occ, i, W, Rw)
+        if best is None:
+            break
+        s, occ, i, W, Rw = best
+        mean_sim = s / (len(occ) - 1)
+        score = mean_sim * min(1.0, (len(occ) - 1) / 3.0)
+        found.append(MotifHit(starts=tuple(int(j) for j in sorted(occ)), length=W, score=score))
+        for j in occ:
+            taken[j:j + W] += 1
     found.sort(key=lambda h: -h.score)
-    return found[:max_motifs]
+    return found
 
 
 def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int) -> list[int]:

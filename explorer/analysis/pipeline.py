@@ -32,6 +32,9 @@ MAX_UNITS = 1500
 #: A silent head or tail shorter than this (s) is not a section of its own.
 MIN_SILENT_SECTION = 1.0
 
+#: Two labels that always occur together are one section when together they are at most this long.
+MAX_PAIR_BARS = 16
+
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
 
@@ -69,8 +72,31 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
     stage("features", 0.0)
     y = features_mod.to_mono(buffer.samples, buffer.sr)
     feats = features_mod.compute(y)
-    duration = buffer.duration
+    res = from_features(feats, duration=buffer.duration, stage=stage)
+    warnings.extend(res.pop("warnings"))
 
+    timings["total"] = time.perf_counter() - t_all
+    return Analysis(file=buffer.path, duration=buffer.duration, sample_rate=buffer.sr, channels=buffer.channels,
+                    timings=timings, warnings=tuple(warnings), version=ANALYSIS_VERSION, **res)
+
+
+def from_features(feats, *, duration: float, stage: Callable = lambda name, frac, done=None: None) -> dict:
+    """The stages after feature extraction: beats, recurrence, sections, chorus, motifs.
+
+    Parameters
+    ----------
+    feats : explorer.analysis.features.Features
+    duration : float
+        Length of the song (s).
+    stage : callable(name, fraction, done=None)
+        Called at the start of each stage (``done`` names the stage just finished).
+
+    Returns
+    -------
+    dict of :class:`Analysis` fields: tempo, beats, downbeats, sections, choruses, motifs,
+    recurrence, recurrence_times and warnings (a list).
+    """
+    warnings: list[str] = []
     stage("beats", 0.35, done="features")
     grid = beats_mod.track(feats)
     if not grid.steady:
@@ -131,12 +157,9 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
                          float(h.score)) for k, h in enumerate(hits))
 
     stage("done", 1.0, done="motifs")
-    timings["total"] = time.perf_counter() - t_all
-    return Analysis(file=buffer.path, duration=duration, sample_rate=buffer.sr, channels=buffer.channels,
-                    tempo=grid.tempo, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
-                    downbeats=tuple(float(b) for b in downbeat_times), sections=sections,
-                    choruses=choruses, motifs=motifs, timings=timings, warnings=tuple(warnings),
-                    version=ANALYSIS_VERSION, recurrence=R_path, recurrence_times=edges)
+    return dict(tempo=grid.tempo, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
+                downbeats=tuple(float(b) for b in downbeat_times), sections=sections, choruses=choruses,
+                motifs=motifs, recurrence=R_path, recurrence_times=edges, warnings=warnings)
 
 
 def _period(edges: np.ndarray) -> float:
@@ -161,7 +184,8 @@ def _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges, silen
     nov = structure.novelty(R_path[sl, sl], sync["chroma"][:, sl], sync["mfcc"][:, sl])
     inner = structure.segment(nov, unit_down[u0:u1 + 1], beats_per_bar=units_per_bar) + u0
     sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
-    lab = list(structure.cluster(sim))
+    lab = structure.merge_pairs(list(structure.cluster(sim)), np.diff(inner),
+                                max_length=MAX_PAIR_BARS * units_per_bar)
     # merge neighbours with the same label: sections are runs of one kind of material
     merged_b, merged_l = [inner[0]], []
     for i, lb in enumerate(lab):

@@ -70,7 +70,7 @@ def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int
     Mz = Mz / (Mz.std(axis=1, keepdims=True) + 1e-9)
     X = np.vstack([C, 0.35 * _normalise_cols(Mz)])
     steps = max(1, min(n_steps, n - 1))
-    Xs = _normalise_cols(stack_ahead(X, steps))
+    Xs = _normalise_cols(stack_centered(X, steps))
     D = np.clip(1.0 - Xs.T @ Xs, 0.0, 2.0)
     if k is None:
         k = int(2 * np.ceil(np.sqrt(n)))
@@ -88,9 +88,9 @@ def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int
     return R, np.clip(R_path, 0, 1).astype(np.float32)
 
 
-def stack_ahead(X: np.ndarray, n_steps: int) -> np.ndarray:
-    """Time-delay embedding: column ``i`` holds columns ``i … i + n_steps - 1`` of ``X`` (the last
-    column repeated past the end).
+def stack_centered(X: np.ndarray, n_steps: int) -> np.ndarray:
+    """Time-delay embedding: column ``i`` holds columns ``i - (n_steps - 1) // 2`` … ``i + n_steps // 2``
+    of ``X`` (the first and last columns repeated past the ends).
 
     Parameters
     ----------
@@ -102,7 +102,8 @@ def stack_ahead(X: np.ndarray, n_steps: int) -> np.ndarray:
     np.ndarray [shape=(d * n_steps, n)]
     """
     n = X.shape[1]
-    idx = np.minimum(np.arange(n)[None, :] + np.arange(n_steps)[:, None], n - 1)
+    offsets = np.arange(n_steps) - (n_steps - 1) // 2
+    idx = np.clip(np.arange(n)[None, :] + offsets[:, None], 0, n - 1)
     return X[:, idx].transpose(1, 0, 2).reshape(-1, n)
 
 
@@ -281,7 +282,7 @@ def _diag_match(R, a0, a1, b0, b1, step):
     return best * (0.5 + 0.5 * cover)
 
 
-def cluster(sim: np.ndarray, *, threshold: float = 0.35) -> np.ndarray:
+def cluster(sim: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
     """Group segments whose similarity exceeds ``threshold`` (average linkage).
 
     Returns
@@ -297,3 +298,58 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.35) -> np.ndarray:
     raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
     order: dict[int, int] = {}
     return np.array([order.setdefault(int(c), len(order)) for c in raw])
+
+
+def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float) -> list[int]:
+    """Join labels that always occur as a pair (``x`` always followed by ``y``, ``y`` always
+    preceded by ``x``) into one label, as long as the pair stays shorter than ``max_length``.
+
+    A chorus made of two different halves is one section that repeats, not two.
+
+    Parameters
+    ----------
+    labels : list of int
+        Label of every segment, in order.
+    lengths : np.ndarray [shape=(n_seg,)]
+        Segment lengths (any unit).
+    max_length : float
+        Longest merged unit (same unit as ``lengths``).
+
+    Returns
+    -------
+    list of int : labels with every such ``y`` renamed to ``x``.
+    """
+    labels = list(labels)
+    lengths = np.asarray(lengths, dtype=float)
+    changed = True
+    while changed:
+        changed = False
+        runs = _runs(labels)
+        for x in sorted(set(labels)):
+            starts = [k for k, (lab, _, _) in enumerate(runs) if lab == x]
+            if len(starts) < 2 or starts[-1] + 1 >= len(runs):
+                continue
+            nxt = {runs[k + 1][0] for k in starts}
+            if len(nxt) != 1:
+                continue
+            y = nxt.pop()
+            if y == x or sum(1 for r in runs if r[0] == y) != len(starts):
+                continue
+            span = max(lengths[runs[k][1]:runs[k + 1][2]].sum() for k in starts)
+            if span > max_length:
+                continue
+            labels = [x if lab == y else lab for lab in labels]
+            changed = True
+            break
+    return labels
+
+
+def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
+    """Runs of equal labels as ``(label, first, end)`` (``end`` exclusive)."""
+    out: list[tuple[int, int, int]] = []
+    for i, lab in enumerate(labels):
+        if out and out[-1][0] == lab:
+            out[-1] = (lab, out[-1][1], i + 1)
+        else:
+            out.append((lab, i, i + 1))
+    return out
