@@ -696,19 +696,23 @@ class LibraryPane(QWidget):
         self._seen.update(t.path for t in tracks)
         if len(tracks) == PAGE:
             self._todo.appendleft(("page", offset + PAGE, gen))
-        else:  # the whole catalogue was read: rows of tracks no longer in it leave
-            gone = [p for p in self.model.paths() if p not in self._seen]
-            if gone:
-                self.model.remove_paths(gone)
-            self._update_count()
+            return
+        # The whole catalogue was read.  Rows not seen are gone — or were shifted past a page boundary by
+        # a track added meanwhile: each is looked up again before it leaves.
+        unseen = [p for p in self.model.paths() if p not in self._seen]
+        if unseen:
+            self._todo.appendleft(("paths", unseen))
+        self._update_count()
 
     def _load_paths(self, paths: list, deadline: float) -> None:
         while paths:
             if time.perf_counter() >= deadline:
                 self._todo.appendleft(("paths", paths))
                 return
-            t = self.library.track_by_path(paths.pop(0))
+            path = paths.pop()
+            t = self.library.track_by_path(path)
             if t is None:
+                self.model.remove_paths([path])
                 continue
             self.model.update_tracks([t])
             if t.state == "failed" and t.error and t.error not in self._reported:

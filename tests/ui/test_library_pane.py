@@ -177,6 +177,10 @@ def test_bad_file_is_reported_and_listed_as_failed(qtbot, pane, tmp_path):
     qtbot.waitUntil(lambda: sorted(_column(pane, COL_STATE)) == ["Analysed", "Failed"])
     row = _column(pane, COL_STATE).index("Failed")
     assert "broken.mp3" in pane.model.index(row, COL_STATE).data(Qt.ToolTipRole)
+    # A song deleted from the disk stays listed (with its likes) as missing after the next scan.
+    (music / "a.mp3").unlink()
+    assert _scan(qtbot, pane, music).missing == 1
+    qtbot.waitUntil(lambda: sorted(_column(pane, COL_STATE)) == ["Failed", "Missing"])
 
 
 @pytest.fixture
