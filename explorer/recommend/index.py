@@ -12,11 +12,18 @@ Built from the catalogue's analysed tracks and kept per database until the catal
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
 import threading
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from explorer.errors import ExplorerError
 
 #: Below this many tracks the library's statistics are too noisy to standardise with.
 MIN_TRACKS_TO_STANDARDISE = 8
@@ -112,6 +119,56 @@ def build_index(library) -> Index:
                  mean=mean.astype(np.float32), scale=scale.astype(np.float32))
 
 
+# -- a copy on disk for big libraries ----------------------------------------------------------
+#: Libraries with at least this many analysed tracks keep a copy of their index in the user's cache
+#: folder, so that the first query of a new process loads arrays instead of reading every row.
+PERSIST_MIN_TRACKS = 20_000
+_ARRAYS = ("ids", "tempo", "genre", "sound", "mean", "scale")
+
+
+def _index_file(library) -> tuple[Path, str]:
+    """Where the copy of ``library``'s index lives, and the stamp that says which catalogue it is of."""
+    import platformdirs
+
+    resolved = library.path.resolve()
+    name = hashlib.blake2b(str(resolved).encode(), digest_size=10).hexdigest()
+    folder = Path(platformdirs.user_cache_dir("music-explorer")) / "index"
+    return folder / f"{name}.npz", f"{resolved}|{os.stat(resolved).st_ino}"
+
+
+def _save(idx: Index, path: Path, stamp: str) -> None:
+    from explorer.fsutil import atomic_write_bytes
+
+    rows_of_hash = np.array([i for h in idx.hashes for i in idx.hashes[h]], np.int64)
+    hash_names = np.array([h for h in idx.hashes for _ in idx.hashes[h]], dtype=str)
+    meta = json.dumps({"stamp": stamp, "generation": idx.generation, "labels": idx.labels})
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(meta), artists=np.array(idx.artists, dtype=str),
+             tags=np.array(list(idx.tags), dtype=str), hash_rows=rows_of_hash, hash_names=hash_names,
+             **{k: getattr(idx, k) for k in _ARRAYS})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buf.getvalue())
+    except (OSError, ExplorerError):
+        pass  # only a speed-up
+
+
+def _load(path: Path, stamp: str, generation: int) -> Index | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta["stamp"] != stamp or meta["generation"] != generation:
+                return None
+            arrays = {k: z[k] for k in _ARRAYS}
+            hashes: dict[str, list[int]] = {}
+            for h, i in zip(z["hash_names"].tolist(), z["hash_rows"].tolist()):
+                hashes.setdefault(h, []).append(i)
+            return Index(generation=generation, hashes=hashes, artists=z["artists"].tolist(),
+                         tags=np.array(z["tags"].tolist(), dtype=object), labels=list(meta["labels"]), **arrays)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 _indexes: dict[str, Index] = {}
 _lock = threading.Lock()
 
@@ -124,7 +181,12 @@ def get_index(library) -> Index:
         idx = _indexes.get(key)
         if idx is not None and idx.generation == gen:
             return idx
-    idx = build_index(library)
+    path, stamp = _index_file(library)
+    idx = _load(path, stamp, gen) if path.exists() else None
+    if idx is None:
+        idx = build_index(library)
+        if len(idx) >= PERSIST_MIN_TRACKS:
+            _save(idx, path, stamp)
     with _lock:
         _indexes[key] = idx
     return idx

@@ -202,3 +202,25 @@ def test_no_seed_ranks_by_taste_alone(lib):
     for mode in ("personal", "blend"):
         recs = recommend(lib, None, k=5, mode=mode)
         assert [lib.genre_of[r.track.id] for r in recs] == ["jazz"] * 5
+
+
+def test_big_library_index_is_kept_on_disk_and_checked(lib, monkeypatch):
+    from explorer.recommend import index as index_module
+
+    monkeypatch.setattr(index_module, "PERSIST_MIN_TRACKS", 10)
+    index_module._indexes.clear()
+    seed = next(iter(lib.genre_of))
+    first = [(r.track.id, r.score) for r in recommend(lib, seed, k=8, mode="blend")]
+    path, _ = index_module._index_file(lib)
+    assert path.exists()
+    index_module._indexes.clear()
+    loaded = index_module.get_index(lib)
+    assert loaded.generation == lib.index_generation() and len(loaded) == 30
+    assert [(r.track.id, r.score) for r in recommend(lib, seed, k=8, mode="blend")] == first
+    lib.mark_missing([first[0][0]])  # the catalogue changed: the copy on disk is stale
+    index_module._indexes.clear()
+    assert index_module._load(path, index_module._index_file(lib)[1], lib.index_generation()) is None
+    assert len(index_module.get_index(lib)) == 29
+    path.write_bytes(b"garbage")
+    index_module._indexes.clear()
+    assert len(index_module.get_index(lib)) == 29
