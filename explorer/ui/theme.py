@@ -33,7 +33,7 @@ _LIGHT = {
     "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
 }
 
-_state = {"dark": False, "system_palette": None}
+_state = {"dark": False, "system_palette": None, "mode": None, "following": False}
 
 
 def resources_dir() -> Path:
@@ -101,6 +101,11 @@ def apply_theme(app, mode: str = "system") -> str:
         raise ValueError(f"theme mode must be one of {', '.join(MODES)}, not {mode!r}")
     if _state["system_palette"] is None:
         _state["system_palette"] = QPalette(app.palette())
+    if not _state["following"]:  # in "system" mode, follow the desktop when it switches scheme
+        app.styleHints().colorSchemeChanged.connect(lambda _scheme: _state["mode"] == "system"
+                                                    and apply_theme(app, "system"))
+        _state["following"] = True
+    _state["mode"] = mode
     dark = _system_is_dark(app) if mode == "system" else mode == "dark"
     _state["dark"] = dark
     app.setStyle("Fusion")

@@ -52,3 +52,4 @@ def test_icons_render_in_theme_text_colour(qapp):
 def test_resources_dir_in_bundle(monkeypatch, tmp_path):
     monkeypatch.setattr("sys._MEIPASS", str(tmp_path), raising=False)
     assert theme.resources_dir() == tmp_path / "resources"
+
