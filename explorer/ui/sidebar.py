@@ -123,6 +123,10 @@ class _Job(QRunnable):
         except ExplorerError as e:
             self.relay.failed.emit(self.request, e.message)
             return
+        except Exception as e:  # a bug: say so in the window (not "Ranking…" forever), and let it be seen
+            self.relay.failed.emit(self.request, f"Recommendations failed because of an internal error "
+                                                 f"({type(e).__name__}: {e}).")
+            raise
         self.relay.done.emit(self.request, self.seed, items)
 
 
