@@ -5,6 +5,8 @@ How a scan decides what to do with each audio file it finds
 
 1. known path, same size and mtime, already ``analysed`` or ``failed`` → nothing (that is what
    makes an interrupted scan resumable: finished work is committed one song at a time);
+   — unless that was done by another analysis version (``analysis_version`` of the analysis
+   pipeline and the genre model), then it is analysed again;
 2. otherwise its bytes are hashed (blake2b): a new path whose hash belongs to a track whose file
    is gone is that track *moved or renamed* — its row, likes and history follow the file;
 3. new or changed files are read for tags and left ``pending``; catalogue tracks under the
@@ -50,6 +52,7 @@ class ScanReport:
     moved: int = 0  #: tracks whose file was found under a new path
     missing: int = 0  #: tracks whose file is gone
     unchanged: int = 0
+    outdated: int = 0  #: analysed (or failed) by another analysis version: analysed again
     analysed: int = 0  #: analyses finished by this scan
     failed: int = 0  #: files recorded as failed by this scan
     failures: list[tuple[str, str]] = field(default_factory=list)  #: (path, reason)
@@ -200,6 +203,7 @@ def _check(cancel: CancelFn | None) -> None:
 
 
 def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_folder, report: ScanReport) -> None:
+    version = AnalysisCache(cache_folder).version
     walk_errors: list[tuple[str, str]] = []
     files = find_audio_files(folders, errors=walk_errors)
     report.failures += walk_errors
@@ -213,6 +217,7 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
 
     new_entries, failed_entries = [], []
     moved: set[int] = set()
+    outdated: list[int] = []  # analysed or failed by another analysis version: done again
     for path in files:
         _check(cancel)
         t = known.get(path)
@@ -223,7 +228,10 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
             size, mtime = st.st_size, st.st_mtime
             if t is not None and t.size == size and t.mtime == mtime and t.content_hash:
                 if t.state in ("analysed", "failed"):
-                    report.unchanged += 1
+                    if t.analysis_version == version:
+                        report.unchanged += 1
+                    else:
+                        outdated.append(t.id)
                 continue  # pending from an interrupted scan: analysed below
             h = content_hash(path)
         except FileNotFoundError:
@@ -246,7 +254,10 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
             report.changed += 1
         elif t.state in ("analysed", "failed"):
             lib.touch(t.id, size, mtime)
-            report.unchanged += 1
+            if t.analysis_version == version:
+                report.unchanged += 1
+            else:
+                outdated.append(t.id)
             continue
         new_entries.append((path, size, mtime, read_tags(path), h))
         if len(new_entries) >= 200:
@@ -256,7 +267,7 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
         lib.upsert_files(new_entries)
     for path, reason in failed_entries:
         t = known.get(path)
-        if t is not None and t.state == "failed" and t.error == reason:
+        if t is not None and t.state == "failed" and t.error == reason and t.analysis_version == version:
             report.unchanged += 1  # still the same problem: already recorded
             continue
         if t is None:
@@ -268,6 +279,9 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
         report.failed += 1
         report.failures.append((path, reason))
 
+    if outdated:
+        lib.mark_pending(outdated)
+        report.outdated += len(outdated)
     vanished = [t.id for p, t in known.items()
                 if p not in found and t.state != "missing" and t.id not in moved and _under(p, folders)
                 and not os.path.exists(p)]

@@ -142,11 +142,15 @@ def genre_vector(probabilities: dict[str, float]) -> tuple[str, bytes]:
 
 #: ``MIGRATIONS[v]`` brings a file of ``user_version == v`` to ``v + 1``: SQL statements, then an
 #: optional Python step.
-MIGRATIONS: tuple[tuple, ...] = ((_SCHEMA_V1, None), (_SCHEMA_V2, _genre_vectors_v2))
+# v3: which analysis (and genre model) version produced a track's result or failure, so that a scan
+# redoes exactly the tracks a new version changes.
+_SCHEMA_V3 = "ALTER TABLE tracks ADD COLUMN analysis_version TEXT"
+
+MIGRATIONS: tuple[tuple, ...] = ((_SCHEMA_V1, None), (_SCHEMA_V2, _genre_vectors_v2), (_SCHEMA_V3, None))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = ("id, path, title, artist, album, genre_tag, year, duration, tempo, genre_label, genre_json, state, "
-            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count")
+            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count, analysis_version")
 
 #: Opening runs ``PRAGMA quick_check`` (once per process) on files up to this size (~50k tracks,
 #: a fraction of a second); bigger ones only get their header and schema read, and damage elsewhere
@@ -195,6 +199,7 @@ class Track(NamedTuple):
     chorus_end: float | None
     play_count: int
     skip_count: int
+    analysis_version: str | None = None  #: the analysis + model version of its result or failure
 
     @property
     def genre_probabilities(self) -> dict[str, float]:
@@ -553,8 +558,16 @@ class Library:
         with self._write() as c:
             c.executemany("UPDATE tracks SET state = 'missing' WHERE id = ?", [(int(i),) for i in track_ids])
 
-    def record_analysis(self, track_id: int, analysis: Analysis, content_hash: str | None = None) -> None:
-        """Store the summary of a finished analysis (duration, tempo, genre, best chorus, embedding)."""
+    def record_analysis(self, track_id: int, analysis: Analysis, content_hash: str | None = None, *,
+                        version: str | None = None) -> None:
+        """Store the summary of a finished analysis (duration, tempo, genre, best chorus, embedding).
+
+        ``version`` (default: the running :func:`~explorer.library.cache.analysis_version`) says which
+        analysis produced it; a scan by a newer version analyses the track again.
+        """
+        from explorer.library.cache import analysis_version
+
+        version = version or analysis_version()
         best = max(analysis.choruses, key=lambda ch: ch.confidence, default=None)
         emb = None if analysis.embedding is None else np.ascontiguousarray(analysis.embedding, np.float32).tobytes()
         probs = {k: float(v) for k, v in analysis.genre.probabilities.items() if math.isfinite(v)}
@@ -562,16 +575,26 @@ class Library:
         with self._write() as c:
             c.execute("UPDATE tracks SET state = 'analysed', error = NULL, duration = ?, tempo = ?, genre_label = ?,"
                       " genre_json = ?, chorus_start = ?, chorus_end = ?, analysed_at = ?,"
-                      " content_hash = coalesce(?, content_hash) WHERE id = ?",
+                      " content_hash = coalesce(?, content_hash), analysis_version = ? WHERE id = ?",
                       (analysis.duration, analysis.tempo, analysis.genre.label, json.dumps(probs),
                        None if best is None else best.start, None if best is None else best.end, time.time(),
-                       content_hash, int(track_id)))
+                       content_hash, version, int(track_id)))
             c.execute("INSERT OR REPLACE INTO vectors(track_id, embedding, genre_labels, genre) VALUES (?, ?, ?, ?)",
                       (int(track_id), emb, labels, genre if probs else None))
 
-    def record_failure(self, track_id: int, reason: str) -> None:
+    def record_failure(self, track_id: int, reason: str, *, version: str | None = None) -> None:
+        """The track could not be analysed, because of ``reason`` (one sentence naming the file)."""
+        from explorer.library.cache import analysis_version
+
         with self._write() as c:
-            c.execute("UPDATE tracks SET state = 'failed', error = ? WHERE id = ?", (reason, int(track_id)))
+            c.execute("UPDATE tracks SET state = 'failed', error = ?, analysis_version = ? WHERE id = ?",
+                      (reason, version or analysis_version(), int(track_id)))
+
+    def mark_pending(self, track_ids: Sequence[int]) -> None:
+        """Analyse these tracks again at the next scan (e.g. a newer analysis version is running)."""
+        with self._write() as c:
+            c.executemany("UPDATE tracks SET state = 'pending' WHERE id = ? AND state != 'missing'",
+                          [(int(i),) for i in track_ids])
 
     # -- what the listener tells us -------------------------------------------------------------
     def _rate(self, track_id: int, rating: int, kind: str) -> None:

@@ -267,10 +267,26 @@ def test_random_sigkills_of_a_scan_never_lose_a_committed_row(tmp_path):
         assert [(("play" if k == "play" else k), t) for k, t in events] == committed
     report = scan([music], db_path=db, workers=0)
     with Library(db) as lib:
-        assert lib.count("analysed") == 6 and report.failed == 0
+        assert [(t.state, t.error) for t in lib.tracks()] == [("analysed", None)] * 6
         last = {}
         for action, tid in committed:
             if action != "play":
                 last[tid] = 1 if action == "like" else -1
         assert all(lib.track(t).rating == r for t, r in last.items())
         assert sum(lib.track(t).play_count for t in ids) == sum(a == "play" for a, _ in committed)
+
+
+def test_results_of_another_analysis_version_are_redone(tmp_path):
+    music = tmp_path / "music"
+    make_songs(music, 2)
+    (music / "bad.mp3").write_bytes(b"\x00" * 3000)
+    db = tmp_path / "lib.sqlite"
+    first = scan([music], db_path=db, workers=0)
+    assert (first.analysed, first.failed) == (2, 1)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE tracks SET analysis_version = 'an older one'")
+    conn.commit()
+    conn.close()
+    again = scan([music], db_path=db, workers=0)
+    assert (again.outdated, again.analysed, again.failed, again.unchanged) == (3, 2, 1, 0)
+    assert scan([music], db_path=db, workers=0).unchanged == 3
