@@ -186,9 +186,13 @@ class RecommendationDelegate(QStyledItemDelegate):
         pad = max(2, fm.averageCharWidth() // 2 + 1)
         return fm, line, pad
 
+    @staticmethod
+    def _bar_height(fm: QFontMetrics) -> int:
+        return max(3, fm.height() // 5)
+
     def sizeHint(self, option, index) -> QSize:
         fm, line, pad = self._metrics(option)
-        return QSize(fm.averageCharWidth() * 30, 3 * line + 4 * pad)
+        return QSize(fm.averageCharWidth() * 30, 3 * line + self._bar_height(fm) + 3 * pad)
 
     def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
         """Where the buttons of a row occupying ``rect`` are."""
@@ -231,44 +235,39 @@ class RecommendationDelegate(QStyledItemDelegate):
                 painter.drawRoundedRect(QRectF(r), r.height() / 4, r.height() / 4)
             inner = r.adjusted(r.width() // 6, r.height() // 6, -r.width() // 6, -r.height() // 6)
             theme.icon(name).paint(painter, inner)
-        # texts
+        # Title and similarity on the first line, artist · genre on the second, reasons on the third, and a
+        # thin similarity bar under them all (full width: it stays readable in a narrow dock).
         left = rects["play"].right() + 2 * pad
         right = rects["like"].left() - 2 * pad
+        width = max(0, right - left)
         y = option.rect.top() + pad
-        painter.setPen(text)
+        score = max(0.0, min(1.0, it.score))
+        pct = f"{score:.0%}"
+        pct_w = fm.horizontalAdvance("100%") + pad
         f = option.font
         bold = QFont(f)
         bold.setBold(True)
         painter.setFont(bold)
-        title = QFontMetrics(bold).elidedText(it.title, Qt.ElideRight, max(0, right - left))
-        painter.drawText(QRect(left, y, right - left, line), Qt.AlignLeft | Qt.AlignVCenter, title)
+        painter.setPen(text)
+        title_w = max(0, width - pct_w)
+        painter.drawText(QRect(left, y, title_w, line), Qt.AlignLeft | Qt.AlignVCenter,
+                         QFontMetrics(bold).elidedText(it.title, Qt.ElideRight, title_w))
         painter.setFont(f)
-        y += line
-        # artist · genre, then the similarity bar at the right end of the second line
-        bar_w = min(fm.averageCharWidth() * 10, max(0, right - left) // 3)
-        score = max(0.0, min(1.0, it.score))
-        pct = f"{score:.0%}"
-        pct_w = fm.horizontalAdvance("100%") + pad
-        meta = " · ".join(x for x in (it.artist, it.genre) if x)
-        meta_w = max(0, right - left - bar_w - pct_w - pad)
         painter.setPen(dim)
-        painter.drawText(QRect(left, y, meta_w, line), Qt.AlignLeft | Qt.AlignVCenter,
-                         fm.elidedText(meta, Qt.ElideRight, meta_w))
-        bh = max(4, line // 3)
-        bar = QRectF(right - pct_w - bar_w, y + (line - bh) / 2, bar_w, bh)
+        painter.drawText(QRect(right - pct_w, y, pct_w, line), Qt.AlignRight | Qt.AlignVCenter, pct)
+        for text_line in (" · ".join(x for x in (it.artist, it.genre) if x), " · ".join(it.reasons)):
+            y += line
+            painter.drawText(QRect(left, y, width, line), Qt.AlignLeft | Qt.AlignVCenter,
+                             fm.elidedText(text_line, Qt.ElideRight, width))
+        y += line + pad // 2
+        bh = self._bar_height(fm)
         track = QColor(pal.color(QPalette.Mid))
         track.setAlpha(110)
         painter.setPen(Qt.NoPen)
         painter.setBrush(track)
-        painter.drawRoundedRect(bar, bh / 2, bh / 2)
+        painter.drawRoundedRect(QRectF(left, y, width, bh), bh / 2, bh / 2)
         painter.setBrush(QColor(c["bar"]))
-        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), max(bh, bar_w * score), bh), bh / 2, bh / 2)
-        painter.setPen(dim)
-        painter.drawText(QRect(right - pct_w, y, pct_w, line), Qt.AlignRight | Qt.AlignVCenter, pct)
-        y += line
-        reasons = " · ".join(it.reasons)
-        painter.drawText(QRect(left, y, right - left, line), Qt.AlignLeft | Qt.AlignVCenter,
-                         fm.elidedText(reasons, Qt.ElideRight, right - left))
+        painter.drawRoundedRect(QRectF(left, y, max(bh, width * score), bh), bh / 2, bh / 2)
         painter.restore()
 
     def helpEvent(self, event, view, option, index) -> bool:
