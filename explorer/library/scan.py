@@ -317,6 +317,7 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
     if workers == 0:
         for job in jobs:
             _check(cancel)
+            lib.mark_analysing([job[0]])
             status, payload = analyse_one(*job[1:], cache_folder, cancel)
             if status == "cancelled":
                 raise Cancelled("scan cancelled")
@@ -335,9 +336,11 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
             broken = False
             try:
                 while (queue and not broken) or inflight:
-                    while queue and not broken and len(inflight) < 2 * n:
-                        job = queue.popleft()
-                        inflight[pool.submit(_task, *job[1:], cache_folder)] = job
+                    if queue and not broken and len(inflight) < 2 * n:
+                        batch = [queue.popleft() for _ in range(min(len(queue), 2 * n - len(inflight)))]
+                        lib.mark_analysing([job[0] for job in batch])
+                        for job in batch:
+                            inflight[pool.submit(_task, *job[1:], cache_folder)] = job
                     ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                     if cancel is not None and cancel():
                         event.set()

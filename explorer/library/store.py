@@ -596,6 +596,12 @@ class Library:
             c.executemany("UPDATE tracks SET state = 'pending' WHERE id = ? AND state != 'missing'",
                           [(int(i),) for i in track_ids])
 
+    def mark_analysing(self, track_ids: Sequence[int]) -> None:
+        """These tracks are being analysed now (a scan that dies leaves them to the next one, like pending)."""
+        with self._write() as c:
+            c.executemany("UPDATE tracks SET state = 'analysing' WHERE id = ? AND state = 'pending'",
+                          [(int(i),) for i in track_ids])
+
     # -- what the listener tells us -------------------------------------------------------------
     def _rate(self, track_id: int, rating: int, kind: str) -> None:
         now = time.time()
