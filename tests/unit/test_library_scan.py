@@ -290,3 +290,25 @@ def test_results_of_another_analysis_version_are_redone(tmp_path):
     again = scan([music], db_path=db, workers=0)
     assert (again.outdated, again.analysed, again.failed, again.unchanged) == (3, 2, 1, 0)
     assert scan([music], db_path=db, workers=0).unchanged == 3
+
+
+def test_cli_scan_progress_like_a_new_file_and_recommend_for_a_file_outside(tmp_path, capsys):
+    from explorer.cli import main
+
+    music = tmp_path / "music"
+    make_songs(music, 3)
+    db = str(tmp_path / "lib.sqlite")
+    assert main(["scan", str(music), "--db", db, "--workers", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert "3 audio files: 3 new" in out and "3 analysed, 0 failed" in out
+    assert "3/3" in err and "songs/min" in err and "ETA" in err
+    outside = make_songs(tmp_path / "elsewhere", 1, start=8)[0]
+    assert main(["like", str(outside), "--db", db]) == 0  # not scanned: added, and liked
+    with Library(db) as lib:
+        t = lib.track_by_path(outside)
+        assert t.rating == 1 and t.state == "pending"
+    outside2 = make_songs(tmp_path / "elsewhere2", 1, start=9)[0]
+    capsys.readouterr()
+    assert main(["recommend", str(outside2), "--db", db, "--mode", "sound", "--json"]) == 0
+    doc = __import__("json").loads(capsys.readouterr().out)
+    assert doc["seed"] == str(outside2) and len(doc["recommendations"]) == 3
