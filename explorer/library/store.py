@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.analysis.types import Analysis, Chorus, Section
-from explorer.errors import FileMissing, LibraryError
+from explorer.errors import ExplorerError, FileMissing, LibraryError
 from explorer.fsutil import atomic_write_text
 
 STATES = ("pending", "analysing", "analysed", "failed", "missing")
@@ -324,9 +324,13 @@ class Library:
             _checked.add(key)
         self._conn = conn
         if self.backup_path.exists():
-            n = self.restore_backup()
-            self.notices.append(f"{self.path}: restored {n} tracks' ratings, plays and edits from "
-                                f"{self.backup_path.name}")
+            try:
+                n = self.restore_backup()
+            except LibraryError as e:
+                self.notices.append(f"{e.message}; ratings and edits were not restored")
+            else:
+                self.notices.append(f"{self.path}: restored {n} tracks' ratings, plays and edits from "
+                                    f"{self.backup_path.name}")
         return conn
 
     def _move_aside(self) -> Path:
@@ -711,8 +715,15 @@ class Library:
                 "edits": [{"content_hash": h, "sections": json.loads(s), "saved_at": at} for h, s, at in edits]}
 
     def write_backup(self) -> None:
-        """Export ratings, play counts and edits to :attr:`backup_path` (atomically)."""
-        atomic_write_text(self.backup_path, json.dumps(self.user_data(), indent=1))
+        """Export ratings, play counts and edits to :attr:`backup_path` (atomically).
+
+        The change itself is already committed to the database; a backup that cannot be written
+        (full disk, read-only folder) is reported in :attr:`notices`, not raised.
+        """
+        try:
+            atomic_write_text(self.backup_path, json.dumps(self.user_data(), indent=1))
+        except ExplorerError as e:
+            self.notices.append(f"the backup of your ratings could not be written: {e.message}")
 
     def restore_backup(self, path: str | os.PathLike | None = None) -> int:
         """Bring back ratings, play counts and edits from a backup; returns the number of tracks restored.

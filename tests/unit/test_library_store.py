@@ -210,3 +210,26 @@ def test_version_1_file_is_migrated_keeping_its_data(tmp_path):
         row = lib.index_rows()[0]
         assert json.loads(row[5]) == ["jazz", "rock"] and np.frombuffer(row[6], np.float32).tolist() == [0.25, 0.75]
         assert lib._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_damaged_database_and_damaged_backup_still_open(tmp_path):
+    db = tmp_path / "lib.sqlite"
+    with Library(db) as lib:
+        lib.like(_add(lib, tmp_path, 1)[0])
+    db.write_bytes(b"this is not a database" * 100)
+    (tmp_path / "lib-backup.json").write_text("{ truncated")
+    from explorer.library import store
+
+    store._checked.clear()
+    with Library(db) as lib:
+        assert len(lib.notices) == 2 and "not restored" in lib.notices[1]
+        assert lib.count() == 0
+
+
+def test_unwritable_backup_does_not_undo_the_like(tmp_path):
+    with Library(tmp_path / "lib.sqlite") as lib:
+        (tid,) = _add(lib, tmp_path, 1)
+        lib.backup_path.mkdir()  # a folder where the file should go: cannot be replaced
+        lib.like(tid)
+        assert lib.track(tid).rating == 1
+        assert lib.notices and "backup" in lib.notices[-1]
