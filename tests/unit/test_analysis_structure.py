@@ -1,0 +1,128 @@
+"""Structure analysis on synthesised songs whose plan is known (tests/songgen.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.analysis.pipeline import ANALYSIS_VERSION, analyze
+from explorer.analysis.types import FUNCTIONS, Analysis
+from explorer.audio.buffer import AudioBuffer
+from songgen import make_song
+
+SR = 22050
+
+
+@pytest.fixture(scope="module", params=[("ABABCB", 0), ("ABCBDB", 2)], ids=["ABABCB", "ABCBDB"])
+def song(request):
+    plan, seed = request.param
+    y, sr, truth = make_song(plan, sr=SR, seed=seed)
+    return plan, truth, analyze(AudioBuffer(y, sr))
+
+
+def _beat(truth):
+    return 60.0 / truth.tempo
+
+
+def test_beats_and_tempo(song):
+    _, truth, a = song
+    assert a.tempo is not None and abs(a.tempo - truth.tempo) / truth.tempo < 0.05
+    est = np.array(a.beats)
+    # every true beat has a tracked beat within 70 ms
+    err = np.array([np.min(np.abs(est - b)) for b in truth.beats])
+    assert np.mean(err < 0.07) > 0.95
+    down = np.array(a.downbeats)
+    assert np.mean([np.min(np.abs(down - d)) < 0.07 for d in truth.downbeats]) > 0.9
+
+
+def test_sections_cover_the_file(song):
+    _, truth, a = song
+    assert a.sections[0].start == 0.0
+    assert a.sections[-1].end == pytest.approx(a.duration, abs=1e-6)
+    for s, t in zip(a.sections, a.sections[1:]):
+        assert s.end == t.start and s.start < s.end
+    assert all(s.function in FUNCTIONS and 0.0 <= s.confidence <= 1.0 for s in a.sections)
+
+
+def test_boundaries_within_a_beat(song):
+    _, truth, a = song
+    est = np.array([s.start for s in a.sections] + [a.sections[-1].end])
+    for b in truth.boundaries:
+        assert np.min(np.abs(est - b)) <= _beat(truth), f"no boundary near {b:.2f}: {est.round(2)}"
+    # and no extra boundaries inside the planned sections (one silent head and tail at most)
+    assert len(est) <= len(truth.boundaries) + 2
+
+
+def _label_at(a, t):
+    return next(s.label for s in a.sections if s.start <= t < s.end)
+
+
+def test_labels_repeat_where_the_plan_repeats(song):
+    plan, truth, a = song
+    mids = [(s.start + s.end) / 2 for s in truth.sections]
+    got = [_label_at(a, t) for t in mids]
+    for i in range(len(plan)):
+        for j in range(i + 1, len(plan)):
+            assert (got[i] == got[j]) == (plan[i] == plan[j]), f"plan {plan}, labels {got}"
+
+
+def test_chorus_found_at_its_occurrences(song):
+    _, truth, a = song
+    assert len(a.choruses) == len(truth.choruses)
+    for s, e in truth.choruses:
+        assert any(abs(c.start - s) <= _beat(truth) and abs(c.end - e) <= _beat(truth) for c in a.choruses)
+    assert {s.function for s in a.sections if s.label == _label_at(a, truth.choruses[0][0] + 1)} == {"chorus"}
+
+
+def test_planted_motif_found_everywhere(song):
+    _, truth, a = song
+    assert 1 <= len(a.motifs) <= 10
+
+    def covers(m):
+        occ = [(o.start, o.end) for o in m.occurrences]
+        return all(any(min(e, oe) - max(s, os_) >= 0.5 * (e - s) for os_, oe in occ) for s, e in truth.motif)
+
+    assert any(covers(m) for m in a.motifs), "the planted motif is not among the motifs"
+    for m in a.motifs:
+        assert len(m.occurrences) >= 2 and 0.0 <= m.score <= 1.0
+        assert all(0.9 <= o.end - o.start <= 8.1 for o in m.occurrences)
+    scores = [m.score for m in a.motifs]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_recurrence_matrix_is_beat_level(song):
+    _, _, a = song
+    R, edges = a.recurrence, a.recurrence_times
+    n = len(a.beats)
+    assert R.dtype == np.float32 and R.shape == (n, n)
+    assert edges.shape == (n + 1,) and np.all(np.diff(edges) > 0)
+    assert edges[0] == 0.0 and edges[-1] == pytest.approx(a.duration)
+    assert float(R.min()) >= 0.0 and float(R.max()) <= 1.0
+    assert np.allclose(R, R.T, atol=1e-5)
+
+
+def test_json_round_trip_and_timings(song):
+    _, _, a = song
+    d = a.to_dict()
+    assert d["version"] == ANALYSIS_VERSION
+    back = Analysis.from_dict(d)
+    assert [s.label for s in back.sections] == [s.label for s in a.sections]
+    assert {"features", "beats", "recurrence", "sections", "chorus", "motifs", "total"} <= set(a.timings)
+
+
+def test_progress_and_cancel():
+    from explorer.errors import Cancelled
+
+    y, sr, _ = make_song("AB", sr=11025, seed=3, bars_per_section=2)
+    seen = []
+    analyze(AudioBuffer(y, sr), progress=lambda f, s: seen.append((f, s)))
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0 and len(seen) >= 6
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(Cancelled):
+        analyze(AudioBuffer(y, sr), cancel=cancel)
