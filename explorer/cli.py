@@ -66,6 +66,8 @@ def cmd_analyze(args) -> int:
     from explorer.export.formats import render
     from explorer.fsutil import atomic_write_text
 
+    if args.out and args.out != "-" and not args.force and os.path.lexists(args.out):  # say so before the work
+        raise ExplorerError(f"{args.out}: already exists (use --force to overwrite)", path=args.out)
     result = analyze_file(args.file, use_cache=not args.no_cache)
     text = render(result, args.format)
     if args.out and args.out != "-":

@@ -33,6 +33,10 @@ from explorer.errors import Cancelled, DecodeError, EmptyAudio, FileMissing, Too
 MAX_DURATION = 2 * 3600.0
 #: Largest decoded size we accept, in bytes of float32 PCM (all channels).
 MAX_DECODED_BYTES = 2 * 1024**3
+#: Highest sample rate and channel count accepted: beyond any real recording, so a header claiming
+#: more is damaged (fuzzing found WAV headers announcing 1 MHz that ffmpeg happily "decodes").
+MAX_SAMPLE_RATE = 768_000
+MAX_CHANNELS = 64
 #: Seconds ffprobe may take.
 PROBE_TIMEOUT = 30.0
 #: ffmpeg may take this long plus ``DECODE_TIMEOUT_PER_SECOND`` per second of audio.
@@ -166,6 +170,10 @@ def probe(path: str | os.PathLike) -> dict:
     ch = num(s.get("channels"), int)
     if sr <= 0 or ch <= 0:
         raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (no valid sample rate or channel count)",
+                                path=path)
+    if sr > MAX_SAMPLE_RATE or ch > MAX_CHANNELS:
+        raise UnsupportedFormat(f"{path}: is damaged or not audio ({sr} Hz, {ch} channels is beyond any real "
+                                f"recording; the limits are {MAX_SAMPLE_RATE} Hz and {MAX_CHANNELS} channels)",
                                 path=path)
     duration = num(s.get("duration")) or num(fmt.get("duration"))
     source = SourceInfo(

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 
 from explorer.fsutil import atomic_write_text
 
 
 def m3u8_entry(path: str, base: str) -> str | None:
-    """How ``path`` is written in a playlist in folder ``base``; None when it cannot be (line breaks).
+    """How ``path`` is written in a playlist in folder ``base``; None when it cannot be (line breaks, non-UTF-8).
 
     Paths are relative (``os.path.relpath``) with ``/`` separators; one that would start with ``#``
-    (a comment to players) is written ``./#…``.
+    (a comment to players) or look like a URL (``http:…``) is written ``./…``.
     """
     if "\n" in path or "\r" in path:
         return None
+    try:  # M3U8 is UTF-8: a name in other bytes cannot be written so that a player finds the file
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base)).replace(os.sep, "/")
-    return "./" + rel if rel.startswith("#") else rel
+    # "#…" would be a comment, "http:…" a URL to players: "./" keeps both a relative path
+    return "./" + rel if rel.startswith("#") or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", rel) else rel
 
 
 def write_m3u8(out: str | os.PathLike, entries, *, overwrite: bool = False) -> list[str]:
