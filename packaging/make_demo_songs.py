@@ -285,7 +285,7 @@ def drum_bar(name: str, style: Style, bar_beat: float, energy: float, fill: bool
         hits += [(0, KICK, 110), (1, SNARE, 110), (2, KICK, 105), (2.5, KICK, 90), (3, SNARE, 110)]
     elif name == "four":
         for i in range(m):
-            hits.append((i, KICK, 115))
+            hits.append((i, KICK, 115 if energy > 0.6 else 80))  # the kick drops back outside the choruses
             hits.append((i + 0.5, OPEN_HAT if energy > 0.6 else HAT, 75))
             hits.append((i + 0.25, HAT, 45))
             hits.append((i + 0.75, HAT, 50))
@@ -555,7 +555,7 @@ SONGS = [
                       "chorus": ["bVI", "bVII", "i", "i"], "bridge": ["iv7", "iv7", "bVI", "V"]},
         programs={"melody": 81, "chords": 89, "bass": 38, "pad": 90, "tease": 80},
         drum_kit=25, patterns={"chords": "block", "chords_chorus": "arp", "chords_bridge": "arp", "bass": "offbeat",
-                               "drums": "four"},
+                               "bass_verse": "sustain", "drums": "four"},
         rhythms={"hook": [(0, 0.5), (0.75, 0.5), (1.5, 0.5), (2, 0.75), (3, 0.5), (4, 0.5), (4.75, 0.5),
                           (5.5, 0.5), (6, 1.5)],
                  "answer": [(0, 0.75), (0.75, 0.75), (1.5, 1), (3, 0.5), (4, 2)],
