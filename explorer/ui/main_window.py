@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
         self._job: SongJob | None = None
         self._preview_request = 0
         self._recent: OrderedDict[tuple, SongAudio] = OrderedDict()
-        self._region_loop = False
+        #: Analyse opened songs (tests that only need the audio switch it off).
+        self.auto_analyze = True
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -320,17 +321,19 @@ class MainWindow(QMainWindow):
         """Open files and folders given on the command line or dropped: folders go to the library,
         the first file (or the first song of the first folder) is opened."""
         first = None
+        folders = []
         for p in map(os.fspath, paths):
             if os.path.isdir(p):
                 songs = sorted(str(f) for f in Path(p).rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS
                                and f.is_file())
-                if self.library_pane is not None and hasattr(self.library_pane, "add_folder"):
-                    self.library_pane.add_folder(p)
+                folders.append(p)
                 if not songs:
                     self.show_error(f"{p}: no audio files in this folder")
                 first = first or (songs[0] if songs else None)
             else:
                 first = first or p
+        if folders and self.library_pane is not None:
+            self.library_pane.start_scan(folders)
         if first:
             self.open_song(first)
 
@@ -351,7 +354,7 @@ class MainWindow(QMainWindow):
         self.info_label.setText("")
         self.setWindowTitle(f"{Path(path).name} — {APP_NAME}")
         audio = self._recent_audio(path)
-        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache)
+        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache, analyze=self.auto_analyze)
         job.signals.progress.connect(self._on_progress)
         job.signals.partial.connect(self._on_partial)
         job.signals.finished.connect(self._on_finished)
@@ -375,6 +378,8 @@ class MainWindow(QMainWindow):
     def _on_progress(self, rid: int, fraction: float, stage: str) -> None:
         if self._current(rid):
             self._show_progress(fraction, stage)
+            if self.library_pane is not None:
+                self.library_pane.set_progress(self.song_path, fraction)
 
     def _on_partial(self, rid: int, kind: str, value) -> None:
         if not self._current(rid):
@@ -401,6 +406,10 @@ class MainWindow(QMainWindow):
         if analysis is not None and (self.analysis is None or analysis is not self.analysis):
             self.set_analysis(analysis)
         self.show_status(f"Opened {Path(self.song_path).name}")
+        if self.library_pane is not None:
+            self.library_pane.set_progress(self.song_path, None)
+            if not self.library_pane.select_path(self.song_path):
+                self.library_pane.refresh()  # the song was just entered in the catalogue
         if self.sidebar is not None and self.analysis is not None:
             self.sidebar.set_current(self.song_path, self.analysis)
         self._update_actions()
@@ -411,6 +420,8 @@ class MainWindow(QMainWindow):
             return
         self._job = None
         self._hide_progress()
+        if self.library_pane is not None:
+            self.library_pane.set_progress(self.song_path, None)
         self.show_error(message)
         if self.song is None:
             self.title_label.setText("Could not open the song")
@@ -423,6 +434,8 @@ class MainWindow(QMainWindow):
             return
         self._job = None
         self._hide_progress()
+        if self.library_pane is not None:
+            self.library_pane.set_progress(self.song_path, None)
         self.show_status("Cancelled." if self.song is None else "Analysis cancelled; the waveform stays.")
         self.jobEnded.emit(rid)
 
@@ -562,18 +575,23 @@ class MainWindow(QMainWindow):
 
     # == structure editing ==============================================================
     def step_section(self, step: int) -> None:
-        """Select and show the previous/next section (±1), the first or the last (huge steps)."""
+        """Select and show the previous/next section (±1), the first or the last (huge steps).
+
+        Without sections, the arrows pan the view instead."""
         if self.analysis is None or not self.analysis.sections:
             self.waveform.pan(0.25 if step > 0 else -0.25)
             return
         secs = self.analysis.sections
-        i = st.section_index_at(secs, self.waveform.cursor_time + 1e-6)
-        i = 0 if i is None else i
         sel = self.waveform.selected()
-        if sel is None or abs(sel[0] - secs[i].start) > 1e-3:
-            i = i if step > 0 and self.waveform.cursor_time < secs[i].start else i + (step > 0) - (step < 0) * 0
-        j = max(0, min(len(secs) - 1, i + step if abs(step) < 10**6 else (len(secs) if step > 0 else -1)))
-        s = secs[j]
+        here = sel[0] if sel is not None else self.waveform.cursor_time
+        i = st.section_index_at(secs, here + 1e-6)
+        if i is None:
+            j = 0 if step > 0 else len(secs) - 1
+        elif sel is None and step < 0 and here - secs[i].start > 1e-3:
+            j = i  # inside a section: "previous" first goes back to its own start
+        else:
+            j = i + step
+        s = secs[max(0, min(len(secs) - 1, j))]
         self.waveform.set_selection(s.start, s.end)
         self.waveform.cursor_time = s.start
         self.waveform.ensure_visible(s.start, s.end)
@@ -788,6 +806,8 @@ class MainWindow(QMainWindow):
         self.player.stop()
         if self._job is not None:
             self._job.cancel()
+        if self.library_pane is not None:
+            self.library_pane.cancel_scan(wait=True, timeout=10.0)
         self.runner.cancel_all()
         self.runner.wait(5000)
         super().closeEvent(ev)

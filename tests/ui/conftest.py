@@ -1,7 +1,8 @@
 """Qt fixtures shared by the window's tests (pytest-qt, offscreen, real event loop).
 
 ``window``: a :class:`MainWindow` on its own library and settings (the user folders are already
-isolated per test by the top conftest).  ``song_file``: a short synthetic song, A B A B, whose
+isolated per test by the top conftest), with analysis of opened songs off unless a test sets
+``window.auto_analyze = True``.  ``song_file``: a short synthetic song, A B A B, whose
 halves differ in pitch (see :mod:`tests.ui.helpers`).
 """
 
@@ -25,6 +26,7 @@ def window(qtbot):
 
     lib = Library()
     w = MainWindow(Settings(), lib)
+    w.auto_analyze = False  # most tests need only the audio; those about analysis switch it on
     qtbot.addWidget(w)
     w.resize(1200, 800)
     w.show()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
 
 from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
@@ -83,11 +85,22 @@ def drag(plot, x0: float, x1: float, y: float = 0.0, steps: int = 8) -> None:
 
 
 def click(plot, x: float, y: float, *, double: bool = False) -> None:
+    """A left click at data (x, y); ``double``: then the press–double-click–release a real double-click
+    sends (QTest.mouseDClick sends an extra press that pyqtgraph would take as a second single click)."""
     vp = viewport_of(plot)
     p = view_point(plot, x, y)
     QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
     if double:
-        QTest.mouseDClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
+        ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), QPointF(vp.mapToGlobal(p)),
+                         Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(vp, ev)
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
+
+
+def hover(plot, x: float, y: float) -> None:
+    """Move the mouse (no button) to data (x, y); pyqtgraph drops moves closer than its rate limit."""
+    QTest.qWait(40)
+    QTest.mouseMove(viewport_of(plot), view_point(plot, x, y))
 
 
 def wait_played(qtbot, window, timeout: int = 10000) -> None:

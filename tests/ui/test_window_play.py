@@ -84,12 +84,12 @@ def test_escape_stops_and_loop_repeats(qtbot, window, song_file, alsa_capture):
     # The capture device takes sound faster than real time, so a loop is what keeps playing here.
     playheads = []
     window.player.positionChanged.connect(playheads.append)
-    qtbot.wait(400)
+    qtbot.waitUntil(lambda: len(playheads) >= 4, timeout=3000)
     assert window.player.state == "playing"
     assert window.player.player.current_region() == pytest.approx((0.5, 0.8))
     moving = [t for t in playheads if t is not None]
-    assert len(moving) >= 5 and all(0.5 <= t <= 0.8 + 1e-6 for t in moving)  # a ~30 fps playhead
-    assert all(line.isVisible() for line in window.waveform.playheads)
+    assert len(moving) >= 3 and all(0.5 <= t <= 0.8 + 1e-6 for t in moving), moving  # a ~30 fps playhead
+    assert window.waveform.playheads[0].isVisible() and window.waveform.playheads[1].isVisible()  # detail, overview
     assert window.waveform.playheads[0].value() == pytest.approx(moving[-1], abs=0.31)
     QTest.keyClick(window.waveform, Qt.Key.Key_Escape)
     assert window.player.state == "stopped"

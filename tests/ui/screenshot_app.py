@@ -1,0 +1,68 @@
+"""Run the real app on a folder of songs and save what a user sees (used by test_screenshots.py).
+
+    python tests/ui/screenshot_app.py FOLDER OUT_DIR
+
+Opens the window as ``music-explorer FOLDER`` does (the folder is scanned into the library, its
+first song opened), waits for the song's analysis, the scan and the recommendations, selects the
+first chorus, then saves ``main.png`` (the whole window), ``structure.png`` (the song view),
+``matrix.png`` and ``sidebar.png`` into OUT_DIR and prints a JSON summary on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def wait(app, condition, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def main(folder: str, out: str) -> int:
+    from explorer.app import build_window
+
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app, w = build_window([folder])
+    w.resize(1600, 1000)
+    wait(app, lambda: w.song_path is not None and w._job is None, 180)  # the song's job has ended
+    analysed = w.analysis is not None and w.song is not None
+    scanned = wait(app, lambda: w.library_pane is None or not w.library_pane.is_scanning(), 240)
+    if w.sidebar is not None:
+        w.sidebar.set_current(w.song_path, w.analysis)
+        wait(app, lambda: w.sidebar.model.rowCount() > 0, 30)
+    if w.analysis is not None and w.analysis.choruses:
+        c = w.analysis.choruses[0]
+        w.waveform.set_selection(c.start, c.end)
+        w.structure.highlight((c.start, c.end))
+        w.show_status(f"Selected the first chorus: {c.start:.1f}–{c.end:.1f} s")
+    wait(app, lambda: False, 0.5)  # let everything paint
+    shots = {"main": w, "structure": w.waveform, "matrix": w.matrix, "sidebar": w.sidebar}
+    saved = {}
+    for name, widget in shots.items():
+        if widget is not None:
+            path = out_dir / f"{name}.png"
+            widget.grab().save(str(path))
+            saved[name] = str(path)
+    a = w.analysis
+    summary = {"analysed": analysed, "scanned": scanned, "saved": saved, "title": w.windowTitle(),
+               "sections": len(a.sections) if a else 0, "choruses": len(a.choruses) if a else 0,
+               "motifs": len(a.motifs) if a else 0, "banner": w.banner.text,
+               "recommendations": w.sidebar.model.rowCount() if w.sidebar is not None else None,
+               "library_rows": w.library_pane.model.rowCount() if w.library_pane is not None else None}
+    print(json.dumps(summary))
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))

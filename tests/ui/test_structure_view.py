@@ -1,0 +1,200 @@
+"""The structure over the waveform: what is drawn, what a click or a key does, edits that stay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from explorer.analysis.types import Section
+from explorer.audio.playback import to_pcm16
+from explorer.ui import structure_items as st
+from tests.ui.helpers import (click, hover, make_known_analysis, open_and_wait, view_point, viewport_of,
+                              wait_played)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def show_known(qtbot, window, song_file):
+    open_and_wait(qtbot, window, song_file)
+    a = make_known_analysis(str(song_file), window.song.buffer.duration)
+    window.set_analysis(a)
+    return a
+
+
+def test_sections_choruses_and_motifs_are_drawn_with_their_colours(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    items = window.structure.section_items()
+    assert [(s, e, lab) for s, e, lab, _ in items] == [(x.start, x.end, x.label) for x in a.sections]
+    by_label = {}
+    for *_, lab, c in items:
+        by_label.setdefault(lab, set()).add(c.name())
+    assert all(len(v) == 1 for v in by_label.values()), by_label  # same letter, same colour
+    assert by_label["A"] != by_label["B"]
+    assert window.structure.chorus_items() == [(c.start, c.end) for c in a.choruses]
+    marks = window.structure.motif_marks()
+    assert len(marks) == sum(len(m.occurrences) for m in a.motifs)
+    motif_colours = {}
+    for mid, _, _, c in marks:
+        motif_colours.setdefault(mid, set()).add(c.name())
+    assert all(len(v) == 1 for v in motif_colours.values())
+    assert len({next(iter(v)) for v in motif_colours.values()}) == len(a.motifs)
+    # one picture item per kind, bounded by the song, boundaries as handles
+    assert window.structure.bands.boundingRect().width() == pytest.approx(a.duration)
+    assert len(window.structure.handles) == len(a.sections) - 1
+    assert window.waveform.motif_lane.isVisible()
+    assert window.matrix.image.image.shape == a.recurrence.shape
+    assert "4 sections" in window.info_label.text()
+
+
+def test_real_analysis_reaches_the_screen(qtbot, window, song_file):
+    window.auto_analyze = True
+    open_and_wait(qtbot, window, song_file)
+    a = window.analysis
+    assert a is not None and a.sections
+    assert len(window.structure.section_items()) == len(a.sections)
+    shown = sorted(a.motifs, key=lambda m: -m.score)[:st.MAX_MOTIF_ROWS]
+    assert len(window.structure.motif_marks()) == sum(len(m.occurrences) for m in shown)
+    assert window.structure.bands.boundingRect().width() == pytest.approx(a.duration)
+
+
+def test_hovering_a_motif_lights_up_all_its_occurrences(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    best = max(a.motifs, key=lambda m: m.score)
+    o = best.occurrences[0]
+    lane = window.waveform.motif_lane
+    hover(lane, 4.5, 0.75)  # nothing there
+    assert window.structure.motif_lane.hovered_motif is None
+    hover(lane, (o.start + o.end) / 2, 0.75)
+    qtbot.waitUntil(lambda: window.structure.motif_lane.hovered_motif == 0, timeout=2000)
+    assert window.structure.motif_spans._spans == [(x.start, x.end) for x in best.occurrences]
+    assert "motif 1" in window.status_label.text()
+
+
+def test_arrows_home_end_step_through_sections(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    window.waveform.setFocus()
+    QTest.keyClick(window.waveform, Qt.Key.Key_Right)
+    assert window.waveform.selected() == pytest.approx((a.sections[1].start, a.sections[1].end))
+    QTest.keyClick(window.waveform, Qt.Key.Key_Right)
+    assert window.waveform.selected() == pytest.approx((a.sections[2].start, a.sections[2].end))
+    QTest.keyClick(window.waveform, Qt.Key.Key_Left)
+    assert window.waveform.selected() == pytest.approx((a.sections[1].start, a.sections[1].end))
+    QTest.keyClick(window.waveform, Qt.Key.Key_End)
+    assert window.waveform.selected() == pytest.approx((a.sections[-1].start, a.sections[-1].end))
+    QTest.keyClick(window.waveform, Qt.Key.Key_Home)
+    assert window.waveform.selected() == pytest.approx((a.sections[0].start, a.sections[0].end))
+    assert "Verse" in window.status_label.text() and "0:00.0" in window.status_label.text()
+    span = np.diff(window.waveform.view_range())[0]
+    QTest.keyClick(window.waveform, Qt.Key.Key_Plus)
+    assert np.diff(window.waveform.view_range())[0] == pytest.approx(span / 1.5, rel=1e-3)
+
+
+def test_boundary_drag_is_saved_and_survives_reopening(qtbot, window, song_file, tmp_path):
+    window.auto_analyze = True
+    open_and_wait(qtbot, window, song_file)
+    known = make_known_analysis(str(song_file), window.song.buffer.duration)
+    window.save_sections(known.sections)  # start from a known structure, saved as an edit
+    handle = window.structure.handles[0]  # between sections 0 and 1
+    old = handle.value()
+    lane = window.waveform.section_lane
+    vp = viewport_of(lane)
+    a, b = view_point(lane, old, 0.3), view_point(lane, old + 0.4, 0.3)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for k in range(1, 9):
+        QTest.mouseMove(vp, a + (b - a) * (k / 8), 10)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b, 10)
+    moved = window.analysis.sections[1].start
+    assert moved == pytest.approx(old + 0.4, abs=0.05)
+    assert window.analysis.sections[0].end == moved
+    saved = window.library.structure_edits(window.song.content_hash)
+    assert saved is not None and saved[1].start == pytest.approx(moved, abs=1e-3)
+    # open something else, then the song again: the edit is back (cache + library), not re-detected
+    other = tmp_path / "other.wav"
+    other.write_bytes(song_file.read_bytes()[:-4000])
+    open_and_wait(qtbot, window, other)
+    open_and_wait(qtbot, window, song_file)
+    assert window.analysis.sections[1].start == pytest.approx(moved, abs=1e-3)
+    assert window.structure.handles[0].value() == pytest.approx(moved, abs=1e-3)
+
+
+def test_split_merge_rename_edit_the_structure(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    window.waveform.set_cursor(0.5)
+    window.split_at_cursor()
+    assert [s.start for s in window.analysis.sections] == pytest.approx([0.0, 0.5, 1.5, 3.0, 4.5])
+    window.merge_at_cursor(0.2)
+    assert [s.start for s in window.analysis.sections] == pytest.approx([s.start for s in a.sections])
+    window.rename_section(2, label="C", function="bridge")
+    s2 = window.analysis.sections[2]
+    assert (s2.label, s2.function) == ("C", "bridge")
+    assert window.structure.section_items()[2][3].name() == st.label_color("C").name()
+    saved = window.library.structure_edits(window.song.content_hash)
+    assert [(s.label, s.function) for s in saved] == [("A", "verse"), ("B", "chorus"), ("C", "bridge"),
+                                                        ("B", "chorus")]
+    # the context menu offers the same edits at the clicked time
+    menu = window.build_context_menu(2.0)
+    texts = [act.text() for act in menu.actions()]
+    assert "Split section here" in texts and "Merge with next section" in texts and "Rename label…" in texts
+
+
+def test_matrix_click_plays_the_two_moments(qtbot, window, song_file, alsa_capture):
+    a = show_known(qtbot, window, song_file)
+    with qtbot.waitSignal(window.matrix.momentsClicked) as blocker:
+        window.matrix.click_cell(1, 7)
+    first, second = blocker.args
+    times = a.recurrence_times
+    assert first[0] == times[1] and second[0] == times[7]
+    assert first[1] - first[0] >= 2.0 - 1e-9
+    wait_played(qtbot, window)
+    got, sr = alsa_capture.read()  # the device file holds the last region played: the second moment
+    want, _, _ = to_pcm16(window.song.buffer.region(*second), window.song.buffer.sr)
+    assert np.array_equal(got, want)
+
+
+def test_matrix_cell_click_through_the_mouse(qtbot, window, song_file, alsa_capture):
+    show_known(qtbot, window, song_file)
+    window.matrix.plot.setRange(xRange=(0, 12), yRange=(0, 12), padding=0)
+    qtbot.wait(20)
+    vb = window.matrix.plot.getViewBox()
+    p = window.matrix.plot.mapFromScene(vb.mapViewToScene(QPointF(2.5, 5.5)))
+    with qtbot.waitSignal(window.matrix.momentsClicked) as blocker:
+        QTest.mouseClick(window.matrix.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
+    first, second = blocker.args
+    assert (first[0], second[0]) == (window.matrix.times[2], window.matrix.times[5])
+
+
+def test_export_writes_and_never_overwrites_silently(qtbot, window, song_file, tmp_path):
+    show_known(qtbot, window, song_file)
+    out = tmp_path / "song.lab"
+    assert window.export_to(str(out), "lab")
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4 and lines[1].split("\t")[2] == "B chorus"
+    out.write_text("mine\n")
+    assert not window.export_to(str(out), "lab")
+    assert out.read_text() == "mine\n"
+    assert "already exists" in window.banner.text
+    assert window.export_to(str(tmp_path / "song.jams"), "jams")
+
+
+def test_double_click_loops_a_section(qtbot, window, song_file, alsa_capture):
+    a = show_known(qtbot, window, song_file)
+    s = a.sections[2]
+    click(window.waveform.section_lane, (s.start + s.end) / 2, 0.3, double=True)
+    qtbot.waitUntil(lambda: window.player.state == "playing" and window.player.loop, timeout=3000)
+    assert window.player.player.current_region() == pytest.approx((s.start, s.end))
+    assert window.act_loop.isChecked()
+    window.stop()
+
+
+def test_edit_functions_keep_sections_contiguous():
+    secs = (Section(0, 4, "A", "verse"), Section(4, 8, "B", "chorus"), Section(8, 12, "A", "verse"))
+    moved = st.move_boundary(secs, 1, 100.0)
+    assert moved[0].end == moved[1].start == 8 - st.MIN_SECTION
+    assert st.split_section(secs, 4.2) == secs  # too close to a boundary
+    split = st.split_section(secs, 6.0)
+    assert [(s.start, s.end) for s in split] == [(0, 4), (4, 6), (6, 8), (8, 12)]
+    assert st.merge_with_next(split, 1)[1] == Section(4, 8, "B", "chorus", 1.0)
+    assert st.merge_with_next(secs, 2) == secs
+    assert st.section_index_at(secs, 12) == 2 and st.section_index_at(secs, 13) is None
