@@ -128,6 +128,8 @@ class LibraryModel(QAbstractTableModel):
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._words: tuple[str, ...] = ()
         self._progress: dict[str, float] = {}
+        #: Whether a scan of this window runs (a track marked "analysing" otherwise waits for the next one).
+        self.scanning = False
 
     # -- Qt model interface ---------------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -155,7 +157,11 @@ class LibraryModel(QAbstractTableModel):
                 return "" if r.tempo is None else f"{r.tempo:.0f}"
             if col == COL_STATE:
                 p = self._progress.get(r.path)
-                return f"Analysing {p:.0%}" if p is not None else _STATE_TEXT.get(r.state, r.state)
+                if p is not None:
+                    return f"Analysing {p:.0%}"
+                if r.state == "analysing" and not self.scanning:
+                    return _STATE_TEXT["pending"]  # left so by an interrupted scan: the next one takes it
+                return _STATE_TEXT.get(r.state, r.state)
             return (r.title, r.artist, r.album, "", "", r.genre_tag, r.genre_label)[col]
         if role == Qt.ToolTipRole:
             if col == COL_STATE and r.error:
@@ -420,6 +426,10 @@ class ScanWorker(QObject):
         """Ask the scan to stop (thread-safe); it finishes what it must and reports ``cancelled``."""
         self._cancel.set()
 
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
     def _on_progress(self, done: int, total: int, path: str | None) -> None:
         if path is not None:
             self._pending.append(path)
@@ -632,7 +642,8 @@ class LibraryPane(QWidget):
         else:
             self.progress_bar.setRange(0, max(1, total))
             self.progress_bar.setValue(done)
-            self.progress_bar.setFormat(f"Analysed %v of %m songs (%p %)")
+            cancelling = self._worker is not None and self._worker.cancel_requested
+            self.progress_bar.setFormat("Cancelling…" if cancelling else "Analysed %v of %m songs (%p %)")
         if not paths:
             self.refresh()  # the scan has put the files it found into the catalogue
         else:
@@ -668,6 +679,10 @@ class LibraryPane(QWidget):
         self._set_scanning(False)
 
     def _set_scanning(self, on: bool) -> None:
+        self.model.scanning = on
+        if self.model.rowCount():
+            self.model.dataChanged.emit(self.model.index(0, COL_STATE),
+                                        self.model.index(self.model.rowCount() - 1, COL_STATE))
         self.progress_bar.setVisible(on)
         self.cancel_button.setVisible(on)
         self.cancel_button.setEnabled(on)

@@ -141,6 +141,7 @@ def test_scan_progress_rows_appear_and_cancel(qtbot, pane, tmp_path):
         if pane.is_scanning() and "Analysed" in states and not seen:
             seen.update(states=states, bar=(pane.progress_bar.value(), pane.progress_bar.maximum()))
             pane.cancel_scan()
+            seen["format"] = pane.progress_bar.format()
 
     pane.model.dataChanged.connect(on_rows_changed)
     with qtbot.waitSignal(pane.scanFinished, timeout=60000) as sig:
@@ -154,10 +155,12 @@ def test_scan_progress_rows_appear_and_cancel(qtbot, pane, tmp_path):
     # Rows were listed (queued) before their analysis finished, and the bar counted the analysed ones.
     assert len(seen["states"]) == 6 and "Queued" in seen["states"]
     assert seen["bar"][1] == 6 and seen["bar"][0] >= 1
+    assert seen["format"] == "Cancelling…" and pane.progress_bar.format() == "Cancelling…"
     qtbot.waitUntil(lambda: not pane.is_scanning(), timeout=5000)
     assert not pane.progress_bar.isVisible() and pane.add_button.isEnabled()
     assert "cancelled" in pane.status_label.text().lower()
     qtbot.waitUntil(lambda: _column(pane, COL_STATE).count("Analysed") == report.analysed)
+    # The rest waits for the next scan (whether it was being analysed when the scan stopped or not).
     assert _column(pane, COL_STATE).count("Queued") == 6 - report.analysed
     # Scanning again finishes the rest and never redoes finished work.
     pane.model.dataChanged.disconnect(on_rows_changed)
