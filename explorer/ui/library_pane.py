@@ -24,10 +24,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from PySide6.QtCore import (QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, Qt,
-                            QThread, QTimer, Signal, Slot)
-from PySide6.QtGui import QColor, QKeySequence, QPalette
+                            QThread, QTimer, QUrl, Signal, Slot)
+from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QStyledItemDelegate,
+                               QLineEdit, QMenu, QProgressBar, QPushButton, QStyledItemDelegate,
                                QTableView, QVBoxLayout, QWidget)
 
 from explorer.errors import ExplorerError
@@ -86,7 +86,8 @@ class _Row:
     def of(cls, t: Track) -> _Row:
         title = t.title or os.path.splitext(os.path.basename(t.path))[0]
         label = t.genre_label or ""
-        hay = "\n".join((title, t.artist, t.album, t.genre_tag, label, os.path.basename(t.path))).casefold()
+        hay = "\n".join((title, t.artist, t.album, t.genre_tag, label, os.path.basename(t.path),
+                         _STATE_TEXT.get(t.state, t.state))).casefold()
         p = t.path
 
         def text(s):  # unknown (empty) text sorts last, case ignored
@@ -458,6 +459,20 @@ class ScanWorker(QObject):
         self.finished.emit(report)
 
 
+class _Table(QTableView):
+    """The table, with a hint in place of rows while the library is empty."""
+
+    HINT = "No songs yet.\nUse “Add folder…” to scan a folder of music."
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.model() is not None and self.model().total() == 0:
+            p = QPainter(self.viewport())
+            p.setPen(self.palette().color(QPalette.PlaceholderText))
+            p.drawText(self.viewport().rect(), Qt.AlignCenter | Qt.TextWordWrap, self.HINT)
+            p.end()
+
+
 class LibraryPane(QWidget):
     """The library: a table of every song, type-to-filter, and "Add folder…" with a cancellable scan.
 
@@ -496,7 +511,7 @@ class LibraryPane(QWidget):
         self.add_button.setToolTip("Scan a folder for songs and analyse them in the background")
         self.add_button.clicked.connect(self.choose_folder)
 
-        self.view = QTableView(self)
+        self.view = _Table(self)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -513,6 +528,8 @@ class LibraryPane(QWidget):
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.setItemDelegateForColumn(COL_STATE, StateDelegate(self.view))
         self.view.doubleClicked.connect(self._open_index)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.installEventFilter(self)
         self._size_columns()
 
@@ -752,6 +769,18 @@ class LibraryPane(QWidget):
         path = index.data(LibraryModel.PathRole) if index.isValid() else None
         if path:
             self.songOpenRequested.emit(path)
+
+    def _context_menu(self, pos) -> None:
+        index = self.view.indexAt(pos)
+        path = index.data(LibraryModel.PathRole) if index.isValid() else None
+        if not path:
+            return
+        menu = QMenu(self)
+        menu.addAction(theme.icon("open"), "Open", lambda: self.songOpenRequested.emit(path))
+        menu.addAction("Copy path", lambda: QApplication.clipboard().setText(path))
+        menu.addAction(theme.icon("folder"), "Show folder",
+                       lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path))))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.view and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):

@@ -180,6 +180,9 @@ def test_bad_file_is_reported_and_listed_as_failed(qtbot, pane, tmp_path):
     qtbot.waitUntil(lambda: sorted(_column(pane, COL_STATE)) == ["Analysed", "Failed"])
     row = _column(pane, COL_STATE).index("Failed")
     assert "broken.mp3" in pane.model.index(row, COL_STATE).data(Qt.ToolTipRole)
+    pane.filter_edit.setText("failed")  # the state is searchable too
+    qtbot.waitUntil(lambda: _column(pane, COL_STATE) == ["Failed"])
+    pane.filter_edit.clear()
     # A song deleted from the disk stays listed (with its likes) as missing after the next scan.
     (music / "a.mp3").unlink()
     assert _scan(qtbot, pane, music).missing == 1
