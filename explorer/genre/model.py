@@ -1,32 +1,328 @@
 """Describe a track for the library: genre probabilities and a fixed-length sound embedding.
 
-PLACEHOLDER being replaced by the genre work (musicnn ONNX + classifier); the interface
-``describe(buffer) -> TrackDescription`` stays.
+How a song is described (:func:`describe`)
+------------------------------------------
+1. Its mono mix is resampled to 16 kHz and turned into musicnn's log-mel spectrogram
+   (:func:`explorer.genre.features.song_patches`); up to 4 windows of ~10 s spread over the song, each of
+   6 half-overlapping 3-second patches (≤ 24 patches, whatever the song's length).
+2. Both pretrained musicnn taggers (``MSD_musicnn``, ``MTT_musicnn``; ONNX files in ``resources/models``,
+   converted by ``packaging/convert_musicnn.py``) give, per patch, 50 tag probabilities and the
+   200-d penultimate layer.
+3. Genre: for every window, the mean and standard deviation over its patches of both networks'
+   penultimate layers (800 numbers) go through a logistic-regression classifier
+   (``genre_classifier.npz``, trained by ``packaging/train_genre.py`` on the GTZAN dev clips); the
+   windows' probabilities are averaged, then blended with a zero-shot mapping of the networks' genre
+   tags (``zero_shot_weight``; e.g. MSD "jazz" → jazz, MTT "classical" → classical) so genres the
+   small training set covers thinly still get a say.  The result is a distribution over
+   :data:`GENRES`.
+4. Embedding (:data:`EMBEDDING_SIZE` = 400 float32 numbers, unit length): the mean over all patches of the
+   MSD penultimate layer (200) and of the MTT penultimate layer (200), each standardised with fixed
+   per-dimension statistics stored in ``genre_classifier.npz`` (``embed_mean``/``embed_scale``, computed
+   without labels on a reference set), weighted by ``embed_weights`` per network, concatenated and
+   L2-normalised.  Cosine similarity (= dot product) of two embeddings is "sounds like".  No genre label
+   was used to build it.
+
+Every model file is verified against the SHA-256 in ``resources/models/manifest.json`` when it is
+loaded; a missing or damaged file raises :class:`~explorer.errors.ExplorerError` naming it.  The
+ONNX sessions are created once per process, lazily and thread-safely.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from explorer.analysis.types import Genre
 from explorer.audio.buffer import AudioBuffer
+from explorer.errors import ExplorerError
+from explorer.genre import features
+from explorer.genre.classifier import LinearClassifier
+
+#: The genres every model predicts, in this order (GTZAN's ten).
+GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+#: The two musicnn networks, by file stem.
+NETWORKS = ("MSD_musicnn", "MTT_musicnn")
+#: Width of one network's penultimate layer.
+NETWORK_EMBEDDING = 200
+#: Length of :attr:`TrackDescription.embedding`.
+EMBEDDING_SIZE = NETWORK_EMBEDDING * len(NETWORKS)
+#: Length of the classifier's input (per window: mean and std of both penultimate layers).
+WINDOW_FEATURES = 2 * EMBEDDING_SIZE
+CLASSIFIER_FILE = "genre_classifier.npz"
+MANIFEST_FILE = "manifest.json"
+#: Environment variable naming another folder of model files (default: the repository's resources/models).
+MODEL_DIR_ENV = "MUSIC_EXPLORER_MODEL_DIR"
 
 
 @dataclass(frozen=True, eq=False)
 class TrackDescription:
     genre: Genre = field(default_factory=Genre)
-    #: Fixed-length float32 vector; cosine similarity between two of them = "sounds like".
-    embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: Fixed-length float32 vector (:data:`EMBEDDING_SIZE`, unit length); cosine similarity = "sounds like".
+    embedding: np.ndarray = field(default_factory=lambda: np.zeros(EMBEDDING_SIZE, np.float32))
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkOutputs:
+    """What the musicnn networks said about the patches of one song.
+
+    Attributes
+    ----------
+    tags : dict of str → np.ndarray [shape=(n_patches, 50)]
+        Tag probabilities per network.
+    embeddings : dict of str → np.ndarray [shape=(n_patches, 200)]
+        Penultimate layer per network.
+    window : np.ndarray [shape=(n_patches,), dtype=int]
+        The window each patch belongs to (0 … n_windows - 1).
+    """
+
+    tags: dict[str, np.ndarray]
+    embeddings: dict[str, np.ndarray]
+    window: np.ndarray
+
+    def window_features(self) -> np.ndarray:
+        """Classifier inputs, one row per window [shape=(n_windows, 800)]: means then stds of MSD, MTT."""
+        rows = []
+        for w in np.unique(self.window):
+            sel = self.window == w
+            parts = [self.embeddings[n][sel].mean(axis=0) for n in NETWORKS]
+            parts += [self.embeddings[n][sel].std(axis=0) for n in NETWORKS]
+            rows.append(np.concatenate(parts))
+        return np.asarray(rows, dtype=np.float64)
+
+    def mean_embedding(self) -> np.ndarray:
+        """Mean penultimate layers over all patches, MSD then MTT [shape=(400,)]."""
+        return np.concatenate([self.embeddings[n].mean(axis=0) for n in NETWORKS]).astype(np.float64)
+
+    def mean_tags(self) -> dict[str, np.ndarray]:
+        """Mean tag probabilities over all patches, per network [shape=(50,)]."""
+        return {n: self.tags[n].mean(axis=0) for n in NETWORKS}
+
+
+@dataclass(frozen=True, eq=False)
+class GenreModel:
+    """The trained part of the genre model (``genre_classifier.npz``).
+
+    Attributes
+    ----------
+    classifier : LinearClassifier
+        Window features (800) → :data:`GENRES`.
+    zero_shot : tuple of (genre, network, tag)
+        Which tags vote for which genre; a genre's zero-shot score is the largest probability among
+        its tags (genres without tags score 0); the scores are normalised to sum to 1.
+    zero_shot_weight : float in [0, 1]
+        Weight of the zero-shot distribution in the final blend.
+    embed_mean, embed_scale : np.ndarray [shape=(400,)]
+        Standardisation of :meth:`NetworkOutputs.mean_embedding`.
+    embed_weights : np.ndarray [shape=(2,)]
+        Weight of each network's block in the embedding.
+    """
+
+    classifier: LinearClassifier
+    zero_shot: tuple[tuple[str, str, str], ...]
+    zero_shot_weight: float
+    embed_mean: np.ndarray
+    embed_scale: np.ndarray
+    embed_weights: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **self.classifier.arrays("clf_"),
+                 zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
+                 zero_shot_weight=np.float64(self.zero_shot_weight), embed_mean=self.embed_mean,
+                 embed_scale=self.embed_scale, embed_weights=self.embed_weights)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> GenreModel:
+        """Read :meth:`to_bytes` output (``allow_pickle=False``); ``ValueError`` if it is not one."""
+        import io
+
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                clf = LinearClassifier.from_arrays(npz, "clf_")
+                zero_shot = tuple(tuple(str(s).split("\t")) for s in npz["zero_shot"])
+                model = cls(clf, zero_shot, float(npz["zero_shot_weight"]),
+                            np.asarray(npz["embed_mean"], np.float64), np.asarray(npz["embed_scale"], np.float64),
+                            np.asarray(npz["embed_weights"], np.float64))
+        except (KeyError, OSError, EOFError) as e:
+            raise ValueError(f"not a genre model file ({e})") from None
+        if (clf.classes != GENRES or clf.n_features != WINDOW_FEATURES
+                or model.embed_mean.shape != (EMBEDDING_SIZE,) or model.embed_scale.shape != (EMBEDDING_SIZE,)
+                or model.embed_weights.shape != (len(NETWORKS),) or any(len(t) != 3 for t in zero_shot)):
+            raise ValueError("genre model file has the wrong shape")
+        return model
+
+    def zero_shot_probabilities(self, mean_tags: dict[str, np.ndarray], tag_names: dict[str, list[str]]) -> np.ndarray:
+        """Distribution over :data:`GENRES` from the networks' mean tag probabilities [shape=(10,)]."""
+        scores = np.zeros(len(GENRES))
+        for genre, network, tag in self.zero_shot:
+            value = float(mean_tags[network][tag_names[network].index(tag)])
+            i = GENRES.index(genre)
+            scores[i] = max(scores[i], value)
+        total = scores.sum()
+        return scores / total if total > 0 else np.full(len(GENRES), 1.0 / len(GENRES))
+
+    def probabilities(self, outputs: NetworkOutputs, tag_names: dict[str, list[str]]) -> np.ndarray:
+        """Genre distribution of a song [shape=(10,)], summing to 1."""
+        p = self.classifier.predict_proba(outputs.window_features()).mean(axis=0)
+        if self.zero_shot_weight > 0:
+            z = self.zero_shot_probabilities(outputs.mean_tags(), tag_names)
+            p = (1.0 - self.zero_shot_weight) * p + self.zero_shot_weight * z
+        return p / p.sum()
+
+    def embedding(self, outputs: NetworkOutputs) -> np.ndarray:
+        """The song's sound embedding [shape=(400,), float32, unit length] (see the module docstring)."""
+        z = (outputs.mean_embedding() - self.embed_mean) / self.embed_scale
+        z = z.reshape(len(NETWORKS), NETWORK_EMBEDDING) * self.embed_weights[:, None]
+        return unit(z.ravel())
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to length 1 as float32 (a vector without a direction becomes the all-equal one)."""
+    v = np.nan_to_num(np.asarray(v, dtype=np.float64))
+    norm = float(np.linalg.norm(v))
+    if norm < 1e-12:
+        v, norm = np.ones_like(v), float(np.sqrt(v.size))
+    return (v / norm).astype(np.float32)
+
+
+def models_dir() -> Path:
+    """Folder holding the model files: ``$MUSIC_EXPLORER_MODEL_DIR`` or the repository's resources/models."""
+    override = os.environ.get(MODEL_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "resources" / "models"
+
+
+def read_manifest(folder: Path) -> dict:
+    """The parsed ``manifest.json`` of ``folder`` (file name → {"sha256", …})."""
+    path = folder / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        if not isinstance(files, dict):
+            raise TypeError("files is not an object")
+    except FileNotFoundError:
+        raise ExplorerError(f"{path}: the model manifest is missing; the installation is incomplete",
+                            path=path) from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ExplorerError(f"{path}: the model manifest cannot be read ({e})", path=path) from None
+    return files
+
+
+def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
+    """The bytes of model file ``name`` after checking them against the manifest's SHA-256.
+
+    Raises
+    ------
+    ExplorerError
+        The file is missing, not in the manifest, or its checksum differs (damaged or replaced).
+    """
+    path = folder / name
+    entry = manifest.get(name)
+    if not isinstance(entry, dict) or "sha256" not in entry:
+        raise ExplorerError(f"{path}: the model manifest has no checksum for this file", path=path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExplorerError(f"{path}: model file is missing; the installation is incomplete "
+                            "(see resources/models/SOURCE.md)", path=path) from None
+    except OSError as e:
+        raise ExplorerError(f"{path}: model file cannot be read ({e.strerror})", path=path) from None
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise ExplorerError(f"{path}: model file is damaged (its checksum does not match the manifest)",
+                            path=path)
+    return data
+
+
+class Networks:
+    """Both musicnn networks of one folder, verified and loaded into onnxruntime."""
+
+    def __init__(self, folder: Path, manifest: dict | None = None):
+        import onnxruntime as ort
+
+        manifest = read_manifest(folder) if manifest is None else manifest
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        # Do not busy-wait between runs: the library scan runs several processes side by side.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.sessions = {}
+        self.tag_names: dict[str, list[str]] = {}
+        for network in NETWORKS:
+            name = f"{network}.onnx"
+            data = read_verified(folder, name, manifest)
+            try:
+                self.sessions[network] = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            except Exception as e:  # onnxruntime raises its own exception types for an invalid model
+                raise ExplorerError(f"{folder / name}: not a usable ONNX model ({e})", path=folder / name) from None
+            self.tag_names[network] = list(manifest[name].get("tags", []))
+
+    def run(self, patches: np.ndarray, window: np.ndarray) -> NetworkOutputs:
+        """Both networks on log-mel ``patches`` [shape=(n, 187, 96)] grouped by ``window`` [shape=(n,)]."""
+        tags, embeddings = {}, {}
+        x = np.ascontiguousarray(patches, dtype=np.float32)
+        for network, session in self.sessions.items():
+            t, e = session.run(["tags", "embedding"], {"mel": x})
+            tags[network], embeddings[network] = np.asarray(t, np.float64), np.asarray(e, np.float64)
+        return NetworkOutputs(tags, embeddings, np.asarray(window))
+
+    def analyse(self, y: np.ndarray, *, sr: int) -> NetworkOutputs:
+        """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz."""
+        patches, window = features.song_patches(y, sr=sr)
+        return self.run(patches, window)
+
+
+class Models:
+    """The loaded, verified model files of one folder: both networks and the genre model."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        manifest = read_manifest(folder)
+        self.networks = Networks(folder, manifest)
+        try:
+            self.genre = GenreModel.from_bytes(read_verified(folder, CLASSIFIER_FILE, manifest))
+        except ValueError as e:
+            raise ExplorerError(f"{folder / CLASSIFIER_FILE}: {e}", path=folder / CLASSIFIER_FILE) from None
+
+    def describe_outputs(self, outputs: NetworkOutputs) -> TrackDescription:
+        """The description of a song whose network outputs are known."""
+        p = self.genre.probabilities(outputs, self.networks.tag_names)
+        genre = Genre(GENRES[int(np.argmax(p))], {g: float(v) for g, v in zip(GENRES, p)})
+        return TrackDescription(genre, self.genre.embedding(outputs))
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, Models] = {}
+
+
+def load_models(folder: str | os.PathLike | None = None) -> Models:
+    """The models of ``folder`` (default :func:`models_dir`), loaded and verified once per process."""
+    folder = Path(folder) if folder is not None else models_dir()
+    with _lock:
+        models = _loaded.get(folder)
+        if models is None:
+            models = _loaded[folder] = Models(folder)
+        return models
 
 
 def describe(buffer: AudioBuffer) -> TrackDescription:
-    import librosa
+    """Genre probabilities and sound embedding of a decoded song (see the module docstring).
 
-    y = buffer.mono()
-    if buffer.sr != 22050:
-        y = librosa.resample(y, orig_sr=buffer.sr, target_sr=22050)
-    mf = librosa.feature.mfcc(y=y, sr=22050, n_mfcc=20)
-    emb = np.concatenate([mf.mean(axis=1), mf.std(axis=1)]).astype(np.float32)
-    return TrackDescription(Genre(None, {}), emb)
+    Any buffer gives a valid answer: silence, a fraction of a second, many channels, any rate.
+
+    Raises
+    ------
+    ExplorerError
+        A model file is missing or damaged.
+    """
+    models = load_models()
+    return models.describe_outputs(models.networks.analyse(buffer.mono(), sr=buffer.sr))

@@ -1,0 +1,56 @@
+"""``music-explorer genre predict FILE… [--json]``: the genre of each file.
+
+Without ``--json`` one line per file: ``FILE: label (p) · second (p) · third (p)``.  With ``--json`` one
+JSON object per line: ``{"file", "label", "probabilities": {genre: p}}``.  A file that cannot be read
+gets ``music-explorer: error: FILE: reason`` on stderr and the others are still predicted; the exit
+status is then 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+PROG = "music-explorer"
+
+
+def add_commands(subparsers) -> None:
+    """Register ``genre predict`` on the main parser's subparsers."""
+    genre = subparsers.add_parser("genre", help="genre recognition", description="Genre recognition.")
+    sub = genre.add_subparsers(dest="genre_command", metavar="COMMAND", required=True,
+                               parser_class=type(genre))
+    p = sub.add_parser("predict", help="print the genre of each FILE and the probability of every genre",
+                       description="Print the most probable genre of each FILE and the probability of every genre.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per line: {file, label, probabilities}")
+    p.set_defaults(func=cmd_predict)
+
+
+def format_line(path: str, label: str, probabilities: dict[str, float], *, as_json: bool) -> str:
+    """One output line for one file."""
+    if as_json:
+        return json.dumps({"file": path, "label": label,
+                           "probabilities": {g: round(float(v), 4) for g, v in probabilities.items()}},
+                          ensure_ascii=False)
+    ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])[:3]
+    return f"{path}: " + " · ".join(f"{g} ({v:.2f})" for g, v in ranked)
+
+
+def cmd_predict(args) -> int:
+    from explorer.audio.decode import decode
+    from explorer.errors import Cancelled, ExplorerError
+    from explorer.genre.model import describe, load_models
+
+    load_models()  # a missing or damaged model is one error for the whole command, raised before any file
+    status = 0
+    for path in args.files:
+        try:
+            genre = describe(decode(path)).genre
+        except Cancelled:
+            raise
+        except ExplorerError as e:
+            print(f"{PROG}: error: {e.message}", file=sys.stderr, flush=True)
+            status = 2
+            continue
+        print(format_line(path, genre.label, genre.probabilities, as_json=args.json), flush=True)
+    return status

@@ -1,0 +1,135 @@
+"""Fitting and evaluating the genre model (used by packaging/train_genre.py and benchmarks/eval_genre.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from explorer.genre.classifier import fit
+from explorer.genre.model import EMBEDDING_SIZE, GENRES, NETWORKS, GenreModel, NetworkOutputs
+
+#: Zero-shot votes: (genre, network, tag).  A genre's score is the largest of its tags' probabilities.
+#: Chosen from the tag names alone (no data); reggae has no tag in either network.
+ZERO_SHOT = (
+    ("blues", "MSD_musicnn", "blues"),
+    ("classical", "MTT_musicnn", "classical"), ("classical", "MTT_musicnn", "classic"),
+    ("country", "MSD_musicnn", "country"), ("country", "MTT_musicnn", "country"),
+    ("disco", "MSD_musicnn", "dance"), ("disco", "MSD_musicnn", "funk"), ("disco", "MTT_musicnn", "dance"),
+    ("hiphop", "MSD_musicnn", "Hip-Hop"),
+    ("jazz", "MSD_musicnn", "jazz"),
+    ("metal", "MSD_musicnn", "metal"), ("metal", "MSD_musicnn", "heavy metal"), ("metal", "MTT_musicnn", "metal"),
+    ("pop", "MSD_musicnn", "pop"), ("pop", "MTT_musicnn", "pop"),
+    ("rock", "MSD_musicnn", "rock"), ("rock", "MSD_musicnn", "classic rock"), ("rock", "MSD_musicnn", "hard rock"),
+    ("rock", "MTT_musicnn", "rock"),
+)
+
+_CLIP_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<index>\d{5})\.[A-Za-z0-9]+$")
+
+
+def labelled_clips(folder: str | Path) -> list[tuple[Path, str]]:
+    """Audio files named like GTZAN's (``GENRE.NNNNN.ext``) in ``folder``, with their genre, sorted."""
+    found = []
+    for path in sorted(Path(folder).iterdir()):
+        m = _CLIP_NAME.match(path.name)
+        if m and m["genre"] in GENRES:
+            found.append((path, m["genre"]))
+    return found
+
+
+def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *, C: float = 1.0,
+                    zero_shot_weight: float = 0.2, embed_weights: Sequence[float] = (1.0, 1.0),
+                    zero_shot=ZERO_SHOT) -> GenreModel:
+    """Fit the genre model on songs whose network outputs and genres are known.
+
+    Every window of every song is one training row (labelled with its song's genre).  The embedding's
+    standardisation statistics are the per-dimension mean and standard deviation of the songs' mean
+    penultimate layers (no labels involved).
+
+    Parameters
+    ----------
+    outputs : sequence of NetworkOutputs [shape=(n_songs,)]
+    labels : sequence of str [shape=(n_songs,)]
+        Genre of each song, each one of :data:`~explorer.genre.model.GENRES` (all ten must occur).
+    C : float > 0
+        Inverse regularisation strength of the logistic regression.
+    zero_shot_weight : float in [0, 1]
+        Weight of the tag-based distribution in the blend.
+    embed_weights : sequence of 2 floats
+        Weight of the MSD and MTT blocks in the embedding.
+    zero_shot : sequence of (genre, network, tag)
+
+    Returns
+    -------
+    GenreModel
+    """
+    rows, y = [], []
+    for out, label in zip(outputs, labels, strict=True):
+        X = out.window_features()
+        rows.append(X)
+        y += [label] * len(X)
+    classifier = fit(np.vstack(rows), y, classes=GENRES, C=C)
+    means = np.array([out.mean_embedding() for out in outputs])
+    scale = means.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    if len(embed_weights) != len(NETWORKS) or means.shape[1] != EMBEDDING_SIZE:
+        raise ValueError("embedding weights or network outputs of the wrong size")
+    return GenreModel(classifier, tuple(tuple(t) for t in zero_shot), float(zero_shot_weight), means.mean(axis=0),
+                      scale, np.asarray(embed_weights, dtype=np.float64))
+
+
+def leave_one_out(outputs: Sequence[NetworkOutputs], labels: Sequence[str], tag_names: dict[str, list[str]],
+                  **params) -> np.ndarray:
+    """Genre distributions of each song from a model fitted on all the other songs.
+
+    Parameters
+    ----------
+    outputs, labels : as in :func:`fit_genre_model`
+    tag_names : dict of network → list of its 50 tag names
+    **params
+        Passed to :func:`fit_genre_model`.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_songs, 10)]
+    """
+    probabilities = []
+    for i in range(len(outputs)):
+        rest = [j for j in range(len(outputs)) if j != i]
+        model = fit_genre_model([outputs[j] for j in rest], [labels[j] for j in rest], **params)
+        probabilities.append(model.probabilities(outputs[i], tag_names))
+    return np.array(probabilities)
+
+
+def precision_at_k(embeddings: np.ndarray, labels: Sequence[str], *, k: int = 5) -> float:
+    """Mean share of same-label songs among each song's ``k`` nearest others by cosine similarity.
+
+    Parameters
+    ----------
+    embeddings : np.ndarray [shape=(n, d)]
+    labels : sequence of str [shape=(n,)]
+    k : int
+    """
+    E = np.asarray(embeddings, dtype=np.float64)
+    E = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    S = E @ E.T
+    np.fill_diagonal(S, -np.inf)
+    nearest = np.argsort(-S, axis=1, kind="stable")[:, :k]
+    y = np.asarray(labels)
+    return float((y[nearest] == y[:, None]).mean())
+
+
+def classification_report(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str] = GENRES) -> str:
+    """Accuracy and per-class precision/recall as a small text table."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    lines = [f"accuracy {np.mean(t == p):.3f} ({int(np.sum(t == p))}/{len(t)})",
+             f"{'genre':<10} {'precision':>9} {'recall':>7} {'n':>3}"]
+    for c in classes:
+        tp = int(np.sum((p == c) & (t == c)))
+        n_pred, n_true = int(np.sum(p == c)), int(np.sum(t == c))
+        prec = f"{tp / n_pred:.2f}" if n_pred else "-"
+        rec = f"{tp / n_true:.2f}" if n_true else "-"
+        lines.append(f"{c:<10} {prec:>9} {rec:>7} {n_true:>3}")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Train the shipped genre model (resources/models/genre_classifier.npz) on labelled clips.
+
+Usage (from the repository, with the project's environment)::
+
+    .venv/bin/python packaging/train_genre.py [--clips ../shared/corpus/gtzan/clips] [--out resources/models]
+
+Each clip named ``GENRE.NNNNN.ext`` (GTZAN's ten genres) is decoded, run through both musicnn networks
+(resources/models/*.onnx, made by packaging/convert_musicnn.py) and its windows become training rows
+of the logistic regression (see explorer/genre/model.py for the whole model).  The model is written as
+an ``.npz`` of plain arrays and its SHA-256 recorded in manifest.json.  benchmarks/eval_genre.py
+measures what this recipe is worth (leave-one-out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from explorer.audio.decode import decode  # noqa: E402
+from explorer.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
+from explorer.genre import train  # noqa: E402
+from explorer.genre.model import CLASSIFIER_FILE, MANIFEST_FILE, Networks  # noqa: E402
+
+#: The recipe (also used by benchmarks/eval_genre.py).
+PARAMS = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}
+
+
+def network_outputs(clips, networks: Networks, *, log=print):
+    """Network outputs of every clip (decoded with ffmpeg, as the program does)."""
+    outputs = []
+    for i, (path, _) in enumerate(clips, 1):
+        buffer = decode(path)
+        outputs.append(networks.analyse(buffer.mono(), sr=buffer.sr))
+        if i % 10 == 0 or i == len(clips):
+            log(f"  {i}/{len(clips)} clips")
+    return outputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=Path, default=ROOT.parent / "shared" / "corpus" / "gtzan" / "clips")
+    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
+    args = parser.parse_args()
+    clips = train.labelled_clips(args.clips)
+    if not clips:
+        raise SystemExit(f"{args.clips}: no GENRE.NNNNN clips found")
+    t0 = time.perf_counter()
+    networks = Networks(args.out)
+    outputs = network_outputs(clips, networks)
+    model = train.fit_genre_model(outputs, [g for _, g in clips], **PARAMS)
+    data = model.to_bytes()
+    atomic_write_bytes(args.out / CLASSIFIER_FILE, data)
+    manifest_path = args.out / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][CLASSIFIER_FILE] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "trained_on": f"{len(clips)} clips of {args.clips.name}/ (GTZAN indices "
+                      f"{min(p.name.split('.')[1] for p, _ in clips)}–{max(p.name.split('.')[1] for p, _ in clips)})",
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
+    }
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    print(f"{args.out / CLASSIFIER_FILE}: {len(data) / 1e3:.0f} kB, trained on {len(clips)} clips "
+          f"in {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
