@@ -422,6 +422,7 @@ class ScanWorker(QObject):
         self._cancel = threading.Event()
         self._pending: list[str] = []
         self._last_emit = 0.0
+        self._counts = (0, 0)  # (done, total) last reported by the scan
 
     def cancel(self) -> None:
         """Ask the scan to stop (thread-safe); it finishes what it must and reports ``cancelled``."""
@@ -432,6 +433,7 @@ class ScanWorker(QObject):
         return self._cancel.is_set()
 
     def _on_progress(self, done: int, total: int, path: str | None) -> None:
+        self._counts = (done, total)
         if path is not None:
             self._pending.append(path)
         now = time.monotonic()
@@ -453,8 +455,8 @@ class ScanWorker(QObject):
         except Exception as e:
             self.failed.emit(f"The scan stopped because of an internal error ({type(e).__name__}: {e}).")
             raise
-        if self._pending:
-            self.progress.emit(report.analysed + report.failed, report.analysed + report.failed, self._pending)
+        if self._pending:  # held back by the rate limit when the scan stopped
+            self.progress.emit(*self._counts, self._pending)
             self._pending = []
         self.finished.emit(report)
 

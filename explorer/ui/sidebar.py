@@ -30,6 +30,8 @@ MODES = (("genre", "Genre"), ("sound", "Sounds like"), ("personal", "For you"), 
 K = 20
 #: Longest preview when a song has no detected chorus and no analysis to pick a section from (seconds).
 FALLBACK_PREVIEW = 20.0
+#: Longest preview of a representative section, when a song has no chorus (seconds).
+MAX_SECTION_PREVIEW = 30.0
 #: Genres drawn in the chart of the current song.
 CHART_GENRES = 6
 
@@ -43,7 +45,8 @@ def preview_region(library: Library, track: Track) -> tuple[float, float]:
     """What ▶ plays of ``track``: its detected chorus, else its most representative section.
 
     The most representative section is the longest section of the label that covers the most time
-    among labels that repeat (any label when none repeats).  Without any analysis: up to
+    among labels that repeat (any label when none repeats); at most its first
+    :data:`MAX_SECTION_PREVIEW` seconds are played.  Without any analysis: up to
     :data:`FALLBACK_PREVIEW` seconds from a third of the way in.
     """
     if track.chorus is not None:
@@ -59,7 +62,7 @@ def preview_region(library: Library, track: Track) -> tuple[float, float]:
         repeated = {k: v for k, v in by_label.items() if len(v) > 1} or by_label
         label = max(repeated, key=lambda k: sum(s.end - s.start for s in repeated[k]))
         best = max(repeated[label], key=lambda s: s.end - s.start)
-        return best.start, best.end
+        return best.start, min(best.end, best.start + MAX_SECTION_PREVIEW)
     duration = track.duration or (analysis.duration if analysis is not None else 0.0)
     if duration <= FALLBACK_PREVIEW:
         return 0.0, float(duration or FALLBACK_PREVIEW)

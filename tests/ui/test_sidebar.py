@@ -14,7 +14,7 @@ from explorer.analysis.types import Analysis, Chorus, Genre, Section
 from explorer.library.cache import AnalysisCache, default_folder
 from explorer.library.scan import scan
 from explorer.library.store import Library
-from explorer.ui.sidebar import FALLBACK_PREVIEW, RecommendationSidebar, preview_region
+from explorer.ui.sidebar import FALLBACK_PREVIEW, MAX_SECTION_PREVIEW, RecommendationSidebar, preview_region
 
 SR = 22050
 #: Three families of two songs: soft sines, bright square waves, noise bursts.
@@ -223,6 +223,10 @@ def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
     cache.store(track.content_hash, a.replace(choruses=()))
     library.record_analysis(track.id, a.replace(choruses=()), track.content_hash)
     assert preview_region(library, library.track(track.id)) == (30, 42)
+    # A long representative section is cut to its beginning.
+    long = a.replace(choruses=(), sections=(Section(0, 100, "A"), Section(100, 110, "B"), Section(110, 200, "A")))
+    cache.store(track.content_hash, long)
+    assert preview_region(library, library.track(track.id)) == (0, MAX_SECTION_PREVIEW)
     # Without any analysis: a stretch from a third of the way in.
     other = library.track_by_path(_path(music, "noise5.mp3"))
     shutil.rmtree(default_folder())
