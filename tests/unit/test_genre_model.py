@@ -1,0 +1,193 @@
+"""The shipped genre model: files verified on load, valid answers for any audio, a trainable classifier."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+from explorer.audio.buffer import AudioBuffer
+from explorer.errors import ExplorerError
+from explorer.genre import features, train
+from explorer.genre.classifier import LinearClassifier, fit
+from explorer.genre.model import (
+    CLASSIFIER_FILE,
+    EMBEDDING_SIZE,
+    GENRES,
+    MANIFEST_FILE,
+    NETWORKS,
+    GenreModel,
+    Models,
+    NetworkOutputs,
+    describe,
+    load_models,
+    models_dir,
+    read_manifest,
+    read_verified,
+)
+
+RNG = np.random.default_rng(7)
+
+
+def noise(seconds: float, sr: int, *, seed: int, channels: int = 1, colour: float = 0.0) -> np.ndarray:
+    """White (colour 0) or low-passed (colour → 1) noise, shape (n, channels)."""
+    r = np.random.default_rng(seed).standard_normal((int(seconds * sr), channels)).astype(np.float32)
+    if colour:
+        from scipy.signal import lfilter
+
+        r = lfilter([1 - colour], [1, -colour], r, axis=0).astype(np.float32)
+    return 0.3 * r / np.max(np.abs(r))
+
+
+def chord(seconds: float, sr: int, freqs=(220.0, 277.2, 329.6)) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.2 * sum(np.sin(2 * np.pi * f * t) for f in freqs)).astype(np.float32)[:, None]
+
+
+def assert_valid(description):
+    p = description.genre.probabilities
+    assert tuple(p) == GENRES
+    assert description.genre.label == max(p, key=p.get)
+    assert all(0.0 <= v <= 1.0 for v in p.values())
+    assert sum(p.values()) == pytest.approx(1.0, abs=1e-6)
+    e = description.embedding
+    assert e.dtype == np.float32 and e.shape == (EMBEDDING_SIZE,)
+    assert np.all(np.isfinite(e))
+    assert float(np.linalg.norm(e)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_shipped_model_files_verify_and_load():
+    folder = models_dir()
+    manifest = read_manifest(folder)
+    assert {f"{n}.onnx" for n in NETWORKS} | {CLASSIFIER_FILE} <= set(manifest)
+    for name in manifest:
+        assert read_verified(folder, name, manifest)
+    models = load_models()
+    assert models is load_models()
+    assert models.genre.classifier.classes == GENRES
+    assert all(len(models.networks.tag_names[n]) == 50 for n in NETWORKS)
+    assert (folder / "LICENSE-musicnn.md").read_text().startswith("Copyright (c) Music Technology Group")
+
+
+def test_models_load_once_across_threads(tmp_path):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(load_models(folder))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(m is got[0] for m in got)
+
+
+@pytest.mark.parametrize("name, samples, sr", [
+    ("silence", np.zeros((5 * 16000, 1), np.float32), 16000),
+    ("0.1 s", noise(0.1, 44100, seed=1), 44100),
+    ("no samples", np.zeros((0, 2), np.float32), 44100),
+    ("8 channels at 192 kHz", noise(2.0, 192000, seed=2, channels=8), 192000),
+    ("clipped and loud", np.clip(noise(4.0, 22050, seed=3) * 50, -4, 4), 22050),
+])
+def test_describe_gives_a_valid_answer_for_any_audio(name, samples, sr):
+    assert_valid(describe(AudioBuffer(samples, sr)))
+
+
+def test_embedding_puts_alike_sounds_closer():
+    sr = 22050
+    a, b = (describe(AudioBuffer(noise(8.0, sr, seed=s, colour=0.95), sr)).embedding for s in (10, 11))
+    c = describe(AudioBuffer(chord(8.0, sr), sr)).embedding
+    assert float(a @ b) > 0.9
+    assert float(a @ b) > float(a @ c) + 0.2
+
+
+def test_long_songs_are_judged_on_a_bounded_number_of_patches():
+    for n_frames in (187, 500, 940, 3750, 60 * 3750):
+        groups = features.window_patch_starts(n_frames)
+        starts = np.concatenate(groups)
+        assert 1 <= len(groups) <= 4 and len(starts) <= 24
+        assert starts.min() >= 0 and starts.max() <= n_frames - features.PATCH_FRAMES
+    long_song = np.concatenate(features.window_patch_starts(60 * 3750))
+    assert long_song.max() > 0.9 * (60 * 3750 - features.PATCH_FRAMES)  # the windows reach the end
+
+
+def test_logmel_is_float32_and_not_saturated():
+    y = noise(3.0, 16000, seed=4)[:, 0] * 30  # very loud: some bands have power > 6.5
+    S = features.musicnn_logmel(y, sr=16000)
+    assert S.dtype == np.float32 and S.shape[1] == 96
+    # 10000 · power exceeds float16's 65504 for loud bands: computed in float16 it would be inf
+    assert np.isfinite(S).all() and S.max() > np.log10(65504)
+
+
+def test_classifier_learns_separable_classes_and_round_trips():
+    centres = RNG.normal(0, 4, (3, 6))
+    X = np.vstack([c + RNG.normal(0, 1, (40, 6)) for c in centres])
+    y = np.repeat(["a", "b", "c"], 40)
+    train_idx = np.arange(len(y)) % 4 != 0
+    clf = fit(X[train_idx], y[train_idx], classes=("c", "b", "a"))
+    assert clf.classes == ("c", "b", "a")
+    assert np.mean(np.array(clf.predict(X[~train_idx])) == y[~train_idx]) >= 0.95
+    again = LinearClassifier.from_bytes(clf.to_bytes())
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError):
+        fit(X[:40], y[:40], classes=("a", "b"))
+
+
+def synthetic_outputs(genre_index: int, seed: int, n_windows: int = 2) -> NetworkOutputs:
+    r = np.random.default_rng(seed)
+    n = 6 * n_windows
+    centre = np.zeros(200)
+    centre[genre_index * 20:(genre_index + 1) * 20] = 3.0
+    emb = {net: centre + r.normal(0, 1, (n, 200)) for net in NETWORKS}
+    tags = {net: r.uniform(0, 1, (n, 50)) for net in NETWORKS}
+    return NetworkOutputs(tags, emb, np.repeat(np.arange(n_windows), 6))
+
+
+def test_genre_model_trained_on_separable_songs_recognises_new_ones():
+    train_set = [(synthetic_outputs(g, 100 * g + i), GENRES[g]) for g in range(10) for i in range(4)]
+    test_set = [(synthetic_outputs(g, 5000 + 100 * g + i, n_windows=3), GENRES[g]) for g in range(10) for i in range(3)]
+    model = train.fit_genre_model([o for o, _ in train_set], [g for _, g in train_set], zero_shot_weight=0.3)
+    model = GenreModel.from_bytes(model.to_bytes())
+    tag_names = load_models().networks.tag_names
+    predicted = [GENRES[int(np.argmax(model.probabilities(o, tag_names)))] for o, _ in test_set]
+    assert np.mean(np.array(predicted) == np.array([g for _, g in test_set])) >= 0.9
+    E = np.array([model.embedding(o) for o, _ in test_set])
+    assert train.precision_at_k(E, [g for _, g in test_set], k=2) >= 0.9
+
+
+def tampered_copy(tmp_path, name, change):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    change(folder / name)
+    return folder
+
+
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", [f"{NETWORKS[1]}.onnx", CLASSIFIER_FILE])
+def test_a_damaged_model_file_is_a_clear_error(tmp_path, name):
+    folder = tampered_copy(tmp_path, name, flip_a_byte)
+    with pytest.raises(ExplorerError, match="damaged") as info:
+        Models(folder)
+    assert name in info.value.message
+
+
+def test_missing_model_files_are_a_clear_error(tmp_path):
+    folder = tampered_copy(tmp_path, f"{NETWORKS[0]}.onnx", lambda p: p.unlink())
+    with pytest.raises(ExplorerError, match="missing"):
+        Models(folder)
+    (folder / MANIFEST_FILE).unlink()
+    with pytest.raises(ExplorerError, match="manifest is missing"):
+        Models(folder)
+
+
+def test_labelled_clips_reads_gtzan_names(tmp_path):
+    for name in ("jazz.00001.flac", "rock.00042.mp3", "notes.txt", "polka.00001.wav"):
+        (tmp_path / name).write_bytes(b"")
+    assert [(p.name, g) for p, g in train.labelled_clips(tmp_path)] == [("jazz.00001.flac", "jazz"),
+                                                                       ("rock.00042.mp3", "rock")]
