@@ -23,24 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.audio.decode import decode  # noqa: E402
 from explorer.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
 from explorer.genre import train  # noqa: E402
 from explorer.genre.model import CLASSIFIER_FILE, MANIFEST_FILE, Networks  # noqa: E402
-
-#: The recipe (also used by benchmarks/eval_genre.py).
-PARAMS = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}
-
-
-def network_outputs(clips, networks: Networks, *, log=print):
-    """Network outputs of every clip (decoded with ffmpeg, as the program does)."""
-    outputs = []
-    for i, (path, _) in enumerate(clips, 1):
-        buffer = decode(path)
-        outputs.append(networks.analyse(buffer.mono(), sr=buffer.sr))
-        if i % 10 == 0 or i == len(clips):
-            log(f"  {i}/{len(clips)} clips")
-    return outputs
 
 
 def main() -> None:
@@ -53,8 +38,8 @@ def main() -> None:
         raise SystemExit(f"{args.clips}: no GENRE.NNNNN clips found")
     t0 = time.perf_counter()
     networks = Networks(args.out)
-    outputs = network_outputs(clips, networks)
-    model = train.fit_genre_model(outputs, [g for _, g in clips], **PARAMS)
+    outputs = train.network_outputs([p for p, _ in clips], networks, log=print)
+    model = train.fit_genre_model(outputs, [g for _, g in clips], **train.RECIPE)
     data = model.to_bytes()
     atomic_write_bytes(args.out / CLASSIFIER_FILE, data)
     manifest_path = args.out / MANIFEST_FILE
@@ -63,7 +48,7 @@ def main() -> None:
         "sha256": hashlib.sha256(data).hexdigest(),
         "trained_on": f"{len(clips)} clips of {args.clips.name}/ (GTZAN indices "
                       f"{min(p.name.split('.')[1] for p, _ in clips)}–{max(p.name.split('.')[1] for p, _ in clips)})",
-        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in train.RECIPE.items()},
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"{args.out / CLASSIFIER_FILE}: {len(data) / 1e3:.0f} kB, trained on {len(clips)} clips "

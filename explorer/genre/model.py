@@ -17,9 +17,9 @@ How a song is described (:func:`describe`)
    :data:`GENRES`.
 4. Embedding (:data:`EMBEDDING_SIZE` = 400 float32 numbers, unit length): the mean over all patches of the
    MSD penultimate layer (200) and of the MTT penultimate layer (200), each standardised with fixed
-   per-dimension statistics stored in ``genre_classifier.npz`` (``embed_mean``/``embed_scale``, computed
-   without labels on a reference set), weighted by ``embed_weights`` per network, concatenated and
-   L2-normalised.  Cosine similarity (= dot product) of two embeddings is "sounds like".  No genre label
+   per-dimension statistics stored in ``genre_classifier.npz`` (``embed_mean``/``embed_scale``: mean and
+   standard deviation over the 50 GTZAN dev clips, no labels used), weighted by ``embed_weights`` per
+   network (MSD 1.0, MTT 0.5 in the shipped model), concatenated and L2-normalised.  Cosine similarity (= dot product) of two embeddings is "sounds like".  No genre label
    was used to build it.
 
 Every model file is verified against the SHA-256 in ``resources/models/manifest.json`` when it is
@@ -30,6 +30,7 @@ ONNX sessions are created once per process, lazily and thread-safely.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import threading
@@ -131,8 +132,6 @@ class GenreModel:
     embed_weights: np.ndarray
 
     def to_bytes(self) -> bytes:
-        import io
-
         buf = io.BytesIO()
         np.savez(buf, **self.classifier.arrays("clf_"),
                  zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
@@ -143,8 +142,6 @@ class GenreModel:
     @classmethod
     def from_bytes(cls, data: bytes) -> GenreModel:
         """Read :meth:`to_bytes` output (``allow_pickle=False``); ``ValueError`` if it is not one."""
-        import io
-
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 clf = LinearClassifier.from_arrays(npz, "clf_")
@@ -288,10 +285,14 @@ class Models:
         self.folder = folder
         manifest = read_manifest(folder)
         self.networks = Networks(folder, manifest)
+        path = folder / CLASSIFIER_FILE
         try:
             self.genre = GenreModel.from_bytes(read_verified(folder, CLASSIFIER_FILE, manifest))
         except ValueError as e:
-            raise ExplorerError(f"{folder / CLASSIFIER_FILE}: {e}", path=folder / CLASSIFIER_FILE) from None
+            raise ExplorerError(f"{path}: {e}", path=path) from None
+        unknown = [t for _, n, t in self.genre.zero_shot if t not in self.networks.tag_names.get(n, ())]
+        if unknown:
+            raise ExplorerError(f"{path}: the genre model names tags the networks do not have ({unknown})", path=path)
 
     def describe_outputs(self, outputs: NetworkOutputs) -> TrackDescription:
         """The description of a song whose network outputs are known."""

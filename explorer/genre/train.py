@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.audio.decode import decode
 from explorer.genre.classifier import fit
-from explorer.genre.model import EMBEDDING_SIZE, GENRES, NETWORKS, GenreModel, NetworkOutputs
+from explorer.genre.model import EMBEDDING_SIZE, GENRES, NETWORKS, GenreModel, NetworkOutputs, Networks
 
 #: Zero-shot votes: (genre, network, tag).  A genre's score is the largest of its tags' probabilities.
 #: Chosen from the tag names alone (no data); reggae has no tag in either network.
@@ -26,6 +27,9 @@ ZERO_SHOT = (
     ("rock", "MTT_musicnn", "rock"),
 )
 
+#: The recipe of the shipped model (packaging/train_genre.py; measured by benchmarks/eval_genre.py).
+RECIPE = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}
+
 _CLIP_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<index>\d{5})\.[A-Za-z0-9]+$")
 
 
@@ -37,6 +41,20 @@ def labelled_clips(folder: str | Path) -> list[tuple[Path, str]]:
         if m and m["genre"] in GENRES:
             found.append((path, m["genre"]))
     return found
+
+
+def network_outputs(paths: Sequence[str | Path], networks: Networks, *, log=None) -> list[NetworkOutputs]:
+    """Decode each file (with ffmpeg, as the program does) and run both networks on it.
+
+    ``log``, when given, is called with a short progress message every 10 files.
+    """
+    outputs = []
+    for i, path in enumerate(paths, 1):
+        buffer = decode(path)
+        outputs.append(networks.analyse(buffer.mono(), sr=buffer.sr))
+        if log is not None and (i % 10 == 0 or i == len(paths)):
+            log(f"  {i}/{len(paths)} files")
+    return outputs
 
 
 def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *, C: float = 1.0,
