@@ -301,6 +301,21 @@ class Models:
         return TrackDescription(genre, self.genre.embedding(outputs))
 
 
+def _model_version() -> str:
+    """The code revision of :func:`describe` and the checksums of the model files it uses."""
+    try:
+        files = read_manifest(models_dir())
+        digest = hashlib.sha256(json.dumps({k: v.get("sha256") for k, v in files.items()}, sort_keys=True).encode())
+        return f"{_DESCRIBE_REVISION}-{digest.hexdigest()[:12]}"
+    except ExplorerError:
+        return f"{_DESCRIBE_REVISION}-no-models"
+
+
+#: Bump when describe() computes something different from the same model files.
+_DESCRIBE_REVISION = "1"
+#: Identifies what describe() returns (library caches are keyed by it).
+MODEL_VERSION = _model_version()
+
 _lock = threading.Lock()
 _loaded: dict[Path, Models] = {}
 

@@ -17,6 +17,7 @@ from explorer.genre.model import (
     EMBEDDING_SIZE,
     GENRES,
     MANIFEST_FILE,
+    MODEL_VERSION,
     NETWORKS,
     GenreModel,
     Models,
@@ -64,6 +65,7 @@ def test_shipped_model_files_verify_and_load():
     assert {f"{n}.onnx" for n in NETWORKS} | {CLASSIFIER_FILE} <= set(manifest)
     for name in manifest:
         assert read_verified(folder, name, manifest)
+    assert not MODEL_VERSION.endswith("no-models")
     models = load_models()
     assert models is load_models()
     assert models.genre.classifier.classes == GENRES
