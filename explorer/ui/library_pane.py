@@ -504,6 +504,7 @@ class LibraryPane(QWidget):
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre…")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter the library")
         self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self._apply_filter)
@@ -515,6 +516,7 @@ class LibraryPane(QWidget):
 
         self.view = _Table(self)
         self.view.setModel(self.model)
+        self.view.setAccessibleName("Library")
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)

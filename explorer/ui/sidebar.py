@@ -436,6 +436,8 @@ class RecommendationSidebar(QWidget):
         self.model = RecommendationModel(self)
         self.view = QListView(self)
         self.view.setModel(self.model)
+        self.view.setAccessibleName("Recommendations")
+        self.view.setToolTip("Space: play its chorus · Enter or double-click: open it")
         self.delegate = RecommendationDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
         self.view.setMouseTracking(True)
