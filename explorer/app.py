@@ -14,6 +14,8 @@ import time
 
 #: When the process started, as a perf_counter reading (for the start-up figure).
 STARTED = time.perf_counter()
+#: The analysis modules are loaded in the background this long after the window is shown.
+WARM_UP_DELAY_MS = 300
 
 
 def open_library():
@@ -29,6 +31,7 @@ def open_library():
 
 def build_window(paths=(), *, app=None):
     """Create the application (if needed) and the window, open ``paths``; returns ``(app, window)``."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from explorer import __version__
@@ -53,6 +56,7 @@ def build_window(paths=(), *, app=None):
     for notice in getattr(library, "notices", ()):
         window.log_panel.append("warning", notice)
     window.show()
+    QTimer.singleShot(WARM_UP_DELAY_MS, window.warm_up)
     paths = [os.fspath(p) for p in paths]
     if paths:
         window.open_paths(paths)

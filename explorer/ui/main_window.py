@@ -31,7 +31,7 @@ from explorer.ui.matrix_view import MatrixView
 from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
 from explorer.ui.waveform_view import WaveformView, format_time
-from explorer.ui.workers import DecodeJob, JobRunner, SongAudio, SongJob
+from explorer.ui.workers import DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
 
@@ -795,6 +795,10 @@ class MainWindow(QMainWindow):
         self.settings.set("layout/state", self.saveState())
         self.settings.set("layout/splitter", self.splitter.saveState())
         self.settings.sync()
+
+    def warm_up(self) -> None:
+        """Load the analysis modules in the background (started by the app once the window is up)."""
+        self.runner.start(WarmUpJob(0))
 
     def restore_last_song(self) -> None:
         last = self.settings.get("last_song")

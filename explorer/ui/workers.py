@@ -190,6 +190,22 @@ def _decode(path, progress, cancel) -> AudioBuffer:
     return decode(path, progress=progress, cancel=cancel)
 
 
+class WarmUpJob(Job):
+    """Import the analysis stack (librosa, scipy, the genre model …) while the user looks at the new
+    window, so that the first song opened does not wait for it.  Finishes with the module names."""
+
+    MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model",
+               "explorer.library.cache")
+
+    def work(self) -> tuple[str, ...]:
+        import importlib
+
+        for name in self.MODULES:
+            self.check()
+            importlib.import_module(name)
+        return self.MODULES
+
+
 class JobRunner(QObject):
     """Starts jobs in a thread pool and keeps them alive until they have signalled their end."""
 

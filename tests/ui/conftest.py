@@ -33,4 +33,3 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
-    lib.close()

@@ -78,7 +78,7 @@ def test_window_stays_responsive_while_decoding(qtbot, window, long_mp3):
     # Decoding in the GUI thread would freeze it for the whole decode (> 1 s here).  On a busy
     # 2-core machine the OS alone can delay a beat now and then, hence a few stalls are allowed.
     assert len(gaps) > decode_s * 1000 / 10 * 0.5  # the loop ran (at least half the beats fired)
-    assert len(stalls) <= max(3, len(gaps) // 20) and max(gaps) < 300
+    assert len(stalls) <= max(3, len(gaps) // 10) and max(gaps) < 500
 
 
 def test_cancel_stops_opening(qtbot, window, long_mp3):
