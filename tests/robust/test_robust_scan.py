@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
-from badfiles import NAMES, make_cases
+from badfiles import NAMES, sine, write_sf
 from explorer.library.scan import scan
 from explorer.library.store import Library
 
@@ -17,15 +19,15 @@ NOT_TRACKS = {"directory", "named -i"}
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory):
-    """One scan (in this process) of a folder holding every case; returns (cases, report, tracks by path)."""
+def scanned(bad_cases, tmp_path_factory):
+    """One scan (in this process) of the folder holding every case; returns (cases, report, tracks, integrity)."""
     root = tmp_path_factory.mktemp("scan")
-    cases = {c.name: c for c in make_cases(root / "music")}
-    report = scan([root / "music"], db_path=root / "library.sqlite", workers=0, cache_folder=root / "cache")
+    music = bad_cases["zero-byte"].path.parent
+    report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=root / "cache")
     with Library(root / "library.sqlite", cache=None) as lib:
         tracks = {t.path: t for t in lib.tracks()}
         integrity = lib.integrity_check()
-    return cases, report, tracks, integrity
+    return bad_cases, report, tracks, integrity
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "unreadable"])
@@ -61,23 +63,19 @@ def test_scan_goes_on(scanned):
 
 def test_scan_unreadable(tmp_path, request):
     """As a user without the right to read it (root is made one with setpriv)."""
-    case = next(c for c in make_cases(tmp_path / "music", long=False) if c.name == "unreadable")
-    for other in (tmp_path / "music").iterdir():
-        if other != case.path and (other.is_file() or other.is_symlink() or other.is_fifo()):
-            other.unlink()
+    (tmp_path / "music").mkdir()
+    locked = write_sf(tmp_path / "music" / "locked.wav", sine(1.0, 8000), 8000)
+    locked.chmod(0)
     db = tmp_path / "library.sqlite"
     args = ["-m", "explorer", "scan", "--workers", "0", "--db", str(db), str(tmp_path / "music")]
     if os.geteuid() == 0:
         proc = request.getfixturevalue("run_without_root_powers")(args)
     else:
-        import subprocess
-        import sys
-
         proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    line = f"music-explorer: failed: {case.path}: "
-    assert [ln for ln in proc.stderr.splitlines() if ln.startswith(line) and re.search(case.reason, ln, re.I)]
+    line = f"music-explorer: failed: {locked}: "
+    assert [ln for ln in proc.stderr.splitlines() if ln.startswith(line) and re.search("permission denied", ln, re.I)]
     with Library(db, cache=None) as lib:
-        track = lib.track_by_path(case.path)
-    assert track.state == "failed" and re.fullmatch(f"{re.escape(str(case.path))}: .*{case.reason}.*", track.error,
+        track = lib.track_by_path(locked)
+    assert track.state == "failed" and re.fullmatch(f"{re.escape(str(locked))}: .*permission denied.*", track.error,
                                                     re.I)
