@@ -15,7 +15,8 @@ How a scan decides what to do with each audio file it finds
    :func:`explorer.library.analyze.analyze_path`, which fills the analysis cache; this process is
    the only writer and commits each result as it arrives.  A file that cannot be analysed is
    recorded ``failed`` with the reason and the scan goes on; a worker that dies (killed, crashed)
-   is replaced and its songs retried once, then recorded as failed.
+   is replaced, and the songs it had are retried one at a time, each alone in a new process: a song
+   that kills its process again is recorded as failed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import multiprocessing
 import os
 import stat
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -38,8 +39,8 @@ from explorer.library.store import Library, normalize_path, read_tags
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
 
-#: A song whose worker process died this many times is recorded as failed.
-MAX_CRASHES = 2
+#: A scan gives up (rather than fail every song) when this many pools in a row die before finishing any song.
+MAX_FRUITLESS_POOLS = 3
 #: Seconds between polls of ``cancel`` while waiting for workers.
 POLL_SECONDS = 0.2
 
@@ -329,36 +330,57 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
     ctx = multiprocessing.get_context("spawn")  # no fork: the caller may be a threaded GUI
     event = ctx.Event()
     queue = deque(jobs)
-    crashes: Counter = Counter()
+    fruitless = 0  # pools in a row that died before finishing any song
+    proven = False  # some pool finished a song: workers can run, so a song that kills one is to blame
+
+    def check_fruitless(finished: int) -> None:
+        nonlocal fruitless, proven
+        fruitless = 0 if finished else fruitless + 1
+        proven = proven or finished > 0
+        if fruitless >= MAX_FRUITLESS_POOLS:
+            raise ExplorerError("the analysis processes keep stopping before finishing any song (out of memory? "
+                                "a script that starts a scan needs an `if __name__ == '__main__':` guard)")
+
     while queue:
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,)) as pool:
-            inflight: dict = {}
-            broken = False
-            try:
-                while (queue and not broken) or inflight:
-                    if queue and not broken and len(inflight) < 2 * n:
-                        batch = [queue.popleft() for _ in range(min(len(queue), 2 * n - len(inflight)))]
-                        lib.mark_analysing([job[0] for job in batch])
-                        for job in batch:
-                            inflight[pool.submit(_task, *job[1:], cache_folder)] = job
-                    ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                    if cancel is not None and cancel():
-                        event.set()
-                        pool.shutdown(wait=True, cancel_futures=True)
-                        raise Cancelled("scan cancelled")
-                    for fut in ready:
-                        job = inflight.pop(fut)
-                        try:
-                            status, payload = fut.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            crashes[job[0]] += 1
-                            if crashes[job[0]] >= MAX_CRASHES:
-                                finish(job, "failed", f"{job[1]}: the analysis process crashed on this file")
-                            else:
-                                queue.append(job)
-                            continue
-                        finish(job, status, payload)
-            finally:
-                if inflight and not broken:
-                    event.set()
+        suspects, finished = _pool_round(queue, n, ctx, event, cache_folder, lib, finish, cancel)
+        check_fruitless(finished)
+        for job in suspects:  # a worker died: find the culprit by running each of its songs alone
+            again, finished = _pool_round(deque([job]), 1, ctx, event, cache_folder, lib, finish, cancel)
+            check_fruitless(finished)
+            if again and proven:
+                finish(job, "failed", f"{job[1]}: the analysis process crashed on this file")
+            # (not proven: left 'analysing' for the next scan, unless a later round proves the workers)
+
+
+def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, finish, cancel) -> tuple[list, int]:
+    """Analyse ``queue``'s jobs in a pool of ``n`` processes until it is empty or a worker dies.
+
+    Returns the jobs that were in flight when a worker died ([] if none did) and how many finished.
+    """
+    finished = 0
+    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,)) as pool:
+        inflight: dict = {}
+        suspects: list = []
+        while queue or inflight:
+            if queue and not suspects and len(inflight) < 2 * n:
+                batch = [queue.popleft() for _ in range(min(len(queue), 2 * n - len(inflight)))]
+                lib.mark_analysing([job[0] for job in batch])
+                for job in batch:
+                    inflight[pool.submit(_task, *job[1:], cache_folder)] = job
+            ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if cancel is not None and cancel():
+                event.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise Cancelled("scan cancelled")
+            for fut in ready:
+                job = inflight.pop(fut)
+                try:
+                    status, payload = fut.result()
+                except BrokenProcessPool:
+                    suspects.append(job)
+                    continue
+                finished += 1
+                finish(job, status, payload)
+            if suspects and not inflight:
+                return suspects, finished
+    return [], finished

@@ -318,3 +318,16 @@ def test_cli_scan_progress_like_a_new_file_and_recommend_for_a_file_outside(tmp_
     assert main(["recommend", str(outside2), "--db", db, "--mode", "sound", "--json"]) == 0
     doc = __import__("json").loads(capsys.readouterr().out)
     assert doc["seed"] == str(outside2) and len(doc["recommendations"]) == 3
+
+
+@pytest.mark.slow
+def test_pool_that_cannot_start_stops_the_scan_with_a_message_instead_of_failing_every_song(tmp_path):
+    music = tmp_path / "music"
+    make_songs(music, 2)
+    script = tmp_path / "no_main_guard.py"  # spawned workers re-run this module: they die while starting
+    script.write_text("import sys\nfrom explorer.library.scan import scan\n"
+                      f"scan([{str(music)!r}], db_path={str(tmp_path / 'lib.sqlite')!r}, workers=1)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    assert proc.returncode != 0 and "keep stopping before finishing any song" in proc.stderr
+    with Library(tmp_path / "lib.sqlite") as lib:
+        assert lib.count("failed") == 0 and lib.count() == 2
