@@ -39,8 +39,8 @@ def diagonal_mean(R: np.ndarray, length: int) -> np.ndarray:
 
 def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = None,
          beats_per_bar: int = 4, bars: tuple[int, ...] = (2, 1), min_seconds: float = 1.0,
-         max_seconds: float = 8.0, threshold: float = 0.45, max_motifs: int = 10,
-         max_overlap: float = 0.5) -> list[MotifHit]:
+         max_seconds: float = 8.0, threshold: float = 0.6, max_motifs: int = 10,
+         max_overlap: float = 0.5, min_gap_bars: int = 4) -> list[MotifHit]:
     """Greedy search for the most-repeated short windows.
 
     Parameters
@@ -61,6 +61,9 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
     max_motifs : int
     max_overlap : float
         A window overlapping a chosen occurrence by more than this fraction is not a new motif.
+    min_gap_bars : int
+        Occurrences start at least this many bars apart (a figure repeated within one phrase
+        is accompaniment, not a motif).
 
     Returns
     -------
@@ -98,7 +101,7 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
                     break
                 row = np.where(strong[i], Rw[i], 0.0)
                 row[i] = 2.0
-                occ = _non_overlapping(np.flatnonzero(row > 0), row, W)
+                occ = _non_overlapping(np.flatnonzero(row > 0), row, max(W, min_gap_bars * beats_per_bar))
                 if len(occ) < 2:
                     continue
                 s = float(sum(Rw[i, j] for j in occ if j != i))
@@ -117,7 +120,7 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
 
 
 def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int) -> list[int]:
-    """Pick the strongest candidates that do not overlap one another."""
+    """Pick the strongest candidates that start at least ``W`` apart."""
     chosen: list[int] = []
     for j in cand[np.argsort(-row[cand], kind="stable")]:
         if all(abs(int(j) - c) >= W for c in chosen):

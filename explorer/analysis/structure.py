@@ -174,7 +174,7 @@ _OTHER_BARS = -0.3
 _OFF_GRID = -0.6
 
 
-def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.55,
+def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.9,
             w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24) -> np.ndarray:
     """Choose boundaries by dynamic programming: strong novelty, on downbeats, phrase-like lengths.
 
@@ -282,8 +282,12 @@ def _diag_match(R, a0, a1, b0, b1, step):
     return best * (0.5 + 0.5 * cover)
 
 
-def cluster(sim: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
+def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True) -> np.ndarray:
     """Group segments whose similarity exceeds ``threshold`` (average linkage).
+
+    With ``relative``, similarities are first rescaled so that the song's median similarity
+    between different segments becomes 0 (a song where everything sounds alike still has
+    distinguishable sections).
 
     Returns
     -------
@@ -292,6 +296,9 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
     m = sim.shape[0]
     if m == 1:
         return np.zeros(1, dtype=int)
+    if relative and m > 2:
+        med = float(np.median(sim[~np.eye(m, dtype=bool)]))
+        sim = (sim - med) / max(1e-9, 1.0 - med)
     D = np.clip(1.0 - sim, 0, 1)
     np.fill_diagonal(D, 0)
     Z = linkage(squareform(D, checks=False), method="average")
@@ -300,9 +307,10 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
     return np.array([order.setdefault(int(c), len(order)) for c in raw])
 
 
-def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float) -> list[int]:
-    """Join labels that always occur as a pair (``x`` always followed by ``y``, ``y`` always
-    preceded by ``x``) into one label, as long as the pair stays shorter than ``max_length``.
+def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, min_share: float = 0.75) -> list[int]:
+    """Join labels that mostly occur as a pair (``x`` then ``y``, at least twice and in at least
+    ``min_share`` of the occurrences of each) into one unit wherever they occur together, as long
+    as the pair stays shorter than ``max_length``.
 
     A chorus made of two different halves is one section that repeats, not two.
 
@@ -314,34 +322,36 @@ def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float) ->
         Segment lengths (any unit).
     max_length : float
         Longest merged unit (same unit as ``lengths``).
+    min_share : float
 
     Returns
     -------
-    list of int : labels with every such ``y`` renamed to ``x``.
+    list of int : labels where every joined ``y`` is renamed to its ``x``.
     """
     labels = list(labels)
     lengths = np.asarray(lengths, dtype=float)
-    changed = True
-    while changed:
-        changed = False
+    while True:
         runs = _runs(labels)
-        for x in sorted(set(labels)):
-            starts = [k for k, (lab, _, _) in enumerate(runs) if lab == x]
-            if len(starts) < 2 or starts[-1] + 1 >= len(runs):
+        count = {lab: sum(1 for r in runs if r[0] == lab) for lab in set(labels)}
+        pairs: dict[tuple[int, int], list[int]] = {}
+        for k in range(len(runs) - 1):
+            pairs.setdefault((runs[k][0], runs[k + 1][0]), []).append(k)
+        best = None
+        for (x, y), ks in pairs.items():
+            if len(ks) < 2 or len(ks) < min_share * count[x] or len(ks) < min_share * count[y]:
                 continue
-            nxt = {runs[k + 1][0] for k in starts}
-            if len(nxt) != 1:
-                continue
-            y = nxt.pop()
-            if y == x or sum(1 for r in runs if r[0] == y) != len(starts):
-                continue
-            span = max(lengths[runs[k][1]:runs[k + 1][2]].sum() for k in starts)
+            span = max(lengths[runs[k][1]:runs[k + 1][2]].sum() for k in ks)
             if span > max_length:
                 continue
-            labels = [x if lab == y else lab for lab in labels]
-            changed = True
-            break
-    return labels
+            key = (len(ks), -span)
+            if best is None or key > best[0]:
+                best = (key, x, ks)
+        if best is None:
+            return labels
+        _, x, ks = best
+        for k in ks:
+            _, a, b = runs[k + 1]
+            labels[a:b] = [x] * (b - a)
 
 
 def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
