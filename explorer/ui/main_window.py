@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.bottom_splitter)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 360])
+        self.bottom_splitter.setSizes([620, 380])
         self.setCentralWidget(self.splitter)
 
     def _build_docks(self) -> None:

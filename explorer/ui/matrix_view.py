@@ -30,7 +30,7 @@ class BeatTimeAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):
         n = len(self.times)
-        return [format_time(self.times[min(max(int(round(v)), 0), n - 1)]) if n else "" for v in values]
+        return [format_time(self.times[int(round(v))]) if 0 <= round(v) < n else "" for v in values]
 
 
 class _ClickableImage(pg.ImageItem):

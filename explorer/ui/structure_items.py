@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture
 
 from explorer.analysis.types import Analysis, Chorus, Motif, Section
+from explorer.ui import theme
 from explorer.ui.waveform_view import format_time
 
 #: Colours of section labels (A, B, C … in this order), chosen to be told apart on dark and light.
@@ -32,7 +33,6 @@ LABEL_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"
 #: Colours of motifs, in order of their ids.
 MOTIF_COLORS = ("#17becf", "#e377c2", "#bcbd22", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#8c564b")
 CHORUS_COLOR = QColor("#ffcc33")
-HIGHLIGHT_COLOR = QColor("#ffffff")
 #: Shortest section an edit may leave, seconds.
 MIN_SECTION = 0.5
 #: Motif rows shown in the motif lane (the best-scoring motifs).
@@ -185,7 +185,7 @@ class SectionBandsItem(PictureItem):
             p.setPen(_cosmetic(_alpha(CHORUS_COLOR, 200), 2.0))
             for c in choruses:
                 p.drawRect(QRectF(c.start, -1.04, c.end - c.start, 2.08))
-            p.setPen(_cosmetic(QColor(255, 255, 255, 90), 1.0))
+            p.setPen(_cosmetic(_alpha(QColor(theme.colors()["text"]), 110), 1.0))
             for s in sections[1:]:
                 p.drawLine(QPointF(s.start, -1.05), QPointF(s.start, 1.05))
 
@@ -209,8 +209,9 @@ class BeatGridItem(pg.GraphicsObject):
         beats = np.asarray(analysis.beats if analysis is not None else (), dtype=float)
         bars = np.asarray(analysis.downbeats if analysis is not None else (), dtype=float)
         self.prepareGeometryChange()
-        self._beats = self._lines(beats, QColor(200, 200, 200, 40))
-        self._bars = self._lines(bars, QColor(220, 220, 220, 90))
+        ink = QColor(theme.colors()["text"])
+        self._beats = self._lines(beats, _alpha(ink, 35))
+        self._bars = self._lines(bars, _alpha(ink, 80))
         self._beat_step = float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         self._bar_step = float(np.median(np.diff(bars))) if len(bars) > 1 else 0.0
         self._rect = QRectF(0.0, -1.0, max(analysis.duration if analysis is not None else 0.0, 1e-9), 2.0)
@@ -291,7 +292,7 @@ class _LaneItem(PictureItem):
 
     def _paint_highlight(self, p: QPainter, rects) -> None:
         p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(_cosmetic(HIGHLIGHT_COLOR, 2.5))
+        p.setPen(_cosmetic(QColor(theme.colors()["text"]), 2.5))
         for r in rects:
             p.drawRect(r)
 
@@ -398,7 +399,7 @@ class MotifLaneItem(_LaneItem):
             row = self.hovered_motif
             m = self.motifs[row]
             p.setBrush(QBrush(motif_color(m.id).lighter(140)))
-            p.setPen(_cosmetic(HIGHLIGHT_COLOR, 2.0))
+            p.setPen(_cosmetic(QColor(theme.colors()["text"]), 2.0))
             for o in m.occurrences:
                 p.drawRect(self._rect_of(row, o))
         if self._highlight is not None:
@@ -494,8 +495,8 @@ class StructureOverlay(QObject):
         sections = self.analysis.sections if self.analysis is not None else ()
         for i in range(1, len(sections)):
             line = pg.InfiniteLine(pos=sections[i].start, angle=90, movable=True,
-                                   pen=_cosmetic(QColor(255, 255, 255, 110), 1.0),
-                                   hoverPen=_cosmetic(HIGHLIGHT_COLOR, 3.0))
+                                   pen=_cosmetic(_alpha(QColor(theme.colors()["text"]), 120), 1.0),
+                                   hoverPen=_cosmetic(QColor(theme.colors()["accent"]), 3.0))
             line.setBounds((sections[i - 1].start + MIN_SECTION, sections[i].end - MIN_SECTION))
             line.setZValue(30)
             line.setToolTip("Drag to move this boundary")

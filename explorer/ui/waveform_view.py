@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from explorer.audio.peaks import PeakPyramid
+from explorer.ui import theme
 
 #: Width of the left axis of every plot, pixels, so that the time axes of all lanes line up.
 AXIS_WIDTH = 44
@@ -27,7 +28,6 @@ AXIS_WIDTH = 44
 MIN_SPAN = 0.01
 WAVE_COLOR = QColor(86, 156, 214)
 PLAYHEAD_COLOR = QColor(255, 120, 40)
-SELECTION_COLOR = QColor(255, 255, 255, 46)
 
 
 def format_time(t: float, decimals: int = 0) -> str:
@@ -230,12 +230,14 @@ class WaveformView(QWidget):
         self.overview_wave = PeakItem(WAVE_COLOR.darker(115))
         self.overview.addItem(self.overview_wave)
 
-        self.selection = pg.LinearRegionItem(brush=pg.mkBrush(SELECTION_COLOR), movable=True,
-                                             pen=pg.mkPen(255, 255, 255, 160))
+        ink = QColor(theme.colors()["text"])
+        accent = QColor(theme.colors()["accent"])
+        self.selection = pg.LinearRegionItem(brush=pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60),
+                                             movable=True, pen=pg.mkPen(accent, width=1.5))
         self.selection.setZValue(20)
         self.selection.hide()
         self.detail.addItem(self.selection, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(230, 230, 230, 200, style=Qt.DashLine))
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(ink, style=Qt.PenStyle.DashLine))
         self.cursor.hide()
         self.detail.addItem(self.cursor, ignoreBounds=True)
         self.playheads = []
@@ -245,8 +247,8 @@ class WaveformView(QWidget):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
-        self.visible_region = pg.LinearRegionItem(brush=pg.mkBrush(255, 255, 255, 36),
-                                                  pen=pg.mkPen(255, 255, 255, 120))
+        self.visible_region = pg.LinearRegionItem(brush=pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28),
+                                                  pen=pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
         self.visible_region.setZValue(10)
         self.overview.addItem(self.visible_region, ignoreBounds=True)
 
