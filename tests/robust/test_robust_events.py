@@ -103,3 +103,41 @@ def test_cli_analyze_file_deleted_mid_analysis(song):
         assert e.message.startswith(f"{song}: ") and "\n" not in e.message
     else:
         assert result.duration == pytest.approx(6.0)
+
+
+def ffmpeg_children() -> list[int]:
+    """ffmpeg/ffprobe processes whose parent is this test process (zombies included)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and name.startswith("ff"):
+            pids.append(int(pid))
+    return pids
+
+
+@pytest.mark.parametrize("interruption", ["cancel", "timeout", "too-long"])
+def test_interrupted_decode_leaves_no_ffmpeg_behind(interruption, tmp_path, monkeypatch):
+    from explorer.errors import Cancelled, TooLong
+
+    song = write_sf(tmp_path / "long.flac", sine(60.0, 22050), 22050)
+    kw = {"block_seconds": 0.1}
+    if interruption == "cancel":
+        polls = []
+        kw["cancel"] = lambda: polls.append(1) or len(polls) > 3
+        expected = Cancelled
+    elif interruption == "timeout":
+        monkeypatch.setattr(decode_module, "DECODE_TIMEOUT_BASE", 0.05)
+        monkeypatch.setattr(decode_module, "DECODE_TIMEOUT_PER_SECOND", 0.0)
+        expected = DecodeError
+    else:
+        kw["max_duration"] = 30.0
+        expected = TooLong
+    with pytest.raises(expected, match=r"long\.flac: "):
+        decode(song, **kw)
+    assert ffmpeg_children() == []
