@@ -28,10 +28,14 @@ import numpy as np
 from explorer.audio.buffer import AudioBuffer, SourceInfo
 from explorer.errors import Cancelled, DecodeError, EmptyAudio, FileMissing, TooLong, UnsupportedFormat
 
-#: Longest file we decode, in seconds.  A 3-hour stereo 44.1 kHz file is 3.8 GB as float32;
-#: above this limit we refuse up front with a clear message instead of exhausting memory.
+#: Longest file we decode, in seconds; longer ones are refused up front (ffprobe's duration) or as soon
+#: as the stream passes it.  Why 2 hours (measured on stereo 44.1 kHz mp3s, peak RSS of
+#: ``music-explorer analyze --no-cache``): 10 min → 2.0 GB, 30 min → 2.6 GB, 60 min → 3.6 GB, i.e.
+#: ~1.6 GB + ~33 MB per minute; decoding alone peaks at the samples + ~0.1–0.4 GB (60 min: 1.6 GB).
+#: So 2 hours stays within ~6 GB (an 8 GB laptop), while a 3-hour file (~8 GB) would not.
 MAX_DURATION = 2 * 3600.0
-#: Largest decoded size we accept, in bytes of float32 PCM (all channels).
+#: Largest decoded size we accept, in bytes of float32 PCM (all channels): 101 min of stereo 44.1 kHz,
+#: 5.8 min of 192 kHz 8-channel — the samples are the part of the peak that grows with rate and channels.
 MAX_DECODED_BYTES = 2 * 1024**3
 #: Highest sample rate and channel count accepted: beyond any real recording, so a header claiming
 #: more is damaged (fuzzing found WAV headers announcing 1 MHz that ffmpeg happily "decodes").
