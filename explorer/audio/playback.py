@@ -2,7 +2,9 @@
 
 Playing never decodes: the region is sliced out of the already-decoded PCM, turned
 into 16-bit integers (and, where the sound device cannot take the file's layout,
-mixed down to stereo and resampled) and handed to simpleaudio.  The position is the
+mixed down to stereo and resampled) and handed to simpleaudio.  After the first
+region of a song the player converts the whole song once in the background
+(:meth:`Player.prepare`), so every later click only slices it.  The position is the
 region's start plus the monotonic time since the sound was handed over, so the
 playhead needs no callbacks from the audio thread.
 
@@ -20,6 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
+
+#: Largest int16 copy of a song :meth:`Player.prepare` keeps (about 50 minutes of 44.1 kHz stereo).
+MAX_PREPARED_BYTES = 512 * 2**20
 
 #: Rates the simpleaudio backends accept; anything else is resampled to 48 kHz (or 44.1 kHz).
 SUPPORTED_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000)
@@ -152,11 +157,13 @@ class Player:
         Playing a region then only slices this int16 copy (the same samples :func:`to_pcm16`
         gives for the region).  Only the latest buffer is kept.  Songs that need resampling
         are converted region by region instead (a slice of a resampled song would not be
-        exactly the resampled region).  Called by the first :meth:`play` of a buffer.
+        exactly the resampled region), and so are songs whose copy would pass
+        :data:`MAX_PREPARED_BYTES`.  Called by the first :meth:`play` of a buffer.
         """
+        out_sr, out_ch = device_layout(buffer.sr, buffer.channels)
+        if out_sr != buffer.sr or buffer.n_frames * out_ch * 2 > MAX_PREPARED_BYTES:
+            return
         with self._lock:
-            if device_layout(buffer.sr, buffer.channels)[0] != buffer.sr:
-                return
             t = self._prepare_thread
             if self._preparing is not buffer or t is None:
                 self._preparing = buffer
