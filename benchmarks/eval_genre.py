@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from explorer.audio.buffer import AudioBuffer  # noqa: E402
 from explorer.audio.decode import decode  # noqa: E402
 from explorer.genre import features, train  # noqa: E402
-from explorer.genre.model import GENRES, describe, load_models  # noqa: E402
+from explorer.genre.model import GENRES, Models, describe, load_models, models_dir  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "gtzan"
 
@@ -84,8 +84,8 @@ def hand_feature_baseline(clips, table: Path) -> None:
 
 def timing() -> None:
     t0 = time.perf_counter()
-    load_models()
-    print(f"loading and verifying the models: {time.perf_counter() - t0:.2f} s (first call in the process)")
+    Models(models_dir())
+    print(f"loading and verifying the models: {time.perf_counter() - t0:.2f} s (once per process)")
     sr = 44100
     rng = np.random.default_rng(0)
     t = np.arange(240 * sr) / sr

@@ -126,14 +126,16 @@ def hand_features(y: np.ndarray, *, sr: int) -> np.ndarray:
     return np.nan_to_num(np.asarray(values, dtype=np.float64))
 
 
-def window_patch_starts(n_frames: int, *, patches_per_window: int = 6, max_windows: int = 4,
+def window_patch_starts(n_frames: int, *, patches_per_window: int = 6, max_windows: int = 3,
                         patch_frames: int = PATCH_FRAMES, overlap: float = 0.5) -> list[np.ndarray]:
     """Patch start frames grouped into windows spread evenly over a song.
 
     A song is judged on up to ``max_windows`` windows of ``patches_per_window`` half-overlapping patches
-    (6 patches ≈ 10.4 s); each window is classified on its own and the answers are averaged.  This bounds
-    the work for long songs (at most ``max_windows · patches_per_window`` patches) and keeps the
-    statistics of each window comparable to those of the 15–19 s clips the classifier was trained on.
+    (6 patches ≈ 10.4 s), centred at ``(i + ½) / n_windows`` of the song (so a long song's intro and
+    fade-out are not what decides); each window is classified on its own and the answers are averaged.
+    This bounds the work for long songs (at most ``max_windows · patches_per_window`` patches) and keeps
+    the statistics of each window comparable to those of the 15–19 s clips the classifier was trained on
+    (which get two windows that cover them).
 
     Parameters
     ----------
@@ -157,15 +159,16 @@ def window_patch_starts(n_frames: int, *, patches_per_window: int = 6, max_windo
     window = (patches_per_window - 1) * hop + patch_frames
     span = max(n_frames - window, 0)
     n_windows = int(min(max_windows, max(1, np.ceil(n_frames / window))))
+    centres = (np.arange(n_windows) + 0.5) / n_windows * n_frames
     starts = []
-    for w0 in np.round(np.linspace(0, span, n_windows)).astype(int):
+    for w0 in np.clip(np.round(centres - window / 2), 0, span).astype(int):
         inner = w0 + hop * np.arange(patches_per_window)
         starts.append(np.minimum(inner, max(n_frames - patch_frames, 0)))
     return starts
 
 
 def song_patches(y: np.ndarray, *, sr: int, patches_per_window: int = 6,
-                 max_windows: int = 4) -> tuple[np.ndarray, np.ndarray]:
+                 max_windows: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """All musicnn patches of a song, grouped in windows (see :func:`window_patch_starts`).
 
     Parameters

@@ -3,8 +3,8 @@
 How a song is described (:func:`describe`)
 ------------------------------------------
 1. Its mono mix is resampled to 16 kHz and turned into musicnn's log-mel spectrogram
-   (:func:`explorer.genre.features.song_patches`); up to 4 windows of ~10 s spread over the song, each of
-   6 half-overlapping 3-second patches (≤ 24 patches, whatever the song's length).
+   (:func:`explorer.genre.features.song_patches`); up to 3 windows of ~10 s spread over the song, each of
+   6 half-overlapping 3-second patches (≤ 18 patches, whatever the song's length: ~1.5 s of CPU).
 2. Both pretrained musicnn taggers (``MSD_musicnn``, ``MTT_musicnn``; ONNX files in ``resources/models``,
    converted by ``packaging/convert_musicnn.py``) give, per patch, 50 tag probabilities and the
    200-d penultimate layer.
