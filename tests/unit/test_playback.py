@@ -63,7 +63,9 @@ class Sequential:
 
     def __init__(self, cap):
         self.cap = cap
-        cap.conf.write_text(cap.conf.read_text().replace('format "wav"', 'format "wav"\n    truncate false'))
+        conf = cap.conf.read_text()
+        assert 'format "wav"' in conf
+        cap.conf.write_text(conf.replace('format "wav"', 'format "wav"\n    truncate false'))
 
     def files(self) -> list[Path]:
         first = self.cap.path
