@@ -222,7 +222,7 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
         assert lib.count("analysed") >= analysed_at_kill
         before = lib.count("analysed")
     report = scan([music], db_path=db, workers=0)
-    assert report.analysed == 10 - before and report.failed == 0
+    assert (report.analysed, report.failures) == (10 - before, [])
     with Library(db) as lib:
         assert lib.count("analysed") == 10 and lib.track(liked.id).rating == 1
         assert lib.integrity_check() == "ok"
