@@ -61,6 +61,46 @@ def sound_extent(feats: Features, *, top_db: float = 50.0, below_median_db: floa
     return start, end
 
 
+def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
+                 max_pickup_bars: float = 0.75) -> tuple[float, float]:
+    """Where the first phrase starts and the last one ends (s).
+
+    The start is the first downbeat after the sound starts when the sound starts less than
+    ``max_pickup_bars`` bars before it (a pick-up belongs to no phrase), else the sound start.
+    The end is the first downbeat after the last clear onset (the last bar ends there, however
+    long its final chord rings), else the end of the sound.
+
+    Parameters
+    ----------
+    feats : Features
+    grid : BeatGrid
+    onset_share : float
+        An onset counts when its strength exceeds this share of the 99th percentile.
+    max_pickup_bars : float
+
+    Returns
+    -------
+    (start, end) : tuple of float
+    """
+    start, end = sound_extent(feats)
+    if not grid.steady or grid.downbeat_index.size < 2:
+        return start, end
+    beat_t = feats.frames_to_time(grid.beat_frames)
+    down = beat_t[grid.downbeat_index]
+    bar = float(np.median(np.diff(down)))
+    after = down[down >= start - 0.05]
+    if after.size and after[0] - start <= max_pickup_bars * bar:
+        start = float(after[0])
+    env = feats.onset_env
+    strong = np.flatnonzero(env > onset_share * np.percentile(env, 99))
+    if strong.size:
+        last = float(feats.frames_to_time(strong[-1]))
+        nxt = down[down > last + 0.05]
+        if nxt.size and start < nxt[0] < end:
+            end = float(nxt[0])
+    return start, end
+
+
 def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float = 110.0,
                     std_octaves: float = 0.6, min_bpm: float = 40.0, max_bpm: float = 240.0) -> float:
     """Beat period (frames) from the autocorrelation of the onset envelope, weighted by a

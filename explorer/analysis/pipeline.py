@@ -30,7 +30,7 @@ ANALYSIS_VERSION = "1.1"
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
 #: A silent head or tail shorter than this (s) is not a section of its own.
-MIN_SILENT_SECTION = 1.0
+MIN_SILENT_SECTION = 0.5
 
 #: Two labels that always occur together are one section when together they are at most this long.
 MAX_PAIR_BARS = 16
@@ -103,7 +103,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         warnings.append("no steady beat found: sections use a fixed 0.5 s grid")
     beat_times = feats.frames_to_time(grid.beat_frames)
     downbeat_times = beat_times[grid.downbeat_index] if grid.steady else np.zeros(0)
-    sound_start, sound_end = beats_mod.sound_extent(feats)
+    sound_start, sound_end = beats_mod.music_extent(feats, grid)
     silent_song = float(feats.rms.max(initial=0.0)) <= 1e-6
 
     stage("recurrence", 0.45, done="beats")
@@ -182,7 +182,7 @@ def _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges, silen
         u1 = n
     sl = slice(u0, u1)
     nov = structure.novelty(R_path[sl, sl], sync["chroma"][:, sl], sync["mfcc"][:, sl])
-    inner = structure.segment(nov, unit_down[u0:u1 + 1], beats_per_bar=units_per_bar) + u0
+    inner = structure.segment(nov, unit_down[u0:u1 + 1], beats_per_bar=units_per_bar, times=edges[u0:u1 + 1]) + u0
     sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
     lab = structure.merge_pairs(list(structure.cluster(sim)), np.diff(inner),
                                 max_length=MAX_PAIR_BARS * units_per_bar)

@@ -175,7 +175,8 @@ _OFF_GRID = -0.6
 
 
 def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.9,
-            w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24) -> np.ndarray:
+            w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24, times: np.ndarray | None = None,
+            short_seconds: float = 14.0, w_short: float = 1.0) -> np.ndarray:
     """Choose boundaries by dynamic programming: strong novelty, on downbeats, phrase-like lengths.
 
     Parameters
@@ -191,6 +192,11 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
         Weights of the downbeat bonus and of the phrase-length prior.
     max_bars : int
         Longest segment considered.
+    times : np.ndarray [shape=(n + 1,)] or None
+        Time (s) of every position; when given, segments shorter than ``short_seconds`` cost up
+        to ``w_short`` more (a phrase rarely lasts only a few seconds, whatever the beat tracker
+        thinks a bar is).
+    short_seconds, w_short : float
 
     Returns
     -------
@@ -214,6 +220,8 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
         a = np.arange(lo, b)
         L = b - a
         cand = best[a] + w_prior * prior[L - 1] - penalty + gain_at[b]
+        if times is not None:
+            cand = cand - w_short * np.clip(1.0 - (times[b] - times[a]) / short_seconds, 0.0, 1.0)
         j = int(np.argmax(cand))
         best[b] = cand[j]
         back[b] = a[j]

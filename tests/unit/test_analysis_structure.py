@@ -16,7 +16,7 @@ SR = 22050
 @pytest.fixture(scope="module", params=[("ABABCB", 0), ("ABCBDB", 2)], ids=["ABABCB", "ABCBDB"])
 def song(request):
     plan, seed = request.param
-    y, sr, truth = make_song(plan, sr=SR, seed=seed)
+    y, sr, truth = make_song(plan, sr=SR, seed=seed, bars_per_section=8)
     return plan, truth, analyze(AudioBuffer(y, sr))
 
 
