@@ -29,6 +29,43 @@ def open_library():
         return None, e.message
 
 
+_thread_error_window = None  # weak reference to the window that shows errors of background threads
+
+
+def report_thread_errors(window) -> None:
+    """Show what fails in a background thread outside our workers (e.g. the sound device refusing to
+    open in the playback thread) in ``window``, besides the usual traceback on stderr."""
+    import threading
+    import weakref
+
+    global _thread_error_window
+    first = _thread_error_window is None
+    _thread_error_window = weakref.ref(window)
+    if not first:
+        return
+    default = threading.excepthook
+
+    def hook(args):
+        default(args)
+        w = _thread_error_window()
+        if w is not None and args.exc_type is not SystemExit:
+            try:
+                w.threadFailed.emit(f"{args.thread.name if args.thread else 'a thread'} failed: {args.exc_value}")
+            except RuntimeError:  # the window is already gone
+                pass
+
+    threading.excepthook = hook
+
+
+def collect_garbage_in_gui_thread():
+    """Python's cycle collector runs in whichever thread allocates; collecting Qt objects in a worker
+    thread destroys them there and crashes Qt.  Collect on a GUI-thread timer instead (the returned
+    object must be kept)."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=0.25)
+
+
 def build_window(paths=(), *, app=None):
     """Create the application (if needed) and the window, open ``paths``; returns ``(app, window)``."""
     from PySide6.QtCore import QTimer
@@ -51,6 +88,8 @@ def build_window(paths=(), *, app=None):
         theme.apply_theme(app, "system")
     library, problem = open_library()
     window = MainWindow(settings, library)
+    window.garbage_collector = collect_garbage_in_gui_thread()
+    report_thread_errors(window)
     if problem:
         window.show_error(f"The library could not be opened: {problem}")
     for notice in getattr(library, "notices", ()):

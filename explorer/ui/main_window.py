@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
     analysisReady = Signal(str)
     errorShown = Signal(str)
     jobEnded = Signal(int)
+    #: Emitted from any thread (see :func:`explorer.app.report_thread_errors`); shown in the GUI thread.
+    threadFailed = Signal(str)
 
     def __init__(self, settings: Settings | None = None, library=None, *, cache=None, player=None):
         super().__init__()
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self._request = 0
         self._job: SongJob | None = None
         self._preview_request = 0
+        self._preview_region = (0.0, 0.0)
         self._recent: OrderedDict[tuple, SongAudio] = OrderedDict()
         #: Analyse opened songs (tests that only need the audio switch it off).
         self.auto_analyze = True
@@ -301,6 +304,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connect(self) -> None:
+        self.threadFailed.connect(self.show_error)
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
         self.waveform.contextMenuRequested.connect(self._context_menu)
@@ -312,7 +316,7 @@ class MainWindow(QMainWindow):
         self.matrix.momentsClicked.connect(self._on_matrix_click)
         if self.library_pane is not None:
             self.library_pane.songOpenRequested.connect(self.open_song)
-            self.library_pane.errorOccurred.connect(lambda m: self.log_panel.append("error", m))
+            self.library_pane.errorOccurred.connect(self._log_error)
         if self.sidebar is not None:
             self.sidebar.openRequested.connect(self.open_song)
             self.sidebar.previewRequested.connect(self.preview)
@@ -450,6 +454,7 @@ class MainWindow(QMainWindow):
         self._show_song_info()
         for w in analysis.warnings:
             self.log_panel.append("warning", f"{self.song_path}: {w}")
+        self._update_actions()
         self.analysisReady.emit(self.song_path or "")
 
     def _recent_audio(self, path: str) -> SongAudio | None:
@@ -534,12 +539,21 @@ class MainWindow(QMainWindow):
         if audio is not None:
             self.player.play(audio.buffer, start, end)
             return
+        self._preview_region = (start, end)
         job = DecodeJob(rid, path)
-        job.signals.finished.connect(
-            lambda r, buf: r == self._preview_request and self.player.play(buf, start, end))
-        job.signals.failed.connect(lambda r, msg: r == self._preview_request and self.show_error(msg))
+        job.signals.finished.connect(self._on_preview_decoded)
+        job.signals.failed.connect(self._on_preview_failed)
         self.show_status(f"Preparing a preview of {Path(path).name}…")
         self.runner.start(job)
+
+    def _on_preview_decoded(self, rid: int, buffer) -> None:
+        if rid == self._preview_request:
+            self.player.play(buffer, *self._preview_region)
+            self.show_status(f"Preview of {Path(buffer.path).name}")
+
+    def _on_preview_failed(self, rid: int, message: str) -> None:
+        if rid == self._preview_request:
+            self.show_error(message)
 
     def _on_structure_activated(self, start: float, end: float, loop: bool, text: str) -> None:
         self.waveform.set_selection(start, end)
@@ -724,6 +738,9 @@ class MainWindow(QMainWindow):
         self.log_panel.append("error", message)
         self.show_status(message)
         self.errorShown.emit(message)
+
+    def _log_error(self, message: str) -> None:
+        self.log_panel.append("error", message)
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)

@@ -42,6 +42,7 @@ class JobSignals(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
+    ended = Signal()  # after any of the three above: the runner lets go of the job
 
 
 class Job(QRunnable):
@@ -96,6 +97,7 @@ class Job(QRunnable):
             self.signals.finished.emit(self.request_id, result)
         finally:
             self.done.set()
+            self.signals.ended.emit()
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,23 +209,29 @@ class WarmUpJob(Job):
 
 
 class JobRunner(QObject):
-    """Starts jobs in a thread pool and keeps them alive until they have signalled their end."""
+    """Starts jobs in a thread pool and keeps them alive until they have signalled their end.
+
+    Jobs are let go of in the GUI thread (a queued slot of this object), so that their signal
+    objects, which live in the GUI thread, are never destroyed by a worker thread.
+    """
 
     def __init__(self, parent=None, *, max_threads: int = 2):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
-        self._running: set[Job] = set()
+        self._running: dict[JobSignals, Job] = {}
 
     def start(self, job: Job) -> Job:
-        self._running.add(job)
-        for sig in (job.signals.finished, job.signals.failed, job.signals.cancelled):
-            sig.connect(lambda *_, j=job: self._running.discard(j))
+        self._running[job.signals] = job
+        job.signals.ended.connect(self._release)
         self.pool.start(job)
         return job
 
+    def _release(self) -> None:
+        self._running.pop(self.sender(), None)
+
     def cancel_all(self) -> None:
-        for job in list(self._running):
+        for job in list(self._running.values()):
             job.cancel()
 
     def wait(self, timeout_ms: int = 10000) -> bool:

@@ -13,6 +13,19 @@ import pytest
 from tests.ui.helpers import SR, synth_song
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gc_in_gui_thread(qapp):
+    """As the app does: cycles are collected in the GUI thread only (see explorer.app)."""
+    import gc
+
+    from explorer.app import collect_garbage_in_gui_thread
+
+    collector = collect_garbage_in_gui_thread()
+    yield collector
+    collector.timer.stop()
+    gc.enable()
+
+
 @pytest.fixture
 def song_file(make_audio):
     return make_audio("song.wav", synth_song(), SR, "-c:a", "pcm_s16le")

@@ -94,3 +94,41 @@ def test_escape_stops_and_loop_repeats(qtbot, window, song_file, alsa_capture):
     QTest.keyClick(window.waveform, Qt.Key.Key_Escape)
     assert window.player.state == "stopped"
     assert all(not line.isVisible() for line in window.waveform.playheads)
+
+
+def test_play_all_choruses_and_all_occurrences_play_in_sequence(qtbot, window, song_file, alsa_capture):
+    open_and_wait(qtbot, window, song_file)
+    a = make_known_analysis(str(song_file), window.song.buffer.duration)
+    window.set_analysis(a)
+    regions = []
+    window.player.regionChanged.connect(lambda r: r is not None and regions.append(tuple(r)))
+    with started(qtbot, window):
+        window.act_choruses.trigger()
+    wait_played(qtbot, window)
+    # the capture device holds the last region played; the first one was seen by the playhead clock
+    assert_captured(alsa_capture, window, a.choruses[-1].start, a.choruses[-1].end)
+    assert regions and regions[0] == pytest.approx((a.choruses[0].start, a.choruses[0].end))
+    best = max(a.motifs, key=lambda m: m.score)
+    with started(qtbot, window):
+        window.act_occurrences.trigger()
+    wait_played(qtbot, window)
+    assert_captured(alsa_capture, window, best.occurrences[-1].start, best.occurrences[-1].end)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the expected failure
+def test_a_failing_sound_device_is_reported_not_swallowed(qtbot, song_file, tmp_path, monkeypatch):
+    from explorer.app import build_window
+
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(tmp_path / "no-such-alsa.conf"))
+    (tmp_path / "no-such-alsa.conf").write_text("pcm.!default { type hw card 99 }\n")
+    _, w = build_window([])
+    qtbot.addWidget(w)
+    try:
+        w.auto_analyze = False
+        open_audio(qtbot, w, song_file)
+        with qtbot.waitSignal(w.errorShown, timeout=5000) as blocker:
+            w.play_region(0.0, 0.5)
+        assert "explorer-playback failed" in blocker.args[0]
+        assert w.banner.isVisible()
+    finally:
+        w.close()
