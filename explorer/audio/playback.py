@@ -298,6 +298,7 @@ class Player:
         try:
             first = True
             while True:
+                played = False
                 for i in range(index if first else 0, len(regions)):
                     reg = regions[i]
                     start = max(reg.start, offset) if first and i == index else reg.start
@@ -309,6 +310,7 @@ class Player:
                     if not len(pcm):
                         continue
                     play = self._backend.play_buffer(pcm, ch, 2, sr)
+                    played = True
                     with self._lock:
                         if gen != self._generation:
                             play.stop()
@@ -318,9 +320,9 @@ class Player:
                         if stop.wait(0.01):
                             play.stop()
                             return
-                first = False
-                if not loop:
+                if not loop or (not played and not first):  # regions too short to hold a sample: no busy loop
                     return
+                first = False
         finally:
             with self._lock:
                 if gen == self._generation:

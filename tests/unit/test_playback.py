@@ -189,6 +189,13 @@ def test_loop_repeats_the_region_until_stopped(sequential, player):
     np.testing.assert_array_equal(got[-1], want[: len(got[-1])])  # the pass stop() cut short
 
 
+def test_looping_regions_shorter_than_a_sample_ends(alsa_capture, player):
+    b = noise_buffer(1.0, sr=8000, channels=1)
+    player.play_sequence(b, [(0.5, 0.50001), (0.7, 0.70002)], loop=True)
+    assert player.wait(2), "nothing to play, so the loop must end instead of spinning"
+    assert not player.is_playing()
+
+
 def test_looped_sequence_goes_round(sequential, player):
     b = noise_buffer(2.0, seed=3)
     regions = [(0.1, 0.2), (1.0, 1.05)]
