@@ -196,3 +196,16 @@ def test_labelled_clips_reads_gtzan_names(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [(p.name, g) for p, g in train.labelled_clips(tmp_path)] == [("jazz.00001.flac", "jazz"),
                                                                        ("rock.00042.mp3", "rock")]
+
+
+def test_hand_features_follow_the_table_columns():
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+    y = (0.5 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.float32)
+    values = dict(zip(features.TABLE_COLUMNS, features.hand_features(y, sr=sr)))
+    assert len(values) == 57 and all(np.isfinite(list(values.values())))
+    assert values["rms_mean"] == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
+    assert values["spectral_centroid_mean"] == pytest.approx(1000.0, rel=0.05)
+    assert values["zero_crossing_rate_mean"] == pytest.approx(2 * 1000.0 / sr, rel=0.05)
+    louder = dict(zip(features.TABLE_COLUMNS, features.hand_features(2 * y, sr=sr)))
+    assert louder["rms_mean"] == pytest.approx(2 * values["rms_mean"], rel=1e-3)
