@@ -49,10 +49,10 @@ QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "5": (0, 7, 1
              "6": (0, 4, 7, 9), "m9": (0, 3, 7, 10, 14), "maj9": (0, 4, 7, 11, 14)}
 
 # General MIDI percussion keys
-KICK, SNARE, CLAP, RIM, HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, RIDE_BELL, TAMB, SHAKER, TOM_LO, TOM_HI = (
-    36, 38, 39, 37, 42, 44, 46, 49, 51, 53, 54, 70, 45, 50)
+KICK, SNARE, CLAP, RIM, HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, TAMB, SHAKER, TOM_LO, TOM_HI = (
+    36, 38, 39, 37, 42, 44, 46, 49, 51, 54, 70, 45, 50)
 
-FUNCTION_LABEL = {"intro": "i", "verse": "A", "chorus": "B", "bridge": "C", "outro": "o", "instrumental": "b"}
+FUNCTION_LABEL = {"intro": "i", "verse": "A", "chorus": "B", "bridge": "C", "outro": "o"}
 
 
 # ---------------------------------------------------------------------------------- harmony
@@ -317,7 +317,7 @@ def drum_bar(name: str, style: Style, bar_beat: float, energy: float, fill: bool
 
 
 # ---------------------------------------------------------------------------------- arranging
-ENERGY = {"intro": 0.35, "verse": 0.55, "chorus": 0.9, "bridge": 0.45, "outro": 0.35, "instrumental": 0.7}
+ENERGY = {"intro": 0.35, "verse": 0.55, "chorus": 0.9, "bridge": 0.45, "outro": 0.35}
 
 
 def arrange(style: Style) -> tuple[list[Part], dict]:
