@@ -113,7 +113,8 @@ def cmd_scan(args) -> int:
     for path, reason in report.failures:
         print(f"{PROG}: failed: {reason if path in reason else f'{path}: {reason}'}", file=sys.stderr)
     print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
-          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated; {report.analysed} analysed, "
+          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated; "
+          f"{report.analysed} analysed, "
           f"{report.failed} failed in {report.elapsed:.1f} s")
     return 0
 

@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from explorer.errors import Cancelled, ExplorerError, FileMissing
 from explorer.library.cache import AnalysisCache, content_hash
@@ -291,7 +290,8 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
         report.missing += len(vanished)
 
     jobs = [(t.id, t.path, t.content_hash, t.size, t.mtime) for t in lib.tracks()
-            if t.state in ("pending", "analysing") and t.content_hash and t.size is not None and _under(t.path, folders)]
+            if t.state in ("pending", "analysing") and t.content_hash and t.size is not None
+            and _under(t.path, folders)]
     _analyse(lib, jobs, workers, progress, cancel, cache_folder, report)
 
 

@@ -150,7 +150,8 @@ MIGRATIONS: tuple[tuple, ...] = ((_SCHEMA_V1, None), (_SCHEMA_V2, _genre_vectors
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = ("id, path, title, artist, album, genre_tag, year, duration, tempo, genre_label, genre_json, state, "
-            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count, analysis_version")
+            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count, "
+            "analysis_version")
 
 #: Opening runs ``PRAGMA quick_check`` (once per process) on files up to this size (~50k tracks,
 #: a fraction of a second); bigger ones only get their header and schema read, and damage elsewhere

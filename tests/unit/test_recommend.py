@@ -26,8 +26,8 @@ def _fill(lib: Library, folder, per_genre: int = 10, *, artists_per_genre: int =
     for g, name in enumerate(GENRES):
         for i in range(per_genre):
             path = str(folder / name / f"{name}{i:02d}.mp3")
-            entries.append((path, 1000 + i, 1.0, {"title": f"{name} {i}", "artist": f"{name}-artist{i % artists_per_genre}"},
-                            f"{name}-{i}"))
+            tags = {"title": f"{name} {i}", "artist": f"{name}-artist{i % artists_per_genre}"}
+            entries.append((path, 1000 + i, 1.0, tags, f"{name}-{i}"))
             probs = {n: 0.1 for n in GENRES}
             probs[name] = 0.8
             analyses.append(Analysis(file=path, duration=200.0, sample_rate=22050, channels=2,
