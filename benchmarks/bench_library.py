@@ -175,12 +175,13 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     stamps = []
     report = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache",
                   progress=lambda d, tot, p: stamps.append((time.monotonic(), d)))
-    per_song = np.diff([s for s, _ in stamps])
+    finished = [s for s, d in stamps if d > 0]
     print(f"  analysed {report.analysed}, failed {report.failed}: {report.elapsed:.1f} s in all "
           f"(worker start-up included) = {60 * report.analysed / report.elapsed:.1f} songs/min")
-    if len(per_song) > 2:
-        steady = 60 / float(np.median(per_song[1:]))
-        print(f"  steady state (median gap between finished songs after the first): {steady:.1f} songs/min")
+    if len(finished) > 2 * workers:
+        # after each worker's first song (start-up: imports, JIT compilation, model loading)
+        steady = (len(finished) - workers) / (finished[-1] - finished[workers - 1]) * 60
+        print(f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min")
     t = time.perf_counter()
     again = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache")
     print(f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "
@@ -192,11 +193,12 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
-    ap.add_argument("--songs", type=int, default=8)
+    ap.add_argument("--songs", type=int, default=10)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--no-scan", action="store_true")
     args = ap.parse_args()
-    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} "
+          "(the figures are wall-clock: other work on the machine slows them)")
     with tempfile.TemporaryDirectory(prefix="bench-library-") as tmp:
         os.environ.setdefault("XDG_CACHE_HOME", os.path.join(tmp, "xdg-cache"))
         for n in args.sizes:
