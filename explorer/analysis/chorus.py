@@ -6,7 +6,7 @@ import numpy as np
 
 
 def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                w_loud: float = 0.5) -> int | None:
+                w_time: float = 2.0, w_loud: float = 0.5) -> int | None:
     """The chorus label: the repeated label with the most separate occurrences, then the most
     time, then the loudest.
 
@@ -18,6 +18,8 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
         Seconds.
     loudness : np.ndarray [shape=(n_sections,)]
         Mean RMS of every section.
+    w_time : float
+        Weight of the share of the song's time (in units of one extra occurrence).
     w_loud : float
         Weight of relative loudness (in units of one extra occurrence).
 
@@ -35,7 +37,7 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
             continue
         time = float(np.sum(durations[idx])) / total
         loud = float(np.mean(loudness[idx])) / ref if ref > 0 else 0.0
-        score = len(idx) + 2.0 * time + w_loud * loud + 0.01 * idx[0] / len(labels)
+        score = len(idx) + w_time * time + w_loud * loud + 0.01 * idx[0] / len(labels)
         if score > best_score:
             best, best_score = lab, score
     return best

@@ -25,7 +25,7 @@ from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.1"
+ANALYSIS_VERSION = "1.2"
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
@@ -129,8 +129,8 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     u0 = int(np.searchsorted(edges, sound_start - 0.5 * _period(edges)))
     u1 = int(np.searchsorted(edges, sound_end - 0.5 * _period(edges)))
     u0, u1 = min(max(u0, 0), n), min(max(u1, u0), n)
-    bounds, labels, silent = _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges,
-                                       silent_song)
+    nov = structure.novelty(R_path, sync["chroma"], sync["mfcc"])
+    bounds, labels, silent = _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")
     times = edges[bounds].copy()
@@ -166,7 +166,7 @@ def _period(edges: np.ndarray) -> float:
     return float(np.median(np.diff(edges))) if edges.size > 1 else 0.0
 
 
-def _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
+def _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
     """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart."""
     if silent_song or u1 - u0 < 1:
         return np.array([0, n]), [0], [silent_song]
@@ -181,8 +181,7 @@ def _sections(R, R_path, sync, unit_down, units_per_bar, u0, u1, n, edges, silen
     if not tail:
         u1 = n
     sl = slice(u0, u1)
-    nov = structure.novelty(R_path[sl, sl], sync["chroma"][:, sl], sync["mfcc"][:, sl])
-    inner = structure.segment(nov, unit_down[u0:u1 + 1], beats_per_bar=units_per_bar, times=edges[u0:u1 + 1]) + u0
+    inner = structure.segment(nov[u0:u1 + 1], unit_down[u0:u1 + 1], beats_per_bar=units_per_bar, times=edges[u0:u1 + 1]) + u0
     sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
     lab = structure.merge_pairs(list(structure.cluster(sim)), np.diff(inner),
                                 max_length=MAX_PAIR_BARS * units_per_bar)

@@ -234,7 +234,7 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
 
 
 def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, beats_per_bar: int = 4,
-                       w_timbre: float = 0.2) -> np.ndarray:
+                       w_timbre: float = 0.4) -> np.ndarray:
     """Similarity (0–1) of every pair of segments: the best-aligned diagonal of the recurrence
     (same material played again) mixed with the similarity of their average timbre.
 
