@@ -29,6 +29,8 @@ AFTER_SONG = (0.0, 0.5)
 #: No round waits longer than this for its kill point (a slow machine then kills it there).
 ROUND_CAP = 30.0
 INITIAL_FILES, FILES_PER_ROUND = 12, 2
+#: Seconds between one rating command's return and the next one's start (each is a Python start-up: CPU).
+RATING_PAUSE = 0.5
 
 
 def cli(*args: str) -> list[str]:
@@ -101,19 +103,19 @@ def test_sigkill_scan_loses_nothing(tmp_path):
         with open(logs / f"scan-{k}.log", "wb") as log:
             t0 = time.monotonic()
             scan = start(cli("scan", "--workers", "0", "--db", str(db), str(music)), log)
-            rater, rating = None, None
+            rater, rating, next_rating = None, None, t0
             t_kill = t0 + (delay if early else ROUND_CAP)
             while time.monotonic() < t_kill:
-                if rater is None:
+                if rater is None and time.monotonic() >= next_rating:
                     rating = (targets[n_cmd % len(targets)], ("like", "dislike")[n_cmd // len(targets) % 2])
                     rater = start(cli(rating[1], "--db", str(db), rating[0]), log)
                     n_cmd += 1
-                elif rater.poll() is not None:
+                elif rater is not None and rater.poll() is not None:
                     if rater.returncode == 0:
                         committed[rating] += 1
                     else:
                         failed_commands.append((rating, rater.returncode))
-                    rater = None
+                    rater, next_rating = None, time.monotonic() + RATING_PAUSE
                 if scan.poll() is not None:  # finished early: the next round has new files
                     break
                 if not early and t_kill - t0 == ROUND_CAP and done_count(db) >= done_before + songs:
