@@ -141,3 +141,36 @@ def test_interrupted_decode_leaves_no_ffmpeg_behind(interruption, tmp_path, monk
     with pytest.raises(expected, match=r"long\.flac: "):
         decode(song, **kw)
     assert ffmpeg_children() == []
+
+
+def test_scan_of_a_file_rewritten_mid_analysis(song, tmp_path):
+    """The scanner records the change as a failure with its reason, and the next scan analyses the new content."""
+    from explorer.library.scan import scan
+    from explorer.library.store import Library
+
+    db, cache = tmp_path / "library.sqlite", tmp_path / "cache"
+    cancel = once(lambda: rewrite_with(song, sine(3.0, 22050, freq=660.0), 22050))
+    report = scan([song.parent], db_path=db, workers=0, cache_folder=cache, cancel=cancel)
+    assert [(p, r) for p, r in report.failures] == [(str(song), report.failures[0][1])]
+    assert report.failures[0][1].startswith(f"{song}: ") and "changed" in report.failures[0][1]
+    report = scan([song.parent], db_path=db, workers=0, cache_folder=cache)
+    assert report.analysed == 1 and not report.failures
+    with Library(db, cache=None) as lib:
+        track = lib.track_by_path(song)
+    assert track.state == "analysed" and track.duration == pytest.approx(3.0)
+
+
+def test_scan_of_a_file_deleted_mid_analysis(song, tmp_path):
+    from explorer.library.scan import scan
+    from explorer.library.store import Library
+
+    db, cache = tmp_path / "library.sqlite", tmp_path / "cache"
+    report = scan([song.parent], db_path=db, workers=0, cache_folder=cache, cancel=once(lambda: os.unlink(song), at=2))
+    assert not report.cancelled
+    assert report.analysed + report.failed == 1
+    if report.failures:
+        assert report.failures[0][1].startswith(f"{song}: ")
+    report = scan([song.parent], db_path=db, workers=0, cache_folder=cache)
+    assert report.missing == 1
+    with Library(db, cache=None) as lib:
+        assert lib.track_by_path(song).state == "missing"
