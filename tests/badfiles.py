@@ -23,7 +23,8 @@ import soundfile as sf
 SEED = 20261122
 
 #: The names :func:`make_cases` gives its cases, in order (known before any file is made, for test ids).
-NAMES = ("zero-byte", "random-mp3", "random-wav", "random-flac", "text-as-ogg", "directory", "broken-symlink", "fifo",
+NAMES = ("zero-byte", "random-mp3", "random-wav", "random-flac", "text-as-ogg", "directory", "broken-symlink",
+         "symlink-loop", "fifo",
          "unreadable", "truncated-mp3", "wav-header-claims-more", "video-with-audio-mp4", "video-with-audio-mkv",
          "video-without-audio", "spaces-non-ascii-emoji", "non-utf8-name", "named -i", "named -i.mp3",
          "named http:x.mp3", "silence-5min", "short-0.1s", "constant-tone", "dc-offset", "clipped-square", "8k-mono",
@@ -171,6 +172,9 @@ def make_cases(folder: Path, *, long: bool = True) -> list[Case]:
     add("directory", folder / "x.mp3", False, r"is a directory")
     (folder / "gone.mp3").symlink_to(folder / "does-not-exist.mp3")
     add("broken-symlink", folder / "gone.mp3", False, r"broken symbolic link")
+    (folder / "loop-a.mp3").symlink_to("loop-b.mp3")
+    (folder / "loop-b.mp3").symlink_to("loop-a.mp3")
+    add("symlink-loop", folder / "loop-a.mp3", False, r"symbolic links")
     os.mkfifo(folder / "pipe.mp3")
     add("fifo", folder / "pipe.mp3", False, r"not a regular file")
     p = write_sf(folder / "locked.wav", sine(1.0, 8000), 8000)
