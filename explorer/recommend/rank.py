@@ -8,7 +8,8 @@ Modes (every score is computed for every analysed track at once, then the best a
 - ``sound``: cosine similarity of the standardised embeddings (:mod:`explorer.recommend.index`).
 - ``personal``: ``PERSONAL_SEED_WEIGHT * sound + (1 - PERSONAL_SEED_WEIGHT) * taste`` where taste
   (:mod:`explorer.recommend.taste`) is the recency-weighted mean similarity to liked (+), disliked (−),
-  played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities.
+  played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities,
+  and a track's similarity to itself is left out (a liked song is not recommended for being liked).
 - ``blend``: ``BLEND_WEIGHTS`` = 0.45 sound + 0.30 genre + 0.25 taste (without any taste yet:
   the sound and genre weights, renormalised).
 
@@ -36,8 +37,10 @@ PERSONAL_SEED_WEIGHT = 0.3
 TAG_WEIGHT = 0.2
 GENRE_TIE_BREAK = 0.05
 MAX_PER_ARTIST = 2
-#: Similarity at or above which a reason mentions it.
+#: Similarity at or above which a reason mentions it …
 REASON_SIMILARITY = 0.3
+#: … and for a disliked or skipped song, which is mentioned only when it weighs more than the liked ones.
+NEGATIVE_REASON_SIMILARITY = 0.5
 #: Relative tempo difference under which two tempi count as similar.
 TEMPO_TOLERANCE = 0.06
 
@@ -171,6 +174,8 @@ class _Scorer:
             out += idx.genre @ q_g
         if wg and tag_share:
             out += (wg * tag_share) * self.tag
+        if wt:  # a track's own like or play says nothing about what is like it: drop its self-similarity (1)
+            out[self.taste.rows] -= wt * self.taste.weights / np.abs(self.taste.weights).sum()
         return out
 
     # -- per-track terms ------------------------------------------------------------------------
@@ -201,7 +206,7 @@ class _Scorer:
             if self.seed.label and top == self.seed.label:
                 out.append(f"same genre: {top} {p[int(np.argmax(p))]:.2f}")
             elif bc >= 0.5:
-                out.append(f"similar genre mix ({bc:.2f})")
+                out.append(f"similar genre mix ({bc:.2f}): mostly {top} {p[int(np.argmax(p))]:.2f}")
         if self.tag is not None and self.tag[i]:
             out.append(f"same genre tag: {self.seed.tag}")
         return out
@@ -225,6 +230,7 @@ class _Scorer:
             return []
         prof = self.taste
         contrib = sims * prof.weights
+        contrib[prof.rows == i] = 0.0  # not "you liked X" for X itself
         out = []
         j = int(np.argmax(contrib))
         if contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
@@ -233,7 +239,7 @@ class _Scorer:
             out.append(f"you liked {name}" if prof.kinds[j] == "like" else
                        f"you played {name}" if prof.kinds[j] == "play" else f"close to {name}")
         j_neg = int(np.argmin(contrib))
-        if contrib[j_neg] < -max(0.0, contrib[j]) and sims[j_neg] >= REASON_SIMILARITY:
+        if contrib[j_neg] < -max(0.0, contrib[j]) and sims[j_neg] >= NEGATIVE_REASON_SIMILARITY:
             if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
