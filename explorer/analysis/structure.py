@@ -114,7 +114,7 @@ def _norm01(x: np.ndarray) -> np.ndarray:
 
 
 def novelty(R_path: np.ndarray, chroma: np.ndarray, mfcc: np.ndarray, *, sigma: float = 2.0,
-            kernel: int = 8, w_structure: float = 0.6) -> np.ndarray:
+            kernel: int = 16, w_structure: float = 0.6) -> np.ndarray:
     """Boundary strength at the start of every beat.
 
     A mix of *structure features* novelty (Serrà et al. 2014: where the pattern of repetitions
