@@ -95,6 +95,11 @@ def cmd_play(args) -> int:
     return 0
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks (possible in file names) written as ``\\n`` / ``\\r``."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Music Explorer: see and hear the structure of your songs. "
                      "Without a command, opens the window (on PATHs if given).")
@@ -147,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except ExplorerError as e:
-        print(f"{PROG}: error: {e.message}", file=sys.stderr)
+        # one line, whatever the file is called: a line break in a name is shown as \n
+        print(f"{PROG}: error: {one_line(e.message)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # stdout closed early (e.g. piped into head): not an error of ours

@@ -23,7 +23,8 @@ import soundfile as sf
 SEED = 20261122
 
 #: The names :func:`make_cases` gives its cases, in order (known before any file is made, for test ids).
-NAMES = ("zero-byte", "random-mp3", "random-wav", "random-flac", "text-as-ogg", "directory", "broken-symlink",
+NAMES = ("zero-byte", "random-mp3", "random-wav", "random-flac", "text-as-ogg", "newline-in-name", "directory",
+         "broken-symlink",
          "symlink-loop", "fifo",
          "unreadable", "truncated-mp3", "wav-header-claims-more", "video-with-audio-mp4", "video-with-audio-mkv",
          "video-without-audio", "spaces-non-ascii-emoji", "non-utf8-name", "named -i", "named -i.mp3",
@@ -168,6 +169,9 @@ def make_cases(folder: Path, *, long: bool = True) -> list[Case]:
         add(f"random-{ext}", p, False, r"not an audio file|damaged|no audio")
     (folder / "notes.ogg").write_text("These are my notes, not a song.\n" * 40)
     add("text-as-ogg", folder / "notes.ogg", False, r"not an audio file|damaged|no audio")
+    p = folder / "two\nlines.mp3"
+    p.write_bytes(rng.randbytes(4096))
+    add("newline-in-name", p, False, r"not an audio file|damaged|no audio")
     (folder / "x.mp3").mkdir()
     add("directory", folder / "x.mp3", False, r"is a directory")
     (folder / "gone.mp3").symlink_to(folder / "does-not-exist.mp3")

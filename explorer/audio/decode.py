@@ -97,14 +97,11 @@ def check_file(path: str | os.PathLike) -> str:
 
 def _reason(text: str, path: str) -> str:
     """The last thing ffmpeg said, without the input URL it prefixes (we name the file ourselves)."""
+    text = text.replace(_input_arg(path) + ": ", "")  # before splitting: the name may hold a line break
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "unknown reason"
-    line = lines[-1]
-    line = re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", line)  # "[mp3 @ 0x55e7…] " names ffmpeg's component
-    prefix = _input_arg(path) + ": "
-    if line.startswith(prefix):
-        line = line[len(prefix):]
+    line = re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", lines[-1])  # "[mp3 @ 0x55e7…] " names ffmpeg's component
     return line[:200]
 
 

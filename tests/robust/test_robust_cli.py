@@ -27,7 +27,7 @@ def analyze(capsys, path) -> tuple[int, str, str]:
 def assert_one_error_line(err: str, path, reason: str) -> None:
     lines = err.splitlines()
     assert len(lines) == 1 and err.endswith("\n"), f"expected one line on stderr, got {err!r}"
-    prefix = f"music-explorer: error: {os.fspath(path)}: "
+    prefix = f"music-explorer: error: {os.fspath(path)}: ".replace("\n", "\\n")  # a line break in a name: \n
     assert lines[0].startswith(prefix), lines[0]
     assert re.search(reason, lines[0][len(prefix):]), lines[0]
 

@@ -48,7 +48,7 @@ def test_scan_case(name, scanned):
         assert track.duration == pytest.approx(case.duration, rel=0.02, abs=0.1)
     else:
         assert track.state == "failed"
-        assert track.error.startswith(f"{path}: ") and "\n" not in track.error, track.error
+        assert track.error.startswith(f"{path}: ") and "\n" not in track.error[len(path):], track.error
         assert re.search(case.reason, track.error[len(path) + 2:]), track.error
         assert (path, track.error) in report.failures
 
