@@ -64,19 +64,28 @@ class Features:
         return np.asarray(frames, dtype=float) * self.hop_length / self.sr
 
 
-def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR) -> np.ndarray:
-    """Mix ``samples`` (n,) or (n, channels) down to mono float32 at ``sr`` Hz."""
-    x = np.asarray(samples, dtype=np.float32)
+def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 18) -> np.ndarray:
+    """Mix ``samples`` (n,) or (n, channels) down to mono float32 at ``sr`` Hz.
+
+    Works through the file ``chunk`` frames at a time, so only the output is held in full.
+    """
+    x = np.asarray(samples)
     if x.ndim == 1:
         x = x[:, None]
-    y = x[:, 0].copy()
-    for c in range(1, x.shape[1]):  # column sums: much faster than a strided mean(axis=1)
-        y += x[:, c]
-    if x.shape[1] > 1:
-        y *= np.float32(1.0 / x.shape[1])
-    y = np.nan_to_num(y, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    if sr_in != sr and y.size > 1:
-        y = soxr.resample(y, sr_in, sr, quality="MQ")
+    n, ch = x.shape
+    scale = np.float32(1.0 / ch)
+    stream = soxr.ResampleStream(sr_in, sr, 1, dtype="float32", quality="MQ") if sr_in != sr else None
+    parts = []
+    for i in range(0, max(n, 1), chunk):
+        block = x[i:i + chunk]
+        m = block[:, 0].astype(np.float32)  # column sums: much faster than a strided mean(axis=1)
+        for c in range(1, ch):
+            m += block[:, c]
+        if ch > 1:
+            m *= scale
+        np.nan_to_num(m, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        parts.append(stream.resample_chunk(m, last=i + chunk >= n) if stream is not None else m)
+    y = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
@@ -105,7 +114,6 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     duration = y.size / float(sr)
     n_frames = 1 + y.size // hop_length
     pad = n_fft // 2
-    y_pad = np.pad(y, (pad, pad + n_fft), mode="constant")
     mel_fb = scipy.sparse.csr_matrix(
         librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)))
     chroma_fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
@@ -118,7 +126,7 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     rms = np.empty(n_frames, dtype=np.float32)
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
-        seg = y_pad[f0 * hop_length: (f1 - 1) * hop_length + n_fft]
+        seg = _padded_slice(y, f0 * hop_length - pad, (f1 - 1) * hop_length + n_fft - pad)
         frames = librosa.util.frame(seg, frame_length=n_fft, hop_length=hop_length)[:, : f1 - f0]
         S = np.abs(scipy.fft.rfft(frames * window[:, None], axis=0))
         P = S * S
@@ -131,3 +139,14 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc).astype(np.float32)
     return Features(sr=sr, hop_length=hop_length, n_frames=n_frames, duration=duration, mel_db=mel_db,
                     onset_env=onset_env, chroma=chroma, mfcc=mfcc, rms=rms)
+
+
+def _padded_slice(y: np.ndarray, start: int, end: int) -> np.ndarray:
+    """``y[start:end]`` with zeros where the range falls outside ``y``."""
+    if start >= 0 and end <= y.size:
+        return y[start:end]
+    out = np.zeros(end - start, dtype=y.dtype)
+    lo, hi = max(start, 0), min(end, y.size)
+    if hi > lo:
+        out[lo - start: hi - start] = y[lo:hi]
+    return out
