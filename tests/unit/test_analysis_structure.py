@@ -126,3 +126,28 @@ def test_progress_and_cancel():
 
     with pytest.raises(Cancelled):
         analyze(AudioBuffer(y, sr), cancel=cancel)
+
+
+def test_merge_pairs_joins_halves_that_always_come_together():
+    from explorer.analysis.structure import merge_pairs
+
+    lengths = np.full(8, 4.0)
+    # x=1 is always followed by y=2: one unit of 8, repeated (and 1+2+3 would be longer than 10)
+    assert merge_pairs([0, 1, 2, 3, 1, 2, 3, 0], lengths, max_length=10) == [0, 1, 1, 3, 1, 1, 3, 0]
+    # too long together: left alone
+    assert merge_pairs([0, 1, 2, 3, 1, 2, 3, 0], lengths, max_length=6) == [0, 1, 2, 3, 1, 2, 3, 0]
+    # verse and chorus that also occur apart stay apart (A B A B C B)
+    assert merge_pairs([0, 1, 0, 1, 2, 1], lengths[:6], max_length=16) == [0, 1, 0, 1, 2, 1]
+
+
+def test_segment_prefers_strong_boundaries_on_downbeats():
+    from explorer.analysis.structure import segment
+
+    n = 64
+    nov = np.zeros(n + 1)
+    nov[[16, 32, 48]] = 1.0
+    nov[[20, 37]] = 0.6  # weaker, off the 4/8-bar grid
+    down = np.zeros(n + 1, dtype=bool)
+    down[::4] = True
+    b = segment(nov, down, beats_per_bar=4)
+    assert list(b) == [0, 16, 32, 48, 64]
