@@ -9,7 +9,7 @@ Modes (every score is computed for every analysed track at once, then the best a
 - ``personal``: ``PERSONAL_SEED_WEIGHT * sound + (1 - PERSONAL_SEED_WEIGHT) * taste`` where taste
   (:mod:`explorer.recommend.taste`) is the recency-weighted mean similarity to liked (+), disliked (−),
   played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities,
-  and a track's similarity to itself is left out (a liked song is not recommended for being liked).
+  a liked song itself rises at once (its similarity to itself is 1): "you liked it".
 - ``blend``: ``BLEND_WEIGHTS`` = 0.45 sound + 0.30 genre + 0.25 taste (without any taste yet:
   the sound and genre weights, renormalised).
 
@@ -174,8 +174,6 @@ class _Scorer:
             out += idx.genre @ q_g
         if wg and tag_share:
             out += (wg * tag_share) * self.tag
-        if wt:  # a track's own like or play says nothing about what is like it: drop its self-similarity (1)
-            out[self.taste.rows] -= wt * self.taste.weights / np.abs(self.taste.weights).sum()
         return out
 
     # -- per-track terms ------------------------------------------------------------------------
@@ -229,9 +227,14 @@ class _Scorer:
         if sims is None:
             return []
         prof = self.taste
+        own = prof.rows == i
         contrib = sims * prof.weights
-        contrib[prof.rows == i] = 0.0  # not "you liked X" for X itself
         out = []
+        if own.any():
+            k = int(np.argmax(own))
+            out.append({"like": "you liked it", "dislike": "you disliked it", "play": "you played it to the end",
+                        "skip": "you skipped it"}[prof.kinds[k]])
+            contrib[own] = 0.0  # the other reasons are about other songs
         j = int(np.argmax(contrib))
         if contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
             other = self.library.track(int(self.index.ids[prof.rows[j]]))
