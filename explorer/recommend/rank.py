@@ -8,8 +8,8 @@ Modes (every score is computed for every analysed track at once, then the best a
 - ``sound``: cosine similarity of the standardised embeddings (:mod:`explorer.recommend.index`).
 - ``personal``: ``PERSONAL_SEED_WEIGHT * sound + (1 - PERSONAL_SEED_WEIGHT) * taste`` where taste
   (:mod:`explorer.recommend.taste`) is the recency-weighted mean similarity to liked (+), disliked (−),
-  played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities,
-  a liked song itself rises at once (its similarity to itself is 1): "you liked it".
+  played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities
+  (so a liked song itself, similar to itself, rises at once: "you liked it").
 - ``blend``: ``BLEND_WEIGHTS`` = 0.45 sound + 0.30 genre + 0.25 taste (without any taste yet:
   the sound and genre weights, renormalised).
 
