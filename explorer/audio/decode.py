@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
-import re
 import threading
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -280,10 +280,10 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
                 grown = np.empty(min(limit + block, 2 * raw.size + block), dtype=np.uint8)
                 grown[:got] = raw[:got]
                 raw = grown
-            n = proc.stdout.readinto(memoryview(raw)[got:got + block])
-            if not n:
+            read = proc.stdout.readinto(memoryview(raw)[got:got + block])
+            if not read:
                 break
-            got += n
+            got += read
             if progress is not None:
                 progress(min(1.0, got / expected))
         rc = proc.wait()
