@@ -9,6 +9,7 @@ after it (or before it, straight from the cache).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections import OrderedDict
@@ -817,7 +818,14 @@ class MainWindow(QMainWindow):
 
     def warm_up(self) -> None:
         """Load the analysis modules in the background (started by the app once the window is up)."""
-        self.runner.start(WarmUpJob(0))
+        job = WarmUpJob(0)
+        job.signals.finished.connect(self._on_warm)
+        self.runner.start(job)
+
+    def _on_warm(self, _rid: int, _modules) -> None:
+        # Everything imported so far lives as long as the program: keep it out of the cycle
+        # collector's full passes, which then stay short enough for the GUI thread.
+        gc.freeze()
 
     def restore_last_song(self) -> None:
         last = self.settings.get("last_song")

@@ -24,6 +24,8 @@ from explorer.ui import theme
 
 #: Width of the left axis of every plot, pixels, so that the time axes of all lanes line up.
 AXIS_WIDTH = 44
+#: Fewest peak bins per pixel drawn (the pyramid level gives between this and 4× this).
+BINS_PER_PIXEL = 1.0
 #: Shortest span the detail view zooms into, seconds.
 MIN_SPAN = 0.01
 WAVE_COLOR = QColor(86, 156, 214)
@@ -100,9 +102,10 @@ class PeakItem(pg.GraphicsObject):
         if key == self._range:
             return
         self._range = key
-        t, lo, hi = self._peaks.window(max(0.0, x0), min(self.duration, x1), width)
+        a, b = max(0.0, x0), min(self.duration, x1)
+        t, lo, hi = self._peaks.window(a, b, width, oversample=BINS_PER_PIXEL)
         self.n_bins = len(t)
-        self.level = self._peaks.choose_level(max(0.0, x0), min(self.duration, x1), width)
+        self.level = self._peaks.choose_level(a, b, width, oversample=BINS_PER_PIXEL)
         self._path = outline_path(t, lo, hi, self._peaks.samples_per_bin(self.level) / self._peaks.sr)
         self.update()
 
@@ -113,16 +116,12 @@ class PeakItem(pg.GraphicsObject):
 
 
 def outline_path(t: np.ndarray, lo: np.ndarray, hi: np.ndarray, bin_seconds: float) -> QPainterPath:
-    """A closed polygon along the maxima and back along the minima, each bin a flat step."""
+    """A closed polygon through the maxima at the bins' centres and back through the minima."""
     if len(t) == 0:
         return QPainterPath()
-    x = np.empty(2 * len(t))
-    x[0::2] = t
-    x[1::2] = t + bin_seconds
-    top = np.repeat(hi, 2).astype(np.float64)
-    bottom = np.repeat(lo, 2).astype(np.float64)
-    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([top, bottom[::-1]]), connect="all",
-                           finiteCheck=False)
+    x = np.asarray(t, dtype=np.float64) + bin_seconds / 2
+    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([hi, lo[::-1]]).astype(np.float64),
+                           connect="all", finiteCheck=False)
     path.closeSubpath()
     return path
 

@@ -23,8 +23,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Minimum seconds between two progress signals of one job.
 PROGRESS_INTERVAL = 1.0 / 15
+#: How long after its end a job is kept alive, milliseconds.
+RELEASE_DELAY_MS = 1000
 
 
 class JobSignals(QObject):
@@ -228,7 +231,9 @@ class JobRunner(QObject):
         return job
 
     def _release(self) -> None:
-        self._running.pop(self.sender(), None)
+        # The pool thread is still returning from run() when this arrives: let go a little later, so
+        # that the job (and its signals object) is never freed by that thread.
+        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._running.pop, self.sender(), None))
 
     def cancel_all(self) -> None:
         for job in list(self._running.values()):
@@ -237,7 +242,3 @@ class JobRunner(QObject):
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Block until every job has ended (used when closing the window and in tests)."""
         return self.pool.waitForDone(timeout_ms)
-
-    @property
-    def running(self) -> int:
-        return len(self._running)
