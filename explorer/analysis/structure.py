@@ -39,7 +39,7 @@ def _normalise_cols(X: np.ndarray) -> np.ndarray:
 
 
 def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int | None = None,
-               smooth: int = 8) -> tuple[np.ndarray, np.ndarray]:
+               k_scale: float = 2.0, smooth: int = 8, w_timbre: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
     """Beat-level recurrence: kNN affinity of time-delay-embedded chroma (+ a little timbre),
     then smoothed along the diagonals so that repeated *sequences* stand out.
 
@@ -50,9 +50,12 @@ def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int
     n_steps : int
         Beats stacked into each embedding vector.
     k : int or None
-        Neighbours kept per beat (default ``2 * sqrt(n)``).
+        Neighbours kept per beat (default ``k_scale * sqrt(n)``).
+    k_scale : float
     smooth : int
         Length (beats) of the diagonal smoothing filter.
+    w_timbre : float
+        Weight of the (unit-norm) MFCC part of each embedding vector against the chroma part.
 
     Returns
     -------
@@ -68,12 +71,12 @@ def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int
     C = _normalise_cols(np.maximum(chroma, 0) ** 0.5)
     Mz = mfcc[1:] - mfcc[1:].mean(axis=1, keepdims=True)
     Mz = Mz / (Mz.std(axis=1, keepdims=True) + 1e-9)
-    X = np.vstack([C, 0.35 * _normalise_cols(Mz)])
+    X = np.vstack([C, w_timbre * _normalise_cols(Mz)])
     steps = max(1, min(n_steps, n - 1))
     Xs = _normalise_cols(stack_centered(X, steps))
     D = np.clip(1.0 - Xs.T @ Xs, 0.0, 2.0)
     if k is None:
-        k = int(2 * np.ceil(np.sqrt(n)))
+        k = int(np.ceil(k_scale * np.sqrt(n)))
     k = int(min(max(2, k), n - 1))
     np.fill_diagonal(D, np.inf)
     kth = np.partition(D, k - 1, axis=1)[:, k - 1]
