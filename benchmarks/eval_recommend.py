@@ -10,8 +10,10 @@
    measured the same way with cosine similarity: standardised MFCC means (reported .34 when the issue
    was written) and standardised mean+std of MFCC, chroma and spectral contrast (.42).  Target:
    ≥ .10 above the stronger baseline.  The genre labels never enter the catalogue (no tags), but the
-   genre model may have been trained on these very clips: then ``blend`` is optimistic, and ``sound``
-   (the embedding alone) is the honest figure.
+   shipped genre classifier was trained on these very clips, so ``blend`` and ``genre`` with its
+   probabilities are optimistic; they are therefore measured again with each clip's genre probabilities
+   replaced by those of a classifier fitted on the other 49 (``explorer.genre.train.leave_one_out``,
+   the shipped recipe): those are the honest figures.  ``sound`` uses no label at all.
 2. Personalisation: for pairs of genres (A, B), like 3 clips of A and dislike 3 of B, then for every
    seed of the other genres compare the share of A and of B in the top 10 before and after
    (``blend`` and ``personal``).  It should rise for A and fall for B.
@@ -71,6 +73,22 @@ def baselines(paths: list[str]) -> dict[str, float]:
             "baseline: mean+std of MFCC, chroma, contrast": precision_at_5(paths, cosine(np.array(fulls)))}
 
 
+def replace_with_leave_one_out_genres(lib: Library, paths: list[str]) -> None:
+    """Give every clip the genre probabilities of a classifier that never saw it."""
+    from explorer.analysis.types import Genre
+    from explorer.genre import train
+    from explorer.genre.model import GENRES, load_models
+
+    models = load_models()
+    outputs = train.network_outputs(paths, models.networks)
+    probs = train.leave_one_out(outputs, [genre_of(p) for p in paths], models.networks.tag_names, **train.RECIPE)
+    for path, p in zip(paths, probs):
+        t = lib.track_by_path(path)
+        analysis = lib.analysis(t.id)
+        genre = Genre(GENRES[int(np.argmax(p))], {g: float(v) for g, v in zip(GENRES, p)})
+        lib.record_analysis(t.id, analysis.replace(genre=genre), t.content_hash)
+
+
 def p_at_5_mode(lib: Library, mode: str) -> float:
     hits = []
     for t in lib.tracks():
@@ -112,10 +130,15 @@ def main() -> int:
                 results[f"music-explorer recommend --mode {mode}"] = p_at_5_mode(lib, mode)
             for name, value in results.items():
                 print(f"  {name:<46} {value:.3f}")
+            replace_with_leave_one_out_genres(lib, paths)
+            for mode in ("blend", "genre"):
+                results[f"... --mode {mode}, leave-one-out genre model"] = p_at_5_mode(lib, mode)
+            for name, value in list(results.items())[-2:]:
+                print(f"  {name:<46} {value:.3f}")
             strongest = max(v for k, v in results.items() if k.startswith("baseline"))
-            for mode in ("sound", "blend"):
-                gain = results[f"music-explorer recommend --mode {mode}"] - strongest
-                print(f"  {mode} vs the stronger baseline: {gain:+.3f} (target +0.10)")
+            for name in ("music-explorer recommend --mode sound", "... --mode blend, leave-one-out genre model"):
+                print(f"  {name.split('--mode ')[1]} vs the stronger baseline: {results[name] - strongest:+.3f} "
+                      f"(target +0.10)")
 
             print("\npersonalisation: like 3 clips of A, dislike 3 of B; mean share of A and B in the top 10 "
                   "for seeds of the other genres")
