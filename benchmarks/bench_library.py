@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -173,15 +174,29 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     print(f"\n== scan: {n_songs} generated 4-minute mp3s (made in {time.perf_counter() - t:.0f} s), "
           f"{workers} worker processes, fresh catalogue and cache")
     stamps = []
+    load = os.getloadavg()[0]
+    cpu0, own0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
     report = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache",
                   progress=lambda d, tot, p: stamps.append((time.monotonic(), d)))
+    cpu1, own1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
     finished = [s for s, d in stamps if d > 0]
+    print(f"  load average {load:.1f} before, {os.getloadavg()[0]:.1f} after (wall-clock rates suffer from it)")
     print(f"  analysed {report.analysed}, failed {report.failed}: {report.elapsed:.1f} s in all "
           f"(worker start-up included) = {60 * report.analysed / report.elapsed:.1f} songs/min")
     if len(finished) > 2 * workers:
         # after each worker's first song (start-up: imports, JIT compilation, model loading)
         steady = (len(finished) - workers) / (finished[-1] - finished[workers - 1]) * 60
-        print(f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min")
+        gaps = np.diff(finished[workers - 1:])
+        print(f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min; "
+              f"median gap between songs {statistics.median(gaps):.2f} s = {60 / statistics.median(gaps):.1f} songs/min")
+    if report.analysed:
+        # CPU time does not depend on the other work on the machine: it says what idle cores would do
+        work = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)  # workers and their ffmpeg
+        cores = min(workers, os.cpu_count() or 1)
+        per_song = (work + own1 - own0) / report.analysed
+        print(f"  CPU: {work:.1f} s in the workers (with their ffmpeg; start-up included) + {own1 - own0:.1f} s "
+              f"in this process = {per_song:.2f} s per song -> {60 * cores / per_song:.1f} songs/min "
+              f"on {cores} idle cores")
     t = time.perf_counter()
     again = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache")
     print(f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "

@@ -25,6 +25,9 @@ class SourceInfo:
         Bits per second, 0 when unknown.
     size_bytes : int
         File size in bytes at the time of probing.
+    sample_rate, channels : int
+        The file's own rate (Hz) and channel count (a buffer decoded at another rate or in mono
+        still knows them), 0 when unknown.
     """
 
     container: str = ""
@@ -33,6 +36,8 @@ class SourceInfo:
     bits_per_sample: int = 0
     bit_rate: int = 0
     size_bytes: int = 0
+    sample_rate: int = 0
+    channels: int = 0
 
 
 @dataclass(frozen=True, eq=False)

@@ -184,13 +184,16 @@ def probe(path: str | os.PathLike) -> dict:
         bits_per_sample=num(s.get("bits_per_raw_sample"), int) or num(s.get("bits_per_sample"), int),
         bit_rate=num(s.get("bit_rate"), int) or num(fmt.get("bit_rate"), int),
         size_bytes=num(fmt.get("size"), int),
+        sample_rate=sr,
+        channels=ch,
     )
     return {"sample_rate": sr, "channels": ch, "duration": float(duration), "source": source}
 
 
 def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-           max_duration: float = MAX_DURATION, block_seconds: float = 2.0) -> AudioBuffer:
-    """Decode ``path`` into float32 PCM at its own sample rate and channel count.
+           max_duration: float = MAX_DURATION, block_seconds: float = 2.0, sr: int | None = None,
+           mono: bool = False) -> AudioBuffer:
+    """Decode ``path`` into float32 PCM at its own sample rate and channel count (or the ones asked for).
 
     A file that changes while it is read (still being written, downloaded or re-tagged) raises
     :class:`~explorer.errors.DecodeError` saying so — the caller may have hashed the old bytes, so
@@ -210,6 +213,11 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
         Refuse files longer than this many seconds (:class:`~explorer.errors.TooLong`).
     block_seconds : float
         Seconds of audio read per block.
+    sr : int or None
+        Resample to this rate while decoding (ffmpeg's resampler; far cheaper than decoding at the
+        file's rate and resampling in Python); None keeps the file's rate.
+    mono : bool
+        Mix down to one channel while decoding: the mean of the channels, as :meth:`AudioBuffer.mono`.
 
     Returns
     -------
@@ -222,7 +230,7 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
     path = os.fspath(path)
     before = _identity(check_file(path))
     buffer = _run_ffmpeg(path, progress=progress, cancel=cancel, max_duration=max_duration,
-                          block_seconds=block_seconds)
+                          block_seconds=block_seconds, out_sr=sr, mono=mono)
     after = _identity(path)
     if after is None:
         return replace(buffer, warnings=(*buffer.warnings, "the file was deleted while it was being read"))
@@ -233,9 +241,12 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
 
 
 def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | None, max_duration: float,
-                 block_seconds: float) -> AudioBuffer:
+                 block_seconds: float, out_sr: int | None = None, mono: bool = False) -> AudioBuffer:
     info = probe(path)
     sr, ch, est = info["sample_rate"], info["channels"], info["duration"]
+    # the mean of the channels (ffmpeg's own downmix weights them by 1/sqrt(2) and by their position)
+    mix = ["-af", "pan=mono|c0=" + "+".join(f"{1 / ch:.9g}*c{i}" for i in range(ch))] if mono and ch > 1 else []
+    sr, ch = out_sr or sr, 1 if mono else ch
     frame_bytes = 4 * ch
     if est > max_duration:
         raise TooLong(f"{path}: too long ({est / 60:.0f} min; the limit is {max_duration / 60:.0f} min)", path=path)
@@ -243,7 +254,7 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
         raise TooLong(f"{path}: too large to decode in memory ({est * sr * frame_bytes / 2**30:.1f} GiB of samples;"
                       f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)", path=path)
     ffmpeg, _ = _tools()
-    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
+    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn", *mix,
            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "pipe:1"]
     timeout = DECODE_TIMEOUT_BASE + DECODE_TIMEOUT_PER_SECOND * max(est, 0.0)
     try:

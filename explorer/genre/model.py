@@ -241,14 +241,17 @@ def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
 
 
 class Networks:
-    """Both musicnn networks of one folder, verified and loaded into onnxruntime."""
+    """Both musicnn networks of one folder, verified and loaded into onnxruntime.
 
-    def __init__(self, folder: Path, manifest: dict | None = None):
+    ``threads``: intra-op threads of each session (default: up to 2, as many as there are cores).
+    """
+
+    def __init__(self, folder: Path, manifest: dict | None = None, *, threads: int | None = None):
         import onnxruntime as ort
 
         manifest = read_manifest(folder) if manifest is None else manifest
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         # Do not busy-wait between runs: the library scan runs several processes side by side.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -281,10 +284,10 @@ class Networks:
 class Models:
     """The loaded, verified model files of one folder: both networks and the genre model."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, threads: int | None = None):
         self.folder = folder
         manifest = read_manifest(folder)
-        self.networks = Networks(folder, manifest)
+        self.networks = Networks(folder, manifest, threads=threads)
         path = folder / CLASSIFIER_FILE
         try:
             self.genre = GenreModel.from_bytes(read_verified(folder, CLASSIFIER_FILE, manifest))
@@ -320,13 +323,17 @@ _lock = threading.Lock()
 _loaded: dict[Path, Models] = {}
 
 
-def load_models(folder: str | os.PathLike | None = None) -> Models:
-    """The models of ``folder`` (default :func:`models_dir`), loaded and verified once per process."""
+def load_models(folder: str | os.PathLike | None = None, *, threads: int | None = None) -> Models:
+    """The models of ``folder`` (default :func:`models_dir`), loaded and verified once per process.
+
+    ``threads`` sets the ONNX sessions' intra-op threads if this call is the one that loads them
+    (the library scan's worker processes ask for 1: each core already runs a worker).
+    """
     folder = Path(folder) if folder is not None else models_dir()
     with _lock:
         models = _loaded.get(folder)
         if models is None:
-            models = _loaded[folder] = Models(folder)
+            models = _loaded[folder] = Models(folder, threads=threads)
         return models
 
 

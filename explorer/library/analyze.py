@@ -79,7 +79,11 @@ def _compute(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: Cancel
     if progress is not None:
         progress(1.0 - GENRE_SHARE, "genre")
     desc = describe(buffer)
-    return result.replace(genre=desc.genre, embedding=desc.embedding)
+    result = result.replace(genre=desc.genre, embedding=desc.embedding)
+    src = buffer.source
+    if src.sample_rate and src.channels:  # a buffer decoded at the analysis rate, in mono: name the file's own
+        result = result.replace(sample_rate=src.sample_rate, channels=src.channels)
+    return result
 
 
 def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, cache=None, library=None,

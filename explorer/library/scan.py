@@ -108,13 +108,21 @@ _cancel_event = None
 
 
 def _init_worker(event) -> None:
+    """Set up a worker process: one thread per process (the pool already uses every core), models loaded."""
     global _cancel_event
     _cancel_event = event
-    try:  # one BLAS thread per process: the pool already uses every core
+    try:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    import explorer.analysis.pipeline  # noqa: F401 - imported once here, before the first song
+    from explorer.genre.model import load_models
+
+    try:
+        load_models(threads=1)
+    except ExplorerError:  # a missing or damaged model: each song records the reason
         pass
 
 
@@ -126,6 +134,7 @@ def _stamp(path: str) -> tuple[int, float]:
 def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_folder: str | None,
                 cancel: CancelFn | None = None):
     """Analyse one file for the scanner: ("ok", Analysis without its matrix) or ("failed", reason)."""
+    from explorer.analysis.features import SR
     from explorer.audio.decode import decode
     from explorer.library.analyze import analyze_buffer
 
@@ -135,7 +144,9 @@ def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_fo
         if hit is None:
             if _stamp(path) != (size, mtime):
                 return "failed", f"{path}: the file changed while the scan was running"
-            buffer = decode(path, cancel=cancel)
+            # straight to what the analysis uses (the mono mix at its rate): ffmpeg does it far more
+            # cheaply than decoding the file's rate and channels and converting them here
+            buffer = decode(path, cancel=cancel, sr=SR, mono=True)
             if _stamp(path) != (size, mtime):
                 return "failed", f"{path}: the file changed while it was being analysed"
             hit = analyze_buffer(buffer, content_hash=expected_hash, cache=cache, cancel=cancel)
