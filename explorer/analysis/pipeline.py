@@ -25,7 +25,7 @@ from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.3"
+ANALYSIS_VERSION = "1.4"
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
@@ -34,6 +34,8 @@ MIN_SILENT_SECTION = 0.5
 
 #: Two labels that always occur together are one section when together they are at most this long.
 MAX_PAIR_BARS = 16
+#: Segments linked by a chain of (median-relative) similarities above this share one label.
+LABEL_THRESHOLD = 0.3
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -183,7 +185,7 @@ def _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_s
     sl = slice(u0, u1)
     inner = structure.segment(nov[u0:u1 + 1], unit_down[u0:u1 + 1], beats_per_bar=units_per_bar, times=edges[u0:u1 + 1]) + u0
     sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
-    lab = structure.merge_pairs(list(structure.cluster(sim)), np.diff(inner),
+    lab = structure.merge_pairs(list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")), np.diff(inner),
                                 max_length=MAX_PAIR_BARS * units_per_bar)
     # merge neighbours with the same label: sections are runs of one kind of material
     merged_b, merged_l = [inner[0]], []

@@ -293,8 +293,10 @@ def _diag_match(R, a0, a1, b0, b1, step):
     return best * (0.5 + 0.5 * cover)
 
 
-def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True) -> np.ndarray:
-    """Group segments whose similarity exceeds ``threshold`` (average linkage).
+def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, method: str = "average") -> np.ndarray:
+    """Group segments whose similarity exceeds ``threshold`` (hierarchical clustering, ``method``
+    linkage as in :func:`scipy.cluster.hierarchy.linkage`: with ``"single"`` a chain of strong
+    pairwise repeats is one group, as a verse sung three times with small variations is).
 
     With ``relative``, similarities are first rescaled so that the song's median similarity
     between different segments becomes 0 (a song where everything sounds alike still has
@@ -312,7 +314,7 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True) -
         sim = (sim - med) / max(1e-9, 1.0 - med)
     D = np.clip(1.0 - sim, 0, 1)
     np.fill_diagonal(D, 0)
-    Z = linkage(squareform(D, checks=False), method="average")
+    Z = linkage(squareform(D, checks=False), method=method)
     raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
     order: dict[int, int] = {}
     return np.array([order.setdefault(int(c), len(order)) for c in raw])
