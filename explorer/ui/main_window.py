@@ -27,10 +27,12 @@ from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
 from explorer.ui import structure_items as st
 from explorer.ui import theme
+from explorer.ui.library_pane import LibraryPane
 from explorer.ui.log_panel import LogPanel
 from explorer.ui.matrix_view import MatrixView
 from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
+from explorer.ui.sidebar import RecommendationSidebar
 from explorer.ui.waveform_view import WaveformView, format_time
 from explorer.ui.workers import DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
 
@@ -39,20 +41,6 @@ log = logging.getLogger(__name__)
 APP_NAME = "Music Explorer"
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
-#: Seconds played for each moment when a cell of the matrix is clicked (at least; a bar when longer).
-MATRIX_MOMENT = 2.0
-
-
-def _optional(module: str, name: str):
-    """A widget class from another area's module, or None while that module does not exist yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise
-        return None
 
 
 class Banner(QFrame):
@@ -168,16 +156,14 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.library_pane = None
         self.sidebar = None
-        LibraryPane = _optional("explorer.ui.library_pane", "LibraryPane")
-        Sidebar = _optional("explorer.ui.sidebar", "RecommendationSidebar")
-        if LibraryPane is not None and self.library is not None:
-            self.library_pane = LibraryPane(self.library)
-            self.library_dock = self._dock("Library", "libraryDock", self.library_pane,
-                                           Qt.DockWidgetArea.LeftDockWidgetArea)
-        if Sidebar is not None and self.library is not None:
-            self.sidebar = Sidebar(self.library)
-            self.sidebar_dock = self._dock("Recommendations", "sidebarDock", self.sidebar,
-                                           Qt.DockWidgetArea.RightDockWidgetArea)
+        if self.library is None:  # the library could not be opened: the song view works alone
+            return
+        self.library_pane = LibraryPane(self.library)
+        self.library_dock = self._dock("Library", "libraryDock", self.library_pane,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.sidebar = RecommendationSidebar(self.library)
+        self.sidebar_dock = self._dock("Recommendations", "sidebarDock", self.sidebar,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

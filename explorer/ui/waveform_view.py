@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -413,7 +413,3 @@ class WaveformView(QWidget):
         if self.selection.isVisible():
             a, b = self.selection.getRegion()
             self.selectionChanged.emit((float(a), float(b)))
-
-    def time_to_scene(self, t: float, y: float = 0.0) -> QPointF:
-        """Scene position of time ``t`` and amplitude ``y`` in the detail view (for tests)."""
-        return self.detail_vb.mapViewToScene(QPointF(t, y))
