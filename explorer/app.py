@@ -104,10 +104,27 @@ def build_window(paths=(), *, app=None):
     return app, window
 
 
+def close_on_signals(window):
+    """Ctrl+C or SIGTERM close the window as its close button does (layout saved, jobs and scan
+    stopped).  Python handles signals only between bytecodes, so a timer lets it run now and then;
+    the returned timer must be kept."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    timer = QTimer()
+    timer.start(250)
+    timer.timeout.connect(lambda: None)
+    return timer
+
+
 def main(paths=()) -> int:
     """Run the window until it is closed; the exit status."""
     logging.basicConfig(level=os.environ.get("MUSIC_EXPLORER_LOG", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
     app, window = build_window(paths)
     logging.getLogger(__name__).info("first window after %.3f s", time.perf_counter() - STARTED)
+    _wake = close_on_signals(window)  # noqa: F841 - kept alive while the loop runs
     return int(app.exec())

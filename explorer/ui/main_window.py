@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         self._job = job
         self._show_progress(0.0, "opening")
         self.runner.start(job)
-        self.settings.set("last_song", path)
+        self.settings.set("last_song", os.path.abspath(path))
         self._update_actions()
         return rid
 

@@ -74,12 +74,20 @@ class Job(QRunnable):
         if self._cancel.is_set():
             raise Cancelled("cancelled")
 
+    def emit(self, name: str, *args) -> None:
+        """Emit signal ``name`` of :attr:`signals`; when the program is quitting and the signals
+        object is already gone, stop the job instead of failing."""
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError:
+            self._cancel.set()
+
     def report(self, fraction: float, stage: str) -> None:
         now = time.monotonic()
         if stage == self._last_stage and fraction < 1.0 and now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._last_progress, self._last_stage = now, stage
-        self.signals.progress.emit(self.request_id, float(min(max(fraction, 0.0), 1.0)), stage)
+        self.emit("progress", self.request_id, float(min(max(fraction, 0.0), 1.0)), stage)
 
     def work(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -90,17 +98,17 @@ class Job(QRunnable):
             result = self.work()
             self.check()
         except Cancelled:
-            self.signals.cancelled.emit(self.request_id)
+            self.emit("cancelled", self.request_id)
         except ExplorerError as e:
-            self.signals.failed.emit(self.request_id, e.message)
+            self.emit("failed", self.request_id, e.message)
         except Exception as e:  # a bug: logged with its traceback and shown, never swallowed silently
             log.exception("%s failed", type(self).__name__)
-            self.signals.failed.emit(self.request_id, f"internal error in {type(self).__name__}: {e!r}")
+            self.emit("failed", self.request_id, f"internal error in {type(self).__name__}: {e!r}")
         else:
-            self.signals.finished.emit(self.request_id, result)
+            self.emit("finished", self.request_id, result)
         finally:
             self.done.set()
-            self.signals.ended.emit()
+            self.emit("ended")
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,13 +161,13 @@ class SongJob(Job):
                 analysis = analysis.replace(file=self.path)
                 if self.library is not None:
                     analysis = self.library.apply_edits(analysis, h)
-                self.signals.partial.emit(self.request_id, "analysis", analysis)
+                self.emit("partial", self.request_id, "analysis", analysis)
         if audio is None:
             self.report(0.0, "decoding")
             buffer = _decode(self.path, lambda f: self.report(f * self.DECODE_SHARE, "decoding"), self.is_cancelled)
             self.check()
             audio = SongAudio(buffer, build_peaks(buffer), h)
-        self.signals.partial.emit(self.request_id, "audio", audio)
+        self.emit("partial", self.request_id, "audio", audio)
         if not self.analyze:
             return None
         if analysis is None:
