@@ -13,9 +13,10 @@ import pytest
 from tests.ui.helpers import SR, synth_song
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _gc_in_gui_thread(qapp):
-    """As the app does: cycles are collected in the GUI thread only (see explorer.app)."""
+    """As the app does: cycles are collected in the GUI thread only (see explorer.app); the
+    other test folders get Python's own collector back."""
     import gc
 
     from explorer.app import collect_garbage_in_gui_thread
