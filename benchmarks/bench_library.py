@@ -159,6 +159,18 @@ def song(seed: int, seconds: float = 240.0, sr: int = 44100) -> np.ndarray:
     return np.stack([y, np.roll(y, 50)], axis=1).astype(np.float32) * 0.8
 
 
+def worker_startup_cpu() -> float:
+    """CPU seconds a scan worker spends before its first song: its initializer and a 4-second click track."""
+    code = ("import numpy as np; from explorer.library.scan import _init_worker; _init_worker(None); "
+            "from explorer.audio.buffer import AudioBuffer; from explorer.library.analyze import analyze_buffer; "
+            "y = np.random.default_rng(0).normal(0, 0.1, 88200) * (np.arange(88200) % 11025 < 1000); "
+            "analyze_buffer(AudioBuffer(samples=y.astype(np.float32)[:, None], sr=22050))")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     from explorer.library.scan import scan
 
@@ -197,6 +209,11 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
         print(f"  CPU: {work:.1f} s in the workers (with their ffmpeg; start-up included) + {own1 - own0:.1f} s "
               f"in this process = {per_song:.2f} s per song -> {60 * cores / per_song:.1f} songs/min "
               f"on {cores} idle cores")
+        startup = worker_startup_cpu()
+        steady_cpu = (work + own1 - own0 - startup * min(workers, report.analysed)) / report.analysed
+        print(f"  a worker's start-up (imports, JIT, models: measured in a process of its own) costs {startup:.1f} s "
+              f"of CPU; without it {steady_cpu:.2f} s per song -> {60 * cores / steady_cpu:.1f} songs/min on "
+              f"{cores} idle cores (a large library)")
     t = time.perf_counter()
     again = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache")
     print(f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "
