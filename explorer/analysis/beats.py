@@ -67,8 +67,8 @@ def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
 
     The start is the first downbeat after the sound starts when the sound starts less than
     ``max_pickup_bars`` bars before it (a pick-up belongs to no phrase), else the sound start.
-    The end is the first downbeat after the last clear onset (the last bar ends there, however
-    long its final chord rings), else the end of the sound.
+    The end is the last clear onset (the final chord or hit: what rings after it is a tail, not
+    part of the last phrase), else the end of the sound.
 
     Parameters
     ----------
@@ -95,9 +95,8 @@ def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
     strong = np.flatnonzero(env > onset_share * np.percentile(env, 99))
     if strong.size:
         last = float(feats.frames_to_time(strong[-1]))
-        nxt = down[down > last + 0.05]
-        if nxt.size and start < nxt[0] < end:
-            end = float(nxt[0])
+        if start < last < end:
+            end = last
     return start, end
 
 

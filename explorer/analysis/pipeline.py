@@ -25,7 +25,7 @@ from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.4"
+ANALYSIS_VERSION = "1.5"
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
