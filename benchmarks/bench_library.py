@@ -198,9 +198,9 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     if len(finished) > 2 * workers:
         # after each worker's first song (start-up: imports, JIT compilation, model loading)
         steady = (len(finished) - workers) / (finished[-1] - finished[workers - 1]) * 60
-        gaps = np.diff(finished[workers - 1:])
+        gap = statistics.median(np.diff(finished[workers - 1:]))
         print(f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min; "
-              f"median gap between songs {statistics.median(gaps):.2f} s = {60 / statistics.median(gaps):.1f} songs/min")
+              f"median gap between songs {gap:.2f} s = {60 / gap:.1f} songs/min")
     if report.analysed:
         # CPU time does not depend on the other work on the machine: it says what idle cores would do
         work = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)  # workers and their ffmpeg
