@@ -94,6 +94,7 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
     ------
     FileMissing, EmptyAudio, UnsupportedFormat, DecodeError, TooLong, Cancelled
     """
+    from explorer.analysis.features import SR
     from explorer.audio.decode import check_file, decode
     from explorer.library.cache import content_hash as hash_file
 
@@ -108,6 +109,7 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
             hit = hit.replace(file=path)
             return library.apply_edits(hit, content_hash) if library is not None else hit
     dec_progress = None if progress is None else (lambda f: progress(DECODE_SHARE * f, "decode"))
-    buffer = decode(path, progress=dec_progress, cancel=cancel)
+    # nothing here plays the audio: decode straight to what the analysis uses (mono at its rate)
+    buffer = decode(path, progress=dec_progress, cancel=cancel, sr=SR, mono=True)
     return analyze_buffer(buffer, content_hash=content_hash, cache=cache, library=library,
                           progress=_scaled(progress, DECODE_SHARE, 1.0), cancel=cancel)

@@ -11,8 +11,10 @@ How a scan decides what to do with each audio file it finds
    is gone is that track *moved or renamed* — its row, likes and history follow the file;
 3. new or changed files are read for tags and left ``pending``; catalogue tracks under the
    scanned folders that were not found are marked ``missing`` (never deleted: their likes stay);
-4. pending tracks are analysed in a pool of worker *processes* (one per core by default) by
-   :func:`explorer.library.analyze.analyze_path`, which fills the analysis cache; this process is
+4. pending tracks are analysed in a pool of worker *processes* (one per core by default, kept for
+   the whole scan) by :func:`analyse_one`: each file is decoded straight to the analysis rate in
+   mono and analysed by :func:`explorer.library.analyze.analyze_buffer` on one thread, which fills
+   the analysis cache; this process is
    the only writer and commits each result as it arrives.  A file that cannot be analysed is
    recorded ``failed`` with the reason and the scan goes on; a worker that dies (killed, crashed)
    is replaced, and the songs it had are retried one at a time, each alone in a new process: a song

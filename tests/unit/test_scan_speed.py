@@ -13,7 +13,7 @@ from conftest import write_audio
 
 from explorer.analysis.features import SR
 from explorer.audio.decode import decode
-from explorer.library.analyze import analyze_buffer
+from explorer.library.analyze import analyze_buffer, analyze_path
 from explorer.library.cache import content_hash
 from explorer.library.scan import analyse_one
 
@@ -88,6 +88,14 @@ def test_the_scanner_analysis_equals_the_full_rate_one(song, tmp_path):
                       for a in (fast, full))
     assert np.max(np.abs(p_fast - p_full)) < 0.01
     assert float(np.dot(fast.embedding, full.embedding)) > 0.999
+
+
+def test_analyze_path_decodes_for_the_analysis_and_names_the_file_format(song):
+    fast = analyze_path(song)
+    full = analyze_buffer(decode(song))
+    assert (fast.sample_rate, fast.channels) == (FILE_SR, 2)
+    assert fast.to_dict()["beats"] == pytest.approx(full.to_dict()["beats"], abs=0.025)
+    assert [s.label for s in fast.sections] == [s.label for s in full.sections]
 
 
 def test_a_scan_worker_runs_the_genre_networks_on_one_thread():
