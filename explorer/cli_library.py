@@ -72,9 +72,10 @@ def add_commands(sub) -> None:
 class ProgressBar:
     """``[#####-----] 12/50  3.4 songs/min  ETA 11:10  name`` on stderr, at most ~4 times a second."""
 
-    def __init__(self, stream=sys.stderr, width: int = 24):
-        self.stream, self.width = stream, width
-        self.tty = stream.isatty()
+    def __init__(self, stream=None, width: int = 24):
+        # sys.stderr looked up now, not at import: it may have been replaced since (tests, redirection)
+        self.stream, self.width = stream if stream is not None else sys.stderr, width
+        self.tty = self.stream.isatty()
         self.t0 = time.monotonic()
         self.last = 0.0
         self.start_done: int | None = None
