@@ -25,6 +25,7 @@ from explorer import __version__
 from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
+from explorer.ui import analysis_process
 from explorer.ui import structure_items as st
 from explorer.ui import theme
 from explorer.ui.library_pane import LibraryPane
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.cache = cache
         self.runner = JobRunner(self)
+        QApplication.instance().aboutToQuit.connect(analysis_process.shutdown)  # the song analysis' helper
         self.player = PlayerController(self, player=player)
         self.song: SongAudio | None = None
         self.song_path: str | None = None

@@ -171,14 +171,20 @@ class SongJob(Job):
         if not self.analyze:
             return None
         if analysis is None:
-            from explorer.library.analyze import analyze_buffer
+            from explorer.ui import analysis_process
 
             self.check()
             self.report(self.DECODE_SHARE, "analysing")
             share = 1.0 - self.DECODE_SHARE
-            analysis = analyze_buffer(audio.buffer, content_hash=h, cache=self.cache, library=self.library,
-                                      progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
-                                      cancel=self.is_cancelled)
+            # in the helper process (it decodes the file itself, at the analysis rate), so that
+            # the analysis never holds this process' GIL; it fills the cache as before
+            analysis = analysis_process.analyse(
+                self.path, content_hash=h, cache=self.cache,
+                progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
+                cancelled=self.is_cancelled)
+            self.check()
+            if self.library is not None:
+                analysis = self.library.apply_edits(analysis, h)
         if self.library is not None:
             track = self.library.add_or_update_file(self.path, content_hash=h)
             self.library.record_analysis(track.id, analysis, h)
@@ -204,8 +210,9 @@ def _decode(path, progress, cancel) -> AudioBuffer:
 
 
 class WarmUpJob(Job):
-    """Import the analysis stack (librosa, scipy, the genre model …) while the user looks at the new
-    window, so that the first song opened does not wait for it.  Finishes with the module names."""
+    """Start the analysis helper process and import the analysis stack (librosa, scipy, the genre
+    model …; the cache needs their versions) while the user looks at the new window, so that the
+    first song opened does not wait for it.  Finishes with the module names."""
 
     MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model",
                "explorer.library.cache")
@@ -213,6 +220,9 @@ class WarmUpJob(Job):
     def work(self) -> tuple[str, ...]:
         import importlib
 
+        from explorer.ui import analysis_process
+
+        analysis_process.start()  # the helper process that analyses songs imports them too
         for name in self.MODULES:
             self.check()
             importlib.import_module(name)
