@@ -382,6 +382,7 @@ class MainWindow(QMainWindow):
         if kind == "audio":
             self.song = value
             self._remember(value)
+            self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
             self.waveform.set_peaks(value.peaks)
             self._show_song_info()
             if self.analysis is not None:

@@ -44,6 +44,10 @@ class PlayerController(QObject):
         return self._state
 
     # -- requests ----------------------------------------------------------------------
+    def prepare(self, buffer: AudioBuffer) -> None:
+        """Convert the song for the sound device in the background, so the first click plays at once."""
+        self.player.prepare(buffer)
+
     def play(self, buffer: AudioBuffer, start: float, end: float | None = None, *, loop: bool = False) -> None:
         end = buffer.duration if end is None else end
         self.play_sequence(buffer, [(start, end)], loop=loop)
