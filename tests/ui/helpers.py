@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
@@ -107,3 +107,30 @@ def wait_played(qtbot, window, timeout: int = 10000) -> None:
     """Wait until playback has started and ended by itself."""
     qtbot.waitUntil(lambda: window.player.state == "stopped", timeout=timeout)
     assert window.player.wait(5)
+
+
+class Heartbeat:
+    """A 10 ms QTimer whose gaps (ms) show how long the GUI thread's event loop was blocked."""
+
+    def __init__(self, interval_ms: int = 10):
+        self.gaps: list[int] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+
+    def _beat(self):
+        now = self._clock.elapsed()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self):
+        self._clock.start()
+        self._last = self._clock.elapsed()
+        self._timer.start()
+
+    def stop(self):
+        self._timer.stop()
+
+    def stalls(self, limit_ms: int = 50) -> list[int]:
+        return [g for g in self.gaps if g > limit_ms]

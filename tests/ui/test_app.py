@@ -6,14 +6,14 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer import __version__
 from explorer.audio.playback import to_pcm16
 from tests.conftest import tone, write_audio
-from tests.ui.helpers import SR, open_audio, synth_song
+from tests.ui.helpers import SR, Heartbeat, open_audio, synth_song
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -117,26 +117,15 @@ def test_about_names_the_version(qtbot, window):
 def test_gui_keeps_beating_while_a_scan_and_an_analysis_run(qtbot, window, folder, song_file):
     """Stalls of the event loop (10 ms heartbeat) while the library scans and the song is analysed."""
     window.auto_analyze = True
-    clock = QElapsedTimer()
-    clock.start()
-    gaps, last = [], [clock.elapsed()]
-
-    def beat():
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(beat)
-    timer.start()
+    beat = Heartbeat()
+    beat.start()
     t0 = time.perf_counter()
     window.library_pane.start_scan([str(folder)])
     window.open_song(str(song_file))
     qtbot.waitUntil(lambda: window._job is None and not window.library_pane.is_scanning(), timeout=150000)
-    timer.stop()
+    beat.stop()
     seconds = time.perf_counter() - t0
-    stalls = [g for g in gaps if g > 50]
+    gaps, stalls = beat.gaps, beat.stalls()
     print(f"{seconds:.1f} s, {len(gaps)} beats, worst gap {max(gaps)} ms, {len(stalls)} gaps > 50 ms: {stalls}")
     # An analysis or a scan on the GUI thread would stop the loop for seconds.  Worker threads
     # share the GIL with it (imports, C extensions) and a loaded 2-core machine delays beats on its

@@ -6,10 +6,9 @@ import subprocess
 import time
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
 
 from tests.conftest import tone, write_audio
-from tests.ui.helpers import SR, open_and_wait, open_audio, synth_song
+from tests.ui.helpers import SR, Heartbeat, open_and_wait, open_audio, synth_song
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,27 +52,15 @@ def test_zoom_and_pan_change_the_detail_only(qtbot, window, song_file):
 
 def test_window_stays_responsive_while_decoding(qtbot, window, long_mp3):
     """A 10 ms heartbeat keeps firing while a two-minute mp3 is decoded and its peaks built."""
-    gaps = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def beat():
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(beat)
-    timer.start()
+    beat = Heartbeat()
+    beat.start()
     t0 = time.perf_counter()
     with qtbot.waitSignal(window.jobEnded, timeout=30000):
         window.open_song(str(long_mp3))
     decode_s = time.perf_counter() - t0
-    timer.stop()
+    beat.stop()
     assert window.song is not None
-    stalls = [g for g in gaps if g > 50]
+    gaps, stalls = beat.gaps, beat.stalls()
     print(f"decode+peaks {decode_s:.2f} s, {len(gaps)} beats, worst gap {max(gaps)} ms, stalls>50ms: {stalls}")
     # Decoding in the GUI thread would freeze it for the whole decode (> 1 s here).  On a busy
     # 2-core machine the OS alone can delay a beat now and then, hence a few stalls are allowed.
