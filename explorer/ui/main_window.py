@@ -411,13 +411,17 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.jobEnded.emit(rid)
 
-    def _on_failed(self, rid: int, message: str) -> None:
-        if not self._current(rid):
-            return
+    def _end_job(self) -> None:
+        """The current job is over (failed or cancelled): clear its progress in the status bar and the pane."""
         self._job = None
         self._hide_progress()
         if self.library_pane is not None:
             self.library_pane.set_progress(self.song_path, None)
+
+    def _on_failed(self, rid: int, message: str) -> None:
+        if not self._current(rid):
+            return
+        self._end_job()
         self.show_error(message)
         if self.song is None:
             self.title_label.setText("Could not open the song")
@@ -428,10 +432,7 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, rid: int) -> None:
         if not self._current(rid):
             return
-        self._job = None
-        self._hide_progress()
-        if self.library_pane is not None:
-            self.library_pane.set_progress(self.song_path, None)
+        self._end_job()
         self.show_status("Cancelled." if self.song is None else "Analysis cancelled; the waveform stays.")
         self.jobEnded.emit(rid)
 
