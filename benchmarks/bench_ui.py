@@ -69,20 +69,26 @@ def wait_until(app, condition, timeout: float) -> bool:
     return False
 
 
+def time_open(app, window, path: Path, signal, timeout: float) -> float:
+    """Seconds from ``open_song(path)`` until ``signal`` fired and the waveform was painted."""
+    fired = []
+    signal.connect(fired.append)
+    t0 = time.perf_counter()
+    window.open_song(str(path))
+    wait_until(app, lambda: bool(fired), timeout)
+    window.waveform.graphics.repaint()
+    elapsed = time.perf_counter() - t0
+    signal.disconnect()
+    wait_until(app, lambda: window._job is None, timeout)
+    return elapsed
+
+
 def bench_open(app, window, path: Path, runs: int) -> dict:
     times = []
     window.auto_analyze = False
     for _ in range(runs):
         window._recent.clear()
-        done = []
-        window.audioReady.connect(done.append)
-        t0 = time.perf_counter()
-        window.open_song(str(path))
-        wait_until(app, lambda: bool(done), 60)
-        window.waveform.graphics.repaint()
-        times.append(time.perf_counter() - t0)
-        window.audioReady.disconnect()
-        wait_until(app, lambda: window._job is None, 60)
+        times.append(time_open(app, window, path, window.audioReady, 60))
     window.auto_analyze = True
     return stats(times)
 
@@ -190,15 +196,7 @@ def bench_cached_reopen(app, window, song: Path, other: Path, runs: int) -> dict
             wait_until(app, lambda: window._job is None, 300)
             if mode == "disk":
                 window._recent.clear()
-            shown = []
-            window.analysisReady.connect(shown.append)
-            t0 = time.perf_counter()
-            window.open_song(str(song))
-            wait_until(app, lambda: bool(shown), 300)
-            window.waveform.graphics.repaint()
-            times.append(time.perf_counter() - t0)
-            window.analysisReady.disconnect()
-            wait_until(app, lambda: window._job is None, 300)
+            times.append(time_open(app, window, song, window.analysisReady, 300))
         out[mode] = stats(times)
     return out
 
