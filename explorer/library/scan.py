@@ -44,6 +44,9 @@ CancelFn = Callable[[], bool]
 MAX_FRUITLESS_POOLS = 3
 #: Seconds between polls of ``cancel`` while waiting for workers.
 POLL_SECONDS = 0.2
+#: Niceness added to scan worker processes: a scan is background work; the window and the song the
+#: user opened (niceness 5, see explorer.ui.analysis_process) come first.
+WORKER_NICENESS = 10
 
 
 @dataclass
@@ -113,6 +116,10 @@ def _init_worker(event) -> None:
     """Set up a worker process: one thread per process (the pool already uses every core), models loaded."""
     global _cancel_event
     _cancel_event = event
+    try:  # background work: a window or player sharing the cores should win every contest for the CPU
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not permitted here: run at normal priority
+        pass
     try:
         from threadpoolctl import threadpool_limits
 

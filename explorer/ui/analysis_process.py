@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -28,6 +29,8 @@ PROGRESS_INTERVAL = 1.0 / 15
 #: How often the waiting thread looks at progress and at its cancel flag, seconds.
 POLL_INTERVAL = 0.05
 #: Modules the helper process imports when it starts.
+#: Niceness added to the helper process: the GUI thread must win the CPU when both want it.
+NICENESS = 5
 MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model", "explorer.library.cache")
 
 _lock = threading.Lock()
@@ -44,6 +47,10 @@ def _init_child(progress_queue, cancelled) -> None:
 
     global _child_queue, _child_cancelled
     _child_queue, _child_cancelled = progress_queue, cancelled
+    try:
+        os.nice(NICENESS)
+    except OSError:  # pragma: no cover - not permitted: normal priority
+        pass
     for name in MODULES:
         importlib.import_module(name)
 
