@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from explorer.errors import Cancelled, ExplorerError
+from explorer.procutil import exit_with_parent
 
 #: Minimum seconds between two progress messages from the helper process.
 PROGRESS_INTERVAL = 1.0 / 15
@@ -47,6 +48,7 @@ def _init_child(progress_queue, cancelled) -> None:
 
     global _child_queue, _child_cancelled
     _child_queue, _child_cancelled = progress_queue, cancelled
+    exit_with_parent()
     try:
         os.nice(NICENESS)
     except OSError:  # pragma: no cover - not permitted: normal priority

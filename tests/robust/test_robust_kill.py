@@ -166,3 +166,84 @@ def test_sigkill_scan_loses_nothing(tmp_path):
     with Library(db, cache=None) as lib:
         assert lib.notices == []  # not declared damaged, nothing restored from the backup
     print(f"kills: {KILLS}, files: {made}, rating commands returned: {sum(committed.values())}, all present")
+
+
+def children_of(pid: int) -> set[int]:
+    kids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                kids.add(int(entry))
+    return kids
+
+
+def alive(pids) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    out.add(p)
+        except OSError:
+            pass
+    return out
+
+
+def wait_gone(pids, timeout: float = 10.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
+
+
+def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
+    """Only the scanning process is killed (not its group): its worker processes must not live on."""
+    music = tmp_path / "music"
+    music.mkdir()
+    for i in range(6):
+        write_sf(music / f"tone{i}.wav", sine(20.0, 22050, freq=220.0 * (i + 1)), 22050)
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen(cli("scan", str(music), "--workers", "2"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers = {p for p in children_of(proc.pid) if b"multiprocessing" in open(f"/proc/{p}/cmdline", "rb").read()}
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the scan started no worker processes"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert wait_gone(workers) == set(), "scan workers outlived the killed scan"
+    finally:
+        kill(proc)
+
+
+HELPER_SCRIPT = """
+import sys, time
+from explorer.ui import analysis_process
+analysis_process.start()
+pool = analysis_process._get_pool()
+while not pool.executor._processes:
+    time.sleep(0.01)
+print(*pool.executor._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def test_analysis_helper_ends_when_the_window_process_is_killed(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", HELPER_SCRIPT], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        helpers = {int(p) for p in proc.stdout.readline().split()}
+        assert helpers and alive(helpers) == helpers
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert wait_gone(helpers) == set(), "the analysis helper outlived the window's process"
+    finally:
+        kill(proc)
