@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
             self.waveform.set_duration(analysis.duration)
         self.structure.set_analysis(analysis)
         self.matrix.set_analysis(analysis)
+        self.waveform.settle()  # new lanes' ranges applied before the next paint: one repaint, not two
         self._show_song_info()
         for w in analysis.warnings:
             self.log_panel.append("warning", f"{self.song_path}: {w}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.analysis.types import Analysis
 from explorer.ui.waveform_view import PLAYHEAD_COLOR, format_time
@@ -70,6 +70,9 @@ class MatrixView(QWidget):
         self.placeholder = QLabel("The self-similarity matrix appears here once the song is analysed.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
+        # the page shown must not change the panel's size: a new layout when a song's analysis
+        # arrives would resize (and repaint) the waveform above a second time
+        self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(self.plot)

@@ -286,6 +286,13 @@ class WaveformView(QWidget):
         self._set_limits(duration)
         self.wave.set_peaks(peaks)
         self.overview_wave.set_peaks(peaks)
+        self.settle()
+
+    def settle(self) -> None:
+        """Apply the view boxes' pending range changes now rather than in the next paint: their
+        signals make items rebuild and ask for another paint, so a new song cost two repaints."""
+        for vb in (self.overview_vb, self.detail_vb, self.section_lane.vb, self.motif_lane.vb):
+            vb.prepareForPaint()
 
     def _set_limits(self, duration: float) -> None:
         for vb in (self.detail_vb, self.section_lane.vb, self.motif_lane.vb):
