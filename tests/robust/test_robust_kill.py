@@ -182,6 +182,14 @@ def children_of(pid: int) -> set[int]:
     return kids
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def alive(pids) -> set[int]:
     out = set()
     for p in pids:
@@ -214,7 +222,7 @@ def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
         deadline = time.monotonic() + 60
         workers: set[int] = set()
         while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            workers = {p for p in children_of(proc.pid) if b"multiprocessing" in open(f"/proc/{p}/cmdline", "rb").read()}
+            workers = {p for p in children_of(proc.pid) if b"multiprocessing" in cmdline(p)}
             time.sleep(0.05)
         assert len(workers) >= 2, "the scan started no worker processes"
         os.kill(proc.pid, signal.SIGKILL)
