@@ -255,3 +255,4 @@ def test_analysis_helper_ends_when_the_window_process_is_killed(tmp_path):
         assert wait_gone(helpers) == set(), "the analysis helper outlived the window's process"
     finally:
         kill(proc)
+        proc.stdout.close()
