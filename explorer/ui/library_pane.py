@@ -27,7 +27,7 @@ from PySide6.QtCore import (QAbstractTableModel, QEvent, QModelIndex, QObject, Q
                             QThread, QTimer, QUrl, Signal, Slot)
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QProgressBar, QPushButton, QStyledItemDelegate,
+                               QLineEdit, QMenu, QProgressBar, QPushButton, QSizePolicy, QStyledItemDelegate,
                                QTableView, QVBoxLayout, QWidget)
 
 from explorer.errors import ExplorerError
@@ -544,6 +544,9 @@ class LibraryPane(QWidget):
         self.cancel_button.clicked.connect(self.cancel_scan)
         self.status_label = QLabel(self)
         self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # a long "Scanning /a/long/path" must not widen the pane: that would resize (and repaint) the
+        # whole song view beside it in the middle of a scan
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.count_label = QLabel(self)
 
         top = QHBoxLayout()

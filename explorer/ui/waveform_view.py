@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from explorer.audio.peaks import PeakPyramid
 from explorer.ui import theme
@@ -291,6 +291,7 @@ class WaveformView(QWidget):
     def settle(self) -> None:
         """Apply the view boxes' pending range changes now rather than in the next paint: their
         signals make items rebuild and ask for another paint, so a new song cost two repaints."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # lanes and axes that changed size
         for vb in (self.overview_vb, self.detail_vb, self.section_lane.vb, self.motif_lane.vb):
             vb.prepareForPaint()
 

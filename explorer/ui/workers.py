@@ -211,11 +211,11 @@ def _decode(path, progress, cancel) -> AudioBuffer:
 
 class WarmUpJob(Job):
     """Start the analysis helper process and import the analysis stack (librosa, scipy, the genre
-    model …; the cache needs their versions) while the user looks at the new window, so that the
-    first song opened does not wait for it.  Finishes with the module names."""
+    model …; the cache needs their versions) and the playback module while the user looks at the new
+    window, so that the first song opened does not wait for them.  Finishes with the module names."""
 
     MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model",
-               "explorer.library.cache")
+               "explorer.library.cache", "explorer.audio.playback")  # playback: the first song's player
 
     def work(self) -> tuple[str, ...]:
         import importlib
