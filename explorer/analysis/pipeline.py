@@ -25,7 +25,7 @@ from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.5"
+ANALYSIS_VERSION = "1.6"
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
@@ -36,6 +36,12 @@ MIN_SILENT_SECTION = 0.5
 MAX_PAIR_BARS = 16
 #: Segments linked by a chain of (median-relative) similarities above this share one label.
 LABEL_THRESHOLD = 0.3
+#: Share of the boundary strength that comes from where recurrence paths start and stop
+#: (:func:`~explorer.analysis.structure.repetition_onsets`); the rest is novelty.
+W_ONSETS = 0.5
+#: Bars on the repeated side and on the other side of a path's start or end.
+ONSET_AFTER_BARS = 4
+ONSET_BEFORE_BARS = 2
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -132,6 +138,11 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     u1 = int(np.searchsorted(edges, sound_end - 0.5 * _period(edges)))
     u0, u1 = min(max(u0, 0), n), min(max(u1, u0), n)
     nov = structure.novelty(R_path, sync["chroma"], sync["mfcc"])
+    # where repetitions begin and end, in whole bars: sharper than the smoothed novelty, and on the
+    # phrase's first bar rather than spread over both sides of it
+    onsets = structure.repetition_onsets(R, after=ONSET_AFTER_BARS * units_per_bar,
+                                         before=ONSET_BEFORE_BARS * units_per_bar)
+    nov = (1 - W_ONSETS) * nov + W_ONSETS * onsets
     bounds, labels, silent = _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")

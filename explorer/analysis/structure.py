@@ -376,3 +376,58 @@ def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
         else:
             out.append((lab, i, i + 1))
     return out
+
+
+def repetition_onsets(R: np.ndarray, *, after: int = 16, before: int = 8, floor: float = 0.3) -> np.ndarray:
+    """Where repetitions begin or end: for every beat, how many recurrence paths (diagonals of
+    ``R``) start or stop there, and how clearly.
+
+    A path starts at beat ``b`` when its diagonal is strong over the ``after`` beats from ``b`` and
+    weaker by more than ``floor`` over the ``before`` beats before ``b``; it stops at ``b`` in the
+    mirror case.  These one-sided windows put the peak on the first beat of the repeated material,
+    where a symmetric kernel spreads it over both sides; repetitions closer than ``after`` beats
+    (a riff within a section) are left out.
+
+    Parameters
+    ----------
+    R : np.ndarray [shape=(n, n)]
+        Recurrence affinity in [0, 1], e.g. the raw matrix of :func:`recurrence`.
+    after, before : int
+        Window lengths (beats) on the repeated side and on the other side.
+    floor : float
+        How much weaker (mean affinity) the other side must be for the change to count.
+
+    Returns
+    -------
+    np.ndarray [shape=(n + 1,)] in [0, 1]; entry ``b`` is the strength of a boundary before beat ``b``.
+    """
+    n = R.shape[0]
+    out = np.zeros(n + 1)
+    if n < after + before + 2:
+        return out
+    # lag matrix without wrap-around: column k holds the diagonal at offset k - (n - 1), NaN outside
+    lags = np.full((n, 2 * n - 1), np.nan, dtype=np.float32)
+    rows = np.arange(n)
+    for off in range(-(n - 1), n):
+        if abs(off) < after:
+            continue
+        cols = rows + off
+        ok = (cols >= 0) & (cols < n)
+        lags[rows[ok], off + n - 1] = R[rows[ok], cols[ok]]
+    valid = np.isfinite(lags)
+    csum = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
+    np.cumsum(np.where(valid, lags, 0.0), axis=0, out=csum[1:])
+    ccount = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
+    np.cumsum(valid, axis=0, out=ccount[1:])
+    del lags, valid
+
+    def mean(a: int, b: int) -> np.ndarray:  # per lag: mean of rows a … b-1, NaN where none is valid
+        count = ccount[b] - ccount[a]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, (csum[b] - csum[a]) / count, np.nan)
+
+    for b in range(before, n - before + 1):
+        start = mean(b, min(n, b + after)) - mean(max(0, b - before), b) - floor
+        stop = mean(max(0, b - after), b) - mean(b, min(n, b + before)) - floor
+        out[b] = float(np.nansum(np.maximum(start, 0)) + np.nansum(np.maximum(stop, 0)))
+    return _norm01(out)

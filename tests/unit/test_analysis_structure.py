@@ -151,3 +151,23 @@ def test_segment_prefers_strong_boundaries_on_downbeats():
     down[::4] = True
     b = segment(nov, down, beats_per_bar=4)
     assert list(b) == [0, 16, 32, 48, 64]
+
+
+def test_repetition_onsets_peak_where_a_repeat_starts_and_stops():
+    """A 24-beat passage played again 48 beats later: the onset curve peaks at the first and last
+    beat of both copies, and is flat where no window reaches a start or a stop."""
+    from explorer.analysis.structure import repetition_onsets
+
+    rng = np.random.default_rng(0)
+    n, lag, start, length = 112, 48, 20, 24
+    R = (0.1 * rng.random((n, n))).astype(np.float32)
+    R = np.maximum(R, R.T)
+    np.fill_diagonal(R, 1.0)
+    for i in range(start, start + length):
+        R[i, i + lag] = R[i + lag, i] = 1.0
+    strength = repetition_onsets(R, after=8, before=4)
+    assert strength.shape == (n + 1,)
+    peaks = sorted(int(b) for b in np.argsort(strength)[-4:])
+    assert peaks == [start, start + length, start + lag, start + lag + length]
+    # nothing where no window reaches a start or stop
+    assert strength[:start - 8].max() < 0.05 and strength[start + 8:start + length - 8].max() < 0.05
