@@ -27,3 +27,14 @@ def exit_with_parent() -> bool:
 
     threading.Thread(target=watch, name="explorer-parent-watch", daemon=True).start()
     return True
+
+
+def become_background_child(niceness: int) -> None:
+    """Set up a pool worker as background work: it ends with its parent (:func:`exit_with_parent`)
+    and runs ``niceness`` steps below it, so that the program's own threads (the window) win the
+    CPU when both want it (where lowering the priority is not permitted, it keeps its priority)."""
+    exit_with_parent()
+    try:
+        os.nice(niceness)
+    except OSError:  # pragma: no cover - not permitted here
+        pass

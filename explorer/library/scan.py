@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from explorer.errors import Cancelled, ExplorerError, FileMissing
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, normalize_path, read_tags
-from explorer.procutil import exit_with_parent
+from explorer.procutil import become_background_child
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -117,11 +117,7 @@ def _init_worker(event) -> None:
     """Set up a worker process: one thread per process (the pool already uses every core), models loaded."""
     global _cancel_event
     _cancel_event = event
-    exit_with_parent()
-    try:  # background work: a window or player sharing the cores should win every contest for the CPU
-        os.nice(WORKER_NICENESS)
-    except OSError:  # pragma: no cover - not permitted here: run at normal priority
-        pass
+    become_background_child(WORKER_NICENESS)
     try:
         from threadpoolctl import threadpool_limits
 

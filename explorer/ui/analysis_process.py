@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import queue
 import threading
 import time
@@ -23,15 +22,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from explorer.errors import Cancelled, ExplorerError
-from explorer.procutil import exit_with_parent
+from explorer.procutil import become_background_child
 
 #: Minimum seconds between two progress messages from the helper process.
 PROGRESS_INTERVAL = 1.0 / 15
 #: How often the waiting thread looks at progress and at its cancel flag, seconds.
 POLL_INTERVAL = 0.05
-#: Modules the helper process imports when it starts.
 #: Niceness added to the helper process: the GUI thread must win the CPU when both want it.
 NICENESS = 5
+#: Modules the helper process imports when it starts.
 MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model", "explorer.library.cache")
 
 _lock = threading.Lock()
@@ -48,11 +47,7 @@ def _init_child(progress_queue, cancelled) -> None:
 
     global _child_queue, _child_cancelled
     _child_queue, _child_cancelled = progress_queue, cancelled
-    exit_with_parent()
-    try:
-        os.nice(NICENESS)
-    except OSError:  # pragma: no cover - not permitted: normal priority
-        pass
+    become_background_child(NICENESS)
     for name in MODULES:
         importlib.import_module(name)
 

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
 from explorer.errors import Cancelled, ExplorerError
+from explorer.ui import analysis_process
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,6 @@ class SongJob(Job):
         if not self.analyze:
             return None
         if analysis is None:
-            from explorer.ui import analysis_process
-
             self.check()
             self.report(self.DECODE_SHARE, "analysing")
             share = 1.0 - self.DECODE_SHARE
@@ -214,13 +213,10 @@ class WarmUpJob(Job):
     model …; the cache needs their versions) and the playback module while the user looks at the new
     window, so that the first song opened does not wait for them.  Finishes with the module names."""
 
-    MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model",
-               "explorer.library.cache", "explorer.audio.playback")  # playback: the first song's player
+    MODULES = analysis_process.MODULES + ("explorer.audio.playback",)  # playback: the first song's player
 
     def work(self) -> tuple[str, ...]:
         import importlib
-
-        from explorer.ui import analysis_process
 
         analysis_process.start()  # the helper process that analyses songs imports them too
         for name in self.MODULES:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from badfiles import rewrite_with, sine, write_sf
+from procs import children, read
 from explorer.audio import decode as decode_module
 from explorer.audio.decode import decode
 from explorer.errors import DecodeError, ExplorerError, FileMissing
@@ -107,18 +108,7 @@ def test_cli_analyze_file_deleted_mid_analysis(song):
 
 def ffmpeg_children() -> list[int]:
     """ffmpeg/ffprobe processes whose parent is this test process (zombies included)."""
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{pid}/comm") as f:
-                name = f.read().strip()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and name.startswith("ff"):
-            pids.append(int(pid))
-    return pids
+    return [pid for pid in children(os.getpid()) if read(pid, "comm").startswith(b"ff")]
 
 
 @pytest.mark.parametrize("interruption", ["cancel", "timeout", "too-long"])

@@ -20,6 +20,7 @@ from collections import Counter
 import pytest
 
 from badfiles import SEED, sine, write_sf
+from procs import alive, children, read
 
 KILLS = 20
 #: Where kills land: 2 in 5 at a random moment of the first seconds (start-up, walk, tag reading, the first
@@ -168,39 +169,6 @@ def test_sigkill_scan_loses_nothing(tmp_path):
     print(f"kills: {KILLS}, files: {made}, rating commands returned: {sum(committed.values())}, all present")
 
 
-def children_of(pid: int) -> set[int]:
-    kids = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                kids.add(int(entry))
-    return kids
-
-
-def cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def alive(pids) -> set[int]:
-    out = set()
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
-                    out.add(p)
-        except OSError:
-            pass
-    return out
-
 
 def wait_gone(pids, timeout: float = 10.0) -> set[int]:
     deadline = time.monotonic() + timeout
@@ -222,7 +190,7 @@ def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
         deadline = time.monotonic() + 60
         workers: set[int] = set()
         while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            workers = {p for p in children_of(proc.pid) if b"multiprocessing" in cmdline(p)}
+            workers = {p for p in children(proc.pid, zombies=False) if b"multiprocessing" in read(p, "cmdline")}
             time.sleep(0.05)
         assert len(workers) >= 2, "the scan started no worker processes"
         os.kill(proc.pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_audio
+from procs import children
 
 from explorer.library.scan import scan
 from explorer.library.store import Library
@@ -149,19 +150,6 @@ def test_cancelled_scan_resumes_without_redoing_work(tmp_path):
     assert not report.cancelled and report.analysed == 3 and report.unchanged == 1
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(d.name))
-    return out
-
-
 @pytest.mark.slow
 def test_killed_worker_process_is_replaced_and_its_song_retried(tmp_path):
     music = tmp_path / "music"
@@ -203,7 +191,7 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the scan finished before it could be killed"
-        orphans = _children(proc.pid)
+        orphans = children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     finally:

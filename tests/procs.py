@@ -1,0 +1,38 @@
+"""Processes as Linux's /proc shows them, for tests that check nothing is left running."""
+
+from __future__ import annotations
+
+import os
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, …), or None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def children(pid: int, *, zombies: bool = True) -> list[int]:
+    """Processes whose parent is ``pid`` (zombies too unless ``zombies`` is False)."""
+    out = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(int(entry))
+        if fields is not None and int(fields[1]) == pid and (zombies or fields[0] != "Z"):
+            out.append(int(entry))
+    return out
+
+
+def alive(pids) -> set[int]:
+    """Those of ``pids`` that still run (not gone, not zombies)."""
+    return {p for p in pids if (fields := _stat(p)) is not None and fields[0] != "Z"}
+
+
+def read(pid: int, name: str) -> bytes:
+    """/proc/PID/NAME (``comm``, ``cmdline`` …), empty when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
