@@ -15,6 +15,7 @@ ends it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
+
+log = logging.getLogger(__name__)
 
 #: Largest int16 copy of a song :meth:`Player.prepare` keeps (about 50 minutes of 44.1 kHz stereo).
 MAX_PREPARED_BYTES = 512 * 2**20
@@ -112,6 +115,46 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     return pcm, out_sr, pcm.shape[1]
 
 
+class _Converter:
+    """The one thread per process that converts whole songs for the device.
+
+    Started once, by the first :class:`Player`: starting a thread waits until the new thread
+    has run, which can take 100 ms while decoders and scanners hold the GIL, and
+    :meth:`Player.prepare` is called from the GUI thread just when they are busiest.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._jobs: list = []
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="explorer-playback-prepare", daemon=True)
+                self._thread.start()
+
+    def submit(self, job) -> None:
+        with self._cond:
+            self._jobs.append(job)
+            self._cond.notify()
+        self.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs:
+                    self._cond.wait()
+                job = self._jobs.pop(0)
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - a failed conversion only means regions convert on demand
+                log.exception("converting a song for playback failed; regions are converted when played")
+
+
+_CONVERTER = _Converter()
+
+
 @dataclass(frozen=True)
 class Region:
     """A time range in seconds."""
@@ -148,7 +191,8 @@ class Player:
         self._playing = False
         self._pcm: tuple[AudioBuffer, np.ndarray] | None = None  # the whole song as the device takes it
         self._preparing: AudioBuffer | None = None
-        self._prepare_thread: threading.Thread | None = None
+        self._prepared_event: threading.Event | None = None
+        _CONVERTER.start()  # here (at start-up), not on the first prepare() while the GUI is busy
 
     # -- requests ----------------------------------------------------------------------
     def prepare(self, buffer: AudioBuffer, *, wait: bool = False) -> None:
@@ -164,22 +208,27 @@ class Player:
         if out_sr != buffer.sr or buffer.n_frames * out_ch * 2 > MAX_PREPARED_BYTES:
             return
         with self._lock:
-            t = self._prepare_thread
-            if self._preparing is not buffer or t is None:
+            done = self._prepared_event
+            if self._preparing is not buffer or done is None:
                 self._preparing = buffer
+                done = self._prepared_event = threading.Event()
 
                 def convert():
-                    pcm = to_pcm16(buffer.samples, buffer.sr)[0]
-                    pcm.flags.writeable = False
-                    with self._lock:
-                        if self._preparing is buffer:  # not overtaken by another song meanwhile
-                            self._pcm = (buffer, pcm)
+                    try:
+                        with self._lock:
+                            if self._preparing is not buffer:  # overtaken by another song meanwhile
+                                return
+                        pcm = to_pcm16(buffer.samples, buffer.sr)[0]
+                        pcm.flags.writeable = False
+                        with self._lock:
+                            if self._preparing is buffer:
+                                self._pcm = (buffer, pcm)
+                    finally:
+                        done.set()
 
-                t = self._prepare_thread = threading.Thread(target=convert, name="explorer-playback-prepare",
-                                                            daemon=True)
-                t.start()
+                _CONVERTER.submit(convert)
         if wait:
-            t.join()
+            done.wait()
 
     def _region_pcm(self, buffer: AudioBuffer, start: float, end: float) -> tuple[np.ndarray, int, int]:
         cached = self._pcm
