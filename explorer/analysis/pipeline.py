@@ -21,11 +21,10 @@ from explorer.analysis import features as features_mod
 from explorer.analysis import motifs as motifs_mod
 from explorer.analysis import structure
 from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
+from explorer.analysis.version import ANALYSIS_VERSION  # noqa: F401 - re-exported: explorer.analysis.pipeline.ANALYSIS_VERSION
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
-#: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.6"
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500

@@ -42,7 +42,6 @@ import numpy as np
 from explorer.analysis.types import Genre
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import ExplorerError
-from explorer.genre import features
 from explorer.genre.classifier import LinearClassifier
 
 #: The genres every model predicts, in this order (GTZAN's ten).
@@ -277,6 +276,8 @@ class Networks:
 
     def analyse(self, y: np.ndarray, *, sr: int) -> NetworkOutputs:
         """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz."""
+        from explorer.genre import features  # noqa: PLC0415 - librosa: only where songs are described
+
         patches, window = features.song_patches(y, sr=sr)
         return self.run(patches, window)
 

@@ -1,7 +1,7 @@
 """Analysis results on disk, keyed by what the file *contains*, never half-written.
 
 An entry is one file ``<folder>/<k[:2]>/<k>.mxa`` where ``k`` is the blake2b digest of the
-file's content hash, :data:`~explorer.analysis.pipeline.ANALYSIS_VERSION`, the genre model's
+file's content hash, :data:`~explorer.analysis.version.ANALYSIS_VERSION`, the genre model's
 version and the analysis parameters.  So a renamed or copied song is a hit, and a new analysis
 version or model is a miss without anyone having to clear anything.
 
@@ -61,7 +61,7 @@ def analysis_version() -> str:
     package's source and of the model files' names, sizes and times, so that a new model never
     serves results cached by an old one.
     """
-    from explorer.analysis.pipeline import ANALYSIS_VERSION
+    from explorer.analysis.version import ANALYSIS_VERSION
     from explorer.genre import model
 
     genre = getattr(model, "MODEL_VERSION", None)

@@ -151,7 +151,7 @@ class SongJob(Job):
         check_file(self.path)
         audio = self.audio
         h = audio.content_hash if audio is not None else content_hash(self.path)
-        if self.cache is None:  # made here, not in the GUI thread: it imports the analysis modules
+        if self.cache is None:  # made here, not in the GUI thread: it reads the model manifest
             from explorer.library.cache import default_cache
 
             self.cache = default_cache()
@@ -209,19 +209,31 @@ def _decode(path, progress, cancel) -> AudioBuffer:
 
 
 class WarmUpJob(Job):
-    """Start the analysis helper process and import the analysis stack (librosa, scipy, the genre
-    model …; the cache needs their versions) and the playback module while the user looks at the new
-    window, so that the first song opened does not wait for them.  Finishes with the module names."""
+    """Start the analysis helper process (it imports the analysis stack: librosa, scipy, the genre
+    model …) and import what this process needs for the first song and the first scan: decoding,
+    the cache (its key names the analysis and model versions), playback and tag reading, while the
+    user looks at the new window.
+    Finishes with the module names.
 
-    MODULES = analysis_process.MODULES + ("explorer.audio.playback",)  # playback: the first song's player
+    The analysis stack itself is not imported here: only the helper and the scanner's workers
+    run it, and importing it in a thread of this process would hold the GIL for seconds (every
+    module also passes PySide's import hook), stalling the GUI thread just as the user starts.
+    """
+
+    MODULES = ("explorer.audio.decode", "pydub.utils", "explorer.library.cache", "explorer.audio.playback",
+               "simpleaudio", "explorer.library.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
+               "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
 
     def work(self) -> tuple[str, ...]:
         import importlib
 
-        analysis_process.start()  # the helper process that analyses songs imports them too
+        analysis_process.start()
         for name in self.MODULES:
             self.check()
             importlib.import_module(name)
+        from explorer.library.cache import analysis_version
+
+        analysis_version()
         return self.MODULES
 
 
