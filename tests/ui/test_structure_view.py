@@ -19,7 +19,8 @@ pytestmark = pytest.mark.timeout(120)
 def show_known(qtbot, window, song_file):
     open_and_wait(qtbot, window, song_file)
     a = make_known_analysis(str(song_file), window.song.buffer.duration)
-    window.set_analysis(a)
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(a)  # the song view at once, the matrix a turn later
     return a
 
 
