@@ -15,7 +15,6 @@ ends it.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
-
-log = logging.getLogger(__name__)
+from explorer.threadutil import JobThread
 
 #: Largest int16 copy of a song :meth:`Player.prepare` keeps (about 50 minutes of 44.1 kHz stereo).
 MAX_PREPARED_BYTES = 512 * 2**20
@@ -115,44 +113,9 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     return pcm, out_sr, pcm.shape[1]
 
 
-class _Converter:
-    """The one thread per process that converts whole songs for the device.
-
-    Started once, by the first :class:`Player`: starting a thread waits until the new thread
-    has run, which can take 100 ms while decoders and scanners hold the GIL, and
-    :meth:`Player.prepare` is called from the GUI thread just when they are busiest.
-    """
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._jobs: list = []
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="explorer-playback-prepare", daemon=True)
-                self._thread.start()
-
-    def submit(self, job) -> None:
-        with self._cond:
-            self._jobs.append(job)
-            self._cond.notify()
-        self.start()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._jobs:
-                    self._cond.wait()
-                job = self._jobs.pop(0)
-            try:
-                job()
-            except Exception:  # noqa: BLE001 - a failed conversion only means regions convert on demand
-                log.exception("converting a song for playback failed; regions are converted when played")
-
-
-_CONVERTER = _Converter()
+#: Converts whole songs for the device (:meth:`Player.prepare`); started by the first Player, at
+#: start-up, because prepare() is called from the GUI thread just when decoders are busiest.
+_CONVERTER = JobThread("explorer-playback-prepare", "converting a song for playback (regions then convert when played)")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from explorer.threadutil import JobThread
+
 log = logging.getLogger(__name__)
 
 #: Bumped when a setting changes meaning; older files are migrated in :meth:`Settings._migrate`.
@@ -70,10 +72,10 @@ class Settings:
         self._q = QSettings(self.path, QSettings.Format.IniFormat)
         self._memory: dict[str, Any] = {}  # set in this session: the truth for get()
         self._pending: dict[str, Any] = {}  # set but not saved yet
+        self._save_scheduled = False
         self._lock = threading.Lock()
         self._save_lock = threading.Lock()  # one save at a time (writer thread or sync())
-        self._wake = threading.Event()
-        self._writer: threading.Thread | None = None
+        _WRITER.start()  # now, at start-up: set() only hands it work
         self._migrate()
 
     def _migrate(self) -> None:
@@ -113,23 +115,16 @@ class Settings:
         with self._lock:
             self._memory[name] = value
             self._pending[name] = value
-            if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(target=self._write_loop, name="explorer-settings-writer",
-                                                daemon=True)
-                self._writer.start()
-        self._wake.set()
+            if self._save_scheduled:
+                return
+            self._save_scheduled = True
+        _WRITER.submit(self._save_later)
 
-    def _write_loop(self) -> None:
-        while True:
-            if not self._wake.wait(timeout=30.0):
-                with self._lock:  # idle: let the thread go (the next set() starts another)
-                    if not self._pending:
-                        self._writer = None
-                        return
-                continue
-            time.sleep(self.WRITE_DELAY)  # gather a burst of changes into one save
-            self._wake.clear()
-            self._save()
+    def _save_later(self) -> None:
+        time.sleep(self.WRITE_DELAY)  # gather a burst of changes into one save
+        with self._lock:
+            self._save_scheduled = False
+        self._save()
 
     def _save(self) -> None:
         with self._save_lock:
@@ -146,3 +141,5 @@ class Settings:
 
 
 _UNSET = object()
+#: Saves every Settings' changes (one thread for all of them; see :mod:`explorer.threadutil`).
+_WRITER = JobThread("explorer-settings-writer", "saving the settings")
