@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
+from explorer.threadutil import lower_this_thread
 from explorer.ui import theme
 
 #: Rows read from the catalogue per query when (re)loading it.
@@ -446,6 +447,7 @@ class ScanWorker(QObject):
     def run(self) -> None:
         from explorer.library.scan import scan
 
+        lower_this_thread()  # its own QThread; the scan's pool and processes start from it and inherit this
         try:
             report = scan(self.folders, db_path=self.db_path, workers=self.workers, progress=self._on_progress,
                           cancel=self._cancel.is_set, cache_folder=self.cache_folder)

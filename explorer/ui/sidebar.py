@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.recommend import recommend
+from explorer.threadutil import lower_this_thread
 from explorer.ui import theme
 
 #: (mode of :func:`explorer.recommend.recommend`, label of its button)
@@ -109,6 +110,7 @@ class _Job(QRunnable):
         return lib
 
     def run(self) -> None:
+        lower_this_thread()  # behind the GUI thread, still ahead of the scan's processes
         try:
             lib = self._library()
             if self.rate is not None:

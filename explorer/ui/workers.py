@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
 from explorer.errors import Cancelled, ExplorerError
+from explorer.threadutil import lower_this_thread
 from explorer.ui import analysis_process
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Job(QRunnable):
         raise NotImplementedError
 
     def run(self) -> None:
+        lower_this_thread()  # the pool's threads only do background work: the GUI thread goes first
         try:
             self.check()
             result = self.work()
