@@ -384,18 +384,27 @@ class MainWindow(QMainWindow):
             return
         if kind == "audio":
             self.song = value
-            self._remember(value)
-            self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
             self.waveform.set_peaks(value.peaks)
-            self._show_song_info()
-            if self.analysis is not None:
-                self.structure.set_analysis(self.analysis)
-            for w in value.buffer.warnings:
-                self.log_panel.append("warning", f"{self.song_path}: {w}")
-            self.audioReady.emit(self.song_path)
-        elif kind == "analysis":
+            # the rest in the next turn: with the waveform's repaint in this one, both took 50-60 ms
+            # while a scan ran
+            self._later(self._audio_arrived, rid, value)
+            return
+        if kind == "analysis":
             self.set_analysis(value)
         self._update_actions()
+
+    def _audio_arrived(self, rid: int, value: SongAudio) -> None:
+        if not self._current(rid) or self.song is not value:
+            return
+        self._remember(value)
+        self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
+        self._show_song_info()
+        if self.analysis is not None:
+            self.structure.set_analysis(self.analysis)
+        for w in value.buffer.warnings:
+            self.log_panel.append("warning", f"{self.song_path}: {w}")
+        self._update_actions()
+        self.audioReady.emit(self.song_path)
 
     def _on_finished(self, rid: int, analysis) -> None:
         if not self._current(rid):
