@@ -12,8 +12,9 @@ Durability
   ``<name>.corrupt-<time>`` when it is opened, a fresh catalogue is started, the user's
   ratings, play counts and edits are restored from the JSON backup, and :attr:`Library.notices`
   says what happened (the CLI prints it, the window shows it).
-- The user's own data (ratings, play counts, edited structures) is also exported to a plain
-  JSON file, ``<name>-backup.json`` beside the database, after every change of it.
+- The user's own data (ratings, play counts, the latest :data:`BACKUP_EVENTS` entries of the
+  listening history, edited structures) is also exported to a plain JSON file,
+  ``<name>-backup.json`` beside the database, after every change of it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ from explorer.fsutil import atomic_write_text
 
 STATES = ("pending", "analysing", "analysed", "failed", "missing")
 BACKUP_SCHEMA = "music-explorer/user-data/1"
+#: What an entry of the listening history can be (the ``events`` table's CHECK).
+EVENT_KINDS = ("like", "dislike", "unlike", "play", "skip", "partial")
+#: History entries kept in the backup, newest first: as many as the taste profile reads
+#: (:meth:`Library.taste_rows`), so recommendations "for you" come back as they were.
+BACKUP_EVENTS = 5000
 #: A listen counts as a play when at least this fraction was heard …
 PLAY_FRACTION = 0.5
 #: … and as a skip when less than this fraction was heard.
@@ -641,8 +647,7 @@ class Library:
             if kind != "partial":
                 col = "play_count" if kind == "play" else "skip_count"
                 c.execute(f"UPDATE tracks SET {col} = {col} + 1 WHERE id = ?", (int(track_id),))
-        if kind != "partial":
-            self.write_backup()
+        self.write_backup()  # a partial listen too: it is in the history
         return kind
 
     def history(self, limit: int = 50) -> list[HistoryEntry]:
@@ -707,16 +712,25 @@ class Library:
 
     # -- the JSON backup of the user's own data -------------------------------------------------
     def user_data(self) -> dict:
-        tracks = self._query("SELECT path, content_hash, rating, rated_at, play_count, skip_count FROM tracks "
-                             "WHERE rating != 0 OR play_count > 0 OR skip_count > 0 ORDER BY id")
+        """What :meth:`write_backup` saves: ``tracks`` (rated, played or in the history), ``events``
+        (the history, newest first, each ``[index into tracks, kind, at, heard, duration]``) and ``edits``."""
+        events = self._query("SELECT track_id, kind, at, heard, duration FROM events ORDER BY at DESC, id DESC "
+                             "LIMIT ?", (BACKUP_EVENTS,))
+        in_history = sorted({e[0] for e in events})
+        marks = ",".join("?" * len(in_history))
+        tracks = self._query("SELECT id, path, content_hash, rating, rated_at, play_count, skip_count FROM tracks "
+                             "WHERE rating != 0 OR play_count > 0 OR skip_count > 0"
+                             + (f" OR id IN ({marks})" if in_history else "") + " ORDER BY id", tuple(in_history))
+        index = {row[0]: i for i, row in enumerate(tracks)}
         edits = self._query("SELECT content_hash, sections, saved_at FROM edits ORDER BY content_hash")
         return {"schema": BACKUP_SCHEMA, "saved_at": time.time(),
                 "tracks": [{"path": p, "content_hash": h, "rating": r, "rated_at": ra, "play_count": pc,
-                            "skip_count": sc} for p, h, r, ra, pc, sc in tracks],
+                            "skip_count": sc} for _, p, h, r, ra, pc, sc in tracks],
+                "events": [[index[t], kind, at, heard, dur] for t, kind, at, heard, dur in events],
                 "edits": [{"content_hash": h, "sections": json.loads(s), "saved_at": at} for h, s, at in edits]}
 
     def write_backup(self) -> None:
-        """Export ratings, play counts and edits to :attr:`backup_path` (atomically).
+        """Export ratings, play counts, the recent history and edits to :attr:`backup_path` (atomically).
 
         The change itself is already committed to the database; a backup that cannot be written
         (full disk, read-only folder) is reported in :attr:`notices`, not raised.
@@ -727,10 +741,13 @@ class Library:
             self.notices.append(f"the backup of your ratings could not be written: {e.message}")
 
     def restore_backup(self, path: str | os.PathLike | None = None) -> int:
-        """Bring back ratings, play counts and edits from a backup; returns the number of tracks restored.
+        """Bring back ratings, play counts, the history and edits from a backup; returns the number
+        of tracks restored.
 
         Tracks are matched by content hash, then by path; a track the catalogue does not know is added
-        (``pending`` if its file is there, ``missing`` if not) so that a scan finds it again.
+        (``pending`` if its file is there, ``missing`` if not) so that a scan finds it again.  History
+        entries the catalogue already has (same track, kind and time) are not added twice; backups
+        written before the history was saved simply have none.
         """
         src = Path(path) if path is not None else self.backup_path
         try:
@@ -740,6 +757,7 @@ class Library:
         except (OSError, ValueError) as e:
             raise LibraryError(f"{src}: cannot read the backup ({e})", path=src) from None
         n = 0
+        rows: list[int] = []  # catalogue id of every track of the backup, in its order
         with self._write() as c:
             for t in doc.get("tracks", []):
                 row = None
@@ -754,11 +772,25 @@ class Library:
                                     "(?, ?, ?, ?, ?)", (t["path"], Path(t["path"]).stem, t.get("content_hash"),
                                                         state, time.time()))
                     row = (cur.lastrowid,)
+                rows.append(row[0])
+                if not (t.get("rating") or t.get("play_count") or t.get("skip_count")):
+                    continue  # only in the history: its rating here (if any) is newer than the backup
                 c.execute("UPDATE tracks SET rating = ?, rated_at = ?, play_count = max(play_count, ?), "
                           "skip_count = max(skip_count, ?) WHERE id = ?",
                           (int(t.get("rating", 0)), t.get("rated_at"), int(t.get("play_count", 0)),
                            int(t.get("skip_count", 0)), row[0]))
                 n += 1
+            for e in doc.get("events", []):
+                try:
+                    i, kind, at, heard, duration = e
+                    track_id, at = rows[int(i)], float(at)
+                except (TypeError, ValueError, IndexError):
+                    continue  # a damaged entry: the rest still comes back
+                if kind not in EVENT_KINDS:
+                    continue
+                c.execute("INSERT INTO events(track_id, kind, at, heard, duration) SELECT ?, ?, ?, ?, ? "
+                          "WHERE NOT EXISTS (SELECT 1 FROM events WHERE track_id = ? AND kind = ? AND at = ?)",
+                          (track_id, kind, at, heard, duration, track_id, kind, at))
             for e in doc.get("edits", []):
                 c.execute("INSERT OR REPLACE INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?)",
                           (e["content_hash"], json.dumps(e["sections"]), float(e.get("saved_at") or time.time())))

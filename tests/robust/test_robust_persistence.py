@@ -41,12 +41,14 @@ def test_damaged_catalogue_is_moved_aside_and_likes_restored(damage, tmp_path, c
         assert len(list(tmp_path.glob("library.sqlite.corrupt-*"))) >= 1
     from explorer.library.store import Library
 
-    with Library(db) as lib:  # the ratings are back (history entries are not part of the backup)
+    with Library(db) as lib:  # the ratings are back, and so is the history
         ratings = {t.path: t.rating for t in lib.tracks()}
     expected = {str(songs[0]): 1, str(songs[1]): -1, str(songs[2]): 1}
     assert ratings == (expected if damage != "empty" else {})
     if damage != "empty":
-        assert out == ""  # the history itself starts again
+        history = [json.loads(line) for line in out.splitlines()]
+        assert [(h["kind"], h["path"]) for h in history] == [("like", str(songs[2])), ("dislike", str(songs[1])),
+                                                              ("like", str(songs[0]))]
 
 
 def test_damaged_cache_entry_is_recomputed_silently(tmp_path, capsys):

@@ -83,7 +83,10 @@ def test_json_backup_follows_every_change(tmp_path):
         lib.dislike(b)
         lib.unlike(a)
         doc = json.loads(lib.backup_path.read_text())
-        assert [(t["content_hash"], t["rating"]) for t in doc["tracks"]] == [("hash1", -1)]
+        assert [(t["content_hash"], t["rating"]) for t in doc["tracks"] if t["rating"]] == [("hash1", -1)]
+        # the history, newest first, each entry pointing at its track in the backup
+        assert [(doc["tracks"][i]["content_hash"], kind) for i, kind, *_ in doc["events"]] == [
+            ("hash0", "unlike"), ("hash1", "dislike"), ("hash0", "like")]
         lib.save_structure_edits(b, [Section(0, 5, "A", "verse")])
         doc = json.loads(lib.backup_path.read_text())
         assert doc["edits"][0]["content_hash"] == "hash1"
@@ -97,6 +100,10 @@ def test_corrupt_database_is_moved_aside_and_user_data_restored(tmp_path, damage
         lib.like(ids[3])
         lib.dislike(ids[7])
         lib.save_structure_edits(ids[3], [Section(0.0, 4.0, "A", "chorus")])
+        lib.record_play(ids[3], 180, 200)
+        lib.record_play(ids[9], 5, 200)
+        lib.record_play(ids[11], 60, 200)  # partial: not counted, but in the history
+        history = [(h.kind, h.path, h.at, h.heard) for h in lib.history(20)]
         lib._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(db.read_bytes())
     if damage == "garbage":
@@ -115,6 +122,11 @@ def test_corrupt_database_is_moved_aside_and_user_data_restored(tmp_path, damage
         by_hash = {t.content_hash: t for t in lib.tracks()}
         assert by_hash["hash3"].rating == 1 and by_hash["hash7"].rating == -1
         assert lib.structure_edits("hash3")[0].function == "chorus"
+        assert by_hash["hash3"].play_count == 1 and by_hash["hash9"].skip_count == 1
+        # the listening history comes back too (the "for you" ranking reads it), once
+        assert [(h.kind, h.path, h.at, h.heard) for h in lib.history(20)] == history
+        lib.restore_backup()
+        assert len(lib.history(20)) == len(history) == 5
     moved = [p for p in tmp_path.glob("lib.sqlite.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
     assert len(moved) == 1 and moved[0].stat().st_size == len(data)
 
