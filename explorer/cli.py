@@ -70,6 +70,9 @@ def cmd_analyze(args) -> int:
         raise ExplorerError(f"{args.out}: already exists (use --force to overwrite)", path=args.out)
     result = analyze_file(args.file, use_cache=not args.no_cache)
     text = render(result, args.format)
+    if args.format != "json":  # JSON carries them in "warnings"; the label formats have no place for them
+        for w in result.warnings:
+            print(f"{PROG}: warning: {one_line(os.fspath(args.file))}: {one_line(w)}", file=sys.stderr)
     if args.out and args.out != "-":
         atomic_write_text(args.out, text, overwrite=args.force)
     else:

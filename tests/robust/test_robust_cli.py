@@ -56,6 +56,18 @@ def test_cli_case(name, bad_cases, capsys):
         assert_one_error_line(err, case.path, case.reason)
 
 
+@pytest.mark.parametrize("fmt", ["lab", "audacity", "jams"])
+def test_label_formats_say_what_json_keeps_in_warnings(fmt, bad_cases, capsys):
+    """A truncated file still gives labels; what JSON says in ``warnings`` goes to stderr, one line each."""
+    case = bad_cases["truncated-mp3"]
+    rc = main(["analyze", "--no-cache", "--format", fmt, "--", os.fspath(case.path)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and out
+    lines = err.splitlines()
+    assert lines and all(ln.startswith(f"music-explorer: warning: {os.fspath(case.path)}: ") for ln in lines), err
+    assert any("damaged" in ln or "truncated" in ln for ln in lines), err
+
+
 def test_cli_unreadable(bad_cases, capsys, request):
     case = bad_cases["unreadable"]
     if os.geteuid() != 0:
