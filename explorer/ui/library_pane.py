@@ -477,6 +477,26 @@ class _Table(QTableView):
             p.end()
 
 
+class ElidedLabel(QLabel):
+    """One line of text that ends in "…" where it does not fit (the whole text is its tooltip).
+
+    A plain QLabel narrower than its text cuts it off mid-letter ("3 ana"), which reads as a bug.
+    """
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def shown_text(self) -> str:
+        """The text as drawn at the label's current width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+
+
 class LibraryPane(QWidget):
     """The library: a table of every song, type-to-filter, and "Add folder…" with a cancellable scan.
 
@@ -544,8 +564,7 @@ class LibraryPane(QWidget):
         self.cancel_button = QPushButton(theme.icon("cancel"), "Cancel", self)
         self.cancel_button.setToolTip("Stop the scan (songs analysed so far are kept)")
         self.cancel_button.clicked.connect(self.cancel_scan)
-        self.status_label = QLabel(self)
-        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status_label = ElidedLabel(self)
         # a long "Scanning /a/long/path" must not widen the pane: that would resize (and repaint) the
         # whole song view beside it in the middle of a scan
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

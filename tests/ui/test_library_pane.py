@@ -263,3 +263,17 @@ def test_ten_thousand_rows_stay_responsive(qtbot, library, frozen_heap):
 def test_format_duration():
     assert [format_duration(s) for s in (None, 0, 59.4, 61, 3599.6, 3725)] == ["", "0:00", "0:59", "1:01",
                                                                              "1:00:00", "1:02:05"]
+
+
+def test_long_status_is_elided_not_cut(qtbot, pane):
+    """A scan summary wider than the pane ends in "…" (whole text in the tooltip) and never widens the pane."""
+    long = "Scan finished: 3 songs found, 3 analysed, 0 failed, in /home/someone/Music/a very long folder name"
+    width = pane.width()
+    pane.status_label.setText(long)
+    pane.status_label.resize(120, pane.status_label.height())
+    shown = pane.status_label.shown_text()
+    assert shown.endswith("…") and long.startswith(shown[:-1]) and len(shown) < len(long)
+    assert pane.status_label.toolTip() == long
+    assert pane.width() == width
+    pane.status_label.resize(2000, pane.status_label.height())
+    assert pane.status_label.shown_text() == long
