@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -132,11 +133,35 @@ class Settings:
                 pending, self._pending = self._pending, {}
             if not pending:
                 return
-            q = QSettings(self.path, QSettings.Format.IniFormat)  # this thread's own (QSettings is reentrant)
-            for name, value in pending.items():
-                q.setValue(name, value)
-            q.sync()
-            if q.status() != QSettings.Status.NoError:
+            # QSettings.sync() holds the GIL while it writes (PySide does not release it), and its
+            # atomic save fsyncs: 150 ms with a scan writing, the window frozen meanwhile.  So Qt
+            # writes a copy without syncing, and the fsync and the rename (atomic) happen here,
+            # where Python lets the other threads run.
+            tmp = f"{self.path}.saving"
+            try:
+                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+                if os.path.exists(self.path):
+                    shutil.copyfile(self.path, tmp)  # the keys not changed now are kept
+                elif os.path.exists(tmp):
+                    os.remove(tmp)
+                q = QSettings(tmp, QSettings.Format.IniFormat)  # this thread's own (QSettings is reentrant)
+                q.setAtomicSyncRequired(False)
+                for name, value in pending.items():
+                    q.setValue(name, value)
+                q.sync()
+                ok = q.status() == QSettings.Status.NoError
+                del q
+                if ok:
+                    fd = os.open(tmp, os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                    os.replace(tmp, self.path)
+            except OSError as e:
+                ok = False
+                log.warning("could not save the settings to %s: %s", self.path, e)
+            if not ok:
                 log.warning("could not save the settings to %s", self.path)
 
 

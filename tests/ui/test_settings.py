@@ -56,3 +56,18 @@ def test_unknown_names_are_refused(tmp_path):
         s.set("no such setting", 1)
     with pytest.raises(KeyError):
         s.get("no such setting")
+
+
+def test_a_later_save_keeps_the_earlier_keys_and_leaves_no_temp_file(tmp_path):
+    """Each save writes a copy of the file and renames it over the old one: nothing is lost between saves."""
+    from explorer.ui.settings import Settings
+
+    path = tmp_path / "sub" / "settings.ini"  # a folder that does not exist yet
+    s = Settings(str(path))
+    s.set("theme", "light")
+    s.sync()
+    s.set("last_folder", "/music/ü")
+    s.sync()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.ini"]
+    again = Settings(str(path))
+    assert again.get("theme") == "light" and again.get("last_folder") == "/music/ü"
