@@ -130,10 +130,9 @@ def main(argv=None) -> int:
         return 0
     import subprocess
 
-    for _ in range(args.runs):  # a fresh process each: a window's history changes what a run measures
+    for run in range(args.runs):  # a fresh process each: a window's history changes what a run measures
         cmd = [sys.executable, __file__, "--child", "--show", str(args.show), "--stacks-after", str(args.stacks_after)]
-        cmd += ["--stacks", f"{args.stacks}.{len(os.listdir(os.path.dirname(os.path.abspath(args.stacks))))}"] \
-            if args.stacks else []
+        cmd += ["--stacks", f"{args.stacks}.{run}"] if args.stacks else []
         cmd += ["--after-long-songs"] if args.after_long_songs else []
         subprocess.run(cmd + (["--cached"] if args.cached else []), check=False)
     return 0

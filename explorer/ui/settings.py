@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from explorer.errors import ExplorerError
+from explorer.fsutil import atomic_write_bytes
 from explorer.threadutil import JobThread
 
 log = logging.getLogger(__name__)
@@ -135,34 +137,28 @@ class Settings:
                 return
             # QSettings.sync() holds the GIL while it writes (PySide does not release it), and its
             # atomic save fsyncs: 150 ms with a scan writing, the window frozen meanwhile.  So Qt
-            # writes a copy without syncing, and the fsync and the rename (atomic) happen here,
-            # where Python lets the other threads run.
-            tmp = f"{self.path}.saving"
+            # writes a scratch copy without syncing, and the project's atomic write (fsync, rename)
+            # puts it in place from Python, which lets the other threads run meanwhile.
+            scratch = f"{self.path}.saving"
             try:
                 os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
                 if os.path.exists(self.path):
-                    shutil.copyfile(self.path, tmp)  # the keys not changed now are kept
-                elif os.path.exists(tmp):
-                    os.remove(tmp)
-                q = QSettings(tmp, QSettings.Format.IniFormat)  # this thread's own (QSettings is reentrant)
+                    shutil.copyfile(self.path, scratch)  # the keys not changed now are kept
+                elif os.path.exists(scratch):
+                    os.remove(scratch)
+                q = QSettings(scratch, QSettings.Format.IniFormat)  # this thread's own (QSettings is reentrant)
                 q.setAtomicSyncRequired(False)
                 for name, value in pending.items():
                     q.setValue(name, value)
                 q.sync()
-                ok = q.status() == QSettings.Status.NoError
+                if q.status() != QSettings.Status.NoError:
+                    raise OSError("Qt could not write the settings")
                 del q
-                if ok:
-                    fd = os.open(tmp, os.O_RDONLY)
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-                    os.replace(tmp, self.path)
-            except OSError as e:
-                ok = False
+                with open(scratch, "rb") as f:
+                    atomic_write_bytes(self.path, f.read())
+                os.remove(scratch)
+            except (OSError, ExplorerError) as e:
                 log.warning("could not save the settings to %s: %s", self.path, e)
-            if not ok:
-                log.warning("could not save the settings to %s", self.path)
 
 
 _UNSET = object()
