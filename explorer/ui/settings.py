@@ -8,9 +8,11 @@ under ``layout/``, as opaque byte strings Qt made.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -135,17 +137,20 @@ class Settings:
                 pending, self._pending = self._pending, {}
             if not pending:
                 return
-            # QSettings.sync() holds the GIL while it writes (PySide does not release it), and its
-            # atomic save fsyncs: 150 ms with a scan writing, the window frozen meanwhile.  So Qt
-            # writes a scratch copy without syncing, and the project's atomic write (fsync, rename)
-            # puts it in place from Python, which lets the other threads run meanwhile.
-            scratch = f"{self.path}.saving"
+            # PySide holds the GIL through QSettings.sync(), and a sync to disk takes 80-330 ms while
+            # a scan writes (its fsync, or ext4 flushing a rewritten file): the window froze.  So Qt
+            # only ever writes a scratch copy in memory (tmpfs), and the project's atomic write
+            # (fsync, rename) puts it in place from Python, which lets the other threads run.
+            try:
+                fd, scratch = tempfile.mkstemp(prefix="music-explorer-settings-", suffix=".ini", dir=_scratch_dir())
+            except OSError as e:
+                log.warning("could not save the settings to %s: %s", self.path, e)
+                return
+            os.close(fd)
             try:
                 os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
                 if os.path.exists(self.path):
                     shutil.copyfile(self.path, scratch)  # the keys not changed now are kept
-                elif os.path.exists(scratch):
-                    os.remove(scratch)
                 q = QSettings(scratch, QSettings.Format.IniFormat)  # this thread's own (QSettings is reentrant)
                 q.setAtomicSyncRequired(False)
                 for name, value in pending.items():
@@ -156,9 +161,19 @@ class Settings:
                 del q
                 with open(scratch, "rb") as f:
                     atomic_write_bytes(self.path, f.read())
-                os.remove(scratch)
             except (OSError, ExplorerError) as e:
                 log.warning("could not save the settings to %s: %s", self.path, e)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.remove(scratch)
+
+
+def _scratch_dir() -> str | None:
+    """A folder in memory for the settings' scratch copy (``/dev/shm`` on Linux), else the system's temp folder."""
+    for folder in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK):
+            return folder
+    return None
 
 
 _UNSET = object()
