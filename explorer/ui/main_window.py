@@ -414,7 +414,6 @@ class MainWindow(QMainWindow):
     def _on_finished(self, rid: int, analysis) -> None:
         if not self._current(rid):
             return
-        self._job = None
         self._hide_progress()
         self.show_status(f"Opened {Path(self.song_path).name}")
         if self.library_pane is not None:
@@ -429,6 +428,7 @@ class MainWindow(QMainWindow):
     def _finish_job(self, rid: int) -> None:
         if not self._current(rid):
             return
+        self._job = None  # only now: "no job" means the song and everything about it is on screen
         if self.library_pane is not None and not self.library_pane.select_path(self.song_path):
             self.library_pane.refresh()  # the song was just entered in the catalogue
         if self.sidebar is not None and self.analysis is not None:
