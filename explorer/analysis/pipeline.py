@@ -41,6 +41,9 @@ W_ONSETS = 0.5
 #: Bars on the repeated side and on the other side of a path's start or end.
 ONSET_AFTER_BARS = 4
 ONSET_BEFORE_BARS = 2
+#: Share of a bar before each position whose boundary evidence counts for it (pick-ups, fills:
+#: see :func:`~explorer.analysis.structure.credit_pickups`).
+PICKUP_BARS = 0.5
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -141,7 +144,9 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     # phrase's first bar rather than spread over both sides of it
     onsets = structure.repetition_onsets(R, after=ONSET_AFTER_BARS * units_per_bar,
                                          before=ONSET_BEFORE_BARS * units_per_bar)
-    nov = (1 - W_ONSETS) * nov + W_ONSETS * onsets
+    pickup = int(PICKUP_BARS * units_per_bar)
+    nov = (1 - W_ONSETS) * structure.credit_pickups(nov, width=pickup) \
+        + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
     bounds, labels, silent = _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")

@@ -171,6 +171,34 @@ def _zcols(M: np.ndarray) -> np.ndarray:
     return _normalise_cols(Z)
 
 
+def credit_pickups(strength: np.ndarray, *, width: int) -> np.ndarray:
+    """Let a boundary collect the evidence from the ``width`` beats just before it.
+
+    A phrase usually starts on a downbeat, but what announces it comes a little earlier: the
+    melody's pick-up notes, a drum fill, the lead-in chord.  Repetitions therefore begin, and the
+    sound changes, one or two beats *before* the bar line where a listener (and an annotator) puts
+    the boundary; scored on the beat where it rises, the evidence favours the bar before.  The
+    running maximum over ``b - width … b`` credits that lead-in to the bar line that follows it.
+
+    Parameters
+    ----------
+    strength : np.ndarray [shape=(m,)]
+        Boundary strength per position (beat).
+    width : int
+        Beats of lead-in credited to the next position (0 leaves ``strength`` as it is).
+
+    Returns
+    -------
+    np.ndarray [shape=(m,)]
+    """
+    strength = np.asarray(strength, dtype=float)
+    if width <= 0 or strength.size == 0:
+        return strength.copy()
+    padded = np.concatenate([np.full(width, -np.inf), strength])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width + 1)
+    return windows.max(axis=1)
+
+
 #: Score of a segment length in bars (phrase prior); other whole-bar lengths get ``_OTHER_BARS``.
 _BAR_PRIOR = {1: -0.5, 2: -0.15, 3: -0.3, 4: 0.25, 5: -0.2, 6: -0.1, 8: 0.3, 12: 0.05, 16: 0.1}
 _OTHER_BARS = -0.3

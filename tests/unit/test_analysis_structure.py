@@ -171,3 +171,23 @@ def test_repetition_onsets_peak_where_a_repeat_starts_and_stops():
     assert peaks == [start, start + length, start + lag, start + lag + length]
     # nothing where no window reaches a start or stop
     assert strength[:start - 8].max() < 0.05 and strength[start + 8:start + length - 8].max() < 0.05
+
+
+def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
+    """Evidence rising two beats before a downbeat (a pick-up) makes that downbeat, not the one a
+    bar earlier, the strongest bar line."""
+    from explorer.analysis.structure import credit_pickups, segment
+
+    n = 64
+    nov = np.zeros(n + 1)
+    for bar_line in (16, 32, 48):
+        nov[bar_line - 2] = 1.0   # the pick-up
+        nov[bar_line - 4] = 0.7   # the previous bar line: the pick-up bar itself is similar already
+    pooled = credit_pickups(nov, width=2)
+    assert pooled.shape == nov.shape
+    assert pooled[16] == 1.0 and pooled[12] == 0.7 and pooled[17] == 0.0
+    down = np.zeros(n + 1, dtype=bool)
+    down[::4] = True
+    assert list(segment(pooled[:], down, beats_per_bar=4)) == [0, 16, 32, 48, 64]
+    assert list(segment(nov, down, beats_per_bar=4)) != [0, 16, 32, 48, 64]
+    assert np.array_equal(credit_pickups(nov, width=0), nov)
