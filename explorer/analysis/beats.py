@@ -101,9 +101,15 @@ def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
 
 
 def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float = 110.0,
-                    std_octaves: float = 0.6, min_bpm: float = 40.0, max_bpm: float = 240.0) -> float:
+                    std_octaves: float = 0.6, min_bpm: float = 40.0, max_bpm: float = 240.0,
+                    ternary_margin: float = 1.2) -> float:
     """Beat period (frames) from the autocorrelation of the onset envelope, weighted by a
     log-normal tempo prior.
+
+    A dotted or "3+3+2" accompaniment (common in ballads) puts strong onsets 3/4 of a beat apart,
+    and the autocorrelation can peak there.  Such a period is not the pulse that the half bar and
+    the bar repeat: when a period 4/3 or 2/3 as long is clearly (``ternary_margin`` times) better
+    supported at one, two and four times its length, that one is the beat.
 
     Parameters
     ----------
@@ -114,11 +120,60 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     std_octaves : float
         Width of the prior (octaves).
     min_bpm, max_bpm : float
+    ternary_margin : float
+        How much better supported (see :func:`metrical_support`) a period in a 4:3 or 2:3 ratio
+        must be to replace the autocorrelation's choice.
 
     Returns
     -------
     float : period in frames.
     """
+    period = _autocorrelation_period(onset_env, sr=sr, hop_length=hop_length, start_bpm=start_bpm,
+                                     std_octaves=std_octaves, min_bpm=min_bpm, max_bpm=max_bpm)
+    x = onset_env - onset_env.mean()
+    spec = np.fft.rfft(x, 2 * x.size)
+    ac = np.fft.irfft(spec * np.conj(spec))[:x.size]
+    ac = ac / ac[0] if ac.size and ac[0] > 0 else ac
+    base = metrical_support(ac, period)
+    best, best_support = period, base
+    for ratio in (4.0 / 3.0, 2.0 / 3.0):
+        support = metrical_support(ac, period * ratio)
+        if support > ternary_margin * base and support > best_support:
+            best, best_support = period * ratio, support
+    return best
+
+
+def metrical_support(ac: np.ndarray, period: float, *, multiples: tuple[int, ...] = (1, 2, 4),
+                     tolerance: float = 0.03) -> float:
+    """How well the onset autocorrelation supports ``period`` as a beat: the sum of its peaks at
+    one, two and four periods (the beat, the half bar and the bar of a 4/4 song).
+
+    Parameters
+    ----------
+    ac : np.ndarray [shape=(n,)]
+        Autocorrelation of the onset envelope (lag in frames), normalised to ``ac[0] == 1``.
+    period : float
+        Candidate beat period (frames).
+    multiples : tuple of int
+    tolerance : float
+        Relative lag tolerance around each multiple.
+
+    Returns
+    -------
+    float : the sum, or ``-inf`` when a multiple lies beyond the autocorrelation.
+    """
+    total = 0.0
+    for m in multiples:
+        centre = m * period
+        i, r = int(round(centre)), max(1, int(round(tolerance * centre)))
+        if i + r >= ac.size or i < 1:
+            return -np.inf
+        total += float(ac[max(1, i - r):i + r + 1].max())
+    return total
+
+
+def _autocorrelation_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float,
+                            std_octaves: float, min_bpm: float, max_bpm: float) -> float:
     fps = sr / hop_length
     x = onset_env - onset_env.mean()
     n = x.size
