@@ -128,12 +128,12 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     -------
     float : period in frames.
     """
-    period = _autocorrelation_period(onset_env, sr=sr, hop_length=hop_length, start_bpm=start_bpm,
-                                     std_octaves=std_octaves, min_bpm=min_bpm, max_bpm=max_bpm)
     x = onset_env - onset_env.mean()
     spec = np.fft.rfft(x, 2 * x.size)
     ac = np.fft.irfft(spec * np.conj(spec))[:x.size]
     ac = ac / ac[0] if ac.size and ac[0] > 0 else ac
+    period = _autocorrelation_period(ac, fps=sr / hop_length, start_bpm=start_bpm, std_octaves=std_octaves,
+                                     min_bpm=min_bpm, max_bpm=max_bpm)
     base = metrical_support(ac, period)
     best, best_support = period, base
     for ratio in (4.0 / 3.0, 2.0 / 3.0):
@@ -172,13 +172,10 @@ def metrical_support(ac: np.ndarray, period: float, *, multiples: tuple[int, ...
     return total
 
 
-def _autocorrelation_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float,
-                            std_octaves: float, min_bpm: float, max_bpm: float) -> float:
-    fps = sr / hop_length
-    x = onset_env - onset_env.mean()
-    n = x.size
-    spec = np.fft.rfft(x, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+def _autocorrelation_period(ac: np.ndarray, *, fps: float, start_bpm: float, std_octaves: float,
+                            min_bpm: float, max_bpm: float) -> float:
+    """The lag (frames) where the autocorrelation ``ac``, weighted by the tempo prior, peaks."""
+    n = ac.size
     lo = max(1, int(fps * 60.0 / max_bpm))
     hi = min(n - 1, int(np.ceil(fps * 60.0 / min_bpm)))
     if hi <= lo:
