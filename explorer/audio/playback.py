@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,8 @@ from explorer.threadutil import JobThread
 
 #: Largest int16 copy of a song :meth:`Player.prepare` keeps (about 50 minutes of 44.1 kHz stereo).
 MAX_PREPARED_BYTES = 512 * 2**20
+#: Stretches played that :meth:`Player.take_heard` keeps for its caller (the oldest go first).
+MAX_HEARD = 1000
 
 #: Rates the simpleaudio backends accept; anything else is resampled to 48 kHz (or 44.1 kHz).
 SUPPORTED_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000)
@@ -155,6 +158,7 @@ class Player:
         self._pcm: tuple[AudioBuffer, np.ndarray] | None = None  # the whole song as the device takes it
         self._preparing: AudioBuffer | None = None
         self._prepared_event: threading.Event | None = None
+        self._heard: deque[tuple[str | None, float, float]] = deque(maxlen=MAX_HEARD)
         _CONVERTER.start()  # here (at start-up), not on the first prepare() while the GUI is busy
 
     # -- requests ----------------------------------------------------------------------
@@ -296,6 +300,15 @@ class Player:
             r = self._regions[min(self._index, len(self._regions) - 1)]
             return (r.start, r.end)
 
+    def take_heard(self) -> list[tuple[str | None, float, float]]:
+        """The stretches played since the last call, oldest first, as ``(path, start, end)`` (path of
+        the buffer, seconds from the start of the file): a region played to its end, or up to where
+        it was stopped or paused."""
+        with self._lock:
+            out = list(self._heard)
+            self._heard.clear()
+        return out
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until playback ends; True when it did within ``timeout`` seconds."""
         t = self._thread
@@ -305,6 +318,11 @@ class Player:
         return not t.is_alive()
 
     # -- the playing thread ------------------------------------------------------------
+    def _note_heard(self, buffer: AudioBuffer, start: float, end: float) -> None:
+        if end > start:
+            with self._lock:
+                self._heard.append((buffer.path, float(start), float(end)))
+
     def _run(self, gen: int, buffer: AudioBuffer, regions: list[Region], loop: bool, index: int, offset: float,
              stop: threading.Event):
         try:
@@ -327,11 +345,14 @@ class Player:
                         if gen != self._generation:
                             play.stop()
                             return
-                        self._index, self._region_start, self._t0 = i, start, time.monotonic()
+                        t0 = time.monotonic()
+                        self._index, self._region_start, self._t0 = i, start, t0
                     while play.is_playing():
                         if stop.wait(0.01):
                             play.stop()
+                            self._note_heard(buffer, start, min(reg.end, start + time.monotonic() - t0))
                             return
+                    self._note_heard(buffer, start, reg.end)
                 if not loop or (not played and not first):  # regions too short to hold a sample: no busy loop
                     return
                 first = False

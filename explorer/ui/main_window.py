@@ -25,6 +25,7 @@ from explorer import __version__
 from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
+from explorer.library.listening import Listening
 from explorer.ui import analysis_process
 from explorer.ui import structure_items as st
 from explorer.ui import theme
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self._preview_request = 0
         self._preview_region = (0.0, 0.0)
         self._recent: OrderedDict[tuple, SongAudio] = OrderedDict()
+        #: What was heard of the song on screen (kept in the library's history when the song is left).
+        self._listening: Listening | None = None
         #: Analyse opened songs (tests that only need the audio switch it off).
         self.auto_analyze = True
 
@@ -313,6 +316,7 @@ class MainWindow(QMainWindow):
             self.sidebar.openRequested.connect(self.open_song)
             self.sidebar.previewRequested.connect(self.preview)
             self.sidebar.errorOccurred.connect(self.show_error)
+            self.sidebar.listenRecorded.connect(self._on_listen_recorded)
 
     # == opening songs ==================================================================
     def open_paths(self, paths) -> None:
@@ -343,6 +347,7 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job.cancel()
         self.player.stop()
+        self._leave_song()
         self.banner.hide()
         self.song, self.song_path, self.analysis = None, path, None
         self.structure.set_analysis(None)
@@ -599,6 +604,29 @@ class MainWindow(QMainWindow):
         if rid == self._preview_request:
             self.show_error(message)
 
+    def _collect_heard(self) -> None:
+        """Add what the player played of the song on screen (not sidebar previews) to its listening."""
+        for path, start, end in self.player.take_heard():
+            if self.song is None or path != self.song.buffer.path:
+                continue
+            if self._listening is None or self._listening.path != self.song_path:
+                self._listening = Listening(self.song_path, self.song.buffer.duration)
+            self._listening.add(start, end)
+
+    def _leave_song(self) -> None:
+        """The song on screen is left (another opens, the window closes; playback already
+        stopped): what was heard of it goes into the library's listening history, off the GUI
+        thread, where the "For you" ranking reads it (a play from half the song on, a skip under
+        a tenth)."""
+        self._collect_heard()
+        listening, self._listening = self._listening, None
+        if listening is not None and listening.worth_recording() and self.sidebar is not None:
+            self.sidebar.record_listen(listening.path, listening.heard, listening.duration)
+
+    def _on_listen_recorded(self, path: str, kind: str, heard: float) -> None:
+        what = {"play": "a play", "partial": "a partial listen", "skip": "a skip"}.get(kind, kind)
+        self.show_status(f"{Path(path).name}: {format_time(heard, 0)} heard, kept in your history as {what}")
+
     def _on_structure_activated(self, start: float, end: float, loop: bool, text: str) -> None:
         self.waveform.set_selection(start, end)
         if loop:
@@ -611,6 +639,7 @@ class MainWindow(QMainWindow):
         self.play_sequence([a, b], loop=False)
 
     def _on_position(self, t) -> None:
+        self._collect_heard()
         self.waveform.set_playhead(t)
         self.matrix.set_playhead(t)
         if t is None:
@@ -878,6 +907,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, ev) -> None:
         self.save_layout()
         self.player.stop()
+        self._leave_song()
+        if self.sidebar is not None:
+            self.sidebar.shutdown()  # the listen just handed over is written before the window goes
         if self._job is not None:
             self._job.cancel()
         if self.library_pane is not None:

@@ -90,6 +90,10 @@ class PlayerController(QObject):
     def position(self) -> float | None:
         return None if self._player is None else self._player.position()
 
+    def take_heard(self) -> list[tuple[str | None, float, float]]:
+        """What was played since the last call (see :meth:`explorer.audio.playback.Player.take_heard`)."""
+        return [] if self._player is None else self._player.take_heard()
+
     def wait(self, timeout: float | None = None) -> bool:
         return True if self._player is None else self._player.wait(timeout)
 

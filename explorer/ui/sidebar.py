@@ -92,16 +92,19 @@ class _Relay(QObject):
 
     done = Signal(int, str, list)  # request id, path, [Item]
     failed = Signal(int, str)  # request id, message
+    listened = Signal(str, str, float)  # path, kind ("play" | "partial" | "skip"), seconds heard
 
 
 class _Job(QRunnable):
-    """Optionally rate a track, then rank recommendations for ``seed``; posts the result on ``relay``."""
+    """Optionally rate a track or record a listen, then rank recommendations for ``seed``; posts the
+    result on ``relay``."""
 
     def __init__(self, sidebar_state: dict, relay: _Relay, request: int, seed: str | None, mode: str, k: int,
-                 rate: tuple[int, int] | None = None):
+                 rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None):
         super().__init__()
         self.state, self.relay = sidebar_state, relay
         self.request, self.seed, self.mode, self.k, self.rate = request, seed, mode, k, rate
+        self.listen = listen
 
     def _library(self) -> Library:
         lib = self.state.get("library")
@@ -116,6 +119,12 @@ class _Job(QRunnable):
             if self.rate is not None:
                 track_id, rating = self.rate
                 (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
+            if self.listen is not None:
+                path, heard, duration = self.listen
+                track = lib.track_by_path(path)
+                if track is not None:  # a song opened from outside the library is not in its history
+                    kind = lib.record_play(track.id, heard, duration)
+                    self.relay.listened.emit(path, kind, heard)
             if self.seed is None or self.request != self.state["latest"]:
                 return  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
             recs = recommend(lib, self.seed, k=self.k, mode=self.mode)
@@ -392,12 +401,16 @@ class RecommendationSidebar(QWidget):
         Ranking or rating failed; a readable sentence.
     recommendationsChanged()
         A new list is shown (the result of the latest request).
+    listenRecorded(str path, str kind, float heard)
+        A listen given to :meth:`record_listen` is in the history, counted as ``kind`` (``play``,
+        ``partial`` or ``skip``).
     """
 
     previewRequested = Signal(str, float, float)
     openRequested = Signal(str)
     errorOccurred = Signal(str)
     recommendationsChanged = Signal()
+    listenRecorded = Signal(str, str, float)
 
     def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend"):
         super().__init__(parent)
@@ -411,6 +424,7 @@ class RecommendationSidebar(QWidget):
         self._relay = _Relay()
         self._relay.done.connect(self._on_done)
         self._relay.failed.connect(self._on_failed)
+        self._relay.listened.connect(self.listenRecorded)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one job at a time, in order: a rating lands before the next ranking
         self._pool.setExpiryTimeout(-1)
@@ -517,17 +531,23 @@ class RecommendationSidebar(QWidget):
         self.model.set_rating(track.id, rating)
         self._submit(rate=(track.id, rating))
 
+    def record_listen(self, path: str, heard: float, duration: float) -> None:
+        """Put a listen of ``path`` (``heard`` seconds of ``duration``) in the history, off the GUI
+        thread, and rank again: "For you" learns from what was played."""
+        self._submit(listen=(path, float(heard), float(duration)))
+
     def preview(self, row: int) -> None:
         """Ask to hear the chorus of row ``row``."""
         it = self.model.items[row]
         self.previewRequested.emit(it.path, float(it.region[0]), float(it.region[1]))
 
     # -- requests ------------------------------------------------------------------------------------------------
-    def _submit(self, rate: tuple[int, int] | None = None) -> None:
+    def _submit(self, rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None) -> None:
         request = next(self._ids)
         self._state["latest"] = request
-        self.status_label.setText("Ranking…")
-        self._pool.start(_Job(self._state, self._relay, request, self._path, self._mode, self.k, rate))
+        if self._path is not None:
+            self.status_label.setText("Ranking…")
+        self._pool.start(_Job(self._state, self._relay, request, self._path, self._mode, self.k, rate, listen))
 
     def _on_done(self, request: int, seed: str, items: list) -> None:
         if request != self._state["latest"] or seed != self._path:

@@ -346,6 +346,29 @@ def test_toggle_and_stop(paced, player):
     assert not player.is_playing()
 
 
+def test_take_heard_reports_the_stretches_played(sequential, player):
+    b = noise_buffer(2.0, seed=9)
+    player.play_sequence(b, [(0.2, 0.5), (1.0, 1.3)])
+    assert player.wait(5)
+    assert player.take_heard() == [(b.path, 0.2, 0.5), (b.path, 1.0, 1.3)]
+    assert player.take_heard() == []  # taken once
+
+
+def test_take_heard_stops_where_playback_was_paused_or_stopped(paced, player):
+    b = noise_buffer(3.0, seed=10)
+    player.play(b, 0.5, 2.0)
+    time.sleep(0.4)
+    player.pause()
+    pos = player.position()
+    [(path, a, e)] = player.take_heard()
+    assert path == b.path and a == 0.5 and e == pytest.approx(pos, abs=0.05)
+    player.resume()
+    time.sleep(0.3)
+    player.stop()
+    [(_, a2, e2)] = player.take_heard()
+    assert a2 == pytest.approx(pos) and pos + 0.1 < e2 < 2.0
+
+
 # ---------------------------------------------------------------------------------- the command line
 def test_cli_play_captures_exactly_the_region_and_returns(alsa_capture, make_audio):
     y = tone(3.0, 44100, channels=2) + 0.05 * np.random.default_rng(9).standard_normal((132300, 2))
