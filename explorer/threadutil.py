@@ -88,6 +88,17 @@ class JobThread:
             self._cond.notify()
         self.start()
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the jobs submitted so far have run; False when ``timeout`` (s) passed first.
+
+        From a job of this thread itself it returns at once (waiting there would never end)."""
+        with self._cond:
+            if threading.current_thread() is self._thread:
+                return True
+        done = threading.Event()
+        self.submit(done.set)
+        return done.wait(timeout)
+
     def _loop(self) -> None:
         lower_this_thread(self.niceness)
         while True:

@@ -36,7 +36,7 @@ from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
 from explorer.ui.sidebar import RecommendationSidebar
 from explorer.ui.waveform_view import WaveformView, format_time
-from explorer.ui.workers import DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
+from explorer.ui.workers import EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
     jobEnded = Signal(int)
     #: Emitted from any thread (see :func:`explorer.app.report_thread_errors`); shown in the GUI thread.
     threadFailed = Signal(str)
+    #: An edited structure is in the library (emitted by the writer thread, handled in the GUI thread).
+    editSaved = Signal()
+    _editFailed = Signal(str)
 
     def __init__(self, settings: Settings | None = None, library=None, *, cache=None, player=None):
         super().__init__()
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.cache = cache
         self.runner = JobRunner(self)
+        EDITS_WRITER.start()  # now, at start-up: an edit only hands it work
         QApplication.instance().aboutToQuit.connect(analysis_process.shutdown)  # the song analysis' helper
         self.player = PlayerController(self, player=player)
         self.song: SongAudio | None = None
@@ -300,6 +304,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.threadFailed.connect(self.show_error)
+        self.editSaved.connect(lambda: self.show_status("Edit saved."))
+        self._editFailed.connect(self.show_error)
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
         self.waveform.contextMenuRequested.connect(self._context_menu)
@@ -687,18 +693,26 @@ class MainWindow(QMainWindow):
         self.show_status(st.describe_section(s))
 
     def save_sections(self, sections) -> None:
-        """Apply edited sections to the song on screen and keep them in the library at once."""
+        """Apply edited sections to the song on screen and keep them in the library at once (in
+        the edits writer's thread; :attr:`editSaved` says when they are in)."""
         if self.analysis is None:
             return
         self.analysis = st.with_sections(self.analysis, tuple(sections))
         self.structure.set_analysis(self.analysis)
         if self.library is not None and self.song is not None and self.song.content_hash:
-            try:
-                self.library.save_structure_edits(self.song.content_hash, self.analysis.sections)
-            except ExplorerError as e:
-                self.show_error(f"Could not save the edit: {e.message}")
-                return
-            self.show_status("Edit saved.")
+            library, content_hash, edited = self.library, self.song.content_hash, self.analysis.sections
+            saved, failed = self.editSaved, self._editFailed
+
+            def save() -> None:  # in the writer thread
+                try:
+                    library.save_structure_edits(content_hash, edited)
+                except ExplorerError as e:
+                    failed.emit(f"Could not save the edit: {e.message}")
+                else:
+                    saved.emit()
+
+            self.show_status("Saving the edit…")
+            EDITS_WRITER.submit(save)
         else:
             self.show_status("Edit applied (no library to keep it in).")
 
@@ -910,6 +924,8 @@ class MainWindow(QMainWindow):
         self._leave_song()
         if self.sidebar is not None:
             self.sidebar.shutdown()  # the listen just handed over is written before the window goes
+        if not EDITS_WRITER.flush(10.0):
+            log.warning("an edited structure was still being saved when the window closed")
         if self._job is not None:
             self._job.cancel()
         if self.library_pane is not None:

@@ -30,13 +30,19 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
 from explorer.errors import Cancelled, ExplorerError
-from explorer.threadutil import lower_this_thread
+from explorer.threadutil import JobThread, lower_this_thread
 from explorer.ui import analysis_process
 
 log = logging.getLogger(__name__)
 
 #: Minimum seconds between two progress signals of one job.
 PROGRESS_INTERVAL = 1.0 / 15
+#: Writes the structure edits the window makes to the library, in order (a commit that waits for
+#: the disk, and the JSON backup after it, are never made in the GUI thread).  :class:`SongJob`
+#: waits for it before it reads a song's edits.
+EDITS_WRITER = JobThread("explorer-edits-writer", "saving an edited structure")
+#: Longest wait (s) for edits still being written before a song's edits are read anyway.
+EDITS_WAIT = 10.0
 #: How long after its end a job is kept alive, milliseconds.
 RELEASE_DELAY_MS = 1000
 
@@ -158,6 +164,8 @@ class SongJob(Job):
 
             self.cache = default_cache()
         analysis = None
+        if self.library is not None:
+            EDITS_WRITER.flush(EDITS_WAIT)  # an edit made just before is read back, not the one before it
         if self.analyze:
             analysis = self.cache.lookup(h)
             if analysis is not None:

@@ -92,6 +92,14 @@ def test_arrows_home_end_step_through_sections(qtbot, window, song_file):
     assert np.diff(window.waveform.view_range())[0] == pytest.approx(span / 1.5, rel=1e-3)
 
 
+def saved_edits(window):
+    """The edits in the library once the window's writer thread has saved what it was given."""
+    from explorer.ui.workers import EDITS_WRITER
+
+    assert EDITS_WRITER.flush(10)
+    return window.library.structure_edits(window.song.content_hash)
+
+
 def test_boundary_drag_is_saved_and_survives_reopening(qtbot, window, song_file, tmp_path):
     window.auto_analyze = True
     open_and_wait(qtbot, window, song_file)
@@ -109,7 +117,7 @@ def test_boundary_drag_is_saved_and_survives_reopening(qtbot, window, song_file,
     moved = window.analysis.sections[1].start
     assert moved == pytest.approx(old + 0.4, abs=0.05)
     assert window.analysis.sections[0].end == moved
-    saved = window.library.structure_edits(window.song.content_hash)
+    saved = saved_edits(window)
     assert saved is not None and saved[1].start == pytest.approx(moved, abs=1e-3)
     # open something else, then the song again: the edit is back (cache + library), not re-detected
     other = tmp_path / "other.wav"
@@ -131,7 +139,7 @@ def test_split_merge_rename_edit_the_structure(qtbot, window, song_file):
     s2 = window.analysis.sections[2]
     assert (s2.label, s2.function) == ("C", "bridge")
     assert window.structure.section_items()[2][3].name() == st.label_color("C").name()
-    saved = window.library.structure_edits(window.song.content_hash)
+    saved = saved_edits(window)
     assert [(s.label, s.function) for s in saved] == [("A", "verse"), ("B", "chorus"), ("C", "bridge"),
                                                         ("B", "chorus")]
     # the context menu offers the same edits at the clicked time
@@ -199,3 +207,36 @@ def test_edit_functions_keep_sections_contiguous():
     assert st.merge_with_next(split, 1)[1] == Section(4, 8, "B", "chorus", 1.0)
     assert st.merge_with_next(secs, 2) == secs
     assert st.section_index_at(secs, 12) == 2 and st.section_index_at(secs, 13) is None
+
+
+def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, window, song_file, monkeypatch):
+    import threading
+
+    from explorer.errors import LibraryError
+
+    show_known(qtbot, window, song_file)
+    real = window.library.save_structure_edits
+    gate, threads = threading.Event(), []
+
+    def slow(content_hash, sections):  # a disk that takes its time
+        threads.append(threading.current_thread().name)
+        assert gate.wait(10)
+        real(content_hash, sections)
+
+    monkeypatch.setattr(window.library, "save_structure_edits", slow)
+    with qtbot.waitSignal(window.editSaved, timeout=10000):
+        window.rename_section(0, label="Z")  # returns while the save waits
+        assert window.analysis.sections[0].label == "Z"  # on screen at once
+        assert window.library.structure_edits(window.song.content_hash) is None  # not written yet
+        gate.set()
+    assert threads == ["explorer-edits-writer"]
+    assert saved_edits(window)[0].label == "Z"
+
+    def broken(content_hash, sections):
+        raise LibraryError("the disk is full", path="library.db")
+
+    monkeypatch.setattr(window.library, "save_structure_edits", broken)
+    with qtbot.waitSignal(window.errorShown, timeout=10000) as sig:
+        window.rename_section(1, label="Y")
+    assert sig.args[0] == "Could not save the edit: the disk is full"
+    assert window.analysis.sections[1].label == "Y"  # the edit stays on screen

@@ -62,3 +62,17 @@ def test_children_of_a_lowered_thread_inherit_its_priority():
         return _in_thread(_nice)
 
     assert _in_thread(work) == min(19, main + 2)
+
+
+def test_flush_waits_for_the_jobs_submitted_before_it():
+    jt = JobThread("test-flush", "a test job")
+    done, gate = [], threading.Event()
+    jt.submit(lambda: (gate.wait(5), done.append(1)))
+    jt.submit(lambda: done.append(2))
+    assert not jt.flush(0.05)  # the first job is still waiting at the gate
+    gate.set()
+    assert jt.flush(5)
+    assert done == [1, 2]
+    inner = []
+    jt.submit(lambda: inner.append(jt.flush(1)))  # from its own thread: returns at once
+    assert jt.flush(5) and inner == [True]
