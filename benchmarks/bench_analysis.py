@@ -8,6 +8,9 @@ Without FILE a 4-minute song is synthesised (tests/songgen.py) and encoded to mp
 
 - the first song in a fresh process (imports, numba and all), decode + analyse;
 - the median of ``--runs`` warm runs of decode + analyse, with the per-stage split;
+  decoding as the product does (``analyze``, the scanner and the window's analysis helper ask
+  ffmpeg for the mono mix at the analysis rate), and also at the file's own rate and channels
+  for comparison;
 - the median time of librosa's documented Laplacian segmentation recipe (McFee & Ellis 2014,
   the librosa gallery example) on the same decoded audio, and the ratio;
 - peak memory (VmHWM) of a fresh process analysing a 10-minute file (the song looped).
@@ -59,9 +62,10 @@ _FRESH = """
 import json, sys, time
 t0 = time.perf_counter()
 from explorer.audio.decode import decode
+from explorer.analysis.features import SR
 from explorer.analysis.pipeline import analyze
 t1 = time.perf_counter()
-a = analyze(decode(sys.argv[1]))
+a = analyze(decode(sys.argv[1], sr=SR, mono=True))  # as explorer.library.analyze.analyze_path does
 t2 = time.perf_counter()
 # VmHWM (this process's peak resident memory); ru_maxrss would include the parent's from before exec
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
@@ -130,10 +134,15 @@ def main(argv=None):
         buf = decode(str(path))
         print(f"file: {path.name}, {buf.duration:.1f} s, {buf.sr} Hz, {buf.channels} ch")
         analyze(buf)  # warm-up
+        full = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            analyze(decode(str(path)))
+            full.append(time.perf_counter() - t)
         totals, decodes, stages = [], [], []
         for _ in range(args.runs):
             t = time.perf_counter()
-            b = decode(str(path))
+            b = decode(str(path), sr=SR, mono=True)
             t1 = time.perf_counter()
             a = analyze(b)
             totals.append(time.perf_counter() - t)
@@ -141,7 +150,8 @@ def main(argv=None):
             stages.append(a.timings)
         med = float(np.median(totals))
         print(f"warm decode + analyse, median of {args.runs}: {med:.2f} s "
-              f"({buf.duration / med:.0f}x real time)")
+              f"({buf.duration / med:.0f}x real time); decoding at the file's own rate and channels "
+              f"instead: {float(np.median(full)):.2f} s")
         split = {"decode": float(np.median(decodes))}
         split.update({k: float(np.median([s[k] for s in stages])) for k in stages[0] if k != "total"})
         print("  per stage (median s): " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
