@@ -33,6 +33,8 @@ MIN_SILENT_SECTION = 0.5
 
 #: Two labels that always occur together are one section when together they are at most this long.
 MAX_PAIR_BARS = 16
+#: A run of one label longer than this is split at its strongest inner boundary.
+MAX_SECTION_BARS = 32
 #: Segments linked by a chain of (median-relative) similarities above this share one label.
 LABEL_THRESHOLD = 0.3
 #: Share of the boundary strength that comes from where recurrence paths start and stop
@@ -210,6 +212,8 @@ def _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_s
         else:
             merged_l.append(lb)
             merged_b.append(inner[i + 1])
+    merged_b, merged_l = structure.split_long_runs(merged_b, merged_l, inner, nov,
+                                                   max_length=MAX_SECTION_BARS * units_per_bar)
     bounds.extend(merged_b[1:])
     silent.extend([False] * len(merged_l))
     labels = [-1] * (len(silent) - len(merged_l)) + merged_l

@@ -395,6 +395,47 @@ def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, mi
             labels[a:b] = [x] * (b - a)
 
 
+def split_long_runs(bounds, labels, cuts, strength, *, max_length: int) -> tuple[list[int], list[int]]:
+    """Split every section longer than ``max_length`` at its strongest inner boundary, recursively.
+
+    Neighbouring segments with one label are merged into one section; a run far longer than any
+    verse or chorus is more likely two sections of related material (a chorus, then its chords
+    without the melody) than one.
+
+    Parameters
+    ----------
+    bounds : sequence of int [shape=(n_sections + 1,)]
+        Section boundaries (beat indices).
+    labels : sequence [shape=(n_sections,)]
+    cuts : np.ndarray of int
+        Positions where a section may be split (the segment boundaries it was merged from).
+    strength : np.ndarray
+        Boundary strength per position.
+    max_length : int
+        Longest section (beats).
+
+    Returns
+    -------
+    (bounds, labels) : the split sections, the pieces of a run keeping its label.
+    """
+    cuts = np.asarray(cuts)
+    out_b, out_l = [int(bounds[0])], []
+    for k, lab in enumerate(labels):
+        pending, done = [(int(bounds[k]), int(bounds[k + 1]))], []
+        while pending:
+            a, b = pending.pop()
+            inside = cuts[(cuts > a) & (cuts < b)]
+            if b - a <= max_length or inside.size == 0:
+                done.append((a, b))
+                continue
+            c = int(inside[np.argmax(strength[inside])])
+            pending.extend([(a, c), (c, b)])
+        for _, b in sorted(done):
+            out_b.append(b)
+            out_l.append(lab)
+    return out_b, out_l
+
+
 def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
     """Runs of equal labels as ``(label, first, end)`` (``end`` exclusive)."""
     out: list[tuple[int, int, int]] = []

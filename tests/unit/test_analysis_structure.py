@@ -191,3 +191,18 @@ def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
     assert list(segment(pooled[:], down, beats_per_bar=4)) == [0, 16, 32, 48, 64]
     assert list(segment(nov, down, beats_per_bar=4)) != [0, 16, 32, 48, 64]
     assert np.array_equal(credit_pickups(nov, width=0), nov)
+
+
+def test_split_long_runs_cuts_a_long_section_at_its_strongest_boundaries():
+    from explorer.analysis.structure import split_long_runs
+
+    cuts = np.arange(0, 161, 16)  # segments of 16 beats
+    strength = np.zeros(161)
+    strength[[48, 96, 112]] = [0.9, 0.5, 0.8]
+    # sections: 0-16 "A", then one run of "B" from 16 to 160 (144 beats)
+    bounds, labels = split_long_runs([0, 16, 160], ["A", "B"], cuts, strength, max_length=64)
+    assert bounds == [0, 16, 48, 112, 160] and labels == ["A", "B", "B", "B"]
+    # short enough: left alone
+    assert split_long_runs([0, 16, 160], ["A", "B"], cuts, strength, max_length=144) == ([0, 16, 160], ["A", "B"])
+    # nowhere to cut: left alone
+    assert split_long_runs([0, 160], ["A"], np.array([0, 160]), strength, max_length=64) == ([0, 160], ["A"])
