@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import bisect
 
+from explorer.library.store import SKIP_FRACTION
+
 #: A listen shorter than this (s) is not worth recording (a click that was stopped at once).
 MIN_RECORDED = 1.0
+#: Playback that starts this close to the beginning (s) plays the song "from the top".
+TOP = 1.0
 
 
 class Listening:
@@ -31,6 +35,8 @@ class Listening:
         self.duration = float(duration)
         self._starts: list[float] = []
         self._ends: list[float] = []
+        #: Whether some stretch started at the beginning of the song.
+        self.from_the_top = False
 
     def add(self, start: float, end: float) -> None:
         """``[start, end)`` seconds of the song were played."""
@@ -38,6 +44,7 @@ class Listening:
         b = min(max(float(end), 0.0), self.duration)
         if b <= a:
             return
+        self.from_the_top = self.from_the_top or a <= TOP
         # merge [a, b) into the sorted, disjoint stretches
         i = bisect.bisect_left(self._ends, a)
         j = bisect.bisect_right(self._starts, b)
@@ -57,4 +64,10 @@ class Listening:
         return self.heard / self.duration if self.duration > 0 else 0.0
 
     def worth_recording(self) -> bool:
-        return self.heard >= MIN_RECORDED
+        """Whether this listen belongs in the history: at least :data:`MIN_RECORDED` seconds, and,
+        when it is short enough to count as a skip, the song was started from the top.  Clicking a
+        section or two of a song to hear them is exploring it, not giving up on it, and a skip
+        counts against a song in the "For you" ranking."""
+        if self.heard < MIN_RECORDED:
+            return False
+        return self.fraction >= SKIP_FRACTION or self.from_the_top

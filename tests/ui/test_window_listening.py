@@ -55,10 +55,14 @@ def test_a_click_stopped_at_once_and_songs_outside_the_library_leave_no_history(
                                                                                   tmp_path, alsa_capture):
     lib = window.library
     lib.add_or_update_file(song_file)
+    long_song = write_audio(tmp_path / "long.wav", tone(40.0, SR, 330.0, channels=2), SR)
+    lib.add_or_update_file(long_song)
     outside = write_audio(tmp_path / "outside.wav", tone(4.0, SR, 440.0, channels=2), SR)
     open_audio(qtbot, window, song_file)
     window.play_region(0.0, 3.0)
     window.stop()  # at once: under a second heard
+    open_audio(qtbot, window, long_song)
+    _play_and_wait(qtbot, window, 20.0, 22.0)  # one region heard: exploring the song, not a skip of it
     open_audio(qtbot, window, outside)
     _play_and_wait(qtbot, window, 0.0, 2.0)
     window.close()

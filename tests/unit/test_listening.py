@@ -34,3 +34,14 @@ def test_empty_backwards_and_out_of_range_stretches():
     li.add(-3.0, 0.5)
     assert li.heard == pytest.approx(1.5)
     assert li.worth_recording()
+
+
+def test_a_short_listen_is_a_skip_only_when_the_song_was_started_from_the_top():
+    explored = Listening("x.mp3", 200.0)
+    explored.add(60.0, 75.0)  # the chorus, clicked: 7.5 % of the song
+    assert not explored.worth_recording()
+    explored.add(100.0, 110.0)  # and a verse: 12.5 % heard, a partial listen
+    assert explored.worth_recording()
+    started = Listening("x.mp3", 200.0)
+    started.add(0.0, 12.0)  # played from the beginning, given up after 12 s
+    assert started.from_the_top and started.worth_recording()
