@@ -163,32 +163,16 @@ def bench_startup(runs: int, env: dict) -> dict:
 OPEN_AFTER_SCAN_S = 0.5
 
 
-def heartbeat(app):
-    from PySide6.QtCore import QElapsedTimer, QTimer
-
-    clock = QElapsedTimer()
-    clock.start()
-    gaps, last = [], [clock.elapsed()]
-
-    def beat():
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(beat)
-    timer.start()
-    return timer, gaps
-
-
 def bench_busy(app, window, folder: Path, song: Path) -> dict:
     """Worst heartbeat gap while the library scans ``folder`` and the window analyses ``song``.
 
     As a user does it: "Add folder…" first, then, half a second later, a song opened while the
     scan runs (both set-ups in one event-loop turn would add their two repaints together).
     """
-    timer, gaps = heartbeat(app)
+    from tests.ui.helpers import Heartbeat  # the window tests' own: a 10 ms timer and its gaps
+
+    beat = Heartbeat()
+    beat.start()
     t0 = time.perf_counter()
     if window.library_pane is not None:
         window.library_pane.start_scan([str(folder)])
@@ -196,7 +180,8 @@ def bench_busy(app, window, folder: Path, song: Path) -> dict:
     window.open_song(str(song))
     wait_until(app, lambda: window._job is None and (window.library_pane is None
                                                      or not window.library_pane.is_scanning()), 600)
-    timer.stop()
+    beat.stop()
+    gaps = beat.gaps
     elapsed = time.perf_counter() - t0
     return {"worst_gap_ms": max(gaps), "gaps_over_50ms": sum(g > 50 for g in gaps), "beats": len(gaps),
             "seconds": elapsed, "scan": window.library_pane is not None,

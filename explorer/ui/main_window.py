@@ -36,7 +36,7 @@ from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
 from explorer.ui.sidebar import RecommendationSidebar
 from explorer.ui.waveform_view import WaveformView, format_time
-from explorer.ui.workers import EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
+from explorer.ui.workers import EDITS_WAIT, EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,6 @@ class MainWindow(QMainWindow):
     threadFailed = Signal(str)
     #: An edited structure is in the library (emitted by the writer thread, handled in the GUI thread).
     editSaved = Signal()
-    _editFailed = Signal(str)
 
     def __init__(self, settings: Settings | None = None, library=None, *, cache=None, player=None):
         super().__init__()
@@ -305,7 +304,6 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
-        self._editFailed.connect(self.show_error)
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
         self.waveform.contextMenuRequested.connect(self._context_menu)
@@ -701,7 +699,7 @@ class MainWindow(QMainWindow):
         self.structure.set_analysis(self.analysis)
         if self.library is not None and self.song is not None and self.song.content_hash:
             library, content_hash, edited = self.library, self.song.content_hash, self.analysis.sections
-            saved, failed = self.editSaved, self._editFailed
+            saved, failed = self.editSaved, self.threadFailed
 
             def save() -> None:  # in the writer thread
                 try:
@@ -924,7 +922,7 @@ class MainWindow(QMainWindow):
         self._leave_song()
         if self.sidebar is not None:
             self.sidebar.shutdown()  # the listen just handed over is written before the window goes
-        if not EDITS_WRITER.flush(10.0):
+        if not EDITS_WRITER.flush(EDITS_WAIT):
             log.warning("an edited structure was still being saved when the window closed")
         if self._job is not None:
             self._job.cancel()
