@@ -133,6 +133,9 @@ def _gui(paths: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from explorer.entry import run_multiprocessing_child
+
+    run_multiprocessing_child(argv)  # a child that multiprocessing started never becomes the GUI or the CLI
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public API
