@@ -1,8 +1,8 @@
 """Decode any audio (or video-with-audio) file into an :class:`AudioBuffer` with ffmpeg.
 
 Why not ``pydub.AudioSegment.from_file``: it pipes a WAV through memory as integers,
-has no progress, no cancellation and no timeout.  We use pydub to *locate* ffmpeg and
-ffprobe (so a user's pydub configuration is honoured) and talk to them ourselves:
+has no progress, no cancellation and no timeout (and needs ``audioop``, gone in Python 3.13).
+We run ffmpeg and ffprobe ourselves:
 ffprobe for the stream facts, then ffmpeg streaming raw float32 PCM at the file's own
 rate and channel count, read in blocks so that progress can be reported and a cancel
 request honoured between blocks.
@@ -56,9 +56,11 @@ CancelFn = Callable[[], bool]
 
 
 def _tools() -> tuple[str, str]:
-    from pydub.utils import get_encoder_name, get_prober_name
+    """The ffmpeg and ffprobe programs, found on ``PATH`` when run (both come in the ffmpeg package).
 
-    return get_encoder_name(), get_prober_name()
+    Not located with pydub: its helpers module imports ``audioop``, which Python 3.13 no longer has.
+    """
+    return "ffmpeg", "ffprobe"
 
 
 def _input_arg(path: str) -> str:

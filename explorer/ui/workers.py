@@ -230,7 +230,7 @@ class WarmUpJob(Job):
     module also passes PySide's import hook), stalling the GUI thread just as the user starts.
     """
 
-    MODULES = ("explorer.audio.decode", "pydub.utils", "explorer.library.cache", "explorer.audio.playback",
+    MODULES = ("explorer.audio.decode", "explorer.library.cache", "explorer.audio.playback",
                "simpleaudio", "explorer.library.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
                "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
 
