@@ -29,7 +29,7 @@ def _add_analyze(sub):
     p = sub.add_parser("analyze", help="analyse a song and print its structure (JSON by default)",
                        description="Decode FILE, analyse its structure and print the result.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--out", "-o", metavar="OUT", help="write into OUT instead of standard output")
+    p.add_argument("--out", "-o", metavar="OUT", help="write into OUT (- or none: standard output)")
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="output format (default: json)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the analysis cache")
@@ -64,10 +64,10 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
 def cmd_analyze(args) -> int:
     from explorer.export.formats import render
-    from explorer.fsutil import atomic_write_text
+    from explorer.fsutil import atomic_write_text, check_target
 
-    if args.out and args.out != "-" and not args.force and os.path.lexists(args.out):  # say so before the work
-        raise ExplorerError(f"{args.out}: already exists (use --force to overwrite)", path=args.out)
+    if args.out and args.out != "-":  # "-" is standard output; anything else is checked before the work
+        check_target(args.out, overwrite=args.force)
     result = analyze_file(args.file, use_cache=not args.no_cache)
     text = render(result, args.format)
     if args.format != "json":  # JSON carries them in "warnings"; the label formats have no place for them

@@ -63,7 +63,7 @@ def add_commands(sub) -> None:
     _add_db(p)
     p.add_argument("-k", type=int, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
-    p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write")
+    p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write (-: standard output)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=cmd_playlist)
 
@@ -151,9 +151,12 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_playlist(args) -> int:
+    from explorer.fsutil import check_target
     from explorer.recommend import recommend
-    from explorer.recommend.playlist import write_m3u8
+    from explorer.recommend.playlist import STDOUT, write_m3u8
 
+    if args.out != STDOUT:  # refused before the work, as analyze does
+        check_target(args.out, overwrite=args.force)
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
@@ -166,7 +169,8 @@ def cmd_playlist(args) -> int:
     for path in skipped:
         print(f"{PROG}: warning: {path!r}: left out (a file name with a line break cannot be in a playlist)",
               file=sys.stderr)
-    print(f"{args.out}: {len(entries) - len(skipped)} songs")
+    if args.out != STDOUT:
+        print(f"{args.out}: {len(entries) - len(skipped)} songs")
     return 0
 
 
