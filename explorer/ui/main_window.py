@@ -697,6 +697,8 @@ class MainWindow(QMainWindow):
             return
         self.analysis = st.with_sections(self.analysis, tuple(sections))
         self.structure.set_analysis(self.analysis)
+        self._show_song_info()  # the header counts sections and choruses: they just changed
+        self._update_actions()
         if self.library is not None and self.song is not None and self.song.content_hash:
             library, content_hash, edited = self.library, self.song.content_hash, self.analysis.sections
             saved, failed = self.editSaved, self.threadFailed
@@ -852,7 +854,8 @@ class MainWindow(QMainWindow):
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
                 parts.append(a.genre.label)
-            parts.append(f"{len(a.sections)} sections · {len(a.choruses)} choruses · {len(a.motifs)} motifs")
+            parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
+                         f"{_count(len(a.motifs), 'motif')}")
         self.info_label.setText("   ".join(parts))
 
     def _update_actions(self) -> None:
@@ -931,6 +934,11 @@ class MainWindow(QMainWindow):
         self.runner.cancel_all()
         self.runner.wait(5000)
         super().closeEvent(ev)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 section``, ``3 sections`` (``many`` for an irregular plural)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _file_key(path: str | None) -> tuple | None:
