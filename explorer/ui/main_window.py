@@ -321,6 +321,10 @@ class MainWindow(QMainWindow):
             self.sidebar.previewRequested.connect(self.preview)
             self.sidebar.errorOccurred.connect(self.show_error)
             self.sidebar.listenRecorded.connect(self._on_listen_recorded)
+        if self.sidebar is not None and self.library_pane is not None:
+            # each follows the other's changes to the library without a click
+            self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
+            self.sidebar.ratingChanged.connect(lambda path, _rating: self.library_pane.reload_paths([path]))
 
     # == opening songs ==================================================================
     def open_paths(self, paths) -> None:
