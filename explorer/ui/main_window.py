@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.cancel_button = QToolButton()
-        self.cancel_button.setIcon(theme.icon("cancel"))
+        theme.bind_icon(self.cancel_button, "cancel")
         self.cancel_button.setToolTip("Cancel (stop decoding and analysing this song)")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_job)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
                 checkable: bool = False, tip: str = "") -> QAction:
         a = QAction(text, self)
         if icon:
-            a.setIcon(theme.icon(icon))
+            theme.bind_icon(a, icon)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             a.setShortcuts([QKeySequence(k) for k in keys])
@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addActions([self.act_open, self.act_open_folder])
-        self.export_menu = m.addMenu(theme.icon("export"), "&Export structure")
+        self.export_menu = m.addMenu("&Export structure")
+        theme.bind_icon(self.export_menu, "export")
         self.export_menu.addActions(list(self.export_actions.values()))
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -302,6 +303,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connect(self) -> None:
+        theme.notifier().changed.connect(self._on_theme_changed)
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
@@ -660,7 +662,7 @@ class MainWindow(QMainWindow):
                 self.waveform.set_range(t - 0.02 * (b - a), t + 0.98 * (b - a))
 
     def _on_player_state(self, state: str) -> None:
-        self.act_play.setIcon(theme.icon("pause" if state == "playing" else "play"))
+        theme.bind_icon(self.act_play, "pause" if state == "playing" else "play")
         if state == "stopped":
             self.structure.highlight(None)
 
@@ -880,8 +882,13 @@ class MainWindow(QMainWindow):
             self.library_pane.focus_filter()
 
     def set_theme(self, mode: str) -> None:
+        """View ▸ Theme: the whole window takes the new colours at once (the plots and their items
+        listen to :func:`explorer.ui.theme.notifier` themselves)."""
         self.settings.set("theme", mode)
         theme.apply_theme(QApplication.instance(), mode)
+
+    def _on_theme_changed(self) -> None:
+        theme.refresh_icons(self)  # the toolbar's and menus' icons, in the new text colour
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",

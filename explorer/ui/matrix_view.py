@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.analysis.types import Analysis
+from explorer.ui import theme
 from explorer.ui.waveform_view import PLAYHEAD_COLOR, format_time
 
 #: Seconds of each moment played after a click (at least; a whole bar when the beats are slower).
@@ -58,7 +59,6 @@ class MatrixView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.invertY(True)
-        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt")
         self.image = _ClickableImage(self)
         self.image.setColorMap(pg.colormap.get("inferno"))
         self.plot.addItem(self.image)
@@ -77,7 +77,19 @@ class MatrixView(QWidget):
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(self.plot)
         self.times = np.zeros(0)
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
         self.set_analysis(None)
+
+    def apply_theme(self) -> None:
+        """Take the current theme's colours (called again whenever a theme is applied)."""
+        c = theme.colors()
+        self.plot.setBackground(c["base"])
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(c["text"])
+            axis.setTextPen(c["text"])
+        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt", color=c["text"])
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         R = None if analysis is None else analysis.recurrence

@@ -368,14 +368,11 @@ class WaveformView(QWidget):
         self.overview_wave = PeakItem(WAVE_COLOR.darker(115))
         self.overview.addItem(self.overview_wave)
 
-        ink = QColor(theme.colors()["text"])
-        accent = QColor(theme.colors()["accent"])
-        self.selection = pg.LinearRegionItem(brush=pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60),
-                                             movable=True, pen=pg.mkPen(accent, width=1.5))
+        self.selection = pg.LinearRegionItem(movable=True)
         self.selection.setZValue(20)
         self.selection.hide()
         self.detail.addItem(self.selection, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.hide()
         self.detail.addItem(self.cursor, ignoreBounds=True)
         self.playheads = []
@@ -385,10 +382,11 @@ class WaveformView(QWidget):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
-        self.visible_region = pg.LinearRegionItem(brush=pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28),
-                                                  pen=pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
+        self.visible_region = pg.LinearRegionItem()
         self.visible_region.setZValue(10)
         self.overview.addItem(self.visible_region, ignoreBounds=True)
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
 
         self._peaks: PeakPyramid | None = None
         self._syncing = False
@@ -401,6 +399,27 @@ class WaveformView(QWidget):
         self.selection.sigRegionChangeFinished.connect(self._on_selection_edited)
         self.overview_vb.mouseClickEvent = self._on_overview_click
         self.clear()
+
+    def apply_theme(self) -> None:
+        """Take the current theme's colours (background, axes, cursor, selection); called again
+        whenever a theme is applied, so View ▸ Theme changes the plots at once."""
+        c = theme.colors()
+        ink, accent = QColor(c["text"]), QColor(c["accent"])
+        self.graphics.setBackground(c["base"])
+        for plot in (self.section_lane, self.detail, self.motif_lane, self.overview):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(ink)
+                axis.setTextPen(ink)
+        self.selection.setBrush(pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60))
+        for line in self.selection.lines:
+            line.setPen(pg.mkPen(accent, width=1.5))
+        self.cursor.setPen(pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        self.visible_region.setBrush(pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28))
+        for line in self.visible_region.lines:
+            line.setPen(pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
+        self.visible_region.update()
+        self.selection.update()
 
     # -- song ------------------------------------------------------------------------
     @property
