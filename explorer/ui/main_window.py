@@ -483,9 +483,15 @@ class MainWindow(QMainWindow):
             return
         self._end_job()
         self.show_error(message)
+        # no view may look as if it waited for this song, nor show another song's recommendations
         if self.song is None:
             self.title_label.setText("Could not open the song")
             self.setWindowTitle(APP_NAME)
+            self.waveform.show_message(f"This song could not be opened: {message}")
+        if self.analysis is None:
+            self.matrix.show_message(f"This song could not be analysed: {message}")
+            if self.sidebar is not None:
+                self.sidebar.set_unavailable(self.song_path or "", message)
         self._update_actions()
         self.jobEnded.emit(rid)
 

@@ -50,6 +50,9 @@ class MatrixView(QWidget):
 
     momentsClicked = Signal(tuple, tuple)
 
+    #: What the matrix area says until a song's analysis arrives.
+    WAITING = "The self-similarity matrix appears here once the song is analysed."
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bottom_axis = BeatTimeAxis("bottom")
@@ -67,7 +70,7 @@ class MatrixView(QWidget):
         for line in (self.playhead_v, self.playhead_h):
             line.hide()
             self.plot.addItem(line, ignoreBounds=True)
-        self.placeholder = QLabel("The self-similarity matrix appears here once the song is analysed.")
+        self.placeholder = QLabel(self.WAITING)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         # the page shown must not change the panel's size: a new layout when a song's analysis
@@ -95,9 +98,7 @@ class MatrixView(QWidget):
         R = None if analysis is None else analysis.recurrence
         T = None if analysis is None else analysis.recurrence_times
         if R is None or T is None or np.size(R) == 0:
-            self.times = np.zeros(0)
-            self.image.clear()
-            self._stack.setCurrentWidget(self.placeholder)
+            self.show_message(self.WAITING)
             return
         R = np.asarray(R, dtype=np.float32)
         self.times = np.asarray(T, dtype=np.float64)
@@ -107,6 +108,17 @@ class MatrixView(QWidget):
         n = R.shape[0]
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
         self._stack.setCurrentWidget(self.plot)
+
+    def show_message(self, text: str) -> None:
+        """No matrix: ``text`` in its place (why there is none, or what to wait for)."""
+        self.times = np.zeros(0)
+        self.image.clear()
+        self.placeholder.setText(text)
+        self._stack.setCurrentWidget(self.placeholder)
+
+    def message(self) -> str:
+        """The text shown in place of the matrix ("" when the matrix is shown)."""
+        return self.placeholder.text() if self._stack.currentWidget() is self.placeholder else ""
 
     @property
     def n_beats(self) -> int:

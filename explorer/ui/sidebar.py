@@ -524,6 +524,12 @@ class RecommendationSidebar(QWidget):
         self.chart.set_probabilities(probs)
         self.refresh()
 
+    def set_unavailable(self, path: str, reason: str) -> None:
+        """The window's song could not be opened or analysed: no list (not the previous song's), and why."""
+        self.set_current(None, None)
+        self.title_label.setText(f"No recommendations for “{os.path.basename(path)}”")
+        self.status_label.setText(f"It could not be analysed: {reason}")
+
     def refresh(self) -> None:
         """Rank again for the current song (e.g. after a scan added songs)."""
         if self._path is not None:
