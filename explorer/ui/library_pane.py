@@ -122,6 +122,10 @@ class LibraryModel(QAbstractTableModel):
     #: More new rows than this at once are added with one re-layout instead of one insertion each.
     BULK = 64
 
+    #: The catalogue's tracks changed: one was added, removed, or its state, tags or rating changed
+    #: (not emitted for analysis progress, sorting or filtering: they change what is shown, not the library).
+    tracksChanged = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._by_path: dict[str, _Row] = {}
@@ -233,6 +237,7 @@ class LibraryModel(QAbstractTableModel):
     def update_tracks(self, tracks: list[Track]) -> None:
         """Add the tracks the model does not have and refresh those it has (by path)."""
         new: list[_Row] = []
+        replaced = False
         for t in tracks:
             row = _Row.of(t)
             old = self._by_path.get(row.path)
@@ -240,8 +245,11 @@ class LibraryModel(QAbstractTableModel):
                 new.append(row)
             elif not old.same(row):
                 self._replace(old, row)
+                replaced = True
         for row in new:
             self._by_path[row.path] = row
+        if new or replaced:
+            self.tracksChanged.emit()
         shown = [r for r in new if self.accepts(r)]
         if not shown:
             return
@@ -257,14 +265,17 @@ class LibraryModel(QAbstractTableModel):
                 self._insert(row)
 
     def remove_paths(self, paths) -> None:
+        removed = False
         for p in paths:
             i = self.row_of(p)
             if i is not None:
                 self.beginRemoveRows(QModelIndex(), i, i)
                 self._take(i)
                 self.endRemoveRows()
-            self._by_path.pop(p, None)
+            removed = self._by_path.pop(p, None) is not None or removed
             self._progress.pop(p, None)
+        if removed:
+            self.tracksChanged.emit()
 
     # -- internals -------------------------------------------------------------------------------------
     def _key(self, row: _Row):
@@ -508,11 +519,15 @@ class LibraryPane(QWidget):
         A readable sentence: a file the scan could not analyse, or a scan that could not run.
     scanFinished(object report)
         A scan ended (:class:`~explorer.library.scan.ScanReport`; ``cancelled`` when it was).
+    libraryChanged()
+        Songs were added to or removed from the catalogue, or one's state, tags or rating changed
+        (as the pane reads them: while a scan runs, several times a second at most).
     """
 
     songOpenRequested = Signal(str)
     errorOccurred = Signal(str)
     scanFinished = Signal(object)
+    libraryChanged = Signal()
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
                  cache_folder: str | None = None):
@@ -522,6 +537,7 @@ class LibraryPane(QWidget):
         self.scan_workers = scan_workers
         self.cache_folder = cache_folder
         self.model = LibraryModel(self)
+        self.model.tracksChanged.connect(self.libraryChanged)
 
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre…")
@@ -609,6 +625,11 @@ class LibraryPane(QWidget):
         self._seen = set()
         self._todo = deque(item for item in self._todo if item[0] != "page")
         self._todo.append(("page", 0, self._load_gen))
+        self._pump.start()
+
+    def reload_paths(self, paths) -> None:
+        """Read these tracks again (without blocking), e.g. after something else rated them."""
+        self._todo.append(("paths", [normalize_path(p) for p in paths]))
         self._pump.start()
 
     def select_path(self, path: str) -> bool:

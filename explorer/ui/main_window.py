@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.cancel_button = QToolButton()
-        self.cancel_button.setIcon(theme.icon("cancel"))
+        theme.bind_icon(self.cancel_button, "cancel")
         self.cancel_button.setToolTip("Cancel (stop decoding and analysing this song)")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_job)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
                 checkable: bool = False, tip: str = "") -> QAction:
         a = QAction(text, self)
         if icon:
-            a.setIcon(theme.icon(icon))
+            theme.bind_icon(a, icon)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             a.setShortcuts([QKeySequence(k) for k in keys])
@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addActions([self.act_open, self.act_open_folder])
-        self.export_menu = m.addMenu(theme.icon("export"), "&Export structure")
+        self.export_menu = m.addMenu("&Export structure")
+        theme.bind_icon(self.export_menu, "export")
         self.export_menu.addActions(list(self.export_actions.values()))
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -302,6 +303,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connect(self) -> None:
+        theme.notifier().changed.connect(self._on_theme_changed)
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
@@ -321,6 +323,10 @@ class MainWindow(QMainWindow):
             self.sidebar.previewRequested.connect(self.preview)
             self.sidebar.errorOccurred.connect(self.show_error)
             self.sidebar.listenRecorded.connect(self._on_listen_recorded)
+        if self.sidebar is not None and self.library_pane is not None:
+            # each follows the other's changes to the library without a click
+            self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
+            self.sidebar.ratingChanged.connect(lambda path, _rating: self.library_pane.reload_paths([path]))
 
     # == opening songs ==================================================================
     def open_paths(self, paths) -> None:
@@ -477,9 +483,15 @@ class MainWindow(QMainWindow):
             return
         self._end_job()
         self.show_error(message)
+        # no view may look as if it waited for this song, nor show another song's recommendations
         if self.song is None:
             self.title_label.setText("Could not open the song")
             self.setWindowTitle(APP_NAME)
+            self.waveform.show_message(f"This song could not be opened: {message}")
+        if self.analysis is None:
+            self.matrix.show_message(f"This song could not be analysed: {message}")
+            if self.sidebar is not None:
+                self.sidebar.set_unavailable(self.song_path or "", message)
         self._update_actions()
         self.jobEnded.emit(rid)
 
@@ -656,7 +668,7 @@ class MainWindow(QMainWindow):
                 self.waveform.set_range(t - 0.02 * (b - a), t + 0.98 * (b - a))
 
     def _on_player_state(self, state: str) -> None:
-        self.act_play.setIcon(theme.icon("pause" if state == "playing" else "play"))
+        theme.bind_icon(self.act_play, "pause" if state == "playing" else "play")
         if state == "stopped":
             self.structure.highlight(None)
 
@@ -697,6 +709,8 @@ class MainWindow(QMainWindow):
             return
         self.analysis = st.with_sections(self.analysis, tuple(sections))
         self.structure.set_analysis(self.analysis)
+        self._show_song_info()  # the header counts sections and choruses: they just changed
+        self._update_actions()
         if self.library is not None and self.song is not None and self.song.content_hash:
             library, content_hash, edited = self.library, self.song.content_hash, self.analysis.sections
             saved, failed = self.editSaved, self.threadFailed
@@ -852,7 +866,8 @@ class MainWindow(QMainWindow):
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
                 parts.append(a.genre.label)
-            parts.append(f"{len(a.sections)} sections · {len(a.choruses)} choruses · {len(a.motifs)} motifs")
+            parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
+                         f"{_count(len(a.motifs), 'motif')}")
         self.info_label.setText("   ".join(parts))
 
     def _update_actions(self) -> None:
@@ -873,8 +888,13 @@ class MainWindow(QMainWindow):
             self.library_pane.focus_filter()
 
     def set_theme(self, mode: str) -> None:
+        """View ▸ Theme: the whole window takes the new colours at once (the plots and their items
+        listen to :func:`explorer.ui.theme.notifier` themselves)."""
         self.settings.set("theme", mode)
         theme.apply_theme(QApplication.instance(), mode)
+
+    def _on_theme_changed(self) -> None:
+        theme.refresh_icons(self)  # the toolbar's and menus' icons, in the new text colour
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",
@@ -931,6 +951,11 @@ class MainWindow(QMainWindow):
         self.runner.cancel_all()
         self.runner.wait(5000)
         super().closeEvent(ev)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 section``, ``3 sections`` (``many`` for an irregular plural)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _file_key(path: str | None) -> tuple | None:

@@ -475,6 +475,13 @@ class StructureOverlay(QObject):
         self._handle_pool: list[pg.InfiniteLine] = []  # those and hidden ones, to reuse
         self._current_motif_row: int | None = None
         self.set_analysis(None)
+        theme.notifier().changed.connect(self._on_theme_changed)
+
+    def _on_theme_changed(self) -> None:
+        """Record the items again in the new theme's colours (lines and outlines use its text colour)."""
+        for item in (self.bands, self.grid, self.sections_lane, self.motif_lane):
+            item.set_analysis(self.analysis)
+        self._make_handles()
 
     # -- content ---------------------------------------------------------------------
     def set_analysis(self, analysis: Analysis | None) -> None:

@@ -240,3 +240,15 @@ def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, w
         window.rename_section(1, label="Y")
     assert sig.args[0] == "Could not save the edit: the disk is full"
     assert window.analysis.sections[1].label == "Y"  # the edit stays on screen
+
+
+def test_header_counts_follow_every_edit(qtbot, window, song_file):
+    """Issue 15.3: "4 sections · 2 choruses" stayed after a merge, a split or a new function."""
+    a = show_known(qtbot, window, song_file)
+    assert "4 sections · 2 choruses" in window.info_label.text()
+    window.merge_at_cursor(a.sections[0].start + 0.1)  # A verse + B chorus -> one A verse
+    assert "3 sections · 1 chorus ·" in window.info_label.text()
+    window.split_at_cursor(a.sections[0].start + 1.0)
+    assert "4 sections · 1 chorus ·" in window.info_label.text()
+    window.rename_section(0, function="chorus")
+    assert "4 sections · 2 choruses" in window.info_label.text()

@@ -134,3 +134,25 @@ def test_reopen_uses_the_cache_and_the_decoded_audio(qtbot, window, song_file):
     assert order[0] == "analysis"  # the cached structure came before (without) decoding
     assert window.analysis.to_dict() == first.to_dict()
     assert elapsed < 2.0
+
+
+def test_a_failed_song_clears_the_views_and_says_why(qtbot, window, tmp_path, song_file):
+    """Issue 15.4: no empty -1…1 axis, no "appears once analysed", no other song's recommendations."""
+    window.auto_analyze = True
+    open_and_wait(qtbot, window, song_file)
+    qtbot.waitUntil(lambda: window.sidebar.current_path() == str(song_file), timeout=10000)
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40)
+    with qtbot.waitSignal(window.errorShown, timeout=20000):
+        window.open_song(str(bad))
+    assert "could not be opened" in window.waveform.message() and "broken.mp3" in window.waveform.message()
+    assert not window.waveform.graphics.isVisible()
+    assert window.matrix.message().startswith("This song could not be analysed: ")
+    assert "broken.mp3" in window.matrix.message()
+    assert window.sidebar.current_path() is None and window.sidebar.items() == []
+    assert "broken.mp3" in window.sidebar.title_label.text()
+    assert "could not be analysed" in window.sidebar.status_label.text()
+    # the next good song brings the plots back
+    open_and_wait(qtbot, window, song_file)
+    assert window.waveform.message() == "" and window.waveform.graphics.isVisible()
+    qtbot.waitUntil(lambda: window.matrix.message() == "", timeout=5000)
