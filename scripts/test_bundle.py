@@ -229,7 +229,12 @@ def check_window(program: str, env, song: Path, watch_seconds: float, stop: bool
         print(watch.report())
         if not ok:
             failures.append(watch.failure)
-        time.sleep(1.0)
+        if not ok:  # killed: SIGKILL takes a moment to reach processes that are still loading the bundle
+            gone_by = time.monotonic() + 10.0
+            while group(window.pid) and time.monotonic() < gone_by:
+                time.sleep(SAMPLE)
+        else:
+            time.sleep(1.0)
         left = group(window.pid)
         if left:
             failures.append(f"window: {len(left)} processes of its group left after it ended: {left}")
