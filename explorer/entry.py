@@ -101,7 +101,7 @@ def child_call(argv: Sequence[str]) -> tuple[str, str, tuple, dict] | None:
             break
         if not arg.startswith("-") and argv[i - 1:i] != ["-X"] and argv[i - 1:i] != ["-W"]:
             break  # a positional argument (a song) before any -c: a user's command line
-    if FORK_FLAG in argv:
+    if FORK_FLAG in (argv[:argv.index("--")] if "--" in argv else argv):
         raise NotAChildCall(f"{FORK_FLAG} without a child function to run")
     return None
 

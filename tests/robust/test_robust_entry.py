@@ -105,7 +105,8 @@ def test_child_command_lines_are_recognised():
                                           {"sys_path": ["/x"]})
     # a user's command lines, songs called -c or -B included
     for argv in ([], ["song.mp3"], ["-B"], ["-c"], ["-c", "song.mp3"], ["analyze", "-c"],
-                 ["song.mp3", "-c", tracker], ["--", "-c", tracker + "x"]):
+                 ["song.mp3", "-c", tracker], ["--", "-c", tracker + "x"],
+                 ["--", "--multiprocessing-fork"]):
         assert child_call(argv) is None, argv
     with pytest.raises(NotAChildCall):
         child_call(["-c", "from multiprocessing.spawn import spawn_main; spawn_main(open('/etc/passwd'))"])
