@@ -1150,7 +1150,9 @@ class Library:
         src = self._backup_source()
         if src is None:
             return
-        try:
+        try:  # (checked again inside the restore's transaction: another process may be restoring too)
+            if self._query("SELECT EXISTS(SELECT 1 FROM tracks) OR EXISTS(SELECT 1 FROM edits)")[0][0]:
+                return
             result = self.restore_user_data(src, only_if_empty=True)
         except BackupUnreadable as e:  # nothing in it can come back: set aside, so that it is not tried again
             self.notices.append(f"{e.message}; ratings and edits were not restored{self._keep_aside(src, move=True)}")
