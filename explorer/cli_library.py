@@ -36,6 +36,9 @@ def add_commands(sub) -> None:
     _add_db(p)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="analysis processes (default: one per core; 0: in this process)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="analyse again the songs that failed before (those that failed because of the computer, "
+                        "not the file, are retried anyway)")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
@@ -108,13 +111,15 @@ def cmd_scan(args) -> int:
 
     lib = _open(args)
     try:
-        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar())
+        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar(),
+                      retry_failed=args.retry_failed)
     finally:
         lib.close()
     for path, reason in report.failures:
         print(f"{PROG}: failed: {reason if path in reason else f'{path}: {reason}'}", file=sys.stderr)
     print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
-          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated; "
+          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated, "
+          f"{report.returned} back, {report.retried} retried; "
           f"{report.analysed} analysed, "
           f"{report.failed} failed in {report.elapsed:.1f} s")
     return 0

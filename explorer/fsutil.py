@@ -13,6 +13,7 @@ Rules of every write through :func:`atomic_write_bytes`:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -141,6 +142,32 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool 
             os.close(dfd)
     except OSError:
         pass
+
+
+def read_regular_file(path: str | os.PathLike, size: int = -1, *, follow_symlinks: bool = False) -> bytes:
+    """The first ``size`` bytes (all when -1) of ``path`` if it is a regular file (by default not through a
+    symbolic link).
+
+    Opened without blocking and checked before reading: a FIFO (whose plain open blocks until a
+    writer comes, maybe forever), a device or a link is never read.
+
+    Raises
+    ------
+    OSError
+        FileNotFoundError when ``path`` is missing, PermissionError when it cannot be read, another
+        OSError when it is not a regular file.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_symlinks else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(size)
+    finally:
+        os.close(fd)
 
 
 def _lstat_or_none(path: str) -> os.stat_result | None:

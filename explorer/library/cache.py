@@ -20,14 +20,13 @@ import hashlib
 import io
 import json
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
 
 from explorer.analysis.types import Analysis
 from explorer.errors import ExplorerError, FileMissing
-from explorer.fsutil import atomic_write_bytes
+from explorer.fsutil import atomic_write_bytes, read_regular_file
 
 MAGIC = b"MXA1"
 _ARRAYS = ("recurrence", "recurrence_times", "embedding")
@@ -114,7 +113,7 @@ class AnalysisCache:
         """The cached analysis of content ``content_hash``, or None (miss, corrupt or stale)."""
         path = self.entry_path(content_hash)
         try:
-            blob = _read_regular(path)
+            blob = read_regular_file(path)
         except (FileNotFoundError, PermissionError):
             return None
         except OSError:
@@ -180,28 +179,6 @@ class AnalysisCache:
             return Analysis.from_dict(doc["analysis"], **arrays)
         except (ValueError, KeyError, TypeError, OSError, EOFError):
             return None
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of ``path`` if it is a regular file (not through a symbolic link).
-
-    Opened without blocking and checked before reading: a FIFO, a device or a link put where an
-    entry belongs is never read.
-
-    Raises
-    ------
-    OSError
-        When ``path`` is missing (FileNotFoundError), unreadable or not a regular file.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
-    finally:
-        os.close(fd)
 
 
 def default_cache() -> AnalysisCache:
