@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
+        self.player.failed.connect(self.show_error)
         self.waveform.contextMenuRequested.connect(self._context_menu)
         self.waveform.selectionChanged.connect(self._on_selection)
         self.structure.activated.connect(self._on_structure_activated)
