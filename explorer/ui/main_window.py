@@ -371,7 +371,6 @@ class MainWindow(QMainWindow):
         self._job = job
         self._show_progress(0.0, "opening")
         self.runner.start(job)
-        self.settings.set("last_song", os.path.abspath(path))
         self._update_actions()
         return rid
 
@@ -412,6 +411,7 @@ class MainWindow(QMainWindow):
         if not self._current(rid) or self.song is not value:
             return
         self._remember(value)
+        self.settings.set("last_song", os.path.abspath(self.song_path))  # opened: the song to come back to
         self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
         self._show_song_info()
         if self.analysis is not None:
