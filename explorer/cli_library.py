@@ -1,16 +1,36 @@
 """Library subcommands of ``music-explorer``: scan, recommend, like, dislike, unlike, history, playlist.
 
-Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).
+Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).  Names, titles and
+tags go to the terminal through :func:`explorer.textutil.printable` (control characters escaped); the
+``--json`` output keeps them exact.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 import time
 
+from explorer.textutil import printable
+
 PROG = "music-explorer"
+#: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
+MAX_TRACK_ID = 2**63 - 1
+
+
+def _count(text: str) -> int:
+    from explorer.cli import count  # noqa: PLC0415 - the argument type the main parser's commands share
+
+    return count(text)
+
+
+def _ref(text: str) -> str:
+    """FILE or TRACK_ID: a number (that is not the name of a file) must be a possible track id."""
+    if text.isdigit() and not os.path.exists(text) and int(text) > MAX_TRACK_ID:
+        raise argparse.ArgumentTypeError(f"{text}: no such track id (ids go up to {MAX_TRACK_ID})")
+    return text
 
 
 def _open(args):
@@ -18,7 +38,7 @@ def _open(args):
 
     lib = Library(args.db)
     for notice in lib.notices:
-        print(f"{PROG}: warning: {notice}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(notice)}", file=sys.stderr)
     return lib
 
 
@@ -42,29 +62,29 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
-    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=int, default=10, metavar="K", help="how many (default 10)")
+    p.add_argument("-k", type=_count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
 
     for name, verb in (("like", "like"), ("dislike", "dislike"), ("unlike", "forget the like or dislike of")):
         p = sub.add_parser(name, help=f"{verb} a song (FILE or TRACK_ID)")
-        p.add_argument("ref", metavar="FILE|TRACK_ID")
+        p.add_argument("ref", metavar="FILE|TRACK_ID", type=_ref)
         _add_db(p)
         p.set_defaults(func=cmd_rate, action=name)
 
     p = sub.add_parser("history", help="the latest likes, dislikes, plays and skips")
     _add_db(p)
-    p.add_argument("-n", "--limit", type=int, default=50, metavar="N", help="how many entries (default 50)")
+    p.add_argument("-n", "--limit", type=_count, default=50, metavar="N", help="how many entries (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
-    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=int, default=20, metavar="K", help="how many recommendations (default 20)")
+    p.add_argument("-k", type=_count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
     p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write (-: standard output)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
@@ -96,7 +116,7 @@ class ProgressBar:
         rate = (done - self.start_done) / elapsed * 60 if elapsed > 0 else 0.0
         eta = (total - done) / (rate / 60) if rate > 0 else None
         eta_s = "--:--" if eta is None else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        name = os.path.basename(path) if path else ""
+        name = printable(os.path.basename(path)) if path else ""
         line = (f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  "
                 f"ETA {eta_s}  {name[:40]}")
         if self.tty:
@@ -116,7 +136,7 @@ def cmd_scan(args) -> int:
     finally:
         lib.close()
     for path, reason in report.failures:
-        print(f"{PROG}: failed: {reason if path in reason else f'{path}: {reason}'}", file=sys.stderr)
+        print(f"{PROG}: failed: {printable(reason if path in reason else f'{path}: {reason}')}", file=sys.stderr)
     print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
           f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated, "
           f"{report.returned} back, {report.retried} retried; "
@@ -150,8 +170,9 @@ def cmd_recommend(args) -> int:
     if not recs:
         print("no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)")
     for n, r in enumerate(recs, 1):
-        print(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  {r.track.path}")
-        print(f"      {'; '.join(r.reasons)}")
+        print(printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  "
+                        f"{r.track.path}"))
+        print(f"      {printable('; '.join(r.reasons))}")
     return 0
 
 
@@ -172,10 +193,10 @@ def cmd_playlist(args) -> int:
     entries = [(seed.path if seed else os.path.abspath(args.seed), seed)] + [(r.track.path, r.track) for r in recs]
     skipped = write_m3u8(args.out, entries, overwrite=args.force)
     for path in skipped:
-        print(f"{PROG}: warning: {path!r}: left out (a file name with a line break cannot be in a playlist)",
+        print(f"{PROG}: warning: {printable(path)}: left out (a file name with a line break cannot be in a playlist)",
               file=sys.stderr)
     if args.out != STDOUT:
-        print(f"{args.out}: {len(entries) - len(skipped)} songs")
+        print(f"{printable(args.out)}: {len(entries) - len(skipped)} songs")
     return 0
 
 
@@ -191,7 +212,8 @@ def cmd_rate(args) -> int:
         getattr(lib, args.action)(track.id)
     finally:
         lib.close()
-    print(f"{args.action}d: {track.display_name}" if args.action != "unlike" else f"cleared: {track.display_name}")
+    name = printable(track.display_name)
+    print(f"{args.action}d: {name}" if args.action != "unlike" else f"cleared: {name}")
     return 0
 
 
@@ -209,5 +231,5 @@ def cmd_history(args) -> int:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
             who = f"{e.artist} – {e.title}" if e.artist else e.title
             heard = f"  ({e.heard:.0f} s heard)" if e.heard is not None else ""
-            print(f"{when}  {e.kind:<8} {e.track_id:>6}  {who}{heard}")
+            print(f"{when}  {e.kind:<8} {e.track_id:>6}  {printable(who)}{heard}")
     return 0

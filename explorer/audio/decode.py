@@ -112,9 +112,18 @@ def check_file(path: str | os.PathLike) -> str:
     return path
 
 
+def _without_url(text: str, path: str) -> str:
+    """ffmpeg's messages without the input URL they start with (we name the file ourselves).  ffmpeg prints
+    the URL with its control characters but the line ends as "?" (``av_log`` sanitises them)."""
+    url = _input_arg(path)
+    for shown in (url, re.sub("[\x00-\x07\x0e-\x1f]", "?", url)):
+        text = text.replace(shown + ": ", "")
+    return text
+
+
 def _reason(text: str, path: str) -> str:
     """The last thing ffmpeg said, without the input URL it prefixes (we name the file ourselves)."""
-    text = text.replace(_input_arg(path) + ": ", "")  # before splitting: the name may hold a line break
+    text = _without_url(text, path)  # before splitting: the name may hold a line break
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "unknown reason"
@@ -136,7 +145,7 @@ _STREAM = re.compile(r"\bstream #0:(\d+)", re.I)
 def _about_the_sound(text: str, path: str, info: dict) -> str:
     """ffmpeg's messages without those about the file's other streams (a broken cover picture is not damaged
     sound): the ones from the decoder of a non-audio stream, and the ones naming another stream."""
-    text = text.replace(_input_arg(path) + ": ", "")  # first: the name may hold a line break or a "[… @ 0x…] "
+    text = _without_url(text, path)  # first: the name may hold a line break or a "[… @ 0x…] "
     kept = []
     for ln in text.splitlines():
         component = _COMPONENT.match(ln.strip())

@@ -32,14 +32,17 @@ def format_line(path: str, label: str, probabilities: dict[str, float], *, as_js
         return json.dumps({"file": path, "label": label,
                            "probabilities": {g: round(float(v), 4) for g, v in probabilities.items()}},
                           ensure_ascii=False)
+    from explorer.textutil import printable  # noqa: PLC0415 - the name may hold terminal control characters
+
     ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])[:3]
-    return f"{path}: " + " · ".join(f"{g} ({v:.2f})" for g, v in ranked)
+    return f"{printable(path)}: " + " · ".join(f"{g} ({v:.2f})" for g, v in ranked)
 
 
 def cmd_predict(args) -> int:
     from explorer.audio.decode import decode
     from explorer.errors import Cancelled, ExplorerError
     from explorer.genre.model import describe, load_models
+    from explorer.textutil import printable
 
     load_models()  # a missing or damaged model is one error for the whole command, raised before any file
     status = 0
@@ -49,7 +52,7 @@ def cmd_predict(args) -> int:
         except Cancelled:
             raise
         except ExplorerError as e:
-            print(f"{PROG}: error: {e.message}", file=sys.stderr, flush=True)
+            print(f"{PROG}: error: {printable(e.message)}", file=sys.stderr, flush=True)
             status = 2
             continue
         print(format_line(path, genre.label, genre.probabilities, as_json=args.json), flush=True)

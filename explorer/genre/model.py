@@ -239,6 +239,19 @@ def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
     return data
 
 
+#: How onnxruntime says an allocation failed (a C++ bad_alloc, or its arena's own message).
+_NO_MEMORY = ("bad_alloc", "Failed to allocate memory")
+
+
+def _quiet_run():
+    """Run options that keep onnxruntime from printing its own error lines: a failure is raised, and told once."""
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    options.log_severity_level = 4  # fatal only
+    return options
+
+
 class Networks:
     """Both musicnn networks of one folder, verified and loaded into onnxruntime.
 
@@ -270,7 +283,12 @@ class Networks:
         tags, embeddings = {}, {}
         x = np.ascontiguousarray(patches, dtype=np.float32)
         for network, session in self.sessions.items():
-            t, e = session.run(["tags", "embedding"], {"mel": x})
+            try:
+                t, e = session.run(["tags", "embedding"], {"mel": x}, _quiet_run())
+            except Exception as err:  # onnxruntime's own exception types
+                if any(words in str(err) for words in _NO_MEMORY):
+                    raise MemoryError(f"onnxruntime could not allocate memory for the {network} network") from None
+                raise
             tags[network], embeddings[network] = np.asarray(t, np.float64), np.asarray(e, np.float64)
         return NetworkOutputs(tags, embeddings, np.asarray(window))
 

@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
+        self.player.failed.connect(self.show_error)
         self.waveform.contextMenuRequested.connect(self._context_menu)
         self.waveform.selectionChanged.connect(self._on_selection)
         self.structure.activated.connect(self._on_structure_activated)
@@ -376,7 +377,6 @@ class MainWindow(QMainWindow):
         self._job = job
         self._show_progress(0.0, "opening")
         self.runner.start(job)
-        self.settings.set("last_song", os.path.abspath(path))
         self._update_actions()
         return rid
 
@@ -417,6 +417,7 @@ class MainWindow(QMainWindow):
         if not self._current(rid) or self.song is not value:
             return
         self._remember(value)
+        self.settings.set("last_song", os.path.abspath(self.song_path))  # opened: the song to come back to
         self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
         self._show_song_info()
         if self.analysis is not None:
