@@ -65,7 +65,9 @@ class Features:
 def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 18) -> np.ndarray:
     """Mix ``samples`` (n,) or (n, channels) down to mono float32 at ``sr`` Hz.
 
-    Works through the file ``chunk`` frames at a time, so only the output is held in full.
+    Works through the file ``chunk`` frames at a time, so only the output is held in full.  Samples that
+    are already mono float32 at ``sr`` and finite (what ``analyze`` and the scanner decode) are returned
+    as they are, without a copy.
     """
     import soxr  # noqa: PLC0415 - only where a file is not decoded at the analysis rate already
 
@@ -73,6 +75,8 @@ def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 
     if x.ndim == 1:
         x = x[:, None]
     n, ch = x.shape
+    if ch == 1 and sr_in == sr and x.dtype == np.float32 and bool(np.isfinite(x).all()):
+        return np.ascontiguousarray(x[:, 0])
     scale = np.float32(1.0 / ch)
     stream = soxr.ResampleStream(sr_in, sr, 1, dtype="float32", quality="MQ") if sr_in != sr else None
     parts = []

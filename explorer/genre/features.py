@@ -58,7 +58,9 @@ def to_rate(y: np.ndarray, *, sr: int, target_sr: int) -> np.ndarray:
     -------
     np.ndarray [shape=(round(n * target_sr / sr),), dtype=float32]
     """
-    y = np.nan_to_num(np.asarray(y, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    y = np.asarray(y, dtype=np.float32)
+    if not np.isfinite(y).all():
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     if sr != target_sr and y.size:
         y = dsp.resample(y, orig_sr=sr, target_sr=target_sr, quality="HQ")
     return np.ascontiguousarray(y, dtype=np.float32)
