@@ -182,3 +182,17 @@ def test_musicnn_patches_equal_the_librosa_recipe(rng, seconds, sr):
     assert patches.dtype == np.float32
     _close(patches, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(window, np.repeat(np.arange(len(groups)), [len(g) for g in groups]))
+
+
+def test_to_mono_keeps_decoded_analysis_audio_without_a_copy(rng):
+    """analyze decodes straight to mono float32 at the analysis rate: that is used as it is (memory)."""
+    from explorer.analysis import features
+
+    x = rng.standard_normal((5000, 1)).astype(np.float32)
+    y = features.to_mono(x, features.SR)
+    assert y.shape == (5000,) and np.shares_memory(y, x)
+    x[7, 0] = np.nan  # not finite: cleaned in a copy, the caller's samples untouched
+    y = features.to_mono(x, features.SR)
+    assert y[7] == 0.0 and np.isnan(x[7, 0]) and not np.shares_memory(y, x)
+    stereo = np.concatenate([x, x], axis=1)
+    assert not np.shares_memory(features.to_mono(stereo, features.SR), stereo)
