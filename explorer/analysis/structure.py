@@ -10,7 +10,7 @@ import scipy.ndimage
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-import librosa
+from explorer.analysis import dsp
 
 
 def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
@@ -28,9 +28,9 @@ def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
     n = beat_frames.size
     bounds = np.concatenate([beat_frames, [feats.n_frames]])
     bounds = np.maximum.accumulate(np.clip(bounds, 0, feats.n_frames))
-    C = librosa.util.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
-    M = librosa.util.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
-    r = librosa.util.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
+    C = dsp.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
+    M = dsp.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
+    r = dsp.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
     return {"chroma": C, "mfcc": M, "rms": r}
 
 
