@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 APP_NAME = "Music Explorer"
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
+#: How long the status line offers to undo a like or dislike (ms).
+UNDO_RATING_MS = 20000
 
 
 class Banner(QFrame):
@@ -197,7 +199,18 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_job)
         self.position_label = QLabel("")
+        # "Undo" beside the status line after a like or dislike, for a while
+        self.undo_rating_button = QToolButton()
+        self.undo_rating_button.setText("Undo")
+        self.undo_rating_button.setAutoRaise(True)
+        self.undo_rating_button.hide()
+        self.undo_rating_button.clicked.connect(self.undo_rating)
+        self._undo_rating: tuple[str, int] | None = None
+        self._undoing: str | None = None  # the path whose rating the Undo is giving back
+        self._undo_rating_timer = QTimer(self, singleShot=True, interval=UNDO_RATING_MS)
+        self._undo_rating_timer.timeout.connect(self.undo_rating_button.hide)
         sb.addWidget(self.status_label, 1)
+        sb.addWidget(self.undo_rating_button)
         sb.addPermanentWidget(self.position_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
@@ -326,7 +339,10 @@ class MainWindow(QMainWindow):
         if self.sidebar is not None and self.library_pane is not None:
             # each follows the other's changes to the library without a click
             self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
-            self.sidebar.ratingChanged.connect(lambda path, _rating: self.library_pane.reload_paths([path]))
+            self.sidebar.ratingChanged.connect(lambda path, *_: self.library_pane.reload_paths([path]))
+            self.library_pane.rateRequested.connect(self.sidebar.rate)
+        if self.sidebar is not None:
+            self.sidebar.ratingChanged.connect(self._on_rating_changed)
 
     # == opening songs ==================================================================
     def open_paths(self, paths) -> None:
@@ -638,6 +654,34 @@ class MainWindow(QMainWindow):
         listening, self._listening = self._listening, None
         if listening is not None and listening.worth_recording() and self.sidebar is not None:
             self.sidebar.record_listen(listening.path, listening.heard, listening.duration)
+
+    def _on_rating_changed(self, path: str, rating: int, previous: int) -> None:
+        """Say what a rating did, with an Undo beside it (a dislike takes a song out of two lists)."""
+        if rating == previous:
+            return
+        track = self.library.track_by_path(path) if self.library is not None else None
+        name = f"“{track.display_name if track is not None else Path(path).name}”"
+        if self._undoing == path:  # the Undo itself: said, not offered again
+            self._undoing = None
+            self.show_status(f"Undone: {name} has its rating back.")
+            return
+        text = {1: f"Liked {name}: songs like it rank a little higher in For you and Blend.",
+                -1: f"Disliked {name}: it leaves For you and Blend, and songs like it rank a little lower.",
+                0: f"Forgot your rating of {name}."}[rating]
+        self.show_status(text)
+        self._undo_rating = (path, previous)
+        self.undo_rating_button.setToolTip(f"Give {name} its rating back")
+        self.undo_rating_button.show()
+        self._undo_rating_timer.start()
+
+    def undo_rating(self) -> None:
+        """Undo the rating given last (the status line's Undo)."""
+        self.undo_rating_button.hide()
+        if self._undo_rating is not None and self.sidebar is not None:
+            path, previous = self._undo_rating
+            self._undo_rating = None
+            self._undoing = path
+            self.sidebar.rate(path, previous)
 
     def _on_listen_recorded(self, path: str, kind: str, heard: float) -> None:
         what = {"play": "a play", "partial": "a partial listen", "skip": "a skip"}.get(kind, kind)

@@ -9,54 +9,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from conftest import write_audio
 from explorer.analysis.types import Analysis, Chorus, Genre, Section
 from explorer.library.cache import AnalysisCache, default_folder
-from explorer.library.scan import scan
-from explorer.library.store import Library
 from explorer.ui.sidebar import FALLBACK_PREVIEW, MAX_SECTION_PREVIEW, RecommendationSidebar, preview_region
+from tests.ui.helpers import SONGS
 
 SR = 22050
-#: Three families of two songs: soft sines, bright square waves, noise bursts.
-SONGS = (("sine", 220.0), ("sine", 247.0), ("square", 880.0), ("square", 990.0), ("noise", 0.0), ("noise", 1.0))
-
-
-def _song(kind: str, f0: float, seed: int, duration: float = 6.0) -> np.ndarray:
-    t = np.arange(int(duration * SR)) / SR
-    pulse = np.sin(2 * np.pi * 2 * t) > 0
-    if kind == "sine":
-        y = 0.4 * np.sin(2 * np.pi * f0 * t)
-    elif kind == "square":
-        y = 0.25 * np.sign(np.sin(2 * np.pi * f0 * t))
-    else:
-        y = 0.3 * np.random.default_rng(seed).standard_normal(len(t)) * pulse
-    return (y * (0.6 + 0.4 * pulse)).astype(np.float32)
-
-
-@pytest.fixture(scope="session")
-def scanned(tmp_path_factory):
-    """A scanned library of the six songs (built once): (folder, db file, analysis cache folder)."""
-    root = tmp_path_factory.mktemp("sidebar-library")
-    music = root / "music"
-    music.mkdir()
-    for i, (kind, f0) in enumerate(SONGS):
-        write_audio(music / f"{kind}{i}.mp3", _song(kind, f0, i), SR,
-                    codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"))
-    cache = root / "cache"
-    report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=cache)
-    assert report.analysed == len(SONGS), report.failures
-    return music, root / "library.sqlite", cache
-
-
-@pytest.fixture
-def library(scanned, tmp_path):
-    """A private copy of the scanned catalogue (and its analyses, in this test's user cache)."""
-    music, db, cache = scanned
-    shutil.copy(db, tmp_path / "library.sqlite")
-    shutil.copytree(cache, default_folder(), dirs_exist_ok=True)
-    lib = Library(tmp_path / "library.sqlite")
-    yield lib
-    lib.close()
 
 
 @pytest.fixture
