@@ -44,10 +44,14 @@ SCAN_UPDATES_PER_SECOND = 8
 #: Typing in the filter applies after this pause (ms), so a fast typist does not refilter per key.
 FILTER_DELAY_MS = 120
 
-COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis")
-COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE = range(8)
+COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis",
+           "Rating")
+COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: Widths of the columns in average character widths of the current font.
-_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12)
+_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12, 5)
+#: How a rating shows in its column, and the word that finds it in the filter box.
+RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
+RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
 _STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
                "missing": "Missing"}
 _STATE_ORDER = {"analysing": 0, "pending": 1, "analysed": 2, "failed": 3, "missing": 4}
@@ -80,6 +84,7 @@ class _Row:
     genre_label: str
     state: str
     error: str
+    rating: int
     hay: str
     keys: tuple
 
@@ -87,8 +92,9 @@ class _Row:
     def of(cls, t: Track) -> _Row:
         title = t.title or os.path.splitext(os.path.basename(t.path))[0]
         label = t.genre_label or ""
+        rating = int(t.rating or 0)
         hay = "\n".join((title, t.artist, t.album, t.genre_tag, label, os.path.basename(t.path),
-                         _STATE_TEXT.get(t.state, t.state))).casefold()
+                         _STATE_TEXT.get(t.state, t.state), RATING_FILTER.get(rating, ""))).casefold()
         p = t.path
 
         def text(s):  # unknown (empty) text sorts last, case ignored
@@ -96,9 +102,9 @@ class _Row:
 
         keys = (text(title), text(t.artist), text(t.album),
                 (t.duration is None, t.duration or 0.0, p), (t.tempo is None, t.tempo or 0.0, p),
-                text(t.genre_tag), text(label), (_STATE_ORDER.get(t.state, 9), p))
+                text(t.genre_tag), text(label), (_STATE_ORDER.get(t.state, 9), p), (-rating, p))
         return cls(p, t.id, title, t.artist, t.album, t.duration, t.tempo, t.genre_tag, label, t.state,
-                   t.error or "", hay, keys)
+                   t.error or "", rating, hay, keys)
 
     def same(self, other: _Row) -> bool:
         return self.keys == other.keys and self.error == other.error
@@ -168,8 +174,13 @@ class LibraryModel(QAbstractTableModel):
                 if r.state == "analysing" and not self.scanning:
                     return _STATE_TEXT["pending"]  # left so by an interrupted scan: the next one takes it
                 return _STATE_TEXT.get(r.state, r.state)
+            if col == COL_RATING:
+                return RATING_TEXT.get(r.rating, "")
             return (r.title, r.artist, r.album, "", "", r.genre_tag, r.genre_label)[col]
         if role == Qt.ToolTipRole:
+            if col == COL_RATING:
+                return {1: "You like it (filter: is:liked)", -1: "You dislike it (filter: is:disliked)"}.get(
+                    r.rating, "Not rated: right-click to like or dislike it")
             if col == COL_STATE and r.error:
                 return r.error
             if col == COL_TEMPO and r.tempo is not None:
@@ -177,6 +188,8 @@ class LibraryModel(QAbstractTableModel):
             return r.path
         if role == Qt.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
             return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.TextAlignmentRole and col == COL_RATING:
+            return int(Qt.AlignCenter)
         if role == Qt.ForegroundRole and r.state in ("missing", "failed"):
             return QApplication.palette().brush(QPalette.Disabled, QPalette.Text)
         if role == self.ProgressRole:
@@ -210,6 +223,11 @@ class LibraryModel(QAbstractTableModel):
         """The displayed row of ``path``, or None (not in the catalogue, or filtered out)."""
         r = self._by_path.get(path)
         return None if r is None else self._index_of(r)
+
+    def rating_of(self, path: str) -> int | None:
+        """The rating shown for ``path`` (1, 0, -1), None when it is not in the catalogue."""
+        r = self._by_path.get(path)
+        return None if r is None else r.rating
 
     def has(self, path: str) -> bool:
         """Whether ``path`` is in the catalogue (shown or filtered out)."""
@@ -522,12 +540,16 @@ class LibraryPane(QWidget):
     libraryChanged()
         Songs were added to or removed from the catalogue, or one's state, tags or rating changed
         (as the pane reads them: while a scan runs, several times a second at most).
+    rateRequested(str path, int rating)
+        Like (1), dislike (-1) or forget the rating (0) of a song, from its context menu; the
+        window has it written off the GUI thread (and the pane re-reads the row then).
     """
 
     songOpenRequested = Signal(str)
     errorOccurred = Signal(str)
     scanFinished = Signal(object)
     libraryChanged = Signal()
+    rateRequested = Signal(str, int)
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
                  cache_folder: str | None = None):
@@ -540,7 +562,7 @@ class LibraryPane(QWidget):
         self.model.tracksChanged.connect(self.libraryChanged)
 
         self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre…")
+        self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre, is:liked…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter the library")
         self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
@@ -822,14 +844,25 @@ class LibraryPane(QWidget):
     def _context_menu(self, pos) -> None:
         index = self.view.indexAt(pos)
         path = index.data(LibraryModel.PathRole) if index.isValid() else None
-        if not path:
-            return
+        if path:
+            self.build_context_menu(path).popup(self.view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self, path: str) -> QMenu:
+        """The context menu of the row of ``path``: open, like / dislike (checked when so), copy, show."""
         menu = QMenu(self)
         menu.addAction(theme.icon("open"), "Open", lambda: self.songOpenRequested.emit(path))
+        menu.addSeparator()
+        rating = self.model.rating_of(path) or 0
+        for value, icon, text in ((1, "like", "Like"), (-1, "dislike", "Dislike")):
+            a = menu.addAction(theme.icon(icon), text,
+                               lambda v=value: self.rateRequested.emit(path, 0 if rating == v else v))
+            a.setCheckable(True)
+            a.setChecked(rating == value)
+        menu.addSeparator()
         menu.addAction("Copy path", lambda: QApplication.clipboard().setText(path))
         menu.addAction(theme.icon("folder"), "Show folder",
                        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path))))
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        return menu
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.view and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):

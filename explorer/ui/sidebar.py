@@ -95,7 +95,7 @@ class _Relay(QObject):
 
     done = Signal(int, str, list)  # request id, path, [Item]
     failed = Signal(int, str)  # request id, message
-    rated = Signal(str, int)  # path, rating now in the catalogue
+    rated = Signal(str, int, int)  # path, rating now in the catalogue, the rating before
     listened = Signal(str, str, float)  # path, kind ("play" | "partial" | "skip"), seconds heard
 
 
@@ -122,10 +122,10 @@ class _Job(QRunnable):
             lib = self._library()
             if self.rate is not None:
                 track_id, rating = self.rate
+                before = lib.track(track_id)
                 (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
-                track = lib.track(track_id)
-                if track is not None:
-                    self.relay.rated.emit(track.path, rating)
+                if before is not None:
+                    self.relay.rated.emit(before.path, rating, before.rating)
             if self.listen is not None:
                 path, heard, duration = self.listen
                 track = lib.track_by_path(path)
@@ -411,8 +411,9 @@ class RecommendationSidebar(QWidget):
     listenRecorded(str path, str kind, float heard)
         A listen given to :meth:`record_listen` is in the history, counted as ``kind`` (``play``,
         ``partial`` or ``skip``).
-    ratingChanged(str path, int rating)
-        A rating given to :meth:`rate` is in the catalogue (1 like, -1 dislike, 0 none).
+    ratingChanged(str path, int rating, int previous)
+        A rating given to :meth:`rate` is in the catalogue (1 like, -1 dislike, 0 none), and the
+        rating it replaced.
     """
 
     previewRequested = Signal(str, float, float)
@@ -420,7 +421,7 @@ class RecommendationSidebar(QWidget):
     errorOccurred = Signal(str)
     recommendationsChanged = Signal()
     listenRecorded = Signal(str, str, float)
-    ratingChanged = Signal(str, int)
+    ratingChanged = Signal(str, int, int)
 
     def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend"):
         super().__init__(parent)

@@ -132,7 +132,8 @@ class SongAudio:
 class SongJob(Job):
     """Open a song: hash → cached analysis (if any) → decode + peaks → analysis.
 
-    Emits ``partial(rid, "analysis", Analysis)`` first when the cache knows the song (so its
+    Emits ``partial(rid, "automatic", (sections, choruses, edited))`` before each analysis (see
+    :meth:`_with_edits`), ``partial(rid, "analysis", Analysis)`` first when the cache knows the song (so its
     structure is on screen before the audio is decoded), ``partial(rid, "audio", SongAudio)`` as
     soon as the audio is ready, and finally ``finished(rid, Analysis)``.  With ``audio`` given
     (the window still holds the song), decoding is skipped.  With a ``library``, the user's edited
@@ -169,9 +170,7 @@ class SongJob(Job):
         if self.analyze:
             analysis = self.cache.lookup(h)
             if analysis is not None:
-                analysis = analysis.replace(file=self.path)
-                if self.library is not None:
-                    analysis = self.library.apply_edits(analysis, h)
+                analysis = self._with_edits(analysis.replace(file=self.path), h)
                 self.emit("partial", self.request_id, "analysis", analysis)
         if audio is None:
             self.report(0.0, "decoding")
@@ -192,13 +191,22 @@ class SongJob(Job):
                 progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
                 cancelled=self.is_cancelled)
             self.check()
-            if self.library is not None:
-                analysis = self.library.apply_edits(analysis, h)
+            analysis = self._with_edits(analysis, h)
         if self.library is not None:
             track = self.library.add_or_update_file(self.path, content_hash=h)
             self.library.record_analysis(track.id, analysis, h)
         self.report(1.0, "done")
         return analysis
+
+
+    def _with_edits(self, analysis, h):
+        """``analysis`` with the user's edited sections, if any; first emits
+        ``partial(rid, "automatic", (sections, choruses, edited))``: what the analysis found, to
+        revert to, and whether the user's edits replace it."""
+        edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
+        self.emit("partial", self.request_id, "automatic",
+                  (analysis.sections, analysis.choruses, edited is not analysis))
+        return edited
 
 
 class DecodeJob(Job):

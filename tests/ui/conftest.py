@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import SR, synth_song
+import shutil
+
+from tests.conftest import write_audio
+from tests.ui.helpers import SONGS, SR, family_song, synth_song
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -47,3 +50,34 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
+
+
+@pytest.fixture(scope="session")
+def scanned(tmp_path_factory):
+    """A scanned library of the six :data:`SONGS` (built once): (folder, db file, analysis cache folder)."""
+    from explorer.library.scan import scan
+
+    root = tmp_path_factory.mktemp("sidebar-library")
+    music = root / "music"
+    music.mkdir()
+    for i, (kind, f0) in enumerate(SONGS):
+        write_audio(music / f"{kind}{i}.mp3", family_song(kind, f0, i), SR,
+                    codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"))
+    cache = root / "cache"
+    report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=cache)
+    assert report.analysed == len(SONGS), report.failures
+    return music, root / "library.sqlite", cache
+
+
+@pytest.fixture
+def library(scanned, tmp_path):
+    """A private copy of the scanned catalogue (and its analyses, in this test's user cache)."""
+    from explorer.library.cache import default_folder
+    from explorer.library.store import Library
+
+    music, db, cache = scanned
+    shutil.copy(db, tmp_path / "library.sqlite")
+    shutil.copytree(cache, default_folder(), dirs_exist_ok=True)
+    lib = Library(tmp_path / "library.sqlite")
+    yield lib
+    lib.close()

@@ -14,6 +14,24 @@ SR = 22050
 PART = 1.5  # seconds per section of the synthetic song
 
 
+#: Songs of the scanned test library (``scanned`` in conftest.py): three families of two songs,
+#: soft sines, bright square waves, noise bursts.
+SONGS = (("sine", 220.0), ("sine", 247.0), ("square", 880.0), ("square", 990.0), ("noise", 0.0), ("noise", 1.0))
+
+
+def family_song(kind: str, f0: float, seed: int, duration: float = 6.0, sr: int = SR) -> np.ndarray:
+    """A mono song of one of the :data:`SONGS` families (``sine``, ``square`` or ``noise``)."""
+    t = np.arange(int(duration * sr)) / sr
+    pulse = np.sin(2 * np.pi * 2 * t) > 0
+    if kind == "sine":
+        y = 0.4 * np.sin(2 * np.pi * f0 * t)
+    elif kind == "square":
+        y = 0.25 * np.sign(np.sin(2 * np.pi * f0 * t))
+    else:
+        y = 0.3 * np.random.default_rng(seed).standard_normal(len(t)) * pulse
+    return (y * (0.6 + 0.4 * pulse)).astype(np.float32)
+
+
 def synth_song(parts: str = "ABAB", sr: int = SR, part: float = PART) -> np.ndarray:
     """A stereo song of ``part``-second sections; A = a 330 Hz chord, B = 495 Hz with a pulse."""
     n = int(round(part * sr))

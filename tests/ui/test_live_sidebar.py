@@ -6,7 +6,7 @@ import pytest
 
 from conftest import write_audio
 from tests.ui.helpers import open_and_wait
-from tests.ui.test_sidebar import SR, _song
+from tests.ui.helpers import SR, family_song
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -26,9 +26,9 @@ def test_sidebar_follows_scans_without_a_click(qtbot, window, tmp_path):
     first, more = tmp_path / "first", tmp_path / "more"
     first.mkdir()
     more.mkdir()
-    seed = write_audio(first / "sine0.mp3", _song("sine", 220.0, 0), SR)
+    seed = write_audio(first / "sine0.mp3", family_song("sine", 220.0, 0), SR)
     for i, (kind, f0) in enumerate((("sine", 247.0), ("square", 880.0)), start=1):
-        write_audio(more / f"{kind}{i}.mp3", _song(kind, f0, i), SR)
+        write_audio(more / f"{kind}{i}.mp3", family_song(kind, f0, i), SR)
     _scan(qtbot, window, first)
     window.auto_analyze = True
     with qtbot.waitSignal(window.sidebar.recommendationsChanged, timeout=60000):
