@@ -265,3 +265,46 @@ def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
                            text=True, env=env, timeout=budget(300))
     assert final.returncode == 0, final.stderr
     assert read_back(db)[2] == {"analysed": 6}  # the songs the workers had are the next scan's
+
+
+def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
+    """The window's quit ends its analysis helper whatever it is doing: here it is stopped (SIGSTOP) in the
+    middle of a song, so it can neither finish nor react to SIGTERM; it must still be gone after shutdown()
+    (it used to be left behind, stopped, after a SIGTERM that could not land)."""
+    import threading
+
+    from explorer.errors import ExplorerError
+    from explorer.ui import analysis_process
+
+    song = write_sf(tmp_path / "long.wav", sine(120.0, 22050, freq=330.0), 22050)
+    analysis_process.start()
+    pool = analysis_process._get_pool()
+    deadline = time.monotonic() + budget(60)
+    while not pool.executor._processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    helpers = set(pool.executor._processes)
+    assert helpers
+    outcome = []
+
+    def analyse():
+        try:
+            analysis_process.analyse(str(song), content_hash=None, cache=None)
+            outcome.append("finished")
+        except ExplorerError as e:
+            outcome.append(e.message)
+
+    waiter = threading.Thread(target=analyse)
+    waiter.start()
+    try:
+        time.sleep(0.5)  # the song is handed over (if the helper is still starting, it is stopped there)
+        for pid in helpers:
+            os.kill(pid, signal.SIGSTOP)
+        analysis_process.shutdown()
+        assert wait_gone(helpers) == set(), "the stopped helper outlived the quit"
+        waiter.join(budget(30))
+        assert not waiter.is_alive()
+        assert outcome and outcome[0] != "finished"  # the waiting job learns the helper stopped
+    finally:
+        for pid in alive(helpers):
+            os.kill(pid, signal.SIGKILL)
+        analysis_process.shutdown()
