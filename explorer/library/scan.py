@@ -46,7 +46,7 @@ from explorer.errors import Cancelled, ExplorerError, FileMissing
 from explorer.fsutil import is_temp_name
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, normalize_path, read_tags
-from explorer.procutil import become_background_child
+from explorer.procutil import become_background_child, stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -454,9 +454,14 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
     """Analyse ``queue``'s jobs in a pool of ``n`` processes until it is empty or a worker dies.
 
     Returns the jobs that were in flight when a worker died ([] if none did) and how many finished.
+    A cancel (or anything else that ends the round early: Ctrl-C, an error while committing) ends
+    the workers at once (:func:`~explorer.procutil.stop_executor`) instead of waiting for the songs
+    they are analysing; only this process commits, so a killed worker takes no half-written row
+    with it, and its songs, left 'analysing', are the next scan's.
     """
     finished = 0
-    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,)) as pool:
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,))
+    try:
         inflight: dict = {}
         suspects: list = []
         while queue or inflight:
@@ -466,11 +471,7 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
                 for job in batch:
                     inflight[pool.submit(_task, *job[1:], cache_folder)] = job
             ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            if cancel is not None and cancel():
-                event.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise Cancelled("scan cancelled")
-            for fut in ready:
+            for fut in ready:  # what came back is committed even when a cancel came with it
                 job = inflight.pop(fut)
                 try:
                     status, payload = fut.result()
@@ -479,6 +480,12 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
                     continue
                 finished += 1
                 finish(job, status, payload)
+            _check(cancel)
             if suspects and not inflight:
-                return suspects, finished
-    return [], finished
+                break
+    except BaseException:
+        event.set()
+        stop_executor(pool)
+        raise
+    pool.shutdown(wait=True)  # every job has come back (or the pool is broken): nothing to wait for
+    return suspects, finished

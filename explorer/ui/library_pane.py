@@ -34,6 +34,7 @@ from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.threadutil import lower_this_thread
 from explorer.ui import theme
+from explorer.ui.workers import keep_thread
 
 #: Rows read from the catalogue per query when (re)loading it.
 PAGE = 200
@@ -694,15 +695,18 @@ class LibraryPane(QWidget):
         self._reported = set()
         worker = ScanWorker(folders, os.fspath(self.library.path), workers=self.scan_workers,
                             cache_folder=self.cache_folder)
-        thread = QThread(self)
+        thread = QThread()  # no parent: the pane must never destroy it while it runs (see keep_thread)
         thread.setObjectName("library-scan")
+        keep_thread(thread, worker)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_scan_progress)
         worker.finished.connect(self._on_scan_finished)
         worker.failed.connect(self._on_scan_failed)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
+        # The scan thread ends its own event loop, directly: queued, the quit would wait for the GUI
+        # thread, which may be the one waiting for this thread to end (closing the window).
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_done)
         self._thread, self._worker = thread, worker
         self.progress_bar.setRange(0, 0)  # busy until the number of files is known
@@ -712,15 +716,18 @@ class LibraryPane(QWidget):
         thread.start()
         return True
 
-    def cancel_scan(self, *, wait: bool = False, timeout: float = 30.0) -> None:
-        """Stop the running scan (what it finished is kept); ``wait`` blocks until its thread ended."""
+    def cancel_scan(self, *, wait: bool = False) -> None:
+        """Stop the running scan (what it finished is kept); ``wait`` blocks until its thread ended.
+
+        The scan ends its worker processes instead of waiting for the songs they analyse, so the
+        thread ends within a fraction of a second and the wait needs no time limit."""
         if self._worker is None:
             return
         self._worker.cancel()
         self.cancel_button.setEnabled(False)
         self.progress_bar.setFormat("Cancelling…")
         if wait and self._thread is not None:
-            self._thread.wait(int(timeout * 1000))
+            self._thread.wait()
 
     # -- scan events ------------------------------------------------------------------------------------
     def _on_scan_progress(self, done: int, total: int, paths: list) -> None:
@@ -761,9 +768,7 @@ class LibraryPane(QWidget):
         self.refresh()
 
     def _on_thread_done(self) -> None:
-        self._thread.deleteLater()
-        self._worker.deleteLater()
-        self._thread = self._worker = None
+        self._thread = self._worker = None  # the keeper deletes them
         self._set_scanning(False)
 
     def _set_scanning(self, on: bool) -> None:

@@ -1040,19 +1040,26 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.open_song(last))
 
     def closeEvent(self, ev) -> None:
+        # Background work is cancelled first, so that it ends while what must be kept is written;
+        # then the window waits for all of it: nothing of it may outlive the window's objects (Qt
+        # aborts on a thread destroyed while it runs).  The waits have no time limit because each
+        # cancel reaches the work in flight: the scan ends its worker processes, a song's job
+        # drops the helper process' analysis and stops decoding.
         self.save_layout()
         self.player.stop()
+        if self._job is not None:
+            self._job.cancel()
+        self.runner.cancel_all()
+        if self.library_pane is not None:
+            self.library_pane.cancel_scan()
         self._leave_song()
         if self.sidebar is not None:
             self.sidebar.shutdown()  # the listen just handed over is written before the window goes
         if not EDITS_WRITER.flush(EDITS_WAIT):
             log.warning("an edited structure was still being saved when the window closed")
-        if self._job is not None:
-            self._job.cancel()
         if self.library_pane is not None:
-            self.library_pane.cancel_scan(wait=True, timeout=10.0)
-        self.runner.cancel_all()
-        self.runner.wait(5000)
+            self.library_pane.cancel_scan(wait=True)
+        self.runner.wait(-1)
         super().closeEvent(ev)
 
 

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
@@ -286,3 +286,68 @@ class JobRunner(QObject):
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Block until every job has ended (used when closing the window and in tests)."""
         return self.pool.waitForDone(timeout_ms)
+
+
+class ThreadKeeper(QObject):
+    """Holds each QThread it is given (and the objects that work in it) until the thread has ended.
+
+    Qt aborts the program when a QThread object is destroyed while its thread runs ("QThread:
+    Destroyed while thread … is still running").  A widget that owned its thread would destroy it
+    with itself when the window closes, whatever the thread was doing; so no widget owns one:
+    :func:`keep_thread` gives it to the one keeper, which lets go of it in the GUI thread once it
+    has finished, and which, when the application quits, cancels (``cancel()`` of each object that
+    has one) and waits for every thread it still holds.  A wait is short because a stop reaches the
+    work in flight (a scan ends its worker processes, see :mod:`explorer.library.scan`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._kept: dict[QThread, tuple] = {}
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop_all)
+
+    def keep(self, thread: QThread, *objects) -> None:
+        """Hold ``thread`` and ``objects`` until ``thread`` has finished (call before starting it)."""
+        if thread.parent() is not None:
+            raise ValueError("a kept thread must not have a parent: the parent would destroy it while it runs")
+        self._kept[thread] = objects
+        thread.finished.connect(self._release)  # a slot of this object: runs in the GUI thread
+
+    def running(self) -> list[QThread]:
+        return [t for t in self._kept if t.isRunning()]
+
+    @Slot()
+    def _release(self) -> None:
+        thread = self.sender()
+        if thread not in self._kept:
+            return
+        thread.wait()  # 'finished' comes just before the thread's very end: let it get there
+        objects = self._kept.pop(thread)
+        for obj in objects:
+            obj.deleteLater()
+        thread.deleteLater()
+
+    @Slot()
+    def stop_all(self) -> None:
+        """Cancel every thread still held and wait until each has ended (at quit)."""
+        for thread, objects in list(self._kept.items()):
+            for obj in objects:
+                cancel = getattr(obj, "cancel", None)
+                if cancel is not None:
+                    cancel()
+            thread.quit()
+        for thread in list(self._kept):
+            thread.wait()
+
+
+_keeper: ThreadKeeper | None = None
+
+
+def keep_thread(thread: QThread, *objects) -> None:
+    """Give ``thread`` (without a parent) and the objects that work in it to the application's
+    :class:`ThreadKeeper` (from the GUI thread)."""
+    global _keeper
+    if _keeper is None:
+        _keeper = ThreadKeeper()
+    _keeper.keep(thread, *objects)

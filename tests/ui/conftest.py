@@ -8,12 +8,34 @@ halves differ in pitch (see :mod:`tests.ui.helpers`).
 
 from __future__ import annotations
 
-import pytest
-
+import functools
 import shutil
+
+import pytest
+from pytestqt.qtbot import QtBot
 
 from tests.conftest import write_audio
 from tests.ui.helpers import SONGS, SR, family_song, synth_song
+from timing import budget_ms
+
+
+def _scale_waits() -> None:
+    """Every ``timeout`` of pytest-qt's waits is a hang guard for an idle machine: scale it for this
+    one (tests/timing.py).  ``qtbot.wait(ms)``, a plain pause, is left alone."""
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+        original = getattr(QtBot, name)
+        if getattr(original, "scaled", False):
+            continue
+
+        @functools.wraps(original)
+        def scaled(self, *args, timeout=5000, _original=original, **kwargs):
+            return _original(self, *args, timeout=budget_ms(timeout) if timeout else timeout, **kwargs)
+
+        scaled.scaled = True
+        setattr(QtBot, name, scaled)
+
+
+_scale_waits()
 
 
 @pytest.fixture(scope="package", autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
@@ -127,24 +129,36 @@ def wait_played(qtbot, window, timeout: int = 10000) -> None:
     assert window.player.wait(5)
 
 
+#: Most CPU time (ms) the GUI thread may use between two heartbeats: a turn of the event loop does a
+#: slice of work; a decode, an analysis or a scan on the GUI thread would take seconds.
+CPU_GAP_MS = 250
+
+
 class Heartbeat:
-    """A 10 ms QTimer whose gaps (ms) show how long the GUI thread's event loop was blocked."""
+    """A 10 ms QTimer whose gaps (ms) show how long the GUI thread's event loop was blocked.
+
+    ``gaps`` are wall-clock gaps: they also grow when the machine is busy (other processes, the
+    GIL held by another thread).  ``cpu_gaps`` are the CPU time (ms) the GUI thread itself used
+    between two beats: work done on the GUI thread shows there whatever the load.
+    """
 
     def __init__(self, interval_ms: int = 10):
         self.gaps: list[int] = []
+        self.cpu_gaps: list[float] = []
         self._clock = QElapsedTimer()
         self._timer = QTimer()
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._beat)
 
     def _beat(self):
-        now = self._clock.elapsed()
+        now, cpu = self._clock.elapsed(), time.thread_time()
         self.gaps.append(now - self._last)
-        self._last = now
+        self.cpu_gaps.append((cpu - self._last_cpu) * 1000)
+        self._last, self._last_cpu = now, cpu
 
     def start(self):
         self._clock.start()
-        self._last = self._clock.elapsed()
+        self._last, self._last_cpu = self._clock.elapsed(), time.thread_time()
         self._timer.start()
 
     def stop(self):
