@@ -414,17 +414,29 @@ def _edit_problem(e) -> str | None:
     return None
 
 
+_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, OverflowError, ValueError, TypeError)
+
+
 def _in_savepoint(c: sqlite3.Connection, step) -> str | None:
-    """Run ``step()`` as one unit inside the open transaction; a value SQLite refuses undoes that unit only
-    and is returned as the problem."""
+    """Run ``step()`` (statements) as one unit inside the open transaction; a value SQLite refuses undoes
+    that unit only and is returned as the problem."""
     c.execute("SAVEPOINT entry")
     try:
         step()
-    except (sqlite3.IntegrityError, sqlite3.DataError, OverflowError, ValueError, TypeError) as e:
+    except _REFUSED as e:
         c.execute("ROLLBACK TO entry")
         c.execute("RELEASE entry")
         return f"refused by the database ({e})"
     c.execute("RELEASE entry")
+    return None
+
+
+def _refused(step) -> str | None:
+    """Run ``step()`` (one statement: SQLite undoes a refused statement whole); the problem, or None."""
+    try:
+        step()
+    except _REFUSED as e:
+        return f"refused by the database ({e})"
     return None
 
 
@@ -1099,7 +1111,7 @@ class Library:
                 if problem == "its track was skipped":
                     dropped += 1
                     continue
-                problem = problem or _in_savepoint(c, lambda e=e: c.execute(
+                problem = problem or _refused(lambda e=e: c.execute(
                     "INSERT INTO events(track_id, kind, at, heard, duration) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
                     "(SELECT 1 FROM events WHERE track_id = ? AND kind = ? AND at = ?)",
                     (rows[e[0]], e[1], float(e[2]), e[3], e[4], rows[e[0]], e[1], float(e[2]))))
@@ -1108,7 +1120,7 @@ class Library:
                 else:
                     events += 1
             for i, e in enumerate(parts["edits"]):
-                problem = _edit_problem(e) or _in_savepoint(c, lambda e=e: c.execute(
+                problem = _edit_problem(e) or _refused(lambda e=e: c.execute(
                     "INSERT OR REPLACE INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?)",
                     (e["content_hash"], json.dumps(e["sections"]),
                      float(e["saved_at"]) if e.get("saved_at") is not None else time.time())))

@@ -136,7 +136,7 @@ def test_sigkill_scan_loses_nothing(tmp_path):
                         sum(committed.values()), len(lost)))
         assert integrity == "ok", f"kill {k} after {at:.2f} s: {integrity}"
         assert not lost, f"kill {k}: committed ratings lost: {lost}"
-        backup = db.with_name(db.stem + "-backup.json")
+        backup = db.with_name(db.name + "-backup.json")  # named after the whole file name
         if backup.exists():
             json.loads(backup.read_text("utf-8"))  # written atomically: never half a file
         add_files(FILES_PER_ROUND)

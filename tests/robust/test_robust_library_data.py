@@ -99,6 +99,42 @@ def test_one_bad_backup_entry_costs_that_entry_only(tmp_path, capsys):
         str(songs[0]): 1, str(songs[1]): -1, str(songs[2]): 1}
 
 
+def test_every_kind_of_damaged_entry_is_skipped_and_named(tmp_path):
+    good = {"path": str(tmp_path / "good.mp3"), "content_hash": "g", "rating": 1, "rated_at": 1.0,
+            "play_count": 2, "skip_count": 0}
+    tracks = [good,
+              {**good, "path": str(tmp_path / "b1.mp3"), "content_hash": "b1", "rating": 5},
+              {**good, "path": str(tmp_path / "b2.mp3"), "content_hash": "b2", "play_count": -3},
+              {**good, "path": str(tmp_path / "b3.mp3"), "content_hash": "b3", "rated_at": "yesterday"},
+              {**good, "path": 17},
+              "not an object",
+              {**good, "path": str(tmp_path / "b4.mp3"), "content_hash": ["x"]},
+              {**good, "path": str(tmp_path / "b5.mp3"), "content_hash": "b5", "rating": True}]
+    events = [[0, "like", 10.0, None, None], [0, "play", 11.0, 100.0, 180.0],
+              [1, "like", 12.0, None, None],  # its track was skipped: left out with it
+              [0, "dance", 13.0, None, None], [0, "like", "noon", None, None], [99, "like", 14.0, None, None],
+              [0, "play", 15.0, float("nan"), 180.0], "x", [0, "like"]]
+    edits = [{"content_hash": "g", "sections": [{"start": 0, "end": 4, "label": "A", "function": "chorus"}],
+              "saved_at": 2.0},
+             {"content_hash": "g2", "sections": [{"start": "soon"}]}, {"content_hash": 5, "sections": []},
+             {"content_hash": "g3", "sections": "all of them"}]
+    backup = tmp_path / "backup.json"
+    backup.write_text(json.dumps({"schema": "music-explorer/user-data/1", "tracks": tracks, "events": events,
+                                  "edits": edits}, allow_nan=True))
+    with Library(tmp_path / "lib.sqlite") as lib:
+        result = lib.restore_user_data(backup)
+        assert (result.tracks, result.events, result.edits, result.dropped) == (1, 2, 1, 1)
+        assert [p.split(":")[0] for p in result.problems] == [
+            "tracks[1]", "tracks[2]", "tracks[3]", "tracks[4]", "tracks[5]", "tracks[6]", "tracks[7]",
+            "events[3]", "events[4]", "events[5]", "events[6]", "events[7]", "events[8]",
+            "edits[1]", "edits[2]", "edits[3]"]
+        assert "rating 5 is not -1, 0 or 1" in result.problems[0]
+        (t,) = lib.tracks()
+        assert (t.path, t.rating, t.play_count) == (good["path"], 1, 2)
+        assert [(h.kind, h.at) for h in lib.history()] == [("play", 11.0), ("like", 10.0)]
+        assert lib.structure_edits("g")[0].function == "chorus"
+
+
 def test_an_interrupted_restore_is_finished_at_the_next_start(tmp_path, capsys, monkeypatch):
     db, songs = _rated_library(tmp_path, capsys)
     _damage(db)
