@@ -181,8 +181,10 @@ def _machine_failure(e: BaseException) -> str | None:
     unmappable = isinstance(e, ImportError) and "failed to map segment" in str(e)
     if isinstance(e, MemoryError) or (isinstance(e, OSError) and e.errno == errno.ENOMEM) or unmappable:
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        shown = "" if limit == resource.RLIM_INFINITY else f"; this process may use {limit / 2**30:.1f} GiB"
-        return f"out of memory{shown} (close other programs, or raise the limit: ulimit -v)"
+        if limit == resource.RLIM_INFINITY:
+            return "out of memory (close other programs and try again)"
+        return f"out of memory; this process may use {limit / 2**30:.1f} GiB (close other programs, or raise the " \
+               "limit: ulimit -v)"
     if isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         return f"too many open files (this process may open {limit}; raise the limit: ulimit -n)"

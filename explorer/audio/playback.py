@@ -127,6 +127,33 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
 _CONVERTER = JobThread("explorer-playback-prepare", "converting a song for playback (regions then convert when played)")
 
 
+_ALSA_QUIET = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
+
+
+def _quiet_alsa() -> None:
+    """Keep ALSA from printing its own diagnostics on stderr ("ALSA lib conf.c:…: Cannot access file …"):
+    a device that does not open is reported once, as :class:`~explorer.errors.NoSoundOutput`."""
+    if _ALSA_QUIET:
+        return
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+
+    name = ctypes.util.find_library("asound")
+    if name is None:  # no ALSA here (another platform's sound system)
+        _ALSA_QUIET.append(None)
+        return
+    try:
+        lib = ctypes.CDLL(name)
+        # void handler(const char *file, int line, const char *function, int err, const char *fmt, ...): the
+        # variadic rest is the caller's to clean up, so a handler that takes the five named ones is safe
+        handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                   ctypes.c_char_p)(lambda *_: None)
+        lib.snd_lib_error_set_handler(handler)
+    except (OSError, AttributeError):
+        handler = None
+    _ALSA_QUIET.append(handler)
+
+
 @dataclass(frozen=True)
 class Region:
     """A time range in seconds."""
@@ -150,6 +177,8 @@ class Player:
     def __init__(self, backend=None, *, on_error=None):
         if backend is None:
             import simpleaudio as backend  # noqa: PLC0415 - imported when playing, not at start-up
+
+            _quiet_alsa()
         self._backend = backend
         self._lock = threading.Lock()
         self._generation = 0
