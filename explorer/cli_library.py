@@ -31,6 +31,10 @@ def _ref(text: str) -> str:
     if text.isdigit() and not os.path.exists(text) and int(text) > MAX_TRACK_ID:
         raise argparse.ArgumentTypeError(f"{text}: no such track id (ids go up to {MAX_TRACK_ID})")
     return text
+#: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
+SCAN_FAILED_STATUS = 3
+#: What ``recommend`` says when there is nothing to recommend (text and JSON "note").
+NO_RECOMMENDATIONS = "no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)"
 
 
 def _open(args):
@@ -51,7 +55,9 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("scan", help="add the songs of folders to the library and analyse them",
                        description="Find audio files under FOLDERs, read their tags and analyse new or changed "
-                                   "ones on all cores. Interrupt at any time: the next scan goes on from there.")
+                                   "ones on all cores. Interrupt at any time: the next scan goes on from there. "
+                                   f"Exit status {SCAN_FAILED_STATUS} when some files could not be analysed "
+                                   "(each is listed on stderr).")
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     _add_db(p)
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -142,6 +148,10 @@ def cmd_scan(args) -> int:
           f"{report.returned} back, {report.retried} retried; "
           f"{report.analysed} analysed, "
           f"{report.failed} failed in {report.elapsed:.1f} s")
+    if report.failed:  # the scan itself went through: a status of its own, not the bad-input 2
+        print(f"{PROG}: {report.failed} file{'s' if report.failed != 1 else ''} could not be analysed "
+              f"(listed above); exit status {SCAN_FAILED_STATUS}", file=sys.stderr)
+        return SCAN_FAILED_STATUS
     return 0
 
 
@@ -165,14 +175,17 @@ def cmd_recommend(args) -> int:
                "recommendations": [{"path": r.track.path, "title": r.track.title, "artist": r.track.artist,
                                     "score": r.score, "genre": _genre_of(r.track), "reasons": list(r.reasons)}
                                    for r in recs]}
+        if not recs:
+            doc["note"] = NO_RECOMMENDATIONS
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
     if not recs:
-        print("no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)")
+        print(NO_RECOMMENDATIONS)
     for n, r in enumerate(recs, 1):
         print(printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  "
                         f"{r.track.path}"))
-        print(f"      {printable('; '.join(r.reasons))}")
+        if r.reasons:
+            print(f"      {printable('; '.join(r.reasons))}")
     return 0
 
 
@@ -201,6 +214,9 @@ def cmd_playlist(args) -> int:
 
 
 # -- ratings and history ---------------------------------------------------------------------
+#: The first line of ``history``: what its columns are.
+HISTORY_HEADER = f"{'when':<19}  {'kind':<8} {'track id':>8}  song"
+
 def cmd_rate(args) -> int:
     lib = _open(args)
     try:
@@ -209,11 +225,13 @@ def cmd_rate(args) -> int:
             track = lib.add_or_update_file(ref)  # not scanned yet: remember it (and the rating) anyway
         else:
             track = lib.resolve(ref)
-        getattr(lib, args.action)(track.id)
+        already = track.rating == {"like": 1, "dislike": -1, "unlike": 0}[args.action]
+        if not already:  # the same rating again is not a new entry in the history
+            getattr(lib, args.action)(track.id)
     finally:
         lib.close()
-    name = printable(track.display_name)
-    print(f"{args.action}d: {name}" if args.action != "unlike" else f"cleared: {name}")
+    done = f"{args.action}d" if args.action != "unlike" else "cleared"
+    print(f"{'already ' if already else ''}{done}: {printable(track.display_name)}")
     return 0
 
 
@@ -223,6 +241,8 @@ def cmd_history(args) -> int:
         entries = lib.history(args.limit)
     finally:
         lib.close()
+    if not args.json:
+        print(HISTORY_HEADER if entries else "no history yet: like, dislike or play songs first")
     for e in entries:
         if args.json:
             print(json.dumps({"at": e.at, "kind": e.kind, "track_id": e.track_id, "path": e.path, "title": e.title,
@@ -231,5 +251,5 @@ def cmd_history(args) -> int:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
             who = f"{e.artist} – {e.title}" if e.artist else e.title
             heard = f"  ({e.heard:.0f} s heard)" if e.heard is not None else ""
-            print(f"{when}  {e.kind:<8} {e.track_id:>6}  {printable(who)}{heard}")
+            print(f"{when:<19}  {e.kind:<8} {e.track_id:>8}  {printable(who)}{heard}")
     return 0
