@@ -26,8 +26,7 @@ class BeatGrid:
     downbeat_index : np.ndarray [shape=(n_bars,), int]
         Indices into ``beat_frames`` of the first beat of each bar.
     beats_per_bar : int
-        The metre: 3 for a waltz, 4 for common time (6 or 8 when the beats are twice as fast as
-        the bar's pulse).
+        The metre: 3 for a waltz, 4 for common time.
     steady : bool
         False when the grid is a fallback, not tracked beats.
     """
@@ -255,7 +254,7 @@ def dp_beats(onset_env: np.ndarray, period: float, *, tightness: float = 100.0) 
     return beats[strong[0]: strong[-1] + 1] if strong.size else np.zeros(0, dtype=int)
 
 
-def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float = 0.5,
+def track(feats: Features, *, start_bpm: float = 105.0, fallback_period: float = 0.5,
           min_beats: int = 8, latency: float = 0.045) -> BeatGrid:
     """Track beats, refine them below the frame grid, and estimate the metre and bar phase.
 
@@ -297,6 +296,12 @@ def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float =
         frames = np.clip(np.round(pos), 0, max(feats.n_frames - 1, 0)).astype(int)
         times = pos / fps
     bpb, phase = meter(feats, frames) if steady else (4, 0)
+    if bpb == 8:
+        # a bar of 8 beats is a bar of 4 at half the tempo: keep the beats on the downbeat's side
+        # of each pair
+        keep = np.arange(phase % 2, frames.size, 2)
+        frames, times, bpb, phase = frames[keep], times[keep], bpb // 2, phase // 2
+        tempo = 60.0 / beat_period(times)
     down = np.arange(phase, frames.size, bpb, dtype=int)
     return BeatGrid(tempo=tempo, beat_frames=frames, beat_times=times, downbeat_index=down, beats_per_bar=bpb,
                     steady=steady)
@@ -475,10 +480,11 @@ def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple
 
     Every bar length is scored by how clearly one beat in every bar stands out in the downbeat
     evidence of :func:`beat_change` (:func:`meter_evidence`).  Four beats is the default; three
-    replaces it when it stands out more (by ``triple_margin``); a bar twice as long (8 or 6: a
-    tracker at twice the tempo) only when it is clearly (``double_margin``) better than the bar
-    it contains.  Two beats is not tried: in 4/4 songs whose chords change every half bar the
-    half bar stands out as much as a 6/8 bar counted in dotted quarters does.
+    replaces it when it stands out more (by ``triple_margin``); eight (the beats are twice as fast
+    as the bar's pulse) replaces four only when it is clearly (``double_margin``) better.  Two is
+    not tried: in 4/4 songs whose chords change every half bar the half bar stands out as much
+    as a 6/8 bar counted in dotted quarters does; nor six: waltzes whose harmony moves every two
+    bars make it stand out at the true tempo.
 
     Parameters
     ----------
@@ -492,14 +498,14 @@ def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple
     Returns
     -------
     (beats_per_bar, phase) : tuple of int
+        ``beats_per_bar`` is 3, 4 or 8.
     """
     n = beat_frames.size
     if n < min_bars * 4:
         return 4, 0
     score = beat_change(feats, beat_frames)
-    ev = {m: meter_evidence(score, m) for m in (3, 4, 6, 8) if n >= min_bars * m}
+    ev = {m: meter_evidence(score, m) for m in (3, 4, 8) if n >= min_bars * m}
     chosen = 3 if 3 in ev and ev[3][0] > ev[4][0] + triple_margin else 4
-    double = 2 * chosen
-    if double in ev and ev[double][0] > ev[chosen][0] + double_margin:
-        chosen = double
+    if chosen == 4 and 8 in ev and ev[8][0] > ev[4][0] + double_margin:
+        chosen = 8
     return chosen, ev[chosen][1]
