@@ -17,18 +17,23 @@ class BeatGrid:
     Attributes
     ----------
     tempo : float or None
-        Beats per minute, None when no steady beat was found.
+        Beats per minute (refined below the frame grid), None when no steady beat was found.
     beat_frames : np.ndarray [shape=(n_beats,), int]
-        Frame index of every beat (a uniform grid when no beat was found).
+        Frame index of every beat, the nearest frame to ``beat_times`` (a uniform grid when no
+        beat was found).
+    beat_times : np.ndarray [shape=(n_beats,), float]
+        Time of every beat (s), between frames.
     downbeat_index : np.ndarray [shape=(n_bars,), int]
         Indices into ``beat_frames`` of the first beat of each bar.
     beats_per_bar : int
+        The metre: 3 for a waltz, 4 for common time.
     steady : bool
         False when the grid is a fallback, not tracked beats.
     """
 
     tempo: float | None
     beat_frames: np.ndarray
+    beat_times: np.ndarray
     downbeat_index: np.ndarray
     beats_per_bar: int
     steady: bool
@@ -85,7 +90,7 @@ def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
     start, end = sound_extent(feats)
     if not grid.steady or grid.downbeat_index.size < 2:
         return start, end
-    beat_t = feats.frames_to_time(grid.beat_frames)
+    beat_t = grid.beat_times
     down = beat_t[grid.downbeat_index]
     bar = float(np.median(np.diff(down)))
     after = down[down >= start - 0.05]
@@ -109,7 +114,8 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     A dotted or "3+3+2" accompaniment (common in ballads) puts strong onsets 3/4 of a beat apart,
     and the autocorrelation can peak there.  Such a period is not the pulse that the half bar and
     the bar repeat: when a period 4/3 or 2/3 as long is clearly (``ternary_margin`` times) better
-    supported at one, two and four times its length, that one is the beat.
+    supported at one, two and four times its length than the first choice is at one, two and four
+    or at one, three and six (a triple bar) times its length, that one is the beat.
 
     Parameters
     ----------
@@ -134,7 +140,8 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     ac = ac / ac[0] if ac.size and ac[0] > 0 else ac
     period = _autocorrelation_period(ac, fps=sr / hop_length, start_bpm=start_bpm, std_octaves=std_octaves,
                                      min_bpm=min_bpm, max_bpm=max_bpm)
-    base = metrical_support(ac, period)
+    # a period that a triple bar repeats (three and six times it: a waltz) is a beat too
+    base = max(metrical_support(ac, period), metrical_support(ac, period, multiples=(1, 3, 6)))
     best, best_support = period, base
     for ratio in (4.0 / 3.0, 2.0 / 3.0):
         support = metrical_support(ac, period * ratio)
@@ -247,9 +254,9 @@ def dp_beats(onset_env: np.ndarray, period: float, *, tightness: float = 100.0) 
     return beats[strong[0]: strong[-1] + 1] if strong.size else np.zeros(0, dtype=int)
 
 
-def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float = 0.5,
-          min_beats: int = 8) -> BeatGrid:
-    """Track beats and estimate the bar length and phase.
+def track(feats: Features, *, start_bpm: float = 105.0, fallback_period: float = 0.5,
+          min_beats: int = 8, latency: float = 0.045) -> BeatGrid:
+    """Track beats, refine them below the frame grid, and estimate the metre and bar phase.
 
     Parameters
     ----------
@@ -259,12 +266,16 @@ def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float =
     fallback_period : float
         Beat period (s) of the uniform grid used when fewer than ``min_beats`` beats are found.
     min_beats : int
+    latency : float
+        How long (s) the onset envelope peaks after a note starts (the frame's look-back of one
+        hop and the rise of the instrument's attack): beats are placed this much earlier.
 
     Returns
     -------
     BeatGrid
     """
     env = feats.onset_env
+    fps = feats.sr / feats.hop_length
     beats = np.zeros(0, dtype=int)
     if env.size > 64 and float(env.max(initial=0.0)) > 0:
         period = estimate_period(env, sr=feats.sr, hop_length=feats.hop_length, start_bpm=start_bpm)
@@ -273,15 +284,109 @@ def track(feats: Features, *, start_bpm: float = 110.0, fallback_period: float =
             beats = np.zeros(0, dtype=int)
     steady = beats.size >= min_beats
     if not steady:
-        step = max(1, int(round(fallback_period * feats.sr / feats.hop_length)))
-        beats = np.arange(0, max(feats.n_frames, 1), step, dtype=int)
+        step = max(1, int(round(fallback_period * fps)))
+        frames = np.arange(0, max(feats.n_frames, 1), step, dtype=int)
+        times = feats.frames_to_time(frames)
         tempo = None
     else:
-        beats = _extend(beats, feats.n_frames)
-        tempo = 60.0 / float(np.median(np.diff(beats)) * feats.hop_length / feats.sr)
-    bpb, phase = meter(feats, beats) if steady else (4, 0)
-    down = np.arange(phase, beats.size, bpb, dtype=int)
-    return BeatGrid(tempo=tempo, beat_frames=beats, downbeat_index=down, beats_per_bar=bpb, steady=steady)
+        pos = refine_beats(env, beats, period=float(np.median(np.diff(beats))))
+        per = beat_period(pos)
+        tempo = 60.0 * fps / per
+        pos = _extend(pos - latency * fps, per, feats.n_frames)
+        frames = np.clip(np.round(pos), 0, max(feats.n_frames - 1, 0)).astype(int)
+        times = pos / fps
+    bpb, phase = meter(feats, frames) if steady else (4, 0)
+    if bpb == 8:
+        # a bar of 8 beats is a bar of 4 at half the tempo: keep the beats on the downbeat's side
+        # of each pair
+        keep = np.arange(phase % 2, frames.size, 2)
+        frames, times, bpb, phase = frames[keep], times[keep], bpb // 2, phase // 2
+        tempo = 60.0 / beat_period(times)
+    down = np.arange(phase, frames.size, bpb, dtype=int)
+    return BeatGrid(tempo=tempo, beat_frames=frames, beat_times=times, downbeat_index=down, beats_per_bar=bpb,
+                    steady=steady)
+
+
+def refine_beats(onset_env: np.ndarray, beat_frames: np.ndarray, *, period: float, radius: int = 2,
+                 smooth: int = 2) -> np.ndarray:
+    """Beat positions between frames.
+
+    Each beat moves to the peak of the lightly smoothed onset envelope within ``radius`` frames
+    (a parabola through the peak and its neighbours places it between frames); then each
+    position is drawn halfway toward a straight line fitted through the ``smooth`` beats on
+    either side, which averages out the frame rounding of the onsets.
+
+    Parameters
+    ----------
+    onset_env : np.ndarray [shape=(n,)]
+    beat_frames : np.ndarray [shape=(n_beats,), int]
+    period : float
+        Beat period (frames), sets the smoothing of the envelope.
+    radius : int
+        How far (frames) a beat may move to an onset peak.
+    smooth : int
+        Beats on each side of the line fit.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_beats,), float] : positions in (fractional) frames.
+    """
+    n = onset_env.size
+    sigma = max(0.5, period / 32.0)
+    k = np.arange(-int(3 * sigma) - 1, int(3 * sigma) + 2)
+    local = np.convolve(onset_env, np.exp(-0.5 * (k / sigma) ** 2), mode="same")
+    near = np.clip(beat_frames[:, None] + np.arange(-radius, radius + 1)[None, :], 1, max(n - 2, 1))
+    best = near[np.arange(beat_frames.size), np.argmax(local[near], axis=1)]
+    a, b, c = local[best - 1], local[best], local[best + 1]
+    den = a - 2 * b + c
+    off = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1.0), 0.0)
+    pos = best + np.clip(off, -0.5, 0.5)
+    if smooth > 0 and pos.size > 2 * smooth + 1:
+        fit = _local_line(pos, smooth)
+        # a beat far from the line (a tempo change, a missed beat) keeps its own position
+        ok = np.abs(fit - pos) < 0.1 * period
+        pos = np.where(ok, 0.5 * (pos + fit), pos)
+    return pos
+
+
+def _local_line(y: np.ndarray, half: int) -> np.ndarray:
+    """At each index, the value of the least-squares line through ``y`` over ``half`` points on
+    either side."""
+    n = y.size
+    x = np.arange(n, dtype=float)
+
+    def wsum(v):
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        lo = np.maximum(np.arange(n) - half, 0)
+        hi = np.minimum(np.arange(n) + half + 1, n)
+        return c[hi] - c[lo]
+
+    m, sx, sy, sxx, sxy = wsum(np.ones(n)), wsum(x), wsum(y), wsum(x * x), wsum(x * y)
+    den = m * sxx - sx * sx
+    slope = np.where(den > 0, (m * sxy - sx * sy) / np.where(den > 0, den, 1.0), 0.0)
+    icpt = (sy - slope * sx) / m
+    return slope * x + icpt
+
+
+def beat_period(positions: np.ndarray, *, span: int = 16) -> float:
+    """The beat period (same unit as ``positions``): the median over the song of the mean
+    interval across ``span`` consecutive beats, which is precise to a small fraction of a frame
+    and ignores the odd missed or extra beat.
+
+    Parameters
+    ----------
+    positions : np.ndarray [shape=(n_beats,)]
+    span : int
+
+    Returns
+    -------
+    float
+    """
+    positions = np.asarray(positions, dtype=float)
+    span = int(min(span, max(1, positions.size // 2)))
+    if positions.size < 2:
+        return float("nan")
+    return float(np.median((positions[span:] - positions[:-span]) / span))
 
 
 def _regular(beats: np.ndarray, env: np.ndarray, *, min_contrast: float = 1.15) -> bool:
@@ -292,14 +397,15 @@ def _regular(beats: np.ndarray, env: np.ndarray, *, min_contrast: float = 1.15) 
     return on > min_contrast * off + 1e-9
 
 
-def _extend(beats: np.ndarray, n_frames: int) -> np.ndarray:
-    """Continue the beat grid with the median period over the silent head and tail of the song."""
-    period = float(np.median(np.diff(beats)))
-    head = np.arange(beats[0] - period, -0.5 * period, -period)[::-1]
-    tail = np.arange(beats[-1] + period, n_frames - 0.5 * period, period)
-    out = np.concatenate([head, beats.astype(float), tail])
-    out = np.unique(np.clip(np.round(out), 0, max(n_frames - 1, 0)).astype(int))
-    return out
+def _extend(positions: np.ndarray, period: float, n_frames: int) -> np.ndarray:
+    """Continue the beats with ``period`` (frames) over the silent head and tail of the song."""
+    head = np.arange(positions[0] - period, -0.5 * period, -period)[::-1]
+    tail = np.arange(positions[-1] + period, n_frames - 0.5 * period, period)
+    out = np.concatenate([head, positions, tail])
+    out = out[(out >= 0) & (out <= max(n_frames - 1, 0))]
+    # keep one beat per frame
+    keep = np.concatenate([[True], np.diff(np.round(out)) > 0])
+    return out[keep]
 
 
 def beat_change(feats: Features, beat_frames: np.ndarray, *, context_seconds: float = 1.0) -> np.ndarray:
@@ -340,45 +446,66 @@ def beat_change(feats: Features, beat_frames: np.ndarray, *, context_seconds: fl
     return 1.0 * z(change) + 0.5 * z(bass_b) + 0.25 * z(onset_b)
 
 
-def meter(feats: Features, beat_frames: np.ndarray, *, candidates: tuple[int, ...] = (4, 8, 3, 6),
-          min_gain: float = 0.25) -> tuple[int, int]:
+def meter_evidence(score: np.ndarray, m: int) -> tuple[float, int]:
+    """How clearly one beat in every ``m`` stands out in ``score``: the largest Welch t statistic
+    of the beats at one phase against all the others, and that phase.
+
+    Parameters
+    ----------
+    score : np.ndarray [shape=(n_beats,)]
+        Evidence for a bar starting on each beat (:func:`beat_change`).
+    m : int
+        Bar length (beats).
+
+    Returns
+    -------
+    (t, phase) : tuple of float and int
+    """
+    best, phase = -np.inf, 0
+    idx = np.arange(score.size)
+    for p in range(m):
+        on = idx % m == p
+        a, b = score[on], score[~on]
+        if a.size < 2 or b.size < 2:
+            continue
+        t = (a.mean() - b.mean()) / np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size + 1e-12)
+        if t > best:
+            best, phase = float(t), p
+    return best, phase
+
+
+def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple_margin: float = 0.0,
+          double_margin: float = 2.0) -> tuple[int, int]:
     """Beats per bar and the index of the first downbeat.
 
-    A longer bar is chosen only when it separates the downbeats clearly better (by ``min_gain``
-    standard deviations) than the shorter bar it contains: a beat tracker at twice the tempo
-    sees 8 beats in a 4/4 bar.
+    Every bar length is scored by how clearly one beat in every bar stands out in the downbeat
+    evidence of :func:`beat_change` (:func:`meter_evidence`).  Four beats is the default; three
+    replaces it when it stands out more (by ``triple_margin``); eight (the beats are twice as fast
+    as the bar's pulse) replaces four only when it is clearly (``double_margin``) better.  Two is
+    not tried: in 4/4 songs whose chords change every half bar the half bar stands out as much
+    as a 6/8 bar counted in dotted quarters does; nor six: waltzes whose harmony moves every two
+    bars make it stand out at the true tempo.
 
     Parameters
     ----------
     feats : Features
     beat_frames : np.ndarray [shape=(n_beats,)]
-    candidates : tuple of int
-        Bar lengths tried (beats); the first is the default.
-    min_gain : float
+    min_bars : int
+        A bar length is tried only when the song has at least this many bars of it.
+    triple_margin, double_margin : float
+        Margins in units of the t statistic.
 
     Returns
     -------
     (beats_per_bar, phase) : tuple of int
+        ``beats_per_bar`` is 3, 4 or 8.
     """
     n = beat_frames.size
-    if n < 4 * candidates[0]:
-        return candidates[0], 0
+    if n < min_bars * 4:
+        return 4, 0
     score = beat_change(feats, beat_frames)
-
-    def best(m):
-        means = np.array([score[p::m].mean() for p in range(m)])
-        p = int(np.argmax(means))
-        return p, float(means[p] - np.delete(means, p).max())
-
-    chosen = candidates[0]
-    phase, margin = best(chosen)
-    for m in candidates[1:]:
-        if n < 4 * m:
-            continue
-        p, mg = best(m)
-        contains = m % chosen == 0
-        if contains and mg > min_gain and mg > margin:
-            chosen, phase, margin = m, p, mg
-        elif not contains and m % candidates[0] != 0 and mg > margin + 2 * min_gain:
-            chosen, phase, margin = m, p, mg
-    return chosen, phase
+    ev = {m: meter_evidence(score, m) for m in (3, 4, 8) if n >= min_bars * m}
+    chosen = 3 if 3 in ev and ev[3][0] > ev[4][0] + triple_margin else 4
+    if chosen == 4 and 8 in ev and ev[8][0] > ev[4][0] + double_margin:
+        chosen = 8
+    return chosen, ev[chosen][1]

@@ -105,7 +105,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
 
     Returns
     -------
-    dict of :class:`Analysis` fields: tempo, beats, downbeats, sections, choruses, motifs,
+    dict of :class:`Analysis` fields: tempo, meter, beats, downbeats, sections, choruses, motifs,
     recurrence, recurrence_times and warnings (a list).
     """
     warnings: list[str] = []
@@ -113,7 +113,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     grid = beats_mod.track(feats)
     if not grid.steady:
         warnings.append("no steady beat found: sections use a fixed 0.5 s grid")
-    beat_times = feats.frames_to_time(grid.beat_frames)
+    beat_times = grid.beat_times
     downbeat_times = beat_times[grid.downbeat_index] if grid.steady else np.zeros(0)
     sound_start, sound_end = beats_mod.music_extent(feats, grid)
     silent_song = float(feats.rms.max(initial=0.0)) <= 1e-6
@@ -176,7 +176,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
                          float(h.score)) for k, h in enumerate(hits))
 
     stage("done", 1.0, done="motifs")
-    return dict(tempo=grid.tempo, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
+    return dict(tempo=grid.tempo, meter=grid.beats_per_bar if grid.steady else None, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
                 downbeats=tuple(float(b) for b in downbeat_times), sections=sections, choruses=choruses,
                 motifs=motifs, recurrence=R_path, recurrence_times=edges, warnings=warnings)
 

@@ -2,7 +2,7 @@
 
 ``music-explorer/analysis/1`` (all times in seconds from the start of the file)::
 
-    {"schema", "file", "duration", "sample_rate", "channels", "tempo", "beats": [s],
+    {"schema", "file", "duration", "sample_rate", "channels", "tempo", "meter", "beats": [s],
      "downbeats": [s],
      "sections": [{"start", "end", "label", "function", "confidence"}],
      "choruses": [{"start", "end", "confidence"}],
@@ -101,6 +101,10 @@ class Genre:
 class Analysis:
     """Everything known about one song's structure.
 
+    ``tempo`` is in beats per minute and ``meter`` in beats per bar (3 for a waltz, 4 for common
+    time, 6 for a 6/8 bar counted in eighths); both are None when no steady beat
+    was found.
+
     ``recurrence`` (shape ``(n_beats, n_beats)``, float32 in [0, 1]) is the beat-synchronous
     self-similarity matrix; ``recurrence_times`` (shape ``(n_beats + 1,)``) the edges of its
     cells in seconds.  They are kept for the GUI and the cache but are not part of the JSON.
@@ -111,6 +115,7 @@ class Analysis:
     sample_rate: int
     channels: int
     tempo: float | None = None
+    meter: int | None = None
     beats: tuple[float, ...] = ()
     downbeats: tuple[float, ...] = ()
     sections: tuple[Section, ...] = ()
@@ -132,6 +137,7 @@ class Analysis:
             "sample_rate": int(self.sample_rate),
             "channels": int(self.channels),
             "tempo": None if self.tempo is None else _r(self.tempo, 2),
+            "meter": None if self.meter is None else int(self.meter),
             "beats": [_r(b) for b in self.beats],
             "downbeats": [_r(b) for b in self.downbeats],
             "sections": [s.to_dict() for s in self.sections],
@@ -150,6 +156,7 @@ class Analysis:
         return cls(
             file=d.get("file"), duration=float(d["duration"]), sample_rate=int(d["sample_rate"]),
             channels=int(d["channels"]), tempo=None if d.get("tempo") is None else float(d["tempo"]),
+            meter=None if d.get("meter") is None else int(d["meter"]),
             beats=tuple(float(b) for b in d.get("beats", ())),
             downbeats=tuple(float(b) for b in d.get("downbeats", ())),
             sections=tuple(Section.from_dict(s) for s in d.get("sections", ())),
