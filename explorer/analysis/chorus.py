@@ -1,58 +1,120 @@
-"""Which label is the chorus, and what function every section has."""
+"""Which label is the chorus, how sure that is, and what function every section has."""
 
 from __future__ import annotations
 
 import numpy as np
 
+#: Weights of :func:`chorus_scores` (in units of one extra occurrence of the label).
+W_TIME = 2.0
+W_LOUD = 0.5
+W_FULL = 0.5
+W_REPEAT = 1.0
+W_OPENS = 0.75
 
-def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                w_time: float = 2.0, w_loud: float = 0.5) -> int | None:
-    """The chorus label: the repeated label with the most separate occurrences, then the most
-    time, then the loudest.
+
+def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
+                  fullness: np.ndarray | None = None, repetition: np.ndarray | None = None,
+                  w_time: float = W_TIME, w_loud: float = W_LOUD, w_full: float = W_FULL,
+                  w_repeat: float = W_REPEAT, w_opens: float = W_OPENS) -> dict[int, float]:
+    """How much every repeated label looks like the chorus.
+
+    A chorus is the section a song returns to most, and usually its fullest and loudest part, a
+    clear repeat of both harmony and sound, and not the song's opening.  Every repeated label
+    scores
+
+    ``occurrences + w_time·share of time + w_loud·loudness + w_full·fullness + w_repeat·repetition
+    − w_opens·[it opens the song]``
+
+    where loudness and fullness are relative to the song (z-scores of the label's mean over the
+    sections, clipped to ±2) and repetition is the mean confidence of its repeats (0–1).
 
     Parameters
     ----------
     labels : list of int
-        Label of every section, in order (consecutive sections never share a label).
+        Label of every section, in order (negative = silent, never a chorus).
     durations : np.ndarray [shape=(n_sections,)]
         Seconds.
     loudness : np.ndarray [shape=(n_sections,)]
-        Mean RMS of every section.
-    w_time : float
-        Weight of the share of the song's time (in units of one extra occurrence).
-    w_loud : float
-        Weight of relative loudness (in units of one extra occurrence).
+        Mean loudness of every section (dB).
+    fullness : np.ndarray [shape=(n_sections,)] or None
+        How many things sound at once (e.g. spectral spread, dB); None counts as equal.
+    repetition : np.ndarray [shape=(n_sections,)] or None
+        How clearly every section repeats elsewhere (0–1); None counts as 0.5.
+    w_time, w_loud, w_full, w_repeat, w_opens : float
 
     Returns
     -------
-    int or None when no label repeats.
+    dict label -> score, for the labels that occur at least twice.
     """
     labels = list(labels)
-    best, best_score = None, -np.inf
-    ref = float(np.max(loudness)) if len(loudness) else 1.0
-    total = float(np.sum(durations)) or 1.0
-    for lab in sorted(set(labels)):
+    n = len(labels)
+    durations = np.asarray(durations, dtype=float)
+    sounding = [i for i in range(n) if labels[i] >= 0]
+    if not sounding:
+        return {}
+    total = float(durations[sounding].sum()) or 1.0
+
+    def z(x):
+        if x is None:
+            return np.zeros(n)
+        x = np.asarray(x, dtype=float)
+        w = durations[sounding]
+        mu = float(np.average(x[sounding], weights=w)) if w.sum() > 0 else float(np.mean(x[sounding]))
+        sd = float(np.sqrt(np.average((x[sounding] - mu) ** 2, weights=w))) if w.sum() > 0 else 0.0
+        return np.clip((x - mu) / sd, -2, 2) if sd > 1e-9 else np.zeros(n)
+
+    zl, zf = z(loudness), z(fullness)
+    rep = np.full(n, 0.5) if repetition is None else np.asarray(repetition, dtype=float)
+    out = {}
+    for lab in sorted({x for x in labels if x >= 0}):
         idx = [i for i, x in enumerate(labels) if x == lab]
         if len(idx) < 2:
             continue
-        time = float(np.sum(durations[idx])) / total
-        loud = float(np.mean(loudness[idx])) / ref if ref > 0 else 0.0
-        score = len(idx) + w_time * time + w_loud * loud + 0.01 * idx[0] / len(labels)
-        if score > best_score:
-            best, best_score = lab, score
-    return best
+        share = float(durations[idx].sum()) / total
+        opens = idx[0] == sounding[0]
+        out[lab] = (len(idx) + w_time * share + w_loud * float(np.mean(zl[idx])) + w_full * float(np.mean(zf[idx]))
+                    + w_repeat * float(np.mean(rep[idx])) - w_opens * opens + 0.01 * idx[0] / n)
+    return out
+
+
+def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, **kwargs) -> tuple[int | None, float]:
+    """The chorus label and a confidence (0–1): the best of :func:`chorus_scores`.
+
+    The confidence grows with the margin over the runner-up (0.5 when two labels tie, 0.9 and
+    more when the choice is clear; a single repeated label gets 0.8).
+
+    Returns
+    -------
+    (label, confidence) : (None, 0.0) when no label repeats.
+    """
+    scores = chorus_scores(labels, durations, loudness, **kwargs)
+    if not scores:
+        return None, 0.0
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if len(ranked) == 1:
+        return ranked[0][0], 0.8
+    margin = ranked[0][1] - ranked[1][1]
+    return ranked[0][0], float(1.0 / (1.0 + np.exp(-2.0 * margin)))
 
 
 def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:
     """Name the function of every section from where its label occurs.
 
-    - the chorus label → ``chorus``;
-    - a label occurring once, first (or after a silent head) → ``intro``; last → ``outro``;
-    - a repeated label that occurs before a chorus → ``verse``;
-    - other repeated labels → ``instrumental`` when they never lie between two choruses
-      and do not precede one, else ``verse``;
-    - other single occurrences → ``bridge``;
-    - silent stretches → ``other``.
+    - silent stretches → ``other``; the chorus label → ``chorus``;
+    - the first sounding section → ``intro`` unless it is a chorus or its material is a verse
+      elsewhere (a song that opens with its verse); the last one → ``outro`` unless it is a
+      chorus;
+    - a repeated label always heard between another repeated label and the chorus →
+      ``pre-chorus``; a repeated label that mostly leads into a chorus (the last two repeated labels before
+      it), or any
+      repeated label when there is no chorus → ``verse``; other repeated labels →
+      ``instrumental``;
+    - a stretch of non-repeated sections is one part of the song, never a run of bridges:
+      between a verse and a chorus it ends in a ``pre-chorus`` and the rest belongs to the verse;
+      right after the intro it is ``intro``, right before the outro ``outro``; otherwise its
+      first section is the ``bridge`` and the rest continue it as ``bridge`` only when
+      :func:`merge_runs` joins them (the pipeline does), or lead into a following chorus as
+      ``pre-chorus``; in a song without a chorus, the middle of the song is ``verse``.
 
     Parameters
     ----------
@@ -65,30 +127,90 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
     list of str
     """
     n = len(labels)
-    silent = silent or [False] * n
+    silent = list(silent) if silent is not None else [False] * n
     counts = {lab: labels.count(lab) for lab in set(labels)}
     sounding = [i for i in range(n) if not silent[i]]
-    first, last = (sounding[0], sounding[-1]) if sounding else (-1, -1)
-    precedes = set()
-    for i in range(n - 1):
-        if labels[i + 1] == chorus and labels[i] != chorus:
-            precedes.add(labels[i])
-    out = []
-    for i, lab in enumerate(labels):
+    if not sounding:
+        return ["other"] * n
+    first, last = sounding[0], sounding[-1]
+    out: list[str | None] = [None] * n
+    chorus_at = [i for i in range(n) if labels[i] == chorus and not silent[i]]
+    lead_count: dict[int, int] = {}
+    for c in chorus_at:
+        found = []  # the repeated material before this chorus, back to the previous one (at most two labels)
+        for j in range(c - 1, -1, -1):
+            if silent[j] or labels[j] == chorus or len(found) == 2:
+                break
+            if counts[labels[j]] > 1 and labels[j] not in found:
+                found.append(labels[j])
+        for lab in found:
+            lead_count[lab] = lead_count.get(lab, 0) + 1
+    # material that leads into a chorus more often than not
+    leads_in = {lab for lab, k in lead_count.items() if k > counts[lab] / 2}
+    # a repeated label always heard between another repeated label and the chorus is a pre-chorus
+    pre = set()
+    for lab in leads_in:
+        idx = [i for i in range(n) if labels[i] == lab]
+        if all(0 < i < n - 1 and labels[i + 1] == chorus and labels[i - 1] not in (lab, chorus)
+               and counts[labels[i - 1]] > 1 and not silent[i - 1] for i in idx):
+            pre.add(lab)
+    for i in range(n):
+        lab = labels[i]
         if silent[i]:
-            out.append("other")
+            out[i] = "other"
         elif lab == chorus:
-            out.append("chorus")
-        elif counts[lab] == 1 and i == first and n > 1:
-            out.append("intro")
-        elif counts[lab] == 1 and i == last and n > 1:
-            out.append("outro")
-        elif counts[lab] > 1 and (lab in precedes or chorus is None):
-            out.append("verse")
+            out[i] = "chorus"
+        elif lab in pre:
+            out[i] = "pre-chorus"
         elif counts[lab] > 1:
-            out.append("instrumental")
-        elif n > 1:
-            out.append("bridge")
+            out[i] = "verse" if (lab in leads_in or chorus is None) else "instrumental"
+    # the ends: intro and outro (a song may open straight with a verse that leads into a chorus)
+    if out[first] not in ("chorus", "pre-chorus") and n > 1 and not (out[first] == "verse" and labels[first] in leads_in):
+        out[first] = "intro"
+    if last != first and out[last] != "chorus" and len(sounding) > 2:
+        out[last] = "outro"
+    # stretches of unnamed (non-repeated) sections
+    i = 0
+    while i < n:
+        if out[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and out[j + 1] is None:
+            j += 1
+        prev = out[i - 1] if i > 0 else None
+        nxt = out[j + 1] if j + 1 < n else None
+        run = range(i, j + 1)
+        if chorus is None and prev not in (None, "other") and nxt not in (None, "other"):
+            fill = ["verse"] * len(run)
+        elif prev in (None, "other", "intro") and nxt not in ("chorus",):
+            fill = ["intro"] * len(run)
+        elif nxt in (None, "other", "outro") and prev not in (None, "other"):
+            fill = ["outro"] * len(run)
+        elif nxt == "chorus" and prev in ("verse", "intro", None, "other"):
+            fill = (["verse"] * (len(run) - 1) + ["pre-chorus"]) if prev == "verse" else \
+                (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
+        elif nxt == "chorus":
+            fill = ["bridge"] * (len(run) - 1) + ["pre-chorus"] if len(run) > 1 else ["bridge"]
         else:
-            out.append("other")
+            fill = ["bridge"] * len(run)
+        for k, f in zip(run, fill):
+            out[k] = f
+        i = j + 1
+    return [f if f is not None else "other" for f in out]
+
+
+def merge_runs(functions_: list[str], *, kinds: tuple[str, ...] = ("bridge", "intro", "outro")) -> list[int]:
+    """Group index of every section: consecutive sections with one of ``kinds`` as function are one
+    group (a stretch of non-repeating material is one bridge, not three).
+
+    Returns
+    -------
+    list of int : a group id per section, non-decreasing, equal for sections to be merged.
+    """
+    out, g = [], -1
+    for i, f in enumerate(functions_):
+        if i == 0 or not (f == functions_[i - 1] and f in kinds):
+            g += 1
+        out.append(g)
     return out
