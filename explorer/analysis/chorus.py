@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
-#: Weights of :func:`chorus_scores` (in units of one extra occurrence of the label).
-W_TIME = 2.0
-W_LOUD = 0.5
-W_FULL = 0.5
-W_REPEAT = 1.0
-W_OPENS = 0.75
+#: Section-group features the chorus score is a linear function of (see :func:`label_features`).
+FEATURES = ("occurrences", "share", "loudness", "fullness", "repetition", "opens", "first", "last", "length")
+#: Hand-set weights (used when no trained scorer ships): in units of one extra occurrence.
+HAND_WEIGHTS = {"occurrences": 1.0, "share": 2.0, "loudness": 0.5, "fullness": 0.5, "repetition": 1.0,
+                "opens": -0.75, "first": 0.01, "last": 0.0, "length": 0.0}
+#: The trained scorer (``benchmarks/train_chorus.py``): logistic regression weights as JSON.
+MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "chorus_scorer.json"
 
 
-def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                  fullness: np.ndarray | None = None, repetition: np.ndarray | None = None,
-                  w_time: float = W_TIME, w_loud: float = W_LOUD, w_full: float = W_FULL,
-                  w_repeat: float = W_REPEAT, w_opens: float = W_OPENS) -> dict[int, float]:
-    """How much every repeated label looks like the chorus.
+def label_features(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
+                   fullness: np.ndarray | None = None, repetition: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """Features of every repeated label, in the order of :data:`FEATURES`.
 
-    A chorus is the section a song returns to most, and usually its fullest and loudest part, a
-    clear repeat of both harmony and sound, and not the song's opening.  Every repeated label
-    scores
-
-    ``occurrences + w_time·share of time + w_loud·loudness + w_full·fullness + w_repeat·repetition
-    − w_opens·[it opens the song]``
-
-    where loudness and fullness are relative to the song (z-scores of the label's mean over the
-    sections, clipped to ±2) and repetition is the mean confidence of its repeats (0–1).
+    ``occurrences``: sections with the label; ``share``: their share of the song's sounding time;
+    ``loudness``, ``fullness``: their mean relative to the song (duration-weighted z-scores of the
+    section means, clipped to ±2); ``repetition``: mean confidence of their repeats (0–1);
+    ``opens``: 1 when the label opens the song; ``first``, ``last``: where the first occurrence
+    starts and the last one ends (share of the song); ``length``: log2 of the label's mean section
+    length over the song's median section length.
 
     Parameters
     ----------
@@ -37,14 +38,13 @@ def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray
     loudness : np.ndarray [shape=(n_sections,)]
         Mean loudness of every section (dB).
     fullness : np.ndarray [shape=(n_sections,)] or None
-        How many things sound at once (e.g. spectral spread, dB); None counts as equal.
+        How much of the spectrum sounds at once; None counts as equal.
     repetition : np.ndarray [shape=(n_sections,)] or None
         How clearly every section repeats elsewhere (0–1); None counts as 0.5.
-    w_time, w_loud, w_full, w_repeat, w_opens : float
 
     Returns
     -------
-    dict label -> score, for the labels that occur at least twice.
+    dict label -> np.ndarray [shape=(len(FEATURES),)], for the labels that occur at least twice.
     """
     labels = list(labels)
     n = len(labels)
@@ -52,13 +52,17 @@ def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray
     sounding = [i for i in range(n) if labels[i] >= 0]
     if not sounding:
         return {}
-    total = float(durations[sounding].sum()) or 1.0
+    w = durations[sounding]
+    total = float(w.sum()) or 1.0
+    ends = np.cumsum(durations)
+    starts = ends - durations
+    span = float(ends[-1]) or 1.0
+    med = float(np.median(w)) or 1.0
 
     def z(x):
         if x is None:
             return np.zeros(n)
         x = np.asarray(x, dtype=float)
-        w = durations[sounding]
         mu = float(np.average(x[sounding], weights=w)) if w.sum() > 0 else float(np.mean(x[sounding]))
         sd = float(np.sqrt(np.average((x[sounding] - mu) ** 2, weights=w))) if w.sum() > 0 else 0.0
         return np.clip((x - mu) / sd, -2, 2) if sd > 1e-9 else np.zeros(n)
@@ -70,18 +74,62 @@ def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray
         idx = [i for i, x in enumerate(labels) if x == lab]
         if len(idx) < 2:
             continue
-        share = float(durations[idx].sum()) / total
-        opens = idx[0] == sounding[0]
-        out[lab] = (len(idx) + w_time * share + w_loud * float(np.mean(zl[idx])) + w_full * float(np.mean(zf[idx]))
-                    + w_repeat * float(np.mean(rep[idx])) - w_opens * opens + 0.01 * idx[0] / n)
+        out[lab] = np.array([len(idx), float(durations[idx].sum()) / total, float(np.mean(zl[idx])),
+                             float(np.mean(zf[idx])), float(np.mean(rep[idx])), float(idx[0] == sounding[0]),
+                             starts[idx[0]] / span, ends[idx[-1]] / span,
+                             float(np.log2(max(float(np.mean(durations[idx])), 1e-3) / med))])
     return out
+
+
+@lru_cache(maxsize=1)
+def load_weights(path: str | None = None) -> tuple[np.ndarray, float]:
+    """Weights (in :data:`FEATURES` order) and bias of the chorus score: the trained scorer's when
+    ``resources/models/chorus_scorer.json`` is there, matches the SHA-256 of the folder's
+    ``manifest.json`` and is well formed, else :data:`HAND_WEIGHTS`."""
+    p = Path(path) if path else MODEL
+    try:
+        raw = p.read_bytes()
+        manifest = json.loads((p.parent / "manifest.json").read_text())
+        if manifest["files"][p.name]["sha256"] != hashlib.sha256(raw).hexdigest():
+            raise ValueError("checksum differs from the manifest")
+        d = json.loads(raw)
+        if tuple(d["features"]) != FEATURES:
+            raise ValueError("features differ")
+        mean, scale = np.asarray(d["mean"], float), np.asarray(d["scale"], float)
+        coef = np.asarray(d["coef"], float)
+        if not (coef.shape == mean.shape == scale.shape == (len(FEATURES),)) or not np.all(np.isfinite(coef)):
+            raise ValueError("bad shapes")
+        # the model works on standardised features: fold the standardisation into the weights
+        wts = coef / scale
+        return wts, float(d["intercept"]) - float(np.dot(wts, mean))
+    except (OSError, ValueError, KeyError, TypeError):
+        return np.array([HAND_WEIGHTS[f] for f in FEATURES]), 0.0
+
+
+def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
+                  fullness: np.ndarray | None = None, repetition: np.ndarray | None = None,
+                  weights: tuple[np.ndarray, float] | None = None) -> dict[int, float]:
+    """How much every repeated label looks like the chorus: a linear score of its
+    :func:`label_features`.
+
+    A chorus is the section a song returns to most, usually its fullest and loudest part, a clear
+    repeat of both harmony and sound, and not the song's opening; the weights say how much each
+    counts (the trained scorer's, see :func:`load_weights`, unless ``weights`` is given).
+
+    Returns
+    -------
+    dict label -> score, for the labels that occur at least twice.
+    """
+    feats = label_features(labels, durations, loudness, fullness=fullness, repetition=repetition)
+    wts, bias = weights if weights is not None else load_weights()
+    return {lab: float(np.dot(wts, x) + bias) for lab, x in feats.items()}
 
 
 def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, **kwargs) -> tuple[int | None, float]:
     """The chorus label and a confidence (0–1): the best of :func:`chorus_scores`.
 
-    The confidence grows with the margin over the runner-up (0.5 when two labels tie, 0.9 and
-    more when the choice is clear; a single repeated label gets 0.8).
+    The confidence is the logistic of the score's margin over the runner-up (0.5 when two labels
+    tie; a single repeated label gets 0.8).
 
     Returns
     -------
@@ -94,7 +142,7 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
     if len(ranked) == 1:
         return ranked[0][0], 0.8
     margin = ranked[0][1] - ranked[1][1]
-    return ranked[0][0], float(1.0 / (1.0 + np.exp(-2.0 * margin)))
+    return ranked[0][0], float(1.0 / (1.0 + np.exp(-margin)))
 
 
 def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:
@@ -181,8 +229,10 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
         prev = out[i - 1] if i > 0 else None
         nxt = out[j + 1] if j + 1 < n else None
         run = range(i, j + 1)
-        if chorus is None and prev not in (None, "other") and nxt not in (None, "other"):
+        if chorus is None:
             fill = ["verse"] * len(run)
+            if nxt in (None, "other") and len(sounding) > 1:
+                fill[-1] = "outro"
         elif prev in (None, "other", "intro") and nxt not in ("chorus",):
             fill = ["intro"] * len(run)
         elif nxt in (None, "other", "outro") and prev not in (None, "other"):
