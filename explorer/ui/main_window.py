@@ -853,6 +853,8 @@ class MainWindow(QMainWindow):
             if a.genre.label:
                 parts.append(a.genre.label)
             parts.append(f"{len(a.sections)} sections · {len(a.choruses)} choruses · {len(a.motifs)} motifs")
+            if not a.choruses and a.chorus_note:  # why there is no chorus
+                parts.append(f"no chorus ({a.chorus_note})")
         self.info_label.setText("   ".join(parts))
 
     def _update_actions(self) -> None:

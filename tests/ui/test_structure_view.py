@@ -240,3 +240,11 @@ def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, w
         window.rename_section(1, label="Y")
     assert sig.args[0] == "Could not save the edit: the disk is full"
     assert window.analysis.sections[1].label == "Y"  # the edit stays on screen
+
+
+def test_header_says_why_a_song_has_no_chorus(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    note = "no section repeats: every part of the music is heard once"
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(a.replace(choruses=(), chorus_note=note))
+    assert f"no chorus ({note})" in window.info_label.text()
