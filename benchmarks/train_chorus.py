@@ -135,7 +135,8 @@ def main(argv=None):
         b = b - float(np.dot(w, mean))
         top += [int(np.argmax(Xs[i] @ w + b) == ys[i]) for i in te]
         reg += [fs[i][int(np.argmax(Xs[i] @ w + b))] for i in te]
-    print(f"logistic regression (C={args.C}), 5-fold CV: top-1 {np.mean(top):.3f}, chorus F1 of the pick {np.mean(reg):.3f}")
+    print(f"logistic regression (C={args.C}), 5-fold CV: top-1 {np.mean(top):.3f}, "
+          f"chorus F1 of the pick {np.mean(reg):.3f}")
     mean, scale, coef, b = fit(Xs, ys, C=args.C)
     print("weights (standardised):", {f: round(float(c), 3) for f, c in zip(chorus_mod.FEATURES, coef)})
     if args.write:

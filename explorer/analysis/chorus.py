@@ -213,7 +213,8 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
         elif counts[lab] > 1:
             out[i] = "verse" if (lab in leads_in or chorus is None) else "instrumental"
     # the ends: intro and outro (a song may open straight with a verse that leads into a chorus)
-    if out[first] not in ("chorus", "pre-chorus") and n > 1 and not (out[first] == "verse" and labels[first] in leads_in):
+    opens_with_verse = out[first] == "verse" and labels[first] in leads_in
+    if out[first] not in ("chorus", "pre-chorus") and n > 1 and not opens_with_verse:
         out[first] = "intro"
     if last != first and out[last] != "chorus" and len(sounding) > 2:
         out[last] = "outro"
