@@ -970,6 +970,8 @@ class MainWindow(QMainWindow):
                 parts.append(a.genre.label)
             parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
                          f"{_count(len(a.motifs), 'motif')}")
+            if not a.choruses and a.chorus_note:  # why there is no chorus
+                parts.append(f"no chorus ({a.chorus_note})")
         self.info_label.setText("   ".join(parts))
 
     def _update_actions(self) -> None:

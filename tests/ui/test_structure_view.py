@@ -326,3 +326,11 @@ def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_f
     open_and_wait(qtbot, window, song_file)  # reopened: the automatic analysis, nothing to undo
     assert _sections(window) == automatic
     assert not window.undo_stack.canUndo() and not window.act_revert.isEnabled()
+
+
+def test_header_says_why_a_song_has_no_chorus(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    note = "no section repeats: every part of the music is heard once"
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(a.replace(choruses=(), chorus_note=note))
+    assert f"no chorus ({note})" in window.info_label.text()
