@@ -139,7 +139,7 @@ def test_gui_keeps_beating_while_a_scan_and_an_analysis_run(qtbot, window, folde
 
 CLOSE_DURING_SCAN = """
 import os, sys
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
@@ -160,21 +160,27 @@ while len(workers) < 2:  # the test's own time limit guards this wait
 print(*sorted(workers), flush=True)
 sys.stdin.readline()  # the test has stopped the workers
 print("scanning" if w.library_pane.is_scanning() else "not scanning", flush=True)
-w.close()
-print("closed", flush=True)
-w.deleteLater()  # what a closed window that quits the application gets: its children go with it
+if sys.argv[3] == "close":
+    w.close()
+    print("closed", flush=True)
+w.deleteLater()  # what a window that quits the application gets: its children go with it
 QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 del w
 app.processEvents()
 print("deleted", flush=True)
+QTimer.singleShot(0, app.quit)
+app.exec()  # quitting: what still runs in the background is stopped and waited for
+print("quit", flush=True)
 """
 
 
-def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp_path):
+@pytest.mark.parametrize("how", ["close", "delete"])
+def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp_path, how):
     """The scan's workers are stopped (SIGSTOP: what a machine too busy to run them looks like to the
     window), then the window is closed and deleted: it must end them instead of waiting for their songs,
     wait for its scan thread, and exit normally (it used to give up after 10 s and destroy the running
-    thread: "QThread: Destroyed while thread 'library-scan' is still running", SIGABRT)."""
+    thread: "QThread: Destroyed while thread 'library-scan' is still running", SIGABRT).  ``delete``: the
+    window is deleted without being closed; its scan thread must outlive it and be stopped at quit."""
     import os
     import signal
     import subprocess
@@ -192,7 +198,7 @@ def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp
     tests = Path(__file__).resolve().parents[1]
     env = {**os.environ, **{v: str(tmp_path / v.lower()) for v in ("XDG_DATA_HOME", "XDG_CACHE_HOME",
                                                                    "XDG_CONFIG_HOME")}}
-    proc = subprocess.Popen([sys.executable, "-c", CLOSE_DURING_SCAN, str(music), str(tests)], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", CLOSE_DURING_SCAN, str(music), str(tests), how], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -205,7 +211,7 @@ def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp
         out, err = proc.communicate(timeout=budget(30))
         assert "QThread: Destroyed" not in err
         assert proc.returncode == 0, f"the window's process ended with {proc.returncode}: {err[-2000:]}"
-        assert out.split() == ["scanning", "closed", "deleted"]
+        assert out.split() == ["scanning", *(["closed"] if how == "close" else []), "deleted", "quit"]
         deadline = time.monotonic() + budget(10)
         while group(proc.pid) and time.monotonic() < deadline:  # the resource tracker follows its parent
             time.sleep(0.05)
