@@ -216,7 +216,8 @@ def main(argv=None) -> int:
     if args.per_song:
         for r in rows:
             t = r.get("truth", {})
-            line = f"{r['domain']:7s} {r['name'][:40]:40s} truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}"
+            line = (f"{r['domain']:7s} {r['name'][:40]:40s} "
+                    f"truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}")
             for key in ("before", "after"):
                 x = r[key]
                 tempo = x["tempo"] or float("nan")
