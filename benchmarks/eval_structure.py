@@ -2,7 +2,16 @@
 
 Usage::
 
-    python benchmarks/eval_structure.py [FOLDER] [--per-song] [--workers 2] [--limit N] [--split]
+    python benchmarks/eval_structure.py                 # every domain side by side (see DOMAINS)
+    python benchmarks/eval_structure.py FOLDER [--per-song] [--workers 2] [--limit N] [--split]
+    python benchmarks/eval_structure.py --domains dev-piano,dev-band --per-song
+
+Without FOLDER it scores, in one run, every domain of :data:`DOMAINS` whose folder exists (the
+POP909 dev songs as piano and as a band, the training subsets, the demo songs), prints the previous
+release's figures (``benchmarks/structure_baseline.json``) beside them, and prints what the analysis
+finds on the unlabelled real recordings (``shared/corpus/real``).  Features are cached
+(``--cache``, keyed by the file and the feature code), so a second run only redoes the stages after
+feature extraction.
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
@@ -16,6 +25,11 @@ HR.5F and HR3F (``segment.detection``, trim=False), PWF (``segment.pairwise`` wi
 recall / precision as the corpus README defines them.  ``--split`` also prints the two halves of the
 corpus apart: ``tune`` (even positions in name order, the songs parameters were tuned on) and
 ``held-out`` (odd positions).
+
+Also: ``found``, the share of songs with a reliable chorus where a detected chorus starts within 3 s
+of a reference chorus's start, and ``func``, the share of the song's time whose function (intro,
+verse, pre-chorus, chorus, bridge, instrumental, outro) matches the reference's
+(:func:`reference_functions` names POP909's letters).
 """
 
 from __future__ import annotations
@@ -34,6 +48,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 AUDIO_EXT = (".mp3", ".flac", ".wav", ".ogg", ".opus", ".m4a")
 FRAME = 0.1
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("CORPUS_CACHE", os.path.expanduser("~/.cache/music-explorer-corpus")))
+SHARED = Path(os.environ.get("SHARED_CORPUS", "/work/shared/corpus"))
+#: Scored domains: name -> folder of annotated audio.  ``dev-*`` are validation only (never tune on
+#: them); ``train-*`` are subsets of pop909-train rendered by ``benchmarks/render_corpus.py``.
+DOMAINS = {
+    "dev-piano": CORPUS / "pop909",
+    "dev-band": CORPUS / "pop909-band",
+    "train-piano": CORPUS / "train-piano",
+    "train-band": CORPUS / "train-band",
+    "demo": ROOT / "resources" / "demo",
+}
+REAL = SHARED / "real"
+BASELINE = Path(__file__).with_name("structure_baseline.json")
 
 
 def _intervals(items):
@@ -75,6 +103,11 @@ def score_song(est: dict, ann: dict, duration: float, reliable: bool) -> dict:
         p = tp / e.sum() if e.sum() else 0.0
         rc = tp / r.sum() if r.sum() else 0.0
         out["chorusF1"] = 2 * p * rc / (p + rc) if p + rc else 0.0
+        starts = [float(c["start"]) for c in est["choruses"]]
+        out["found"] = float(any(abs(a - float(c["start"])) <= 3.0 for c in ann["choruses"] for a in starts))
+    ref_f = reference_functions(ann)
+    if ref_f is not None:
+        out["func"] = _function_accuracy(est["sections"], ann["sections"], ref_f, end)
     groups = _groups(est)
     rec = _repeat_recall(ann["sections"], groups)
     if rec is not None:
@@ -83,6 +116,57 @@ def score_song(est: dict, ann: dict, duration: float, reliable: bool) -> dict:
     if prec is not None:
         out["repeat_precision"] = prec
     return out
+
+
+def reference_functions(ann: dict) -> list[str] | None:
+    """The function of every reference section: its own ``function`` when the truth names it (demo
+    songs); else from POP909's letters: ``i`` intro, ``o`` outro, other lower case instrumental, the
+    chorus letter chorus, a melodic letter that always comes right before a chorus and after other
+    melodic material pre-chorus, ``X`` (not repeated) bridge, other melodic letters verse."""
+    secs = ann["sections"]
+    if all("function" in x for x in secs):
+        return [x["function"] for x in secs]
+    ch = ann.get("chorus_letter")
+    labels = [x["label"] for x in secs]
+    pre = set()
+    for lab in set(labels):
+        if not lab.isupper() or lab in (ch, "X"):
+            continue
+        idx = [i for i, x in enumerate(labels) if x == lab]
+        if ch and all(i + 1 < len(labels) and labels[i + 1] == ch and i > 0 and labels[i - 1].isupper()
+                      and labels[i - 1] != ch for i in idx):
+            pre.add(lab)
+    out = []
+    for lab in labels:
+        if lab == "i":
+            out.append("intro")
+        elif lab == "o":
+            out.append("outro")
+        elif lab.islower():
+            out.append("instrumental")
+        elif lab == ch:
+            out.append("chorus")
+        elif lab in pre:
+            out.append("pre-chorus")
+        elif lab == "X":
+            out.append("bridge")
+        else:
+            out.append("verse")
+    return out
+
+
+def _function_accuracy(est_sections, ref_sections, ref_functions, end) -> float:
+    """Share of the reference's span whose estimated function equals the reference function."""
+    n = int(np.ceil(end / FRAME))
+    t = (np.arange(n) + 0.5) * FRAME
+    ref = np.full(n, "", dtype=object)
+    est = np.full(n, "", dtype=object)
+    for x, f in zip(ref_sections, ref_functions):
+        ref[(t >= x["start"]) & (t < x["end"])] = f
+    for x in est_sections:
+        est[(t >= x["start"]) & (t < x["end"])] = x.get("function", "other")
+    on = ref != ""
+    return float(np.mean(ref[on] == est[on])) if on.any() else 0.0
 
 
 def _groups(est: dict) -> list[list[tuple[float, float]]]:
@@ -150,28 +234,74 @@ def _annotations(ref: dict) -> dict:
     return {"annotator1": ann, "chorus_reliable": len(ref["choruses"]) > 1}
 
 
-def _work(args):
-    audio, ref_path = args
-    from explorer.analysis.pipeline import analyze
-    from explorer.audio.decode import decode
+_CACHE: Path | None = None
 
-    ref = _annotations(json.loads(Path(ref_path).read_text()))
+
+def _features_key(audio: Path) -> str:
+    import hashlib
+
+    from explorer.analysis import features as fm
+
+    st = audio.stat()
+    h = hashlib.sha1(f"{audio.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    h.update(Path(fm.__file__).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
+    """``Analysis.to_dict()`` of one file (features from ``cache`` when there), and the seconds it took."""
+    from explorer.analysis import features as fm
+    from explorer.analysis import pipeline
+    from explorer.analysis.types import Analysis
+
+    audio = Path(audio)
     t = time.perf_counter()
-    buf = decode(str(audio))
-    a = analyze(buf)
-    elapsed = time.perf_counter() - t
-    est = a.to_dict()
+    path = cache / (_features_key(audio) + ".npz") if cache is not None else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            meta = z["meta"]
+            feats = fm.Features(sr=int(meta[0]), hop_length=int(meta[1]), n_frames=int(meta[2]),
+                                duration=float(meta[3]), mel_db=z["mel_db"], onset_env=z["onset_env"],
+                                chroma=z["chroma"], mfcc=z["mfcc"], rms=z["rms"])
+            duration, sr, ch = float(meta[4]), int(meta[5]), int(meta[6])
+    else:
+        from explorer.audio.decode import decode
+
+        buf = decode(str(audio))
+        feats = fm.compute(fm.to_mono(buf.samples, buf.sr))
+        duration, sr, ch = buf.duration, buf.sr, buf.channels
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, meta=np.array([feats.sr, feats.hop_length, feats.n_frames, feats.duration,
+                                         duration, sr, ch], dtype=float),
+                     mel_db=feats.mel_db, onset_env=feats.onset_env, chroma=feats.chroma, mfcc=feats.mfcc,
+                     rms=feats.rms)
+            os.replace(tmp, path)
+    res = pipeline.from_features(feats, duration=duration)
+    res.pop("warnings")
+    a = Analysis(file=str(audio), duration=duration, sample_rate=sr, channels=ch, **res)
+    return a.to_dict(), time.perf_counter() - t
+
+
+def _work(args):
+    audio, ref_path = args[:2]
+    cache = args[2] if len(args) > 2 else None
+    ref = _annotations(json.loads(Path(ref_path).read_text()))
+    est, elapsed = analyse_file(audio, cache)
     scores = {}
     for name in ("annotator1", "annotator2"):
         if name not in ref:
             continue
         ann = ref[name]
         reliable = bool(ref.get("chorus_reliable", ann.get("chorus_reliable", False)))
-        scores[name] = score_song(est, ann, a.duration, reliable)
+        scores[name] = score_song(est, ann, est["duration"], reliable)
     return Path(audio).stem, scores, elapsed, est
 
 
-KEYS = ("HR.5F", "HR3F", "PWF", "chorusF1", "repeat_recall", "repeat_precision")
+KEYS = ("HR.5F", "HR3F", "PWF", "chorusF1", "found", "repeat_recall", "repeat_precision", "func")
+SHORT = {"HR.5F": "HR.5F", "HR3F": "HR3F", "PWF": "PWF", "chorusF1": "chF1", "found": "found",
+         "repeat_recall": "repR", "repeat_precision": "repP", "func": "func"}
 
 
 def summarise(rows):
@@ -193,52 +323,128 @@ def _print_summary(title, rows):
     print(f"{title:>9} [{len(rows)} songs]  {cells}")
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("folder", nargs="?",
-                    default=os.path.expanduser("~/.cache/music-explorer-corpus/pop909"))
-    ap.add_argument("--per-song", action="store_true", help="print every song's figures")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=0, help="only the first N songs")
-    ap.add_argument("--split", action="store_true", help="also print the tune and held-out halves")
-    ap.add_argument("--only", choices=("tune", "held-out"), help="score one half only")
-    ap.add_argument("--dump", metavar="DIR", help="write every analysis as JSON into DIR")
-    args = ap.parse_args(argv)
-
-    folder = Path(args.folder)
+def _pairs(folder: Path) -> list[tuple[Path, Path]]:
     pairs = []
     for ref in sorted(folder.glob("*.json")):
         audio = next((ref.with_suffix(e) for e in AUDIO_EXT if ref.with_suffix(e).exists()), None)
         if audio is not None:
             pairs.append((audio, ref))
-    halves = {p[0].stem: ("tune" if i % 2 == 0 else "held-out") for i, p in enumerate(pairs)}
-    if args.only:
-        pairs = [p for p in pairs if halves[p[0].stem] == args.only]
-    if args.limit:
-        pairs = pairs[: args.limit]
-    if not pairs:
-        sys.exit(f"no annotated audio in {folder}")
+    return pairs
+
+
+def _table(results: dict, baseline: dict) -> None:
+    head = f"{'domain':<12} {'songs':>5}  " + "  ".join(f"{SHORT[k]:>11}" for k in KEYS)
+    print(head)
+    for dom, rows in results.items():
+        now = summarise(rows)
+        old = baseline.get(dom, {})
+        cells = []
+        for k in KEYS:
+            v, n = now[k]
+            o = old.get(k)
+            cells.append(f"{v:5.3f}" + (f" ({o:4.2f})" if o is not None and o == o else "       ")
+                         if n else f"{'-':>11}")
+        print(f"{dom:<12} {len(rows):>5}  " + "  ".join(f"{c:>11}" for c in cells))
+    print("(previous release in brackets: benchmarks/structure_baseline.json; found = chorus found within 3 s; "
+          "func = share of time with the reference function)")
+
+
+def _fmt_t(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def describe(est: dict) -> str:
+    """What the analysis found in one song, for a reader to judge against the music."""
+    meter = est.get("meter")
+    lines = [f"  tempo {est.get('tempo')} BPM, meter {meter if meter is not None else '?'}, "
+             f"{len(est['sections'])} sections, {len(est['choruses'])} choruses"
+             + (f"; chorus note: {est['chorus_note']}" if est.get("chorus_note") else "")]
+    lines.append("  " + " | ".join(f"{_fmt_t(x['start'])} {x['label']} {x['function']}" for x in est["sections"]))
+    if est["choruses"]:
+        lines.append("  choruses: " + ", ".join(f"{_fmt_t(c['start'])}-{_fmt_t(c['end'])} ({c['confidence']:.2f})"
+                                                for c in est["choruses"]))
+    return "\n".join(lines)
+
+
+def _real(pool, cache) -> None:
+    files = sorted(p for p in REAL.glob("*") if p.suffix in AUDIO_EXT) if REAL.is_dir() else []
+    if not files:
+        return
+    print(f"\nreal recordings ({REAL}), no annotations: what the analysis finds")
+    for f, (est, el) in zip(files, pool.starmap(analyse_file, [(f, cache) for f in files])):
+        print(f"{f.stem[:60]} ({est['duration']:.0f} s, {el:.1f} s)")
+        print(describe(est))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", help="one folder of annotated audio (default: every domain)")
+    ap.add_argument("--domains", help="comma-separated names from DOMAINS (default: all that exist)")
+    ap.add_argument("--per-song", action="store_true", help="print every song's figures")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N songs (of each domain)")
+    ap.add_argument("--split", action="store_true", help="also print the tune and held-out halves")
+    ap.add_argument("--only", choices=("tune", "held-out"), help="score one half only")
+    ap.add_argument("--dump", metavar="DIR", help="write every analysis as JSON into DIR")
+    ap.add_argument("--cache", default=str(CORPUS / "features"),
+                    help="folder for cached features ('' to compute them every time)")
+    ap.add_argument("--no-real", action="store_true", help="skip the unlabelled real recordings")
+    ap.add_argument("--save-baseline", action="store_true",
+                    help="store these figures as the previous release's (benchmarks/structure_baseline.json)")
+    args = ap.parse_args(argv)
+    cache = Path(args.cache) if args.cache else None
+
+    if args.folder:
+        domains = {Path(args.folder).name: Path(args.folder)}
+    else:
+        names = args.domains.split(",") if args.domains else list(DOMAINS)
+        domains = {n: DOMAINS[n] for n in names if DOMAINS[n].is_dir()}
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    results = {}
     t0 = time.perf_counter()
     with mp.get_context("spawn").Pool(args.workers) as pool:
-        rows = pool.map(_work, pairs, chunksize=1)
-    wall = time.perf_counter() - t0
-    if args.dump:
-        os.makedirs(args.dump, exist_ok=True)
-        for name, _, _, est in rows:
-            Path(args.dump, name + ".json").write_text(json.dumps(est))
-    if args.per_song:
-        for name, scores, el, _ in rows:
-            cells = "  ".join(f"{k} " + "/".join(f"{s.get(k, float('nan')):.2f}" for s in scores.values())
-                              for k in KEYS)
-            print(f"{name} [{halves[name]}] {el:5.1f}s  {cells}")
-    _print_summary("all", rows)
-    if args.split:
-        for h in ("tune", "held-out"):
-            sub = [r for r in rows if halves[r[0]] == h]
-            if sub:
-                _print_summary(h, sub)
-    print(f"{len(rows)} songs in {wall:.0f} s wall ({args.workers} workers), "
-          f"median {np.median([r[2] for r in rows]):.2f} s per song (decode + analyse)")
+        for dom, folder in domains.items():
+            pairs = _pairs(folder)
+            halves = {p[0].stem: ("tune" if i % 2 == 0 else "held-out") for i, p in enumerate(pairs)}
+            if args.only:
+                pairs = [p for p in pairs if halves[p[0].stem] == args.only]
+            if args.limit:
+                pairs = pairs[: args.limit]
+            if not pairs:
+                print(f"{dom}: no annotated audio in {folder}")
+                continue
+            rows = pool.map(_work, [(a, r, cache) for a, r in pairs], chunksize=1)
+            results[dom] = rows
+            if args.dump:
+                os.makedirs(Path(args.dump, dom), exist_ok=True)
+                for name, _, _, est in rows:
+                    Path(args.dump, dom, name + ".json").write_text(json.dumps(est))
+            if args.per_song:
+                print(f"-- {dom}")
+                for name, scores, el, est in rows:
+                    cells = "  ".join(f"{SHORT[k]} " + "/".join(f"{s.get(k, float('nan')):.2f}"
+                                                             for s in scores.values()) for k in KEYS)
+                    print(f"{name} [{halves[name]}] {el:5.1f}s  {cells}  "
+                          + " ".join(f"{x['label']}:{x['function'][:5]}" for x in est["sections"]))
+            if args.split:
+                for h in ("tune", "held-out"):
+                    sub = [r for r in rows if halves[r[0]] == h]
+                    if sub:
+                        _print_summary(f"{dom}:{h}"[-9:], sub)
+        wall = time.perf_counter() - t0
+        print()
+        _table(results, baseline)
+        if not args.folder and not args.no_real:
+            _real(pool, cache)
+    n = sum(len(r) for r in results.values())
+    med = np.median([r[2] for rows in results.values() for r in rows]) if n else float("nan")
+    print(f"\n{n} songs in {wall:.0f} s wall ({args.workers} workers), median {med:.2f} s per song"
+          + (" (cached features + analysis)" if cache else " (decode + analyse)"))
+    if args.save_baseline:
+        out = {dom: {k: v for k, (v, m) in summarise(rows).items() if m} for dom, rows in results.items()}
+        baseline.update(out)
+        BASELINE.write_text(json.dumps(baseline, indent=1, sort_keys=True) + "\n")
+        print(f"baseline written to {BASELINE}")
 
 
 if __name__ == "__main__":

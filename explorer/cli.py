@@ -2,25 +2,33 @@
 
 Every failure caused by input (a missing, empty, corrupt or unsupported file …) ends
 with exit status 2 and one line on stderr: ``music-explorer: error: <file>: <reason>``.
+A failure of the machine (standard output full, out of memory, too many open files, no
+sound output) is one such line too, with exit status 1.  Names and tags are printed with
+their control characters escaped (:func:`explorer.textutil.printable`); JSON keeps them exact.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import resource
 import sys
 
 from explorer import __version__
-from explorer.errors import Cancelled, ExplorerError
+from explorer.errors import Cancelled, ExplorerError, NoSoundOutput
+from explorer.textutil import printable
 
 PROG = "music-explorer"
 EXIT_USAGE = 2
+#: Exit status when the machine, not the input, stopped the command (see :func:`main`).
+EXIT_FAILURE = 1
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, the same shape as our own errors
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{PROG}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{PROG}: error: {printable(message)}\n")
 
 
 def _add_analyze(sub):
@@ -29,7 +37,7 @@ def _add_analyze(sub):
     p = sub.add_parser("analyze", help="analyse a song and print its structure (JSON by default)",
                        description="Decode FILE, analyse its structure and print the result.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--out", "-o", metavar="OUT", help="write into OUT instead of standard output")
+    p.add_argument("--out", "-o", metavar="OUT", help="write into OUT (- or none: standard output)")
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="output format (default: json)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the analysis cache")
@@ -39,8 +47,8 @@ def _add_analyze(sub):
 def _add_play(sub):
     p = sub.add_parser("play", help="play a region of a song and return when it has finished")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--start", type=float, default=0.0, metavar="S", help="start, seconds (default 0)")
-    p.add_argument("--end", type=float, default=None, metavar="E", help="end, seconds (default: end of file)")
+    p.add_argument("--start", type=seconds, default=0.0, metavar="S", help="start, seconds (default 0)")
+    p.add_argument("--end", type=seconds, default=None, metavar="E", help="end, seconds (default: end of file)")
     p.set_defaults(func=cmd_play)
 
 
@@ -64,15 +72,15 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
 def cmd_analyze(args) -> int:
     from explorer.export.formats import render
-    from explorer.fsutil import atomic_write_text
+    from explorer.fsutil import atomic_write_text, check_target
 
-    if args.out and args.out != "-" and not args.force and os.path.lexists(args.out):  # say so before the work
-        raise ExplorerError(f"{args.out}: already exists (use --force to overwrite)", path=args.out)
+    if args.out and args.out != "-":  # "-" is standard output; anything else is checked before the work
+        check_target(args.out, overwrite=args.force)
     result = analyze_file(args.file, use_cache=not args.no_cache)
     text = render(result, args.format)
     if args.format != "json":  # JSON carries them in "warnings"; the label formats have no place for them
         for w in result.warnings:
-            print(f"{PROG}: warning: {one_line(os.fspath(args.file))}: {one_line(w)}", file=sys.stderr)
+            print(f"{PROG}: warning: {printable(os.fspath(args.file))}: {printable(w)}", file=sys.stderr)
     if args.out and args.out != "-":
         atomic_write_text(args.out, text, overwrite=args.force)
     else:
@@ -95,12 +103,92 @@ def cmd_play(args) -> int:
         player.wait()
     finally:
         player.stop()
+    error = player.take_error()
+    if error is not None:
+        raise error
     return 0
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks (possible in file names) written as ``\\n`` / ``\\r``."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    """``text`` on one line, safe for a terminal: line breaks and other control characters (possible in file
+    names) written as ``\\n``, ``\\x1b`` … (see :func:`explorer.textutil.printable`)."""
+    return printable(text)
+
+
+def count(text: str) -> int:
+    """A positive count for argparse (``-k``, ``-n``): at most :data:`MAX_COUNT`, one line when not."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count: {text!r}") from None
+    if not 1 <= n <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text}: must be between 1 and {MAX_COUNT}")
+    return n
+
+
+def seconds(text: str) -> float:
+    """A time in seconds for argparse: a finite number, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid time in seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: must be a number of seconds, 0 or more")
+    return value
+
+
+#: Largest count accepted (``-k``, ``-n``): far more than any library, small enough for SQLite's integers.
+MAX_COUNT = 1_000_000
+
+
+class _Output:
+    """``sys.stdout`` while a command runs: a write or flush that fails (a full disk, a closed terminal) is raised
+    as :class:`_OutputFailed`, so that it is told apart from the command's own file errors; a closed pipe stays
+    a ``BrokenPipeError``."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise _OutputFailed(e.errno, e.strerror) from None
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise _OutputFailed(e.errno, e.strerror) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class _OutputFailed(OSError):
+    """Standard output could not be written."""
+
+
+def _machine_failure(e: BaseException) -> str | None:
+    """One line for a failure of the machine rather than of the input, or None for anything else."""
+    if isinstance(e, _OutputFailed):
+        return f"standard output: {e.strerror}"
+    # a library that cannot be mapped into memory is out of memory too (seen under ulimit -v)
+    unmappable = isinstance(e, ImportError) and "failed to map segment" in str(e)
+    if isinstance(e, MemoryError) or (isinstance(e, OSError) and e.errno == errno.ENOMEM) or unmappable:
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return "out of memory (close other programs and try again)"
+        return f"out of memory; this process may use {limit / 2**30:.1f} GiB (close other programs, or raise the " \
+               "limit: ulimit -v)"
+    if isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return f"too many open files (this process may open {limit}; raise the limit: ulimit -n)"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +221,9 @@ def _gui(paths: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from explorer.entry import run_multiprocessing_child
+
+    run_multiprocessing_child(argv)  # a child that multiprocessing started never becomes the GUI or the CLI
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public API
@@ -146,8 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a full disk is reported, not at exit
+        return status
     except Cancelled:
         print(f"{PROG}: cancelled", file=sys.stderr)
         return 130
@@ -156,15 +251,29 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except ExplorerError as e:
         # one line, whatever the file is called: a line break in a name is shown as \n
-        print(f"{PROG}: error: {one_line(e.message)}", file=sys.stderr)
-        return EXIT_USAGE
+        print(f"{PROG}: error: {printable(e.message)}", file=sys.stderr)
+        return EXIT_FAILURE if isinstance(e, NoSoundOutput) else EXIT_USAGE
     except BrokenPipeError:
-        # stdout closed early (e.g. piped into head): not an error of ours
+        # stdout closed early (e.g. piped into head): not an error of ours.  What is still buffered would
+        # fail again when Python flushes at exit: point the descriptor at /dev/null instead.
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        except (OSError, ValueError):
             pass
         return 0
+    except (MemoryError, OSError, ImportError) as e:
+        line = _machine_failure(e)
+        if line is None:
+            raise
+        if isinstance(e, _OutputFailed):  # what is still buffered fails again at exit: drop it
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            except (OSError, ValueError):
+                pass
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

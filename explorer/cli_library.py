@@ -1,16 +1,40 @@
 """Library subcommands of ``music-explorer``: scan, recommend, like, dislike, unlike, history, playlist.
 
-Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).
+Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).  Names, titles and
+tags go to the terminal through :func:`explorer.textutil.printable` (control characters escaped); the
+``--json`` output keeps them exact.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 import time
 
+from explorer.textutil import printable
+
 PROG = "music-explorer"
+#: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
+MAX_TRACK_ID = 2**63 - 1
+
+
+def _count(text: str) -> int:
+    from explorer.cli import count  # noqa: PLC0415 - the argument type the main parser's commands share
+
+    return count(text)
+
+
+def _ref(text: str) -> str:
+    """FILE or TRACK_ID: a number (that is not the name of a file) must be a possible track id."""
+    if text.isdigit() and not os.path.exists(text) and int(text) > MAX_TRACK_ID:
+        raise argparse.ArgumentTypeError(f"{text}: no such track id (ids go up to {MAX_TRACK_ID})")
+    return text
+#: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
+SCAN_FAILED_STATUS = 3
+#: What ``recommend`` says when there is nothing to recommend (text and JSON "note").
+NO_RECOMMENDATIONS = "no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)"
 
 
 def _open(args):
@@ -18,7 +42,7 @@ def _open(args):
 
     lib = Library(args.db)
     for notice in lib.notices:
-        print(f"{PROG}: warning: {notice}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(notice)}", file=sys.stderr)
     return lib
 
 
@@ -31,39 +55,44 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("scan", help="add the songs of folders to the library and analyse them",
                        description="Find audio files under FOLDERs, read their tags and analyse new or changed "
-                                   "ones on all cores. Interrupt at any time: the next scan goes on from there.")
+                                   "ones on all cores. Interrupt at any time: the next scan goes on from there. "
+                                   f"Exit status {SCAN_FAILED_STATUS} when some files could not be analysed "
+                                   "(each is listed on stderr).")
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     _add_db(p)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="analysis processes (default: one per core; 0: in this process)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="analyse again the songs that failed before (those that failed because of the computer, "
+                        "not the file, are retried anyway)")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
-    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=int, default=10, metavar="K", help="how many (default 10)")
+    p.add_argument("-k", type=_count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
 
     for name, verb in (("like", "like"), ("dislike", "dislike"), ("unlike", "forget the like or dislike of")):
         p = sub.add_parser(name, help=f"{verb} a song (FILE or TRACK_ID)")
-        p.add_argument("ref", metavar="FILE|TRACK_ID")
+        p.add_argument("ref", metavar="FILE|TRACK_ID", type=_ref)
         _add_db(p)
         p.set_defaults(func=cmd_rate, action=name)
 
     p = sub.add_parser("history", help="the latest likes, dislikes, plays and skips")
     _add_db(p)
-    p.add_argument("-n", "--limit", type=int, default=50, metavar="N", help="how many entries (default 50)")
+    p.add_argument("-n", "--limit", type=_count, default=50, metavar="N", help="how many entries (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
-    p.add_argument("seed", metavar="FILE|TRACK_ID")
+    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=int, default=20, metavar="K", help="how many recommendations (default 20)")
+    p.add_argument("-k", type=_count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
-    p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write")
+    p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write (-: standard output)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=cmd_playlist)
 
@@ -93,7 +122,7 @@ class ProgressBar:
         rate = (done - self.start_done) / elapsed * 60 if elapsed > 0 else 0.0
         eta = (total - done) / (rate / 60) if rate > 0 else None
         eta_s = "--:--" if eta is None else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        name = os.path.basename(path) if path else ""
+        name = printable(os.path.basename(path)) if path else ""
         line = (f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  "
                 f"ETA {eta_s}  {name[:40]}")
         if self.tty:
@@ -108,15 +137,21 @@ def cmd_scan(args) -> int:
 
     lib = _open(args)
     try:
-        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar())
+        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar(),
+                      retry_failed=args.retry_failed)
     finally:
         lib.close()
     for path, reason in report.failures:
-        print(f"{PROG}: failed: {reason if path in reason else f'{path}: {reason}'}", file=sys.stderr)
+        print(f"{PROG}: failed: {printable(reason if path in reason else f'{path}: {reason}')}", file=sys.stderr)
     print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
-          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated; "
+          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated, "
+          f"{report.returned} back, {report.retried} retried; "
           f"{report.analysed} analysed, "
           f"{report.failed} failed in {report.elapsed:.1f} s")
+    if report.failed:  # the scan itself went through: a status of its own, not the bad-input 2
+        print(f"{PROG}: {report.failed} file{'s' if report.failed != 1 else ''} could not be analysed "
+              f"(listed above); exit status {SCAN_FAILED_STATUS}", file=sys.stderr)
+        return SCAN_FAILED_STATUS
     return 0
 
 
@@ -140,20 +175,27 @@ def cmd_recommend(args) -> int:
                "recommendations": [{"path": r.track.path, "title": r.track.title, "artist": r.track.artist,
                                     "score": r.score, "genre": _genre_of(r.track), "reasons": list(r.reasons)}
                                    for r in recs]}
+        if not recs:
+            doc["note"] = NO_RECOMMENDATIONS
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
     if not recs:
-        print("no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)")
+        print(NO_RECOMMENDATIONS)
     for n, r in enumerate(recs, 1):
-        print(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  {r.track.path}")
-        print(f"      {'; '.join(r.reasons)}")
+        print(printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  "
+                        f"{r.track.path}"))
+        if r.reasons:
+            print(f"      {printable('; '.join(r.reasons))}")
     return 0
 
 
 def cmd_playlist(args) -> int:
+    from explorer.fsutil import check_target
     from explorer.recommend import recommend
-    from explorer.recommend.playlist import write_m3u8
+    from explorer.recommend.playlist import STDOUT, write_m3u8
 
+    if args.out != STDOUT:  # refused before the work, as analyze does
+        check_target(args.out, overwrite=args.force)
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
@@ -164,13 +206,17 @@ def cmd_playlist(args) -> int:
     entries = [(seed.path if seed else os.path.abspath(args.seed), seed)] + [(r.track.path, r.track) for r in recs]
     skipped = write_m3u8(args.out, entries, overwrite=args.force)
     for path in skipped:
-        print(f"{PROG}: warning: {path!r}: left out (a file name with a line break cannot be in a playlist)",
+        print(f"{PROG}: warning: {printable(path)}: left out (a file name with a line break cannot be in a playlist)",
               file=sys.stderr)
-    print(f"{args.out}: {len(entries) - len(skipped)} songs")
+    if args.out != STDOUT:
+        print(f"{printable(args.out)}: {len(entries) - len(skipped)} songs")
     return 0
 
 
 # -- ratings and history ---------------------------------------------------------------------
+#: The first line of ``history``: what its columns are.
+HISTORY_HEADER = f"{'when':<19}  {'kind':<8} {'track id':>8}  song"
+
 def cmd_rate(args) -> int:
     lib = _open(args)
     try:
@@ -179,10 +225,13 @@ def cmd_rate(args) -> int:
             track = lib.add_or_update_file(ref)  # not scanned yet: remember it (and the rating) anyway
         else:
             track = lib.resolve(ref)
-        getattr(lib, args.action)(track.id)
+        already = track.rating == {"like": 1, "dislike": -1, "unlike": 0}[args.action]
+        if not already:  # the same rating again is not a new entry in the history
+            getattr(lib, args.action)(track.id)
     finally:
         lib.close()
-    print(f"{args.action}d: {track.display_name}" if args.action != "unlike" else f"cleared: {track.display_name}")
+    done = f"{args.action}d" if args.action != "unlike" else "cleared"
+    print(f"{'already ' if already else ''}{done}: {printable(track.display_name)}")
     return 0
 
 
@@ -192,6 +241,8 @@ def cmd_history(args) -> int:
         entries = lib.history(args.limit)
     finally:
         lib.close()
+    if not args.json:
+        print(HISTORY_HEADER if entries else "no history yet: like, dislike or play songs first")
     for e in entries:
         if args.json:
             print(json.dumps({"at": e.at, "kind": e.kind, "track_id": e.track_id, "path": e.path, "title": e.title,
@@ -200,5 +251,5 @@ def cmd_history(args) -> int:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
             who = f"{e.artist} – {e.title}" if e.artist else e.title
             heard = f"  ({e.heard:.0f} s heard)" if e.heard is not None else ""
-            print(f"{when}  {e.kind:<8} {e.track_id:>6}  {who}{heard}")
+            print(f"{when:<19}  {e.kind:<8} {e.track_id:>8}  {printable(who)}{heard}")
     return 0

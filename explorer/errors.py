@@ -48,3 +48,8 @@ class Cancelled(ExplorerError):
 
 class LibraryError(ExplorerError):
     """The catalogue could not be read or written."""
+
+
+class NoSoundOutput(ExplorerError):
+    """The sound device could not be opened (none, busy, unplugged): not the file's fault; the next play tries
+    the device again."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
+import time
+from collections.abc import Iterable
+
+#: Seconds a process stopped by :func:`stop_processes` gets to end on SIGTERM before it gets SIGKILL.
+TERMINATE_GRACE = 0.5
 
 
 def exit_with_parent() -> bool:
@@ -32,9 +38,61 @@ def exit_with_parent() -> bool:
 def become_background_child(niceness: int) -> None:
     """Set up a pool worker as background work: it ends with its parent (:func:`exit_with_parent`)
     and runs ``niceness`` steps below it, so that the program's own threads (the window) win the
-    CPU when both want it (where lowering the priority is not permitted, it keeps its priority)."""
+    CPU when both want it (where lowering the priority is not permitted, it keeps its priority).
+
+    It also ignores SIGINT: a terminal's Ctrl-C reaches the whole process group, and the parent,
+    which owns the results, decides when its workers stop (:func:`stop_processes`) instead of each
+    worker printing its own ``KeyboardInterrupt`` traceback from wherever it was.
+    """
     exit_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(niceness)
     except OSError:  # pragma: no cover - not permitted here
         pass
+
+
+def stop_processes(processes: Iterable, *, grace: float = TERMINATE_GRACE) -> None:
+    """End ``processes`` (:class:`multiprocessing.Process` objects) now, whatever they are doing.
+
+    Each gets SIGTERM at once (no waiting for the work in hand: a worker deep in an analysis would
+    take seconds to reach its next cancel check); one still there after ``grace`` s (stopped,
+    or stuck in the kernel) gets SIGKILL.  Then each is reaped.  Their results are lost, which is
+    the point: callers use this on cancel and on quit, and commit only results that came back.
+    """
+    processes = [p for p in processes if p.pid is not None]
+    for p in processes:
+        _signal(p, "terminate")
+    deadline = time.monotonic() + grace
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in processes:
+        if p.exitcode is None:
+            _signal(p, "kill")
+            p.join(grace)
+
+
+def _signal(p, how: str) -> None:
+    try:
+        getattr(p, how)()
+    except (OSError, ValueError, AttributeError):  # already reaped, or closed
+        pass
+
+
+def executor_processes(executor) -> list:
+    """The worker processes of a :class:`concurrent.futures.ProcessPoolExecutor` (its ``_processes``;
+    Python 3.14's ``terminate_workers`` does the same from inside)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def stop_executor(executor, *, grace: float = TERMINATE_GRACE) -> None:
+    """Shut ``executor`` (a ProcessPoolExecutor) down without waiting for its running work: queued
+    work is dropped, its workers are ended by :func:`stop_processes`, and its manager thread, which
+    sees them gone, marks their futures broken and ends; it is joined (briefly: nothing is left for
+    it to wait for) so that no thread of the pool outlives this call."""
+    processes = executor_processes(executor)
+    manager = getattr(executor, "_executor_manager_thread", None)  # shutdown() forgets it
+    executor.shutdown(wait=False, cancel_futures=True)
+    stop_processes(processes, grace=grace)
+    if manager is not None:
+        manager.join(max(grace, 5.0))

@@ -2,11 +2,13 @@
 # Install everything Music Explorer needs to run and to be tested, then return quickly on later calls.
 #   system packages (Debian/Ubuntu): installed with apt-get when run as root, otherwise named in a message;
 #   Python packages: into .venv inside the repository, reinstalled only when pyproject.toml changes.
+# PYTHON=python3.13 sets the interpreter; a venv then lives in VENV (the Makefile passes .venv-3.13), so that
+# the suite can run on each supported Python without replacing the default .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What each package is for:
-#   ffmpeg                      decoding every format (pydub drives it); ffprobe
+#   ffmpeg                      decoding every format; ffprobe
 #   gcc python3-dev             building simpleaudio-patched (it ships as source only)
 #   libasound2-dev              ALSA headers for simpleaudio; alsa-utils for aplay diagnostics
 #   python3-venv                the virtual environment
@@ -41,19 +43,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "setup: $PY is not installed" >&2
+  exit 1
+fi
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   echo "setup: Python 3.11 or newer is needed ($PY is $("$PY" --version 2>&1))" >&2
   exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-  echo "setup: creating .venv"
-  "$PY" -m venv .venv
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] > (3, 13))'; then
+  echo "setup: warning: $("$PY" --version 2>&1) is newer than the versions tested (3.11 to 3.13)" >&2
 fi
-stamp=.venv/.stamp-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV with $("$PY" --version 2>&1)"
+  "$PY" -m venv "$VENV"
+fi
+stamp=$VENV/.stamp-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages into .venv (a few minutes the first time)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
-  rm -f .venv/.stamp-*
+  echo "setup: installing Python packages into $VENV (a few minutes the first time)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  rm -f "$VENV"/.stamp-*
   touch "$stamp"
 fi

@@ -18,6 +18,35 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from timing import TIME_FACTOR, budget  # noqa: E402
+
+
+def pytest_report_header(config):
+    return f"time limits x{TIME_FACTOR:.1f} (tests/timing.py; MUSIC_EXPLORER_TEST_TIME_FACTOR)"
+
+
+def pytest_collection_modifyitems(config, items):
+    """pytest-timeout's limit of each test (its ``timeout`` marker, or the ini's ``timeout``) is a hang
+    guard for an idle machine: scale it like every other limit (tests/timing.py)."""
+    default = config.getoption("timeout", None) or config.getini("timeout") or 0
+    for item in items:
+        marker = item.get_closest_marker("timeout")
+        seconds = default
+        if marker is not None:
+            seconds = marker.args[0] if marker.args else marker.kwargs.get("timeout", default)
+        if seconds and float(seconds) > 0:
+            item.add_marker(pytest.mark.timeout(budget(float(seconds))), append=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_helper_left():
+    """The window's analysis helper (a process, started by the first analysis of a test) is ended after
+    the last test, as the application ends it when it quits, instead of running on until exit."""
+    yield
+    helper = sys.modules.get("explorer.ui.analysis_process")
+    if helper is not None:
+        helper.shutdown()
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):

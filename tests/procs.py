@@ -36,3 +36,30 @@ def read(pid: int, name: str) -> bytes:
             return f.read()
     except OSError:
         return b""
+
+
+def group(pgid: int) -> set[int]:
+    """Live processes (not zombies) of process group ``pgid``: what a process started in a session of its
+    own (``start_new_session=True``) and everything it started are, unless they left the group."""
+    out = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(int(entry))
+        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
+            out.add(int(entry))
+    return out
+
+
+def descendants(pid: int) -> set[int]:
+    """Live processes started by ``pid``, by its children, and so on."""
+    parents: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(int(entry))
+        if fields is not None and fields[0] != "Z":
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import librosa
+from explorer.analysis import dsp
 import numpy as np
 
 from explorer.analysis.features import Features
@@ -425,7 +425,7 @@ def beat_change(feats: Features, beat_frames: np.ndarray, *, context_seconds: fl
     """
     n = beat_frames.size
     bounds = np.concatenate([beat_frames, [feats.n_frames]])
-    C = librosa.util.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
+    C = dsp.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
     C = C / (np.linalg.norm(C, axis=0, keepdims=True) + 1e-9)
     period = float(np.median(np.diff(beat_frames))) * feats.hop_length / feats.sr if n > 1 else 1.0
     ctx = int(max(1, round(context_seconds / period)))

@@ -1,58 +1,168 @@
-"""Which label is the chorus, and what function every section has."""
+"""Which label is the chorus, how sure that is, and what function every section has."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
+#: Section-group features the chorus score is a linear function of (see :func:`label_features`).
+FEATURES = ("occurrences", "share", "loudness", "fullness", "repetition", "opens", "first", "last", "length")
+#: Hand-set weights (used when no trained scorer ships): in units of one extra occurrence.
+HAND_WEIGHTS = {"occurrences": 1.0, "share": 2.0, "loudness": 0.5, "fullness": 0.5, "repetition": 1.0,
+                "opens": -0.75, "first": 0.01, "last": 0.0, "length": 0.0}
+#: The trained scorer (``benchmarks/train_chorus.py``): logistic regression weights as JSON.
+MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "chorus_scorer.json"
 
-def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                w_time: float = 2.0, w_loud: float = 0.5) -> int | None:
-    """The chorus label: the repeated label with the most separate occurrences, then the most
-    time, then the loudest.
+
+def label_features(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
+                   fullness: np.ndarray | None = None, repetition: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """Features of every repeated label, in the order of :data:`FEATURES`.
+
+    ``occurrences``: sections with the label; ``share``: their share of the song's sounding time;
+    ``loudness``, ``fullness``: their mean relative to the song (duration-weighted z-scores of the
+    section means, clipped to ±2); ``repetition``: mean confidence of their repeats (0–1);
+    ``opens``: 1 when the label opens the song; ``first``, ``last``: where the first occurrence
+    starts and the last one ends (share of the song); ``length``: log2 of the label's mean section
+    length over the song's median section length.
 
     Parameters
     ----------
     labels : list of int
-        Label of every section, in order (consecutive sections never share a label).
+        Label of every section, in order (negative = silent, never a chorus).
     durations : np.ndarray [shape=(n_sections,)]
         Seconds.
     loudness : np.ndarray [shape=(n_sections,)]
-        Mean RMS of every section.
-    w_time : float
-        Weight of the share of the song's time (in units of one extra occurrence).
-    w_loud : float
-        Weight of relative loudness (in units of one extra occurrence).
+        Mean loudness of every section (dB).
+    fullness : np.ndarray [shape=(n_sections,)] or None
+        How much of the spectrum sounds at once; None counts as equal.
+    repetition : np.ndarray [shape=(n_sections,)] or None
+        How clearly every section repeats elsewhere (0–1); None counts as 0.5.
 
     Returns
     -------
-    int or None when no label repeats.
+    dict label -> np.ndarray [shape=(len(FEATURES),)], for the labels that occur at least twice.
     """
     labels = list(labels)
-    best, best_score = None, -np.inf
-    ref = float(np.max(loudness)) if len(loudness) else 1.0
-    total = float(np.sum(durations)) or 1.0
-    for lab in sorted(set(labels)):
+    n = len(labels)
+    durations = np.asarray(durations, dtype=float)
+    sounding = [i for i in range(n) if labels[i] >= 0]
+    if not sounding:
+        return {}
+    w = durations[sounding]
+    total = float(w.sum()) or 1.0
+    ends = np.cumsum(durations)
+    starts = ends - durations
+    span = float(ends[-1]) or 1.0
+    med = float(np.median(w)) or 1.0
+
+    def z(x):
+        if x is None:
+            return np.zeros(n)
+        x = np.asarray(x, dtype=float)
+        mu = float(np.average(x[sounding], weights=w)) if w.sum() > 0 else float(np.mean(x[sounding]))
+        sd = float(np.sqrt(np.average((x[sounding] - mu) ** 2, weights=w))) if w.sum() > 0 else 0.0
+        return np.clip((x - mu) / sd, -2, 2) if sd > 1e-9 else np.zeros(n)
+
+    zl, zf = z(loudness), z(fullness)
+    rep = np.full(n, 0.5) if repetition is None else np.asarray(repetition, dtype=float)
+    out = {}
+    for lab in sorted({x for x in labels if x >= 0}):
         idx = [i for i, x in enumerate(labels) if x == lab]
         if len(idx) < 2:
             continue
-        time = float(np.sum(durations[idx])) / total
-        loud = float(np.mean(loudness[idx])) / ref if ref > 0 else 0.0
-        score = len(idx) + w_time * time + w_loud * loud + 0.01 * idx[0] / len(labels)
-        if score > best_score:
-            best, best_score = lab, score
-    return best
+        out[lab] = np.array([len(idx), float(durations[idx].sum()) / total, float(np.mean(zl[idx])),
+                             float(np.mean(zf[idx])), float(np.mean(rep[idx])), float(idx[0] == sounding[0]),
+                             starts[idx[0]] / span, ends[idx[-1]] / span,
+                             float(np.log2(max(float(np.mean(durations[idx])), 1e-3) / med))])
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_weights(path: str | None = None) -> tuple[np.ndarray, float]:
+    """Weights (in :data:`FEATURES` order) and bias of the chorus score: the trained scorer's when
+    ``resources/models/chorus_scorer.json`` is there, matches the SHA-256 of the folder's
+    ``manifest.json`` and is well formed, else :data:`HAND_WEIGHTS`."""
+    p = Path(path) if path else MODEL
+    try:
+        raw = p.read_bytes()
+        manifest = json.loads((p.parent / "manifest.json").read_text())
+        if manifest["files"][p.name]["sha256"] != hashlib.sha256(raw).hexdigest():
+            raise ValueError("checksum differs from the manifest")
+        d = json.loads(raw)
+        if tuple(d["features"]) != FEATURES:
+            raise ValueError("features differ")
+        mean, scale = np.asarray(d["mean"], float), np.asarray(d["scale"], float)
+        coef = np.asarray(d["coef"], float)
+        if not (coef.shape == mean.shape == scale.shape == (len(FEATURES),)) or not np.all(np.isfinite(coef)):
+            raise ValueError("bad shapes")
+        # the model works on standardised features: fold the standardisation into the weights
+        wts = coef / scale
+        return wts, float(d["intercept"]) - float(np.dot(wts, mean))
+    except (OSError, ValueError, KeyError, TypeError):
+        return np.array([HAND_WEIGHTS[f] for f in FEATURES]), 0.0
+
+
+def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
+                  fullness: np.ndarray | None = None, repetition: np.ndarray | None = None,
+                  weights: tuple[np.ndarray, float] | None = None) -> dict[int, float]:
+    """How much every repeated label looks like the chorus: a linear score of its
+    :func:`label_features`.
+
+    A chorus is the section a song returns to most, usually its fullest and loudest part, a clear
+    repeat of both harmony and sound, and not the song's opening; the weights say how much each
+    counts (the trained scorer's, see :func:`load_weights`, unless ``weights`` is given).
+
+    Returns
+    -------
+    dict label -> score, for the labels that occur at least twice.
+    """
+    feats = label_features(labels, durations, loudness, fullness=fullness, repetition=repetition)
+    wts, bias = weights if weights is not None else load_weights()
+    return {lab: float(np.dot(wts, x) + bias) for lab, x in feats.items()}
+
+
+def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, **kwargs) -> tuple[int | None, float]:
+    """The chorus label and a confidence (0–1): the best of :func:`chorus_scores`.
+
+    The confidence is the logistic of the score's margin over the runner-up (0.5 when two labels
+    tie; a single repeated label gets 0.8).
+
+    Returns
+    -------
+    (label, confidence) : (None, 0.0) when no label repeats.
+    """
+    scores = chorus_scores(labels, durations, loudness, **kwargs)
+    if not scores:
+        return None, 0.0
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if len(ranked) == 1:
+        return ranked[0][0], 0.8
+    margin = ranked[0][1] - ranked[1][1]
+    return ranked[0][0], float(1.0 / (1.0 + np.exp(-margin)))
 
 
 def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:
     """Name the function of every section from where its label occurs.
 
-    - the chorus label → ``chorus``;
-    - a label occurring once, first (or after a silent head) → ``intro``; last → ``outro``;
-    - a repeated label that occurs before a chorus → ``verse``;
-    - other repeated labels → ``instrumental`` when they never lie between two choruses
-      and do not precede one, else ``verse``;
-    - other single occurrences → ``bridge``;
-    - silent stretches → ``other``.
+    - silent stretches → ``other``; the chorus label → ``chorus``;
+    - the first sounding section → ``intro`` unless it is a chorus or its material is a verse
+      elsewhere (a song that opens with its verse); the last one → ``outro`` unless it is a
+      chorus;
+    - a repeated label always heard between another repeated label and the chorus →
+      ``pre-chorus``; a repeated label that mostly leads into a chorus (the last two repeated labels before
+      it), or any
+      repeated label when there is no chorus → ``verse``; other repeated labels →
+      ``instrumental``;
+    - a stretch of non-repeated sections is one part of the song, never a run of bridges:
+      between a verse and a chorus it ends in a ``pre-chorus`` and the rest belongs to the verse;
+      right after the intro it is ``intro``, right before the outro ``outro``; otherwise its
+      first section is the ``bridge`` and the rest continue it as ``bridge`` only when
+      :func:`merge_runs` joins them (the pipeline does), or lead into a following chorus as
+      ``pre-chorus``; in a song without a chorus, the middle of the song is ``verse``.
 
     Parameters
     ----------
@@ -65,30 +175,93 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
     list of str
     """
     n = len(labels)
-    silent = silent or [False] * n
+    silent = list(silent) if silent is not None else [False] * n
     counts = {lab: labels.count(lab) for lab in set(labels)}
     sounding = [i for i in range(n) if not silent[i]]
-    first, last = (sounding[0], sounding[-1]) if sounding else (-1, -1)
-    precedes = set()
-    for i in range(n - 1):
-        if labels[i + 1] == chorus and labels[i] != chorus:
-            precedes.add(labels[i])
-    out = []
-    for i, lab in enumerate(labels):
+    if not sounding:
+        return ["other"] * n
+    first, last = sounding[0], sounding[-1]
+    out: list[str | None] = [None] * n
+    chorus_at = [i for i in range(n) if labels[i] == chorus and not silent[i]]
+    lead_count: dict[int, int] = {}
+    for c in chorus_at:
+        found = []  # the repeated material before this chorus, back to the previous one (at most two labels)
+        for j in range(c - 1, -1, -1):
+            if silent[j] or labels[j] == chorus or len(found) == 2:
+                break
+            if counts[labels[j]] > 1 and labels[j] not in found:
+                found.append(labels[j])
+        for lab in found:
+            lead_count[lab] = lead_count.get(lab, 0) + 1
+    # material that leads into a chorus more often than not
+    leads_in = {lab for lab, k in lead_count.items() if k > counts[lab] / 2}
+    # a repeated label always heard between another repeated label and the chorus is a pre-chorus
+    pre = set()
+    for lab in leads_in:
+        idx = [i for i in range(n) if labels[i] == lab]
+        if all(0 < i < n - 1 and labels[i + 1] == chorus and labels[i - 1] not in (lab, chorus)
+               and counts[labels[i - 1]] > 1 and not silent[i - 1] for i in idx):
+            pre.add(lab)
+    for i in range(n):
+        lab = labels[i]
         if silent[i]:
-            out.append("other")
+            out[i] = "other"
         elif lab == chorus:
-            out.append("chorus")
-        elif counts[lab] == 1 and i == first and n > 1:
-            out.append("intro")
-        elif counts[lab] == 1 and i == last and n > 1:
-            out.append("outro")
-        elif counts[lab] > 1 and (lab in precedes or chorus is None):
-            out.append("verse")
+            out[i] = "chorus"
+        elif lab in pre:
+            out[i] = "pre-chorus"
         elif counts[lab] > 1:
-            out.append("instrumental")
-        elif n > 1:
-            out.append("bridge")
+            out[i] = "verse" if (lab in leads_in or chorus is None) else "instrumental"
+    # the ends: intro and outro (a song may open straight with a verse that leads into a chorus)
+    opens_with_verse = out[first] == "verse" and labels[first] in leads_in
+    if out[first] not in ("chorus", "pre-chorus") and n > 1 and not opens_with_verse:
+        out[first] = "intro"
+    if last != first and out[last] != "chorus" and len(sounding) > 2:
+        out[last] = "outro"
+    # stretches of unnamed (non-repeated) sections
+    i = 0
+    while i < n:
+        if out[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and out[j + 1] is None:
+            j += 1
+        prev = out[i - 1] if i > 0 else None
+        nxt = out[j + 1] if j + 1 < n else None
+        run = range(i, j + 1)
+        if chorus is None:
+            fill = ["verse"] * len(run)
+            if nxt in (None, "other") and len(sounding) > 1:
+                fill[-1] = "outro"
+        elif prev in (None, "other", "intro") and nxt not in ("chorus",):
+            fill = ["intro"] * len(run)
+        elif nxt in (None, "other", "outro") and prev not in (None, "other"):
+            fill = ["outro"] * len(run)
+        elif nxt == "chorus" and prev in ("verse", "intro", None, "other"):
+            fill = (["verse"] * (len(run) - 1) + ["pre-chorus"]) if prev == "verse" else \
+                (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
+        elif nxt == "chorus":
+            fill = ["bridge"] * (len(run) - 1) + ["pre-chorus"] if len(run) > 1 else ["bridge"]
         else:
-            out.append("other")
+            fill = ["bridge"] * len(run)
+        for k, f in zip(run, fill):
+            out[k] = f
+        i = j + 1
+    return [f if f is not None else "other" for f in out]
+
+
+def merge_runs(functions_: list[str], *, kinds: tuple[str, ...] = ("bridge", "intro", "outro")) -> list[int]:
+    """Group index of every section: consecutive sections with one of ``kinds`` as function are one
+    group (a stretch of non-repeating material is one bridge, not three).
+
+    Returns
+    -------
+    list of int : a group id per section, non-decreasing, equal for sections to be merged.
+    """
+    out, g = [], -1
+    for i, f in enumerate(functions_):
+        if i == 0 or not (f == functions_[i - 1] and f in kinds):
+            g += 1
+        out.append(g)
     return out

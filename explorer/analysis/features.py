@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
-import scipy.fft
-import scipy.sparse
-import soxr
+
+from explorer.analysis import dsp
 
 #: Analysis sample rate (Hz); every song is resampled to it.
 SR = 22050
@@ -67,12 +65,18 @@ class Features:
 def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 18) -> np.ndarray:
     """Mix ``samples`` (n,) or (n, channels) down to mono float32 at ``sr`` Hz.
 
-    Works through the file ``chunk`` frames at a time, so only the output is held in full.
+    Works through the file ``chunk`` frames at a time, so only the output is held in full.  Samples that
+    are already mono float32 at ``sr`` and finite (what ``analyze`` and the scanner decode) are returned
+    as they are, without a copy.
     """
+    import soxr  # noqa: PLC0415 - only where a file is not decoded at the analysis rate already
+
     x = np.asarray(samples)
     if x.ndim == 1:
         x = x[:, None]
     n, ch = x.shape
+    if ch == 1 and sr_in == sr and x.dtype == np.float32 and bool(np.isfinite(x).all()):
+        return np.ascontiguousarray(x[:, 0])
     scale = np.float32(1.0 / ch)
     stream = soxr.ResampleStream(sr_in, sr, 1, dtype="float32", quality="MQ") if sr_in != sr else None
     parts = []
@@ -110,43 +114,34 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     -------
     Features
     """
+    import scipy.fft  # noqa: PLC0415 - imported by the work that needs it: SR alone must be cheap to import
+    import scipy.sparse  # noqa: PLC0415
+
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / float(sr)
     n_frames = 1 + y.size // hop_length
-    pad = n_fft // 2
     mel_fb = scipy.sparse.csr_matrix(
-        librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)))
-    chroma_fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)))
+    chroma_fb = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
+    freqs = dsp.fft_frequencies(sr=sr, n_fft=n_fft)
     chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
-    window = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    window = dsp.hann(n_fft).astype(np.float32)
 
     mel = np.empty((n_mels, n_frames), dtype=np.float32)
     chroma = np.empty((12, n_frames), dtype=np.float32)
     rms = np.empty(n_frames, dtype=np.float32)
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
-        seg = _padded_slice(y, f0 * hop_length - pad, (f1 - 1) * hop_length + n_fft - pad)
-        frames = librosa.util.frame(seg, frame_length=n_fft, hop_length=hop_length)[:, : f1 - f0]
+        frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1)
         S = np.abs(scipy.fft.rfft(frames * window[:, None], axis=0))
         P = S * S
         mel[:, f0:f1] = mel_fb @ P
         chroma[:, f0:f1] = chroma_fb @ S
         rms[f0:f1] = np.sqrt(np.einsum("ij,ij->j", frames, frames) / n_fft)
-    mel_db = librosa.power_to_db(mel, ref=max(float(mel.max(initial=0.0)), 1e-10), top_db=80.0)
-    onset_env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, lag=1, max_size=3)
+    mel_db = dsp.power_to_db(mel, ref=max(float(mel.max(initial=0.0)), 1e-10), top_db=80.0)
+    onset_env = dsp.onset_strength(mel_db, lag=1, max_size=3, n_fft=n_fft, hop_length=hop_length)
     onset_env = np.asarray(onset_env[:n_frames], dtype=np.float32)
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc).astype(np.float32)
+    mfcc = dsp.mfcc(mel_db, n_mfcc=n_mfcc).astype(np.float32)
     return Features(sr=sr, hop_length=hop_length, n_frames=n_frames, duration=duration, mel_db=mel_db,
                     onset_env=onset_env, chroma=chroma, mfcc=mfcc, rms=rms)
 
-
-def _padded_slice(y: np.ndarray, start: int, end: int) -> np.ndarray:
-    """``y[start:end]`` with zeros where the range falls outside ``y``."""
-    if start >= 0 and end <= y.size:
-        return y[start:end]
-    out = np.zeros(end - start, dtype=y.dtype)
-    lo, hi = max(start, 0), min(end, y.size)
-    if hi > lo:
-        out[lo - start: hi - start] = y[lo:hi]
-    return out

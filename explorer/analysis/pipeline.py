@@ -46,6 +46,13 @@ ONSET_BEFORE_BARS = 2
 #: Share of a bar before each position whose boundary evidence counts for it (pick-ups, fills:
 #: see :func:`~explorer.analysis.structure.credit_pickups`).
 PICKUP_BARS = 0.5
+USE_EMBEDDING = True
+#: Segment costs tried in turn (coarse to fine) until some material repeats (from the second on,
+#: with the spectral embedding's similarity).
+PENALTIES = (0.9, 0.9, 0.6, 0.35)
+#: At the finest level, the closest pair of segments is one label when its (median-relative)
+#: similarity reaches this share of LABEL_THRESHOLD.
+FALLBACK_SHARE = 0.5
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -106,7 +113,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     Returns
     -------
     dict of :class:`Analysis` fields: tempo, meter, beats, downbeats, sections, choruses, motifs,
-    recurrence, recurrence_times and warnings (a list).
+    recurrence, recurrence_times, warnings (a list) and chorus_note.
     """
     warnings: list[str] = []
     stage("beats", 0.35, done="features")
@@ -149,7 +156,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     pickup = int(PICKUP_BARS * units_per_bar)
     nov = (1 - W_ONSETS) * structure.credit_pickups(nov, width=pickup) \
         + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
-    bounds, labels, silent = _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
+    bounds, labels, silent = _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")
     times = edges[bounds].copy()
@@ -159,16 +166,36 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         times[-2] = min(max(sound_end, times[-3]), times[-1])
     times[0], times[-1] = 0.0, duration
     durs = np.diff(times)
-    loud = np.array([float(sync["rms"][bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean())
+    rms_db = 20 * np.log10(np.maximum(sync["rms"], 1e-6))
+    loud = np.array([float(rms_db[bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean()) for i in range(len(labels))])
+    full = np.array([float(sync["fullness"][bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean())
                      for i in range(len(labels))])
-    sounding_labels = [lab if not s else -1 - i for i, (lab, s) in enumerate(zip(labels, silent))]
-    chorus_label = chorus_mod.pick_chorus(sounding_labels, durs, loud)
-    funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent)
     conf = _section_confidence(bounds, labels, R_path)
-    letters = _letters(labels)
-    sections = tuple(Section(float(times[i]), float(times[i + 1]), letters[i], funcs[i], float(conf[i]))
+    sounding_labels = [lab if not s else -1 - i for i, (lab, s) in enumerate(zip(labels, silent))]
+    chorus_label, chorus_conf = chorus_mod.pick_chorus(sounding_labels, durs, loud, fullness=full,
+                                                       repetition=2 * conf - 1)
+    funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent)
+    # a stretch of non-repeating material is one section (one bridge, not three)
+    groups = chorus_mod.merge_runs(funcs)
+    keep = [0] + [i for i in range(1, len(funcs)) if groups[i] != groups[i - 1]]
+    bounds = np.append(bounds[keep], bounds[-1])
+    times = np.append(times[keep], times[-1])
+    labels = [labels[i] for i in keep]
+    funcs = [funcs[i] for i in keep]
+    conf = conf[keep]
+    letters = _letters(_renumber(labels))
+    sections = tuple(Section(float(times[i]), float(times[i + 1]), letters[i], funcs[i],
+                             float(chorus_conf if funcs[i] == "chorus" else conf[i]))
                      for i in range(len(labels)))
     choruses = tuple(Chorus(s.start, s.end, s.confidence) for s in sections if s.function == "chorus")
+    if choruses:
+        chorus_note = ""
+    elif silent_song:
+        chorus_note = "silent: nothing to analyse"
+    elif not grid.steady:
+        chorus_note = "no steady beat and no section repeats"
+    else:
+        chorus_note = "no section repeats: every part of the music is heard once"
 
     stage("motifs", 0.9, done="chorus")
     hits = motifs_mod.find(R, edges, active=active, beats_per_bar=units_per_bar)
@@ -178,14 +205,15 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     stage("done", 1.0, done="motifs")
     return dict(tempo=grid.tempo, meter=grid.beats_per_bar if grid.steady else None, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
                 downbeats=tuple(float(b) for b in downbeat_times), sections=sections, choruses=choruses,
-                motifs=motifs, recurrence=R_path, recurrence_times=edges, warnings=warnings)
+                motifs=motifs, recurrence=R_path, recurrence_times=edges, warnings=warnings,
+                chorus_note=chorus_note)
 
 
 def _period(edges: np.ndarray) -> float:
     return float(np.median(np.diff(edges))) if edges.size > 1 else 0.0
 
 
-def _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
+def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
     """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart."""
     if silent_song or u1 - u0 < 1:
         return np.array([0, n]), [0], [silent_song]
@@ -200,10 +228,24 @@ def _sections(R, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_s
     if not tail:
         u1 = n
     sl = slice(u0, u1)
-    inner = structure.segment(nov[u0:u1 + 1], unit_down[u0:u1 + 1], beats_per_bar=units_per_bar, times=edges[u0:u1 + 1]) + u0
-    sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar)
-    lab = structure.merge_pairs(list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")), np.diff(inner),
-                                max_length=MAX_PAIR_BARS * units_per_bar)
+    # coarse to fine: when no material comes back at the first segmentation, let the repetition
+    # graph's embedding vouch for repeats too, then cut finer (repeats shorter than the first
+    # segments, or cut across by them, show up), and at the finest level join the closest pair
+    # of segments that are not neighbours if it stands out of the song
+    emb = None
+    for k, penalty in enumerate(PENALTIES):
+        if k == 1 and USE_EMBEDDING:
+            emb = structure.spectral_embedding(R_path[sl, sl], sync["mfcc"][:, sl])
+        inner = structure.segment(nov[u0:u1 + 1], unit_down[u0:u1 + 1], beats_per_bar=units_per_bar,
+                                  times=edges[u0:u1 + 1], penalty=penalty) + u0
+        sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar,
+                                           embedding=emb)
+        lab = structure.merge_pairs(list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
+                                    np.diff(inner), max_length=MAX_PAIR_BARS * units_per_bar)
+        if _repeats(lab):
+            break
+        if k == len(PENALTIES) - 1:
+            lab = structure.join_closest_pair(sim, lab, threshold=LABEL_THRESHOLD * FALLBACK_SHARE)
     # merge neighbours with the same label: sections are runs of one kind of material
     merged_b, merged_l = [inner[0]], []
     for i, lb in enumerate(lab):
@@ -243,6 +285,18 @@ def _section_confidence(bounds, labels, R_path) -> np.ndarray:
             vals.append(float(R_path[a0 + idx, b0 + idx].mean()))
         conf[i] = float(np.clip(0.5 + max(vals), 0, 1))
     return conf
+
+
+def _repeats(labels) -> bool:
+    """Whether some label occurs in two separate runs."""
+    runs = [lb for i, lb in enumerate(labels) if i == 0 or labels[i - 1] != lb]
+    return len(set(runs)) < len(runs)
+
+
+def _renumber(labels: list[int]) -> list[int]:
+    """Labels numbered 0, 1, 2 … in order of first appearance."""
+    order: dict[int, int] = {}
+    return [order.setdefault(lb, len(order)) for lb in labels]
 
 
 def _letters(labels: list[int]) -> list[str]:

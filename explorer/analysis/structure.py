@@ -6,11 +6,12 @@ Everything here works at beat resolution (``n_beats`` rows), never on frame-leve
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import scipy.ndimage
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-import librosa
+from explorer.analysis import dsp
 
 
 def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
@@ -23,15 +24,20 @@ def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
 
     Returns
     -------
-    dict with ``chroma`` (12, n_beats), ``mfcc`` (n_mfcc, n_beats), ``rms`` (n_beats,)
+    dict with ``chroma`` (12, n_beats), ``mfcc`` (n_mfcc, n_beats), ``rms`` (n_beats,) and
+    ``fullness`` (n_beats,): the share of mel bands within 30 dB of each frame's loudest band (how
+    much of the spectrum sounds at once: a full chorus against a sparse verse).
     """
     n = beat_frames.size
     bounds = np.concatenate([beat_frames, [feats.n_frames]])
     bounds = np.maximum.accumulate(np.clip(bounds, 0, feats.n_frames))
-    C = librosa.util.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
-    M = librosa.util.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
-    r = librosa.util.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
-    return {"chroma": C, "mfcc": M, "rms": r}
+    C = dsp.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
+    M = dsp.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
+    r = dsp.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
+    full = (feats.mel_db >= feats.mel_db.max(axis=0, keepdims=True) - 30.0).mean(axis=0) if feats.n_frames \
+        else np.zeros(0)
+    f = dsp.sync(full[None, :].astype(np.float32), bounds, aggregate=np.mean, pad=False)[0, :n]
+    return {"chroma": C, "mfcc": M, "rms": r, "fullness": f}
 
 
 def _normalise_cols(X: np.ndarray) -> np.ndarray:
@@ -207,7 +213,8 @@ _OFF_GRID = -0.6
 
 def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.9,
             w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24, times: np.ndarray | None = None,
-            short_seconds: float = 14.0, w_short: float = 1.0) -> np.ndarray:
+            short_seconds: float = 14.0, w_short: float = 1.0, long_seconds: float = 32.0,
+            w_long: float = 1.0) -> np.ndarray:
     """Choose boundaries by dynamic programming: strong novelty, on downbeats, phrase-like lengths.
 
     Parameters
@@ -226,8 +233,10 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
     times : np.ndarray [shape=(n + 1,)] or None
         Time (s) of every position; when given, segments shorter than ``short_seconds`` cost up
         to ``w_short`` more (a phrase rarely lasts only a few seconds, whatever the beat tracker
-        thinks a bar is).
-    short_seconds, w_short : float
+        thinks a bar is), and segments longer than ``long_seconds`` cost ``w_long`` more per
+        ``long_seconds`` beyond it (a section rarely lasts a minute: when the beat tracker counts
+        half-time bars, the bar prior alone would allow one).
+    short_seconds, w_short, long_seconds, w_long : float
 
     Returns
     -------
@@ -252,7 +261,9 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
         L = b - a
         cand = best[a] + w_prior * prior[L - 1] - penalty + gain_at[b]
         if times is not None:
-            cand = cand - w_short * np.clip(1.0 - (times[b] - times[a]) / short_seconds, 0.0, 1.0)
+            dur = times[b] - times[a]
+            cand = cand - w_short * np.clip(1.0 - dur / short_seconds, 0.0, 1.0) \
+                - w_long * np.maximum(dur / long_seconds - 1.0, 0.0)
         j = int(np.argmax(cand))
         best[b] = cand[j]
         back[b] = a[j]
@@ -264,8 +275,52 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
     return np.array(out[::-1])
 
 
+def spectral_embedding(R_path: np.ndarray, mfcc: np.ndarray, *, k: int = 8) -> np.ndarray:
+    """Beat embedding from the graph Laplacian of repetition + sequence links (McFee & Ellis 2014).
+
+    Beats joined by a repetition path (``R_path``) or following each other with similar timbre
+    end up close together; the smallest eigenvectors of the normalised Laplacian of that graph
+    give every beat coordinates in which the repeated material of a song forms tight clusters,
+    whatever the sections' boundaries are.
+
+    Parameters
+    ----------
+    R_path : np.ndarray [shape=(n, n)]
+        Path-enhanced recurrence in [0, 1].
+    mfcc : np.ndarray [shape=(n_mfcc, n)]
+    k : int
+        Eigenvectors kept.
+
+    Returns
+    -------
+    np.ndarray [shape=(k, n)]: unit-norm columns.
+    """
+    n = R_path.shape[0]
+    if n < 4:
+        return np.ones((1, n))
+    Rr = np.array(R_path, dtype=float)
+    np.fill_diagonal(Rr, 0.0)
+    Z = mfcc - mfcc.mean(axis=1, keepdims=True)
+    d2 = np.sum(np.diff(Z, axis=1) ** 2, axis=0)
+    loc = np.exp(-d2 / (np.median(d2) + 1e-9))
+    deg_r, deg_l = Rr.sum(axis=1), np.zeros(n)
+    deg_l[:-1] += loc
+    deg_l[1:] += loc
+    mu = float(deg_l.dot(deg_l + deg_r) / max(((deg_l + deg_r) ** 2).sum(), 1e-9))
+    A = mu * Rr
+    A[np.arange(n - 1), np.arange(1, n)] += (1 - mu) * loc
+    A[np.arange(1, n), np.arange(n - 1)] += (1 - mu) * loc
+    d = A.sum(axis=1) + 1e-9
+    Dm = 1.0 / np.sqrt(d)
+    Lsym = np.eye(n) - Dm[:, None] * A * Dm[None, :]
+    k = int(min(k, n - 1))
+    _, vecs = scipy.linalg.eigh(Lsym, subset_by_index=[0, k - 1])
+    V = scipy.ndimage.median_filter(vecs, size=(9, 1), mode="nearest")
+    return _normalise_cols(V.T)
+
+
 def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, beats_per_bar: int = 4,
-                       w_timbre: float = 0.4) -> np.ndarray:
+                       w_timbre: float = 0.4, embedding: np.ndarray | None = None) -> np.ndarray:
     """Similarity (0–1) of every pair of segments: the best-aligned diagonal of the recurrence
     (same material played again) mixed with the similarity of their average timbre.
 
@@ -278,6 +333,10 @@ def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, b
     beats_per_bar : int
         Alignments are tried in steps of one bar (and ±1 beat).
     w_timbre : float
+    embedding : np.ndarray [shape=(k, n)] or None
+        Beat embedding (:func:`spectral_embedding`); when given, two segments are also as similar as
+        their mean embeddings are (the larger of the two similarities counts), so that repeats
+        found by the graph survive boundaries that cut them differently.
 
     Returns
     -------
@@ -294,6 +353,10 @@ def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, b
             b0, b1 = bounds[j], bounds[j + 1]
             sim[i, j] = sim[j, i] = (1 - w_timbre) * _diag_match(R, a0, a1, b0, b1, beats_per_bar) \
                 + w_timbre * timbre[i, j]
+    if embedding is not None:
+        Ec = embedding - embedding.mean(axis=1, keepdims=True)
+        E = np.stack([_unit(Ec[:, bounds[i]:bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+        sim = np.maximum(sim, np.clip(E.T @ E, 0, 1))
     return sim
 
 
@@ -346,6 +409,34 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, m
     raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
     order: dict[int, int] = {}
     return np.array([order.setdefault(int(c), len(order)) for c in raw])
+
+
+def join_closest_pair(sim: np.ndarray, labels, *, threshold: float) -> list[int]:
+    """Give the most similar two segments that are not neighbours one label, when their
+    similarity (rescaled so that the song's median between different segments is 0, as in
+    :func:`cluster`) reaches ``threshold``.
+
+    For a song where clustering found no repeat: a section heard twice with changes (another
+    instrument, a key change) is still the song's most similar pair.
+
+    Returns
+    -------
+    list of int : ``labels`` with the later segment's label set to the earlier one's.
+    """
+    labels = [int(x) for x in labels]
+    m = sim.shape[0]
+    if m < 3:
+        return labels
+    med = float(np.median(sim[~np.eye(m, dtype=bool)]))
+    rel = (sim - med) / max(1e-9, 1.0 - med)
+    far = np.abs(np.subtract.outer(np.arange(m), np.arange(m))) > 1
+    rel = np.where(far, rel, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    if rel[i, j] < threshold:
+        return labels
+    i, j = min(i, j), max(i, j)
+    old = labels[j]
+    return [labels[i] if x == old else x for x in labels]
 
 
 def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, min_share: float = 0.75) -> list[int]:

@@ -7,7 +7,10 @@
      "sections": [{"start", "end", "label", "function", "confidence"}],
      "choruses": [{"start", "end", "confidence"}],
      "motifs": [{"id", "occurrences": [{"start", "end"}], "score"}],
-     "genre": {"label", "probabilities": {}}, "timings": {}, "warnings": [str], "version"}
+     "genre": {"label", "probabilities": {}}, "timings": {}, "warnings": [str], "version",
+     "chorus_note": str}
+
+``chorus_note`` says why a song has no chorus (empty when it has one).
 
 Fields may be added; none named above is ever removed or renamed.
 """
@@ -20,7 +23,7 @@ import numpy as np
 
 SCHEMA = "music-explorer/analysis/1"
 #: Functions a section can have.
-FUNCTIONS = ("intro", "verse", "chorus", "bridge", "instrumental", "outro", "other")
+FUNCTIONS = ("intro", "verse", "pre-chorus", "chorus", "bridge", "instrumental", "outro", "other")
 
 
 def _r(x: float, nd: int = 3) -> float:
@@ -128,6 +131,7 @@ class Analysis:
     recurrence: np.ndarray | None = field(default=None, repr=False)
     recurrence_times: np.ndarray | None = field(default=None, repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
+    chorus_note: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -147,6 +151,7 @@ class Analysis:
             "timings": {k: _r(v, 4) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
             "version": self.version,
+            "chorus_note": self.chorus_note,
         }
 
     @classmethod
@@ -166,6 +171,7 @@ class Analysis:
             timings={str(k): float(v) for k, v in (d.get("timings") or {}).items()},
             warnings=tuple(d.get("warnings", ())), version=str(d.get("version", "")),
             recurrence=recurrence, recurrence_times=recurrence_times, embedding=embedding,
+            chorus_note=str(d.get("chorus_note", "")),
         )
 
     def replace(self, **changes) -> Analysis:

@@ -1,8 +1,8 @@
 """Decode any audio (or video-with-audio) file into an :class:`AudioBuffer` with ffmpeg.
 
 Why not ``pydub.AudioSegment.from_file``: it pipes a WAV through memory as integers,
-has no progress, no cancellation and no timeout.  We use pydub to *locate* ffmpeg and
-ffprobe (so a user's pydub configuration is honoured) and talk to them ourselves:
+has no progress, no cancellation and no timeout (and needs ``audioop``, gone in Python 3.13).
+We run ffmpeg and ffprobe ourselves:
 ffprobe for the stream facts, then ffmpeg streaming raw float32 PCM at the file's own
 rate and channel count, read in blocks so that progress can be reported and a cancel
 request honoured between blocks.
@@ -10,6 +10,8 @@ request honoured between blocks.
 ffmpeg and ffprobe are always run with an argument list (never a shell), with
 ``-nostdin``, a timeout, and the input given as ``file:<absolute path>`` so that no
 file name (``-i.mp3``, ``http:…``, ``concat:…``) can be read as an option or protocol.
+They may open that one file only, and only as an audio container (:data:`AUDIO_DEMUXERS`),
+whatever its content says it is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,19 @@ PROBE_TIMEOUT = 30.0
 DECODE_TIMEOUT_BASE = 60.0
 DECODE_TIMEOUT_PER_SECOND = 0.25
 
+#: The demuxers ffmpeg and ffprobe may use: containers of audio (and of video with audio), from
+#: ``ffmpeg -demuxers``.  ffmpeg picks the demuxer from the content, not the name, so without this list
+#: an HLS playlist or an ffconcat script named ``song.mp3`` makes it open other files (a playlist can
+#: name any local file by absolute path; a live one waits for new segments until the watchdog), and
+#: the ``sbg`` or ``lavfi`` demuxers would make sound from a script.  A demuxer with several names
+#: ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm") is allowed by any one of them.  None of these opens
+#: another file (mov's external references are off by default).
+AUDIO_DEMUXERS = ("wav", "w64", "mp3", "flac", "ogg", "mov", "aac", "aiff", "asf", "matroska", "caf", "ape", "wv",
+                  "au", "avi", "mpc", "mpc8", "tta", "tak", "dsf", "ac3", "eac3", "dts", "dtshd", "truehd", "mlp",
+                  "amr", "mpeg", "mpegts", "flv", "loas", "shn", "voc", "xwma", "oma")
+#: Input options of every ffprobe and ffmpeg run: the ``file`` protocol only, audio containers only.
+INPUT_LIMITS = ("-protocol_whitelist", "file", "-format_whitelist", ",".join(AUDIO_DEMUXERS))
+
 #: File name extensions offered in file dialogs and found by library scans.
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4",
                     ".aif", ".aiff", ".wma", ".webm", ".mka", ".mkv")
@@ -56,9 +71,11 @@ CancelFn = Callable[[], bool]
 
 
 def _tools() -> tuple[str, str]:
-    from pydub.utils import get_encoder_name, get_prober_name
+    """The ffmpeg and ffprobe programs, found on ``PATH`` when run (both come in the ffmpeg package).
 
-    return get_encoder_name(), get_prober_name()
+    Not located with pydub: its helpers module imports ``audioop``, which Python 3.13 no longer has.
+    """
+    return "ffmpeg", "ffprobe"
 
 
 def _input_arg(path: str) -> str:
@@ -95,14 +112,50 @@ def check_file(path: str | os.PathLike) -> str:
     return path
 
 
+def _without_url(text: str, path: str) -> str:
+    """ffmpeg's messages without the input URL they start with (we name the file ourselves).  ffmpeg prints
+    the URL with its control characters but the line ends as "?" (``av_log`` sanitises them)."""
+    url = _input_arg(path)
+    for shown in (url, re.sub("[\x00-\x07\x0e-\x1f]", "?", url)):
+        text = text.replace(shown + ": ", "")
+    return text
+
+
 def _reason(text: str, path: str) -> str:
     """The last thing ffmpeg said, without the input URL it prefixes (we name the file ourselves)."""
-    text = text.replace(_input_arg(path) + ": ", "")  # before splitting: the name may hold a line break
+    text = _without_url(text, path)  # before splitting: the name may hold a line break
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "unknown reason"
     line = re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", lines[-1])  # "[mp3 @ 0x55e7…] " names ffmpeg's component
     return line[:200]
+
+
+#: How ffmpeg says it refused a demuxer that is not in :data:`AUDIO_DEMUXERS` ("[hls @ 0x…] Format not on whitelist").
+_NOT_ON_WHITELIST = re.compile(r"\[([\w,]+) @ 0x[0-9a-f]+\] Format not on whitelist")
+#: What the refused formats a user may meet are, in words.
+_NOT_AUDIO_FORMATS = {"hls": "an HLS playlist", "concat": "an ffconcat script", "image2": "an image",
+                      "sbg": "an SBaGen script", "tty": "a text file"}
+#: The component ffmpeg names at the start of a message: "[mjpeg @ 0x55e7…] ".
+_COMPONENT = re.compile(r"^\[([^\]@]+?) @ 0x[0-9a-f]+\] ")
+#: A stream ffmpeg names in a message: "Error while decoding stream #0:1: …".
+_STREAM = re.compile(r"\bstream #0:(\d+)", re.I)
+
+
+def _about_the_sound(text: str, path: str, info: dict) -> str:
+    """ffmpeg's messages without those about the file's other streams (a broken cover picture is not damaged
+    sound): the ones from the decoder of a non-audio stream, and the ones naming another stream."""
+    text = _without_url(text, path)  # first: the name may hold a line break or a "[… @ 0x…] "
+    kept = []
+    for ln in text.splitlines():
+        component = _COMPONENT.match(ln.strip())
+        if component and component.group(1) in info["other_codecs"]:
+            continue
+        stream = _STREAM.search(ln)
+        if stream and int(stream.group(1)) != info["stream"]:
+            continue
+        kept.append(ln)
+    return "\n".join(kept)
 
 
 #: Words in ffmpeg's warnings that mean the data is damaged (the rest of its warnings are chatter).
@@ -137,7 +190,7 @@ def probe(path: str | os.PathLike) -> dict:
     """
     path = check_file(path)
     _, ffprobe = _tools()
-    cmd = [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+    cmd = [ffprobe, "-v", "error", *INPUT_LIMITS, "-print_format", "json", "-show_format", "-show_streams",
            _input_arg(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -149,6 +202,11 @@ def probe(path: str | os.PathLike) -> dict:
     if proc.returncode != 0:
         if _identity(path) is None:
             raise FileMissing(f"{path}: was deleted while it was being read", path=path)
+        refused = _NOT_ON_WHITELIST.search(err)
+        if refused:
+            kind = _NOT_AUDIO_FORMATS.get(refused.group(1), f"a file of the '{refused.group(1)}' format")
+            raise UnsupportedFormat(f"{path}: is not an audio file (it is {kind}, which Music Explorer does not open)",
+                                    path=path)
         raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (ffmpeg: {_reason(err, path)})",
                                 path=path)
     try:
@@ -160,6 +218,8 @@ def probe(path: str | os.PathLike) -> dict:
         raise UnsupportedFormat(f"{path}: has no audio stream", path=path)
     s = streams[0]
     fmt = info.get("format", {})
+    # the cover picture, video or subtitles ffmpeg also looks at: their complaints are not about the sound
+    others = {str(o.get("codec_name")) for o in info.get("streams", []) if o.get("codec_type") != "audio"}
 
     def num(v, cast=float, default=0):
         try:
@@ -187,7 +247,8 @@ def probe(path: str | os.PathLike) -> dict:
         sample_rate=sr,
         channels=ch,
     )
-    return {"sample_rate": sr, "channels": ch, "duration": float(duration), "source": source}
+    return {"sample_rate": sr, "channels": ch, "duration": float(duration), "source": source,
+            "stream": num(s.get("index"), int), "other_codecs": frozenset(others - {"None"})}
 
 
 def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
@@ -254,7 +315,8 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
         raise TooLong(f"{path}: too large to decode in memory ({est * sr * frame_bytes / 2**30:.1f} GiB of samples;"
                       f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)", path=path)
     ffmpeg, _ = _tools()
-    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", _input_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn", *mix,
+    cmd = [ffmpeg, "-nostdin", "-v", "warning", *INPUT_LIMITS, "-i", _input_arg(path),
+           "-map", "0:a:0", "-vn", "-sn", "-dn", *mix,
            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "pipe:1"]
     timeout = DECODE_TIMEOUT_BASE + DECODE_TIMEOUT_PER_SECOND * max(est, 0.0)
     try:
@@ -306,7 +368,7 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
         proc.stdout.close()
         err_thread.join(timeout=5)
         proc.stderr.close()
-    err = b"".join(err_chunks).decode("utf-8", "replace")
+    err = _about_the_sound(b"".join(err_chunks).decode("utf-8", "replace"), path, info)
     if expired.is_set():
         raise DecodeError(f"{path}: cannot decode (ffmpeg took longer than {timeout:.0f} s)", path=path)
     n = got // frame_bytes

@@ -10,11 +10,14 @@ playhead needs no callbacks from the audio thread.
 
 One background thread per request walks through the requested regions (one region,
 a loop, or a sequence such as "all choruses"); a newer request or :meth:`Player.stop`
-ends it.
+ends it.  When the sound device cannot be opened, that thread ends the playback and
+reports :class:`~explorer.errors.NoSoundOutput` (to ``on_error`` and :meth:`Player.take_error`)
+instead of raising: each play opens the device anew, so the next one tries it again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -23,7 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
+from explorer.errors import NoSoundOutput
 from explorer.threadutil import JobThread
+
+log = logging.getLogger(__name__)
 
 #: Largest int16 copy of a song :meth:`Player.prepare` keeps (about 50 minutes of 44.1 kHz stereo).
 MAX_PREPARED_BYTES = 512 * 2**20
@@ -121,6 +127,33 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
 _CONVERTER = JobThread("explorer-playback-prepare", "converting a song for playback (regions then convert when played)")
 
 
+_ALSA_QUIET = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
+
+
+def _quiet_alsa() -> None:
+    """Keep ALSA from printing its own diagnostics on stderr ("ALSA lib conf.c:…: Cannot access file …"):
+    a device that does not open is reported once, as :class:`~explorer.errors.NoSoundOutput`."""
+    if _ALSA_QUIET:
+        return
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+
+    name = ctypes.util.find_library("asound")
+    if name is None:  # no ALSA here (another platform's sound system)
+        _ALSA_QUIET.append(None)
+        return
+    try:
+        lib = ctypes.CDLL(name)
+        # void handler(const char *file, int line, const char *function, int err, const char *fmt, ...): the
+        # variadic rest is the caller's to clean up, so a handler that takes the five named ones is safe
+        handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                   ctypes.c_char_p)(lambda *_: None)
+        lib.snd_lib_error_set_handler(handler)
+    except (OSError, AttributeError):
+        handler = None
+    _ALSA_QUIET.append(handler)
+
+
 @dataclass(frozen=True)
 class Region:
     """A time range in seconds."""
@@ -137,11 +170,15 @@ class Player:
     backend : module or None
         Something with ``play_buffer(data, channels, bytes_per_sample, sr)`` returning
         an object with ``is_playing()`` and ``stop()``: simpleaudio by default.
+    on_error : callable(NoSoundOutput) or None
+        Called from the playback thread when the sound device could not be opened.
     """
 
-    def __init__(self, backend=None):
+    def __init__(self, backend=None, *, on_error=None):
         if backend is None:
             import simpleaudio as backend  # noqa: PLC0415 - imported when playing, not at start-up
+
+            _quiet_alsa()
         self._backend = backend
         self._lock = threading.Lock()
         self._generation = 0
@@ -159,6 +196,8 @@ class Player:
         self._preparing: AudioBuffer | None = None
         self._prepared_event: threading.Event | None = None
         self._heard: deque[tuple[str | None, float, float]] = deque(maxlen=MAX_HEARD)
+        self._error: NoSoundOutput | None = None
+        self.on_error = on_error
         _CONVERTER.start()  # here (at start-up), not on the first prepare() while the GUI is busy
 
     # -- requests ----------------------------------------------------------------------
@@ -309,6 +348,12 @@ class Player:
             self._heard.clear()
         return out
 
+    def take_error(self) -> NoSoundOutput | None:
+        """Why the last playback could not start (the sound device did not open), once; None when it could."""
+        with self._lock:
+            error, self._error = self._error, None
+        return error
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until playback ends; True when it did within ``timeout`` seconds."""
         t = self._thread
@@ -318,6 +363,19 @@ class Player:
         return not t.is_alive()
 
     # -- the playing thread ------------------------------------------------------------
+    def _failed(self, gen: int, e: Exception) -> None:
+        # simpleaudio says "Error opening PCM device. -- CODE: -16 -- MSG: Device or resource busy": the
+        # sentence after MSG is the one a user can read
+        detail = str(e).rpartition("MSG:")[2].strip() or type(e).__name__
+        error = NoSoundOutput(f"No sound output: the audio device could not be opened ({detail})")
+        log.info("%s [%s]", error.message, e)
+        with self._lock:
+            if gen != self._generation:  # a newer request (or a stop) came meanwhile: it is not waiting for this
+                return
+            self._error = error
+        if self.on_error is not None:
+            self.on_error(error)
+
     def _note_heard(self, buffer: AudioBuffer, start: float, end: float) -> None:
         if end > start:
             with self._lock:
@@ -339,7 +397,11 @@ class Player:
                         return
                     if not len(pcm):
                         continue
-                    play = self._backend.play_buffer(pcm, ch, 2, sr)
+                    try:
+                        play = self._backend.play_buffer(pcm, ch, 2, sr)
+                    except Exception as e:  # the backend's own type (SimpleaudioError): the device did not open
+                        self._failed(gen, e)
+                        return
                     played = True
                     with self._lock:
                         if gen != self._generation:

@@ -8,12 +8,18 @@ Two families of pure functions:
 - :func:`hand_features` reproduces the librosa columns of GTZAN's ``features_30_sec.csv`` (22,050 Hz,
   ``n_fft`` 2048, hop 512; mean and variance of chroma, RMS, spectral centroid, bandwidth, roll-off,
   zero-crossing rate, the harmonic and percussive parts of an HPSS split, tempo and 20 MFCCs).
+  Only the benchmarks' hand-feature baseline uses it; it imports librosa when called, so describing a
+  song never loads librosa (or numba, which librosa's feature code compiles with on first use).
 """
 
 from __future__ import annotations
 
-import librosa
+import functools
+
 import numpy as np
+import scipy.fft
+
+from explorer.analysis import dsp
 
 #: Sample rate the musicnn networks expect (Hz).
 MUSICNN_SR = 16000
@@ -52,9 +58,11 @@ def to_rate(y: np.ndarray, *, sr: int, target_sr: int) -> np.ndarray:
     -------
     np.ndarray [shape=(round(n * target_sr / sr),), dtype=float32]
     """
-    y = np.nan_to_num(np.asarray(y, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    y = np.asarray(y, dtype=np.float32)
+    if not np.isfinite(y).all():
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     if sr != target_sr and y.size:
-        y = librosa.resample(y, orig_sr=sr, target_sr=target_sr, res_type="soxr_hq")
+        y = dsp.resample(y, orig_sr=sr, target_sr=target_sr, quality="HQ")
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
@@ -74,12 +82,49 @@ def musicnn_logmel(y: np.ndarray, *, sr: int) -> np.ndarray:
         ``log10(10000 · mel_power + 1)``, frames first.  The logarithm is taken in float32: the original
         code went through float16, which overflows with numpy 2 and ruins every prediction.
     """
+    y16 = _at_musicnn_rate(y, sr=sr)
+    return logmel_frames(y16, start=0, stop=1 + y16.size // MUSICNN_HOP)
+
+
+def _at_musicnn_rate(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """``y`` at :data:`MUSICNN_SR`, padded with zeros to at least one FFT."""
     y16 = to_rate(y, sr=sr, target_sr=MUSICNN_SR)
     if y16.size < MUSICNN_N_FFT:
         y16 = np.pad(y16, (0, MUSICNN_N_FFT - y16.size))
-    mel = librosa.feature.melspectrogram(y=y16, sr=MUSICNN_SR, n_fft=MUSICNN_N_FFT, hop_length=MUSICNN_HOP,
-                                         n_mels=MUSICNN_N_MELS).astype(np.float32)
+    return y16
+
+
+def logmel_frames(y16: np.ndarray, *, start: int, stop: int) -> np.ndarray:
+    """Frames ``start … stop - 1`` of musicnn's log-mel spectrogram of a signal at :data:`MUSICNN_SR`.
+
+    Each frame depends only on the samples under its window, so computing just the frames the
+    patches use gives the same values as computing them all (librosa's ``melspectrogram``: centred
+    frames padded with zeros, periodic Hann window, power, Slaney mel filters from 0 to 8 kHz).
+
+    Parameters
+    ----------
+    y16 : np.ndarray [shape=(n,)]
+        Mono signal at :data:`MUSICNN_SR`.
+    start, stop : int
+        Frame range, ``0 <= start <= stop <= 1 + n // MUSICNN_HOP``.
+
+    Returns
+    -------
+    np.ndarray [shape=(stop - start, 96), dtype=float32]
+    """
+    window = dsp.hann(MUSICNN_N_FFT)
+    mel_fb = _musicnn_mel_filterbank()
+    frames = dsp.centered_frames(y16, frame_length=MUSICNN_N_FFT, hop_length=MUSICNN_HOP, start=start, stop=stop)
+    # windowed in float64 and stored as complex64, as librosa's stft does with float32 input
+    spectrum = scipy.fft.rfft(window[:, None] * frames, axis=0).astype(np.complex64)
+    power = np.abs(spectrum) ** 2
+    mel = (mel_fb @ power).astype(np.float32)
     return np.log10(np.float32(10000) * mel.T + np.float32(1)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _musicnn_mel_filterbank() -> np.ndarray:
+    return dsp.mel_filterbank(sr=MUSICNN_SR, n_fft=MUSICNN_N_FFT, n_mels=MUSICNN_N_MELS)
 
 
 def _mean_var(x: np.ndarray) -> list[float]:
@@ -103,6 +148,8 @@ def hand_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         table shares with the corpus every column but ``tempo`` matches the table's at r ≥ .90 (median
         .97; benchmarks/eval_genre.py); ``tempo`` (librosa's current estimator) does not (r ≈ .25).
     """
+    import librosa  # noqa: PLC0415 - only the benchmarks' baseline uses these features, never the product
+
     y = to_rate(y, sr=sr, target_sr=TABLE_SR)
     if y.size < TABLE_N_FFT:
         y = np.pad(y, (0, TABLE_N_FFT - y.size))
@@ -187,12 +234,21 @@ def song_patches(y: np.ndarray, *, sr: int, patches_per_window: int = 6,
     window : np.ndarray [shape=(n_windows * patches_per_window,), dtype=int]
         The window each patch belongs to.
     """
-    logmel = musicnn_logmel(y, sr=sr)
-    if logmel.shape[0] < PATCH_FRAMES:
-        reps = int(np.ceil(PATCH_FRAMES / max(logmel.shape[0], 1)))
+    y16 = _at_musicnn_rate(y, sr=sr)
+    n_frames = 1 + y16.size // MUSICNN_HOP
+    if n_frames < PATCH_FRAMES:
+        logmel = logmel_frames(y16, start=0, stop=n_frames)
+        reps = int(np.ceil(PATCH_FRAMES / max(n_frames, 1)))
         logmel = np.tile(logmel, (reps, 1))[:PATCH_FRAMES]
-    groups = window_patch_starts(logmel.shape[0], patches_per_window=patches_per_window, max_windows=max_windows)
-    starts = np.concatenate(groups)
+        groups = window_patch_starts(PATCH_FRAMES, patches_per_window=patches_per_window, max_windows=max_windows)
+        patches = np.stack([logmel[s:s + PATCH_FRAMES] for s in np.concatenate(groups)])
+    else:
+        groups = window_patch_starts(n_frames, patches_per_window=patches_per_window, max_windows=max_windows)
+        patches = []
+        for starts in groups:  # one window's patches overlap: compute its frames once
+            lo, hi = int(starts.min()), int(starts.max()) + PATCH_FRAMES
+            logmel = logmel_frames(y16, start=lo, stop=hi)
+            patches.extend(logmel[s - lo:s - lo + PATCH_FRAMES] for s in starts)
+        patches = np.stack(patches)
     window = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-    patches = np.stack([logmel[s:s + PATCH_FRAMES] for s in starts]).astype(np.float32)
-    return patches, window
+    return np.ascontiguousarray(patches, dtype=np.float32), window

@@ -239,6 +239,39 @@ def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
     return data
 
 
+#: How onnxruntime says an allocation failed (a C++ bad_alloc, or its arena's own message).
+_NO_MEMORY = ("bad_alloc", "Failed to allocate memory")
+
+
+def _quiet_run():
+    """Run options that keep onnxruntime from printing its own error lines: a failure is raised, and told once."""
+    options = import_onnxruntime().RunOptions()
+    options.log_severity_level = 4  # fatal only
+    return options
+
+
+def import_onnxruntime():
+    """The ``onnxruntime`` module, imported with its telemetry off.
+
+    Official onnxruntime builds for Linux and macOS (1DS telemetry) create a persistent device ID and
+    an event queue under ``$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime/`` while the module
+    is imported; ``ORT_DISABLE_TELEMETRY=1`` set before that import stops the uploader, the events and
+    the device ID for the process (``disable_telemetry_events()`` afterwards is too late).  Child
+    processes inherit the setting.
+    """
+    os.environ[ORT_TELEMETRY_ENV] = "1"
+    import onnxruntime  # noqa: PLC0415 - heavy: only where a song is described
+
+    return onnxruntime
+
+
+#: onnxruntime's switch for its telemetry (see :func:`import_onnxruntime`).
+ORT_TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
+#: Patches per onnxruntime call.  One at a time: each patch in a call adds ~50 MB per network to the
+#: memory onnxruntime keeps (18 patches in one call held 1.5 GB) and costs no less CPU per patch.
+PATCH_BATCH = 1
+
+
 class Networks:
     """Both musicnn networks of one folder, verified and loaded into onnxruntime.
 
@@ -246,7 +279,7 @@ class Networks:
     """
 
     def __init__(self, folder: Path, manifest: dict | None = None, *, threads: int | None = None):
-        import onnxruntime as ort
+        ort = import_onnxruntime()
 
         manifest = read_manifest(folder) if manifest is None else manifest
         options = ort.SessionOptions()
@@ -270,13 +303,21 @@ class Networks:
         tags, embeddings = {}, {}
         x = np.ascontiguousarray(patches, dtype=np.float32)
         for network, session in self.sessions.items():
-            t, e = session.run(["tags", "embedding"], {"mel": x})
-            tags[network], embeddings[network] = np.asarray(t, np.float64), np.asarray(e, np.float64)
+            parts = []
+            for i in range(0, x.shape[0], PATCH_BATCH):
+                try:
+                    parts.append(session.run(["tags", "embedding"], {"mel": x[i:i + PATCH_BATCH]}, _quiet_run()))
+                except Exception as err:  # onnxruntime's own exception types
+                    if any(words in str(err) for words in _NO_MEMORY):
+                        raise MemoryError(f"onnxruntime could not allocate memory for the {network} network") from None
+                    raise
+            tags[network] = np.concatenate([np.asarray(t, np.float64) for t, _ in parts])
+            embeddings[network] = np.concatenate([np.asarray(e, np.float64) for _, e in parts])
         return NetworkOutputs(tags, embeddings, np.asarray(window))
 
     def analyse(self, y: np.ndarray, *, sr: int) -> NetworkOutputs:
         """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz."""
-        from explorer.genre import features  # noqa: PLC0415 - librosa: only where songs are described
+        from explorer.genre import features  # noqa: PLC0415 - scipy.fft: only where songs are described
 
         patches, window = features.song_patches(y, sr=sr)
         return self.run(patches, window)
@@ -336,6 +377,25 @@ def load_models(folder: str | os.PathLike | None = None, *, threads: int | None 
         if models is None:
             models = _loaded[folder] = Models(folder, threads=threads)
         return models
+
+
+def verify_models(folder: str | os.PathLike | None = None) -> None:
+    """Check every model file of ``folder`` (default :func:`models_dir`) against the manifest, loading nothing.
+
+    Raises
+    ------
+    ExplorerError
+        The manifest or a model file is missing or damaged.
+    """
+    folder = Path(folder) if folder is not None else models_dir()
+    manifest = read_manifest(folder)
+    for network in NETWORKS:
+        read_verified(folder, f"{network}.onnx", manifest)
+    path = folder / CLASSIFIER_FILE
+    try:
+        GenreModel.from_bytes(read_verified(folder, CLASSIFIER_FILE, manifest))
+    except ValueError as e:
+        raise ExplorerError(f"{path}: {e}", path=path) from None
 
 
 def describe(buffer: AudioBuffer) -> TrackDescription:

@@ -26,7 +26,7 @@ import numpy as np
 
 from explorer.analysis.types import Analysis
 from explorer.errors import ExplorerError, FileMissing
-from explorer.fsutil import atomic_write_bytes
+from explorer.fsutil import atomic_write_bytes, read_regular_file
 
 MAGIC = b"MXA1"
 _ARRAYS = ("recurrence", "recurrence_times", "embedding")
@@ -113,10 +113,12 @@ class AnalysisCache:
         """The cached analysis of content ``content_hash``, or None (miss, corrupt or stale)."""
         path = self.entry_path(content_hash)
         try:
-            blob = path.read_bytes()
-        except OSError:
+            blob = read_regular_file(path)
+        except (FileNotFoundError, PermissionError):
             return None
-        result = self._decode(blob, content_hash)
+        except OSError:
+            blob = b""  # not a regular file (a FIFO would block a plain open forever): dropped below
+        result = self._decode(blob, content_hash) if blob else None
         if result is None:  # corrupt or foreign: drop it so the next store rewrites it
             try:
                 path.unlink()

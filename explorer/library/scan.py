@@ -16,13 +16,22 @@ How a scan decides what to do with each audio file it finds
    mono and analysed by :func:`explorer.library.analyze.analyze_buffer` on one thread, which fills
    the analysis cache; this process is
    the only writer and commits each result as it arrives.  A file that cannot be analysed is
-   recorded ``failed`` with the reason and the scan goes on; a worker that dies (killed, crashed)
+   recorded ``failed`` with the reason and the scan goes on — unless the computer, not the file,
+   failed (:func:`is_environment_failure`: out of memory, out of file descriptors or threads, a
+   numba cache error, a timeout on a busy machine): then the reason is kept but the song stays
+   ``pending`` and the next scan tries it again (``retry_failed`` retries every failure); a worker
+   that dies (killed, crashed)
    is replaced, and the songs it had are retried one at a time, each alone in a new process: a song
    that kills its process again is recorded as failed.
+
+A track marked ``missing`` whose file is back at its path (same content) is restored as it was,
+with its likes and history.  Our own temp files (:func:`explorer.fsutil.is_temp_name`) are never
+taken for songs; any other name is.
 """
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import stat
@@ -34,9 +43,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from explorer.errors import Cancelled, ExplorerError, FileMissing
+from explorer.fsutil import is_temp_name
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, normalize_path, read_tags
-from explorer.procutil import become_background_child
+from explorer.procutil import become_background_child, stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -60,7 +70,9 @@ class ScanReport:
     unchanged: int = 0
     outdated: int = 0  #: analysed (or failed) by another analysis version: analysed again
     analysed: int = 0  #: analyses finished by this scan
-    failed: int = 0  #: files recorded as failed by this scan
+    failed: int = 0  #: files that failed in this scan (those that failed because of the computer are retried)
+    returned: int = 0  #: missing tracks whose file is back at its path
+    retried: int = 0  #: failed tracks analysed again (``retry_failed``, or failed because of the computer)
     failures: list[tuple[str, str]] = field(default_factory=list)  #: (path, reason)
     cancelled: bool = False
     elapsed: float = 0.0  #: seconds
@@ -88,7 +100,7 @@ def find_audio_files(folders: Sequence[str | os.PathLike], *,
             continue
         for root, _dirs, names in os.walk(folder, onerror=onerror):
             for name in names:
-                if name.lower().endswith(exts) and not name.startswith(".tmp-"):
+                if name.lower().endswith(exts) and not is_temp_name(name):
                     out.add(os.path.join(root, name))
     named = sorted(p for p in out if _utf8(p))
     for path in sorted(out.difference(named)):  # SQLite text is UTF-8: such a name cannot be stored (#6)
@@ -107,6 +119,46 @@ def _utf8(path: str) -> bool:
 
 def _under(path: str, folders: Sequence[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+# -- whose failure: the file's, or the computer's ---------------------------------------------------
+#: OSError numbers that mean the computer ran short of something, not that the file is bad.
+ENVIRONMENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EAGAIN, errno.ENOBUFS,
+                                errno.EDQUOT, errno.EINTR})
+#: Words of messages (file name removed) that mean the same: threads, memory, numba's cache, an ffmpeg
+#: or ffprobe that did not finish in time on a busy machine, a missing tool.
+ENVIRONMENT_WORDS = ("MemoryError", "can't start new thread", "cannot cache function", "Too many open files",
+                     "Cannot allocate memory", "out of memory", "bad_alloc", "Failed to allocate",
+                     "No space left on device", "Resource temporarily unavailable", "timed out", "took longer than",
+                     "is not installed")
+#: Appended to the reason of a failure that is tried again.
+RETRY_NOTE = " (a problem of this computer, not of the file: it is tried again at the next scan)"
+
+
+def is_environment_failure(error: BaseException | str, path: str = "") -> bool:
+    """Whether ``error`` (an exception, with its causes, or a recorded reason) was caused by the computer
+    (memory, file descriptors, threads, numba's cache, a timeout) rather than by the file ``path``."""
+    if isinstance(error, str):
+        text = error.replace(path, "") if path else error
+        return any(w in text for w in ENVIRONMENT_WORDS)
+    seen: set[int] = set()
+    exc: BaseException | None = error
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS):
+            return True
+        if type(exc).__module__.startswith(("numba", "llvmlite")):
+            return True
+        if is_environment_failure(str(exc), path):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _failure(path: str, error: BaseException, reason: str) -> tuple[str, str]:
+    if is_environment_failure(error, path):
+        return "retry", reason + RETRY_NOTE
+    return "failed", reason
 
 
 # -- the worker side ---------------------------------------------------------------------------
@@ -140,13 +192,14 @@ def _stamp(path: str) -> tuple[int, float]:
 
 def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_folder: str | None,
                 cancel: CancelFn | None = None):
-    """Analyse one file for the scanner: ("ok", Analysis without its matrix) or ("failed", reason)."""
-    from explorer.analysis.features import SR
-    from explorer.audio.decode import decode
-    from explorer.library.analyze import analyze_buffer
-
-    cache = AnalysisCache(cache_folder)
+    """Analyse one file for the scanner: ("ok", Analysis without its matrix), ("failed", reason) or, when the
+    computer rather than the file failed, ("retry", reason)."""
     try:
+        from explorer.analysis.features import SR
+        from explorer.audio.decode import decode
+        from explorer.library.analyze import analyze_buffer
+
+        cache = AnalysisCache(cache_folder)
         hit = cache.lookup(expected_hash)
         if hit is None:
             if _stamp(path) != (size, mtime):
@@ -162,9 +215,9 @@ def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_fo
     except FileNotFoundError:
         return "failed", f"{path}: the file disappeared while it was being analysed"
     except ExplorerError as e:
-        return "failed", e.message
+        return _failure(path, e, e.message)
     except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop a whole scan: record it
-        return "failed", f"{path}: analysis failed ({type(e).__name__}: {e})"
+        return _failure(path, e, f"{path}: analysis failed ({type(e).__name__}: {e})")
     return "ok", hit.replace(recurrence=None, recurrence_times=None)
 
 
@@ -176,7 +229,8 @@ def _task(path, expected_hash, size, mtime, cache_folder):
 # -- the scan --------------------------------------------------------------------------------
 def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | None = None,
          workers: int | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-         cache_folder: str | os.PathLike | None = None, library: Library | None = None) -> ScanReport:
+         cache_folder: str | os.PathLike | None = None, library: Library | None = None,
+         retry_failed: bool = False) -> ScanReport:
     """Bring the catalogue up to date with ``folders`` and analyse what is new.
 
     Parameters
@@ -194,6 +248,9 @@ def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | N
         Analysis cache folder (default: the user's).
     library : Library or None
         An open catalogue to use instead of opening ``db_path``.
+    retry_failed : bool
+        Analyse again the tracks that failed before (by default only those that failed because of the
+        computer, not of the file, are).
 
     Returns
     -------
@@ -205,7 +262,7 @@ def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | N
     lib = Library(db_path) if own else library
     try:
         _scan(lib, [normalize_path(f) for f in folders], workers, progress, cancel,
-              None if cache_folder is None else os.fspath(cache_folder), report)
+              None if cache_folder is None else os.fspath(cache_folder), report, retry_failed)
     except Cancelled:
         report.cancelled = True
     finally:
@@ -220,7 +277,8 @@ def _check(cancel: CancelFn | None) -> None:
         raise Cancelled("scan cancelled")
 
 
-def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_folder, report: ScanReport) -> None:
+def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_folder, report: ScanReport,
+          retry_failed: bool = False) -> None:
     version = AnalysisCache(cache_folder).version
     walk_errors: list[tuple[str, str]] = []
     files = find_audio_files(folders, errors=walk_errors)
@@ -236,6 +294,18 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
     new_entries, failed_entries = [], []
     moved: set[int] = set()
     outdated: list[int] = []  # analysed or failed by another analysis version: done again
+    retry: list[int] = []  # failed before, analysed again
+
+    def settled(t) -> None:
+        """``t`` (analysed or failed, its file unchanged) is done, unless its failure is to be retried or it was
+        done by another analysis version."""
+        if t.state == "failed" and (retry_failed or is_environment_failure(t.error or "", t.path)):
+            retry.append(t.id)
+        elif t.analysis_version == version:
+            report.unchanged += 1
+        else:
+            outdated.append(t.id)
+
     for path in files:
         _check(cancel)
         t = known.get(path)
@@ -244,21 +314,27 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
             if not stat.S_ISREG(st.st_mode):
                 raise FileMissing(f"{path}: is not a regular file", path=path)
             size, mtime = st.st_size, st.st_mtime
-            if t is not None and t.size == size and t.mtime == mtime and t.content_hash:
-                if t.state in ("analysed", "failed"):
-                    if t.analysis_version == version:
-                        report.unchanged += 1
-                    else:
+            if t is not None and t.state == "missing":  # its file is back: the same song, or a new one
+                h = content_hash(path)
+                if h == t.content_hash:
+                    lib.relocate(t.id, path, size, mtime)  # analysed (or pending) again, likes and history kept
+                    report.returned += 1
+                    if t.analysis_version != version:
                         outdated.append(t.id)
+                    continue
+            elif t is not None and t.size == size and t.mtime == mtime and t.content_hash:
+                if t.state in ("analysed", "failed"):
+                    settled(t)
                 continue  # pending from an interrupted scan: analysed below
-            h = content_hash(path)
+            else:
+                h = content_hash(path)
         except FileNotFoundError:
             reason = f"{path}: is a broken symbolic link" if os.path.islink(path) else f"{path}: file not found"
-            failed_entries.append((path, reason))
+            failed_entries.append((path, reason, False))
             continue
         except (OSError, ExplorerError) as e:
             reason = e.message if isinstance(e, ExplorerError) else f"{path}: cannot read the file ({e.strerror})"
-            failed_entries.append((path, reason))
+            failed_entries.append((path, reason, is_environment_failure(e, path)))
             continue
         if t is None and gone_by_hash.get(h):
             old = gone_by_hash[h].pop(0)
@@ -272,10 +348,7 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
             report.changed += 1
         elif t.state in ("analysed", "failed"):
             lib.touch(t.id, size, mtime)
-            if t.analysis_version == version:
-                report.unchanged += 1
-            else:
-                outdated.append(t.id)
+            settled(t)
             continue
         new_entries.append((path, size, mtime, read_tags(path), h))
         if len(new_entries) >= 200:
@@ -283,7 +356,11 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
             new_entries.clear()
     if new_entries:
         lib.upsert_files(new_entries)
-    for path, reason in failed_entries:
+    for path, reason, transient in failed_entries:
+        if transient:  # the computer's problem, not the file's: nothing recorded, the next scan looks again
+            report.failed += 1
+            report.failures.append((path, reason + RETRY_NOTE))
+            continue
         t = known.get(path)
         if t is not None and t.state == "failed" and t.error == reason and t.analysis_version == version:
             report.unchanged += 1  # still the same problem: already recorded
@@ -300,6 +377,9 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
     if outdated:
         lib.mark_pending(outdated)
         report.outdated += len(outdated)
+    if retry:
+        lib.mark_pending(retry)
+        report.retried += len(retry)
     vanished = [t.id for p, t in known.items()
                 if p not in found and t.state != "missing" and t.id not in moved and _under(p, folders)
                 and not os.path.exists(p)]
@@ -325,8 +405,8 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
         if status == "ok":
             lib.record_analysis(tid, payload, h)
             report.analysed += 1
-        else:
-            lib.record_failure(tid, payload)
+        else:  # ("retry": the computer failed, not the file; it stays pending for the next scan)
+            lib.record_failure(tid, payload, permanent=status != "retry")
             report.failed += 1
             report.failures.append((path, payload))
         done += 1
@@ -374,9 +454,14 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
     """Analyse ``queue``'s jobs in a pool of ``n`` processes until it is empty or a worker dies.
 
     Returns the jobs that were in flight when a worker died ([] if none did) and how many finished.
+    A cancel (or anything else that ends the round early: Ctrl-C, an error while committing) ends
+    the workers at once (:func:`~explorer.procutil.stop_executor`) instead of waiting for the songs
+    they are analysing; only this process commits, so a killed worker takes no half-written row
+    with it, and its songs, left 'analysing', are the next scan's.
     """
     finished = 0
-    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,)) as pool:
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(event,))
+    try:
         inflight: dict = {}
         suspects: list = []
         while queue or inflight:
@@ -386,11 +471,7 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
                 for job in batch:
                     inflight[pool.submit(_task, *job[1:], cache_folder)] = job
             ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            if cancel is not None and cancel():
-                event.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise Cancelled("scan cancelled")
-            for fut in ready:
+            for fut in ready:  # what came back is committed even when a cancel came with it
                 job = inflight.pop(fut)
                 try:
                     status, payload = fut.result()
@@ -399,6 +480,12 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
                     continue
                 finished += 1
                 finish(job, status, payload)
+            _check(cancel)
             if suspects and not inflight:
-                return suspects, finished
-    return [], finished
+                break
+    except BaseException:
+        event.set()
+        stop_executor(pool)
+        raise
+    pool.shutdown(wait=True)  # every job has come back (or the pool is broken): nothing to wait for
+    return suspects, finished

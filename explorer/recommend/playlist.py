@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from explorer.fsutil import atomic_write_text
+
+#: The ``out`` that means standard output.
+STDOUT = "-"
 
 
 def m3u8_entry(path: str, base: str) -> str | None:
@@ -28,12 +32,15 @@ def m3u8_entry(path: str, base: str) -> str | None:
 def write_m3u8(out: str | os.PathLike, entries, *, overwrite: bool = False) -> list[str]:
     """Write ``entries`` [(path, Track or None)] as an extended M3U8 at ``out``; returns the paths left out.
 
+    ``out`` ``"-"`` is standard output (paths then relative to the current folder).
+
     Raises
     ------
     ExplorerError
         When ``out`` exists and ``overwrite`` is False, or cannot be written.
     """
-    base = os.path.dirname(os.path.abspath(out))
+    to_stdout = os.fspath(out) == STDOUT
+    base = os.getcwd() if to_stdout else os.path.dirname(os.path.abspath(out))
     lines, skipped = ["#EXTM3U"], []
     for path, track in entries:
         rel = m3u8_entry(path, base)
@@ -45,5 +52,8 @@ def write_m3u8(out: str | os.PathLike, entries, *, overwrite: bool = False) -> l
             name = track.display_name.replace("\n", " ").replace("\r", " ")
             lines.append(f"#EXTINF:{secs},{name}")
         lines.append(rel)
-    atomic_write_text(out, "\n".join(lines) + "\n", overwrite=overwrite)
+    if to_stdout:
+        sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        atomic_write_text(out, "\n".join(lines) + "\n", overwrite=overwrite)
     return skipped

@@ -2,16 +2,27 @@
 
 Modes (every score is computed for every analysed track at once, then the best are picked):
 
+Every score is a weighted mean of similarities in [0, 1] (see :class:`_Scorer`), so it is in
+[0, 1] and means the same in every mode:
+
 - ``genre``: Bhattacharyya coefficient of the genre-probability vectors (1 = same distribution);
   when the seed has a genre tag, ``(1 - TAG_WEIGHT) * that + TAG_WEIGHT * (same tag)``; a little of
-  the ``sound`` score (``GENRE_TIE_BREAK``) orders tracks of equal genre.
-- ``sound``: cosine similarity of the standardised embeddings (:mod:`explorer.recommend.index`).
-- ``personal``: ``PERSONAL_SEED_WEIGHT * sound + (1 - PERSONAL_SEED_WEIGHT) * taste`` where taste
-  (:mod:`explorer.recommend.taste`) is the recency-weighted mean similarity to liked (+), disliked (−),
-  played (+) and skipped (−) tracks; similarity there is the mean of the sound and genre similarities
-  (so a liked song itself, similar to itself, rises at once: "you liked it").
-- ``blend``: ``BLEND_WEIGHTS`` = 0.45 sound + 0.30 genre + 0.25 taste (without any taste yet:
-  the sound and genre weights, renormalised).
+  the ``sound`` similarity (``GENRE_TIE_BREAK``, the weights then renormalised) orders tracks of
+  equal genre.
+- ``sound``: ``(1 + cosine) / 2`` of the standardised embeddings (:mod:`explorer.recommend.index`).
+- ``personal``: the ``sound`` score moved by the taste with weight ``1 - PERSONAL_SEED_WEIGHT``;
+  taste ``t`` in [-1, 1] (:mod:`explorer.recommend.taste`) is the recency-weighted mean similarity to
+  the *other* liked (+), disliked (−), played (+) and skipped (−) tracks, above what a typical track
+  resembles them; similarity there is the mean of the sound and genre similarities.  A score ``s``
+  moves a share ``weight * t`` of the way to 1 (``t > 0``) or to 0, so a song the taste says nothing
+  about keeps its score, and a liked song does not rank itself up: it rises with the songs like it.
+- ``blend``: 0.45 sound + 0.30 genre (``BLEND_WEIGHTS``, renormalised), moved by the taste with
+  weight 0.25.
+
+The taste weighs fully from ``TASTE_EVIDENCE`` (three likes' worth) on, in proportion before.
+
+Reasons name only what lifts a row above a typical candidate (``EXPLAIN_SHARE``), or the taste that
+holds it back; a row that nothing lifts has none.
 
 Never recommended: the seed, tracks with the seed's content (duplicates), tracks whose file is
 missing or not analysed, and — in ``personal`` and ``blend`` — tracks the listener disliked.
@@ -37,10 +48,18 @@ PERSONAL_SEED_WEIGHT = 0.3
 TAG_WEIGHT = 0.2
 GENRE_TIE_BREAK = 0.05
 MAX_PER_ARTIST = 2
+#: The taste profile weighs fully (``PERSONAL_SEED_WEIGHT``, ``BLEND_WEIGHTS``) from this much evidence on
+#: (the sum of its absolute weights: a like is 1, a play 0.3); less in proportion before.
+TASTE_EVIDENCE = 3.0
 #: Similarity at or above which a reason mentions it …
 REASON_SIMILARITY = 0.3
 #: … and for a disliked or skipped song, which is mentioned only when it weighs more than the liked ones.
 NEGATIVE_REASON_SIMILARITY = 0.5
+#: A similarity is named as a reason when it lifts a track above a typical candidate by at least this
+#: share of what the similarity that lifts it most does.
+EXPLAIN_SHARE = 0.25
+#: … and by at least this much of the score (0.05: five points of its percentage) in any case.
+MIN_LIFT = 0.05
 #: Relative tempo difference under which two tempi count as similar.
 TEMPO_TOLERANCE = 0.06
 
@@ -121,10 +140,19 @@ def _diverse_top(order: np.ndarray, artists: list[str], k: int) -> list[int]:
 class _Scorer:
     """One query's scores, and the reasons they give for any track.
 
-    Every score is linear in the rows of the index's two matrices, so each mode folds its seed and
-    taste terms into one query vector per matrix: a query is one (n, d) and one (n, g)
-    matrix-vector product whatever the mode.  Per-track terms for reasons are computed only for the
-    tracks that are shown.
+    A score is the weighted mean of the seed's similarities, each on the same scale [0, 1]
+    (0: opposite, 1: the same), moved by the taste (:meth:`scores`), so that it means the same in
+    every mode:
+
+    - ``sound``: ``(1 + cosine) / 2`` of the standardised embeddings;
+    - ``genre``: the Bhattacharyya coefficient of the genre probabilities (and the same-tag term);
+    - ``taste``: ``(1 + t) / 2`` where ``t`` in [-1, 1] is the weighted mean similarity to the
+      *other* tracks of the taste profile (a liked song does not rank itself up: it rises when it
+      is like other songs the listener liked), counted above what a typical track of the library
+      resembles them (0.5 when nothing speaks for or against it).
+
+    Each similarity is one matrix-vector product over the index.  Per-track terms for reasons are
+    computed only for the tracks that are shown.
     """
 
     def __init__(self, library: Library, index: Index, seed: Seed, taste: Taste):
@@ -133,48 +161,116 @@ class _Scorer:
         self.q_sound = seed.sound if seed.sound is not None else np.zeros(d, np.float32)
         self.q_genre = seed.genre if seed.genre is not None and g else None
         self.tag = (index.tags == seed.tag) if seed.tag else None
-        if taste:
-            w = taste.weights / np.abs(taste.weights).sum()
-            self.taste_split = 0.5 if g else 1.0  # taste similarity: mean of sound and genre similarity
-            self.u_sound = (self.taste_split * w) @ index.sound[taste.rows]
-            self.u_genre = ((1 - self.taste_split) * w) @ index.genre[taste.rows] if g else None
-        else:
-            self.u_sound = self.u_genre = None
+        self.taste_split = 0.5 if g else 1.0  # taste similarity: mean of sound and genre similarity
+        self._parts: dict[str, np.ndarray] = {}
+        self._typical: dict[str, float] = {}
+        self._taste_delta = np.zeros(len(index), np.float32)
 
     def _has_genre(self) -> bool:
         return self.q_genre is not None or self.tag is not None
 
-    def scores(self, mode: str) -> np.ndarray:
-        """Shape (n,) float32: the score of every track of the index."""
-        idx = self.index
-        zs = np.zeros_like(self.q_sound)
-        zg = np.zeros(idx.genre.shape[1], np.float32)
-        # weights of: seed sound, seed genre (probabilities and tag together), taste
+    def confidence(self) -> float:
+        """How much the taste profile weighs, 0–1: it grows with what the listener told us
+        (:data:`TASTE_EVIDENCE` likes' worth count fully), so that one like or one dislike moves
+        the list a little, not every score at once."""
+        if not self.taste:
+            return 0.0
+        return float(min(1.0, np.abs(self.taste.weights).sum() / TASTE_EVIDENCE))
+
+    def weights(self, mode: str) -> tuple[dict[str, float], float]:
+        """``mode``'s weights of the seed's similarities (summing to 1; absent ones left out), and
+        how strongly the listener's taste moves the score (0–1)."""
         if mode == "sound":
-            ws, wg, wt = 1.0, 0.0, 0.0
+            w = {"sound": 1.0}
         elif mode == "genre":
-            ws, wg, wt = (GENRE_TIE_BREAK, 1.0, 0.0) if self._has_genre() else (1.0, 0.0, 0.0)
+            w = {"sound": GENRE_TIE_BREAK, "genre": 1.0} if self._has_genre() else {"sound": 1.0}
         elif mode == "personal":
-            ws, wg, wt = (PERSONAL_SEED_WEIGHT, 0.0, 1 - PERSONAL_SEED_WEIGHT) if self.taste else (1.0, 0.0, 0.0)
+            w = {"sound": 1.0}
         else:
-            b = BLEND_WEIGHTS
-            ws, wg, wt = b["sound"], b["genre"] if self._has_genre() else 0.0, b["taste"] if self.taste else 0.0
-            total = ws + wg + wt
-            ws, wg, wt = ws / total, wg / total, wt / total
+            w = {"sound": BLEND_WEIGHTS["sound"]}
+            if self._has_genre():
+                w["genre"] = BLEND_WEIGHTS["genre"]
+        taste = {"personal": 1 - PERSONAL_SEED_WEIGHT, "blend": BLEND_WEIGHTS["taste"]}.get(mode, 0.0)
+        total = sum(w.values())
+        return {k: v / total for k, v in w.items()}, taste * self.confidence()
+
+    # -- the similarities of every track, shape (n,), in [0, 1] -------------------------------------------
+    def part(self, name: str) -> np.ndarray:
+        if name not in self._parts:
+            self._parts[name] = getattr(self, f"_{name}_all")()
+        return self._parts[name]
+
+    def _sound_all(self) -> np.ndarray:
+        return np.clip((1.0 + self.index.sound @ self.q_sound.astype(np.float32)) / 2, 0.0, 1.0)
+
+    def _genre_all(self) -> np.ndarray:
+        idx = self.index
         tag_share = TAG_WEIGHT if (self.tag is not None and self.q_genre is not None) else \
             1.0 if self.tag is not None else 0.0
-        q_s = ws * self.q_sound + (wt * self.u_sound if wt else zs)
-        q_g = zg.copy()
-        if wg and self.q_genre is not None:
-            q_g += wg * (1 - tag_share) * self.q_genre
-        if wt and self.u_genre is not None:
-            q_g += wt * self.u_genre
-        out = idx.sound @ q_s.astype(np.float32)
-        if q_g.any():
-            out += idx.genre @ q_g
-        if wg and tag_share:
-            out += (wg * tag_share) * self.tag
-        return out
+        out = np.zeros(len(idx), np.float32)
+        if self.q_genre is not None:
+            out += (1 - tag_share) * (idx.genre @ self.q_genre)
+        if tag_share:
+            out += tag_share * self.tag
+        return np.clip(out, 0.0, 1.0)
+
+    def _taste_all(self) -> np.ndarray:
+        idx, prof = self.index, self.taste
+        w = prof.weights.astype(np.float64)
+        split = self.taste_split
+        raw = split * (idx.sound @ (w @ idx.sound[prof.rows]))
+        if idx.genre.shape[1]:
+            raw = raw + (1 - split) * (idx.genre @ (w @ idx.genre[prof.rows]))
+        total = np.full(len(idx), np.abs(w).sum())
+        # leave each track's own entry out: its similarity to itself says nothing about the listener
+        own = split * np.einsum("ij,ij->i", idx.sound[prof.rows], idx.sound[prof.rows])
+        if idx.genre.shape[1]:
+            own = own + (1 - split) * np.einsum("ij,ij->i", idx.genre[prof.rows], idx.genre[prof.rows])
+        raw[prof.rows] -= w * own
+        total[prof.rows] -= np.abs(w)
+        # … and count only what a track resembles them *more than a typical track does*: songs of one
+        # genre resemble each other somewhat, and a dislike must not pull every one of them down
+        typical = split * (idx.sound[prof.rows] @ idx.sound.mean(axis=0))
+        if idx.genre.shape[1]:
+            typical = typical + (1 - split) * (idx.genre[prof.rows] @ idx.genre.mean(axis=0))
+        raw -= float(w @ typical)
+        raw[prof.rows] += w * typical
+        t = np.divide(raw, total, out=np.zeros(len(idx)), where=total > 1e-9)
+        return np.clip((1.0 + t) / 2, 0.0, 1.0).astype(np.float32)
+
+    def scores(self, mode: str) -> np.ndarray:
+        """Shape (n,) float32 in [0, 1]: the score of every track of the index.
+
+        The weighted mean of the seed's similarities, moved by the taste ``t`` in [-1, 1] a share
+        ``weight * |t|`` of the way to 1 (``t > 0``) or to 0: a track the taste says nothing about keeps
+        its score, so one like or dislike does not move every score.
+        """
+        weights, taste = self.weights(mode)
+        base = np.zeros(len(self.index), np.float32)
+        for name, w in weights.items():
+            base += np.float32(w) * self.part(name)
+        self._taste_delta = np.zeros_like(base)
+        if taste > 0:
+            t = taste * (2 * self.part("taste") - 1)
+            self._taste_delta = np.where(t >= 0, t * (1 - base), t * base).astype(np.float32)
+        return base + self._taste_delta
+
+    def set_candidates(self, ok: np.ndarray) -> None:
+        """The tracks that could be recommended (a bool mask): what a typical one scores, per similarity."""
+        self._typical = {name: float(np.median(v[ok])) if ok.any() else 0.0 for name, v in self._parts.items()}
+        self._typical["taste"] = float(np.median(self._taste_delta[ok])) if ok.any() else 0.0
+
+    def explaining(self, mode: str, i: int) -> tuple[set[str], set[str]]:
+        """The similarities that lift track ``i`` above a typical candidate (a large enough part of what
+        lifts it most), and those that hold it below."""
+        weights, taste = self.weights(mode)
+        lift = {k: w * (float(self.part(k)[i]) - self._typical[k]) for k, w in weights.items()}
+        if taste > 0:
+            lift["taste"] = float(self._taste_delta[i]) - self._typical["taste"]
+        top = max([v for v in lift.values() if v > 0], default=0.0)
+        up = {k for k, v in lift.items() if v >= MIN_LIFT and v >= EXPLAIN_SHARE * top}
+        down = {k for k, v in lift.items() if v <= -MIN_LIFT}
+        return up, down
 
     # -- per-track terms ------------------------------------------------------------------------
     def sound_sim(self, i: int) -> float:
@@ -189,7 +285,7 @@ class _Scorer:
             return None
         idx, rows = self.index, self.taste.rows
         sim = self.taste_split * (idx.sound[rows] @ idx.sound[i])
-        if self.u_genre is not None:
+        if idx.genre.shape[1]:
             sim = sim + (1 - self.taste_split) * (idx.genre[rows] @ idx.genre[i])
         return sim
 
@@ -204,7 +300,7 @@ class _Scorer:
             if self.seed.label and top == self.seed.label:
                 out.append(f"same genre: {top} {p[int(np.argmax(p))]:.2f}")
             elif bc >= 0.5:
-                out.append(f"similar genre mix ({bc:.2f}): mostly {top} {p[int(np.argmax(p))]:.2f}")
+                out.append(f"similar genre mix ({bc:.0%}): mostly {top} {p[int(np.argmax(p))]:.2f}")
         if self.tag is not None and self.tag[i]:
             out.append(f"same genre tag: {self.seed.tag}")
         return out
@@ -217,50 +313,51 @@ class _Scorer:
             return ["similar timbre and tempo"]
         out = []
         if s >= REASON_SIMILARITY:
-            out.append(f"similar sound ({s:.2f})")
+            out.append(f"similar sound ({self.part('sound')[i]:.0%})")
         if close:
             out.append(f"similar tempo ({t:.0f} BPM)")
         return out
 
-    def taste_reasons(self, i: int) -> list[str]:
+    def _name(self, row: int) -> str | None:
+        other = self.library.track(int(self.index.ids[row]))
+        return other.display_name if other is not None else None
+
+    def taste_reasons(self, i: int, *, up: bool, down: bool) -> list[str]:
+        """What of the listener's taste lifts track ``i`` (``up``) or holds it back (``down``)."""
         sims = self.taste_sims(i)
         if sims is None:
             return []
         prof = self.taste
-        own = prof.rows == i
         contrib = sims * prof.weights
+        contrib[prof.rows == i] = 0.0  # its own rating or listens do not rank it (see _taste_all)
         out = []
-        if own.any():
-            k = int(np.argmax(own))
-            out.append({"like": "you liked it", "dislike": "you disliked it", "play": "you played it to the end",
-                        "skip": "you skipped it"}[prof.kinds[k]])
-            contrib[own] = 0.0  # the other reasons are about other songs
         j = int(np.argmax(contrib))
-        if contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
-            other = self.library.track(int(self.index.ids[prof.rows[j]]))
-            name = other.display_name if other is not None else "a song"
+        if up and contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
+            name = self._name(prof.rows[j]) or "a song"
             out.append(f"you liked {name}" if prof.kinds[j] == "like" else
                        f"you played {name}" if prof.kinds[j] == "play" else f"close to {name}")
         j_neg = int(np.argmin(contrib))
-        if contrib[j_neg] < -max(0.0, contrib[j]) and sims[j_neg] >= NEGATIVE_REASON_SIMILARITY:
+        if down and contrib[j_neg] < 0 and sims[j_neg] >= NEGATIVE_REASON_SIMILARITY:
             if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
-                other = self.library.track(int(self.index.ids[prof.rows[j_neg]]))
-                out.append(f"a little like {other.display_name}, which you disliked" if other else
+                name = self._name(prof.rows[j_neg])
+                out.append(f"a little like {name}, which you disliked" if name else
                            "a little like songs you disliked")
         return out
 
-    def reasons(self, mode: str, i: int, score: float) -> list[str]:
-        if mode == "genre":
-            out = self.genre_reasons(i) or self.sound_reasons(i)
-        elif mode == "sound":
-            out = self.sound_reasons(i)
-        elif mode == "personal":
-            out = self.taste_reasons(i) + self.sound_reasons(i)
-        else:
-            out = self.genre_reasons(i) + self.sound_reasons(i) + self.taste_reasons(i)
-        return out or [f"closest by {mode} ({score:.2f})"]
+    def reasons(self, mode: str, i: int) -> list[str]:
+        """Why track ``i`` stands where it does: only the similarities that lift it above a typical
+        candidate (and the taste that holds it back); none when nothing stands out."""
+        up, down = self.explaining(mode, i)
+        out = []
+        if "genre" in up:
+            out += self.genre_reasons(i)
+        if "sound" in up:
+            out += self.sound_reasons(i)
+        if "taste" in up or "taste" in down:
+            out += self.taste_reasons(i, up="taste" in up, down="taste" in down)
+        return out
 
 
 def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache=None) -> list[Recommendation]:
@@ -307,6 +404,7 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     n_ok = int((~bad).sum())
     if n_ok == 0:
         return []
+    scorer.set_candidates(~bad)
     m = min(n_ok, max(20 * k, 200))
     top = np.argpartition(-score, m - 1)[:m] if m < len(score) else np.arange(len(score))
     top = top[np.argsort(-score[top], kind="stable")]
@@ -319,5 +417,5 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     for i in picked:
         track = library.track(int(index.ids[i]))
         if track is not None:
-            out.append(Recommendation(track, round(float(score[i]), 4), scorer.reasons(mode, i, float(score[i]))))
+            out.append(Recommendation(track, round(float(score[i]), 4), scorer.reasons(mode, i)))
     return out

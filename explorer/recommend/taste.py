@@ -11,8 +11,9 @@ play       +0.3    each listen with ≥ 50 % heard (``Library.record_play``)
 skip       -0.3    each listen with < 10 % heard
 =========  ======  =====================================================
 
-A candidate's taste score is the weighted mean of its similarity to those tracks,
-``sum_i w_i s(c, i) / sum_i |w_i|``, in [-1, 1].
+A candidate's taste is the weighted mean of its similarity to the *other* tracks of the profile,
+above what a typical track of the library resembles them, in [-1, 1]
+(:class:`explorer.recommend.rank._Scorer`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ worker) imports the analysis stack once and then runs
 a shared counter, "every request up to this number is cancelled", that the analysis' cancel
 callback reads.  Results are our own :class:`~explorer.analysis.types.Analysis` objects, pickled
 between our own two processes.  A dead process is reported as an error and replaced on the next
-request; :func:`shutdown` stops it at program exit without waiting for a long analysis.
+request; :func:`shutdown` ends it at program exit at once, whatever it is analysing (its result
+would have nowhere to go, and the analysis cache is written atomically, so nothing is half-written).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from explorer.errors import Cancelled, ExplorerError
-from explorer.procutil import become_background_child
+from explorer.procutil import TERMINATE_GRACE, become_background_child, stop_executor
 
 #: Minimum seconds between two progress messages from the helper process.
 PROGRESS_INTERVAL = 1.0 / 15
@@ -81,16 +82,11 @@ class _Pool:
         if self.cancelled.value < token:
             self.cancelled.value = token
 
-    def close(self, timeout: float) -> None:
+    def close(self, grace: float = TERMINATE_GRACE) -> None:
+        """End the helper now (see :func:`explorer.procutil.stop_executor`); a waiting
+        :func:`analyse` gets :class:`BrokenProcessPool`, i.e. "the analysis process stopped"."""
         self.cancel(2**62)
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + timeout
-        for p in processes:
-            p.join(max(0.0, deadline - time.monotonic()))
-            if p.is_alive():
-                p.terminate()
-                p.join(1.0)
+        stop_executor(self.executor, grace=grace)
         self.queue.close()
         self.queue.cancel_join_thread()
 
@@ -108,7 +104,7 @@ def _drop_pool(pool: _Pool) -> None:
     with _lock:
         if _pool is pool:
             _pool = None
-    pool.close(0.0)
+    pool.close()
 
 
 def start() -> None:
@@ -159,10 +155,10 @@ def _drain(pool: _Pool, token: int, progress) -> None:
             progress(fraction, stage)
 
 
-def shutdown(timeout: float = 2.0) -> None:
-    """Stop the helper process: running work is cancelled, and it is killed after ``timeout`` s."""
+def shutdown(grace: float = TERMINATE_GRACE) -> None:
+    """End the helper process now, whatever it runs (it gets ``grace`` s after SIGTERM before SIGKILL)."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
     if pool is not None:
-        pool.close(timeout)
+        pool.close(grace)

@@ -34,6 +34,7 @@ from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.threadutil import lower_this_thread
 from explorer.ui import theme
+from explorer.ui.workers import keep_thread
 
 #: Rows read from the catalogue per query when (re)loading it.
 PAGE = 200
@@ -44,10 +45,14 @@ SCAN_UPDATES_PER_SECOND = 8
 #: Typing in the filter applies after this pause (ms), so a fast typist does not refilter per key.
 FILTER_DELAY_MS = 120
 
-COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis")
-COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE = range(8)
+COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis",
+           "Rating")
+COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: Widths of the columns in average character widths of the current font.
-_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12)
+_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12, 5)
+#: How a rating shows in its column, and the word that finds it in the filter box.
+RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
+RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
 _STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
                "missing": "Missing"}
 _STATE_ORDER = {"analysing": 0, "pending": 1, "analysed": 2, "failed": 3, "missing": 4}
@@ -80,6 +85,7 @@ class _Row:
     genre_label: str
     state: str
     error: str
+    rating: int
     hay: str
     keys: tuple
 
@@ -87,8 +93,9 @@ class _Row:
     def of(cls, t: Track) -> _Row:
         title = t.title or os.path.splitext(os.path.basename(t.path))[0]
         label = t.genre_label or ""
+        rating = int(t.rating or 0)
         hay = "\n".join((title, t.artist, t.album, t.genre_tag, label, os.path.basename(t.path),
-                         _STATE_TEXT.get(t.state, t.state))).casefold()
+                         _STATE_TEXT.get(t.state, t.state), RATING_FILTER.get(rating, ""))).casefold()
         p = t.path
 
         def text(s):  # unknown (empty) text sorts last, case ignored
@@ -96,9 +103,9 @@ class _Row:
 
         keys = (text(title), text(t.artist), text(t.album),
                 (t.duration is None, t.duration or 0.0, p), (t.tempo is None, t.tempo or 0.0, p),
-                text(t.genre_tag), text(label), (_STATE_ORDER.get(t.state, 9), p))
+                text(t.genre_tag), text(label), (_STATE_ORDER.get(t.state, 9), p), (-rating, p))
         return cls(p, t.id, title, t.artist, t.album, t.duration, t.tempo, t.genre_tag, label, t.state,
-                   t.error or "", hay, keys)
+                   t.error or "", rating, hay, keys)
 
     def same(self, other: _Row) -> bool:
         return self.keys == other.keys and self.error == other.error
@@ -121,6 +128,10 @@ class LibraryModel(QAbstractTableModel):
 
     #: More new rows than this at once are added with one re-layout instead of one insertion each.
     BULK = 64
+
+    #: The catalogue's tracks changed: one was added, removed, or its state, tags or rating changed
+    #: (not emitted for analysis progress, sorting or filtering: they change what is shown, not the library).
+    tracksChanged = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -164,8 +175,13 @@ class LibraryModel(QAbstractTableModel):
                 if r.state == "analysing" and not self.scanning:
                     return _STATE_TEXT["pending"]  # left so by an interrupted scan: the next one takes it
                 return _STATE_TEXT.get(r.state, r.state)
+            if col == COL_RATING:
+                return RATING_TEXT.get(r.rating, "")
             return (r.title, r.artist, r.album, "", "", r.genre_tag, r.genre_label)[col]
         if role == Qt.ToolTipRole:
+            if col == COL_RATING:
+                return {1: "You like it (filter: is:liked)", -1: "You dislike it (filter: is:disliked)"}.get(
+                    r.rating, "Not rated: right-click to like or dislike it")
             if col == COL_STATE and r.error:
                 return r.error
             if col == COL_TEMPO and r.tempo is not None:
@@ -173,6 +189,8 @@ class LibraryModel(QAbstractTableModel):
             return r.path
         if role == Qt.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
             return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.TextAlignmentRole and col == COL_RATING:
+            return int(Qt.AlignCenter)
         if role == Qt.ForegroundRole and r.state in ("missing", "failed"):
             return QApplication.palette().brush(QPalette.Disabled, QPalette.Text)
         if role == self.ProgressRole:
@@ -207,6 +225,11 @@ class LibraryModel(QAbstractTableModel):
         r = self._by_path.get(path)
         return None if r is None else self._index_of(r)
 
+    def rating_of(self, path: str) -> int | None:
+        """The rating shown for ``path`` (1, 0, -1), None when it is not in the catalogue."""
+        r = self._by_path.get(path)
+        return None if r is None else r.rating
+
     def has(self, path: str) -> bool:
         """Whether ``path`` is in the catalogue (shown or filtered out)."""
         return path in self._by_path
@@ -233,6 +256,7 @@ class LibraryModel(QAbstractTableModel):
     def update_tracks(self, tracks: list[Track]) -> None:
         """Add the tracks the model does not have and refresh those it has (by path)."""
         new: list[_Row] = []
+        replaced = False
         for t in tracks:
             row = _Row.of(t)
             old = self._by_path.get(row.path)
@@ -240,8 +264,11 @@ class LibraryModel(QAbstractTableModel):
                 new.append(row)
             elif not old.same(row):
                 self._replace(old, row)
+                replaced = True
         for row in new:
             self._by_path[row.path] = row
+        if new or replaced:
+            self.tracksChanged.emit()
         shown = [r for r in new if self.accepts(r)]
         if not shown:
             return
@@ -257,14 +284,17 @@ class LibraryModel(QAbstractTableModel):
                 self._insert(row)
 
     def remove_paths(self, paths) -> None:
+        removed = False
         for p in paths:
             i = self.row_of(p)
             if i is not None:
                 self.beginRemoveRows(QModelIndex(), i, i)
                 self._take(i)
                 self.endRemoveRows()
-            self._by_path.pop(p, None)
+            removed = self._by_path.pop(p, None) is not None or removed
             self._progress.pop(p, None)
+        if removed:
+            self.tracksChanged.emit()
 
     # -- internals -------------------------------------------------------------------------------------
     def _key(self, row: _Row):
@@ -508,11 +538,19 @@ class LibraryPane(QWidget):
         A readable sentence: a file the scan could not analyse, or a scan that could not run.
     scanFinished(object report)
         A scan ended (:class:`~explorer.library.scan.ScanReport`; ``cancelled`` when it was).
+    libraryChanged()
+        Songs were added to or removed from the catalogue, or one's state, tags or rating changed
+        (as the pane reads them: while a scan runs, several times a second at most).
+    rateRequested(str path, int rating)
+        Like (1), dislike (-1) or forget the rating (0) of a song, from its context menu; the
+        window has it written off the GUI thread (and the pane re-reads the row then).
     """
 
     songOpenRequested = Signal(str)
     errorOccurred = Signal(str)
     scanFinished = Signal(object)
+    libraryChanged = Signal()
+    rateRequested = Signal(str, int)
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
                  cache_folder: str | None = None):
@@ -522,9 +560,10 @@ class LibraryPane(QWidget):
         self.scan_workers = scan_workers
         self.cache_folder = cache_folder
         self.model = LibraryModel(self)
+        self.model.tracksChanged.connect(self.libraryChanged)
 
         self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre…")
+        self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre, is:liked…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter the library")
         self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
@@ -611,6 +650,11 @@ class LibraryPane(QWidget):
         self._todo.append(("page", 0, self._load_gen))
         self._pump.start()
 
+    def reload_paths(self, paths) -> None:
+        """Read these tracks again (without blocking), e.g. after something else rated them."""
+        self._todo.append(("paths", [normalize_path(p) for p in paths]))
+        self._pump.start()
+
     def select_path(self, path: str) -> bool:
         """Select and show the row of ``path`` (clearing a filter that hides it); False if it is not listed."""
         path = normalize_path(path)
@@ -651,15 +695,18 @@ class LibraryPane(QWidget):
         self._reported = set()
         worker = ScanWorker(folders, os.fspath(self.library.path), workers=self.scan_workers,
                             cache_folder=self.cache_folder)
-        thread = QThread(self)
+        thread = QThread()  # no parent: the pane must never destroy it while it runs (see keep_thread)
         thread.setObjectName("library-scan")
+        keep_thread(thread, worker)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_scan_progress)
         worker.finished.connect(self._on_scan_finished)
         worker.failed.connect(self._on_scan_failed)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
+        # The scan thread ends its own event loop, directly: queued, the quit would wait for the GUI
+        # thread, which may be the one waiting for this thread to end (closing the window).
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_done)
         self._thread, self._worker = thread, worker
         self.progress_bar.setRange(0, 0)  # busy until the number of files is known
@@ -669,15 +716,18 @@ class LibraryPane(QWidget):
         thread.start()
         return True
 
-    def cancel_scan(self, *, wait: bool = False, timeout: float = 30.0) -> None:
-        """Stop the running scan (what it finished is kept); ``wait`` blocks until its thread ended."""
+    def cancel_scan(self, *, wait: bool = False) -> None:
+        """Stop the running scan (what it finished is kept); ``wait`` blocks until its thread ended.
+
+        The scan ends its worker processes instead of waiting for the songs they analyse, so the
+        thread ends within a fraction of a second and the wait needs no time limit."""
         if self._worker is None:
             return
         self._worker.cancel()
         self.cancel_button.setEnabled(False)
         self.progress_bar.setFormat("Cancelling…")
         if wait and self._thread is not None:
-            self._thread.wait(int(timeout * 1000))
+            self._thread.wait()
 
     # -- scan events ------------------------------------------------------------------------------------
     def _on_scan_progress(self, done: int, total: int, paths: list) -> None:
@@ -718,9 +768,7 @@ class LibraryPane(QWidget):
         self.refresh()
 
     def _on_thread_done(self) -> None:
-        self._thread.deleteLater()
-        self._worker.deleteLater()
-        self._thread = self._worker = None
+        self._thread = self._worker = None  # the keeper deletes them
         self._set_scanning(False)
 
     def _set_scanning(self, on: bool) -> None:
@@ -801,14 +849,25 @@ class LibraryPane(QWidget):
     def _context_menu(self, pos) -> None:
         index = self.view.indexAt(pos)
         path = index.data(LibraryModel.PathRole) if index.isValid() else None
-        if not path:
-            return
+        if path:
+            self.build_context_menu(path).popup(self.view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self, path: str) -> QMenu:
+        """The context menu of the row of ``path``: open, like / dislike (checked when so), copy, show."""
         menu = QMenu(self)
         menu.addAction(theme.icon("open"), "Open", lambda: self.songOpenRequested.emit(path))
+        menu.addSeparator()
+        rating = self.model.rating_of(path) or 0
+        for value, icon, text in ((1, "like", "Like"), (-1, "dislike", "Dislike")):
+            a = menu.addAction(theme.icon(icon), text,
+                               lambda v=value: self.rateRequested.emit(path, 0 if rating == v else v))
+            a.setCheckable(True)
+            a.setChecked(rating == value)
+        menu.addSeparator()
         menu.addAction("Copy path", lambda: QApplication.clipboard().setText(path))
         menu.addAction(theme.icon("folder"), "Show folder",
                        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path))))
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        return menu
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.view and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):

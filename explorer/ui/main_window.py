@@ -16,7 +16,7 @@ from collections import OrderedDict, deque
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
                                QMainWindow, QMenu, QMessageBox, QProgressBar, QSplitter, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 APP_NAME = "Music Explorer"
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
+#: How long the status line offers to undo a like or dislike (ms).
+UNDO_RATING_MS = 20000
 
 
 class Banner(QFrame):
@@ -113,6 +115,10 @@ class MainWindow(QMainWindow):
         self._listening: Listening | None = None
         #: Analyse opened songs (tests that only need the audio switch it off).
         self.auto_analyze = True
+        #: The song's structure as the analysis found it (to revert to), and whether the one on
+        #: screen is the user's edit of it.
+        self._automatic: st.StructureState | None = None
+        self._edited = False
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -192,12 +198,23 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.cancel_button = QToolButton()
-        self.cancel_button.setIcon(theme.icon("cancel"))
+        theme.bind_icon(self.cancel_button, "cancel")
         self.cancel_button.setToolTip("Cancel (stop decoding and analysing this song)")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_job)
         self.position_label = QLabel("")
+        # "Undo" beside the status line after a like or dislike, for a while
+        self.undo_rating_button = QToolButton()
+        self.undo_rating_button.setText("Undo")
+        self.undo_rating_button.setAutoRaise(True)
+        self.undo_rating_button.hide()
+        self.undo_rating_button.clicked.connect(self.undo_rating)
+        self._undo_rating: tuple[str, int] | None = None
+        self._undoing: str | None = None  # the path whose rating the Undo is giving back
+        self._undo_rating_timer = QTimer(self, singleShot=True, interval=UNDO_RATING_MS)
+        self._undo_rating_timer.timeout.connect(self.undo_rating_button.hide)
         sb.addWidget(self.status_label, 1)
+        sb.addWidget(self.undo_rating_button)
         sb.addPermanentWidget(self.position_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
@@ -206,7 +223,7 @@ class MainWindow(QMainWindow):
                 checkable: bool = False, tip: str = "") -> QAction:
         a = QAction(text, self)
         if icon:
-            a.setIcon(theme.icon(icon))
+            theme.bind_icon(a, icon)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             a.setShortcuts([QKeySequence(k) for k in keys])
@@ -248,6 +265,14 @@ class MainWindow(QMainWindow):
         self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right", context=song)
         self.act_split = A("Split section at cursor", self.split_at_cursor, "S", context=song)
         self.act_merge = A("Merge section with next", self.merge_at_cursor, "M", context=song)
+        self.undo_stack = QUndoStack(self)
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        self.addActions([self.act_undo, self.act_redo])
+        self.act_revert = A("Revert to automatic analysis", self.revert_to_automatic,
+                            tip="Forget your edits of this song's structure (Undo brings them back)")
         self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
         self.act_about = A("&About Music Explorer", self.about)
         self.export_actions = {}
@@ -258,7 +283,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         m = mb.addMenu("&File")
         m.addActions([self.act_open, self.act_open_folder])
-        self.export_menu = m.addMenu(theme.icon("export"), "&Export structure")
+        self.export_menu = m.addMenu("&Export structure")
+        theme.bind_icon(self.export_menu, "export")
         self.export_menu.addActions(list(self.export_actions.values()))
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -267,7 +293,11 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_choruses, self.act_occurrences])
         m = mb.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
         m.addActions([self.act_split, self.act_merge])
+        m.addSeparator()
+        m.addAction(self.act_revert)
         m = mb.addMenu("&View")
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_all])
         m.addSeparator()
@@ -302,15 +332,17 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connect(self) -> None:
+        theme.notifier().changed.connect(self._on_theme_changed)
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
         self.player.stateChanged.connect(self._on_player_state)
+        self.player.failed.connect(self.show_error)
         self.waveform.contextMenuRequested.connect(self._context_menu)
         self.waveform.selectionChanged.connect(self._on_selection)
         self.structure.activated.connect(self._on_structure_activated)
         self.structure.hovered.connect(self.show_status)
-        self.structure.sectionsEdited.connect(self.save_sections)
+        self.structure.sectionsEdited.connect(lambda sections: self.save_sections(sections, "Move a boundary"))
         self.structure.contextMenuRequested.connect(self._context_menu)
         self.matrix.momentsClicked.connect(self._on_matrix_click)
         if self.library_pane is not None:
@@ -321,6 +353,13 @@ class MainWindow(QMainWindow):
             self.sidebar.previewRequested.connect(self.preview)
             self.sidebar.errorOccurred.connect(self.show_error)
             self.sidebar.listenRecorded.connect(self._on_listen_recorded)
+        if self.sidebar is not None and self.library_pane is not None:
+            # each follows the other's changes to the library without a click
+            self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
+            self.sidebar.ratingChanged.connect(lambda path, *_: self.library_pane.reload_paths([path]))
+            self.library_pane.rateRequested.connect(self.sidebar.rate)
+        if self.sidebar is not None:
+            self.sidebar.ratingChanged.connect(self._on_rating_changed)
 
     # == opening songs ==================================================================
     def open_paths(self, paths) -> None:
@@ -354,6 +393,8 @@ class MainWindow(QMainWindow):
         self._leave_song()
         self.banner.hide()
         self.song, self.song_path, self.analysis = None, path, None
+        self._automatic, self._edited = None, False
+        self.undo_stack.clear()  # its steps are this song's edits
         self.structure.set_analysis(None)
         self.matrix.set_analysis(None)
         self.waveform.clear()
@@ -370,7 +411,6 @@ class MainWindow(QMainWindow):
         self._job = job
         self._show_progress(0.0, "opening")
         self.runner.start(job)
-        self.settings.set("last_song", os.path.abspath(path))
         self._update_actions()
         return rid
 
@@ -398,6 +438,11 @@ class MainWindow(QMainWindow):
             # while a scan ran
             self._later(self._audio_arrived, rid, value)
             return
+        if kind == "automatic":
+            sections, choruses, edited = value
+            self._automatic = st.StructureState(sections, choruses, False)
+            self._edited = edited
+            return
         if kind == "analysis":
             # a turn of its own: a cached analysis arrives at once, in the turn that also repaints
             # for the song just opened (together 55-70 ms while a scan ran)
@@ -411,6 +456,7 @@ class MainWindow(QMainWindow):
         if not self._current(rid) or self.song is not value:
             return
         self._remember(value)
+        self.settings.set("last_song", os.path.abspath(self.song_path))  # opened: the song to come back to
         self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
         self._show_song_info()
         if self.analysis is not None:
@@ -477,9 +523,15 @@ class MainWindow(QMainWindow):
             return
         self._end_job()
         self.show_error(message)
+        # no view may look as if it waited for this song, nor show another song's recommendations
         if self.song is None:
             self.title_label.setText("Could not open the song")
             self.setWindowTitle(APP_NAME)
+            self.waveform.show_message(f"This song could not be opened: {message}")
+        if self.analysis is None:
+            self.matrix.show_message(f"This song could not be analysed: {message}")
+            if self.sidebar is not None:
+                self.sidebar.set_unavailable(self.song_path or "", message)
         self._update_actions()
         self.jobEnded.emit(rid)
 
@@ -494,6 +546,8 @@ class MainWindow(QMainWindow):
         """Show ``analysis``: the song view now, the self-similarity matrix in the next turn
         (:attr:`matrixReady` says when)."""
         self.analysis = analysis
+        if self._automatic is None:  # given by a caller, not a job: it is where a revert goes back to
+            self._automatic = st.StructureState(analysis.sections, analysis.choruses, False)
         if self.song is None:
             self.waveform.set_duration(analysis.duration)
         self.structure.set_analysis(analysis)
@@ -627,6 +681,34 @@ class MainWindow(QMainWindow):
         if listening is not None and listening.worth_recording() and self.sidebar is not None:
             self.sidebar.record_listen(listening.path, listening.heard, listening.duration)
 
+    def _on_rating_changed(self, path: str, rating: int, previous: int) -> None:
+        """Say what a rating did, with an Undo beside it (a dislike takes a song out of two lists)."""
+        if rating == previous:
+            return
+        track = self.library.track_by_path(path) if self.library is not None else None
+        name = f"“{track.display_name if track is not None else Path(path).name}”"
+        if self._undoing == path:  # the Undo itself: said, not offered again
+            self._undoing = None
+            self.show_status(f"Undone: {name} has its rating back.")
+            return
+        text = {1: f"Liked {name}: songs like it rank a little higher in For you and Blend.",
+                -1: f"Disliked {name}: it leaves For you and Blend, and songs like it rank a little lower.",
+                0: f"Forgot your rating of {name}."}[rating]
+        self.show_status(text)
+        self._undo_rating = (path, previous)
+        self.undo_rating_button.setToolTip(f"Give {name} its rating back")
+        self.undo_rating_button.show()
+        self._undo_rating_timer.start()
+
+    def undo_rating(self) -> None:
+        """Undo the rating given last (the status line's Undo)."""
+        self.undo_rating_button.hide()
+        if self._undo_rating is not None and self.sidebar is not None:
+            path, previous = self._undo_rating
+            self._undo_rating = None
+            self._undoing = path
+            self.sidebar.rate(path, previous)
+
     def _on_listen_recorded(self, path: str, kind: str, heard: float) -> None:
         what = {"play": "a play", "partial": "a partial listen", "skip": "a skip"}.get(kind, kind)
         self.show_status(f"{Path(path).name}: {format_time(heard, 0)} heard, kept in your history as {what}")
@@ -656,7 +738,7 @@ class MainWindow(QMainWindow):
                 self.waveform.set_range(t - 0.02 * (b - a), t + 0.98 * (b - a))
 
     def _on_player_state(self, state: str) -> None:
-        self.act_play.setIcon(theme.icon("pause" if state == "playing" else "play"))
+        theme.bind_icon(self.act_play, "pause" if state == "playing" else "play")
         if state == "stopped":
             self.structure.highlight(None)
 
@@ -690,20 +772,51 @@ class MainWindow(QMainWindow):
         self.waveform.ensure_visible(s.start, s.end)
         self.show_status(st.describe_section(s))
 
-    def save_sections(self, sections) -> None:
+    def save_sections(self, sections, text: str = "Edit the structure") -> None:
         """Apply edited sections to the song on screen and keep them in the library at once (in
-        the edits writer's thread; :attr:`editSaved` says when they are in)."""
+        the edits writer's thread; :attr:`editSaved` says when they are in), as one step of the
+        undo stack (Edit ▸ Undo, Ctrl+Z) named ``text``."""
         if self.analysis is None:
             return
-        self.analysis = st.with_sections(self.analysis, tuple(sections))
+        sections = tuple(sections)
+        if sections == self.analysis.sections:
+            return  # nothing changed (a split too close to a boundary, a drag back to its place)
+        edited = st.with_sections(self.analysis, sections)
+        self.undo_stack.push(st.StructureEdit(self._apply_structure, self._structure_state(),
+                                              st.StructureState(edited.sections, edited.choruses, True), text))
+
+    def revert_to_automatic(self) -> None:
+        """Edit ▸ Revert to automatic analysis: the song's structure as the analysis found it, its
+        edits removed from the library (a step of the undo stack too)."""
+        if self.analysis is None or self._automatic is None or not self._edited:
+            self.show_status("The structure on screen is the automatic analysis.")
+            return
+        self.undo_stack.push(st.StructureEdit(self._apply_structure, self._structure_state(), self._automatic,
+                                              "Revert to automatic analysis"))
+
+    def _structure_state(self) -> st.StructureState:
+        return st.StructureState(self.analysis.sections, self.analysis.choruses, self._edited)
+
+    def _apply_structure(self, state: st.StructureState) -> None:
+        """Show ``state`` and keep it: the user's sections saved as the song's edits, or the edits
+        removed when it is the automatic analysis (in the edits writer's thread)."""
+        if self.analysis is None:
+            return
+        self.analysis = self.analysis.replace(sections=state.sections, choruses=state.choruses)
+        self._edited = state.edited
         self.structure.set_analysis(self.analysis)
+        self._show_song_info()  # the header counts sections and choruses: they just changed
+        self._update_actions()
         if self.library is not None and self.song is not None and self.song.content_hash:
-            library, content_hash, edited = self.library, self.song.content_hash, self.analysis.sections
-            saved, failed = self.editSaved, self.threadFailed
+            library, content_hash, sections = self.library, self.song.content_hash, state.sections
+            saved, failed, edited = self.editSaved, self.threadFailed, state.edited
 
             def save() -> None:  # in the writer thread
                 try:
-                    library.save_structure_edits(content_hash, edited)
+                    if edited:
+                        library.save_structure_edits(content_hash, sections)
+                    else:
+                        library.clear_structure_edits(content_hash)
                 except ExplorerError as e:
                     failed.emit(f"Could not save the edit: {e.message}")
                 else:
@@ -719,18 +832,20 @@ class MainWindow(QMainWindow):
             t = self.waveform.cursor_time if t is None or t is False else t
             pos = self.player.position()
             t = pos if pos is not None and self.player.state != "stopped" else t
-            self.save_sections(st.split_section(self.analysis.sections, t))
+            self.save_sections(st.split_section(self.analysis.sections, t), f"Split at {format_time(t, 1)}")
 
     def merge_at_cursor(self, t: float | None = None) -> None:
         if self.analysis is not None:
             t = self.waveform.cursor_time if t is None or t is False else t
             i = st.section_index_at(self.analysis.sections, t)
             if i is not None:
-                self.save_sections(st.merge_with_next(self.analysis.sections, i))
+                self.save_sections(st.merge_with_next(self.analysis.sections, i), "Merge sections")
 
     def rename_section(self, index: int, label: str | None = None, function: str | None = None) -> None:
         if self.analysis is not None:
-            self.save_sections(st.rename_section(self.analysis.sections, index, label=label, function=function))
+            text = f"Rename section to {label}" if label is not None else f"Set function to {function}"
+            self.save_sections(st.rename_section(self.analysis.sections, index, label=label, function=function),
+                               text)
 
     def _context_menu(self, t: float, screen_pos) -> None:
         menu = self.build_context_menu(t)
@@ -749,9 +864,10 @@ class MainWindow(QMainWindow):
             s = secs[i]
             menu.addSeparator()
             menu.addAction(f"Play section {s.label} ({s.function})", lambda: self.play_region(s.start, s.end))
-            menu.addAction("Split section here", lambda: self.save_sections(st.split_section(secs, t)))
+            menu.addAction("Split section here",
+                           lambda: self.save_sections(st.split_section(secs, t), f"Split at {format_time(t, 1)}"))
             if i + 1 < len(secs):
-                menu.addAction("Merge with next section", lambda: self.save_sections(st.merge_with_next(secs, i)))
+                menu.addAction("Merge with next section", lambda: self.merge_at_cursor(s.start))
             menu.addAction("Rename label…", lambda: self._ask_label(i))
             fm = menu.addMenu("Function")
             for fn in FUNCTIONS:
@@ -852,7 +968,10 @@ class MainWindow(QMainWindow):
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
                 parts.append(a.genre.label)
-            parts.append(f"{len(a.sections)} sections · {len(a.choruses)} choruses · {len(a.motifs)} motifs")
+            parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
+                         f"{_count(len(a.motifs), 'motif')}")
+            if not a.choruses and a.chorus_note:  # why there is no chorus
+                parts.append(f"no chorus ({a.chorus_note})")
         self.info_label.setText("   ".join(parts))
 
     def _update_actions(self) -> None:
@@ -864,6 +983,7 @@ class MainWindow(QMainWindow):
             s.function == "chorus" for s in self.analysis.sections)))
         self.act_occurrences.setEnabled(has_analysis and bool(self.analysis.motifs))
         self.export_menu.setEnabled(self.analysis is not None)
+        self.act_revert.setEnabled(has_analysis and self._edited)
 
     def zoom_all(self) -> None:
         self.waveform.set_range(0.0, self.waveform.duration)
@@ -873,8 +993,13 @@ class MainWindow(QMainWindow):
             self.library_pane.focus_filter()
 
     def set_theme(self, mode: str) -> None:
+        """View ▸ Theme: the whole window takes the new colours at once (the plots and their items
+        listen to :func:`explorer.ui.theme.notifier` themselves)."""
         self.settings.set("theme", mode)
         theme.apply_theme(QApplication.instance(), mode)
+
+    def _on_theme_changed(self) -> None:
+        theme.refresh_icons(self)  # the toolbar's and menus' icons, in the new text colour
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",
@@ -917,20 +1042,32 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.open_song(last))
 
     def closeEvent(self, ev) -> None:
+        # Background work is cancelled first, so that it ends while what must be kept is written;
+        # then the window waits for all of it: nothing of it may outlive the window's objects (Qt
+        # aborts on a thread destroyed while it runs).  The waits have no time limit because each
+        # cancel reaches the work in flight: the scan ends its worker processes, a song's job
+        # drops the helper process' analysis and stops decoding.
         self.save_layout()
         self.player.stop()
+        if self._job is not None:
+            self._job.cancel()
+        self.runner.cancel_all()
+        if self.library_pane is not None:
+            self.library_pane.cancel_scan()
         self._leave_song()
         if self.sidebar is not None:
             self.sidebar.shutdown()  # the listen just handed over is written before the window goes
         if not EDITS_WRITER.flush(EDITS_WAIT):
             log.warning("an edited structure was still being saved when the window closed")
-        if self._job is not None:
-            self._job.cancel()
         if self.library_pane is not None:
-            self.library_pane.cancel_scan(wait=True, timeout=10.0)
-        self.runner.cancel_all()
-        self.runner.wait(5000)
+            self.library_pane.cancel_scan(wait=True)
+        self.runner.wait(-1)
         super().closeEvent(ev)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 section``, ``3 sections`` (``many`` for an irregular plural)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _file_key(path: str | None) -> tuple | None:

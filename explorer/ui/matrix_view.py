@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.analysis.types import Analysis
+from explorer.ui import theme
 from explorer.ui.waveform_view import PLAYHEAD_COLOR, format_time
 
 #: Seconds of each moment played after a click (at least; a whole bar when the beats are slower).
@@ -49,6 +50,9 @@ class MatrixView(QWidget):
 
     momentsClicked = Signal(tuple, tuple)
 
+    #: What the matrix area says until a song's analysis arrives.
+    WAITING = "The self-similarity matrix appears here once the song is analysed."
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bottom_axis = BeatTimeAxis("bottom")
@@ -58,7 +62,6 @@ class MatrixView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.invertY(True)
-        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt")
         self.image = _ClickableImage(self)
         self.image.setColorMap(pg.colormap.get("inferno"))
         self.plot.addItem(self.image)
@@ -67,7 +70,7 @@ class MatrixView(QWidget):
         for line in (self.playhead_v, self.playhead_h):
             line.hide()
             self.plot.addItem(line, ignoreBounds=True)
-        self.placeholder = QLabel("The self-similarity matrix appears here once the song is analysed.")
+        self.placeholder = QLabel(self.WAITING)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         # the page shown must not change the panel's size: a new layout when a song's analysis
@@ -77,15 +80,25 @@ class MatrixView(QWidget):
         self._stack.addWidget(self.placeholder)
         self._stack.addWidget(self.plot)
         self.times = np.zeros(0)
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
         self.set_analysis(None)
+
+    def apply_theme(self) -> None:
+        """Take the current theme's colours (called again whenever a theme is applied)."""
+        c = theme.colors()
+        self.plot.setBackground(c["base"])
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(c["text"])
+            axis.setTextPen(c["text"])
+        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt", color=c["text"])
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         R = None if analysis is None else analysis.recurrence
         T = None if analysis is None else analysis.recurrence_times
         if R is None or T is None or np.size(R) == 0:
-            self.times = np.zeros(0)
-            self.image.clear()
-            self._stack.setCurrentWidget(self.placeholder)
+            self.show_message(self.WAITING)
             return
         R = np.asarray(R, dtype=np.float32)
         self.times = np.asarray(T, dtype=np.float64)
@@ -95,6 +108,17 @@ class MatrixView(QWidget):
         n = R.shape[0]
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
         self._stack.setCurrentWidget(self.plot)
+
+    def show_message(self, text: str) -> None:
+        """No matrix: ``text`` in its place (why there is none, or what to wait for)."""
+        self.times = np.zeros(0)
+        self.image.clear()
+        self.placeholder.setText(text)
+        self._stack.setCurrentWidget(self.placeholder)
+
+    def message(self) -> str:
+        """The text shown in place of the matrix ("" when the matrix is shown)."""
+        return self.placeholder.text() if self._stack.currentWidget() is self.placeholder else ""
 
     @property
     def n_beats(self) -> int:

@@ -3,7 +3,9 @@
 The player is created on the first request (so ``ALSA_CONFIG_PATH`` set by a test before then is
 honoured and start-up does not load simpleaudio).  While sound plays, a ~30 fps timer reads
 ``Player.position()`` and emits :attr:`PlayerController.positionChanged`; when playback ends by
-itself the controller says so with :attr:`stateChanged`.
+itself the controller says so with :attr:`stateChanged`.  When the sound device cannot be opened,
+:attr:`PlayerController.failed` carries the sentence to show (in the GUI thread); the next request
+tries the device again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class PlayerController(QObject):
     positionChanged = Signal(object)  # seconds from the start of the file, or None when stopped
     stateChanged = Signal(str)  # "playing", "paused" or "stopped"
     regionChanged = Signal(object)  # (start, end) of what plays now, or None
+    failed = Signal(str)  # why playback could not start: "No sound output: …" (emitted from the playback thread)
 
     def __init__(self, parent=None, *, player=None):
         super().__init__(parent)
@@ -36,8 +39,14 @@ class PlayerController(QObject):
         if self._player is None:
             from explorer.audio.playback import Player
 
-            self._player = Player()
+            self._player = Player(on_error=self._on_error)
         return self._player
+
+    def _on_error(self, error) -> None:  # in the playback thread
+        try:
+            self.failed.emit(error.message)
+        except RuntimeError:  # the window is already gone
+            pass
 
     @property
     def state(self) -> str:

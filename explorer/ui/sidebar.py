@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject, QRect, QRectF, QRunnable, QSize, Qt,
-                            QThreadPool, Signal)
+                            QThreadPool, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy, QStyle, QStyledItemDelegate,
                                QTabBar, QToolTip, QVBoxLayout, QWidget)
@@ -35,6 +35,9 @@ FALLBACK_PREVIEW = 20.0
 MAX_SECTION_PREVIEW = 30.0
 #: Genres drawn in the chart of the current song.
 CHART_GENRES = 6
+#: After the library changed, the list is ranked again within this long (ms), at most once per this
+#: long while a scan keeps changing it.
+LIVE_DELAY_MS = 400
 
 
 def _mmss(seconds: float) -> str:
@@ -92,6 +95,7 @@ class _Relay(QObject):
 
     done = Signal(int, str, list)  # request id, path, [Item]
     failed = Signal(int, str)  # request id, message
+    rated = Signal(str, int, int)  # path, rating now in the catalogue, the rating before
     listened = Signal(str, str, float)  # path, kind ("play" | "partial" | "skip"), seconds heard
 
 
@@ -118,7 +122,10 @@ class _Job(QRunnable):
             lib = self._library()
             if self.rate is not None:
                 track_id, rating = self.rate
+                before = lib.track(track_id)
                 (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
+                if before is not None:
+                    self.relay.rated.emit(before.path, rating, before.rating)
             if self.listen is not None:
                 path, heard, duration = self.listen
                 track = lib.track_by_path(path)
@@ -404,6 +411,9 @@ class RecommendationSidebar(QWidget):
     listenRecorded(str path, str kind, float heard)
         A listen given to :meth:`record_listen` is in the history, counted as ``kind`` (``play``,
         ``partial`` or ``skip``).
+    ratingChanged(str path, int rating, int previous)
+        A rating given to :meth:`rate` is in the catalogue (1 like, -1 dislike, 0 none), and the
+        rating it replaced.
     """
 
     previewRequested = Signal(str, float, float)
@@ -411,6 +421,7 @@ class RecommendationSidebar(QWidget):
     errorOccurred = Signal(str)
     recommendationsChanged = Signal()
     listenRecorded = Signal(str, str, float)
+    ratingChanged = Signal(str, int, int)
 
     def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend"):
         super().__init__(parent)
@@ -425,6 +436,10 @@ class RecommendationSidebar(QWidget):
         self._relay.done.connect(self._on_done)
         self._relay.failed.connect(self._on_failed)
         self._relay.listened.connect(self.listenRecorded)
+        self._relay.rated.connect(self.ratingChanged)
+        # the library changed (a scan, a rating elsewhere): rank again soon, at most once per LIVE_DELAY_MS
+        self._live = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
+        self._live.timeout.connect(self.refresh)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one job at a time, in order: a rating lands before the next ranking
         self._pool.setExpiryTimeout(-1)
@@ -510,10 +525,22 @@ class RecommendationSidebar(QWidget):
         self.chart.set_probabilities(probs)
         self.refresh()
 
+    def set_unavailable(self, path: str, reason: str) -> None:
+        """The window's song could not be opened or analysed: no list (not the previous song's), and why."""
+        self.set_current(None, None)
+        self.title_label.setText(f"No recommendations for “{os.path.basename(path)}”")
+        self.status_label.setText(f"It could not be analysed: {reason}")
+
     def refresh(self) -> None:
         """Rank again for the current song (e.g. after a scan added songs)."""
         if self._path is not None:
             self._submit()
+
+    def library_changed(self) -> None:
+        """The catalogue changed (songs added, missing, analysed, rated): the list follows it
+        without a click, ranked again in the worker (not at once: a scan changes it many times a second)."""
+        if self._path is not None and not self._live.isActive():
+            self._live.start()
 
     def current_path(self) -> str | None:
         return self._path
@@ -554,7 +581,8 @@ class RecommendationSidebar(QWidget):
             return  # a newer request is on its way
         self.model.set_items(items)
         if items:
-            self.status_label.setText(f"{len(items)} songs, best first · {dict(MODES)[self._mode]}")
+            n = len(items)
+            self.status_label.setText(f"{n} song{'' if n == 1 else 's'}, best first · {dict(MODES)[self._mode]}")
         else:
             self.status_label.setText("No recommendations yet: add a folder of songs to the library.")
         self.recommendationsChanged.emit()

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QUndoCommand
 
 from explorer.analysis.types import Analysis, Chorus, Motif, Section
 from explorer.ui import theme
@@ -126,6 +127,30 @@ def with_sections(analysis: Analysis, sections: tuple[Section, ...]) -> Analysis
     (the same rule the library applies when it re-applies saved edits)."""
     choruses = tuple(Chorus(s.start, s.end, 1.0) for s in sections if s.function == "chorus")
     return analysis.replace(sections=tuple(sections), choruses=choruses or analysis.choruses)
+
+
+class StructureState(NamedTuple):
+    """What an edit changes of a song: its sections and choruses, and whether they are the user's
+    (kept in the library as edits) or the analysis' own."""
+
+    sections: tuple
+    choruses: tuple
+    edited: bool
+
+
+class StructureEdit(QUndoCommand):
+    """One structure edit on the window's undo stack: ``apply(state)`` shows and keeps a state;
+    redo applies ``after``, undo ``before``."""
+
+    def __init__(self, apply, before: StructureState, after: StructureState, text: str):
+        super().__init__(text)
+        self._apply, self.before, self.after = apply, before, after
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)
 
 
 def describe_section(s: Section) -> str:
@@ -454,7 +479,7 @@ class StructureOverlay(QObject):
     contextMenuRequested = Signal(float, object)
 
     def __init__(self, view, parent=None):
-        super().__init__(parent)
+        super().__init__(parent if parent is not None else view)  # goes with the view (and its signals)
         self.view = view
         self.analysis: Analysis | None = None
         self.font = QFont(view.font())
@@ -475,6 +500,13 @@ class StructureOverlay(QObject):
         self._handle_pool: list[pg.InfiniteLine] = []  # those and hidden ones, to reuse
         self._current_motif_row: int | None = None
         self.set_analysis(None)
+        theme.notifier().changed.connect(self._on_theme_changed)
+
+    def _on_theme_changed(self) -> None:
+        """Record the items again in the new theme's colours (lines and outlines use its text colour)."""
+        for item in (self.bands, self.grid, self.sections_lane, self.motif_lane):
+            item.set_analysis(self.analysis)
+        self._make_handles()
 
     # -- content ---------------------------------------------------------------------
     def set_analysis(self, analysis: Analysis | None) -> None:
@@ -503,6 +535,7 @@ class StructureOverlay(QObject):
             line.setToolTip("Drag to move this boundary")
             line.boundary = len(self._handle_pool) + 1  # index of the section that starts there
             line.sigPositionChangeFinished.connect(lambda ln: self._boundary_moved(ln.boundary, ln.value()))
+            line.sigDragged.connect(self._boundary_dragging)
             self.view.section_lane.addItem(line, ignoreBounds=True)
             self._handle_pool.append(line)
         pen = _cosmetic(_alpha(QColor(theme.colors()["text"]), 120), 1.0)
@@ -516,6 +549,16 @@ class StructureOverlay(QObject):
         for line in self._handle_pool[n:]:
             line.hide()
         self.handles = self._handle_pool[:n]
+
+    def _boundary_dragging(self, line) -> None:
+        """While a boundary is dragged, the sections on both sides follow it (drawn, not saved: the
+        edit is made when the mouse is released)."""
+        if self.analysis is None:
+            return
+        preview = self.analysis if not line.moving else self.analysis.replace(  # (not moving: a drag undone)
+            sections=move_boundary(self.analysis.sections, line.boundary, line.value()))
+        self.bands.set_analysis(preview)
+        self.sections_lane.set_analysis(preview)
 
     def _boundary_moved(self, i: int, t: float) -> None:
         if self.analysis is not None:

@@ -5,6 +5,11 @@
 window stays readable at 100–200 % scaling.  ``icon(name)`` loads ``resources/icons/<name>.svg``;
 monochrome icons draw in ``currentColor``, which is replaced by the theme's text colour, so they read
 well on both palettes.
+
+A theme can change while the window is open (View ▸ Theme, or the desktop's scheme in ``system``
+mode).  Widgets follow the palette by themselves; what paints with :func:`colors` (plots, items,
+icons) listens to :func:`notifier`'s ``changed`` signal and takes its colours again.  Icons given
+with :func:`bind_icon` are drawn again by :func:`refresh_icons`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -33,7 +38,37 @@ _LIGHT = {
     "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
 }
 
-_state = {"dark": False, "system_palette": None, "mode": None, "following": False}
+_state = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
+#: The property naming the icon :func:`bind_icon` gave an object.
+ICON_PROPERTY = "themeIcon"
+
+
+class ThemeNotifier(QObject):
+    """``changed()``: a theme was applied; whatever paints with :func:`colors` takes them again."""
+
+    changed = Signal()
+
+
+def notifier() -> ThemeNotifier:
+    """The one object whose ``changed`` signal says that a theme was applied."""
+    if _state["notifier"] is None:
+        _state["notifier"] = ThemeNotifier()
+    return _state["notifier"]
+
+
+def bind_icon(target, name: str) -> None:
+    """Give ``target`` (an action, a button) the icon ``name`` now and after every theme change
+    (:func:`refresh_icons` draws it again in the new text colour)."""
+    target.setIcon(icon(name))
+    target.setProperty(ICON_PROPERTY, name)
+
+
+def refresh_icons(root: QObject) -> None:
+    """Draw again, in the current theme, the icons :func:`bind_icon` gave ``root`` and its children."""
+    for obj in (root, *root.findChildren(QObject)):
+        name = obj.property(ICON_PROPERTY)
+        if name and hasattr(obj, "setIcon"):
+            obj.setIcon(icon(name))
 
 
 def resources_dir() -> Path:
@@ -112,6 +147,7 @@ def apply_theme(app, mode: str = "system") -> str:
     app.setPalette(_palette(colors()))
     _icon.cache_clear()
     _configure_plots()
+    notifier().changed.emit()
     return "dark" if dark else "light"
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.audio.peaks import PeakPyramid
 from explorer.ui import theme
@@ -339,9 +339,16 @@ class WaveformView(QWidget):
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.graphics.ci.setSpacing(0)
         self.graphics.ci.setContentsMargins(2, 2, 8, 2)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.graphics)
+        # in place of the plots when there is no waveform to show (a song that could not be opened):
+        # empty axes from -1 to 1 with sub-second ticks would read as a song of one silent second
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self._stack = QStackedLayout(self)
+        self._stack.setContentsMargins(0, 0, 0, 0)
+        self._stack.addWidget(self.graphics)
+        self._stack.addWidget(self.placeholder)
         g = self.graphics.ci
 
         self.section_lane = lane_plot(g, 0, 52, name="")
@@ -368,14 +375,11 @@ class WaveformView(QWidget):
         self.overview_wave = PeakItem(WAVE_COLOR.darker(115))
         self.overview.addItem(self.overview_wave)
 
-        ink = QColor(theme.colors()["text"])
-        accent = QColor(theme.colors()["accent"])
-        self.selection = pg.LinearRegionItem(brush=pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60),
-                                             movable=True, pen=pg.mkPen(accent, width=1.5))
+        self.selection = pg.LinearRegionItem(movable=True)
         self.selection.setZValue(20)
         self.selection.hide()
         self.detail.addItem(self.selection, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.hide()
         self.detail.addItem(self.cursor, ignoreBounds=True)
         self.playheads = []
@@ -385,10 +389,11 @@ class WaveformView(QWidget):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
-        self.visible_region = pg.LinearRegionItem(brush=pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28),
-                                                  pen=pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
+        self.visible_region = pg.LinearRegionItem()
         self.visible_region.setZValue(10)
         self.overview.addItem(self.visible_region, ignoreBounds=True)
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
 
         self._peaks: PeakPyramid | None = None
         self._syncing = False
@@ -402,6 +407,27 @@ class WaveformView(QWidget):
         self.overview_vb.mouseClickEvent = self._on_overview_click
         self.clear()
 
+    def apply_theme(self) -> None:
+        """Take the current theme's colours (background, axes, cursor, selection); called again
+        whenever a theme is applied, so View ▸ Theme changes the plots at once."""
+        c = theme.colors()
+        ink, accent = QColor(c["text"]), QColor(c["accent"])
+        self.graphics.setBackground(c["base"])
+        for plot in (self.section_lane, self.detail, self.motif_lane, self.overview):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(ink)
+                axis.setTextPen(ink)
+        self.selection.setBrush(pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60))
+        for line in self.selection.lines:
+            line.setPen(pg.mkPen(accent, width=1.5))
+        self.cursor.setPen(pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        self.visible_region.setBrush(pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28))
+        for line in self.visible_region.lines:
+            line.setPen(pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
+        self.visible_region.update()
+        self.selection.update()
+
     # -- song ------------------------------------------------------------------------
     @property
     def duration(self) -> float:
@@ -410,12 +436,30 @@ class WaveformView(QWidget):
     def clear(self) -> None:
         self.set_peaks(None)
 
+    def show_message(self, text: str) -> None:
+        """No song to draw: ``text`` in place of the plots until the next :meth:`set_peaks` or
+        :meth:`set_duration`."""
+        self.set_peaks(None)
+        self.placeholder.setText(text)
+        self._stack.setCurrentWidget(self.placeholder)
+
+    def message(self) -> str:
+        """The text shown in place of the plots ("" when they are shown)."""
+        return self.placeholder.text() if self._stack.currentWidget() is self.placeholder else ""
+
+    def _show_plots(self) -> None:
+        if self._stack.currentWidget() is not self.graphics:
+            self._stack.setCurrentWidget(self.graphics)
+
     def set_duration(self, duration: float) -> None:
         """Size the views for a song whose audio is not there yet (a cached analysis came first)."""
         if self._peaks is None and duration > 0:
+            self._show_plots()
             self._set_limits(duration)
 
     def set_peaks(self, peaks: PeakPyramid | None) -> None:
+        if peaks is not None:
+            self._show_plots()
         self._peaks = peaks
         self.clear_selection()
         self.cursor_time = 0.0

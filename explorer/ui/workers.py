@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
@@ -132,7 +132,8 @@ class SongAudio:
 class SongJob(Job):
     """Open a song: hash → cached analysis (if any) → decode + peaks → analysis.
 
-    Emits ``partial(rid, "analysis", Analysis)`` first when the cache knows the song (so its
+    Emits ``partial(rid, "automatic", (sections, choruses, edited))`` before each analysis (see
+    :meth:`_with_edits`), ``partial(rid, "analysis", Analysis)`` first when the cache knows the song (so its
     structure is on screen before the audio is decoded), ``partial(rid, "audio", SongAudio)`` as
     soon as the audio is ready, and finally ``finished(rid, Analysis)``.  With ``audio`` given
     (the window still holds the song), decoding is skipped.  With a ``library``, the user's edited
@@ -169,9 +170,7 @@ class SongJob(Job):
         if self.analyze:
             analysis = self.cache.lookup(h)
             if analysis is not None:
-                analysis = analysis.replace(file=self.path)
-                if self.library is not None:
-                    analysis = self.library.apply_edits(analysis, h)
+                analysis = self._with_edits(analysis.replace(file=self.path), h)
                 self.emit("partial", self.request_id, "analysis", analysis)
         if audio is None:
             self.report(0.0, "decoding")
@@ -192,13 +191,22 @@ class SongJob(Job):
                 progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
                 cancelled=self.is_cancelled)
             self.check()
-            if self.library is not None:
-                analysis = self.library.apply_edits(analysis, h)
+            analysis = self._with_edits(analysis, h)
         if self.library is not None:
             track = self.library.add_or_update_file(self.path, content_hash=h)
             self.library.record_analysis(track.id, analysis, h)
         self.report(1.0, "done")
         return analysis
+
+
+    def _with_edits(self, analysis, h):
+        """``analysis`` with the user's edited sections, if any; first emits
+        ``partial(rid, "automatic", (sections, choruses, edited))``: what the analysis found, to
+        revert to, and whether the user's edits replace it."""
+        edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
+        self.emit("partial", self.request_id, "automatic",
+                  (analysis.sections, analysis.choruses, edited is not analysis))
+        return edited
 
 
 class DecodeJob(Job):
@@ -230,7 +238,7 @@ class WarmUpJob(Job):
     module also passes PySide's import hook), stalling the GUI thread just as the user starts.
     """
 
-    MODULES = ("explorer.audio.decode", "pydub.utils", "explorer.library.cache", "explorer.audio.playback",
+    MODULES = ("explorer.audio.decode", "explorer.library.cache", "explorer.audio.playback",
                "simpleaudio", "explorer.library.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
                "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
 
@@ -278,3 +286,68 @@ class JobRunner(QObject):
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Block until every job has ended (used when closing the window and in tests)."""
         return self.pool.waitForDone(timeout_ms)
+
+
+class ThreadKeeper(QObject):
+    """Holds each QThread it is given (and the objects that work in it) until the thread has ended.
+
+    Qt aborts the program when a QThread object is destroyed while its thread runs ("QThread:
+    Destroyed while thread … is still running").  A widget that owned its thread would destroy it
+    with itself when the window closes, whatever the thread was doing; so no widget owns one:
+    :func:`keep_thread` gives it to the one keeper, which lets go of it in the GUI thread once it
+    has finished, and which, when the application quits, cancels (``cancel()`` of each object that
+    has one) and waits for every thread it still holds.  A wait is short because a stop reaches the
+    work in flight (a scan ends its worker processes, see :mod:`explorer.library.scan`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._kept: dict[QThread, tuple] = {}
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop_all)
+
+    def keep(self, thread: QThread, *objects) -> None:
+        """Hold ``thread`` and ``objects`` until ``thread`` has finished (call before starting it)."""
+        if thread.parent() is not None:
+            raise ValueError("a kept thread must not have a parent: the parent would destroy it while it runs")
+        self._kept[thread] = objects
+        thread.finished.connect(self._release)  # a slot of this object: runs in the GUI thread
+
+    def running(self) -> list[QThread]:
+        return [t for t in self._kept if t.isRunning()]
+
+    @Slot()
+    def _release(self) -> None:
+        thread = self.sender()
+        if thread not in self._kept:
+            return
+        thread.wait()  # 'finished' comes just before the thread's very end: let it get there
+        objects = self._kept.pop(thread)
+        for obj in objects:
+            obj.deleteLater()
+        thread.deleteLater()
+
+    @Slot()
+    def stop_all(self) -> None:
+        """Cancel every thread still held and wait until each has ended (at quit)."""
+        for thread, objects in list(self._kept.items()):
+            for obj in objects:
+                cancel = getattr(obj, "cancel", None)
+                if cancel is not None:
+                    cancel()
+            thread.quit()
+        for thread in list(self._kept):
+            thread.wait()
+
+
+_keeper: ThreadKeeper | None = None
+
+
+def keep_thread(thread: QThread, *objects) -> None:
+    """Give ``thread`` (without a parent) and the objects that work in it to the application's
+    :class:`ThreadKeeper` (from the GUI thread)."""
+    global _keeper
+    if _keeper is None:
+        _keeper = ThreadKeeper()
+    _keeper.keep(thread, *objects)

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from badfiles import make_cases
+from timing import budget
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,6 @@ def run_without_root_powers():
 
     def run(args):
         return subprocess.run([setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable, *args],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=budget(120))
 
     return run

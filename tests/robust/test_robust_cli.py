@@ -14,6 +14,7 @@ import pytest
 
 from badfiles import NAMES
 from explorer.cli import main
+from timing import budget
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,7 +86,7 @@ def test_console_script(name, bad_cases, tmp_path):
     """The installed command, in its own process as a user runs it: nothing else on stderr (no warnings either)."""
     case = bad_cases[name]
     proc = subprocess.run([sys.executable, "-m", "explorer", "analyze", "--no-cache", "--", case.path.name],
-                          cwd=case.path.parent, capture_output=True, text=True, timeout=120)
+                          cwd=case.path.parent, capture_output=True, text=True, timeout=budget(120))
     if case.valid:
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
         assert_valid(proc.stdout, case)

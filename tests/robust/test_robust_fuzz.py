@@ -19,10 +19,11 @@ from badfiles import SEED, valid_seeds
 from explorer.analysis.pipeline import analyze
 from explorer.audio import decode as decode_module
 from explorer.errors import ExplorerError
+from timing import budget
 
 CASES_PER_FORMAT = 50
 #: Seconds one case may take (decoding a 1.5 s file takes ~0.2 s; generous for a loaded machine).
-CASE_BUDGET = 20.0
+CASE_BUDGET = budget(20.0)
 KINDS = ("header", "flip", "truncate", "splice", "size-field")
 
 

@@ -20,7 +20,8 @@ from collections import Counter
 import pytest
 
 from badfiles import SEED, sine, write_sf
-from procs import alive, children, read
+from procs import alive, children, group, read
+from timing import budget
 
 KILLS = 20
 #: Where kills land: 2 in 5 at a random moment of the first seconds (start-up, walk, tag reading, the first
@@ -66,7 +67,7 @@ def done_count(db) -> int:
 
 def read_back(db) -> tuple[str, Counter, dict]:
     """integrity_check, events per (path, kind), tracks per state — read with plain sqlite3 as SQLite recovers."""
-    conn = sqlite3.connect(db, timeout=30)
+    conn = sqlite3.connect(db, timeout=budget(30))
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         events = Counter({(p, k): n for p, k, n in conn.execute(
@@ -135,7 +136,7 @@ def test_sigkill_scan_loses_nothing(tmp_path):
                         sum(committed.values()), len(lost)))
         assert integrity == "ok", f"kill {k} after {at:.2f} s: {integrity}"
         assert not lost, f"kill {k}: committed ratings lost: {lost}"
-        backup = db.with_name(db.stem + "-backup.json")
+        backup = db.with_name(db.name + "-backup.json")  # named after the whole file name
         if backup.exists():
             json.loads(backup.read_text("utf-8"))  # written atomically: never half a file
         add_files(FILES_PER_ROUND)
@@ -146,10 +147,10 @@ def test_sigkill_scan_loses_nothing(tmp_path):
     assert not failed_commands, f"rating commands that failed while a scan ran: {failed_commands}"
 
     final = subprocess.run(cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=budget(300))
     assert final.returncode == 0, final.stderr
     again = subprocess.run(cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=budget(300))
     assert again.returncode == 0, again.stderr
     summary = again.stdout.strip().splitlines()[-1]  # "52 audio files: 0 new, … 52 unchanged, …; 0 analysed, 0 failed …"
     assert summary.startswith(f"{made} audio files: 0 new, 0 changed, 0 moved, 0 missing, {made} unchanged"), summary
@@ -170,8 +171,8 @@ def test_sigkill_scan_loses_nothing(tmp_path):
 
 
 
-def wait_gone(pids, timeout: float = 10.0) -> set[int]:
-    deadline = time.monotonic() + timeout
+def wait_gone(pids, timeout: float | None = None) -> set[int]:
+    deadline = time.monotonic() + (budget(10) if timeout is None else timeout)
     while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     return alive(pids)
@@ -187,7 +188,7 @@ def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
     proc = subprocess.Popen(cli("scan", str(music), "--workers", "2"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + budget(60)
         workers: set[int] = set()
         while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
             workers = {p for p in children(proc.pid, zombies=False) if b"multiprocessing" in read(p, "cmdline")}
@@ -224,3 +225,86 @@ def test_analysis_helper_ends_when_the_window_process_is_killed(tmp_path):
     finally:
         kill(proc)
         proc.stdout.close()
+
+
+def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
+    """Ctrl-C in the terminal (SIGINT to the scan's process group) while its workers are stopped (SIGSTOP: a
+    machine too busy to run them, or songs that take minutes): the scan must end them instead of waiting for
+    their songs, exit 130 with one line, leave no process behind, and keep every song it had committed."""
+    music, db = tmp_path / "music", tmp_path / "library.sqlite"
+    music.mkdir()
+    for i in range(2):  # quick ones: committed before the Ctrl-C
+        write_sf(music / f"a{i}.wav", sine(2.0, 8000, freq=300.0 + 40 * i), 8000)
+    for i in range(4):  # long ones: in the workers' hands at the Ctrl-C
+        write_sf(music / f"b{i}.wav", sine(30.0, 22050, freq=200.0 + 30 * i), 22050)
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.Popen(cli("scan", "--workers", "2", "--db", str(db), str(music)), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + budget(60)
+        while done_count(db) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = {p for p in children(proc.pid, zombies=False) if b"spawn_main" in read(p, "cmdline")}
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        committed = done_count(db)
+        assert proc.poll() is None and workers and 1 <= committed < 6, "the scan was not caught mid-way"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=budget(30))
+        assert proc.returncode == 130, err
+        assert err.strip().splitlines()[-1] == "music-explorer: interrupted", err
+        assert "Traceback" not in err, err
+        assert wait_gone(group(proc.pid), budget(10)) == set(), "processes of the scan outlived it"
+    finally:
+        kill(proc)
+    integrity, _, states = read_back(db)
+    assert integrity == "ok"
+    assert states.get("analysed", 0) >= committed
+    final = subprocess.run(cli("scan", "--workers", "2", "--db", str(db), str(music)), capture_output=True,
+                           text=True, env=env, timeout=budget(300))
+    assert final.returncode == 0, final.stderr
+    assert read_back(db)[2] == {"analysed": 6}  # the songs the workers had are the next scan's
+
+
+def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
+    """The window's quit ends its analysis helper whatever it is doing: here it is stopped (SIGSTOP) in the
+    middle of a song, so it can neither finish nor react to SIGTERM; it must still be gone after shutdown()
+    (it used to be left behind, stopped, after a SIGTERM that could not land)."""
+    import threading
+
+    from explorer.errors import ExplorerError
+    from explorer.ui import analysis_process
+
+    song = write_sf(tmp_path / "long.wav", sine(120.0, 22050, freq=330.0), 22050)
+    analysis_process.start()
+    pool = analysis_process._get_pool()
+    deadline = time.monotonic() + budget(60)
+    while not pool.executor._processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    helpers = set(pool.executor._processes)
+    assert helpers
+    outcome = []
+
+    def analyse():
+        try:
+            analysis_process.analyse(str(song), content_hash=None, cache=None)
+            outcome.append("finished")
+        except ExplorerError as e:
+            outcome.append(e.message)
+
+    waiter = threading.Thread(target=analyse)
+    waiter.start()
+    try:
+        time.sleep(0.5)  # the song is handed over (if the helper is still starting, it is stopped there)
+        for pid in helpers:
+            os.kill(pid, signal.SIGSTOP)
+        analysis_process.shutdown()
+        assert wait_gone(helpers) == set(), "the stopped helper outlived the quit"
+        waiter.join(budget(30))
+        assert not waiter.is_alive()
+        assert outcome and outcome[0] != "finished"  # the waiting job learns the helper stopped
+    finally:
+        for pid in alive(helpers):
+            os.kill(pid, signal.SIGKILL)
+        analysis_process.shutdown()

@@ -13,6 +13,7 @@ import pytest
 from badfiles import NAMES, sine, write_sf
 from explorer.library.scan import scan
 from explorer.library.store import Library
+from timing import budget
 
 #: Not files the scanner looks at: a folder named x.mp3 is walked into; "-i" has no audio extension.
 NOT_TRACKS = {"directory", "named -i"}
@@ -71,8 +72,8 @@ def test_scan_unreadable(tmp_path, request):
     if os.geteuid() == 0:
         proc = request.getfixturevalue("run_without_root_powers")(args)
     else:
-        proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=budget(120))
+    assert proc.returncode == 3, proc.stderr  # finished, with files it could not analyse (README)
     line = f"music-explorer: failed: {locked}: "
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith(line) and re.search("permission denied", ln, re.I)]
     with Library(db, cache=None) as lib:

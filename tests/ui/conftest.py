@@ -8,9 +8,34 @@ halves differ in pitch (see :mod:`tests.ui.helpers`).
 
 from __future__ import annotations
 
-import pytest
+import functools
+import shutil
 
-from tests.ui.helpers import SR, synth_song
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.conftest import write_audio
+from tests.ui.helpers import SONGS, SR, family_song, synth_song
+from timing import budget_ms
+
+
+def _scale_waits() -> None:
+    """Every ``timeout`` of pytest-qt's waits is a hang guard for an idle machine: scale it for this
+    one (tests/timing.py).  ``qtbot.wait(ms)``, a plain pause, is left alone."""
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+        original = getattr(QtBot, name)
+        if getattr(original, "scaled", False):
+            continue
+
+        @functools.wraps(original)
+        def scaled(self, *args, timeout=5000, _original=original, **kwargs):
+            return _original(self, *args, timeout=budget_ms(timeout) if timeout else timeout, **kwargs)
+
+        scaled.scaled = True
+        setattr(QtBot, name, scaled)
+
+
+_scale_waits()
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -47,3 +72,34 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
+
+
+@pytest.fixture(scope="session")
+def scanned(tmp_path_factory):
+    """A scanned library of the six :data:`SONGS` (built once): (folder, db file, analysis cache folder)."""
+    from explorer.library.scan import scan
+
+    root = tmp_path_factory.mktemp("sidebar-library")
+    music = root / "music"
+    music.mkdir()
+    for i, (kind, f0) in enumerate(SONGS):
+        write_audio(music / f"{kind}{i}.mp3", family_song(kind, f0, i), SR,
+                    codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"))
+    cache = root / "cache"
+    report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=cache)
+    assert report.analysed == len(SONGS), report.failures
+    return music, root / "library.sqlite", cache
+
+
+@pytest.fixture
+def library(scanned, tmp_path):
+    """A private copy of the scanned catalogue (and its analyses, in this test's user cache)."""
+    from explorer.library.cache import default_folder
+    from explorer.library.store import Library
+
+    music, db, cache = scanned
+    shutil.copy(db, tmp_path / "library.sqlite")
+    shutil.copytree(cache, default_folder(), dirs_exist_ok=True)
+    lib = Library(tmp_path / "library.sqlite")
+    yield lib
+    lib.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
@@ -12,6 +14,24 @@ from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
 
 SR = 22050
 PART = 1.5  # seconds per section of the synthetic song
+
+
+#: Songs of the scanned test library (``scanned`` in conftest.py): three families of two songs,
+#: soft sines, bright square waves, noise bursts.
+SONGS = (("sine", 220.0), ("sine", 247.0), ("square", 880.0), ("square", 990.0), ("noise", 0.0), ("noise", 1.0))
+
+
+def family_song(kind: str, f0: float, seed: int, duration: float = 6.0, sr: int = SR) -> np.ndarray:
+    """A mono song of one of the :data:`SONGS` families (``sine``, ``square`` or ``noise``)."""
+    t = np.arange(int(duration * sr)) / sr
+    pulse = np.sin(2 * np.pi * 2 * t) > 0
+    if kind == "sine":
+        y = 0.4 * np.sin(2 * np.pi * f0 * t)
+    elif kind == "square":
+        y = 0.25 * np.sign(np.sin(2 * np.pi * f0 * t))
+    else:
+        y = 0.3 * np.random.default_rng(seed).standard_normal(len(t)) * pulse
+    return (y * (0.6 + 0.4 * pulse)).astype(np.float32)
 
 
 def synth_song(parts: str = "ABAB", sr: int = SR, part: float = PART) -> np.ndarray:
@@ -109,24 +129,36 @@ def wait_played(qtbot, window, timeout: int = 10000) -> None:
     assert window.player.wait(5)
 
 
+#: Most CPU time (ms) the GUI thread may use between two heartbeats: a turn of the event loop does a
+#: slice of work; a decode, an analysis or a scan on the GUI thread would take seconds.
+CPU_GAP_MS = 250
+
+
 class Heartbeat:
-    """A 10 ms QTimer whose gaps (ms) show how long the GUI thread's event loop was blocked."""
+    """A 10 ms QTimer whose gaps (ms) show how long the GUI thread's event loop was blocked.
+
+    ``gaps`` are wall-clock gaps: they also grow when the machine is busy (other processes, the
+    GIL held by another thread).  ``cpu_gaps`` are the CPU time (ms) the GUI thread itself used
+    between two beats: work done on the GUI thread shows there whatever the load.
+    """
 
     def __init__(self, interval_ms: int = 10):
         self.gaps: list[int] = []
+        self.cpu_gaps: list[float] = []
         self._clock = QElapsedTimer()
         self._timer = QTimer()
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._beat)
 
     def _beat(self):
-        now = self._clock.elapsed()
+        now, cpu = self._clock.elapsed(), time.thread_time()
         self.gaps.append(now - self._last)
-        self._last = now
+        self.cpu_gaps.append((cpu - self._last_cpu) * 1000)
+        self._last, self._last_cpu = now, cpu
 
     def start(self):
         self._clock.start()
-        self._last = self._clock.elapsed()
+        self._last, self._last_cpu = self._clock.elapsed(), time.thread_time()
         self._timer.start()
 
     def stop(self):

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from explorer import __version__
 from explorer.audio.playback import to_pcm16
 from tests.conftest import tone, write_audio
-from tests.ui.helpers import SR, Heartbeat, open_audio, synth_song
+from tests.ui.helpers import CPU_GAP_MS, SR, Heartbeat, open_audio, synth_song
+from timing import TIME_FACTOR, budget_ms
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -127,8 +128,91 @@ def test_gui_keeps_beating_while_a_scan_and_an_analysis_run(qtbot, window, folde
     seconds = time.perf_counter() - t0
     gaps, stalls = beat.gaps, beat.stalls()
     print(f"{seconds:.1f} s, {len(gaps)} beats, worst gap {max(gaps)} ms, {len(stalls)} gaps > 50 ms: {stalls}")
-    # An analysis or a scan on the GUI thread would stop the loop for seconds.  Worker threads
-    # share the GIL with it (imports, C extensions) and a loaded 2-core machine delays beats on its
-    # own, so this asserts "never blocked", and the benchmark reports the real figure.
-    assert len(gaps) > seconds * 100 * 0.3
-    assert max(gaps) < 1000 and len(stalls) <= max(8, len(gaps) // 10)
+    # An analysis or a scan on the GUI thread would stop the loop for seconds, using the GUI thread's
+    # own CPU time (load-independent).  Worker threads share the GIL with it (imports, C extensions)
+    # and a loaded 2-core machine delays beats on its own, so the wall-clock limits scale with the
+    # machine (tests/timing.py): this asserts "never blocked", and the benchmark reports the real figure.
+    assert max(beat.cpu_gaps) < CPU_GAP_MS
+    assert len(gaps) > seconds * 100 * 0.3 / TIME_FACTOR
+    assert max(gaps) < budget_ms(1000)
+
+
+CLOSE_DURING_SCAN = """
+import os, sys
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication
+from explorer.library.store import Library
+from explorer.ui.main_window import MainWindow
+from explorer.ui.settings import Settings
+
+sys.path.insert(0, sys.argv[2])
+from procs import children, read
+
+app = QApplication([])
+w = MainWindow(Settings(), Library())
+w.library_pane.scan_workers = 2
+w.show()
+w.library_pane.start_scan([sys.argv[1]])
+workers = set()
+while len(workers) < 2:  # the test's own time limit guards this wait
+    app.processEvents()
+    workers = {p for p in children(os.getpid(), zombies=False) if b"spawn_main" in read(p, "cmdline")}
+print(*sorted(workers), flush=True)
+sys.stdin.readline()  # the test has stopped the workers
+print("scanning" if w.library_pane.is_scanning() else "not scanning", flush=True)
+w.close()
+print("closed", flush=True)
+w.deleteLater()  # what a closed window that quits the application gets: its children go with it
+QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+del w
+app.processEvents()
+print("deleted", flush=True)
+"""
+
+
+def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp_path):
+    """The scan's workers are stopped (SIGSTOP: what a machine too busy to run them looks like to the
+    window), then the window is closed and deleted: it must end them instead of waiting for their songs,
+    wait for its scan thread, and exit normally (it used to give up after 10 s and destroy the running
+    thread: "QThread: Destroyed while thread 'library-scan' is still running", SIGABRT)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from badfiles import sine, write_sf
+    from procs import group
+    from timing import budget
+
+    music = tmp_path / "music"
+    music.mkdir()
+    for i in range(4):
+        write_sf(music / f"long{i}.wav", sine(60.0, 22050, freq=200.0 + 50 * i), 22050)
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, **{v: str(tmp_path / v.lower()) for v in ("XDG_DATA_HOME", "XDG_CACHE_HOME",
+                                                                   "XDG_CONFIG_HOME")}}
+    proc = subprocess.Popen([sys.executable, "-c", CLOSE_DURING_SCAN, str(music), str(tests)], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else workers
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=budget(30))
+        assert "QThread: Destroyed" not in err
+        assert proc.returncode == 0, f"the window's process ended with {proc.returncode}: {err[-2000:]}"
+        assert out.split() == ["scanning", "closed", "deleted"]
+        deadline = time.monotonic() + budget(10)
+        while group(proc.pid) and time.monotonic() < deadline:  # the resource tracker follows its parent
+            time.sleep(0.05)
+        assert group(proc.pid) == set(), "processes of the window outlived it"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()

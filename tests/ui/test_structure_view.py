@@ -240,3 +240,97 @@ def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, w
         window.rename_section(1, label="Y")
     assert sig.args[0] == "Could not save the edit: the disk is full"
     assert window.analysis.sections[1].label == "Y"  # the edit stays on screen
+
+
+def test_header_counts_follow_every_edit(qtbot, window, song_file):
+    """Issue 15.3: "4 sections · 2 choruses" stayed after a merge, a split or a new function."""
+    a = show_known(qtbot, window, song_file)
+    assert "4 sections · 2 choruses" in window.info_label.text()
+    window.merge_at_cursor(a.sections[0].start + 0.1)  # A verse + B chorus -> one A verse
+    assert "3 sections · 1 chorus ·" in window.info_label.text()
+    window.split_at_cursor(a.sections[0].start + 1.0)
+    assert "4 sections · 1 chorus ·" in window.info_label.text()
+    window.rename_section(0, function="chorus")
+    assert "4 sections · 2 choruses" in window.info_label.text()
+
+
+def _sections(window):
+    return [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in window.analysis.sections]
+
+
+def _flush():
+    from explorer.ui.workers import EDITS_WRITER
+
+    assert EDITS_WRITER.flush(10)
+
+
+def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_file):
+    """Issue 15.7: drag, split, merge, rename and function are steps of Ctrl+Z / Ctrl+Shift+Z."""
+    window.auto_analyze = True
+    open_and_wait(qtbot, window, song_file)
+    automatic = _sections(window)
+    window.save_sections(make_known_analysis(str(song_file), window.song.buffer.duration).sections)
+    states = [_sections(window)]
+    window.split_at_cursor(0.5)
+    states.append(_sections(window))
+    window.merge_at_cursor(2.0)
+    states.append(_sections(window))
+    window.rename_section(0, label="C")
+    states.append(_sections(window))
+    window.rename_section(1, function="bridge")
+    states.append(_sections(window))
+    # a boundary dragged with the mouse; the sections follow it while it moves, before the release
+    handle = window.structure.handles[0]
+    old = handle.value()
+    lane = window.waveform.section_lane
+    vp = viewport_of(lane)
+    a, b = view_point(lane, old, 0.3), view_point(lane, old + 0.4, 0.3)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for k in range(1, 5):
+        QTest.qWait(30)  # pyqtgraph drops moves closer than its rate limit
+        QTest.mouseMove(vp, a + (b - a) * (k / 8))
+    assert window.structure.sections_lane.sections[1].start == pytest.approx(old + 0.2, abs=0.05)
+    assert window.structure.bands.boundingRect().width() == pytest.approx(window.analysis.duration)
+    assert window.analysis.sections[1].start == pytest.approx(old)  # not an edit until the release
+    for k in range(5, 9):
+        QTest.qWait(30)
+        QTest.mouseMove(vp, a + (b - a) * (k / 8))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b, 10)
+    assert window.analysis.sections[1].start == pytest.approx(old + 0.4, abs=0.05)
+    states.append(_sections(window))
+    assert len({tuple(x) for x in states}) == len(states)  # every step changed something
+    assert window.act_undo.text() == "&Undo Move a boundary"
+    window.waveform.setFocus()
+    for expected in reversed(states[:-1]):
+        qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert _sections(window) == expected
+        assert f"{len(expected)} section" in window.info_label.text()
+    _flush()
+    assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[0]
+    for expected in states[1:]:
+        qtbot.keyClick(window.waveform, Qt.Key.Key_Z,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert _sections(window) == expected
+    _flush()
+    assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[-1]
+    # back to the automatic analysis: the edits leave the library; Undo brings them back
+    assert window.act_revert.isEnabled()
+    window.act_revert.trigger()
+    assert _sections(window) == automatic and not window.act_revert.isEnabled()
+    _flush()
+    assert saved_edits(window) is None
+    qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert _sections(window) == states[-1]
+    window.act_revert.trigger()
+    _flush()
+    open_and_wait(qtbot, window, song_file)  # reopened: the automatic analysis, nothing to undo
+    assert _sections(window) == automatic
+    assert not window.undo_stack.canUndo() and not window.act_revert.isEnabled()
+
+
+def test_header_says_why_a_song_has_no_chorus(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    note = "no section repeats: every part of the music is heard once"
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(a.replace(choruses=(), chorus_note=note))
+    assert f"no chorus ({note})" in window.info_label.text()

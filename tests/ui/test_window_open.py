@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests.conftest import tone, write_audio
-from tests.ui.helpers import SR, Heartbeat, open_and_wait, open_audio, synth_song
+from tests.ui.helpers import CPU_GAP_MS, SR, Heartbeat, open_and_wait, open_audio, synth_song
+from timing import TIME_FACTOR, budget, budget_ms
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,10 +63,13 @@ def test_window_stays_responsive_while_decoding(qtbot, window, long_mp3):
     assert window.song is not None
     gaps, stalls = beat.gaps, beat.stalls()
     print(f"decode+peaks {decode_s:.2f} s, {len(gaps)} beats, worst gap {max(gaps)} ms, stalls>50ms: {stalls}")
-    # Decoding in the GUI thread would freeze it for the whole decode (> 1 s here).  On a busy
-    # 2-core machine the OS alone can delay a beat now and then, hence a few stalls are allowed.
-    assert len(gaps) > decode_s * 1000 / 10 * 0.5  # the loop ran (at least half the beats fired)
-    assert len(stalls) <= max(3, len(gaps) // 10) and max(gaps) < 500
+    # Decoding in the GUI thread would freeze it for the whole decode (> 1 s here): that shows in
+    # the GUI thread's own CPU time between two beats, whatever else the machine is doing.
+    assert max(beat.cpu_gaps) < CPU_GAP_MS
+    # The wall-clock gaps also catch another thread holding the GIL for long; a busy machine delays
+    # beats on its own, so their limits scale with it (tests/timing.py).
+    assert len(gaps) > decode_s * 1000 / 10 * 0.5 / TIME_FACTOR  # the loop ran
+    assert max(gaps) < budget_ms(500)
 
 
 def test_cancel_stops_opening(qtbot, window, long_mp3):
@@ -133,4 +137,26 @@ def test_reopen_uses_the_cache_and_the_decoded_audio(qtbot, window, song_file):
     elapsed = time.perf_counter() - t0
     assert order[0] == "analysis"  # the cached structure came before (without) decoding
     assert window.analysis.to_dict() == first.to_dict()
-    assert elapsed < 2.0
+    assert elapsed < budget(2.0)
+
+
+def test_a_failed_song_clears_the_views_and_says_why(qtbot, window, tmp_path, song_file):
+    """Issue 15.4: no empty -1…1 axis, no "appears once analysed", no other song's recommendations."""
+    window.auto_analyze = True
+    open_and_wait(qtbot, window, song_file)
+    qtbot.waitUntil(lambda: window.sidebar.current_path() == str(song_file), timeout=10000)
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40)
+    with qtbot.waitSignal(window.errorShown, timeout=20000):
+        window.open_song(str(bad))
+    assert "could not be opened" in window.waveform.message() and "broken.mp3" in window.waveform.message()
+    assert not window.waveform.graphics.isVisible()
+    assert window.matrix.message().startswith("This song could not be analysed: ")
+    assert "broken.mp3" in window.matrix.message()
+    assert window.sidebar.current_path() is None and window.sidebar.items() == []
+    assert "broken.mp3" in window.sidebar.title_label.text()
+    assert "could not be analysed" in window.sidebar.status_label.text()
+    # the next good song brings the plots back
+    open_and_wait(qtbot, window, song_file)
+    assert window.waveform.message() == "" and window.waveform.graphics.isVisible()
+    qtbot.waitUntil(lambda: window.matrix.message() == "", timeout=5000)

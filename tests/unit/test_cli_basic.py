@@ -12,6 +12,7 @@ import pytest
 
 from conftest import tone
 from explorer.cli import main
+from timing import budget
 
 SCHEMA_FIELDS = {"schema", "file", "duration", "sample_rate", "channels", "tempo", "beats", "sections", "choruses",
                  "motifs", "genre", "timings"}
@@ -19,7 +20,7 @@ SCHEMA_FIELDS = {"schema", "file", "duration", "sample_rate", "channels", "tempo
 
 def run(*argv: str, cwd=None) -> subprocess.CompletedProcess:
     """The real command, in a process of its own (exit status, stdout and stderr as a user sees them)."""
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=budget(300),
                           cwd=cwd, stdin=subprocess.DEVNULL)
 
 

@@ -11,12 +11,13 @@ import numpy as np
 
 from conftest import tone
 from explorer.genre.model import GENRES, MODEL_DIR_ENV, models_dir
+from timing import budget
 
 
 def run(*argv: str, env=None) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=budget(300),
                           stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
 

@@ -27,6 +27,7 @@ from explorer.genre.model import (
     models_dir,
     read_manifest,
     read_verified,
+    verify_models,
 )
 
 RNG = np.random.default_rng(7)
@@ -209,3 +210,30 @@ def test_hand_features_follow_the_table_columns():
     assert values["zero_crossing_rate_mean"] == pytest.approx(2 * 1000.0 / sr, rel=0.05)
     louder = dict(zip(features.TABLE_COLUMNS, features.hand_features(2 * y, sr=sr)))
     assert louder["rms_mean"] == pytest.approx(2 * values["rms_mean"], rel=1e-3)
+
+
+def test_patches_one_per_call_give_what_one_batch_gives(monkeypatch):
+    """onnxruntime runs the patches in small batches (bounded memory): the outputs are the batch's."""
+    from explorer.genre import model
+
+    nets = load_models().networks
+    x = np.random.default_rng(5).random((5, features.PATCH_FRAMES, features.MUSICNN_N_MELS), dtype=np.float32) * 3
+    window = np.array([0, 0, 0, 1, 1])
+    small = nets.run(x, window)
+    monkeypatch.setattr(model, "PATCH_BATCH", 5)
+    whole = nets.run(x, window)
+    for n in NETWORKS:
+        assert small.tags[n].shape == (5, 50) and small.embeddings[n].shape == (5, 200)
+        np.testing.assert_allclose(small.tags[n], whole.tags[n], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(small.embeddings[n], whole.embeddings[n], rtol=1e-4, atol=1e-5)
+
+
+def test_verify_models_checks_every_file_without_loading_them(tmp_path):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    verify_models(folder)
+    data = bytearray((folder / "genre_classifier.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "genre_classifier.npz").write_bytes(bytes(data))
+    with pytest.raises(ExplorerError, match="damaged"):
+        verify_models(folder)

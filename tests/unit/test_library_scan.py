@@ -18,6 +18,7 @@ from procs import children
 
 from explorer.library.scan import scan
 from explorer.library.store import Library
+from timing import budget
 
 SR = 22050
 
@@ -183,7 +184,7 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     analysed_at_kill = 0
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + budget(240)
         while time.monotonic() < deadline and proc.poll() is None:
             with sqlite3.connect(db, timeout=10) as conn:
                 analysed_at_kill = conn.execute("SELECT count(*) FROM tracks WHERE state='analysed'").fetchone()[0]
@@ -315,7 +316,7 @@ def test_pool_that_cannot_start_stops_the_scan_with_a_message_instead_of_failing
     script = tmp_path / "no_main_guard.py"  # spawned workers re-run this module: they die while starting
     script.write_text("import sys\nfrom explorer.library.scan import scan\n"
                       f"scan([{str(music)!r}], db_path={str(tmp_path / 'lib.sqlite')!r}, workers=1)\n")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=budget(240))
     assert proc.returncode != 0 and "keep stopping before finishing any song" in proc.stderr
     with Library(tmp_path / "lib.sqlite") as lib:
         assert lib.count("failed") == 0 and lib.count() == 2

@@ -228,8 +228,9 @@ def test_damaged_database_and_damaged_backup_still_open(tmp_path):
     db = tmp_path / "lib.sqlite"
     with Library(db) as lib:
         lib.like(_add(lib, tmp_path, 1)[0])
+        backup = lib.backup_path
     db.write_bytes(b"this is not a database" * 100)
-    (tmp_path / "lib-backup.json").write_text("{ truncated")
+    backup.write_text("{ truncated")
     from explorer.library import store
 
     store._checked.clear()

@@ -23,6 +23,7 @@ from conftest import tone
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.decode import decode
 from explorer.audio.playback import Player, downmix_matrix, to_pcm16
+from timing import budget
 
 PACER = r'''
 import os, sys, time
@@ -320,7 +321,7 @@ def test_resume_in_a_loop_finishes_the_region_then_loops_whole_regions(paced, pl
     assert region in regions and region[0] <= pos <= region[1]
     assert wait_for(lambda: len(paced.read()) == 1)
     player.resume()
-    assert wait_for(lambda: len(paced.read()) >= 4, timeout=8)
+    assert wait_for(lambda: len(paced.read()) >= 4, timeout=budget(8))
     player.stop()
     got = paced.read()
     np.testing.assert_array_equal(got[1], to_pcm16(b.region(pos, region[1]), b.sr)[0])
@@ -375,7 +376,7 @@ def test_cli_play_captures_exactly_the_region_and_returns(alsa_capture, make_aud
     path = make_audio("song.flac", y.astype(np.float32), 44100, "-sample_fmt", "s16")
     env = dict(os.environ, ALSA_CONFIG_PATH=str(alsa_capture.conf))
     proc = subprocess.run([sys.executable, "-m", "explorer", "play", str(path), "--start", "0.5", "--end", "1.25"],
-                          env=env, capture_output=True, text=True, timeout=60)
+                          env=env, capture_output=True, text=True, timeout=budget(60))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     data, sr = alsa_capture.read()
@@ -387,7 +388,7 @@ def test_cli_play_captures_exactly_the_region_and_returns(alsa_capture, make_aud
 def test_cli_play_rejects_an_empty_region(make_audio):
     path = make_audio("short.wav", tone(1.0, 22050), 22050)
     proc = subprocess.run([sys.executable, "-m", "explorer", "play", str(path), "--start", "2", "--end", "3"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=budget(60))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("music-explorer: error: ")
     assert "short.wav" in proc.stderr

@@ -1,0 +1,112 @@
+"""Chorus choice and section functions: the rules on label sequences, and the demo songs end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.analysis.chorus import functions, merge_runs, pick_chorus
+from explorer.analysis.structure import join_closest_pair
+from explorer.analysis.types import FUNCTIONS
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+def test_non_repeating_stretch_between_verse_and_chorus_is_a_pre_chorus():
+    # intro, verse, X, chorus, verse, Y, chorus, outro: X and Y are heard once each
+    f = functions([0, 1, 2, 3, 1, 4, 3, 5], 3)
+    assert f == ["intro", "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "outro"]
+
+
+def test_repeated_pre_chorus_and_a_song_that_opens_with_its_verse():
+    f = functions([0, 1, 2, 0, 1, 2, 3, 2], 2)
+    assert f == ["verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus", "bridge", "chorus"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_never_a_run_of_bridges(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 14))
+    labels = [int(x) for x in rng.integers(0, n, n)]
+    chorus, _ = pick_chorus(labels, np.full(n, 10.0), np.zeros(n))
+    f = functions(labels, chorus)
+    assert all(x in FUNCTIONS for x in f)
+    groups = merge_runs(f)
+    merged = [f[i] for i in range(n) if i == 0 or groups[i] != groups[i - 1]]
+    assert not any(a == b == "bridge" for a, b in zip(merged, merged[1:])), (labels, f)
+    # a stretch of sections heard once that ends right before a chorus after a verse ends in a pre-chorus
+    for i in range(1, n - 1):
+        if f[i - 1] == "verse" and labels.count(labels[i]) == 1 and f[i + 1] == "chorus":
+            assert f[i] == "pre-chorus"
+
+
+def test_repeats_always_give_a_chorus_and_only_repeats_do():
+    assert pick_chorus([0, 1, 2, 1, 3], np.full(5, 10.0), np.zeros(5))[0] == 1
+    assert pick_chorus([0, 1, 2, 3], np.full(4, 10.0), np.zeros(4)) == (None, 0.0)
+    assert "chorus" not in functions([0, 1, 2, 3], None)
+
+
+def test_chorus_is_the_full_loud_return_not_the_opening():
+    # label 0 opens and closes the song, quietly; label 2 comes back as often, louder and fuller
+    labels = [0, 1, 2, 1, 2, 0]
+    dur = np.full(6, 15.0)
+    loud = np.array([-30, -24, -16, -24, -16, -30.0])
+    full = np.array([0.2, 0.3, 0.6, 0.3, 0.6, 0.2])
+    lab, conf = pick_chorus(labels, dur, loud, fullness=full)
+    assert lab == 2 and 0.5 < conf <= 1.0
+
+
+def test_join_closest_pair_needs_a_pair_that_stands_out():
+    sim = np.full((4, 4), 0.2)
+    np.fill_diagonal(sim, 1.0)
+    assert join_closest_pair(sim, [0, 1, 2, 3], threshold=0.15) == [0, 1, 2, 3]
+    sim[0, 2] = sim[2, 0] = 0.8
+    assert join_closest_pair(sim, [0, 1, 2, 3], threshold=0.15) == [0, 1, 0, 3]
+    # neighbours are never joined this way (they would merge into one section)
+    sim[0, 2] = sim[2, 0] = 0.2
+    sim[1, 2] = sim[2, 1] = 0.9
+    assert join_closest_pair(sim, [0, 1, 2, 3], threshold=0.15) == [0, 1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def demo_analyses():
+    from explorer.analysis.pipeline import analyze
+    from explorer.audio.decode import decode
+
+    out = {}
+    for truth in sorted(DEMO.glob("*.json")):
+        t = json.loads(truth.read_text())
+        out[truth.stem] = (t, analyze(decode(str(DEMO / t["file"]))))
+    return out
+
+
+def test_every_demo_song_gets_a_chorus_or_says_why(demo_analyses):
+    # each demo song repeats its verse and chorus: each has a chorus, and no chorus note
+    for name, (_, a) in demo_analyses.items():
+        assert len(a.choruses) >= 2, f"{name}: {[(s.label, s.function) for s in a.sections]}"
+        assert a.chorus_note == ""
+        assert all(0.0 <= c.confidence <= 1.0 for c in a.choruses)
+        assert a.to_dict()["chorus_note"] == ""
+
+
+def test_waltz_chorus_is_found(demo_analyses):
+    truth, a = demo_analyses["05_willow_waltz"]
+    starts = [c.start for c in a.choruses]
+    assert all(any(abs(s - c["start"]) <= 3.0 for s in starts) for c in truth["choruses"]), starts
+
+
+def test_music_without_repeats_has_no_chorus_and_says_why():
+    from explorer.analysis.pipeline import analyze
+    from explorer.audio.buffer import AudioBuffer
+
+    # a rising glide: nothing in it comes back
+    sr = 22050
+    t = np.arange(int(40 * sr)) / sr
+    f = 110 * 2 ** (t / 8)
+    y = (0.3 * np.sin(2 * np.pi * np.cumsum(f) / sr)).astype(np.float32)
+    a = analyze(AudioBuffer(y, sr))
+    assert a.choruses == () and "repeat" in a.chorus_note
+    assert a.to_dict()["chorus_note"] == a.chorus_note
