@@ -22,8 +22,8 @@ Figures: beat F and downbeat F (``mir_eval.beat.f_measure``, 70 ms window, the f
 mir_eval does), tempo error (|estimate - truth| in BPM, octave errors counted as they are; the truth is
 the median inter-beat interval) and the share of songs within 0.5 BPM, metre accuracy (the tracked bar,
 beats per bar times the beat period, within 5 % of the true bar), and the beat stage's time per song.
-"Before" is the tracker of git revision REV (default: where this branch left ``main``), loaded from
-its source.
+"Before" is the tracker of git revision REV, loaded from its source (default: the revision before
+sub-frame beats came in, the parent of the first commit whose ``beats.py`` mentions ``beat_times``).
 """
 
 from __future__ import annotations
@@ -203,8 +203,10 @@ def main(argv=None) -> int:
     ap.add_argument("--domains", default="piano,band,tempo,triple,dev,demo,real")
     args = ap.parse_args(argv)
     if args.before is None:
-        args.before = subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], check=True,
-                                     capture_output=True, text=True).stdout.strip()
+        first = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--reverse", "-S", "beat_times",
+                                "--", "explorer/analysis/beats.py"], check=True, capture_output=True,
+                               text=True).stdout.split()[0]
+        args.before = f"{first}^"
     _load_before(args.before)  # fails here, once, when that revision's tracker does not import
     todo = items(args.domains.split(","), args.limit)
     t0 = time.time()
@@ -216,7 +218,8 @@ def main(argv=None) -> int:
     if args.per_song:
         for r in rows:
             t = r.get("truth", {})
-            line = f"{r['domain']:7s} {r['name'][:40]:40s} truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}"
+            line = (f"{r['domain']:7s} {r['name'][:40]:40s} "
+                    f"truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}")
             for key in ("before", "after"):
                 x = r[key]
                 tempo = x["tempo"] or float("nan")

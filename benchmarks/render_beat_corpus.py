@@ -295,14 +295,14 @@ def six_eight_item(k: int, seconds: float) -> tuple[mido.MidiFile, dict]:
     arp = [(0, mido.Message("program_change", channel=1, program=rng.choice((0, 24, 46, 4))))]
     mel = [(0, mido.Message("program_change", channel=2, program=rng.choice(MELODY_PROGRAMS)))]
     kit = []
-    rhythms = [[(0, 3), (3, 3)], [(0, 2), (2, 1), (3, 3)], [(0, 3), (3, 2), (5, 1)], [(0, 6)], [(0, 1), (1, 1), (2, 1), (3, 3)]]
+    rhythms = [[(0, 3), (3, 3)], [(0, 2), (2, 1), (3, 3)], [(0, 3), (3, 2), (5, 1)], [(0, 6)],
+               [(0, 1), (1, 1), (2, 1), (3, 3)]]
     motif = {s: [(rng.choice(rhythms), [rng.randint(0, 6) for _ in range(4)]) for _ in range(8)] for s in range(3)}
 
     def note(ev, ch, t, length, p, v):
         ev.append((t, mido.Message("note_on", channel=ch, note=p, velocity=v)))
         ev.append((t + length, mido.Message("note_off", channel=ch, note=p, velocity=0)))
 
-    pos = 0
     for b, deg in enumerate(bars):
         t0 = b * 6 * e
         root = tonic + scale[deg] - 24
@@ -321,7 +321,6 @@ def six_eight_item(k: int, seconds: float) -> tuple[mido.MidiFile, dict]:
                 note(kit, 9, t0 + i * e, 40, 42, 55 if i in (0, 3) else 38)
             note(kit, 9, t0, 40, 36, 100)
             note(kit, 9, t0 + 3 * e, 40, 37, 70)
-        pos += 1
     for ev in (bass, arp, mel, kit):
         if ev:
             mid.tracks.append(_relative(ev))

@@ -474,7 +474,7 @@ def meter_evidence(score: np.ndarray, m: int) -> tuple[float, int]:
     return best, phase
 
 
-def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple_margin: float = 0.0,
+def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple_margin: float = 0.5,
           double_margin: float = 2.0) -> tuple[int, int]:
     """Beats per bar and the index of the first downbeat.
 

@@ -105,7 +105,7 @@ class Analysis:
     """Everything known about one song's structure.
 
     ``tempo`` is in beats per minute and ``meter`` in beats per bar (3 for a waltz, 4 for common
-    time, 6 for a 6/8 bar counted in eighths); both are None when no steady beat
+    time: the tracker reports no other); both are None when no steady beat
     was found.
 
     ``recurrence`` (shape ``(n_beats, n_beats)``, float32 in [0, 1]) is the beat-synchronous

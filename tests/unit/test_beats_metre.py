@@ -107,6 +107,33 @@ def test_metre_and_downbeats(bpm, meter):
     assert a.to_dict()["meter"] == meter
 
 
+def _ballad(bpm: float, bars: int) -> np.ndarray:
+    """Eighth-note chords (the on-beat ones louder) over a bass note and a new chord every bar of
+    four beats: the eighths make the stronger pulse, the bar is four slow beats."""
+    eighth = 30.0 / bpm
+    roots = [48, 53, 55, 50, 45, 52]
+    y = np.zeros(int((LEAD + bars * 8 * eighth + 1.5) * SR), dtype=np.float32)
+    for b in range(bars):
+        r = roots[b % len(roots)]
+        t0 = LEAD + b * 8 * eighth
+        _add(y, _tone(_hz(r - 12), 7.5 * eighth, decay=0.6), t0, 0.9)
+        for j in range(8):
+            for iv in (12, 16, 19):
+                _add(y, _tone(_hz(r + iv), 0.9 * eighth, decay=8.0), t0 + j * eighth, 0.3 if j % 2 == 0 else 0.22)
+    y += 0.002 * np.random.default_rng(0).standard_normal(y.size).astype(np.float32)
+    return y / max(1.0, float(np.abs(y).max()) / 0.9)
+
+
+@pytest.mark.parametrize("bpm", [60.0, 66.0])
+def test_eighth_notes_under_a_slow_bar_of_four(bpm):
+    """Tracked at the eighths, the bar is eight beats: that is four beats at half the tempo."""
+    grid = beats_mod.track(features_mod.compute(_ballad(bpm, 20)))
+    assert grid.tempo == pytest.approx(bpm, abs=0.2)
+    assert grid.beats_per_bar == 4
+    downs = LEAD + np.arange(20) * 240.0 / bpm
+    assert mir_eval.beat.f_measure(downs, grid.beat_times[grid.downbeat_index], 0.07) > 0.9
+
+
 @pytest.mark.parametrize("bpm", [104.0, 126.0])
 def test_swung_beats(bpm):
     y, beats, downs = _song(bpm, 4, bars=24, swing=2.0 / 3.0, seed=1)
