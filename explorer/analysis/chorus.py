@@ -159,10 +159,11 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
       ``instrumental``;
     - a stretch of non-repeated sections is one part of the song, never a run of bridges:
       between a verse and a chorus it ends in a ``pre-chorus`` and the rest belongs to the verse;
-      right after the intro it is ``intro``, right before the outro ``outro``; otherwise its
-      first section is the ``bridge`` and the rest continue it as ``bridge`` only when
-      :func:`merge_runs` joins them (the pipeline does), or lead into a following chorus as
-      ``pre-chorus``; in a song without a chorus, the middle of the song is ``verse``.
+      right after the intro it is ``intro``; at the end of the song its last section is the
+      ``outro`` and the rest a ``bridge``; otherwise it is a ``bridge`` (one section once
+      :func:`merge_runs` joins the run, as the pipeline does) whose last section leads into a
+      following chorus as ``pre-chorus``; in a song without a chorus, the middle of the song is
+      ``verse``.
 
     Parameters
     ----------
@@ -237,7 +238,7 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
         elif prev in (None, "other", "intro") and nxt not in ("chorus",):
             fill = ["intro"] * len(run)
         elif nxt in (None, "other", "outro") and prev not in (None, "other"):
-            fill = ["outro"] * len(run)
+            fill = ["bridge"] * (len(run) - 1) + ["outro"]
         elif nxt == "chorus" and prev in ("verse", "intro", None, "other"):
             fill = (["verse"] * (len(run) - 1) + ["pre-chorus"]) if prev == "verse" else \
                 (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
