@@ -48,7 +48,10 @@ COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genr
            "Rating")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: Widths of the columns in average character widths of the current font.
-_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12, 5)
+_WIDTH_CHARS = (20, 14, 14, 6, 5, 10, 10, 12, 4)
+#: The columns' order on screen (a narrow pane shows the first ones; the user can drag them).
+VISUAL_ORDER = (COL_TITLE, COL_ARTIST, COL_RATING, COL_STATE, COL_DURATION, COL_TEMPO, COL_ALBUM, COL_TAG,
+                COL_PREDICTED)
 #: How a rating shows in its column, and the word that finds it in the filter box.
 RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
 RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
@@ -591,6 +594,10 @@ class LibraryPane(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.setItemDelegateForColumn(COL_STATE, StateDelegate(self.view))
+        # what a narrow pane shows first: the song, its artist, its rating and its analysis state
+        for visual, col in enumerate(VISUAL_ORDER):
+            header = self.view.horizontalHeader()
+            header.moveSection(header.visualIndex(col), visual)
         self.view.doubleClicked.connect(self._open_index)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -750,8 +757,7 @@ class LibraryPane(QWidget):
         if report.missing:
             parts.append(f"{report.missing} missing")
         verb = "Scan cancelled" if report.cancelled else "Scan finished"
-        self.status_label.setText(f"{verb}: {report.found} songs found, {', '.join(parts)} "
-                                  f"({report.elapsed:.1f} s)")
+        self.status_label.setText(f"{verb}: {report.found} found, {', '.join(parts)} ({report.elapsed:.0f} s)")
         self.refresh()
         self.scanFinished.emit(report)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSplitter, QToolBar, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSizePolicy, QSplitter, QToolBar,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from explorer import __version__
 from explorer.analysis.types import FUNCTIONS, Analysis
@@ -29,7 +29,7 @@ from explorer.library.listening import Listening
 from explorer.ui import analysis_process
 from explorer.ui import structure_items as st
 from explorer.ui import theme
-from explorer.ui.library_pane import LibraryPane
+from explorer.ui.library_pane import ElidedLabel, LibraryPane
 from explorer.ui.log_panel import LogPanel
 from explorer.ui.matrix_view import MatrixView
 from explorer.ui.player_controller import PlayerController
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 APP_NAME = "Music Explorer"
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
+#: Shares of the window's width the library and the recommendations get at the first start (and keep,
+#: in proportion, when the window is resized); the song view gets the rest.
+DOCK_SHARES = {"libraryDock": 0.27, "sidebarDock": 0.23}
 #: How long the status line offers to undo a like or dislike (ms).
 UNDO_RATING_MS = 20000
 
@@ -132,7 +135,10 @@ class MainWindow(QMainWindow):
     # == construction ===================================================================
     def _build_song_view(self) -> None:
         self.banner = Banner()
-        self.title_label = QLabel("Open a song (Ctrl+O) or drop one here.")
+        # a long file name ends in "…" (whole in its tooltip) rather than pushing the song's figures out
+        self.title_label = ElidedLabel()
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setText("Open a song (Ctrl+O) or drop one here.")
         self.title_label.setObjectName("songTitle")
         f = self.title_label.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
@@ -150,29 +156,28 @@ class MainWindow(QMainWindow):
         tl.setSpacing(4)
         tl.addWidget(self.banner)
         head = QHBoxLayout()
-        head.addWidget(self.title_label)
-        head.addStretch(1)
+        head.addWidget(self.title_label, 1)
         head.addWidget(self.info_label)
         tl.addLayout(head)
         tl.addWidget(self.waveform, 1)
-        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom_splitter.addWidget(self.matrix)
-        self.bottom_splitter.addWidget(self.log_panel)
-        self.bottom_splitter.setStretchFactor(0, 1)
-        self.bottom_splitter.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("songSplitter")
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.bottom_splitter)
+        self.splitter.addWidget(self.matrix)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 360])
-        self.bottom_splitter.setSizes([620, 380])
         self.setCentralWidget(self.splitter)
 
     def _build_docks(self) -> None:
         self.library_pane = None
         self.sidebar = None
+        self.library_dock = self.sidebar_dock = None
+        # the side panes reach down to the status bar; the log, when shown, sits under the song view
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.log_dock = self._dock("Log", "logDock", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock.hide()  # until the user asks for it (View ▸ Log, or the status bar's count)
         if self.library is None:  # the library could not be opened: the song view works alone
             return
         self.library_pane = LibraryPane(self.library)
@@ -213,8 +218,15 @@ class MainWindow(QMainWindow):
         self._undoing: str | None = None  # the path whose rating the Undo is giving back
         self._undo_rating_timer = QTimer(self, singleShot=True, interval=UNDO_RATING_MS)
         self._undo_rating_timer.timeout.connect(self.undo_rating_button.hide)
+        # the log's count, when it has something to say: a click shows or hides it
+        self.log_button = QToolButton()
+        self.log_button.setAutoRaise(True)
+        self.log_button.setToolTip("Show or hide the log (View ▸ Log)")
+        self.log_button.hide()
+        self.log_button.clicked.connect(lambda: self.log_dock.setVisible(not self.log_dock.isVisible()))
         sb.addWidget(self.status_label, 1)
         sb.addWidget(self.undo_rating_button)
+        sb.addPermanentWidget(self.log_button)
         sb.addPermanentWidget(self.position_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
@@ -304,8 +316,14 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_prev, self.act_next, self.act_home, self.act_end, self.act_pan_left,
                       self.act_pan_right])
         m.addSeparator()
-        for dock in self.findChildren(QDockWidget):
-            m.addAction(dock.toggleViewAction())
+        panels = m.addMenu("Panels")
+        for dock in (self.library_dock, self.sidebar_dock, self.log_dock):
+            if dock is not None:
+                panels.addAction(dock.toggleViewAction())
+        self.act_show_matrix = panels.addAction("Self-similarity matrix")
+        self.act_show_matrix.setCheckable(True)
+        self.act_show_matrix.setChecked(True)
+        self.act_show_matrix.toggled.connect(self.matrix.setVisible)
         themes = m.addMenu("Theme")
         group = QActionGroup(self)
         current = self.settings.get("theme")
@@ -329,10 +347,13 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addActions([self.act_zoom_in, self.act_zoom_out])
         self.addToolBar(tb)
+        panels.addAction(tb.toggleViewAction())
         self._update_actions()
 
     def _connect(self) -> None:
         theme.notifier().changed.connect(self._on_theme_changed)
+        self.log_panel.messageAppended.connect(self._update_log_button)
+        self.log_panel.cleared.connect(self._update_log_button)
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
@@ -942,6 +963,11 @@ class MainWindow(QMainWindow):
     def _log_error(self, message: str) -> None:
         self.log_panel.append("error", message)
 
+    def _update_log_button(self, *_args) -> None:
+        n = self.log_panel.line_count()
+        self.log_button.setText(f"Log ({n})")
+        self.log_button.setVisible(n > 0)
+
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -1010,11 +1036,32 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 900)
         state = self.settings.get("layout/state")
-        if not state.isEmpty():
-            self.restoreState(state)
+        self._share_docks_at_show = state.isEmpty() or not self.restoreState(state)
         split = self.settings.get("layout/splitter")
         if not split.isEmpty():
             self.splitter.restoreState(split)
+
+    def _side_docks(self) -> list[QDockWidget]:
+        return [d for d in (self.library_dock, self.sidebar_dock)
+                if d is not None and not d.isHidden() and not d.isFloating()]
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if self._share_docks_at_show:  # the first start: the panes get their shares of the width
+            self._share_docks_at_show = False
+            docks = self._side_docks()
+            self.resizeDocks(docks, [round(DOCK_SHARES[d.objectName()] * self.width()) for d in docks],
+                             Qt.Orientation.Horizontal)
+
+    def resizeEvent(self, ev) -> None:
+        """A wider or narrower window widens or narrows the side panes in proportion too, not only
+        the song view (the shares the user gave them by dragging stay)."""
+        old, new = ev.oldSize().width(), ev.size().width()
+        docks = self._side_docks() if old > 0 and new != old and self.isVisible() else []
+        widths = [round(d.width() * new / old) for d in docks]
+        super().resizeEvent(ev)
+        if docks:
+            self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def save_layout(self) -> None:
         self.settings.set("layout/geometry", self.saveGeometry())
