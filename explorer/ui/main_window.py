@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
         return a
 
     def _build_actions(self) -> None:
+        # Transport, zoom and section/pan keys work wherever the focus is (a text field keeps the keys
+        # it types with: it claims them first); Home/End, split and merge only in the song view, as lists
+        # and the library's type-ahead use those keys themselves.
         song = Qt.ShortcutContext.WidgetWithChildrenShortcut
         A = self._action
         self.act_open = A("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, icon="open")
@@ -264,17 +267,15 @@ class MainWindow(QMainWindow):
                               tip="Play every chorus, one after the other (C)")
         self.act_occurrences = A("Play all occurrences", self.play_all_occurrences, "O",
                                  tip="Play every occurrence of the highlighted motif (O)")
-        self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in",
-                             context=song)
-        self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out",
-                              context=song)
-        self.act_zoom_all = A("Whole song", self.zoom_all, "0", context=song)
-        self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left", context=song)
-        self.act_next = A("Next section", lambda: self.step_section(1), "Right", context=song)
+        self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in")
+        self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out")
+        self.act_zoom_all = A("Whole song", self.zoom_all, "0")
+        self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left")
+        self.act_next = A("Next section", lambda: self.step_section(1), "Right")
         self.act_home = A("First section", lambda: self.step_section(-10**6), "Home", context=song)
         self.act_end = A("Last section", lambda: self.step_section(10**6), "End", context=song)
-        self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left", context=song)
-        self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right", context=song)
+        self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left")
+        self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right")
         self.act_split = A("Split section at cursor", self.split_at_cursor, "S", context=song)
         self.act_merge = A("Merge section with next", self.merge_at_cursor, "M", context=song)
         self.undo_stack = QUndoStack(self)
@@ -628,7 +629,9 @@ class MainWindow(QMainWindow):
             self.play_region(self.waveform.cursor_time, self.song.buffer.duration)
 
     def stop(self) -> None:
+        """Esc: stop playing, and looping (the next play is not a loop unless asked again)."""
         self.player.stop()
+        self.act_loop.setChecked(False)
         self.structure.highlight(None)
 
     def toggle_loop(self) -> None:
