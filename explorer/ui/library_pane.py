@@ -546,6 +546,9 @@ class LibraryPane(QWidget):
     rateRequested(str path, int rating)
         Like (1), dislike (-1) or forget the rating (0) of a song, from its context menu; the
         window has it written off the GUI thread (and the pane re-reads the row then).
+    addFolderRequested()
+        "Add folder…" was clicked: the window asks for the folder (its dialog remembers where it
+        was) when it listens; without a listener the pane asks itself.
     """
 
     songOpenRequested = Signal(str)
@@ -553,6 +556,7 @@ class LibraryPane(QWidget):
     scanFinished = Signal(object)
     libraryChanged = Signal()
     rateRequested = Signal(str, int)
+    addFolderRequested = Signal()
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
                  cache_folder: str | None = None):
@@ -575,7 +579,7 @@ class LibraryPane(QWidget):
         self.filter_edit.returnPressed.connect(self._apply_filter)
         self.add_button = QPushButton(theme.icon("folder-add"), "Add folder…", self)
         self.add_button.setToolTip("Scan a folder for songs and analyse them in the background")
-        self.add_button.clicked.connect(self.choose_folder)
+        self.add_button.clicked.connect(self._add_folder)
 
         self.view = _Table(self)
         self.view.setModel(self.model)
@@ -686,6 +690,29 @@ class LibraryPane(QWidget):
 
     def is_scanning(self) -> bool:
         return self._thread is not None
+
+    def _add_folder(self) -> None:
+        if self.isSignalConnected(self.metaObject().method(self.metaObject().indexOfSignal("addFolderRequested()"))):
+            self.addFolderRequested.emit()
+        else:
+            self.choose_folder()
+
+    def folders(self) -> list[str]:
+        """The folders the library's songs are in (none inside another), for a rescan."""
+        roots: list[str] = []
+        for folder in sorted({os.path.dirname(p) for p in self.model.paths()}):
+            if not roots or not (folder == roots[-1] or folder.startswith(roots[-1].rstrip(os.sep) + os.sep)):
+                roots.append(folder)
+        return roots
+
+    def rescan(self) -> bool:
+        """Scan the library's folders again: new songs come in, gone ones are marked missing, changed
+        ones are analysed again."""
+        folders = self.folders()
+        if not folders:
+            self.errorOccurred.emit("Nothing to rescan yet: add a folder of songs first.")
+            return False
+        return self.start_scan(folders)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of songs", os.path.expanduser("~"))

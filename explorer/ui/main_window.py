@@ -34,6 +34,7 @@ from explorer.ui.log_panel import LogPanel
 from explorer.ui.matrix_view import MatrixView
 from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
+from explorer.ui.sidebar import MODES as SIDEBAR_MODES
 from explorer.ui.sidebar import RecommendationSidebar
 from explorer.ui.waveform_view import WaveformView, format_time
 from explorer.ui.workers import EDITS_WAIT, EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
@@ -257,7 +258,10 @@ class MainWindow(QMainWindow):
         song = Qt.ShortcutContext.WidgetWithChildrenShortcut
         A = self._action
         self.act_open = A("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, icon="open")
-        self.act_open_folder = A("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add")
+        self.act_open_folder = A("&Add folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add",
+                                 tip="Add a folder of songs to the library (Ctrl+Shift+O)")
+        self.act_rescan = A("&Rescan library", self.rescan, "F5",
+                            tip="Look again in the library's folders: new, changed and missing songs (F5)")
         self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_play = A("Play / pause", self.toggle_play, "Space", icon="play",
                           tip="Play the selection (or from the cursor); pause and resume (Space)")
@@ -295,7 +299,8 @@ class MainWindow(QMainWindow):
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([self.act_open, self.act_open_folder])
+        m.addActions([self.act_open, self.act_open_folder, self.act_rescan])
+        self.act_rescan.setEnabled(self.library_pane is not None)
         self.export_menu = m.addMenu("&Export structure")
         theme.bind_icon(self.export_menu, "export")
         self.export_menu.addActions(list(self.export_actions.values()))
@@ -379,6 +384,14 @@ class MainWindow(QMainWindow):
             self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
             self.sidebar.ratingChanged.connect(lambda path, *_: self.library_pane.reload_paths([path]))
             self.library_pane.rateRequested.connect(self.sidebar.rate)
+        if self.library_pane is not None:
+            self.library_pane.addFolderRequested.connect(self.open_folder_dialog)
+        if self.sidebar is not None:  # the tab chosen last comes back next time
+            mode = self.settings.get("sidebar/mode")
+            if mode in dict(SIDEBAR_MODES):
+                self.sidebar.set_mode(mode)
+            self.sidebar.mode_tabs.currentChanged.connect(
+                lambda i: self.settings.set("sidebar/mode", SIDEBAR_MODES[i][0]))
         if self.sidebar is not None:
             self.sidebar.ratingChanged.connect(self._on_rating_changed)
 
@@ -915,10 +928,19 @@ class MainWindow(QMainWindow):
             self.open_song(path)
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of songs", self.settings.get("last_folder"))
+        """File ▸ Add folder… (and the library's button): scan a folder into the library; the dialog
+        starts where the last one ended.  Its first song opens when none is on screen."""
+        path = QFileDialog.getExistingDirectory(self, "Add a folder of songs", self.settings.get("last_folder"))
         if path:
             self.settings.set("last_folder", path)
-            self.open_paths([path])
+            if self.song_path is None or self.library_pane is None:
+                self.open_paths([path])
+            else:
+                self.library_pane.start_scan([path])
+
+    def rescan(self) -> None:
+        if self.library_pane is not None:
+            self.library_pane.rescan()
 
     def export_dialog(self, fmt: str) -> None:
         from explorer.export.formats import EXTENSIONS
