@@ -758,6 +758,8 @@ class MainWindow(QMainWindow):
 
     def _on_matrix_click(self, a: tuple, b: tuple) -> None:
         self.show_status(f"Comparing {format_time(a[0], 1)} with {format_time(b[0], 1)}")
+        self.waveform.mark_moments([a, b])  # where the two moments are in the song
+        self.waveform.ensure_visible(min(a[0], b[0]), max(a[1], b[1]))
         self.play_sequence([a, b], loop=False)
 
     def _on_position(self, t) -> None:

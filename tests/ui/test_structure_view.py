@@ -326,3 +326,21 @@ def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_f
     open_and_wait(qtbot, window, song_file)  # reopened: the automatic analysis, nothing to undo
     assert _sections(window) == automatic
     assert not window.undo_stack.canUndo() and not window.act_revert.isEnabled()
+
+
+def test_matrix_ticks_fall_on_round_times_and_a_click_marks_both_moments(qtbot, window, song_file, alsa_capture):
+    """Issue 15.13: ticks at round times, the plot no wider than its square, both moments on the waveform."""
+    show_known(qtbot, window, song_file)
+    m = window.matrix
+    m.resize(600, 300)
+    m.show()
+    axis = m.bottom_axis
+    axis.times = np.linspace(0.0, 200.0, 401)  # a 200 s song, two beats a second
+    (step, values), = axis.tickValues(0, 400, 300)
+    labels = axis.tickStrings(values, 1.0, step)
+    assert step in (30, 60) and labels[:3] == (["0:00", "0:30", "1:00"] if step == 30 else ["0:00", "1:00", "2:00"])
+    assert m.plot.width() <= m.height() + m.left_axis.width() + 16
+    with qtbot.waitSignal(m.momentsClicked) as blocker:
+        m.click_cell(1, 7)
+    a, b = blocker.args
+    assert window.waveform.marked_moments() == [pytest.approx(a), pytest.approx(b)]
