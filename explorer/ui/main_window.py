@@ -1051,9 +1051,32 @@ class MainWindow(QMainWindow):
     def _on_theme_changed(self) -> None:
         theme.refresh_icons(self)  # the toolbar's and menus' icons, in the new text colour
 
+    def about_text(self) -> str:
+        """Help ▸ About: the version, where the library and the analysis cache live, credits and licences."""
+        import html
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from explorer.library.cache import default_folder
+
+        db = self.library.path if self.library is not None else None
+        places = (f"Library: {html.escape(str(db))}<br>" if db else "Library: not open<br>") + \
+            f"Analysis cache: {html.escape(str(default_folder()))}<br>Settings: {html.escape(self.settings.path)}"
+        return (f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.<br><br>"
+                f"{places}<br><br>"
+                "<b>Credits and licences</b><br>"
+                "Music Explorer: MIT licence.<br>"
+                "Genre and sound embeddings: musicnn models by Jordi Pons, Music Technology Group, "
+                "Universitat Pompeu Fabra (ISC licence), run with ONNX Runtime (MIT).<br>"
+                f"Qt {qVersion()} and PySide6 {pyside_version} (LGPL v3), pyqtgraph (MIT), librosa (ISC), "
+                "NumPy and SciPy (BSD), scikit-learn (BSD), pydub (MIT), simpleaudio (MIT), mutagen (GPL v2+); "
+                "decoding by FFmpeg (LGPL/GPL, installed on this system).<br>"
+                "Demo songs: composed and rendered by this project (MIT), with the FluidR3 GM soundfont by "
+                "Frank Wen (MIT).")
+
     def about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.")
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     # == layout =========================================================================
     def _restore_layout(self) -> None:
