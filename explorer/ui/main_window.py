@@ -15,7 +15,7 @@ import os
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
                                QMainWindow, QMenu, QMessageBox, QProgressBar, QSizePolicy, QSplitter, QToolBar,
@@ -47,6 +47,8 @@ RECENT_SONGS = 3
 #: Shares of the window's width the library and the recommendations get at the first start (and keep,
 #: in proportion, when the window is resized); the song view gets the rest.
 DOCK_SHARES = {"libraryDock": 0.27, "sidebarDock": 0.23}
+#: The export formats, as the menu and the dialog name them.
+EXPORT_LABELS = {"json": "JSON", "jams": "JAMS", "audacity": "Audacity labels", "lab": "MIREX .lab"}
 #: How long the status line offers to undo a like or dislike (ms).
 UNDO_RATING_MS = 20000
 
@@ -293,9 +295,8 @@ class MainWindow(QMainWindow):
         self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
         self.act_about = A("&About Music Explorer", self.about)
         self.export_actions = {}
-        for fmt, label in (("json", "JSON…"), ("jams", "JAMS…"), ("audacity", "Audacity labels…"),
-                           ("lab", "MIREX .lab…")):
-            self.export_actions[fmt] = A(label, lambda _=False, f=fmt: self.export_dialog(f))
+        for fmt, label in EXPORT_LABELS.items():
+            self.export_actions[fmt] = A(f"{label}…", lambda _=False, f=fmt: self.export_dialog(f))
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
@@ -951,10 +952,16 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to export yet: open a song and wait for its analysis.")
             return
         stem = Path(self.song_path or "song").stem
-        suggested = os.path.join(os.path.dirname(self.song_path or ""), stem + EXTENSIONS[fmt])
+        # where the last export went; at first the user's documents, never the music folder itself
+        folder = self.settings.get("last_export_folder") or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation) or os.path.expanduser("~")
+        suggested = os.path.join(folder, stem + EXTENSIONS[fmt])
+        label = EXPORT_LABELS[fmt]
         # Qt's save dialog asks before replacing an existing file.
-        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {fmt.upper()}", suggested)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {label}", suggested,
+                                              f"{label} (*{EXTENSIONS[fmt]});;All files (*)")
         if path:
+            self.settings.set("last_export_folder", os.path.dirname(path))
             self.export_to(path, fmt, overwrite=True)
 
     def export_to(self, path: str, fmt: str, *, overwrite: bool = False) -> bool:

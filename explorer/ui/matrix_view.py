@@ -69,6 +69,7 @@ class MatrixView(QWidget):
 
     momentsClicked = Signal(tuple, tuple)
 
+    TITLE = "Self-similarity · click a cell to compare"
     #: What the matrix area says until a song's analysis arrives.
     WAITING = "The self-similarity matrix appears here once the song is analysed."
 
@@ -118,7 +119,7 @@ class MatrixView(QWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(c["text"])
             axis.setTextPen(c["text"])
-        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt", color=c["text"])
+        self.plot.setTitle(self.TITLE, size="9pt", color=c["text"])
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         R = None if analysis is None else analysis.recurrence
@@ -134,12 +135,21 @@ class MatrixView(QWidget):
         n = R.shape[0]
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
         self._stack.setCurrentWidget(self._page)
+        self._fit_width()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        axis = self.left_axis.width() + 16  # the time axis and the plot's margins beside the square
-        title = 30 + self.bottom_axis.height()  # the title above, the time axis below
-        self.plot.setFixedWidth(max(120, min(self.width(), self.height() - title + axis)))
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Make the plot as wide as its square view and the axis beside it (never narrower than its title)."""
+        # beside the square view: the time axis and margins; above and below it: the title row (30 px in
+        # pyqtgraph) and the time axis (from the items' own sizes, not the view's last geometry, which
+        # lags one layout behind and would feed back into the width)
+        extra_w = max(self.left_axis.width(), 40) + 20
+        extra_h = 30 + max(self.bottom_axis.height(), 30) + 20
+        title = self.fontMetrics().horizontalAdvance(self.TITLE) + extra_w + 10  # (the title is above the view)
+        self.plot.setFixedWidth(int(max(title, min(self.width(), self.height() - extra_h + extra_w))))
 
     def show_message(self, text: str) -> None:
         """No matrix: ``text`` in its place (why there is none, or what to wait for)."""

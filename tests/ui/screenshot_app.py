@@ -42,6 +42,10 @@ def cut_labels(w) -> list[str]:
     if w.title_label.shown_text() != w.title_label.text():
         cut.append("title")
     check("info", w.info_label)
+    vb = w.matrix.plot.getViewBox().geometry()
+    if w.matrix.isVisible() and w.matrix.plot.isVisible() and \
+            vb.width() < w.matrix.fontMetrics().horizontalAdvance(w.matrix.TITLE):
+        cut.append("matrix title")
     if w.sidebar is not None:
         sb = w.sidebar
         tabs = sb.mode_tabs
