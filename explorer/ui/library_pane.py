@@ -49,7 +49,10 @@ COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genr
            "Rating")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: Widths of the columns in average character widths of the current font.
-_WIDTH_CHARS = (22, 14, 14, 6, 5, 10, 10, 12, 5)
+_WIDTH_CHARS = (20, 14, 14, 6, 5, 10, 10, 12, 4)
+#: The columns' order on screen (a narrow pane shows the first ones; the user can drag them).
+VISUAL_ORDER = (COL_TITLE, COL_ARTIST, COL_RATING, COL_STATE, COL_DURATION, COL_TEMPO, COL_ALBUM, COL_TAG,
+                COL_PREDICTED)
 #: How a rating shows in its column, and the word that finds it in the filter box.
 RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
 RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
@@ -544,6 +547,9 @@ class LibraryPane(QWidget):
     rateRequested(str path, int rating)
         Like (1), dislike (-1) or forget the rating (0) of a song, from its context menu; the
         window has it written off the GUI thread (and the pane re-reads the row then).
+    addFolderRequested()
+        "Add folder…" was clicked: the window asks for the folder (its dialog remembers where it
+        was) when it listens; without a listener the pane asks itself.
     """
 
     songOpenRequested = Signal(str)
@@ -551,6 +557,7 @@ class LibraryPane(QWidget):
     scanFinished = Signal(object)
     libraryChanged = Signal()
     rateRequested = Signal(str, int)
+    addFolderRequested = Signal()
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
                  cache_folder: str | None = None):
@@ -573,7 +580,7 @@ class LibraryPane(QWidget):
         self.filter_edit.returnPressed.connect(self._apply_filter)
         self.add_button = QPushButton(theme.icon("folder-add"), "Add folder…", self)
         self.add_button.setToolTip("Scan a folder for songs and analyse them in the background")
-        self.add_button.clicked.connect(self.choose_folder)
+        self.add_button.clicked.connect(self._add_folder)
 
         self.view = _Table(self)
         self.view.setModel(self.model)
@@ -592,6 +599,10 @@ class LibraryPane(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.setItemDelegateForColumn(COL_STATE, StateDelegate(self.view))
+        # what a narrow pane shows first: the song, its artist, its rating and its analysis state
+        for visual, col in enumerate(VISUAL_ORDER):
+            header = self.view.horizontalHeader()
+            header.moveSection(header.visualIndex(col), visual)
         self.view.doubleClicked.connect(self._open_index)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -681,6 +692,29 @@ class LibraryPane(QWidget):
     def is_scanning(self) -> bool:
         return self._thread is not None
 
+    def _add_folder(self) -> None:
+        if self.isSignalConnected(self.metaObject().method(self.metaObject().indexOfSignal("addFolderRequested()"))):
+            self.addFolderRequested.emit()
+        else:
+            self.choose_folder()
+
+    def folders(self) -> list[str]:
+        """The folders the library's songs are in (none inside another), for a rescan."""
+        roots: list[str] = []
+        for folder in sorted({os.path.dirname(p) for p in self.model.paths()}):
+            if not roots or not (folder == roots[-1] or folder.startswith(roots[-1].rstrip(os.sep) + os.sep)):
+                roots.append(folder)
+        return roots
+
+    def rescan(self) -> bool:
+        """Scan the library's folders again: new songs come in, gone ones are marked missing, changed
+        ones are analysed again."""
+        folders = self.folders()
+        if not folders:
+            self.errorOccurred.emit("Nothing to rescan yet: add a folder of songs first.")
+            return False
+        return self.start_scan(folders)
+
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of songs", os.path.expanduser("~"))
         if folder:
@@ -757,8 +791,7 @@ class LibraryPane(QWidget):
         if report.missing:
             parts.append(f"{report.missing} missing")
         verb = "Scan cancelled" if report.cancelled else "Scan finished"
-        self.status_label.setText(f"{verb}: {report.found} songs found, {', '.join(parts)} "
-                                  f"({report.elapsed:.1f} s)")
+        self.status_label.setText(f"{verb}: {report.found} found, {', '.join(parts)} ({report.elapsed:.0f} s)")
         self.refresh()
         self.scanFinished.emit(report)
 

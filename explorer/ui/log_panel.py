@@ -20,9 +20,11 @@ class LogPanel(QWidget):
     Signals
     -------
     messageAppended(str level, str message)
+    cleared()
     """
 
     messageAppended = Signal(str, str)
+    cleared = Signal()
 
     #: Older lines are dropped beyond this many, so a scan of a huge, broken folder cannot eat memory.
     MAX_LINES = 5000
@@ -82,3 +84,4 @@ class LogPanel(QWidget):
     def clear(self) -> None:
         self.view.clear()
         self._count = 0
+        self.cleared.emit()

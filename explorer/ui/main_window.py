@@ -15,11 +15,11 @@ import os
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSplitter, QToolBar, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSizePolicy, QSplitter, QToolBar,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from explorer import __version__
 from explorer.analysis.types import FUNCTIONS, Analysis
@@ -29,11 +29,12 @@ from explorer.library.listening import Listening
 from explorer.ui import analysis_process
 from explorer.ui import structure_items as st
 from explorer.ui import theme
-from explorer.ui.library_pane import LibraryPane
+from explorer.ui.library_pane import ElidedLabel, LibraryPane
 from explorer.ui.log_panel import LogPanel
 from explorer.ui.matrix_view import MatrixView
 from explorer.ui.player_controller import PlayerController
 from explorer.ui.settings import Settings
+from explorer.ui.sidebar import MODES as SIDEBAR_MODES
 from explorer.ui.sidebar import RecommendationSidebar
 from explorer.ui.waveform_view import WaveformView, format_time
 from explorer.ui.workers import EDITS_WAIT, EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 APP_NAME = "Music Explorer"
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
+#: Shares of the window's width the library and the recommendations get at the first start (and keep,
+#: in proportion, when the window is resized); the song view gets the rest.
+DOCK_SHARES = {"libraryDock": 0.27, "sidebarDock": 0.23}
+#: The export formats, as the menu and the dialog name them.
+EXPORT_LABELS = {"json": "JSON", "jams": "JAMS", "audacity": "Audacity labels", "lab": "MIREX .lab"}
 #: How long the status line offers to undo a like or dislike (ms).
 UNDO_RATING_MS = 20000
 
@@ -132,7 +138,10 @@ class MainWindow(QMainWindow):
     # == construction ===================================================================
     def _build_song_view(self) -> None:
         self.banner = Banner()
-        self.title_label = QLabel("Open a song (Ctrl+O) or drop one here.")
+        # a long file name ends in "…" (whole in its tooltip) rather than pushing the song's figures out
+        self.title_label = ElidedLabel()
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setText("Open a song (Ctrl+O) or drop one here.")
         self.title_label.setObjectName("songTitle")
         f = self.title_label.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
@@ -150,29 +159,28 @@ class MainWindow(QMainWindow):
         tl.setSpacing(4)
         tl.addWidget(self.banner)
         head = QHBoxLayout()
-        head.addWidget(self.title_label)
-        head.addStretch(1)
+        head.addWidget(self.title_label, 1)
         head.addWidget(self.info_label)
         tl.addLayout(head)
         tl.addWidget(self.waveform, 1)
-        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom_splitter.addWidget(self.matrix)
-        self.bottom_splitter.addWidget(self.log_panel)
-        self.bottom_splitter.setStretchFactor(0, 1)
-        self.bottom_splitter.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("songSplitter")
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.bottom_splitter)
+        self.splitter.addWidget(self.matrix)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 360])
-        self.bottom_splitter.setSizes([620, 380])
         self.setCentralWidget(self.splitter)
 
     def _build_docks(self) -> None:
         self.library_pane = None
         self.sidebar = None
+        self.library_dock = self.sidebar_dock = None
+        # the side panes reach down to the status bar; the log, when shown, sits under the song view
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.log_dock = self._dock("Log", "logDock", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock.hide()  # until the user asks for it (View ▸ Log, or the status bar's count)
         if self.library is None:  # the library could not be opened: the song view works alone
             return
         self.library_pane = LibraryPane(self.library)
@@ -213,8 +221,15 @@ class MainWindow(QMainWindow):
         self._undoing: str | None = None  # the path whose rating the Undo is giving back
         self._undo_rating_timer = QTimer(self, singleShot=True, interval=UNDO_RATING_MS)
         self._undo_rating_timer.timeout.connect(self.undo_rating_button.hide)
+        # the log's count, when it has something to say: a click shows or hides it
+        self.log_button = QToolButton()
+        self.log_button.setAutoRaise(True)
+        self.log_button.setToolTip("Show or hide the log (View ▸ Log)")
+        self.log_button.hide()
+        self.log_button.clicked.connect(lambda: self.log_dock.setVisible(not self.log_dock.isVisible()))
         sb.addWidget(self.status_label, 1)
         sb.addWidget(self.undo_rating_button)
+        sb.addPermanentWidget(self.log_button)
         sb.addPermanentWidget(self.position_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
@@ -239,10 +254,16 @@ class MainWindow(QMainWindow):
         return a
 
     def _build_actions(self) -> None:
+        # Transport, zoom and section/pan keys work wherever the focus is (a text field keeps the keys
+        # it types with: it claims them first); Home/End, split and merge only in the song view, as lists
+        # and the library's type-ahead use those keys themselves.
         song = Qt.ShortcutContext.WidgetWithChildrenShortcut
         A = self._action
         self.act_open = A("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, icon="open")
-        self.act_open_folder = A("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add")
+        self.act_open_folder = A("&Add folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add",
+                                 tip="Add a folder of songs to the library (Ctrl+Shift+O)")
+        self.act_rescan = A("&Rescan library", self.rescan, "F5",
+                            tip="Look again in the library's folders: new, changed and missing songs (F5)")
         self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_play = A("Play / pause", self.toggle_play, "Space", icon="play",
                           tip="Play the selection (or from the cursor); pause and resume (Space)")
@@ -252,17 +273,15 @@ class MainWindow(QMainWindow):
                               tip="Play every chorus, one after the other (C)")
         self.act_occurrences = A("Play all occurrences", self.play_all_occurrences, "O",
                                  tip="Play every occurrence of the highlighted motif (O)")
-        self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in",
-                             context=song)
-        self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out",
-                              context=song)
-        self.act_zoom_all = A("Whole song", self.zoom_all, "0", context=song)
-        self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left", context=song)
-        self.act_next = A("Next section", lambda: self.step_section(1), "Right", context=song)
+        self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in")
+        self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out")
+        self.act_zoom_all = A("Whole song", self.zoom_all, "0")
+        self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left")
+        self.act_next = A("Next section", lambda: self.step_section(1), "Right")
         self.act_home = A("First section", lambda: self.step_section(-10**6), "Home", context=song)
         self.act_end = A("Last section", lambda: self.step_section(10**6), "End", context=song)
-        self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left", context=song)
-        self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right", context=song)
+        self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left")
+        self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right")
         self.act_split = A("Split section at cursor", self.split_at_cursor, "S", context=song)
         self.act_merge = A("Merge section with next", self.merge_at_cursor, "M", context=song)
         self.undo_stack = QUndoStack(self)
@@ -276,13 +295,13 @@ class MainWindow(QMainWindow):
         self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
         self.act_about = A("&About Music Explorer", self.about)
         self.export_actions = {}
-        for fmt, label in (("json", "JSON…"), ("jams", "JAMS…"), ("audacity", "Audacity labels…"),
-                           ("lab", "MIREX .lab…")):
-            self.export_actions[fmt] = A(label, lambda _=False, f=fmt: self.export_dialog(f))
+        for fmt, label in EXPORT_LABELS.items():
+            self.export_actions[fmt] = A(f"{label}…", lambda _=False, f=fmt: self.export_dialog(f))
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([self.act_open, self.act_open_folder])
+        m.addActions([self.act_open, self.act_open_folder, self.act_rescan])
+        self.act_rescan.setEnabled(self.library_pane is not None)
         self.export_menu = m.addMenu("&Export structure")
         theme.bind_icon(self.export_menu, "export")
         self.export_menu.addActions(list(self.export_actions.values()))
@@ -304,8 +323,14 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_prev, self.act_next, self.act_home, self.act_end, self.act_pan_left,
                       self.act_pan_right])
         m.addSeparator()
-        for dock in self.findChildren(QDockWidget):
-            m.addAction(dock.toggleViewAction())
+        panels = m.addMenu("Panels")
+        for dock in (self.library_dock, self.sidebar_dock, self.log_dock):
+            if dock is not None:
+                panels.addAction(dock.toggleViewAction())
+        self.act_show_matrix = panels.addAction("Self-similarity matrix")
+        self.act_show_matrix.setCheckable(True)
+        self.act_show_matrix.setChecked(True)
+        self.act_show_matrix.toggled.connect(self.matrix.setVisible)
         themes = m.addMenu("Theme")
         group = QActionGroup(self)
         current = self.settings.get("theme")
@@ -329,10 +354,13 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addActions([self.act_zoom_in, self.act_zoom_out])
         self.addToolBar(tb)
+        panels.addAction(tb.toggleViewAction())
         self._update_actions()
 
     def _connect(self) -> None:
         theme.notifier().changed.connect(self._on_theme_changed)
+        self.log_panel.messageAppended.connect(self._update_log_button)
+        self.log_panel.cleared.connect(self._update_log_button)
         self.threadFailed.connect(self.show_error)
         self.editSaved.connect(lambda: self.show_status("Edit saved."))
         self.player.positionChanged.connect(self._on_position)
@@ -358,6 +386,14 @@ class MainWindow(QMainWindow):
             self.library_pane.libraryChanged.connect(self.sidebar.library_changed)
             self.sidebar.ratingChanged.connect(lambda path, *_: self.library_pane.reload_paths([path]))
             self.library_pane.rateRequested.connect(self.sidebar.rate)
+        if self.library_pane is not None:
+            self.library_pane.addFolderRequested.connect(self.open_folder_dialog)
+        if self.sidebar is not None:  # the tab chosen last comes back next time
+            mode = self.settings.get("sidebar/mode")
+            if mode in dict(SIDEBAR_MODES):
+                self.sidebar.set_mode(mode)
+            self.sidebar.mode_tabs.currentChanged.connect(
+                lambda i: self.settings.set("sidebar/mode", SIDEBAR_MODES[i][0]))
         if self.sidebar is not None:
             self.sidebar.ratingChanged.connect(self._on_rating_changed)
 
@@ -608,7 +644,9 @@ class MainWindow(QMainWindow):
             self.play_region(self.waveform.cursor_time, self.song.buffer.duration)
 
     def stop(self) -> None:
+        """Esc: stop playing, and looping (the next play is not a loop unless asked again)."""
         self.player.stop()
+        self.act_loop.setChecked(False)
         self.structure.highlight(None)
 
     def toggle_loop(self) -> None:
@@ -722,6 +760,8 @@ class MainWindow(QMainWindow):
 
     def _on_matrix_click(self, a: tuple, b: tuple) -> None:
         self.show_status(f"Comparing {format_time(a[0], 1)} with {format_time(b[0], 1)}")
+        self.waveform.mark_moments([a, b])  # where the two moments are in the song
+        self.waveform.ensure_visible(min(a[0], b[0]), max(a[1], b[1]))
         self.play_sequence([a, b], loop=False)
 
     def _on_position(self, t) -> None:
@@ -892,10 +932,19 @@ class MainWindow(QMainWindow):
             self.open_song(path)
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of songs", self.settings.get("last_folder"))
+        """File ▸ Add folder… (and the library's button): scan a folder into the library; the dialog
+        starts where the last one ended.  Its first song opens when none is on screen."""
+        path = QFileDialog.getExistingDirectory(self, "Add a folder of songs", self.settings.get("last_folder"))
         if path:
             self.settings.set("last_folder", path)
-            self.open_paths([path])
+            if self.song_path is None or self.library_pane is None:
+                self.open_paths([path])
+            else:
+                self.library_pane.start_scan([path])
+
+    def rescan(self) -> None:
+        if self.library_pane is not None:
+            self.library_pane.rescan()
 
     def export_dialog(self, fmt: str) -> None:
         from explorer.export.formats import EXTENSIONS
@@ -904,10 +953,16 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to export yet: open a song and wait for its analysis.")
             return
         stem = Path(self.song_path or "song").stem
-        suggested = os.path.join(os.path.dirname(self.song_path or ""), stem + EXTENSIONS[fmt])
+        # where the last export went; at first the user's documents, never the music folder itself
+        folder = self.settings.get("last_export_folder") or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation) or os.path.expanduser("~")
+        suggested = os.path.join(folder, stem + EXTENSIONS[fmt])
+        label = EXPORT_LABELS[fmt]
         # Qt's save dialog asks before replacing an existing file.
-        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {fmt.upper()}", suggested)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {label}", suggested,
+                                              f"{label} (*{EXTENSIONS[fmt]});;All files (*)")
         if path:
+            self.settings.set("last_export_folder", os.path.dirname(path))
             self.export_to(path, fmt, overwrite=True)
 
     def export_to(self, path: str, fmt: str, *, overwrite: bool = False) -> bool:
@@ -942,6 +997,11 @@ class MainWindow(QMainWindow):
 
     def _log_error(self, message: str) -> None:
         self.log_panel.append("error", message)
+
+    def _update_log_button(self, *_args) -> None:
+        n = self.log_panel.line_count()
+        self.log_button.setText(f"Log ({n})")
+        self.log_button.setVisible(n > 0)
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -1001,9 +1061,32 @@ class MainWindow(QMainWindow):
     def _on_theme_changed(self) -> None:
         theme.refresh_icons(self)  # the toolbar's and menus' icons, in the new text colour
 
+    def about_text(self) -> str:
+        """Help ▸ About: the version, where the library and the analysis cache live, credits and licences."""
+        import html
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from explorer.library.cache import default_folder
+
+        db = self.library.path if self.library is not None else None
+        places = (f"Library: {html.escape(str(db))}<br>" if db else "Library: not open<br>") + \
+            f"Analysis cache: {html.escape(str(default_folder()))}<br>Settings: {html.escape(self.settings.path)}"
+        return (f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.<br><br>"
+                f"{places}<br><br>"
+                "<b>Credits and licences</b><br>"
+                "Music Explorer: MIT licence.<br>"
+                "Genre and sound embeddings: musicnn models by Jordi Pons, Music Technology Group, "
+                "Universitat Pompeu Fabra (ISC licence), run with ONNX Runtime (MIT).<br>"
+                f"Qt {qVersion()} and PySide6 {pyside_version} (LGPL v3), pyqtgraph (MIT), librosa (ISC), "
+                "NumPy and SciPy (BSD), scikit-learn (BSD), pydub (MIT), simpleaudio (MIT), mutagen (GPL v2+); "
+                "decoding by FFmpeg (LGPL/GPL, installed on this system).<br>"
+                "Demo songs: composed and rendered by this project (MIT), with the FluidR3 GM soundfont by "
+                "Frank Wen (MIT).")
+
     def about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.")
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     # == layout =========================================================================
     def _restore_layout(self) -> None:
@@ -1013,11 +1096,32 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 900)
         state = self.settings.get("layout/state")
-        if not state.isEmpty():
-            self.restoreState(state)
+        self._share_docks_at_show = state.isEmpty() or not self.restoreState(state)
         split = self.settings.get("layout/splitter")
         if not split.isEmpty():
             self.splitter.restoreState(split)
+
+    def _side_docks(self) -> list[QDockWidget]:
+        return [d for d in (self.library_dock, self.sidebar_dock)
+                if d is not None and not d.isHidden() and not d.isFloating()]
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if self._share_docks_at_show:  # the first start: the panes get their shares of the width
+            self._share_docks_at_show = False
+            docks = self._side_docks()
+            self.resizeDocks(docks, [round(DOCK_SHARES[d.objectName()] * self.width()) for d in docks],
+                             Qt.Orientation.Horizontal)
+
+    def resizeEvent(self, ev) -> None:
+        """A wider or narrower window widens or narrows the side panes in proportion too, not only
+        the song view (the shares the user gave them by dragging stay)."""
+        old, new = ev.oldSize().width(), ev.size().width()
+        docks = self._side_docks() if old > 0 and new != old and self.isVisible() else []
+        widths = [round(d.width() * new / old) for d in docks]
+        super().resizeEvent(ev)
+        if docks:
+            self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def save_layout(self) -> None:
         self.settings.set("layout/geometry", self.saveGeometry())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.analysis.types import Analysis
 from explorer.ui import theme
@@ -22,16 +22,35 @@ MOMENT_SECONDS = 2.0
 MOMENT_BEATS = 4
 
 
+#: Spacings of the matrix's time ticks, seconds: the smallest that leaves room between labels is used.
+TICK_SECONDS = (5, 10, 15, 30, 60, 120, 300, 600)
+#: Fewest pixels between two time ticks.
+TICK_PIXELS = 60
+
+
 class BeatTimeAxis(pg.AxisItem):
-    """Labels beat indices with the time (mm:ss) the beat starts at."""
+    """An axis in beat indices whose ticks fall on round times (0:30, 1:00 …), labelled mm:ss."""
 
     def __init__(self, orientation):
         super().__init__(orientation)
         self.times = np.zeros(1)
 
+    def tickValues(self, minVal, maxVal, size):
+        times = self.times
+        if len(times) < 2 or size <= 0:
+            return []
+        lo, hi = sorted((minVal, maxVal))
+        beats = np.arange(len(times), dtype=np.float64)
+        t0, t1 = np.interp([max(lo, 0.0), min(hi, beats[-1])], beats, times)
+        px_per_second = size / max(float(np.interp(hi, beats, times) - np.interp(lo, beats, times)), 1e-9)
+        step = next((s for s in TICK_SECONDS if s * px_per_second >= TICK_PIXELS), TICK_SECONDS[-1])
+        at = np.arange(np.ceil(t0 / step) * step, t1 + 1e-9, step)
+        return [(step, list(np.interp(at, times, beats)))]
+
     def tickStrings(self, values, scale, spacing):
         n = len(self.times)
-        return [format_time(self.times[int(round(v))]) if 0 <= round(v) < n else "" for v in values]
+        beats = np.arange(n, dtype=np.float64)
+        return [format_time(float(np.interp(v, beats, self.times))) if 0 <= v <= n - 1 else "" for v in values]
 
 
 class _ClickableImage(pg.ImageItem):
@@ -50,6 +69,7 @@ class MatrixView(QWidget):
 
     momentsClicked = Signal(tuple, tuple)
 
+    TITLE = "Self-similarity · click a cell to compare"
     #: What the matrix area says until a song's analysis arrives.
     WAITING = "The self-similarity matrix appears here once the song is analysed."
 
@@ -76,9 +96,16 @@ class MatrixView(QWidget):
         # the page shown must not change the panel's size: a new layout when a song's analysis
         # arrives would resize (and repaint) the waveform above a second time
         self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        # the plot is kept as wide as the square matrix and its axis (see resizeEvent), centred
+        self._page = QWidget(self)
+        row = QHBoxLayout(self._page)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.plot)
+        row.addStretch(1)
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self.placeholder)
-        self._stack.addWidget(self.plot)
+        self._stack.addWidget(self._page)
         self.times = np.zeros(0)
         self.apply_theme()
         theme.notifier().changed.connect(self.apply_theme)
@@ -92,7 +119,7 @@ class MatrixView(QWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(c["text"])
             axis.setTextPen(c["text"])
-        self.plot.setTitle("Self-similarity (click a cell to compare the two moments)", size="9pt", color=c["text"])
+        self.plot.setTitle(self.TITLE, size="9pt", color=c["text"])
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         R = None if analysis is None else analysis.recurrence
@@ -107,7 +134,22 @@ class MatrixView(QWidget):
         self.image.setImage(R, autoLevels=False, levels=(0.0, max(float(R.max()), 1e-6)))
         n = R.shape[0]
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
-        self._stack.setCurrentWidget(self.plot)
+        self._stack.setCurrentWidget(self._page)
+        self._fit_width()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Make the plot as wide as its square view and the axis beside it (never narrower than its title)."""
+        # beside the square view: the time axis and margins; above and below it: the title row (30 px in
+        # pyqtgraph) and the time axis (from the items' own sizes, not the view's last geometry, which
+        # lags one layout behind and would feed back into the width)
+        extra_w = max(self.left_axis.width(), 40) + 20
+        extra_h = 30 + max(self.bottom_axis.height(), 30) + 20
+        title = self.fontMetrics().horizontalAdvance(self.TITLE) + extra_w + 10  # (the title is above the view)
+        self.plot.setFixedWidth(int(max(title, min(self.width(), self.height() - extra_h + extra_w))))
 
     def show_message(self, text: str) -> None:
         """No matrix: ``text`` in its place (why there is none, or what to wait for)."""

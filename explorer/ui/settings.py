@@ -53,6 +53,8 @@ SETTINGS = {
         Setting("theme", str, "system", "Colour theme: system, dark or light."),
         Setting("last_song", str, "", "The song open when the window was last closed."),
         Setting("last_folder", str, "", "Folder the Open dialogs start in."),
+        Setting("sidebar/mode", str, "blend", "The recommendation tab chosen last (genre, sound, personal, blend)."),
+        Setting("last_export_folder", str, "", "Folder the Export dialog starts in (the last export's)."),
         Setting("follow_playhead", bool, True, "Scroll the detail view to keep the playhead visible."),
         Setting("layout/geometry", QByteArray, QByteArray(), "Window geometry (Qt's saveGeometry)."),
         Setting("layout/state", QByteArray, QByteArray(), "Docks and toolbars (Qt's saveState)."),

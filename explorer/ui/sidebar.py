@@ -455,6 +455,7 @@ class RecommendationSidebar(QWidget):
         self.mode_tabs.setExpanding(True)
         self.mode_tabs.setDocumentMode(True)
         self.mode_tabs.setDrawBase(False)
+        self.mode_tabs.setUsesScrollButtons(False)  # every mode always in sight: the pane is never narrower
         tips = {"genre": "Songs of the same genres", "sound": "Songs whose sound (timbre, harmony, rhythm) is close",
                 "personal": "Close to this song and to what you liked and played",
                 "blend": "Sound, genre and your taste together"}
@@ -510,7 +511,8 @@ class RecommendationSidebar(QWidget):
         """The song the window shows (None: no song); ``analysis`` gives its genre chart when given."""
         self._path = normalize_path(path) if path else None
         if self._path is None:
-            self.title_label.setText("Recommendations")
+            self.title_label.setText("")  # (the pane's own title already says "Recommendations")
+            self.title_label.hide()
             self.chart.set_probabilities(None)
             self._state["latest"] = next(self._ids)
             self.model.set_items([])
@@ -519,6 +521,7 @@ class RecommendationSidebar(QWidget):
         track = self.library.track_by_path(self._path)
         name = track.display_name if track is not None else os.path.basename(self._path)
         self.title_label.setText(f"Songs like “{name}”")
+        self.title_label.show()
         probs = analysis.genre.probabilities if analysis is not None and analysis.genre.probabilities else None
         if probs is None and track is not None:
             probs = track.genre_probabilities
@@ -529,6 +532,7 @@ class RecommendationSidebar(QWidget):
         """The window's song could not be opened or analysed: no list (not the previous song's), and why."""
         self.set_current(None, None)
         self.title_label.setText(f"No recommendations for “{os.path.basename(path)}”")
+        self.title_label.show()
         self.status_label.setText(f"It could not be analysed: {reason}")
 
     def refresh(self) -> None:

@@ -301,7 +301,9 @@ class _LaneItem(PictureItem):
         pos = ev.pos()
         self.overlay._hover(self.hit(pos.x(), pos.y()), self)
 
-    def _paint_text(self, p: QPainter, rect: QRectF, text: str, color: QColor) -> None:
+    def _paint_text(self, p: QPainter, rect: QRectF, text: str, color: QColor, short: str = "") -> None:
+        """``text`` in ``rect``; where it does not fit, ``short`` whole (e.g. the label without its
+        function) rather than a cut "A · In…"; elided only when even that does not fit."""
         dev = p.transform().mapRect(rect).adjusted(5, 0, -3, 0)
         if dev.width() < 12:
             return
@@ -310,6 +312,8 @@ class _LaneItem(PictureItem):
         p.setFont(self.overlay.font)
         fm = QFontMetricsF(self.overlay.font)
         p.setPen(color)
+        if short and fm.horizontalAdvance(text) > dev.width():
+            text = short
         p.drawText(dev, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    fm.elidedText(text, Qt.TextElideMode.ElideRight, dev.width()))
         p.restore()
@@ -363,7 +367,7 @@ class SectionLaneItem(_LaneItem):
         super().paint(p, *args)
         for s in self.sections:
             text = s.label if s.function in ("", "other") else f"{s.label} · {s.function.capitalize()}"
-            self._paint_text(p, self._section_rect(s), text, QColor(16, 16, 16))
+            self._paint_text(p, self._section_rect(s), text, QColor(16, 16, 16), short=s.label)
         for c in self.choruses:
             self._paint_text(p, self._chorus_rect(c), "Chorus", QColor(40, 30, 0))
         if self._highlight is not None:

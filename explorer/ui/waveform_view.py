@@ -389,6 +389,14 @@ class WaveformView(QWidget):
             line.hide()
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
+        # the two moments a click in the self-similarity matrix compares (see mark_moments)
+        self.moment_marks = []
+        for _ in range(2):
+            mark = pg.LinearRegionItem(movable=False)
+            mark.setZValue(15)
+            mark.hide()
+            self.detail.addItem(mark, ignoreBounds=True)
+            self.moment_marks.append(mark)
         self.visible_region = pg.LinearRegionItem()
         self.visible_region.setZValue(10)
         self.overview.addItem(self.visible_region, ignoreBounds=True)
@@ -422,6 +430,10 @@ class WaveformView(QWidget):
         for line in self.selection.lines:
             line.setPen(pg.mkPen(accent, width=1.5))
         self.cursor.setPen(pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        for mark in self.moment_marks:
+            mark.setBrush(pg.mkBrush(PLAYHEAD_COLOR.red(), PLAYHEAD_COLOR.green(), PLAYHEAD_COLOR.blue(), 55))
+            for line in mark.lines:
+                line.setPen(pg.mkPen(PLAYHEAD_COLOR, width=1))
         self.visible_region.setBrush(pg.mkBrush(ink.red(), ink.green(), ink.blue(), 28))
         for line in self.visible_region.lines:
             line.setPen(pg.mkPen(ink.red(), ink.green(), ink.blue(), 120))
@@ -461,6 +473,7 @@ class WaveformView(QWidget):
         if peaks is not None:
             self._show_plots()
         self._peaks = peaks
+        self.mark_moments([])
         self.clear_selection()
         self.cursor_time = 0.0
         self.cursor.hide()
@@ -576,6 +589,20 @@ class WaveformView(QWidget):
         self.cursor.show()
         self.clear_selection()
         self.cursorMoved.emit(self.cursor_time)
+
+    def mark_moments(self, moments) -> None:
+        """Mark up to two stretches ``[(start, end), …]`` on the detail view (the moments a matrix
+        click compares); an empty list removes the marks."""
+        moments = list(moments)[:len(self.moment_marks)]
+        for k, mark in enumerate(self.moment_marks):
+            if k < len(moments):
+                mark.setRegion(moments[k])
+                mark.show()
+            else:
+                mark.hide()
+
+    def marked_moments(self) -> list[tuple[float, float]]:
+        return [tuple(float(x) for x in m.getRegion()) for m in self.moment_marks if m.isVisible()]
 
     def set_playhead(self, t: float | None) -> None:
         for line in self.playheads:

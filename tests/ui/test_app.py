@@ -113,6 +113,12 @@ def test_about_names_the_version(qtbot, window):
     QTimer.singleShot(20, close_box)
     window.act_about.trigger()
     assert seen and __version__ in seen[0]
+    # issue 15.14: credits and licences, and where the user's data lives
+    from explorer.library.cache import default_folder
+
+    text = seen[0]
+    assert "musicnn" in text and "ISC" in text and "LGPL" in text and "Demo songs" in text
+    assert str(window.library.path) in text and str(default_folder()) in text
 
 
 def test_gui_keeps_beating_while_a_scan_and_an_analysis_run(qtbot, window, folder, song_file):

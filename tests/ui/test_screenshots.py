@@ -45,7 +45,10 @@ def test_screenshots_of_the_window_with_a_song(tmp_path):
     assert songs[0].name in summary["title"]
     from PySide6.QtGui import QImage
 
-    for name in ("main", "structure", "matrix"):
+    # the window at 1440×900 and 1920×1080, light and dark: no label cut in the song view, sidebar, library
+    assert set(summary["layouts"]) == {f"window-{w}-{m}" for w in ("1440x900", "1920x1080") for m in ("light", "dark")}
+    assert all(cut == [] for cut in summary["layouts"].values()), summary["layouts"]
+    for name in ("main", "structure", "matrix", *summary["layouts"]):
         img = QImage(summary["saved"][name])
         assert not img.isNull() and img.width() > 200 and img.height() > 100, name
         # not a blank picture: many distinct colours

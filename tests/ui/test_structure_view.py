@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -334,3 +336,49 @@ def test_header_says_why_a_song_has_no_chorus(qtbot, window, song_file):
     with qtbot.waitSignal(window.matrixReady, timeout=5000):
         window.set_analysis(a.replace(choruses=(), chorus_note=note))
     assert f"no chorus ({note})" in window.info_label.text()
+
+
+def test_matrix_ticks_fall_on_round_times_and_a_click_marks_both_moments(qtbot, window, song_file, alsa_capture):
+    """Issue 15.13: ticks at round times, the plot no wider than its square, both moments on the waveform."""
+    show_known(qtbot, window, song_file)
+    m = window.matrix
+    axis = m.bottom_axis
+    axis.times = np.linspace(0.0, 200.0, 401)  # a 200 s song, two beats a second
+    (step, values), = axis.tickValues(0, 400, 300)
+    labels = axis.tickStrings(values, 1.0, step)
+    assert step in (30, 60) and labels[:3] == (["0:00", "0:30", "1:00"] if step == 30 else ["0:00", "1:00", "2:00"])
+    qtbot.wait(50)
+    m.resize(m.width() + 1, m.height())  # (a fit uses the plot's own layout of the one before)
+    qtbot.wait(50)
+    vb = m.plot.getViewBox().geometry()
+    title = m.fontMetrics().horizontalAdvance(m.TITLE)
+    assert m.plot.width() < m.width()  # not an axis across the whole panel
+    assert title - 5 <= vb.width() <= max(vb.height(), title) + 45  # about square, the title whole
+    with qtbot.waitSignal(m.momentsClicked) as blocker:
+        m.click_cell(1, 7)
+    a, b = blocker.args
+    assert window.waveform.marked_moments() == [pytest.approx(a), pytest.approx(b)]
+
+
+def test_export_dialog_names_the_format_and_remembers_its_folder(qtbot, window, song_file, tmp_path, monkeypatch):
+    """Issue 15.12: the last export folder (not the music folder), a filter for the format, a readable title."""
+    from PySide6.QtWidgets import QFileDialog
+
+    show_known(qtbot, window, song_file)
+    asked = []
+    out = tmp_path / "exports"
+    out.mkdir()
+
+    def dialog(parent, caption, suggested, filters):
+        asked.append((caption, suggested, filters))
+        return str(out / "mine.txt"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(dialog))
+    window.export_actions["audacity"].trigger()
+    caption, suggested, filters = asked[0]
+    assert caption == "Export structure as Audacity labels"
+    assert filters.startswith("Audacity labels (*.txt)")
+    assert os.path.dirname(suggested) != str(song_file.parent) and suggested.endswith("song.txt")
+    assert (out / "mine.txt").exists()
+    window.export_actions["json"].trigger()
+    assert asked[1][1] == str(out / "song.json") and asked[1][2].startswith("JSON (*.json)")

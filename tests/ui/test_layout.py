@@ -1,0 +1,89 @@
+"""The window at its default 1440×900 (issue 15.9): pane shares, the log only when it has something,
+every panel in View, one "Recommendations" title, no cut labels."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from explorer.ui.main_window import DOCK_SHARES, MainWindow
+from explorer.ui.settings import Settings
+from tests.ui.screenshot_app import cut_labels
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def fresh(qtbot, library):
+    """A first start: no saved layout, on the scanned library."""
+    w = MainWindow(Settings(), library)
+    w.auto_analyze = False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.library_pane.model.total() == 6, timeout=10000)
+    yield w
+    w.close()
+
+
+def _settle(qtbot):
+    for _ in range(3):
+        QApplication.processEvents()
+        qtbot.wait(20)
+
+
+def test_default_layout_gives_the_panes_their_shares(qtbot, fresh, scanned):
+    w = fresh
+    _settle(qtbot)
+    assert (w.width(), w.height()) == (1440, 900)
+    lib, side = w.library_dock.width(), w.sidebar_dock.width()
+    assert lib == pytest.approx(DOCK_SHARES["libraryDock"] * 1440, abs=30)
+    assert side == pytest.approx(DOCK_SHARES["sidebarDock"] * 1440, abs=30)
+    # the library shows a song's rating and analysis state without scrolling
+    header = w.library_pane.view.horizontalHeader()
+    from explorer.ui.library_pane import COL_RATING, COL_STATE
+
+    for col in (COL_RATING, COL_STATE):
+        assert header.sectionViewportPosition(col) + header.sectionSize(col) <= w.library_pane.view.viewport().width()
+    # a wider window widens the panes too, in proportion
+    w.resize(1920, 1080)
+    _settle(qtbot)
+    assert w.library_dock.width() == pytest.approx(lib * 1920 / 1440, abs=30)
+    assert w.sidebar_dock.width() == pytest.approx(side * 1920 / 1440, abs=30)
+    # the sidebar's modes never scroll: the pane does not get narrower than them
+    tabs = w.sidebar.mode_tabs
+    assert not tabs.usesScrollButtons()
+    assert w.sidebar.minimumSizeHint().width() >= sum(tabs.tabSizeHint(i).width() for i in range(tabs.count()))
+
+
+def test_log_only_when_it_has_something_and_every_panel_in_view(qtbot, fresh):
+    w = fresh
+    assert not w.log_dock.isVisible() and not w.log_button.isVisible()
+    w.show_error("song.mp3: cannot decode")
+    assert w.log_button.isVisible() and w.log_button.text() == "Log (1)"
+    qtbot.mouseClick(w.log_button, Qt.MouseButton.LeftButton)
+    assert w.log_dock.isVisible()
+    w.log_panel.clear()
+    assert not w.log_button.isVisible()
+    view = next(a.menu() for a in w.menuBar().actions() if a.text() == "&View")
+    panels = next(a.menu() for a in view.actions() if a.menu() is not None and a.text() == "Panels")
+    names = {a.text() for a in panels.actions()}
+    assert {"Library", "Recommendations", "Log", "Self-similarity matrix", "Transport"} <= names
+    matrix = next(a for a in panels.actions() if a.text() == "Self-similarity matrix")
+    matrix.trigger()
+    assert not w.matrix.isVisible()
+    matrix.trigger()
+    assert w.matrix.isVisible()
+
+
+def test_one_recommendations_title_and_no_cut_labels(qtbot, fresh, scanned):
+    w = fresh
+    assert w.sidebar_dock.windowTitle() == "Recommendations"
+    assert not w.sidebar.title_label.isVisible()  # no song: the pane's own title says it, once
+    with qtbot.waitSignal(w.sidebar.recommendationsChanged, timeout=20000):
+        w.sidebar.set_current(str(scanned[0] / "sine0.mp3"), None)
+    assert w.sidebar.title_label.isVisible() and "Sine 0" in w.sidebar.title_label.text()
+    w.library_pane.status_label.setText("Scan finished: 120 found, 118 analysed, 2 failed (215 s)")
+    _settle(qtbot)
+    assert cut_labels(w) == []
