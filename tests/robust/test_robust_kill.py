@@ -111,11 +111,14 @@ def test_sigkill_scan_loses_nothing(tmp_path):
             while time.monotonic() < t_kill:
                 if rater is None and time.monotonic() >= next_rating:
                     rating = (targets[n_cmd % len(targets)], ("like", "dislike")[n_cmd // len(targets) % 2])
-                    rater = start(cli(rating[1], "--db", str(db), rating[0]), log)
+                    rater = start(cli(rating[1], "--db", str(db), rating[0]), subprocess.PIPE)
                     n_cmd += 1
                 elif rater is not None and rater.poll() is not None:
-                    if rater.returncode == 0:
-                        committed[rating] += 1
+                    said = rater.stdout.read().decode("utf-8", "replace")
+                    rater.stdout.close()
+                    log.write(said.encode())
+                    if rater.returncode == 0 and not said.startswith("already "):
+                        committed[rating] += 1  # "already disliked: …" adds no history entry (README)
                     else:
                         failed_commands.append((rating, rater.returncode))
                     rater, next_rating = None, time.monotonic() + RATING_PAUSE
@@ -129,6 +132,7 @@ def test_sigkill_scan_loses_nothing(tmp_path):
             kill(scan)
             if rater is not None:
                 kill(rater)  # in flight at the kill: it may or may not have committed
+                rater.stdout.close()
         integrity, events, states = read_back(db) if db.exists() else ("ok", Counter(), {})
         lost = {r: n for r, n in committed.items() if events[r] < n}
         figures.append((k, at, "early" if early else f"+{songs} songs", scan_done, integrity,
