@@ -188,6 +188,10 @@ def _machine_failure(e: BaseException) -> str | None:
     if isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         return f"too many open files (this process may open {limit}; raise the limit: ulimit -n)"
+    # threading raises a bare RuntimeError when the system refuses a thread (its stack is memory too)
+    if isinstance(e, RuntimeError) and "can't start new thread" in str(e):
+        return "cannot start a thread: the system's limit on memory or threads is reached " \
+               "(close other programs, or raise the limit: ulimit -v, ulimit -u)"
     return None
 
 
@@ -261,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return 0
-    except (MemoryError, OSError, ImportError) as e:
+    except (MemoryError, OSError, ImportError, RuntimeError) as e:
         line = _machine_failure(e)
         if line is None:
             raise
