@@ -583,7 +583,13 @@ class RecommendationSidebar(QWidget):
     def _on_done(self, request: int, seed: str, items: list) -> None:
         if request != self._state["latest"] or seed != self._path:
             return  # a newer request is on its way
-        self.model.set_items(items)
+        if items != self.model.items:  # (a live re-rank often finds the same list: leave it, and the selection)
+            current = self.view.currentIndex()
+            path = self.model.items[current.row()].path if current.isValid() else None
+            self.model.set_items(items)
+            rows = [i for i, it in enumerate(items) if it.path == path]
+            if rows:  # the row the user was on stays current where it went
+                self.view.setCurrentIndex(self.model.index(rows[0]))
         if items:
             n = len(items)
             self.status_label.setText(f"{n} song{'' if n == 1 else 's'}, best first · {dict(MODES)[self._mode]}")

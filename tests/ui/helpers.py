@@ -100,7 +100,8 @@ def drag(plot, x0: float, x1: float, y: float = 0.0, steps: int = 8) -> None:
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
     for k in range(1, steps + 1):
         p = a + (b - a) * (k / steps)
-        QTest.mouseMove(vp, p, 10)
+        QTest.qWait(20)  # pyqtgraph drops moves closer than its rate limit: a drag must not become a click
+        QTest.mouseMove(vp, p)
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b, 10)
 
 

@@ -34,7 +34,7 @@ def test_theme_switch_repaints_plots_and_icons(qtbot, window, song_file):
         c = theme.colors()
         base, text = QColor(c["base"]), QColor(c["text"])
         assert _corner(window.waveform).name() == base.name(), mode
-        assert _corner(window.matrix).name() == base.name(), mode
+        assert _corner(window.matrix.plot).name() == base.name(), mode
         assert window.waveform.detail.getAxis("bottom").textPen().color().name() == text.name()
         assert window.matrix.plot.getAxis("left").textPen().color().name() == text.name()
         # the toolbar's icons are drawn in the new text colour: light on dark, dark on light
