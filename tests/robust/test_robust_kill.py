@@ -117,8 +117,9 @@ def test_sigkill_scan_loses_nothing(tmp_path):
                     said = rater.stdout.read().decode("utf-8", "replace")
                     rater.stdout.close()
                     log.write(said.encode())
-                    if rater.returncode == 0 and not said.startswith("already "):
-                        committed[rating] += 1  # "already disliked: …" adds no history entry (README)
+                    if rater.returncode == 0:
+                        if not said.startswith("already "):  # "already disliked: …" adds no history entry
+                            committed[rating] += 1
                     else:
                         failed_commands.append((rating, rater.returncode))
                     rater, next_rating = None, time.monotonic() + RATING_PAUSE

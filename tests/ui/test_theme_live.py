@@ -33,8 +33,9 @@ def test_theme_switch_repaints_plots_and_icons(qtbot, window, song_file):
         window.set_theme(mode)
         c = theme.colors()
         base, text = QColor(c["base"]), QColor(c["text"])
-        assert _corner(window.waveform).name() == base.name(), mode
-        assert _corner(window.matrix.plot).name() == base.name(), mode
+        # a repaint may wait for the event loop's next turns (layout, then paint): wait for it, not for a fixed turn
+        qtbot.waitUntil(lambda: _corner(window.waveform).name() == base.name(), timeout=5000)
+        qtbot.waitUntil(lambda: _corner(window.matrix.plot).name() == base.name(), timeout=5000)
         assert window.waveform.detail.getAxis("bottom").textPen().color().name() == text.name()
         assert window.matrix.plot.getAxis("left").textPen().color().name() == text.name()
         # the toolbar's icons are drawn in the new text colour: light on dark, dark on light
