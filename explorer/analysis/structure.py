@@ -442,7 +442,9 @@ def join_closest_pair(sim: np.ndarray, labels, *, threshold: float) -> list[int]
 def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, min_share: float = 0.75) -> list[int]:
     """Join labels that mostly occur as a pair (``x`` then ``y``, at least twice and in at least
     ``min_share`` of the occurrences of each) into one unit wherever they occur together, as long
-    as the pair stays shorter than ``max_length``.
+    as the pair stays shorter than ``max_length`` and the joined unit still comes back as a
+    separate run (pairs heard back to back, ``x y x y``, would fuse into one run and hide the
+    very repeat they stand for).
 
     A chorus made of two different halves is one section that repeats, not two.
 
@@ -476,14 +478,24 @@ def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, mi
             if span > max_length:
                 continue
             key = (len(ks), -span)
-            if best is None or key > best[0]:
-                best = (key, x, ks)
+            if best is not None and key <= best[0]:
+                continue
+            if sum(1 for r in _runs(_join(labels, runs, x, ks)) if r[0] == x) < 2:
+                continue
+            best = (key, x, ks)
         if best is None:
             return labels
         _, x, ks = best
-        for k in ks:
-            _, a, b = runs[k + 1]
-            labels[a:b] = [x] * (b - a)
+        labels = _join(labels, runs, x, ks)
+
+
+def _join(labels: list[int], runs, x: int, ks: list[int]) -> list[int]:
+    """``labels`` with the run after each run ``k`` in ``ks`` renamed to ``x``."""
+    out = list(labels)
+    for k in ks:
+        _, a, b = runs[k + 1]
+        out[a:b] = [x] * (b - a)
+    return out
 
 
 def split_long_runs(bounds, labels, cuts, strength, *, max_length: int) -> tuple[list[int], list[int]]:

@@ -138,6 +138,11 @@ def test_merge_pairs_joins_halves_that_always_come_together():
     assert merge_pairs([0, 1, 2, 3, 1, 2, 3, 0], lengths, max_length=6) == [0, 1, 2, 3, 1, 2, 3, 0]
     # verse and chorus that also occur apart stay apart (A B A B C B)
     assert merge_pairs([0, 1, 0, 1, 2, 1], lengths[:6], max_length=16) == [0, 1, 0, 1, 2, 1]
+    # a pair heard back to back (A B A B B, then an outro) is not joined: the two units would
+    # fuse into one run and the song would have no repeat left
+    assert merge_pairs([0, 1, 0, 1, 1, 1, 2], np.full(7, 4.0), max_length=16) == [0, 1, 0, 1, 1, 1, 2]
+    # back to back and once more elsewhere: the joined unit still comes back, so it is joined
+    assert merge_pairs([0, 1, 0, 1, 2, 0, 1, 3], lengths, max_length=16) == [0, 0, 0, 0, 2, 0, 0, 3]
 
 
 def test_segment_prefers_strong_boundaries_on_downbeats():
