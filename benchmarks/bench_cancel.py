@@ -79,11 +79,16 @@ def bench_ctrl_c(folder: Path, workers: int, busy: float, tmp: Path) -> dict:
         return {"seconds": round(took, 2), "status": proc.returncode, "last line": err.decode().strip()[-200:],
                 "left": len(group(proc.pid))}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_group(proc)
+
+
+def _kill_group(proc) -> None:
+    """SIGKILL the process group a measured run started (whatever it left behind), then reap its leader."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 WINDOW = """
@@ -149,11 +154,7 @@ def bench_window(folder: Path, workers: int, busy: float, tmp: Path) -> dict:
         doc["left"] = len(group(proc.pid))
         return doc
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_group(proc)
 
 
 def main() -> None:
