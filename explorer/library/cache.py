@@ -26,7 +26,7 @@ import numpy as np
 
 from explorer.analysis.types import Analysis
 from explorer.errors import ExplorerError, FileMissing
-from explorer.fsutil import atomic_write_bytes, read_regular_file
+from explorer.fsutil import atomic_write_bytes, read_regular_file, remove_stale_temps
 
 MAGIC = b"MXA1"
 _ARRAYS = ("recurrence", "recurrence_times", "embedding")
@@ -138,6 +138,7 @@ class AnalysisCache:
             atomic_write_bytes(path, self._encode(content_hash, analysis))
         except (OSError, ExplorerError):
             pass
+        remove_stale_temps(path)  # a worker killed while it wrote this entry left its part-file here
 
     # -- by file -------------------------------------------------------------------------
     def lookup_file(self, path: str | os.PathLike) -> Analysis | None:

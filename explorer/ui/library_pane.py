@@ -790,6 +790,10 @@ class LibraryPane(QWidget):
             parts.append(f"{report.failed} failed")
         if report.missing:
             parts.append(f"{report.missing} missing")
+        if report.returned:
+            parts.append(f"{report.returned} back")
+        if report.retried:
+            parts.append(f"{report.retried} retried")
         verb = "Scan cancelled" if report.cancelled else "Scan finished"
         self.status_label.setText(f"{verb}: {report.found} found, {', '.join(parts)} ({report.elapsed:.0f} s)")
         self.refresh()

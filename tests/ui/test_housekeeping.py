@@ -36,6 +36,14 @@ def test_rescan_finds_new_and_missing_songs(qtbot, window, tmp_path):
     assert (sig.args[0].added, sig.args[0].missing) == (1, 1)
     qtbot.waitUntil(lambda: pane.model.total() == 3, timeout=10000)
     assert pane.model.data(pane.model.index(pane.model.row_of(str(music / "b" / "two.mp3")), 7)) == "Missing"
+    # the file is put back at its path: the next rescan brings the song back and says so
+    write_audio(music / "b" / "two.mp3", family_song("square", 880.0, 1, 3.0), SR)
+    with qtbot.waitSignal(pane.scanFinished, timeout=120000) as sig:
+        window.act_rescan.trigger()
+    assert sig.args[0].returned == 1
+    assert "1 back" in pane.status_label.text()
+    qtbot.waitUntil(lambda: pane.model.data(pane.model.index(pane.model.row_of(str(music / "b" / "two.mp3")), 7))
+                    != "Missing", timeout=10000)
 
 
 def test_add_folder_is_one_command_that_remembers_where_it_was(qtbot, window, tmp_path, monkeypatch):

@@ -112,3 +112,20 @@ def test_default_folder_is_in_the_user_cache(monkeypatch, tmp_path):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert str(default_cache().folder).startswith(str(tmp_path / "xdg"))
+
+
+def test_a_part_file_left_by_a_killed_writer_goes_when_the_entry_is_written(tmp_path, song):
+    """A worker killed while it wrote an entry leaves ``.tmp-<entry>.<random>.mxpart``; the next store of that
+    entry (the song is analysed again, since it has none) removes it once it is old, and leaves a fresh one."""
+    cache = AnalysisCache(tmp_path / "c")
+    entry = cache.entry_path(content_hash(song))
+    entry.parent.mkdir(parents=True)
+    stale = entry.parent / f".tmp-{entry.name}.abcd1234.mxpart"
+    fresh = entry.parent / f".tmp-{entry.name}.efgh5678.mxpart"
+    stale.write_bytes(b"half an entry")
+    fresh.write_bytes(b"another writer, still at work")
+    os.utime(stale, (1e9, 1e9))
+    cache.store_file(song, _analysis(str(song)))
+    assert not stale.exists()
+    assert fresh.exists()
+    assert cache.lookup_file(song) is not None
