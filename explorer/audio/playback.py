@@ -27,7 +27,7 @@ import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import NoSoundOutput
-from explorer.threadutil import JobThread
+from explorer.util.threads import JobThread
 
 log = logging.getLogger(__name__)
 

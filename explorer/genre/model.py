@@ -10,7 +10,7 @@ How a song is described (:func:`describe`)
    200-d penultimate layer.
 3. Genre: for every window, the mean and standard deviation over its patches of both networks'
    penultimate layers (800 numbers) go through a logistic-regression classifier
-   (``genre_classifier.npz``, trained by ``packaging/train_genre.py`` on the GTZAN dev clips); the
+   (``genre_classifier.npz``, trained by ``tools/train_genre.py`` on the GTZAN dev clips); the
    windows' probabilities are averaged, then blended with a zero-shot mapping of the networks' genre
    tags (``zero_shot_weight``; e.g. MSD "jazz" → jazz, MTT "classical" → classical) so genres the
    small training set covers thinly still get a say.  The result is a distribution over

@@ -26,7 +26,7 @@ import numpy as np
 
 from explorer.analysis.types import Analysis
 from explorer.errors import ExplorerError, FileMissing
-from explorer.fsutil import atomic_write_bytes, read_regular_file
+from explorer.util.fs import atomic_write_bytes, read_regular_file
 
 MAGIC = b"MXA1"
 _ARRAYS = ("recurrence", "recurrence_times", "embedding")

@@ -49,7 +49,7 @@ import numpy as np
 
 from explorer.analysis.types import Analysis, Chorus, Section
 from explorer.errors import ExplorerError, FileMissing, LibraryError
-from explorer.fsutil import atomic_write_text, read_regular_file, remove_stale_temps
+from explorer.util.fs import atomic_write_text, read_regular_file, remove_stale_temps
 
 STATES = ("pending", "analysing", "analysed", "failed", "missing")
 BACKUP_SCHEMA = "music-explorer/user-data/1"

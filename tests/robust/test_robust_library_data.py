@@ -17,7 +17,7 @@ import time
 import pytest
 
 from badfiles import sine, write_sf
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.library import store
 from explorer.library.store import Library
 
@@ -308,7 +308,7 @@ def test_temp_files_left_by_a_kill_are_removed(tmp_path):
 
 
 def test_songs_named_like_temp_files_are_scanned(tmp_path):
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     music = tmp_path / "music"
     music.mkdir()
@@ -346,7 +346,7 @@ def test_a_failure_of_the_machine_is_retried_at_the_next_scan(tmp_path):
     import explorer.audio.decode  # noqa: F401
     import explorer.library.analyze  # noqa: F401
     from explorer.library.cache import analysis_version
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     analysis_version()
     music = tmp_path / "music"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from badfiles import sine, write_sf
-from explorer.cli import main
+from explorer.cli.main import main
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])

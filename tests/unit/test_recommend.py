@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from explorer.analysis.types import Analysis, Genre
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import LibraryError
 from explorer.library.store import Library
 from explorer.recommend import MODES, recommend
@@ -192,7 +192,7 @@ def test_playlist_is_relative_and_never_overwrites_without_force(lib, tmp_path, 
 
 
 def test_m3u8_entries_are_escaped():
-    from explorer.recommend.playlist import m3u8_entry
+    from explorer.export.playlist import m3u8_entry
 
     assert m3u8_entry("/music/#1 hit.mp3", "/music") == "./#1 hit.mp3"
     assert m3u8_entry("/music/a b/ü 🎵.mp3", "/lists") == "../music/a b/ü 🎵.mp3"

@@ -1,7 +1,7 @@
 """Library subcommands of ``music-explorer``: scan, recommend, like, dislike, unlike, history, playlist.
 
 Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).  Names, titles and
-tags go to the terminal through :func:`explorer.textutil.printable` (control characters escaped); the
+tags go to the terminal through :func:`explorer.util.text.printable` (control characters escaped); the
 ``--json`` output keeps them exact.
 """
 
@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from explorer.textutil import printable
+from explorer.util.text import printable
 
 PROG = "music-explorer"
 #: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
@@ -21,7 +21,7 @@ MAX_TRACK_ID = 2**63 - 1
 
 
 def _count(text: str) -> int:
-    from explorer.cli import count  # noqa: PLC0415 - the argument type the main parser's commands share
+    from explorer.cli.main import count  # noqa: PLC0415 - the argument type the main parser's commands share
 
     return count(text)
 
@@ -133,7 +133,7 @@ class ProgressBar:
 
 
 def cmd_scan(args) -> int:
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     lib = _open(args)
     try:
@@ -190,9 +190,9 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_playlist(args) -> int:
-    from explorer.fsutil import check_target
+    from explorer.util.fs import check_target
     from explorer.recommend import recommend
-    from explorer.recommend.playlist import STDOUT, write_m3u8
+    from explorer.export.playlist import STDOUT, write_m3u8
 
     if args.out != STDOUT:  # refused before the work, as analyze does
         check_target(args.out, overwrite=args.force)

@@ -25,7 +25,7 @@ How a scan decides what to do with each audio file it finds
    that kills its process again is recorded as failed.
 
 A track marked ``missing`` whose file is back at its path (same content) is restored as it was,
-with its likes and history.  Our own temp files (:func:`explorer.fsutil.is_temp_name`) are never
+with its likes and history.  Our own temp files (:func:`explorer.util.fs.is_temp_name`) are never
 taken for songs; any other name is.
 """
 
@@ -43,10 +43,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from explorer.errors import Cancelled, ExplorerError, FileMissing
-from explorer.fsutil import is_temp_name
+from explorer.util.fs import is_temp_name
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, normalize_path, read_tags
-from explorer.procutil import become_background_child, stop_executor
+from explorer.util.procs import become_background_child, stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -56,7 +56,7 @@ MAX_FRUITLESS_POOLS = 3
 #: Seconds between polls of ``cancel`` while waiting for workers.
 POLL_SECONDS = 0.2
 #: Niceness added to scan worker processes: a scan is background work; the window and the song the
-#: user opened (niceness 5, see explorer.ui.analysis_process) come first.
+#: user opened (niceness 5, see explorer.services.analysis_helper) come first.
 WORKER_NICENESS = 10
 
 
@@ -455,7 +455,7 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
 
     Returns the jobs that were in flight when a worker died ([] if none did) and how many finished.
     A cancel (or anything else that ends the round early: Ctrl-C, an error while committing) ends
-    the workers at once (:func:`~explorer.procutil.stop_executor`) instead of waiting for the songs
+    the workers at once (:func:`~explorer.util.procs.stop_executor`) instead of waiting for the songs
     they are analysing; only this process commits, so a killed worker takes no half-written row
     with it, and its songs, left 'analysing', are the next scan's.
     """

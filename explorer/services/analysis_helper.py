@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from explorer.errors import Cancelled, ExplorerError
-from explorer.procutil import TERMINATE_GRACE, become_background_child, stop_executor
+from explorer.util.procs import TERMINATE_GRACE, become_background_child, stop_executor
 
 #: Minimum seconds between two progress messages from the helper process.
 PROGRESS_INTERVAL = 1.0 / 15
@@ -83,7 +83,7 @@ class _Pool:
             self.cancelled.value = token
 
     def close(self, grace: float = TERMINATE_GRACE) -> None:
-        """End the helper now (see :func:`explorer.procutil.stop_executor`); a waiting
+        """End the helper now (see :func:`explorer.util.procs.stop_executor`); a waiting
         :func:`analyse` gets :class:`BrokenProcessPool`, i.e. "the analysis process stopped"."""
         self.cancel(2**62)
         stop_executor(self.executor, grace=grace)
