@@ -27,7 +27,7 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def format_line(path: str, label: str, probabilities: dict[str, float], *, as_json: bool) -> str:
+def format_line(path: str, label: str | None, probabilities: dict[str, float], *, as_json: bool) -> str:
     """One output line for one file."""
     if as_json:
         return json.dumps({"file": path, "label": label,

@@ -160,12 +160,20 @@ def _genre_of(track) -> str | None:
     return track.genre_label or track.genre_tag or None
 
 
+def _analyze_seed(path: str):
+    """A seed outside the library: analysed through the user's analysis cache, as ``analyze`` does."""
+    from explorer.library.cache import default_cache
+    from explorer.services.analyze import analyze_path
+
+    return analyze_path(path, cache=default_cache())
+
+
 def cmd_recommend(args) -> int:
     from explorer.recommend import recommend
 
     lib = _open(args)
     try:
-        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         seed_track = lib.track(int(args.seed)) if args.seed.isdigit() and not os.path.exists(args.seed) else None
     finally:
         lib.close()
@@ -198,7 +206,7 @@ def cmd_playlist(args) -> int:
         check_target(args.out, overwrite=args.force)
     lib = _open(args)
     try:
-        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         seed = lib.resolve(args.seed) if args.seed.isdigit() and not os.path.exists(args.seed) else \
             lib.track_by_path(args.seed)
     finally:

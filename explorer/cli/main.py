@@ -58,7 +58,7 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
     The user's edited sections (kept in the library) replace the automatic ones.
     """
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
     from explorer.library.cache import default_cache
     from explorer.library.store import Library, default_db_path
 
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None, *, gui: Callable[[list[str]], int] | Non
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public API
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr,arg-type]  # no public API
     first = next((a for a in argv if a != "--"), None)
     if not argv or (first not in commands and first not in ("-h", "--help", "--version")):
         paths = [a for a in argv if a != "--"]

@@ -33,16 +33,20 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.analysis.types import Analysis
 from explorer.errors import LibraryError
 from explorer.library.store import Library, Track
 from explorer.recommend.index import Index, get_index, normalise_name
 from explorer.recommend.taste import Taste, build_taste
 
 MODES = ("genre", "sound", "personal", "blend")
+#: Analyses a seed file that is not an analysed track of the library: path -> Analysis.
+AnalyzeFn = Callable[[str], Analysis]
 BLEND_WEIGHTS = {"sound": 0.45, "genre": 0.30, "taste": 0.25}
 PERSONAL_SEED_WEIGHT = 0.3
 TAG_WEIGHT = 0.2
@@ -84,10 +88,16 @@ class Seed:
     row: int | None  #: its row in the index, if it is in there
 
 
-def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
-    """The seed's vectors: from the index when it is an analysed track, else analysed (through the cache).
+def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | None = None) -> Seed:
+    """The seed's vectors: from the index when it is an analysed track, else from ``analyze(path)``
+    (by default the analysis cache alone: ranking never analyses a song itself).
 
     ``seed=None`` is no seed at all (recommendations from the listener's taste alone).
+
+    Raises
+    ------
+    LibraryError
+        The seed is a file that is not analysed and no ``analyze`` was given.
     """
     if seed is None:
         return Seed("", None, None, None, None, None, "", None, None)
@@ -104,10 +114,9 @@ def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
                     track.genre_label, normalise_name(track.genre_tag), track.tempo, row)
     analysis = library.analysis(track.id) if track is not None else None
     if analysis is None:
-        from explorer.library.analyze import analyze_path
-        from explorer.library.cache import content_hash, default_cache
+        from explorer.library.cache import content_hash
 
-        analysis = analyze_path(path, cache=cache or default_cache())
+        analysis = (analyze or _cached_analysis)(path)
         h = content_hash(path)
     else:
         h = track.content_hash
@@ -360,7 +369,19 @@ class _Scorer:
         return out
 
 
-def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache=None) -> list[Recommendation]:
+def _cached_analysis(path: str) -> Analysis:
+    """The analysis cache's entry for the file at ``path``; LibraryError when there is none."""
+    from explorer.audio.decode import check_file
+    from explorer.library.cache import default_cache
+
+    hit = default_cache().lookup_file(check_file(path))
+    if hit is None:
+        raise LibraryError(f"{path}: not analysed yet (open it in the window, or scan its folder)")
+    return hit
+
+
+def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend",
+              analyze: AnalyzeFn | None = None) -> list[Recommendation]:
     """The ``k`` best other tracks of ``library`` for ``seed``, each with its reasons.
 
     Parameters
@@ -372,8 +393,10 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
         until something was liked, disliked, played or skipped).
     k : int
     mode : {'genre', 'sound', 'personal', 'blend'}
-    cache : AnalysisCache or None
-        Used for a seed that is not an analysed track of the library.
+    analyze : callable(path) -> Analysis, or None
+        Analyses a seed that is not an analysed track of the library (the caller's choice of service,
+        e.g. :func:`explorer.services.analyze.analyze_path` through the cache); None: the analysis
+        cache alone.
 
     Raises
     ------
@@ -385,7 +408,7 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     index = get_index(library)
     if len(index) == 0 or k <= 0:
         return []
-    s = resolve_seed(library, index, seed, cache=cache)
+    s = resolve_seed(library, index, seed, analyze=analyze)
     taste = build_taste(library, index) if mode in ("personal", "blend") else None
     if seed is None and not taste:
         return []

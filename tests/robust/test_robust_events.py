@@ -69,7 +69,7 @@ def test_deleted_before_ffmpeg_opens_it(song, monkeypatch):
 def test_analyze_path_never_caches_other_bytes(song, tmp_path):
     """The content hash is taken before decoding; a rewrite during decoding must not store the new
     song's analysis under the old song's hash (the next open of the old song would show the wrong one)."""
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache, content_hash
 
     cache = AnalysisCache(tmp_path / "cache")
@@ -83,7 +83,7 @@ def test_analyze_path_never_caches_other_bytes(song, tmp_path):
 
 
 def test_analyze_path_deleted_mid_analysis(song, tmp_path):
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache
 
     try:

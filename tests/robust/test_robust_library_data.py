@@ -344,7 +344,7 @@ def test_a_failure_of_the_machine_is_retried_at_the_next_scan(tmp_path):
     """Out of file descriptors (EMFILE) while analysing: the song is tried again, not marked failed forever."""
     import explorer.analysis.pipeline  # noqa: F401 - loaded before the limit: imports open files too
     import explorer.audio.decode  # noqa: F401
-    import explorer.library.analyze  # noqa: F401
+    import explorer.services.analyze  # noqa: F401
     from explorer.library.cache import analysis_version
     from explorer.services.scan import scan
 

@@ -13,7 +13,7 @@ from conftest import write_audio
 
 from explorer.analysis.features import SR
 from explorer.audio.decode import decode
-from explorer.library.analyze import analyze_buffer, analyze_path
+from explorer.services.analyze import analyze_buffer, analyze_path
 from explorer.library.cache import content_hash
 from explorer.services.scan import analyse_one
 
