@@ -21,6 +21,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,7 @@ class AnalysisCache:
     def _encode(self, content_hash: str, analysis: Analysis) -> bytes:
         doc = {"analysis": analysis.to_dict(),
                "cache": {"content_hash": content_hash, "version": self.version, "params": self.params}}
-        arrays = {"analysis": np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)}
+        arrays: dict[str, Any] = {"analysis": np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)}
         for name in _ARRAYS:
             value = getattr(analysis, name)
             if value is not None:
