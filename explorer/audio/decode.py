@@ -323,8 +323,10 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise DecodeError("ffmpeg is not installed (install the ffmpeg package)", path=path) from None
+    assert proc.stdout is not None and proc.stderr is not None  # (both are pipes)
     err_chunks: list[bytes] = []
-    err_thread = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    stderr = proc.stderr
+    err_thread = threading.Thread(target=lambda: err_chunks.append(stderr.read()), daemon=True)
     err_thread.start()
     # A watchdog, because a read from a stuck ffmpeg would block forever: killing it ends the read.
     expired = threading.Event()
@@ -353,7 +355,7 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
                 grown = np.empty(min(limit + block, 2 * raw.size + block), dtype=np.uint8)
                 grown[:got] = raw[:got]
                 raw = grown
-            read = proc.stdout.readinto(memoryview(raw)[got:got + block])
+            read = proc.stdout.readinto(memoryview(raw)[got:got + block])  # type: ignore[arg-type,attr-defined]
             if not read:
                 break
             got += read

@@ -118,6 +118,7 @@ def build_peaks(buffer: AudioBuffer, *, base_block: int = 16, factor: int = 4, m
     (2757, 2)
     """
     y = buffer.mono()
+    levels: tuple[np.ndarray, ...]
     if len(y) == 0:
         levels = (np.zeros((0, 2), dtype=np.float32),)
     else:

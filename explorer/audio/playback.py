@@ -119,7 +119,7 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
         np.clip(t, -32767.0, 32767.0, out=t)
         np.rint(t, out=t)
         pcm[a:a + step] = t
-    return pcm, out_sr, pcm.shape[1]
+    return pcm, out_sr, pcm.shape[1]  # type: ignore[misc]  # (x is 2-D here; its annotation says 1-D)
 
 
 #: Converts whole songs for the device (:meth:`Player.prepare`); started by the first Player, at
@@ -127,7 +127,7 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
 _CONVERTER = JobThread("explorer-playback-prepare", "converting a song for playback (regions then convert when played)")
 
 
-_ALSA_QUIET = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
+_ALSA_QUIET: list = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
 
 
 def _quiet_alsa() -> None:

@@ -198,9 +198,9 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_playlist(args) -> int:
-    from explorer.util.fs import check_target
-    from explorer.recommend import recommend
     from explorer.export.playlist import STDOUT, write_m3u8
+    from explorer.recommend import recommend
+    from explorer.util.fs import check_target
 
     if args.out != STDOUT:  # refused before the work, as analyze does
         check_target(args.out, overwrite=args.force)

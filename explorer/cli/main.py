@@ -58,9 +58,9 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
     The user's edited sections (kept in the library) replace the automatic ones.
     """
-    from explorer.services.analyze import analyze_path
     from explorer.library.cache import default_cache
     from explorer.library.store import Library, default_db_path
+    from explorer.services.analyze import analyze_path
 
     cache = default_cache() if use_cache else None
     library = Library() if default_db_path().exists() else None

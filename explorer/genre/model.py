@@ -132,7 +132,7 @@ class GenreModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez(buf, **self.classifier.arrays("clf_"),
+        np.savez(buf, **self.classifier.arrays("clf_"),  # type: ignore[arg-type]  # (numpy's stubs)
                  zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
                  zero_shot_weight=np.float64(self.zero_shot_weight), embed_mean=self.embed_mean,
                  embed_scale=self.embed_scale, embed_weights=self.embed_weights)

@@ -109,17 +109,18 @@ def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | N
         track = library.track_by_path(seed)
     path = track.path if track is not None else os.fspath(seed)
     row = index.row_of(track.id) if track is not None else None
-    if row is not None:
+    if track is not None and row is not None:
         return Seed(path, track, track.content_hash, index.sound[row], index.genre[row] if index.labels else None,
                     track.genre_label, normalise_name(track.genre_tag), track.tempo, row)
     analysis = library.analysis(track.id) if track is not None else None
+    h: str | None
     if analysis is None:
         from explorer.library.cache import content_hash
 
         analysis = (analyze or _cached_analysis)(path)
         h = content_hash(path)
     else:
-        h = track.content_hash
+        h = track.content_hash if track is not None else None
     probs = analysis.genre.probabilities
     tag = normalise_name(track.genre_tag) if track is not None else ""
     if track is None:
@@ -133,7 +134,9 @@ def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | N
 
 def _diverse_top(order: np.ndarray, artists: list[str], k: int) -> list[int]:
     cap = MAX_PER_ARTIST * max(1, math.ceil(k / 10))
-    chosen, held, per = [], [], {}
+    chosen: list[int] = []
+    held: list[int] = []
+    per: dict[str, int] = {}
     for i in order:
         a = artists[i]
         if a and per.get(a, 0) >= cap:
@@ -219,7 +222,7 @@ class _Scorer:
         out = np.zeros(len(idx), np.float32)
         if self.q_genre is not None:
             out += (1 - tag_share) * (idx.genre @ self.q_genre)
-        if tag_share:
+        if tag_share and self.tag is not None:
             out += tag_share * self.tag
         return np.clip(out, 0.0, 1.0)
 
@@ -350,8 +353,8 @@ class _Scorer:
             if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
-                name = self._name(prof.rows[j_neg])
-                out.append(f"a little like {name}, which you disliked" if name else
+                disliked = self._name(prof.rows[j_neg])
+                out.append(f"a little like {disliked}, which you disliked" if disliked else
                            "a little like songs you disliked")
         return out
 

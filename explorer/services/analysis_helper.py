@@ -19,9 +19,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from explorer.errors import Cancelled, ExplorerError
 from explorer.util.procs import TERMINATE_GRACE, become_background_child, stop_executor

@@ -43,9 +43,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from explorer.errors import Cancelled, ExplorerError, FileMissing
-from explorer.util.fs import is_temp_name
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, Track, normalize_path, read_tags
+from explorer.util.fs import is_temp_name
 from explorer.util.procs import become_background_child, stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
