@@ -31,10 +31,8 @@ from explorer.audio.buffer import AudioBuffer, SourceInfo
 from explorer.errors import Cancelled, DecodeError, EmptyAudio, FileMissing, TooLong, UnsupportedFormat
 
 #: Longest file we decode, in seconds; longer ones are refused up front (ffprobe's duration) or as soon
-#: as the stream passes it.  Why 2 hours (measured on stereo 44.1 kHz mp3s, peak RSS of
-#: ``music-explorer analyze --no-cache``): 10 min → 2.0 GB, 30 min → 2.6 GB, 60 min → 3.6 GB, i.e.
-#: ~1.6 GB + ~33 MB per minute; decoding alone peaks at the samples + ~0.1–0.4 GB (60 min: 1.6 GB).
-#: So 2 hours stays within ~6 GB (an 8 GB laptop), while a 3-hour file (~8 GB) would not.
+#: as the stream passes it.  The analysis' peak memory grows with the length: 2 hours is the longest
+#: that stays within an 8 GB laptop (the figures are in the README, "Measured").
 MAX_DURATION = 2 * 3600.0
 #: Largest decoded size we accept, in bytes of float32 PCM (all channels): 101 min of stereo 44.1 kHz,
 #: 5.8 min of 192 kHz 8-channel — the samples are the part of the peak that grows with rate and channels.

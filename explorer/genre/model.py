@@ -267,8 +267,8 @@ def import_onnxruntime():
 
 #: onnxruntime's switch for its telemetry (see :func:`import_onnxruntime`).
 ORT_TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
-#: Patches per onnxruntime call.  One at a time: each patch in a call adds ~50 MB per network to the
-#: memory onnxruntime keeps (18 patches in one call held 1.5 GB) and costs no less CPU per patch.
+#: Patches per onnxruntime call.  One at a time: each patch in a call adds to the memory onnxruntime
+#: keeps afterwards, and a bigger call costs no less CPU per patch (figures in the README, "Measured").
 PATCH_BATCH = 1
 
 
