@@ -13,17 +13,12 @@ import os
 import sys
 import time
 
+from explorer.cli.args import count
 from explorer.util.text import printable
 
 PROG = "music-explorer"
 #: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
 MAX_TRACK_ID = 2**63 - 1
-
-
-def _count(text: str) -> int:
-    from explorer.cli.main import count  # noqa: PLC0415 - the argument type the main parser's commands share
-
-    return count(text)
 
 
 def _ref(text: str) -> str:
@@ -70,7 +65,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
     p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=_count, default=10, metavar="K", help="how many (default 10)")
+    p.add_argument("-k", type=count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
@@ -83,14 +78,14 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("history", help="the latest likes, dislikes, plays and skips")
     _add_db(p)
-    p.add_argument("-n", "--limit", type=_count, default=50, metavar="N", help="how many entries (default 50)")
+    p.add_argument("-n", "--limit", type=count, default=50, metavar="N", help="how many entries (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
     p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=_count, default=20, metavar="K", help="how many recommendations (default 20)")
+    p.add_argument("-k", type=count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
     p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write (-: standard output)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")

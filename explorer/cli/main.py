@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 
 from explorer import __version__
+from explorer.cli.args import seconds
 from explorer.errors import Cancelled, ExplorerError, NoSoundOutput
 from explorer.util.text import printable
 
@@ -114,32 +115,6 @@ def one_line(text: str) -> str:
     """``text`` on one line, safe for a terminal: line breaks and other control characters (possible in file
     names) written as ``\\n``, ``\\x1b`` … (see :func:`explorer.util.text.printable`)."""
     return printable(text)
-
-
-def count(text: str) -> int:
-    """A positive count for argparse (``-k``, ``-n``): at most :data:`MAX_COUNT`, one line when not."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid count: {text!r}") from None
-    if not 1 <= n <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"{text}: must be between 1 and {MAX_COUNT}")
-    return n
-
-
-def seconds(text: str) -> float:
-    """A time in seconds for argparse: a finite number, not negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid time in seconds: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: must be a number of seconds, 0 or more")
-    return value
-
-
-#: Largest count accepted (``-k``, ``-n``): far more than any library, small enough for SQLite's integers.
-MAX_COUNT = 1_000_000
 
 
 class _Output:
