@@ -53,7 +53,7 @@ def make_mp3(folder: Path, seconds: float = 240.0) -> Path:
     """A 4-minute mp3 of the demo songs one after the other."""
     songs = sorted(str(p) for p in (ROOT / "resources" / "demo").iterdir() if p.suffix in (".opus", ".ogg"))
     if not songs:
-        raise SystemExit("no demo songs in resources/demo: run packaging/make_demo_songs.py")
+        raise SystemExit("no demo songs in resources/demo: run tools/make_demo_songs.py")
     out = folder / "four_minutes.mp3"
     inputs = []
     for s in songs:

@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.library.scan import scan  # noqa: E402
+from explorer.services.scan import scan  # noqa: E402
 from explorer.library.store import Library  # noqa: E402
 from explorer.recommend import recommend  # noqa: E402
 

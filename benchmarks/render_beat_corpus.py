@@ -14,7 +14,7 @@ Writes ``DIR/<domain>/NAME.flac`` beside ``NAME.json`` (``{"domain", "beats", "d
             falls between the analysis frames' BPM grid), every other one also with swung eighths or a
             slowly breathing tempo (±6 %, "rubato");
 ``triple``  the POP909 songs in 3/4 (piano and band) and waltzes, jazz in swing and 6/8 pieces composed
-            with the demo-song machinery of ``packaging/make_demo_songs.py`` and a small 6/8 writer.
+            with the demo-song machinery of ``tools/make_demo_songs.py`` and a small 6/8 writer.
 
 The beat of a POP909 file is one MIDI quarter (480 ticks); its phase is where the notes' onsets
 cluster within the quarter, and the bar phase comes from the human phrase annotations (phrases start on
@@ -39,7 +39,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "packaging"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 CORPUS = ROOT.parent.parent / "shared" / "corpus"
 if not CORPUS.exists():

@@ -49,7 +49,7 @@ def _literal_call(code: str) -> tuple[str, str, tuple, dict]:
     if (len(body) != 2 or not isinstance(body[0], ast.ImportFrom) or len(body[0].names) != 1
             or not isinstance(body[1], ast.Expr) or not isinstance(body[1].value, ast.Call)):
         raise NotAChildCall("not an import followed by one call")
-    module, alias, call = body[0].module, body[0].names[0], body[1].value
+    module, alias, call = body[0].module or "", body[0].names[0], body[1].value
     name = alias.asname or alias.name
     if CHILD_MAINS.get(module) != alias.name or not isinstance(call.func, ast.Name) or call.func.id != name:
         raise NotAChildCall(f"{module}.{alias.name} is not a multiprocessing child's main function")

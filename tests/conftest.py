@@ -43,7 +43,7 @@ def _no_helper_left():
     """The window's analysis helper (a process, started by the first analysis of a test) is ended after
     the last test, as the application ends it when it quits, instead of running on until exit."""
     yield
-    helper = sys.modules.get("explorer.ui.analysis_process")
+    helper = sys.modules.get("explorer.services.analysis_helper")
     if helper is not None:
         helper.shutdown()
 

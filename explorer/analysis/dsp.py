@@ -355,7 +355,7 @@ def sync(data: np.ndarray, idx: Sequence[int] | np.ndarray, *, aggregate: Callab
     shape[axis] = max(frames.size - 1, 0)
     out = np.empty(shape, order="F" if np.isfortran(data) else "C", dtype=data.dtype)
     sel_in = [slice(None)] * data.ndim
-    sel_out = [slice(None)] * data.ndim
+    sel_out: list[slice | int] = [slice(None)] * data.ndim
     for i, (a, b) in enumerate(zip(frames[:-1], frames[1:])):
         sel_in[axis] = slice(a, b)
         sel_out[axis] = i

@@ -96,7 +96,7 @@ class AudioBuffer:
         """The channel mean, shape ``(n_frames,)``, float32, computed once and read-only."""
         m = self._cache.get("mono")
         if m is None:
-            # column by column: numpy's mean over a short last axis is ~10x slower (seconds for 30 minutes)
+            # column by column: numpy's mean over a short last axis is far slower (README, "Measured")
             m = np.array(self.samples[:, 0], dtype=np.float32)
             for c in range(1, self.channels):
                 m += self.samples[:, c]

@@ -31,10 +31,8 @@ from explorer.audio.buffer import AudioBuffer, SourceInfo
 from explorer.errors import Cancelled, DecodeError, EmptyAudio, FileMissing, TooLong, UnsupportedFormat
 
 #: Longest file we decode, in seconds; longer ones are refused up front (ffprobe's duration) or as soon
-#: as the stream passes it.  Why 2 hours (measured on stereo 44.1 kHz mp3s, peak RSS of
-#: ``music-explorer analyze --no-cache``): 10 min → 2.0 GB, 30 min → 2.6 GB, 60 min → 3.6 GB, i.e.
-#: ~1.6 GB + ~33 MB per minute; decoding alone peaks at the samples + ~0.1–0.4 GB (60 min: 1.6 GB).
-#: So 2 hours stays within ~6 GB (an 8 GB laptop), while a 3-hour file (~8 GB) would not.
+#: as the stream passes it.  The analysis' peak memory grows with the length: 2 hours is the longest
+#: that stays within an 8 GB laptop (the figures are in the README, "Measured").
 MAX_DURATION = 2 * 3600.0
 #: Largest decoded size we accept, in bytes of float32 PCM (all channels): 101 min of stereo 44.1 kHz,
 #: 5.8 min of 192 kHz 8-channel — the samples are the part of the peak that grows with rate and channels.
@@ -323,8 +321,10 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise DecodeError("ffmpeg is not installed (install the ffmpeg package)", path=path) from None
+    assert proc.stdout is not None and proc.stderr is not None  # (both are pipes)
     err_chunks: list[bytes] = []
-    err_thread = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
+    stderr = proc.stderr
+    err_thread = threading.Thread(target=lambda: err_chunks.append(stderr.read()), daemon=True)
     err_thread.start()
     # A watchdog, because a read from a stuck ffmpeg would block forever: killing it ends the read.
     expired = threading.Event()
@@ -353,7 +353,7 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
                 grown = np.empty(min(limit + block, 2 * raw.size + block), dtype=np.uint8)
                 grown[:got] = raw[:got]
                 raw = grown
-            read = proc.stdout.readinto(memoryview(raw)[got:got + block])
+            read = proc.stdout.readinto(memoryview(raw)[got:got + block])  # type: ignore[arg-type,attr-defined]
             if not read:
                 break
             got += read

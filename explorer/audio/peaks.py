@@ -78,7 +78,7 @@ def _minmax_blocks(x: np.ndarray, block: int) -> np.ndarray:
     """Min and max of every ``block`` values of ``x`` (the last block may be shorter), shape (n_blocks, 2)."""
     starts = np.arange(0, len(x), block)
     out = np.empty((len(starts), 2), dtype=np.float32)
-    # reduceat runs ~2.5x faster than reshape(-1, block).min(axis=1) for short blocks
+    # reduceat: faster than reshape(-1, block).min(axis=1) for short blocks, and takes a shorter last block
     out[:, 0] = np.minimum.reduceat(x, starts)
     out[:, 1] = np.maximum.reduceat(x, starts)
     return out
@@ -118,6 +118,7 @@ def build_peaks(buffer: AudioBuffer, *, base_block: int = 16, factor: int = 4, m
     (2757, 2)
     """
     y = buffer.mono()
+    levels: tuple[np.ndarray, ...]
     if len(y) == 0:
         levels = (np.zeros((0, 2), dtype=np.float32),)
     else:

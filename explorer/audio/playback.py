@@ -27,7 +27,7 @@ import numpy as np
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import NoSoundOutput
-from explorer.threadutil import JobThread
+from explorer.util.threads import JobThread
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def downmix_matrix(channels: int) -> np.ndarray:
 
 
 def _resample(x: np.ndarray, sr: int, out_sr: int) -> np.ndarray:
-    import soxr  # a dependency of librosa; ~300x real time where scipy's polyphase filter is ~50x
+    import soxr  # a dependency of librosa, and several times faster than scipy's polyphase filter
 
     return np.asarray(soxr.resample(x, sr, out_sr, quality="HQ"), dtype=np.float32).reshape(-1, x.shape[1])
 
@@ -119,7 +119,7 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
         np.clip(t, -32767.0, 32767.0, out=t)
         np.rint(t, out=t)
         pcm[a:a + step] = t
-    return pcm, out_sr, pcm.shape[1]
+    return pcm, out_sr, pcm.shape[1]  # type: ignore[misc]  # (x is 2-D here; its annotation says 1-D)
 
 
 #: Converts whole songs for the device (:meth:`Player.prepare`); started by the first Player, at
@@ -127,7 +127,7 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
 _CONVERTER = JobThread("explorer-playback-prepare", "converting a song for playback (regions then convert when played)")
 
 
-_ALSA_QUIET = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
+_ALSA_QUIET: list = []  # the no-op error handler given to ALSA, kept alive as long as ALSA may call it
 
 
 def _quiet_alsa() -> None:

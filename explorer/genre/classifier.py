@@ -81,7 +81,7 @@ class LinearClassifier:
     def to_bytes(self) -> bytes:
         """The model as the bytes of an ``.npz`` file."""
         buf = io.BytesIO()
-        np.savez(buf, **self.arrays())
+        np.savez(buf, **self.arrays())  # type: ignore[arg-type]  # numpy's stubs take ** as allow_pickle
         return buf.getvalue()
 
     @classmethod

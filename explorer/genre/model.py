@@ -10,7 +10,7 @@ How a song is described (:func:`describe`)
    200-d penultimate layer.
 3. Genre: for every window, the mean and standard deviation over its patches of both networks'
    penultimate layers (800 numbers) go through a logistic-regression classifier
-   (``genre_classifier.npz``, trained by ``packaging/train_genre.py`` on the GTZAN dev clips); the
+   (``genre_classifier.npz``, trained by ``tools/train_genre.py`` on the GTZAN dev clips); the
    windows' probabilities are averaged, then blended with a zero-shot mapping of the networks' genre
    tags (``zero_shot_weight``; e.g. MSD "jazz" → jazz, MTT "classical" → classical) so genres the
    small training set covers thinly still get a say.  The result is a distribution over
@@ -132,7 +132,7 @@ class GenreModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez(buf, **self.classifier.arrays("clf_"),
+        np.savez(buf, **self.classifier.arrays("clf_"),  # type: ignore[arg-type]  # (numpy's stubs)
                  zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
                  zero_shot_weight=np.float64(self.zero_shot_weight), embed_mean=self.embed_mean,
                  embed_scale=self.embed_scale, embed_weights=self.embed_weights)
@@ -267,8 +267,8 @@ def import_onnxruntime():
 
 #: onnxruntime's switch for its telemetry (see :func:`import_onnxruntime`).
 ORT_TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
-#: Patches per onnxruntime call.  One at a time: each patch in a call adds ~50 MB per network to the
-#: memory onnxruntime keeps (18 patches in one call held 1.5 GB) and costs no less CPU per patch.
+#: Patches per onnxruntime call.  One at a time: each patch in a call adds to the memory onnxruntime
+#: keeps afterwards, and a bigger call costs no less CPU per patch (figures in the README, "Measured").
 PATCH_BATCH = 1
 
 

@@ -1,4 +1,4 @@
-"""Fitting and evaluating the genre model (used by packaging/train_genre.py and benchmarks/eval_genre.py)."""
+"""Fitting and evaluating the genre model (used by tools/train_genre.py and benchmarks/eval_genre.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ZERO_SHOT = (
     ("rock", "MTT_musicnn", "rock"),
 )
 
-#: The recipe of the shipped model (packaging/train_genre.py; measured by benchmarks/eval_genre.py).
+#: The recipe of the shipped model (tools/train_genre.py; measured by benchmarks/eval_genre.py).
 RECIPE = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}
 
 _CLIP_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<index>\d{5})\.[A-Za-z0-9]+$")

@@ -21,12 +21,13 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from explorer.analysis.types import Analysis
 from explorer.errors import ExplorerError, FileMissing
-from explorer.fsutil import atomic_write_bytes, read_regular_file, remove_stale_temps
+from explorer.util.fs import atomic_write_bytes, read_regular_file, remove_stale_temps
 
 MAGIC = b"MXA1"
 _ARRAYS = ("recurrence", "recurrence_times", "embedding")
@@ -153,7 +154,7 @@ class AnalysisCache:
     def _encode(self, content_hash: str, analysis: Analysis) -> bytes:
         doc = {"analysis": analysis.to_dict(),
                "cache": {"content_hash": content_hash, "version": self.version, "params": self.params}}
-        arrays = {"analysis": np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)}
+        arrays: dict[str, Any] = {"analysis": np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)}
         for name in _ARRAYS:
             value = getattr(analysis, name)
             if value is not None:

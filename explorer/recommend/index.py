@@ -137,7 +137,7 @@ def _index_file(library) -> tuple[Path, str]:
 
 
 def _save(idx: Index, path: Path, stamp: str) -> None:
-    from explorer.fsutil import atomic_write_bytes
+    from explorer.util.fs import atomic_write_bytes
 
     rows_of_hash = np.array([i for h in idx.hashes for i in idx.hashes[h]], np.int64)
     hash_names = np.array([h for h in idx.hashes for _ in idx.hashes[h]], dtype=str)

@@ -33,16 +33,20 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.analysis.types import Analysis
 from explorer.errors import LibraryError
 from explorer.library.store import Library, Track
 from explorer.recommend.index import Index, get_index, normalise_name
 from explorer.recommend.taste import Taste, build_taste
 
 MODES = ("genre", "sound", "personal", "blend")
+#: Analyses a seed file that is not an analysed track of the library: path -> Analysis.
+AnalyzeFn = Callable[[str], Analysis]
 BLEND_WEIGHTS = {"sound": 0.45, "genre": 0.30, "taste": 0.25}
 PERSONAL_SEED_WEIGHT = 0.3
 TAG_WEIGHT = 0.2
@@ -84,10 +88,16 @@ class Seed:
     row: int | None  #: its row in the index, if it is in there
 
 
-def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
-    """The seed's vectors: from the index when it is an analysed track, else analysed (through the cache).
+def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | None = None) -> Seed:
+    """The seed's vectors: from the index when it is an analysed track, else from ``analyze(path)``
+    (by default the analysis cache alone: ranking never analyses a song itself).
 
     ``seed=None`` is no seed at all (recommendations from the listener's taste alone).
+
+    Raises
+    ------
+    LibraryError
+        The seed is a file that is not analysed and no ``analyze`` was given.
     """
     if seed is None:
         return Seed("", None, None, None, None, None, "", None, None)
@@ -99,18 +109,18 @@ def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
         track = library.track_by_path(seed)
     path = track.path if track is not None else os.fspath(seed)
     row = index.row_of(track.id) if track is not None else None
-    if row is not None:
+    if track is not None and row is not None:
         return Seed(path, track, track.content_hash, index.sound[row], index.genre[row] if index.labels else None,
                     track.genre_label, normalise_name(track.genre_tag), track.tempo, row)
     analysis = library.analysis(track.id) if track is not None else None
+    h: str | None
     if analysis is None:
-        from explorer.library.analyze import analyze_path
-        from explorer.library.cache import content_hash, default_cache
+        from explorer.library.cache import content_hash
 
-        analysis = analyze_path(path, cache=cache or default_cache())
+        analysis = (analyze or _cached_analysis)(path)
         h = content_hash(path)
     else:
-        h = track.content_hash
+        h = track.content_hash if track is not None else None
     probs = analysis.genre.probabilities
     tag = normalise_name(track.genre_tag) if track is not None else ""
     if track is None:
@@ -124,7 +134,9 @@ def resolve_seed(library: Library, index: Index, seed, *, cache=None) -> Seed:
 
 def _diverse_top(order: np.ndarray, artists: list[str], k: int) -> list[int]:
     cap = MAX_PER_ARTIST * max(1, math.ceil(k / 10))
-    chosen, held, per = [], [], {}
+    chosen: list[int] = []
+    held: list[int] = []
+    per: dict[str, int] = {}
     for i in order:
         a = artists[i]
         if a and per.get(a, 0) >= cap:
@@ -210,7 +222,7 @@ class _Scorer:
         out = np.zeros(len(idx), np.float32)
         if self.q_genre is not None:
             out += (1 - tag_share) * (idx.genre @ self.q_genre)
-        if tag_share:
+        if tag_share and self.tag is not None:
             out += tag_share * self.tag
         return np.clip(out, 0.0, 1.0)
 
@@ -341,8 +353,8 @@ class _Scorer:
             if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
-                name = self._name(prof.rows[j_neg])
-                out.append(f"a little like {name}, which you disliked" if name else
+                disliked = self._name(prof.rows[j_neg])
+                out.append(f"a little like {disliked}, which you disliked" if disliked else
                            "a little like songs you disliked")
         return out
 
@@ -360,7 +372,19 @@ class _Scorer:
         return out
 
 
-def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache=None) -> list[Recommendation]:
+def _cached_analysis(path: str) -> Analysis:
+    """The analysis cache's entry for the file at ``path``; LibraryError when there is none."""
+    from explorer.audio.decode import check_file
+    from explorer.library.cache import default_cache
+
+    hit = default_cache().lookup_file(check_file(path))
+    if hit is None:
+        raise LibraryError(f"{path}: not analysed yet (open it in the window, or scan its folder)")
+    return hit
+
+
+def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend",
+              analyze: AnalyzeFn | None = None) -> list[Recommendation]:
     """The ``k`` best other tracks of ``library`` for ``seed``, each with its reasons.
 
     Parameters
@@ -372,8 +396,10 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
         until something was liked, disliked, played or skipped).
     k : int
     mode : {'genre', 'sound', 'personal', 'blend'}
-    cache : AnalysisCache or None
-        Used for a seed that is not an analysed track of the library.
+    analyze : callable(path) -> Analysis, or None
+        Analyses a seed that is not an analysed track of the library (the caller's choice of service,
+        e.g. :func:`explorer.services.analyze.analyze_path` through the cache); None: the analysis
+        cache alone.
 
     Raises
     ------
@@ -385,7 +411,7 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend", cache
     index = get_index(library)
     if len(index) == 0 or k <= 0:
         return []
-    s = resolve_seed(library, index, seed, cache=cache)
+    s = resolve_seed(library, index, seed, analyze=analyze)
     taste = build_taste(library, index) if mode in ("personal", "blend") else None
     if seed is None and not taste:
         return []

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
-from explorer.threadutil import lower_this_thread
+from explorer.util.threads import lower_this_thread
 from explorer.ui import theme
 from explorer.ui.workers import keep_thread
 
@@ -478,7 +478,7 @@ class ScanWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from explorer.library.scan import scan
+        from explorer.services.scan import scan
 
         lower_this_thread()  # its own QThread; the scan's pool and processes start from it and inherit this
         try:

@@ -26,7 +26,7 @@ from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
 from explorer.library.listening import Listening
-from explorer.ui import analysis_process
+from explorer.services import analysis_helper as analysis_process
 from explorer.ui import structure_items as st
 from explorer.ui import theme
 from explorer.ui.library_pane import ElidedLabel, LibraryPane
@@ -968,7 +968,7 @@ class MainWindow(QMainWindow):
     def export_to(self, path: str, fmt: str, *, overwrite: bool = False) -> bool:
         """Write the structure of the song on screen to ``path``; never replaces a file unless told."""
         from explorer.export.formats import render
-        from explorer.fsutil import atomic_write_text
+        from explorer.util.fs import atomic_write_text
 
         try:
             atomic_write_text(path, render(self.analysis, fmt), overwrite=overwrite)

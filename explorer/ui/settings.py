@@ -28,8 +28,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray
 
 from explorer.errors import ExplorerError
-from explorer.fsutil import atomic_write_bytes
-from explorer.threadutil import JobThread
+from explorer.util.fs import atomic_write_bytes
+from explorer.util.threads import JobThread
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.recommend import recommend
-from explorer.threadutil import lower_this_thread
+from explorer.util.threads import lower_this_thread
 from explorer.ui import theme
 
 #: (mode of :func:`explorer.recommend.recommend`, label of its button)

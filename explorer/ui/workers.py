@@ -30,8 +30,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
 from explorer.errors import Cancelled, ExplorerError
-from explorer.threadutil import JobThread, lower_this_thread
-from explorer.ui import analysis_process
+from explorer.util.threads import JobThread, lower_this_thread
+from explorer.services import analysis_helper as analysis_process
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class WarmUpJob(Job):
     """
 
     MODULES = ("explorer.audio.decode", "explorer.library.cache", "explorer.audio.playback",
-               "simpleaudio", "explorer.library.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
+               "simpleaudio", "explorer.services.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
                "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
 
     def work(self) -> tuple[str, ...]:

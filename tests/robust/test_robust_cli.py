@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from badfiles import NAMES
-from explorer.cli import main
+from explorer.cli.main import main
 from timing import budget
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from explorer.entry import NotAChildCall, child_call
 
 ENTRY_POINTS = {
     "python -m explorer": f'#!/bin/sh\nexec "{sys.executable}" -m explorer "$@"\n',
-    "console script": f'#!{sys.executable}\nimport sys\nfrom explorer.cli import main\nsys.exit(main())\n',
+    "console script": f'#!{sys.executable}\nimport sys\nfrom explorer.__main__ import main\nsys.exit(main())\n',
 }
 
 # A parent that uses the entry point as its interpreter: a spawned pool (which also starts the resource

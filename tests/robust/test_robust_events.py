@@ -69,7 +69,7 @@ def test_deleted_before_ffmpeg_opens_it(song, monkeypatch):
 def test_analyze_path_never_caches_other_bytes(song, tmp_path):
     """The content hash is taken before decoding; a rewrite during decoding must not store the new
     song's analysis under the old song's hash (the next open of the old song would show the wrong one)."""
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache, content_hash
 
     cache = AnalysisCache(tmp_path / "cache")
@@ -83,7 +83,7 @@ def test_analyze_path_never_caches_other_bytes(song, tmp_path):
 
 
 def test_analyze_path_deleted_mid_analysis(song, tmp_path):
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache
 
     try:
@@ -96,7 +96,7 @@ def test_analyze_path_deleted_mid_analysis(song, tmp_path):
 
 def test_cli_analyze_file_deleted_mid_analysis(song):
     """The CLI's own entry (cache on): the result, or one ExplorerError sentence — never another exception."""
-    from explorer.cli import analyze_file
+    from explorer.cli.main import analyze_file
 
     try:
         result = analyze_file(str(song), cancel=once(lambda: os.unlink(song)))
@@ -135,7 +135,7 @@ def test_interrupted_decode_leaves_no_ffmpeg_behind(interruption, tmp_path, monk
 
 def test_scan_of_a_file_rewritten_mid_analysis(song, tmp_path):
     """The scanner records the change as a failure with its reason, and the next scan analyses the new content."""
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
     from explorer.library.store import Library
 
     db, cache = tmp_path / "library.sqlite", tmp_path / "cache"
@@ -151,7 +151,7 @@ def test_scan_of_a_file_rewritten_mid_analysis(song, tmp_path):
 
 
 def test_scan_of_a_file_deleted_mid_analysis(song, tmp_path):
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
     from explorer.library.store import Library
 
     db, cache = tmp_path / "library.sqlite", tmp_path / "cache"

@@ -58,7 +58,7 @@ def hook(event, args):
                 _refuse(event, p)
 
 sys.addaudithook(hook)
-from explorer.cli import main
+from explorer.cli.main import main
 try:
     rc = main(sys.argv[3:])
 except SystemExit as e:
@@ -141,7 +141,8 @@ def test_cached_genre_predict_does_not_load_the_networks(song, tmp_path):
     r, _ = _run(tmp_path, env, "analyze", "--", str(song))
     assert r.returncode == 0, r.stderr
     genre = json.loads(r.stdout)["genre"]
-    probe = ("import sys; from explorer.cli import main; rc = main(['genre', 'predict', '--json', '--', sys.argv[1]]);"
+    probe = ("import sys; from explorer.cli.main import main; "
+             "rc = main(['genre', 'predict', '--json', '--', sys.argv[1]]);"
              "print('ORT' if 'onnxruntime' in sys.modules else 'NO-ORT'); sys.exit(rc)")
     r = subprocess.run([sys.executable, "-c", probe, str(song)], capture_output=True, text=True, timeout=300,
                        env={**os.environ, **env}, stdin=subprocess.DEVNULL)
@@ -163,7 +164,8 @@ def test_analyze_on_a_really_read_only_mount(song, tmp_path):
     cache = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(HOME="/nonexistent", XDG_CACHE_HOME=str(cache), PYTHONDONTWRITEBYTECODE="1")
-    script = (f"{mounts} && exec '{sys.executable}' -c 'import sys; from explorer.cli import main; rc = main(sys.argv[1:]);"
+    script = (f"{mounts} && exec '{sys.executable}' -c 'import sys; from explorer.cli.main import main; "
+              f"rc = main(sys.argv[1:]);"
               f" assert \"numba\" not in sys.modules; sys.exit(rc)' analyze -- '{song}'")
     r = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env, timeout=600,
                        stdin=subprocess.DEVNULL)

@@ -208,9 +208,9 @@ def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
 
 HELPER_SCRIPT = """
 import sys, time
-from explorer.ui import analysis_process
-analysis_process.start()
-pool = analysis_process._get_pool()
+from explorer.services import analysis_helper
+analysis_helper.start()
+pool = analysis_helper._get_pool()
 while not pool.executor._processes:
     time.sleep(0.01)
 print(*pool.executor._processes, flush=True)
@@ -279,11 +279,11 @@ def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
     import threading
 
     from explorer.errors import ExplorerError
-    from explorer.ui import analysis_process
+    from explorer.services import analysis_helper
 
     song = write_sf(tmp_path / "long.wav", sine(120.0, 22050, freq=330.0), 22050)
-    analysis_process.start()
-    pool = analysis_process._get_pool()
+    analysis_helper.start()
+    pool = analysis_helper._get_pool()
     deadline = time.monotonic() + budget(60)
     while not pool.executor._processes and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -293,7 +293,7 @@ def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
 
     def analyse():
         try:
-            analysis_process.analyse(str(song), content_hash=None, cache=None)
+            analysis_helper.analyse(str(song), content_hash=None, cache=None)
             outcome.append("finished")
         except ExplorerError as e:
             outcome.append(e.message)
@@ -304,7 +304,7 @@ def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
         time.sleep(0.5)  # the song is handed over (if the helper is still starting, it is stopped there)
         for pid in helpers:
             os.kill(pid, signal.SIGSTOP)
-        analysis_process.shutdown()
+        analysis_helper.shutdown()
         assert wait_gone(helpers) == set(), "the stopped helper outlived the quit"
         waiter.join(budget(30))
         assert not waiter.is_alive()
@@ -312,4 +312,4 @@ def test_the_analysis_helper_is_ended_at_quit_even_when_it_cannot_run(tmp_path):
     finally:
         for pid in alive(helpers):
             os.kill(pid, signal.SIGKILL)
-        analysis_process.shutdown()
+        analysis_helper.shutdown()

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from badfiles import sine, write_sf
-from explorer.cli import main
-from explorer.library import store
+from explorer.cli.main import main
+from explorer.library import opening, store
 from explorer.library.store import Library
 
 
@@ -51,7 +51,7 @@ def _damage(db) -> None:
     conn.close()
     data = db.read_bytes()
     db.write_bytes(data[:100] + b"\xa5" * (len(data) - 100))
-    store._checked.clear()
+    opening._checked.clear()
 
 
 def _backup(folder):
@@ -146,7 +146,7 @@ def test_an_interrupted_restore_is_finished_at_the_next_start(tmp_path, capsys, 
         m.setattr(Library, "restore_user_data", interrupted)
         with pytest.raises(KeyboardInterrupt):
             Library(db)
-    store._checked.clear()
+    opening._checked.clear()
     with Library(db) as lib:
         ratings = {t.path: t.rating for t in lib.tracks()}
         assert any("restored" in n for n in lib.notices), lib.notices
@@ -189,7 +189,7 @@ def test_a_library_of_an_older_version_is_ours(tmp_path):
     conn.execute("PRAGMA application_id=0")  # as versions before the application id wrote it
     conn.commit()
     conn.close()
-    store._checked.clear()
+    opening._checked.clear()
     with Library(db) as lib:
         assert lib.count() == 1 and not lib.notices
     conn = sqlite3.connect(db)
@@ -247,14 +247,14 @@ def test_damage_in_a_big_library_is_moved_aside_once(tmp_path, capsys, monkeypat
     for start in range(4 * page, len(data) - page, 3 * page):  # every third page after the schema's
         data[start:start + page] = b"\x5a" * page
     db.write_bytes(bytes(data))
-    monkeypatch.setattr(store, "QUICK_CHECK_MAX_BYTES", page)  # as a file over 64 MiB: no check at opening
-    store._checked.clear()
+    monkeypatch.setattr(opening, "QUICK_CHECK_MAX_BYTES", page)  # as a file over 64 MiB: no check at opening
+    opening._checked.clear()
     code = main(["history", "--db", str(db)])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert [p for p in tmp_path.iterdir() if ".corrupt-" in p.name], err
     one_error_line(err.splitlines()[-1] + "\n", str(db), "damaged")
-    store._checked.clear()
+    opening._checked.clear()
     assert main(["history", "--db", str(db), "--json"]) == 0  # the next run finds a sound library
     with Library(db) as lib:
         ratings = {t.path: t.rating for t in lib.tracks() if t.rating}
@@ -308,7 +308,7 @@ def test_temp_files_left_by_a_kill_are_removed(tmp_path):
 
 
 def test_songs_named_like_temp_files_are_scanned(tmp_path):
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     music = tmp_path / "music"
     music.mkdir()
@@ -344,9 +344,9 @@ def test_a_failure_of_the_machine_is_retried_at_the_next_scan(tmp_path):
     """Out of file descriptors (EMFILE) while analysing: the song is tried again, not marked failed forever."""
     import explorer.analysis.pipeline  # noqa: F401 - loaded before the limit: imports open files too
     import explorer.audio.decode  # noqa: F401
-    import explorer.library.analyze  # noqa: F401
+    import explorer.services.analyze  # noqa: F401
     from explorer.library.cache import analysis_version
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     analysis_version()
     music = tmp_path / "music"

@@ -14,7 +14,7 @@ import pytest
 
 from badfiles import sine, write_sf
 from explorer.analysis.types import Analysis, Genre
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.library.store import Library
 
 pytestmark = pytest.mark.timeout(600)
@@ -115,7 +115,7 @@ def test_out_of_memory_in_the_analysis_is_one_line(tmp_path):
     song = write_sf(tmp_path / "song.wav", sine(20.0, 22050, channels=2), 22050)
     script = textwrap.dedent(f"""
         import resource, sys
-        from explorer.cli import main
+        from explorer.cli.main import main
         from explorer.genre.model import load_models
         load_models()
         size = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize"))

@@ -14,7 +14,7 @@ import pytest
 
 from badfiles import sine, write_sf
 from explorer.analysis.types import Analysis, Genre
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.library.store import Library
 
 

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from badfiles import sine, write_sf
-from explorer.cli import main
+from explorer.cli.main import main
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
 def test_damaged_catalogue_is_moved_aside_and_likes_restored(damage, tmp_path, capsys):
-    from explorer.library import store
+    from explorer.library import opening
 
     db = tmp_path / "library.sqlite"
     songs = [write_sf(tmp_path / f"s{i}.wav", sine(0.5, 8000, freq=300.0 + 50 * i), 8000) for i in range(3)]
@@ -27,7 +27,7 @@ def test_damaged_catalogue_is_moved_aside_and_likes_restored(damage, tmp_path, c
     conn.close()
     data = db.read_bytes()
     db.write_bytes({"truncated": data[: len(data) // 3], "garbage": bytes(range(256)) * 64, "empty": b""}[damage])
-    store._checked.clear()  # as a new process would: check the file again
+    opening._checked.clear()  # as a new process would: check the file again
     assert main(["history", "--db", str(db), "--json"]) == 0
     out, err = capsys.readouterr()
     warnings = err.splitlines()

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from badfiles import NAMES, sine, write_sf
-from explorer.library.scan import scan
+from explorer.services.scan import scan
 from explorer.library.store import Library
 from timing import budget
 

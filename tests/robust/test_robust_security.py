@@ -55,7 +55,7 @@ def test_ffmpeg_has_a_timeout(tmp_path, monkeypatch):
 
 
 def test_m3u8_entries_are_relative_and_escaped(tmp_path):
-    from explorer.recommend.playlist import write_m3u8
+    from explorer.export.playlist import write_m3u8
 
     music = tmp_path / "music"
     (music / "sub dir").mkdir(parents=True)
@@ -76,7 +76,7 @@ def test_m3u8_entries_are_relative_and_escaped(tmp_path):
 
 
 def test_m3u8_never_overwrites_without_force(tmp_path):
-    from explorer.recommend.playlist import write_m3u8
+    from explorer.export.playlist import write_m3u8
 
     out = tmp_path / "mix.m3u8"
     out.write_text("mine\n")
@@ -88,7 +88,7 @@ def test_m3u8_never_overwrites_without_force(tmp_path):
 
 
 def test_analyze_out_never_overwrites_without_force(tmp_path, capsys):
-    from explorer.cli import main
+    from explorer.cli.main import main
 
     song = write_sf(tmp_path / "song.wav", sine(1.0, 8000), 8000)
     out = tmp_path / "result.json"

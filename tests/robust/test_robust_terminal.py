@@ -11,7 +11,7 @@ import pytest
 
 from badfiles import sine, write_sf
 from explorer.analysis.types import Analysis, Genre
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.library.store import Library
 
 #: ESC (clear the screen), an OSC title with BEL, a line break, a carriage return, C1 CSI, right-to-left override.

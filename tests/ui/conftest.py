@@ -77,7 +77,7 @@ def window(qtbot):
 @pytest.fixture(scope="session")
 def scanned(tmp_path_factory):
     """A scanned library of the six :data:`SONGS` (built once): (folder, db file, analysis cache folder)."""
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     root = tmp_path_factory.mktemp("sidebar-library")
     music = root / "music"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import tone
-from explorer.cli import main
+from explorer.cli.main import main
 from timing import budget
 
 SCHEMA_FIELDS = {"schema", "file", "duration", "sample_rate", "channels", "tempo", "beats", "sections", "choruses",

@@ -18,7 +18,7 @@ TRUTHS = sorted(DEMO.glob("*.json"))
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("make_demo_songs", ROOT / "packaging" / "make_demo_songs.py")
+    spec = importlib.util.spec_from_file_location("make_demo_songs", ROOT / "tools" / "make_demo_songs.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look themselves up there
     try:

@@ -16,7 +16,7 @@ import pytest
 from conftest import write_audio
 from procs import children
 
-from explorer.library.scan import scan
+from explorer.services.scan import scan
 from explorer.library.store import Library
 from timing import budget
 
@@ -288,7 +288,7 @@ def test_results_of_another_analysis_version_are_redone(tmp_path):
 
 
 def test_cli_scan_progress_like_a_new_file_and_recommend_for_a_file_outside(tmp_path, capsys):
-    from explorer.cli import main
+    from explorer.cli.main import main
 
     music = tmp_path / "music"
     make_songs(music, 3)
@@ -314,7 +314,7 @@ def test_pool_that_cannot_start_stops_the_scan_with_a_message_instead_of_failing
     music = tmp_path / "music"
     make_songs(music, 2)
     script = tmp_path / "no_main_guard.py"  # spawned workers re-run this module: they die while starting
-    script.write_text("import sys\nfrom explorer.library.scan import scan\n"
+    script.write_text("import sys\nfrom explorer.services.scan import scan\n"
                       f"scan([{str(music)!r}], db_path={str(tmp_path / 'lib.sqlite')!r}, workers=1)\n")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=budget(240))
     assert proc.returncode != 0 and "keep stopping before finishing any song" in proc.stderr

@@ -113,9 +113,9 @@ def test_corrupt_database_is_moved_aside_and_user_data_restored(tmp_path, damage
     else:
         data[4096:8192] = b"\xff" * 4096
     db.write_bytes(bytes(data))
-    from explorer.library import store
+    from explorer.library import opening
 
-    store._checked.clear()  # a new process
+    opening._checked.clear()  # a new process
     with Library(db) as lib:
         assert lib.notices and "damaged" in lib.notices[0] and ".corrupt-" in lib.notices[0]
         assert lib.integrity_check() == "ok"
@@ -231,9 +231,9 @@ def test_damaged_database_and_damaged_backup_still_open(tmp_path):
         backup = lib.backup_path
     db.write_bytes(b"this is not a database" * 100)
     backup.write_text("{ truncated")
-    from explorer.library import store
+    from explorer.library import opening
 
-    store._checked.clear()
+    opening._checked.clear()
     with Library(db) as lib:
         assert len(lib.notices) == 2 and "not restored" in lib.notices[1]
         assert lib.count() == 0

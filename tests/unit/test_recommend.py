@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from explorer.analysis.types import Analysis, Genre
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import LibraryError
 from explorer.library.store import Library
 from explorer.recommend import MODES, recommend
@@ -192,7 +192,7 @@ def test_playlist_is_relative_and_never_overwrites_without_force(lib, tmp_path, 
 
 
 def test_m3u8_entries_are_escaped():
-    from explorer.recommend.playlist import m3u8_entry
+    from explorer.export.playlist import m3u8_entry
 
     assert m3u8_entry("/music/#1 hit.mp3", "/music") == "./#1 hit.mp3"
     assert m3u8_entry("/music/a b/ü 🎵.mp3", "/lists") == "../music/a b/ü 🎵.mp3"
@@ -287,3 +287,23 @@ def test_a_dislike_leaves_other_scores_comparable(lib):
         pop = [t for t in after if lib.genre_of[t] == "pop"]
         assert max(abs(after[t] - before[t]) for t in pop) < 0.1, mode
         assert all(after[t] < before[t] for t in metal[1:])  # the disliked song's kind goes down
+
+
+def test_a_seed_outside_the_library_is_analysed_only_by_the_callers_service(lib, tmp_path):
+    """Ranking never analyses a song itself: an unanalysed file seed goes through the ``analyze`` the caller
+    gives (the CLI passes the analysis service), and without one it is one clear error."""
+    song = tmp_path / "outside.mp3"
+    song.write_bytes(b"not analysed anywhere")
+    with pytest.raises(LibraryError, match="not analysed yet"):
+        recommend(lib, str(song), k=3, mode="genre")
+    jazz = next(t for t, g in lib.genre_of.items() if g == "jazz")
+    asked = []
+
+    def analyze(path):
+        asked.append(path)
+        return lib.analysis(jazz) or Analysis(file=path, duration=200.0, sample_rate=22050, channels=2,
+                                              genre=Genre("jazz", {"jazz": 0.8, "metal": 0.1, "pop": 0.1}))
+
+    recs = recommend(lib, str(song), k=3, mode="genre", analyze=analyze)
+    assert asked == [str(song)]
+    assert [lib.genre_of[r.track.id] for r in recs] == ["jazz"] * 3

@@ -13,9 +13,9 @@ from conftest import write_audio
 
 from explorer.analysis.features import SR
 from explorer.audio.decode import decode
-from explorer.library.analyze import analyze_buffer, analyze_path
+from explorer.services.analyze import analyze_buffer, analyze_path
 from explorer.library.cache import content_hash
-from explorer.library.scan import analyse_one
+from explorer.services.scan import analyse_one
 
 FILE_SR = 44100
 
@@ -99,7 +99,7 @@ def test_analyze_path_decodes_for_the_analysis_and_names_the_file_format(song):
 
 
 def test_a_scan_worker_runs_the_genre_networks_on_one_thread():
-    code = ("from explorer.library.scan import _init_worker; _init_worker(None); "
+    code = ("from explorer.services.scan import _init_worker; _init_worker(None); "
             "from explorer.genre.model import load_models; "
             "print(sorted({s.get_session_options().intra_op_num_threads "
             "for s in load_models().networks.sessions.values()}))")

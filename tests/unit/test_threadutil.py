@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from explorer.threadutil import JobThread, lower_this_thread
+from explorer.util.threads import JobThread, lower_this_thread
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
 

@@ -2,7 +2,7 @@
 
 Usage (from the repository, with the project's environment)::
 
-    .venv/bin/python packaging/train_genre.py [--clips ../shared/corpus/gtzan/clips] [--out resources/models]
+    .venv/bin/python tools/train_genre.py [--clips ../shared/corpus/gtzan/clips] [--out resources/models]
 
 Each clip named ``GENRE.NNNNN.ext`` (GTZAN's ten genres) is decoded, run through both musicnn networks
 (resources/models/*.onnx, made by packaging/convert_musicnn.py) and its windows become training rows
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
+from explorer.util.fs import atomic_write_bytes, atomic_write_text  # noqa: E402
 from explorer.genre import train  # noqa: E402
 from explorer.genre.model import CLASSIFIER_FILE, MANIFEST_FILE, Networks  # noqa: E402
 

@@ -4,7 +4,7 @@ Every failure caused by input (a missing, empty, corrupt or unsupported file …
 with exit status 2 and one line on stderr: ``music-explorer: error: <file>: <reason>``.
 A failure of the machine (standard output full, out of memory, too many open files, no
 sound output) is one such line too, with exit status 1.  Names and tags are printed with
-their control characters escaped (:func:`explorer.textutil.printable`); JSON keeps them exact.
+their control characters escaped (:func:`explorer.util.text.printable`); JSON keeps them exact.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import errno
 import os
 import resource
 import sys
+from collections.abc import Callable
 
 from explorer import __version__
+from explorer.cli.args import seconds
 from explorer.errors import Cancelled, ExplorerError, NoSoundOutput
-from explorer.textutil import printable
+from explorer.util.text import printable
 
 PROG = "music-explorer"
 EXIT_USAGE = 2
@@ -57,9 +59,9 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
     The user's edited sections (kept in the library) replace the automatic ones.
     """
-    from explorer.library.analyze import analyze_path
     from explorer.library.cache import default_cache
     from explorer.library.store import Library, default_db_path
+    from explorer.services.analyze import analyze_path
 
     cache = default_cache() if use_cache else None
     library = Library() if default_db_path().exists() else None
@@ -72,7 +74,7 @@ def analyze_file(path: str, *, use_cache: bool = True, progress=None, cancel=Non
 
 def cmd_analyze(args) -> int:
     from explorer.export.formats import render
-    from explorer.fsutil import atomic_write_text, check_target
+    from explorer.util.fs import atomic_write_text, check_target
 
     if args.out and args.out != "-":  # "-" is standard output; anything else is checked before the work
         check_target(args.out, overwrite=args.force)
@@ -111,34 +113,8 @@ def cmd_play(args) -> int:
 
 def one_line(text: str) -> str:
     """``text`` on one line, safe for a terminal: line breaks and other control characters (possible in file
-    names) written as ``\\n``, ``\\x1b`` … (see :func:`explorer.textutil.printable`)."""
+    names) written as ``\\n``, ``\\x1b`` … (see :func:`explorer.util.text.printable`)."""
     return printable(text)
-
-
-def count(text: str) -> int:
-    """A positive count for argparse (``-k``, ``-n``): at most :data:`MAX_COUNT`, one line when not."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid count: {text!r}") from None
-    if not 1 <= n <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"{text}: must be between 1 and {MAX_COUNT}")
-    return n
-
-
-def seconds(text: str) -> float:
-    """A time in seconds for argparse: a finite number, not negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid time in seconds: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: must be a number of seconds, 0 or more")
-    return value
-
-
-#: Largest count accepted (``-k``, ``-n``): far more than any library, small enough for SQLite's integers.
-MAX_COUNT = 1_000_000
 
 
 class _Output:
@@ -202,39 +178,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_analyze(sub)
     _add_play(sub)
-    import importlib
+    from explorer.cli import genre, library
 
-    # Each headless area adds its own subcommands: explorer/cli_library.py (scan, recommend, like …)
-    # and explorer/genre/cli.py (genre predict).
-    for name in ("explorer.cli_library", "explorer.genre.cli"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
+    # Each headless area adds its own subcommands: library (scan, recommend, like …) and genre (genre predict).
+    for module in (library, genre):
         module.add_commands(sub)
     return parser
 
 
-def _gui(paths: list[str]) -> int:
-    import importlib
+def main(argv: list[str] | None = None, *, gui: Callable[[list[str]], int] | None = None) -> int:
+    """Run the command ``argv`` (default ``sys.argv[1:]``); the exit status.
 
-    # Reached by name: the headless CLI itself must not depend on Qt (the import-linter contract).
-    return importlib.import_module("explorer.app").main(paths)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from explorer.entry import run_multiprocessing_child
-
-    run_multiprocessing_child(argv)  # a child that multiprocessing started never becomes the GUI or the CLI
+    Without a subcommand the arguments are songs or folders for the window, which ``gui(paths)`` opens:
+    the entry module (:mod:`explorer.__main__`) passes it, so that this package never imports Qt.
+    Without ``gui`` such a command line is a usage error.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public API
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr,arg-type]  # no public API
     first = next((a for a in argv if a != "--"), None)
     if not argv or (first not in commands and first not in ("-h", "--help", "--version")):
         paths = [a for a in argv if a != "--"]
-        return _gui(paths)
+        if gui is None:
+            parser.error("this entry point opens no window: give a COMMAND")
+        return gui(paths)
     args = parser.parse_args(argv)
     # A file name that is not UTF-8 (Linux allows any bytes) must print, not crash: its odd bytes come out
     # as \udcXX escapes, which JSON reads back as the same name.
@@ -278,7 +245,3 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     finally:
         sys.stdout = stdout
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

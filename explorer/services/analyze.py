@@ -1,8 +1,10 @@
-"""Compose the whole analysis of a song — structure + genre + embedding — through the cache.
+"""Analyse a song — structure + genre + embedding — through the cache: the one service that does it.
 
-The one place that joins :func:`explorer.analysis.pipeline.analyze` and
-:func:`explorer.genre.model.describe`; the CLI, the window and the library scanner all call it,
-so a song analysed by any of them is instant for the others.
+The CLI (``analyze``, ``recommend`` for a file outside the library), the scanner's worker processes
+and the window's analysis helper process all call :func:`analyze_path`, so a song analysed by any of
+them is instant for the others.  It is the one place that looks the song up in the analysis cache,
+decodes it, joins :func:`explorer.analysis.pipeline.analyze` and :func:`explorer.genre.model.describe`,
+and applies the user's edited sections (kept in the library).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from explorer.errors import Cancelled
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
+#: Called with ``"decode"`` before the file is decoded and ``"analyse"`` after; raises to stop (the
+#: scanner checks there that the file did not change under it).
+GuardFn = Callable[[str], None]
 
 #: Share of the progress bar given to decoding in :func:`analyze_path`, and to the genre model at the end.
 DECODE_SHARE = 0.15
@@ -26,6 +31,13 @@ def _scaled(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | N
     if progress is None:
         return None
     return lambda frac, stage: progress(lo + (hi - lo) * min(1.0, max(0.0, frac)), stage)
+
+
+def _with_edits(result: Analysis, content_hash: str | None, library) -> Analysis:
+    """The one place where the user's edited sections replace the automatic ones."""
+    if library is None or not content_hash:
+        return result
+    return library.apply_edits(result, content_hash)
 
 
 def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cache=None, library=None,
@@ -59,17 +71,15 @@ def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cach
     if result is not None:
         result = result.replace(file=buffer.path)
     else:
-        result = _compute(buffer, progress=progress, cancel=cancel)
-        if cache is not None and content_hash:
-            cache.store(content_hash, result)
+        result = _compute(buffer, content_hash=content_hash, cache=cache, progress=progress, cancel=cancel)
     if progress is not None:
         progress(1.0, "done")
-    if library is not None and content_hash:
-        result = library.apply_edits(result, content_hash)
-    return result
+    return _with_edits(result, content_hash, library)
 
 
-def _compute(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: CancelFn | None) -> Analysis:
+def _compute(buffer: AudioBuffer, *, content_hash: str | None, cache, progress: ProgressFn | None,
+             cancel: CancelFn | None) -> Analysis:
+    """Analyse ``buffer`` (no cache lookup) and store the result in ``cache`` under ``content_hash``."""
     from explorer.analysis.pipeline import analyze
     from explorer.genre.model import describe
 
@@ -83,12 +93,24 @@ def _compute(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: Cancel
     src = buffer.source
     if src.sample_rate and src.channels:  # a buffer decoded at the analysis rate, in mono: name the file's own
         result = result.replace(sample_rate=src.sample_rate, channels=src.channels)
+    if cache is not None and content_hash:
+        cache.store(content_hash, result)
     return result
 
 
 def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, cache=None, library=None,
-                 progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Analysis:
+                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                 guard: GuardFn | None = None) -> Analysis:
     """Like :func:`analyze_buffer` for a file; a cache hit returns without decoding.
+
+    The file is decoded straight to what the analysis uses (the mono mix at its rate): nothing here
+    plays it, and ffmpeg does that far more cheaply than converting a full decode here.
+
+    Parameters
+    ----------
+    guard : callable(stage) or None
+        Called with ``"decode"`` before decoding and ``"analyse"`` after it (never on a cache hit);
+        whatever it raises ends the analysis.
 
     Raises
     ------
@@ -98,18 +120,25 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
     from explorer.audio.decode import check_file, decode
     from explorer.library.cache import content_hash as hash_file
 
-    path = check_file(path)
-    if cache is not None or library is not None:
-        content_hash = content_hash or hash_file(path)
-    if cache is not None:
-        hit = cache.lookup(content_hash)
-        if hit is not None:
-            if progress is not None:
-                progress(1.0, "done")
-            hit = hit.replace(file=path)
-            return library.apply_edits(hit, content_hash) if library is not None else hit
+    if content_hash is None:
+        path = check_file(path)
+        if cache is not None or library is not None:
+            content_hash = hash_file(path)
+    else:  # the caller hashed the file: a cache hit needs nothing else of it (decode checks it again)
+        path = os.fspath(path)
+    hit = cache.lookup(content_hash) if cache is not None and content_hash else None
+    if hit is not None:
+        if progress is not None:
+            progress(1.0, "done")
+        return _with_edits(hit.replace(file=path), content_hash, library)
+    if guard is not None:
+        guard("decode")
     dec_progress = None if progress is None else (lambda f: progress(DECODE_SHARE * f, "decode"))
-    # nothing here plays the audio: decode straight to what the analysis uses (mono at its rate)
     buffer = decode(path, progress=dec_progress, cancel=cancel, sr=SR, mono=True)
-    return analyze_buffer(buffer, content_hash=content_hash, cache=cache, library=library,
-                          progress=_scaled(progress, DECODE_SHARE, 1.0), cancel=cancel)
+    if guard is not None:
+        guard("analyse")
+    result = _compute(buffer, content_hash=content_hash, cache=cache,
+                      progress=_scaled(progress, DECODE_SHARE, 1.0), cancel=cancel)
+    if progress is not None:
+        progress(1.0, "done")
+    return _with_edits(result, content_hash, library)

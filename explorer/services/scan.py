@@ -13,7 +13,7 @@ How a scan decides what to do with each audio file it finds
    scanned folders that were not found are marked ``missing`` (never deleted: their likes stay);
 4. pending tracks are analysed in a pool of worker *processes* (one per core by default, kept for
    the whole scan) by :func:`analyse_one`: each file is decoded straight to the analysis rate in
-   mono and analysed by :func:`explorer.library.analyze.analyze_buffer` on one thread, which fills
+   mono and analysed by :func:`explorer.services.analyze.analyze_path` on one thread, which fills
    the analysis cache; this process is
    the only writer and commits each result as it arrives.  A file that cannot be analysed is
    recorded ``failed`` with the reason and the scan goes on — unless the computer, not the file,
@@ -25,7 +25,7 @@ How a scan decides what to do with each audio file it finds
    that kills its process again is recorded as failed.
 
 A track marked ``missing`` whose file is back at its path (same content) is restored as it was,
-with its likes and history.  Our own temp files (:func:`explorer.fsutil.is_temp_name`) are never
+with its likes and history.  Our own temp files (:func:`explorer.util.fs.is_temp_name`) are never
 taken for songs; any other name is.
 """
 
@@ -43,10 +43,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from explorer.errors import Cancelled, ExplorerError, FileMissing
-from explorer.fsutil import is_temp_name
 from explorer.library.cache import AnalysisCache, content_hash
-from explorer.library.store import Library, normalize_path, read_tags
-from explorer.procutil import become_background_child, stop_executor
+from explorer.library.store import Library, Track, normalize_path, read_tags
+from explorer.util.fs import is_temp_name
+from explorer.util.procs import become_background_child, stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -56,7 +56,7 @@ MAX_FRUITLESS_POOLS = 3
 #: Seconds between polls of ``cancel`` while waiting for workers.
 POLL_SECONDS = 0.2
 #: Niceness added to scan worker processes: a scan is background work; the window and the song the
-#: user opened (niceness 5, see explorer.ui.analysis_process) come first.
+#: user opened (niceness 5, see explorer.services.analysis_helper) come first.
 WORKER_NICENESS = 10
 
 
@@ -190,26 +190,26 @@ def _stamp(path: str) -> tuple[int, float]:
     return st.st_size, st.st_mtime
 
 
+class _Changed(Exception):
+    """The file's size or mtime is no longer what the scan recorded."""
+
+
 def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_folder: str | None,
                 cancel: CancelFn | None = None):
     """Analyse one file for the scanner: ("ok", Analysis without its matrix), ("failed", reason) or, when the
     computer rather than the file failed, ("retry", reason)."""
-    try:
-        from explorer.analysis.features import SR
-        from explorer.audio.decode import decode
-        from explorer.library.analyze import analyze_buffer
+    def unchanged(stage: str) -> None:
+        if _stamp(path) != (size, mtime):
+            raise _Changed(f"{path}: the file changed while the scan was running" if stage == "decode"
+                           else f"{path}: the file changed while it was being analysed")
 
-        cache = AnalysisCache(cache_folder)
-        hit = cache.lookup(expected_hash)
-        if hit is None:
-            if _stamp(path) != (size, mtime):
-                return "failed", f"{path}: the file changed while the scan was running"
-            # straight to what the analysis uses (the mono mix at its rate): ffmpeg does it far more
-            # cheaply than decoding the file's rate and channels and converting them here
-            buffer = decode(path, cancel=cancel, sr=SR, mono=True)
-            if _stamp(path) != (size, mtime):
-                return "failed", f"{path}: the file changed while it was being analysed"
-            hit = analyze_buffer(buffer, content_hash=expected_hash, cache=cache, cancel=cancel)
+    try:
+        from explorer.services.analyze import analyze_path
+
+        hit = analyze_path(path, content_hash=expected_hash, cache=AnalysisCache(cache_folder), cancel=cancel,
+                           guard=unchanged)
+    except _Changed as e:
+        return "failed", str(e)
     except Cancelled:
         return "cancelled", ""
     except FileNotFoundError:
@@ -259,7 +259,7 @@ def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | N
     t0 = time.monotonic()
     report = ScanReport()
     own = library is None
-    lib = Library(db_path) if own else library
+    lib = Library(db_path) if library is None else library
     try:
         _scan(lib, [normalize_path(f) for f in folders], workers, progress, cancel,
               None if cache_folder is None else os.fspath(cache_folder), report, retry_failed)
@@ -287,6 +287,7 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
     known = {t.path: t for t in lib.tracks()}
     found = set(files)
     gone_by_hash: dict[str, list] = {}
+    t: Track | None
     for t in known.values():
         if t.path not in found and t.content_hash and not os.path.exists(t.path):
             gone_by_hash.setdefault(t.content_hash, []).append(t)
@@ -417,7 +418,8 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
         for job in jobs:
             _check(cancel)
             lib.mark_analysing([job[0]])
-            status, payload = analyse_one(*job[1:], cache_folder, cancel)
+            _, path, expected_hash, size, mtime = job
+            status, payload = analyse_one(path, expected_hash, size, mtime, cache_folder, cancel)
             if status == "cancelled":
                 raise Cancelled("scan cancelled")
             finish(job, status, payload)
@@ -455,7 +457,7 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
 
     Returns the jobs that were in flight when a worker died ([] if none did) and how many finished.
     A cancel (or anything else that ends the round early: Ctrl-C, an error while committing) ends
-    the workers at once (:func:`~explorer.procutil.stop_executor`) instead of waiting for the songs
+    the workers at once (:func:`~explorer.util.procs.stop_executor`) instead of waiting for the songs
     they are analysing; only this process commits, so a killed worker takes no half-written row
     with it, and its songs, left 'analysing', are the next scan's.
     """
@@ -469,7 +471,7 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
                 batch = [queue.popleft() for _ in range(min(len(queue), 2 * n - len(inflight)))]
                 lib.mark_analysing([job[0] for job in batch])
                 for job in batch:
-                    inflight[pool.submit(_task, *job[1:], cache_folder)] = job
+                    inflight[pool.submit(_task, job[1], job[2], job[3], job[4], cache_folder)] = job
             ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in ready:  # what came back is committed even when a cancel came with it
                 job = inflight.pop(fut)

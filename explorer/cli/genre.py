@@ -27,13 +27,13 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def format_line(path: str, label: str, probabilities: dict[str, float], *, as_json: bool) -> str:
+def format_line(path: str, label: str | None, probabilities: dict[str, float], *, as_json: bool) -> str:
     """One output line for one file."""
     if as_json:
         return json.dumps({"file": path, "label": label,
                            "probabilities": {g: round(float(v), 4) for g, v in probabilities.items()}},
                           ensure_ascii=False)
-    from explorer.textutil import printable  # noqa: PLC0415 - the name may hold terminal control characters
+    from explorer.util.text import printable  # noqa: PLC0415 - the name may hold terminal control characters
 
     ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])[:3]
     return f"{printable(path)}: " + " · ".join(f"{g} ({v:.2f})" for g, v in ranked)
@@ -45,7 +45,7 @@ def cmd_predict(args) -> int:
     from explorer.errors import Cancelled, ExplorerError
     from explorer.genre.model import describe, verify_models
     from explorer.library.cache import default_cache
-    from explorer.textutil import printable
+    from explorer.util.text import printable
 
     verify_models()  # a missing or damaged model is one error for the whole command, raised before any file
     cache = default_cache()

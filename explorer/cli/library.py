@@ -1,7 +1,7 @@
 """Library subcommands of ``music-explorer``: scan, recommend, like, dislike, unlike, history, playlist.
 
 Every command takes ``--db PATH`` (default: the catalogue in the user's data folder).  Names, titles and
-tags go to the terminal through :func:`explorer.textutil.printable` (control characters escaped); the
+tags go to the terminal through :func:`explorer.util.text.printable` (control characters escaped); the
 ``--json`` output keeps them exact.
 """
 
@@ -13,17 +13,12 @@ import os
 import sys
 import time
 
-from explorer.textutil import printable
+from explorer.cli.args import count
+from explorer.util.text import printable
 
 PROG = "music-explorer"
 #: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
 MAX_TRACK_ID = 2**63 - 1
-
-
-def _count(text: str) -> int:
-    from explorer.cli import count  # noqa: PLC0415 - the argument type the main parser's commands share
-
-    return count(text)
 
 
 def _ref(text: str) -> str:
@@ -70,7 +65,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
     p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=_count, default=10, metavar="K", help="how many (default 10)")
+    p.add_argument("-k", type=count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
@@ -83,14 +78,14 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("history", help="the latest likes, dislikes, plays and skips")
     _add_db(p)
-    p.add_argument("-n", "--limit", type=_count, default=50, metavar="N", help="how many entries (default 50)")
+    p.add_argument("-n", "--limit", type=count, default=50, metavar="N", help="how many entries (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
     p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
     _add_db(p)
-    p.add_argument("-k", type=_count, default=20, metavar="K", help="how many recommendations (default 20)")
+    p.add_argument("-k", type=count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
     p.add_argument("--out", "-o", required=True, metavar="OUT", help="the .m3u8 file to write (-: standard output)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
@@ -133,7 +128,7 @@ class ProgressBar:
 
 
 def cmd_scan(args) -> int:
-    from explorer.library.scan import scan
+    from explorer.services.scan import scan
 
     lib = _open(args)
     try:
@@ -160,12 +155,20 @@ def _genre_of(track) -> str | None:
     return track.genre_label or track.genre_tag or None
 
 
+def _analyze_seed(path: str):
+    """A seed outside the library: analysed through the user's analysis cache, as ``analyze`` does."""
+    from explorer.library.cache import default_cache
+    from explorer.services.analyze import analyze_path
+
+    return analyze_path(path, cache=default_cache())
+
+
 def cmd_recommend(args) -> int:
     from explorer.recommend import recommend
 
     lib = _open(args)
     try:
-        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         seed_track = lib.track(int(args.seed)) if args.seed.isdigit() and not os.path.exists(args.seed) else None
     finally:
         lib.close()
@@ -190,15 +193,15 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_playlist(args) -> int:
-    from explorer.fsutil import check_target
+    from explorer.export.playlist import STDOUT, write_m3u8
     from explorer.recommend import recommend
-    from explorer.recommend.playlist import STDOUT, write_m3u8
+    from explorer.util.fs import check_target
 
     if args.out != STDOUT:  # refused before the work, as analyze does
         check_target(args.out, overwrite=args.force)
     lib = _open(args)
     try:
-        recs = recommend(lib, args.seed, k=args.k, mode=args.mode)
+        recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         seed = lib.resolve(args.seed) if args.seed.isdigit() and not os.path.exists(args.seed) else \
             lib.track_by_path(args.seed)
     finally:

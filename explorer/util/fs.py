@@ -194,7 +194,7 @@ def remove_stale_temps(path: str | os.PathLike, *, older_than: float = STALE_TEM
     ours = re.compile(re.escape(TEMP_PREFIX + name[:_NAME_CHARS] + ".") + r"[A-Za-z0-9_]{8}"
                       + re.escape(TEMP_SUFFIX) + "|" + re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{8}"
                       + re.escape(name[-20:]))
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(folder)
     except OSError:

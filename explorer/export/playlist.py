@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from explorer.fsutil import atomic_write_text
+from explorer.util.fs import atomic_write_text
 
 #: The ``out`` that means standard output.
 STDOUT = "-"

@@ -2,7 +2,7 @@
 
 One persistent process (a ``spawn``-ed :class:`~concurrent.futures.ProcessPoolExecutor` with one
 worker) imports the analysis stack once and then runs
-:func:`explorer.library.analyze.analyze_path` for each request; the GUI process only waits for it
+:func:`explorer.services.analyze.analyze_path` for each request; the GUI process only waits for it
 (a wait releases the GIL).  Progress comes back through a :class:`multiprocessing.Queue`; cancel is
 a shared counter, "every request up to this number is cancelled", that the analysis' cancel
 callback reads.  Results are our own :class:`~explorer.analysis.types.Analysis` objects, pickled
@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from explorer.errors import Cancelled, ExplorerError
-from explorer.procutil import TERMINATE_GRACE, become_background_child, stop_executor
+from explorer.util.procs import TERMINATE_GRACE, become_background_child, stop_executor
 
 #: Minimum seconds between two progress messages from the helper process.
 PROGRESS_INTERVAL = 1.0 / 15
@@ -32,15 +33,15 @@ POLL_INTERVAL = 0.05
 #: Niceness added to the helper process: the GUI thread must win the CPU when both want it.
 NICENESS = 5
 #: Modules the helper process imports when it starts.
-MODULES = ("explorer.library.analyze", "explorer.analysis.pipeline", "explorer.genre.model", "explorer.library.cache")
+MODULES = ("explorer.services.analyze", "explorer.analysis.pipeline", "explorer.genre.model", "explorer.library.cache")
 
 _lock = threading.Lock()
 _tokens = itertools.count(1)
 _pool: _Pool | None = None
 
 # -- in the helper process ---------------------------------------------------------------
-_child_queue = None
-_child_cancelled = None
+_child_queue: Any = None
+_child_cancelled: Any = None
 
 
 def _init_child(progress_queue, cancelled) -> None:
@@ -54,9 +55,9 @@ def _init_child(progress_queue, cancelled) -> None:
 
 
 def _analyse_in_child(token: int, path: str, content_hash: str | None, cache):
-    from explorer.library.analyze import analyze_path
+    from explorer.services.analyze import analyze_path
 
-    last = [0.0, ""]
+    last: list[Any] = [0.0, ""]
 
     def progress(fraction: float, stage: str) -> None:
         now = time.monotonic()
@@ -83,7 +84,7 @@ class _Pool:
             self.cancelled.value = token
 
     def close(self, grace: float = TERMINATE_GRACE) -> None:
-        """End the helper now (see :func:`explorer.procutil.stop_executor`); a waiting
+        """End the helper now (see :func:`explorer.util.procs.stop_executor`); a waiting
         :func:`analyse` gets :class:`BrokenProcessPool`, i.e. "the analysis process stopped"."""
         self.cancel(2**62)
         stop_executor(self.executor, grace=grace)
@@ -123,7 +124,7 @@ def analyse(path: str, *, content_hash: str | None, cache, progress: Callable[[f
     Raises
     ------
     Cancelled, ExplorerError
-        As :func:`~explorer.library.analyze.analyze_path`; also when the helper process died.
+        As :func:`~explorer.services.analyze.analyze_path`; also when the helper process died.
     """
     pool = _get_pool()
     token = next(_tokens)

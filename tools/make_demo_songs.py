@@ -13,7 +13,7 @@ song, and the same tools give the same files.
 
 Usage::
 
-    .venv/bin/python packaging/make_demo_songs.py [--out resources/demo] [--only SLUG]
+    .venv/bin/python tools/make_demo_songs.py [--out resources/demo] [--only SLUG]
 
 Needs ``mido`` (the ``dev`` extra), ``fluidsynth``, ``ffmpeg`` and
 ``/usr/share/sounds/sf2/FluidR3_GM.sf2`` (Debian: fluidsynth, fluid-soundfont-gm, ffmpeg).

@@ -1,0 +1,1 @@
+"""The headless front doors: the ``music-explorer`` subcommands (no Qt here)."""
