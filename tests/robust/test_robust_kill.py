@@ -40,6 +40,14 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "explorer", *args]
 
 
+def with_ctrl_c(args: list[str]) -> list[str]:
+    """``args`` run with SIGINT at its default, as from a terminal.  A suite started from a background job of a
+    non-interactive shell (``make test &``, some CI runners) runs with SIGINT ignored, which every child inherits
+    and Python respects, so a Ctrl-C test would test nothing but that."""
+    return [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+            "os.execv(sys.argv[1], sys.argv[1:])", *args]
+
+
 def start(args, log):
     return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)  # its own process group: the kill takes its workers too
@@ -243,7 +251,8 @@ def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
     for i in range(4):  # long ones: in the workers' hands at the Ctrl-C
         write_sf(music / f"b{i}.wav", sine(10.0, 22050, freq=200.0 + 30 * i), 22050)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.Popen(cli("scan", "--workers", "2", "--db", str(db), str(music)), stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(with_ctrl_c(cli("scan", "--workers", "2", "--db", str(db), str(music))),
+                            stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
     try:
