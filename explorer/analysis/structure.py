@@ -116,7 +116,7 @@ def structural_grid(beat_frames: np.ndarray, downbeat_index: np.ndarray, *, beat
             k = 0
     if k < 0:
         mid = (frames[:-1] + frames[1:]) // 2
-        last = frames[-1] + int(round(0.5 * float(np.median(np.diff(frames)))))
+        last = frames[-1] + round(0.5 * float(np.median(np.diff(frames))))
         tail = [last] if n_frames is None or last < n_frames else []
         units = np.empty(2 * frames.size - 1 + len(tail), dtype=int)
         units[0::2] = frames

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from songgen import make_song
 
 from explorer.analysis import beats as beats_mod
 from explorer.analysis import pipeline, structure
 from explorer.analysis.pipeline import analyze
 from explorer.audio.buffer import AudioBuffer
-from songgen import make_song
 
 SR = 22050
 FPS = SR / 512
@@ -60,7 +60,7 @@ def test_a_slow_triple_bar_is_halved_on_its_half_bar():
     period = 60 / 50 * FPS  # 50 BPM in 3: a 3.6 s bar
     frames = np.round(period * np.arange(30)).astype(int)
     down = np.arange(0, 30, 3)
-    units, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
+    _, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
     assert k == -1
     assert np.array_equal(np.flatnonzero(unit_down), np.sort(np.concatenate([2 * down, 2 * down + 3])))
 
