@@ -234,6 +234,16 @@ def _annotations(ref: dict) -> dict:
     return {"annotator1": ann, "chorus_reliable": len(ref["choruses"]) > 1}
 
 
+def _valid(ann: dict) -> dict:
+    """The annotation without sections, phrases or choruses that end before they start (one
+    training song's intro runs from 257.9 s to 16.0 s)."""
+    out = dict(ann)
+    for key in ("sections", "phrases", "choruses"):
+        if key in ann:
+            out[key] = [x for x in ann[key] if float(x["end"]) > float(x["start"])]
+    return out
+
+
 _CACHE: Path | None = None
 
 
@@ -293,7 +303,7 @@ def _work(args):
     for name in ("annotator1", "annotator2"):
         if name not in ref:
             continue
-        ann = ref[name]
+        ann = _valid(ref[name])
         reliable = bool(ref.get("chorus_reliable", ann.get("chorus_reliable", False)))
         scores[name] = score_song(est, ann, est["duration"], reliable)
     return Path(audio).stem, scores, elapsed, est

@@ -28,6 +28,9 @@ from explorer.errors import Cancelled
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
+#: Length (s) of the bar the structure stages count phrases in: the tracked bar, halved or doubled
+#: to come nearest it (:func:`~explorer.analysis.structure.structural_grid`); 0 keeps the tracked bar.
+BAR_SECONDS = 2.8
 #: A silent head or tail shorter than this (s) is not a section of its own.
 MIN_SILENT_SECTION = 0.5
 
@@ -126,11 +129,20 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     silent_song = float(feats.rms.max(initial=0.0)) <= 1e-6
 
     stage("recurrence", 0.45, done="beats")
-    group = max(1, int(np.ceil(grid.beat_frames.size / MAX_UNITS)))
-    unit_frames = grid.beat_frames[::group]
+    # the structure's bar lasts about BAR_SECONDS whatever metrical level the tracker locked to
+    base, base_down = grid.beat_frames, None
+    if grid.steady and BAR_SECONDS:
+        base, base_down, _ = structure.structural_grid(grid.beat_frames, grid.downbeat_index,
+                                                        beats_per_bar=grid.beats_per_bar,
+                                                        fps=feats.sr / feats.hop_length, target_bar=BAR_SECONDS,
+                                                        n_frames=feats.n_frames)
+    group = max(1, int(np.ceil(base.size / MAX_UNITS)))
+    unit_frames = base[::group]
     units_per_bar = max(1, int(round(grid.beats_per_bar / group)))
     unit_down = np.zeros(unit_frames.size + 1, dtype=bool)
-    if grid.steady and group == 1:
+    if grid.steady and group == 1 and base_down is not None:
+        unit_down = base_down
+    elif grid.steady and group == 1:
         unit_down[grid.downbeat_index] = True
     else:
         unit_down[::units_per_bar] = True
