@@ -90,8 +90,6 @@ def _compute(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: Cancel
         if progress is not None:
             progress(1.0 - GENRE_SHARE, "genre")
         desc = describe(buffer)
-    if cancel is not None and cancel():
-        raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
     result = result.replace(genre=desc.genre, embedding=desc.embedding)
     src = buffer.source
     if src.sample_rate and src.channels:  # a buffer decoded at the analysis rate, in mono: name the file's own
@@ -133,11 +131,11 @@ def _structure_beside_genre(buffer: AudioBuffer, *, progress: ProgressFn | None,
 def _preload() -> None:
     """Import the analysis and load the genre models (what :func:`_compute` needs first), errors ignored."""
     try:
-        import explorer.analysis.pipeline  # noqa: F401, PLC0415
-        from explorer.genre.model import load_models  # noqa: PLC0415
+        import explorer.analysis.pipeline  # noqa: F401
+        from explorer.genre.model import load_models
 
         load_models()
-    except Exception:  # noqa: BLE001 - only a head start: _compute meets the same error and reports it
+    except Exception:  # noqa: BLE001, S110 - only a head start: _compute meets the same error and reports it
         pass
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
 import pytest
+from songgen import make_song
 
 from explorer.analysis.pipeline import analyze
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 from explorer.genre.model import describe, load_models
 from explorer.library.analyze import analyze_buffer
-from songgen import make_song
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,6 @@ def song() -> AudioBuffer:
 
 def test_runs_beside_on_more_than_one_core():
     """The default (not a scan worker's one-thread models) on a machine with cores to spare."""
-    import os
-
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the genre runs after the structure")
     assert load_models().networks.threads > 1
