@@ -140,45 +140,61 @@ sklearn.cluster.KMeans(n_clusters=k, n_init=10).fit_predict(X)
 """
 
 
-def measure(code: Path, song: Path, song10: Path, scan_songs: list[Path], runs: int, tmp: Path) -> dict:
-    """All figures for the code at ``code``: medians of ``runs`` whole processes each."""
-    out = {}
-    analyze = ["-m", "explorer", "analyze", "--no-cache", "--", str(song)]
-    firsts = []
-    for i in range(runs):
+def measure(codes: list[Path], song: Path, song10: Path, scan_songs: list[Path], runs: int, tmp: Path) -> list[dict]:
+    """All figures for the code at each of ``codes``: medians of ``runs`` whole processes each.
+
+    The codes take turns run by run (A B A B …), so that a change of the machine's load shows in both.
+    """
+    def turns(what: str, one) -> list[list]:
+        """``one(code, i)`` for every run ``i`` and code, in turn; its results per code."""
+        got: list[list] = [[] for _ in codes]
+        for i in range(runs):
+            for k, code in enumerate(codes):
+                got[k].append(one(code, i))
+        for code, values in zip(codes, got):
+            _progress(code, what, [np.round(v, 2).tolist() for v in values])
+        return got
+
+    def fresh_first(code, i):
         fresh = tmp / f"fresh-{code.name}-{i}"
         env = {"XDG_CACHE_HOME": str(fresh / "cache"), "NUMBA_CACHE_DIR": str(fresh / "numba")}
-        firsts.append(run(["-m", "explorer", "analyze", "--", str(song)], code=code, env=env)[0])
-    out["first"] = float(np.median(firsts))
-    _progress(code, "first", firsts)
-    cpu: list[float] = []
-    warm = [run(analyze, code=code, cpu=cpu) for _ in range(runs)]
-    out["warm"] = float(np.median([w for w, _ in warm]))
-    out["warm_cpu"] = float(np.median(cpu))
-    out["rss4"] = float(np.median([m for _, m in warm]))
-    _progress(code, "warm (s, MB)", warm)
-    ten = [run(["-m", "explorer", "analyze", "--no-cache", "--", str(song10)], code=code) for _ in range(runs)]
-    out["rss10"] = float(np.median([m for _, m in ten]))
-    out["warm10"] = float(np.median([w for w, _ in ten]))
-    _progress(code, "10-min (s, MB)", ten)
-    cache_env = {"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")}
-    run(["-m", "explorer", "analyze", "--", str(song)], code=code, env=cache_env)
-    genre = [run(["-m", "explorer", "genre", "predict", "--", str(song)], code=code, env=cache_env)[0]
-             for _ in range(runs)]
-    out["genre"] = float(np.median(genre))
-    _progress(code, "cached genre predict", genre)
-    scans, cpu = [], []
-    for i in range(runs):
+        return run(["-m", "explorer", "analyze", "--", str(song)], code=code, env=env)[0]
+
+    def analyze(path):
+        def one(code, i):
+            cpu: list[float] = []
+            wall, rss = run(["-m", "explorer", "analyze", "--no-cache", "--", str(path)], code=code, cpu=cpu)
+            return wall, rss, cpu[0]
+        return one
+
+    def genre(code, i):
+        return run(["-m", "explorer", "genre", "predict", "--", str(song)], code=code,
+                   env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")})[0]
+
+    def scan(code, i):
         folder = tmp / f"scan-{code.name}-{i}"
         env = {"XDG_CACHE_HOME": str(folder / "cache"), "XDG_DATA_HOME": str(folder / "data")}
+        cpu: list[float] = []
         w, _ = run(["-m", "explorer", "scan", "--db", str(folder / "lib.sqlite"), "--workers", "2",
                     *[str(p) for p in scan_songs]], code=code, env=env, cpu=cpu)
-        scans.append(len(scan_songs) / w * 60.0)
         shutil.rmtree(folder, ignore_errors=True)
-    out["scan"] = float(np.median(scans))
-    out["scan_cpu"] = float(np.median(cpu)) / len(scan_songs)
-    _progress(code, "scan songs/min", scans)
-    return out
+        return len(scan_songs) / w * 60.0, cpu[0] / len(scan_songs)
+
+    outs: list[dict] = [{} for _ in codes]
+    for out, firsts in zip(outs, turns("first (s)", fresh_first)):
+        out["first"] = float(np.median(firsts))
+    for out, warm in zip(outs, turns("warm (s, MB, CPU s)", analyze(song))):
+        out["warm"], out["rss4"], out["warm_cpu"] = (float(v) for v in np.median(warm, axis=0))
+    for out, ten in zip(outs, turns("10-min (s, MB, CPU s)", analyze(song10))):
+        out["warm10"], out["rss10"], _ = (float(v) for v in np.median(ten, axis=0))
+    for code in codes:  # the analysis that genre predict then finds in the cache
+        run(["-m", "explorer", "analyze", "--", str(song)], code=code,
+            env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")})
+    for out, g in zip(outs, turns("cached genre predict (s)", genre)):
+        out["genre"] = float(np.median(g))
+    for out, sc in zip(outs, turns("scan (songs/min, CPU s per song)", scan)):
+        out["scan"], out["scan_cpu"] = (float(v) for v in np.median(sc, axis=0))
+    return outs
 
 
 def _progress(code: Path, what: str, values) -> None:
@@ -228,13 +244,14 @@ def main(argv=None):
         _progress(ROOT, "Laplacian recipe (s)", laps)
         _progress(ROOT, "ours, in turn with it (s)", ours)
 
-        after = measure(ROOT, song, song10, scan_songs, runs, tmp)
+        measured = measure(codes, song, song10, scan_songs, runs, tmp)
+        after = measured[0]
         after["ratio"] = float(np.median(np.divide(ours, laps)))
         after["ratio_cpu"] = float(np.median(np.divide(ours_cpu, lap_cpu)))
         before = dict(BEFORE)
         source = "README before the issue-14 speed work, load 3–6"
         if args.before:
-            before = measure(codes[1], song, song10, scan_songs, runs, tmp)
+            before = measured[1]
             before["ratio"] = float(np.median(np.divide(before_warm, laps)))
             before["ratio_cpu"] = float(np.median(np.divide(before_cpu, lap_cpu)))
             source = f"{args.before} measured now"
