@@ -293,13 +293,46 @@ def onset_strength(S_db: np.ndarray, *, lag: int = 1, max_size: int = 1, n_fft: 
     if max_size == 1:
         ref = S
     else:
-        import scipy.ndimage  # noqa: PLC0415 - only for the SuperFlux variant
-
-        ref = scipy.ndimage.maximum_filter1d(S, max_size, axis=-2)
+        ref = maximum_filter_bands(S, size=max_size)
     flux = np.maximum(0.0, S[..., lag:] - ref[..., :-lag])
     env = np.mean(flux, axis=-2)
     env = np.pad(env, (int(lag + n_fft // (2 * hop_length)), 0), mode="constant")
     return env[: S.shape[-1]]
+
+
+def maximum_filter_bands(S: np.ndarray, *, size: int) -> np.ndarray:
+    """Running maximum over ``size`` neighbouring bands (axis -2), edges mirrored.
+
+    The same values as ``scipy.ndimage.maximum_filter1d(S, size, axis=-2)`` (mode ``"reflect"``,
+    origin 0), without importing scipy.
+
+    Parameters
+    ----------
+    S : np.ndarray [shape=(..., n_bands, n_frames)]
+    size : int > 0
+        Bands in the window: ``size // 2`` below each band and ``size - 1 - size // 2`` above it.
+
+    Returns
+    -------
+    np.ndarray [shape=S.shape]
+    """
+    S = np.asarray(S)
+    n = S.shape[-2]
+    below, above = size // 2, size - 1 - size // 2
+    # "reflect" repeats the edge band: index -1 is band 0, index n is band n - 1
+    idx = _reflect_index(np.arange(-below, n + above), n)
+    padded = np.take(S, idx, axis=-2)
+    out = padded[..., 0:n, :].copy()
+    for k in range(1, size):
+        np.maximum(out, padded[..., k:k + n, :], out=out)
+    return out
+
+
+def _reflect_index(idx: np.ndarray, n: int) -> np.ndarray:
+    """Indices mirrored into ``0 … n - 1`` with the edge repeated (``d c b a | a b c d | d c b a``)."""
+    period = 2 * n
+    r = np.remainder(idx, period)
+    return np.where(r >= n, period - 1 - r, r)
 
 
 def mfcc(S_db: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:

@@ -120,24 +120,30 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / float(sr)
     n_frames = 1 + y.size // hop_length
-    mel_fb = scipy.sparse.csr_matrix(
-        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)))
+    # filter banks transposed: the spectra are computed frames first, (frames, bins), so that every FFT
+    # runs over contiguous samples
+    mel_fb_t = scipy.sparse.csr_matrix(
+        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)).T)
     chroma_fb = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
     freqs = dsp.fft_frequencies(sr=sr, n_fft=n_fft)
     chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
+    # only the bins from 55 Hz to 4.2 kHz carry chroma weight
+    c0, c1 = int(np.searchsorted(freqs, 55.0)), int(np.searchsorted(freqs, 4200.0, side="right"))
+    chroma_fb_t = np.ascontiguousarray(chroma_fb[:, c0:c1].T, dtype=np.float32)
     window = dsp.hann(n_fft).astype(np.float32)
 
-    mel = np.empty((n_mels, n_frames), dtype=np.float32)
-    chroma = np.empty((12, n_frames), dtype=np.float32)
+    mel = np.empty((n_frames, n_mels), dtype=np.float32)
+    chroma = np.empty((n_frames, 12), dtype=np.float32)
     rms = np.empty(n_frames, dtype=np.float32)
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
-        frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1)
-        S = np.abs(scipy.fft.rfft(frames * window[:, None], axis=0))
-        P = S * S
-        mel[:, f0:f1] = mel_fb @ P
-        chroma[:, f0:f1] = chroma_fb @ S
-        rms[f0:f1] = np.sqrt(np.einsum("ij,ij->j", frames, frames) / n_fft)
+        frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1).T
+        S = np.abs(scipy.fft.rfft(frames * window, axis=-1))
+        mel[f0:f1] = (mel_fb_t.T @ (S * S).T).T
+        np.matmul(S[:, c0:c1], chroma_fb_t, out=chroma[f0:f1])
+        rms[f0:f1] = np.sqrt(np.einsum("ij,ij->i", frames, frames) / n_fft)
+    mel = np.ascontiguousarray(mel.T)
+    chroma = np.ascontiguousarray(chroma.T)
     mel_db = dsp.power_to_db(mel, ref=max(float(mel.max(initial=0.0)), 1e-10), top_db=80.0)
     onset_env = dsp.onset_strength(mel_db, lag=1, max_size=3, n_fft=n_fft, hop_length=hop_length)
     onset_env = np.asarray(onset_env[:n_frames], dtype=np.float32)

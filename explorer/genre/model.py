@@ -34,6 +34,7 @@ import io
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +42,10 @@ import numpy as np
 
 from explorer.analysis.types import Genre
 from explorer.audio.buffer import AudioBuffer
-from explorer.errors import ExplorerError
+from explorer.errors import Cancelled, ExplorerError
 from explorer.genre.classifier import LinearClassifier
+
+CancelFn = Callable[[], bool]
 
 #: The genres every model predicts, in this order (GTZAN's ten).
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
@@ -283,7 +286,9 @@ class Networks:
 
         manifest = read_manifest(folder) if manifest is None else manifest
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        #: Intra-op threads of each session.
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         # Do not busy-wait between runs: the library scan runs several processes side by side.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -298,13 +303,19 @@ class Networks:
                 raise ExplorerError(f"{folder / name}: not a usable ONNX model ({e})", path=folder / name) from None
             self.tag_names[network] = list(manifest[name].get("tags", []))
 
-    def run(self, patches: np.ndarray, window: np.ndarray) -> NetworkOutputs:
-        """Both networks on log-mel ``patches`` [shape=(n, 187, 96)] grouped by ``window`` [shape=(n,)]."""
+    def run(self, patches: np.ndarray, window: np.ndarray, *, cancel: CancelFn | None = None) -> NetworkOutputs:
+        """Both networks on log-mel ``patches`` [shape=(n, 187, 96)] grouped by ``window`` [shape=(n,)].
+
+        ``cancel`` is polled before each call into onnxruntime; :class:`~explorer.errors.Cancelled` is
+        raised when it returns True.
+        """
         tags, embeddings = {}, {}
         x = np.ascontiguousarray(patches, dtype=np.float32)
         for network, session in self.sessions.items():
             parts = []
             for i in range(0, x.shape[0], PATCH_BATCH):
+                if cancel is not None and cancel():
+                    raise Cancelled("genre analysis cancelled")
                 try:
                     parts.append(session.run(["tags", "embedding"], {"mel": x[i:i + PATCH_BATCH]}, _quiet_run()))
                 except Exception as err:  # onnxruntime's own exception types
@@ -315,12 +326,12 @@ class Networks:
             embeddings[network] = np.concatenate([np.asarray(e, np.float64) for _, e in parts])
         return NetworkOutputs(tags, embeddings, np.asarray(window))
 
-    def analyse(self, y: np.ndarray, *, sr: int) -> NetworkOutputs:
-        """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz."""
+    def analyse(self, y: np.ndarray, *, sr: int, cancel: CancelFn | None = None) -> NetworkOutputs:
+        """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz (``cancel`` as in :meth:`run`)."""
         from explorer.genre import features  # noqa: PLC0415 - scipy.fft: only where songs are described
 
         patches, window = features.song_patches(y, sr=sr)
-        return self.run(patches, window)
+        return self.run(patches, window, cancel=cancel)
 
 
 class Models:
@@ -398,15 +409,18 @@ def verify_models(folder: str | os.PathLike | None = None) -> None:
         raise ExplorerError(f"{path}: {e}", path=path) from None
 
 
-def describe(buffer: AudioBuffer) -> TrackDescription:
+def describe(buffer: AudioBuffer, *, cancel: CancelFn | None = None) -> TrackDescription:
     """Genre probabilities and sound embedding of a decoded song (see the module docstring).
 
     Any buffer gives a valid answer: silence, a fraction of a second, many channels, any rate.
+    ``cancel`` (callable() -> bool) is polled between the networks' calls.
 
     Raises
     ------
     ExplorerError
         A model file is missing or damaged.
+    Cancelled
+        ``cancel`` returned True.
     """
     models = load_models()
-    return models.describe_outputs(models.networks.analyse(buffer.mono(), sr=buffer.sr))
+    return models.describe_outputs(models.networks.analyse(buffer.mono(), sr=buffer.sr, cancel=cancel))

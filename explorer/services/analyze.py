@@ -10,11 +10,12 @@ and applies the user's edited sections (kept in the library).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 
 from explorer.analysis.types import Analysis
 from explorer.audio.buffer import AudioBuffer
-from explorer.errors import Cancelled
+from explorer.errors import Cancelled, ExplorerError
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -81,14 +82,24 @@ def _compute(buffer: AudioBuffer, *, content_hash: str | None, cache, progress: 
              cancel: CancelFn | None) -> Analysis:
     """Analyse ``buffer`` (no cache lookup) and store the result in ``cache`` under ``content_hash``."""
     from explorer.analysis.pipeline import analyze
-    from explorer.genre.model import describe
+    from explorer.genre.model import describe, load_models
 
-    result = analyze(buffer, progress=_scaled(progress, 0.0, 1.0 - GENRE_SHARE), cancel=cancel)
-    if cancel is not None and cancel():
-        raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
-    if progress is not None:
-        progress(1.0 - GENRE_SHARE, "genre")
-    desc = describe(buffer)
+    structure_progress = _scaled(progress, 0.0, 1.0 - GENRE_SHARE)
+    try:
+        # the genre networks run in onnxruntime, which releases the GIL: beside the structure stages
+        # when the process may use more than one core (a scan worker loads them with one thread)
+        beside = load_models().networks.threads > 1 and (os.cpu_count() or 1) > 1
+    except ExplorerError:  # a missing or damaged model: describe() below says so, after the structure
+        beside = False
+    if beside:
+        result, desc = _structure_beside_genre(buffer, progress=structure_progress, cancel=cancel)
+    else:
+        result = analyze(buffer, progress=structure_progress, cancel=cancel)
+        if cancel is not None and cancel():
+            raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
+        if progress is not None:
+            progress(1.0 - GENRE_SHARE, "genre")
+        desc = describe(buffer)
     result = result.replace(genre=desc.genre, embedding=desc.embedding)
     src = buffer.source
     if src.sample_rate and src.channels:  # a buffer decoded at the analysis rate, in mono: name the file's own
@@ -96,6 +107,48 @@ def _compute(buffer: AudioBuffer, *, content_hash: str | None, cache, progress: 
     if cache is not None and content_hash:
         cache.store(content_hash, result)
     return result
+
+
+def _structure_beside_genre(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: CancelFn | None):
+    """(:func:`~explorer.analysis.pipeline.analyze`, :func:`~explorer.genre.model.describe`) of ``buffer``, the
+    description computed in a second thread; an exception of either is raised once both have stopped."""
+    from explorer.analysis.pipeline import analyze
+    from explorer.genre.model import describe
+
+    stop = threading.Event()
+    outcome: dict = {}
+
+    def genre():
+        try:
+            outcome["desc"] = describe(buffer, cancel=lambda: stop.is_set() or (cancel is not None and cancel()))
+        except BaseException as e:  # noqa: BLE001 - handed to the calling thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=genre, name="genre", daemon=True)
+    worker.start()
+    try:
+        result = analyze(buffer, progress=progress, cancel=cancel)
+        if progress is not None and worker.is_alive():
+            progress(1.0 - GENRE_SHARE, "genre")
+    except BaseException:
+        stop.set()  # the structure failed or was cancelled: the genre is not wanted either
+        raise
+    finally:
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return result, outcome["desc"]
+
+
+def _preload() -> None:
+    """Import the analysis and load the genre models (what :func:`_compute` needs first), errors ignored."""
+    try:
+        import explorer.analysis.pipeline  # noqa: F401
+        from explorer.genre.model import load_models
+
+        load_models()
+    except Exception:  # noqa: BLE001, S110 - only a head start: _compute meets the same error and reports it
+        pass
 
 
 def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, cache=None, library=None,
@@ -134,7 +187,17 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
     if guard is not None:
         guard("decode")
     dec_progress = None if progress is None else (lambda f: progress(DECODE_SHARE * f, "decode"))
-    buffer = decode(path, progress=dec_progress, cancel=cancel, sr=SR, mono=True)
+    # ffmpeg decodes in its own process while this one mostly waits for its output: meanwhile a thread
+    # imports the analysis and loads the genre networks
+    preload = threading.Thread(target=_preload, name="preload", daemon=True)
+    preload.start()
+    try:
+        buffer = decode(path, progress=dec_progress, cancel=cancel, sr=SR, mono=True)
+    except Cancelled:
+        raise
+    except BaseException:
+        preload.join()  # a process about to end on this error must not end in the middle of an import
+        raise
     if guard is not None:
         guard("analyse")
     result = _compute(buffer, content_hash=content_hash, cache=cache,

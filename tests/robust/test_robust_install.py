@@ -135,15 +135,18 @@ def test_analyze_and_genre_predict_write_no_telemetry(song, tmp_path):
 
 
 def test_cached_genre_predict_does_not_load_the_networks(song, tmp_path):
-    """`genre predict` on an analysed song answers from the cache: the same genre, without onnxruntime."""
+    """`genre predict` on an analysed song answers from the cache: the same genre, without importing onnxruntime,
+    scipy, scikit-learn, librosa or the analysis stages."""
     cache = tmp_path / "cache"
     env = {"XDG_CACHE_HOME": str(cache)}
     r, _ = _run(tmp_path, env, "analyze", "--", str(song))
     assert r.returncode == 0, r.stderr
     genre = json.loads(r.stdout)["genre"]
+    heavy = ("onnxruntime", "scipy", "sklearn", "librosa", "numba", "explorer.analysis.pipeline",
+             "explorer.analysis.structure", "explorer.genre.features")
     probe = ("import sys; from explorer.cli.main import main; "
              "rc = main(['genre', 'predict', '--json', '--', sys.argv[1]]);"
-             "print('ORT' if 'onnxruntime' in sys.modules else 'NO-ORT'); sys.exit(rc)")
+             f"loaded = [m for m in {heavy!r} if m in sys.modules]; print(loaded or 'NO-ORT'); sys.exit(rc)")
     r = subprocess.run([sys.executable, "-c", probe, str(song)], capture_output=True, text=True, timeout=300,
                        env={**os.environ, **env}, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr

@@ -95,6 +95,17 @@ def test_onset_strength_equals_librosa(rng, lag, max_size):
     _close(ours, theirs, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_bands", [1, 2, 3, 96])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+def test_maximum_filter_bands_equals_scipy(rng, n_bands, size):
+    import scipy.ndimage
+
+    S = rng.standard_normal((n_bands, 40)).astype(np.float32)
+    ours = dsp.maximum_filter_bands(S, size=size)
+    assert ours.dtype == S.dtype
+    np.testing.assert_array_equal(ours, scipy.ndimage.maximum_filter1d(S, size, axis=-2))
+
+
 def test_mfcc_equals_librosa(rng):
     S_db = (80 * rng.random((96, 400)) - 80).astype(np.float32)
     for n in (13, 20):
