@@ -41,7 +41,8 @@ def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cach
     cache : AnalysisCache or None
         Looked up first and filled afterwards; None computes without caching.
     library : Library or None
-        When given, the user's edited sections for this song replace the automatic ones.
+        When given, the user's edited sections for this song replace the automatic ones, and the
+        library's own genre model (:mod:`explorer.library.genre_model`) names its genre.
     progress : callable(fraction, stage) or None
     cancel : callable() -> bool or None
         Polled between stages; :class:`~explorer.errors.Cancelled` is raised when it returns True.
@@ -66,6 +67,10 @@ def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cach
         progress(1.0, "done")
     if library is not None and content_hash:
         result = library.apply_edits(result, content_hash)
+    if library is not None:  # the library's own genre model, when it has one
+        from explorer.library.genre_model import relabeller
+
+        result = relabeller(library)(result)
     return result
 
 
@@ -107,7 +112,11 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
             if progress is not None:
                 progress(1.0, "done")
             hit = hit.replace(file=path)
-            return library.apply_edits(hit, content_hash) if library is not None else hit
+            if library is None:
+                return hit
+            from explorer.library.genre_model import relabeller
+
+            return relabeller(library)(library.apply_edits(hit, content_hash))
     dec_progress = None if progress is None else (lambda f: progress(DECODE_SHARE * f, "decode"))
     # nothing here plays the audio: decode straight to what the analysis uses (mono at its rate)
     buffer = decode(path, progress=dec_progress, cancel=cancel, sr=SR, mono=True)

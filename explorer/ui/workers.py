@@ -206,7 +206,11 @@ class SongJob(Job):
         edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
         self.emit("partial", self.request_id, "automatic",
                   (analysis.sections, analysis.choruses, edited is not analysis))
-        return edited
+        if self.library is None:
+            return edited
+        from explorer.library.genre_model import relabeller
+
+        return relabeller(self.library)(edited)  # the library's own genre model, when it has one
 
 
 class DecodeJob(Job):
