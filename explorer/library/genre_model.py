@@ -173,3 +173,28 @@ def relabel_library(library, model: OwnModel | None, *, progress: ProgressFn | N
                 progress(i / len(ids), "relabelling")
     library.set_genres(updates)
     return len(updates)
+
+
+def genre_text(genre, library) -> str:
+    """How the window names a song's genre: its label, or ``uncertain (maybe LABEL)`` when the model in use
+    is not confident enough (see :mod:`explorer.genre.calibration`)."""
+    from explorer.genre.calibration import assess
+
+    try:
+        own = active_model(library)
+    except ExplorerError:
+        own = None
+    verdict = assess(genre.probabilities, own_model=own)
+    if not verdict.uncertain:
+        return genre.label or ""
+    return f"{verdict.label} (maybe {verdict.best})"
+
+
+def current_genre(library, path: str):
+    """The genre the library now gives the song at ``path`` (after a change of model), or None."""
+    from explorer.analysis.types import Genre
+
+    track = library.track_by_path(path) if library is not None and path else None
+    if track is None or not track.genre_label:
+        return None
+    return Genre(track.genre_label, track.genre_probabilities)
