@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import tone, write_audio
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from conftest import tone, write_audio
 from explorer.library.store import Library
 from explorer.ui.library_pane import LibraryPane
 
@@ -50,7 +50,7 @@ def _texts(menu) -> list[str]:
 
 
 def test_remove_failed_and_missing_rows_after_confirming(qtbot, pane):
-    w, lib, (good, broken, gone, gone_too) = pane
+    w, lib, (good, broken, gone, _gone_too) = pane
     assert "Remove from library…" not in _texts(w.build_context_menu(good))
     menu = w.build_context_menu(broken)
     assert "Remove from library…" in _texts(menu)

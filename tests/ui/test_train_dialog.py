@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from genregen import GENRES, write_genre_songs
 from PySide6.QtCore import Qt
 
 from explorer.genre.own import RULE
@@ -11,7 +12,6 @@ from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
 from explorer.ui.settings import Settings
 from explorer.ui.train_dialog import TrainDialog
-from genregen import GENRES, write_genre_songs
 
 pytestmark = pytest.mark.timeout(600)
 

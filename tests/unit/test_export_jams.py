@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import tone, write_audio
+
 from explorer.analysis.types import Analysis
 from explorer.export.formats import render
 
