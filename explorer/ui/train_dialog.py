@@ -109,15 +109,16 @@ class TrainDialog(QDialog):
         self.bars = pg.PlotWidget()
         self.bars.setMenuEnabled(False)
         self.bars.setMouseEnabled(x=False, y=False)
-        self.bars.setYRange(0, 1.05, padding=0)
-        self.bars.setTitle("Per genre")
-        self.bars.addLegend(offset=(-5, 5))
+        self.bars.setYRange(0, 1.3, padding=0)
+        legend = self.bars.addLegend(offset=(5, 5))
+        legend.setColumnCount(len(_BARS))
         self.confusion = pg.PlotWidget()
         self.confusion.setMenuEnabled(False)
         self.confusion.setMouseEnabled(x=False, y=False)
         self.confusion.setAspectLocked(True)
         self.confusion.invertY(True)
-        self.confusion.setTitle("Confusion (rows: your tag, columns: predicted)")
+        self.confusion.setLabel("left", "your tag")
+        self.confusion.setLabel("bottom", "predicted")
         self.confusion_image = pg.ImageItem()
         self.confusion.addItem(self.confusion_image)
         self.bar_items: list[pg.BarGraphItem] = []
@@ -158,9 +159,27 @@ class TrainDialog(QDialog):
         layout.addWidget(self.text)
         layout.addWidget(buttons)
         self._show_report(None)
-        self.resize(self.fontMetrics().averageCharWidth() * 110, self.fontMetrics().height() * 40)
+        self.apply_theme()
+        theme.notifier().changed.connect(self.apply_theme)
+        self.resize(self.fontMetrics().averageCharWidth() * 120, self.fontMetrics().height() * 42)
         if start:
             self.start()
+
+    def apply_theme(self) -> None:
+        """Take the current theme's colours (called again whenever a theme is applied)."""
+        c = theme.colors()
+        for plot, title in ((self.bars, "Precision, recall and F1 per genre"), (self.confusion, "Confusion matrix")):
+            plot.setBackground(c["base"])
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(c["text"])
+                axis.setTextPen(c["text"])
+            plot.setTitle(title, size="9pt", color=c["text"])
+        legend = self.bars.plotItem.legend
+        if legend is not None:
+            legend.setLabelTextColor(c["text"])
+        if self.report is not None:
+            self._draw_bars(self.report)
 
     # -- running ----------------------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -258,7 +277,7 @@ class TrainDialog(QDialog):
         if legend is not None:
             legend.clear()
         c = theme.colors()
-        colors = (c["bar"], c["good"], c["accent"] if c["accent"] != c["bar"] else c["bad"])
+        colors = (c["bar"], c["good"], "#e0a030")
         n = len(report.genres)
         width = 0.8 / len(_BARS)
         x = np.arange(n, dtype=float)
@@ -266,13 +285,12 @@ class TrainDialog(QDialog):
             heights = [report.per_genre[g][key] for g in report.genres]
             item = pg.BarGraphItem(x=x - 0.4 + width * (k + 0.5), height=heights, width=width * 0.9,
                                    brush=pg.mkBrush(color), pen=pg.mkPen(None), name=name)
-            self.bars.addItem(item)
-            if legend is not None:
-                legend.addItem(item, name)
+            self.bars.addItem(item)  # (its name puts it in the legend)
             self.bar_items.append(item)
         self.bars.getAxis("bottom").setTicks([list(zip(x.tolist(), report.genres))])
         self.bars.setXRange(-0.6, n - 0.4, padding=0)
-        self.bars.setYRange(0, 1.05, padding=0)
+        self.bars.setYRange(0, 1.3, padding=0)
+        self.bars.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]])
 
     def _draw_confusion(self, report) -> None:
         m = np.asarray(report.confusion, dtype=float)
