@@ -204,9 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_play(sub)
     import importlib
 
-    # Each headless area adds its own subcommands: explorer/cli_library.py (scan, recommend, like …)
-    # and explorer/genre/cli.py (genre predict).
-    for name in ("explorer.cli_library", "explorer.genre.cli"):
+    # Each headless area adds its own subcommands: explorer/cli_library.py (scan, recommend, like …),
+    # explorer/genre/cli.py (genre predict, train, use) and explorer/cli_remove.py (remove).
+    for name in ("explorer.cli_library", "explorer.genre.cli", "explorer.cli_remove"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -82,3 +82,32 @@ def test_library_remove_tracks(tmp_path):
     assert lib.remove_tracks([t.id, 999]) == 1
     assert lib.tracks() == [] and lib.history() == [] and lib.remove_tracks([t.id]) == 0
     lib.close()
+
+
+def test_cli_remove_failed_and_missing(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "l.sqlite"
+    lib = Library(db)
+    kept, broken, gone = (write_audio(tmp_path / f"{n}.wav", tone(0.3, SR), SR) for n in ("kept", "broken", "gone"))
+    ids = [lib.add_or_update_file(p).id for p in (kept, broken, gone)]
+    lib.record_failure(ids[1], "not audio")
+    gone.unlink()
+    lib.mark_missing([ids[2]])
+    lib.close()
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "explorer", "remove", *argv, "--db", str(db)],
+                              capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+
+    r = run()
+    assert r.returncode == 2 and r.stderr.startswith("music-explorer: error: nothing to remove")
+    r = run(str(tmp_path / "never-scanned.wav"))
+    assert r.returncode == 2 and "not in the library" in r.stderr and r.stderr.count("\n") == 1
+    r = run("--failed", "--missing")
+    assert r.returncode == 0 and r.stdout == "removed 2 songs from the library (the files are left alone)\n"
+    with Library(db) as lib:
+        assert [t.path for t in lib.tracks()] == [str(kept)]
+    assert run(str(ids[0])).stdout.startswith("removed 1 song ")
+    assert kept.exists()
