@@ -285,7 +285,7 @@ class OwnModel:
     threshold : float
         A song whose best calibrated probability is below it is :data:`UNCERTAIN`.
     embedding_version : str
-        The version of the analysis (and shipped networks) whose embeddings it was trained on.
+        :data:`explorer.genre.model.MODEL_VERSION` of the embeddings it was trained on.
     """
 
     classifier: LinearClassifier

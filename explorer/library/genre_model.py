@@ -62,14 +62,14 @@ def train(library, *, progress: ProgressFn | None = None) -> tuple[OwnModel, Rep
     NotEnoughSongs
         Fewer songs, genres or artists than :data:`~explorer.genre.own.RULE` asks.
     """
-    from explorer.library.cache import analysis_version
+    from explorer.genre.model import MODEL_VERSION
 
     songs = gather(library)
     check_enough(songs)
     report, _ = cross_validate(songs, progress=progress)
     if progress is not None:
         progress(0.95, "fitting the model on every song")
-    model = fit_own_model(songs, report, embedding_version=analysis_version())
+    model = fit_own_model(songs, report, embedding_version=MODEL_VERSION)
     if progress is not None:
         progress(1.0, "done")
     return model, report
@@ -124,11 +124,12 @@ def use(library, model_path: str | os.PathLike | None, *, progress: ProgressFn |
 
 
 def check_compatible(model: OwnModel) -> None:
-    """Refuse a model trained on embeddings of another analysis version (they would mean something else)."""
-    from explorer.library.cache import analysis_version
+    """Refuse a model trained on the embeddings of other shipped networks (they would mean something else)."""
+    from explorer.genre.model import MODEL_VERSION
 
-    if model.embedding_version != analysis_version():
-        raise ExplorerError("the genre model was trained on another version's analyses; "
+    if model.embedding_version != MODEL_VERSION:
+        raise ExplorerError("the genre model was trained on sound embeddings of another version of the shipped "
+                            "models; "
                             "train it again (music-explorer genre train)")
 
 

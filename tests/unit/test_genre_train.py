@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-from genregen import GENRES, write_genre_songs
+from conftest import write_audio
+from genregen import GENRES, MAKERS, SR, write_genre_songs
 from timing import budget
 
 from explorer.genre import own
@@ -78,6 +79,13 @@ def test_train_reports_high_accuracy_and_use_switches_predictions(scanned, tmp_p
     # and to the trained one by name
     u = run("genre", "use", str(model), "--db", str(db), env=env)
     assert u.returncode == 0, u.stderr
+    # a song a later scan adds is named by it too
+    new = tmp_path / "new" / "techno 9.flac"
+    new.parent.mkdir()
+    write_audio(new, MAKERS["techno"](np.random.default_rng(99), 6.0).astype(np.float32), SR)
+    assert run("scan", str(new.parent), "--db", str(db), env=env).returncode == 0
+    with Library(db) as lib:
+        assert lib.track_by_path(str(new)).genre_label == "techno"
     text = run("genre", "train", "--db", str(db), "--out", str(tmp_path / "again.npz"), env=env)
     assert text.returncode == 0
     assert text.stdout.startswith("accuracy ") and "confusion matrix" in text.stdout
