@@ -156,7 +156,8 @@ def relabeller(library) -> Callable:
 
 def relabel_library(library, model: OwnModel | None, *, progress: ProgressFn | None = None) -> int:
     """Give every analysed song of the library the genre of ``model`` (None: the shipped model's, read
-    back from the analysis cache).  Returns how many songs were relabelled."""
+    back from the analysis cache; a song no longer in the cache loses its genre and is analysed again
+    by the next scan).  Returns how many songs were relabelled."""
     ids, X = library.embeddings()
     if len(ids) == 0:
         return 0
@@ -166,12 +167,18 @@ def relabel_library(library, model: OwnModel | None, *, progress: ProgressFn | N
         for tid, p in zip(ids.tolist(), P):
             updates.append((tid, model.genres[int(np.argmax(p))], {g: float(v) for g, v in zip(model.genres, p)}))
     else:
+        misses = []
         for i, tid in enumerate(ids.tolist()):
             hit = library.analysis(tid)
             if hit is not None and hit.genre.label:
                 updates.append((tid, hit.genre.label, dict(hit.genre.probabilities)))
+            else:
+                misses.append(tid)
             if progress is not None and i % 50 == 0:
                 progress(i / len(ids), "relabelling")
+        library.set_genres(updates + [(tid, None, {}) for tid in misses])
+        library.mark_pending(misses)
+        return len(updates)
     library.set_genres(updates)
     return len(updates)
 
