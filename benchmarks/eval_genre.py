@@ -2,12 +2,20 @@
 
     .venv/bin/python benchmarks/eval_genre.py [--clips ../shared/corpus/gtzan/clips]
         [--csv ../shared/corpus/gtzan/features/features_30_sec.csv] [--no-baseline]
+        [--artists ARTISTS.csv] [--write-calibration]
 
 On the 50 GTZAN dev clips (indices 00000–00004 of each genre; GTZAN is ordered by artist, so they are
 mostly by artists absent from the rest of the table):
 
 1. the shipped recipe (explorer/genre/train.py RECIPE), leave-one-out: each clip judged by a model
    trained on the 49 others — accuracy, precision and recall per genre;
+1b. the same recipe with artists kept apart: 5-fold ``StratifiedGroupKFold`` over groups of clips that
+   share an artist.  The clips carry no artist names; ``--artists`` reads a CSV (``clip,artist``),
+   otherwise the groups are presumed from the sound (:func:`explorer.genre.train.likely_same_artist`:
+   two clips of one genre more alike than any two clips of different genres) and listed, so the
+   reader sees which clips are taken to share an artist.  Its out-of-fold probabilities fit the
+   shipped model's calibration (a temperature, and the confidence below which a song is
+   "uncertain"), written into resources/models/manifest.json by ``--write-calibration``;
 2. zero-shot (the networks' genre tags only, nothing trained on the clips) — the accuracy when we
    do not train on them;
 3. the "sounds like" embedding: genre precision@5 of cosine nearest neighbours, leave-one-out;
@@ -38,6 +46,87 @@ from explorer.genre import features, train  # noqa: E402
 from explorer.genre.model import GENRES, Models, describe, load_models, models_dir  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "gtzan"
+
+
+def artist_groups(clips, embeddings, table: Path | None) -> tuple[list, str]:
+    """Group of each clip, and a line saying where the groups come from."""
+    names = [p.name.split(".")[0] + "." + p.name.split(".")[1] for p, _ in clips]
+    if table is not None:
+        with table.open(newline="") as f:
+            artist = {row[0].strip(): row[1].strip() for row in csv.reader(f) if len(row) >= 2}
+        missing = [n for n in names if n not in artist]
+        if missing:
+            raise SystemExit(f"{table}: no artist for {', '.join(missing[:5])}")
+        return [artist[n] for n in names], f"artists from {table}"
+    groups, threshold = train.likely_same_artist(embeddings, [g for _, g in clips])
+    shared = {}
+    for n, g in zip(names, groups):
+        shared.setdefault(g, []).append(n)
+    lines = [" ".join(v) for v in shared.values() if len(v) > 1]
+    note = (f"no artist names: clips presumed to share an artist (same genre, cosine similarity above "
+            f"{threshold:.2f}, the most any two clips of different genres reach): {len(shared)} groups\n  "
+            + "\n  ".join(lines))
+    return groups, note
+
+
+def cached_outputs(clips, networks, cache: Path | None):
+    """Network outputs of the clips, read from / written to ``cache`` (an npz keyed by the model version)."""
+    from explorer.genre.model import MODEL_VERSION, NETWORKS, NetworkOutputs
+
+    names = [p.name for p, _ in clips]
+    if cache is not None and cache.exists():
+        with np.load(cache, allow_pickle=False) as z:
+            if str(z["version"]) == MODEL_VERSION and list(z["names"]) == names:
+                return [NetworkOutputs({n: z[f"{i}_tags_{n}"] for n in NETWORKS},
+                                       {n: z[f"{i}_emb_{n}"] for n in NETWORKS}, z[f"{i}_window"])
+                        for i in range(len(names))]
+    outputs = train.network_outputs([p for p, _ in clips], networks)
+    if cache is not None:
+        arrays = {}
+        for i, o in enumerate(outputs):
+            for n in NETWORKS:
+                arrays[f"{i}_tags_{n}"], arrays[f"{i}_emb_{n}"] = o.tags[n], o.embeddings[n]
+            arrays[f"{i}_window"] = o.window
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, names=np.array(names), version=np.array(MODEL_VERSION), **arrays)
+    return outputs
+
+
+def write_calibration(P: np.ndarray, truth, note: str) -> None:
+    """Fit the temperature (never below 1: see :func:`explorer.genre.own.fit_temperature`) and the "uncertain"
+    threshold on out-of-fold probabilities ``P`` of clips ``truth`` (repeated per shuffle); store them in the
+    manifest."""
+    import json
+
+    from explorer.util.fs import atomic_write_text
+    from explorer.genre.model import MANIFEST_FILE
+    from explorer.genre.own import fit_temperature, fit_threshold, temperature_scale
+
+    y = np.array([GENRES.index(g) for g in truth])
+    temperature = fit_temperature(P, y, lowest=1.0)
+    Q = temperature_scale(P, temperature)
+    threshold = fit_threshold(Q.max(axis=1), Q.argmax(axis=1) == y, floor=1.0 / len(GENRES) + 0.1)
+    path = models_dir() / MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    manifest["calibration"] = {"temperature": round(temperature, 4), "threshold": round(threshold, 4),
+                               "fitted_on": note}
+    atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    print(f"calibration written to {path}: temperature {temperature:.3f}, threshold {threshold:.3f}")
+
+
+def calibration_figures(P: np.ndarray, truth, temperature: float, threshold: float) -> str:
+    from explorer.genre.own import temperature_scale
+
+    y = np.array([GENRES.index(g) for g in truth])
+    Q = temperature_scale(P, temperature)
+    top, right = Q.max(axis=1), Q.argmax(axis=1) == y
+    sure = top >= threshold
+    nll = -np.mean(np.log(np.clip(Q[np.arange(len(y)), y], 1e-12, 1)))
+    raw = -np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1)))
+    return (f"temperature {temperature:.2f}, threshold {threshold:.2f}: log-loss {raw:.3f} -> {nll:.3f}; "
+            f"{np.mean(~sure):.0%} of clips 'uncertain'; accuracy of the others "
+            f"{np.mean(right[sure]) if sure.any() else float('nan'):.3f} (of the uncertain ones "
+            f"{np.mean(right[~sure]) if (~sure).any() else float('nan'):.3f})")
 
 
 def section(title: str) -> None:
@@ -111,6 +200,12 @@ def main() -> None:
     parser.add_argument("--clips", type=Path, default=CORPUS / "clips")
     parser.add_argument("--csv", type=Path, default=CORPUS / "features" / "features_30_sec.csv")
     parser.add_argument("--no-baseline", action="store_true", help="skip the (slow) hand-feature baseline")
+    parser.add_argument("--artists", type=Path, default=None, help="CSV of clip,artist (e.g. blues.00000,Name)")
+    parser.add_argument("--cache", type=Path,
+                        default=Path.home() / ".cache" / "music-explorer-corpus" / "gtzan_outputs.npz",
+                        help="where the clips' network outputs are kept between runs")
+    parser.add_argument("--write-calibration", action="store_true",
+                        help="store the grouped fit's calibration in resources/models/manifest.json")
     args = parser.parse_args()
     clips = train.labelled_clips(args.clips)
     if not clips:
@@ -119,7 +214,7 @@ def main() -> None:
     models = load_models()
     print(f"{len(clips)} clips in {args.clips}; recipe {train.RECIPE}")
     t0 = time.perf_counter()
-    outputs = train.network_outputs([p for p, _ in clips], models.networks)
+    outputs = cached_outputs(clips, models.networks, args.cache)
     print(f"network outputs: {(time.perf_counter() - t0) / len(clips):.2f} s per clip (decode included)")
 
     section("1. musicnn embeddings + logistic regression (+ zero-shot blend), leave-one-out")
@@ -129,12 +224,31 @@ def main() -> None:
     P0 = train.leave_one_out(outputs, truth, models.networks.tag_names, **without)
     print(f"(classifier alone, no zero-shot blend: accuracy {np.mean(np.array(GENRES)[P0.argmax(1)] == truth):.3f})")
 
+    section("1b. the same recipe, artists kept apart (grouped 5-fold cross-validation)")
+    E = np.array([models.genre.embedding(o) for o in outputs])
+    groups, note = artist_groups(clips, E, args.artists)
+    print(note)
+    PG = train.grouped_cross_validation(outputs, truth, groups, models.networks.tag_names, **train.RECIPE)
+    print(train.classification_report(truth, [GENRES[i] for i in PG.argmax(axis=1)]))
+    top3 = np.mean([t in [GENRES[k] for k in np.argsort(-p)[:3]] for t, p in zip(truth, PG)])
+    print(f"(top-3 accuracy {top3:.3f})")
+    from explorer.genre.calibration import shipped_calibration
+
+    temperature, threshold = shipped_calibration()
+    print("shipped calibration on these out-of-fold probabilities: "
+          + calibration_figures(PG, truth, temperature, threshold))
+    if args.write_calibration:  # pooled over 5 shuffles of the folds: 50 clips alone make a noisy threshold
+        pooled = np.vstack([PG] + [train.grouped_cross_validation(outputs, truth, groups, models.networks.tag_names,
+                                                                  seed=s, **train.RECIPE) for s in range(1, 5)])
+        write_calibration(pooled, truth * 5,
+                          f"{len(clips)} clips of {args.clips.name}/, grouped 5-fold cross-validation, 5 shuffles "
+                          f"({'artists from ' + args.artists.name if args.artists else 'presumed artists'})")
+
     section("2. zero-shot: genre tags only, nothing trained on the clips")
     Z = np.array([models.genre.zero_shot_probabilities(o.mean_tags(), models.networks.tag_names) for o in outputs])
     print(train.classification_report(truth, [GENRES[i] for i in Z.argmax(axis=1)]))
 
     section("3. 'sounds like' embedding (describe().embedding), genre precision@5, leave-one-out")
-    E = np.array([models.genre.embedding(o) for o in outputs])
     print(f"P@5 = {train.precision_at_k(E, truth, k=5):.3f} (embedding statistics of the shipped model)")
     shipped = [GENRES[int(np.argmax(models.genre.probabilities(o, models.networks.tag_names)))] for o in outputs]
     print(f"(the shipped model on its own training clips: accuracy {np.mean(np.array(shipped) == truth):.3f} "

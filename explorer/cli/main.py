@@ -178,10 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_analyze(sub)
     _add_play(sub)
-    from explorer.cli import genre, library
+    from explorer.cli import genre, library, remove
 
-    # Each headless area adds its own subcommands: library (scan, recommend, like …) and genre (genre predict).
-    for module in (library, genre):
+    # Each headless area adds its own subcommands: library (scan, recommend, like …), genre (genre predict,
+    # train, use) and remove.
+    for module in (library, genre, remove):
         module.add_commands(sub)
     return parser
 

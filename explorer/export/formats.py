@@ -8,6 +8,7 @@ Audacity label track: ``start<TAB>end<TAB>label``).
 from __future__ import annotations
 
 import json
+import os
 
 from explorer.analysis.types import Analysis
 
@@ -32,7 +33,23 @@ def to_audacity(a: Analysis) -> str:
     return "".join(f"{s.start:.6f}\t{s.end:.6f}\t{_section_name(s)}\n" for s in a.sections)
 
 
+def file_title(path: str | os.PathLike | None) -> tuple[str, str]:
+    """(title, artist) of an audio file: its tags where it has them, else its file name without extension."""
+    stem = os.path.splitext(os.path.basename(os.fspath(path)))[0] if path else ""
+    try:
+        import mutagen  # noqa: PLC0415 - only for the JAMS header
+
+        f = mutagen.File(os.fspath(path), easy=True) if path else None
+        tags = f.tags if f is not None and getattr(f, "tags", None) else {}
+        title = str((tags.get("title") or [""])[0]).strip()
+        artist = str((tags.get("artist") or [""])[0]).strip()
+    except Exception:  # noqa: BLE001 - mutagen raises many kinds on bad files; tags are optional
+        title, artist = "", ""
+    return title or stem, artist
+
+
 def to_jams(a: Analysis) -> str:
+    """JAMS: ``title`` and ``artist`` from the file's tags (the title from the file name when untagged)."""
     from explorer import __version__
 
     meta = {"curator": {"name": "", "email": ""}, "annotator": {"name": "Music Explorer", "version": __version__},
@@ -45,7 +62,8 @@ def to_jams(a: Analysis) -> str:
     beat = {"namespace": "beat", "annotation_metadata": meta, "sandbox": {}, "time": 0,
             "duration": round(a.duration, 6),
             "data": [{"time": round(b, 6), "duration": 0.0, "value": None, "confidence": None} for b in a.beats]}
-    doc = {"file_metadata": {"title": "", "artist": "", "release": "", "duration": round(a.duration, 6),
+    title, artist = file_title(a.file)
+    doc = {"file_metadata": {"title": title, "artist": artist, "release": "", "duration": round(a.duration, 6),
                              "identifiers": {}, "jams_version": "0.3.4"},
            "annotations": [seg, beat], "sandbox": {"music_explorer": {"file": a.file}}}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -59,7 +59,7 @@ def network_outputs(paths: Sequence[str | Path], networks: Networks, *, log=None
 
 def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *, C: float = 1.0,
                     zero_shot_weight: float = 0.2, embed_weights: Sequence[float] = (1.0, 1.0),
-                    zero_shot=ZERO_SHOT) -> GenreModel:
+                    zero_shot=ZERO_SHOT, allow_missing: bool = False) -> GenreModel:
     """Fit the genre model on songs whose network outputs and genres are known.
 
     Every window of every song is one training row (labelled with its song's genre).  The embedding's
@@ -78,6 +78,9 @@ def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *,
     embed_weights : sequence of 2 floats
         Weight of the MSD and MTT blocks in the embedding.
     zero_shot : sequence of (genre, network, tag)
+    allow_missing : bool
+        Accept labels that leave out some genres (a cross-validation fold): those never win the
+        classifier's vote.
 
     Returns
     -------
@@ -88,7 +91,12 @@ def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *,
         X = out.window_features()
         rows.append(X)
         y += [label] * len(X)
-    classifier = fit(np.vstack(rows), y, classes=GENRES, C=C)
+    if allow_missing:
+        from explorer.genre.own import fit_classifier
+
+        classifier = fit_classifier(np.vstack(rows), y, GENRES, C=C)
+    else:
+        classifier = fit(np.vstack(rows), y, classes=GENRES, C=C)
     means = np.array([out.mean_embedding() for out in outputs])
     scale = means.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -151,3 +159,72 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], classes:
         rec = f"{tp / n_true:.2f}" if n_true else "-"
         lines.append(f"{c:<10} {prec:>9} {rec:>7} {n_true:>3}")
     return "\n".join(lines)
+
+
+def likely_same_artist(embeddings: np.ndarray, labels: Sequence[str], *,
+                       threshold: float | None = None) -> tuple[list[int], float]:
+    """Groups of clips presumed to share an artist (or a recording session), from their sound alone.
+
+    Two clips of the same genre are linked when their embeddings are more alike (cosine) than
+    ``threshold``; by default the largest similarity of any two clips of *different* genres, so a
+    linked pair is closer than genre alone ever made two clips.  Groups are the linked components.
+    Without artist metadata this is a presumption, stated as such by the benchmark; it errs towards
+    grouping (a genre of one ensemble's recordings becomes one group).
+
+    Parameters
+    ----------
+    embeddings : np.ndarray [shape=(n, d)]
+    labels : sequence of str [shape=(n,)]
+
+    Returns
+    -------
+    groups : list of int [shape=(n,)]
+        Group number of each clip.
+    threshold : float
+    """
+    E = np.asarray(embeddings, dtype=np.float64)
+    E = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    S = E @ E.T
+    y = np.asarray(labels)
+    same = y[:, None] == y[None, :]
+    if threshold is None:
+        threshold = float(S[~same].max()) if (~same).any() else 1.0
+    parent = list(range(len(y)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(same & (S > threshold), 1))):
+        parent[root(int(i))] = root(int(j))
+    roots = [root(i) for i in range(len(y))]
+    order = {r: k for k, r in enumerate(dict.fromkeys(roots))}
+    return [order[r] for r in roots], float(threshold)
+
+
+def grouped_cross_validation(outputs: Sequence[NetworkOutputs], labels: Sequence[str], groups: Sequence,
+                             tag_names: dict[str, list[str]], *, folds: int = 5, seed: int = 0,
+                             **params) -> np.ndarray:
+    """Genre distributions of each song from a model fitted on the other groups' songs only.
+
+    ``StratifiedGroupKFold`` keeps every group (artist) within one fold.  A genre whose every song
+    is in the held-out fold gets no classifier vote (only the zero-shot one) in that fold.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_songs, 10)]
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(labels)
+    n_folds = max(2, min(folds, len(set(groups))))
+    P = np.zeros((len(y), len(GENRES)))
+    for train_idx, test_idx in StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y, np.asarray(groups)):
+        model = fit_genre_model([outputs[i] for i in train_idx], [labels[i] for i in train_idx],
+                                allow_missing=True, **params)
+        for i in test_idx:
+            P[i] = model.probabilities(outputs[i], tag_names)
+    return P

@@ -347,6 +347,34 @@ class Library(Opening, Backup):
             c.executemany("UPDATE tracks SET state = 'analysing' WHERE id = ? AND state = 'pending'",
                           [(int(i),) for i in track_ids])
 
+    def set_genres(self, genres: Sequence[tuple[int, str | None, dict[str, float]]]) -> None:
+        """Replace the predicted genre of tracks: (track_id, label, probabilities) each, in one transaction
+        (another genre model took over; see :mod:`explorer.genre.own`)."""
+        rows = []
+        for tid, label, probs in genres:
+            probs = {str(k): float(v) for k, v in probs.items() if math.isfinite(v)}
+            labels, vec = genre_vector(probs)
+            rows.append((label, json.dumps(probs), int(tid), labels, vec if probs else None))
+        with self._write() as c:
+            for label, doc, tid, labels, vec in rows:
+                c.execute("UPDATE tracks SET genre_label = ?, genre_json = ? WHERE id = ?", (label, doc, tid))
+                c.execute("UPDATE vectors SET genre_labels = ?, genre = ? WHERE track_id = ?", (labels, vec, tid))
+
+    def remove_tracks(self, track_ids: Sequence[int]) -> int:
+        """Remove tracks from the catalogue (with their history); the files are left alone.
+
+        Returns how many rows were removed.  Edited structures stay (they are keyed by content and
+        come back if the song is added again).
+        """
+        ids = [(int(i),) for i in track_ids]
+        with self._write() as c:
+            c.executemany("DELETE FROM events WHERE track_id = ?", ids)
+            c.executemany("DELETE FROM vectors WHERE track_id = ?", ids)
+            removed = sum(c.execute("DELETE FROM tracks WHERE id = ?", i).rowcount for i in ids)
+        if removed:
+            self.write_backup()
+        return removed
+
     # -- what the listener tells us -------------------------------------------------------------
     def _rate(self, track_id: int, rating: int, kind: str) -> None:
         now = time.time()

@@ -35,10 +35,16 @@ def _scaled(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | N
 
 
 def _with_edits(result: Analysis, content_hash: str | None, library) -> Analysis:
-    """The one place where the user's edited sections replace the automatic ones."""
-    if library is None or not content_hash:
+    """The one place where the library has its say: the user's edited sections replace the automatic
+    ones, and the library's own genre model (:mod:`explorer.library.genre_model`), when it has one,
+    names the genre."""
+    if library is None:
         return result
-    return library.apply_edits(result, content_hash)
+    if content_hash:
+        result = library.apply_edits(result, content_hash)
+    from explorer.library.genre_model import relabeller
+
+    return relabeller(library)(result)
 
 
 def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cache=None, library=None,

@@ -395,8 +395,11 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
 
 
 def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_folder, report: ScanReport) -> None:
+    from explorer.library.genre_model import relabeller
+
     total = len(jobs)
     done = 0
+    relabel = relabeller(lib)  # the library's own genre model, when it has one
     if progress is not None:
         progress(0, total, None)
 
@@ -404,7 +407,7 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
         nonlocal done
         tid, path, h = job[0], job[1], job[2]
         if status == "ok":
-            lib.record_analysis(tid, payload, h)
+            lib.record_analysis(tid, relabel(payload), h)
             report.analysed += 1
         else:  # ("retry": the computer failed, not the file; it stays pending for the next scan)
             lib.record_failure(tid, payload, permanent=status != "retry")

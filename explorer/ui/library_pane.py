@@ -9,7 +9,7 @@ Built to stay smooth at 10,000 songs and more:
 - the catalogue is read in pages of :data:`PAGE` rows and changed songs in batches, from a
   zero-delay timer that stops after :data:`SLICE_SECONDS` of work and yields to the event loop,
   so the GUI thread is never held for long even while a scan writes to the database;
-- a scan runs :func:`explorer.library.scan.scan` in its own QThread with its own catalogue
+- a scan runs :func:`explorer.services.scan.scan` in its own QThread with its own catalogue
   connection (WAL lets the window read while it writes); its progress reaches the pane at most
   :data:`SCAN_UPDATES_PER_SECOND` times a second, carrying the paths that were finished meanwhile.
 """
@@ -27,7 +27,7 @@ from PySide6.QtCore import (QAbstractTableModel, QEvent, QModelIndex, QObject, Q
                             QThread, QTimer, QUrl, Signal, Slot)
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QProgressBar, QPushButton, QSizePolicy, QStyledItemDelegate,
+                               QLineEdit, QMenu, QMessageBox, QProgressBar, QPushButton, QSizePolicy, QStyledItemDelegate,
                                QTableView, QVBoxLayout, QWidget)
 
 from explorer.errors import ExplorerError
@@ -55,6 +55,8 @@ VISUAL_ORDER = (COL_TITLE, COL_ARTIST, COL_RATING, COL_STATE, COL_DURATION, COL_
                 COL_PREDICTED)
 #: How a rating shows in its column, and the word that finds it in the filter box.
 RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
+#: Catalogue states whose rows the context menu offers to remove.
+REMOVABLE = ("failed", "missing")
 RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
 _STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
                "missing": "Missing"}
@@ -232,6 +234,15 @@ class LibraryModel(QAbstractTableModel):
         """The rating shown for ``path`` (1, 0, -1), None when it is not in the catalogue."""
         r = self._by_path.get(path)
         return None if r is None else r.rating
+
+    def state_of(self, path: str) -> str | None:
+        """The catalogue state of ``path`` (pending, analysing, analysed, failed, missing), None when not listed."""
+        r = self._by_path.get(path)
+        return None if r is None else r.state
+
+    def id_of(self, path: str) -> int | None:
+        r = self._by_path.get(path)
+        return None if r is None else r.id
 
     def has(self, path: str) -> bool:
         """Whether ``path`` is in the catalogue (shown or filtered out)."""
@@ -437,7 +448,7 @@ class ScanWorker(QObject):
         analysis finished since the last report; an empty list with ``total`` at the start (the
         files found are in the catalogue by then).
     finished(object report)
-        A :class:`~explorer.library.scan.ScanReport` (``report.cancelled`` after a cancel).
+        A :class:`~explorer.services.scan.ScanReport` (``report.cancelled`` after a cancel).
     failed(str message)
         The scan could not run (the catalogue cannot be opened, …).
     """
@@ -540,7 +551,7 @@ class LibraryPane(QWidget):
     errorOccurred(str message)
         A readable sentence: a file the scan could not analyse, or a scan that could not run.
     scanFinished(object report)
-        A scan ended (:class:`~explorer.library.scan.ScanReport`; ``cancelled`` when it was).
+        A scan ended (:class:`~explorer.services.scan.ScanReport`; ``cancelled`` when it was).
     libraryChanged()
         Songs were added to or removed from the catalogue, or one's state, tags or rating changed
         (as the pane reads them: while a scan runs, several times a second at most).
@@ -900,11 +911,44 @@ class LibraryPane(QWidget):
                                lambda v=value: self.rateRequested.emit(path, 0 if rating == v else v))
             a.setCheckable(True)
             a.setChecked(rating == value)
+        if self.model.state_of(path) in REMOVABLE:
+            menu.addAction("Remove from library…", lambda: self.remove_from_library([path]))
+        gone = self.removable_paths()
+        if len(gone) > 1:
+            menu.addAction(f"Remove all {len(gone)} failed and missing songs…", lambda: self.remove_from_library(gone))
         menu.addSeparator()
         menu.addAction("Copy path", lambda: QApplication.clipboard().setText(path))
         menu.addAction(theme.icon("folder"), "Show folder",
                        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path))))
         return menu
+
+    def removable_paths(self) -> list[str]:
+        """The listed songs that failed to analyse or whose file is missing."""
+        return [p for p in self.model.paths() if self.model.state_of(p) in REMOVABLE]
+
+    def remove_from_library(self, paths, *, confirm: bool = True) -> int:
+        """Remove these songs from the catalogue (the files stay), after asking; how many were removed."""
+        paths = [p for p in paths if self.model.has(p)]
+        if not paths:
+            return 0
+        if confirm:
+            what = f"“{os.path.basename(paths[0])}”" if len(paths) == 1 else f"{len(paths)} songs"
+            box = QMessageBox(QMessageBox.Question, "Remove from library",
+                              f"Remove {what} from the library?",
+                              QMessageBox.Yes | QMessageBox.Cancel, self)
+            box.setInformativeText("The files are not deleted. Their likes and listening history are forgotten; "
+                                   "a song whose file is found by a later scan comes back.")
+            box.setDefaultButton(QMessageBox.Cancel)
+            if box.exec() != QMessageBox.Yes:
+                return 0
+        try:
+            n = self.library.remove_tracks([self.model.id_of(p) for p in paths])
+        except ExplorerError as e:
+            self.errorOccurred.emit(e.message)
+            return 0
+        self.model.remove_paths(paths)
+        self._update_count()
+        return n
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.view and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):

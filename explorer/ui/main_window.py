@@ -294,6 +294,8 @@ class MainWindow(QMainWindow):
                             tip="Forget your edits of this song's structure (Undo brings them back)")
         self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
         self.act_about = A("&About Music Explorer", self.about)
+        self.act_train_genre = A("Train genre model on my tags…", self.train_genre_model,
+                                 tip="Learn the genres your files are tagged with, and see how well it does")
         self.export_actions = {}
         for fmt, label in EXPORT_LABELS.items():
             self.export_actions[fmt] = A(f"{label}…", lambda _=False, f=fmt: self.export_dialog(f))
@@ -307,6 +309,8 @@ class MainWindow(QMainWindow):
         self.export_menu.addActions(list(self.export_actions.values()))
         m.addSeparator()
         m.addAction(self.act_quit)
+        mb.addMenu("&Library").addAction(self.act_train_genre)
+        self.act_train_genre.setEnabled(self.library is not None)
         m = mb.addMenu("&Play")
         m.addActions([self.act_play, self.act_stop, self.act_loop])
         m.addSeparator()
@@ -942,6 +946,23 @@ class MainWindow(QMainWindow):
             else:
                 self.library_pane.start_scan([path])
 
+    def train_genre_model(self) -> None:
+        from explorer.ui.train_dialog import TrainDialog
+
+        self.train_dialog = TrainDialog(self.library, self)
+        self.train_dialog.show()
+
+    def refresh_genres(self) -> None:
+        """The library's genre model changed: the song on screen and the sidebar show the new genres."""
+        from explorer.library.genre_model import current_genre
+
+        genre = current_genre(self.library, self.song_path) if self.analysis is not None else None
+        if genre is not None:
+            self.analysis = self.analysis.replace(genre=genre)
+            self._show_song_info()
+        if self.sidebar is not None:
+            self.sidebar.set_current(self.song_path, self.analysis)
+
     def rescan(self) -> None:
         if self.library_pane is not None:
             self.library_pane.rescan()
@@ -1027,7 +1048,9 @@ class MainWindow(QMainWindow):
             if a.tempo:
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
-                parts.append(a.genre.label)
+                from explorer.library.genre_model import genre_text
+
+                parts.append(genre_text(a.genre, self.library))
             parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
                          f"{_count(len(a.motifs), 'motif')}")
             if not a.choruses and a.chorus_note:  # why there is no chorus

@@ -367,5 +367,5 @@ class Settings:
 
 
 _UNSET = object()
-#: Saves every Settings' changes (one thread for all of them; see :mod:`explorer.threadutil`).
+#: Saves every Settings' changes (one thread for all of them; see :mod:`explorer.util.threads`).
 _WRITER = JobThread("explorer-settings-writer", "saving the settings")

@@ -206,7 +206,11 @@ class SongJob(Job):
         edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
         self.emit("partial", self.request_id, "automatic",
                   (analysis.sections, analysis.choruses, edited is not analysis))
-        return edited
+        if self.library is None:
+            return edited
+        from explorer.library.genre_model import relabeller
+
+        return relabeller(self.library)(edited)  # the library's own genre model, when it has one
 
 
 class DecodeJob(Job):
@@ -297,7 +301,7 @@ class ThreadKeeper(QObject):
     :func:`keep_thread` gives it to the one keeper, which lets go of it in the GUI thread once it
     has finished, and which, when the application quits, cancels (``cancel()`` of each object that
     has one) and waits for every thread it still holds.  A wait is short because a stop reaches the
-    work in flight (a scan ends its worker processes, see :mod:`explorer.library.scan`).
+    work in flight (a scan ends its worker processes, see :mod:`explorer.services.scan`).
     """
 
     def __init__(self):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import tone
 from explorer.genre.model import GENRES, MODEL_DIR_ENV, models_dir
@@ -34,7 +35,9 @@ def test_predict_json_lines_and_an_error_for_a_bad_file(make_audio, tmp_path):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [d["file"] for d in lines] == [str(song), str(beat)]
     for d in lines:
-        assert set(d) == {"file", "label", "probabilities"}
+        assert set(d) == {"file", "label", "probabilities", "uncertain", "confidence", "model"}
+        assert d["model"] == "default" and isinstance(d["uncertain"], bool)
+        assert d["confidence"] == pytest.approx(max(d["probabilities"].values()), abs=1e-3)
         assert tuple(d["probabilities"]) == GENRES
         assert d["label"] == max(d["probabilities"], key=d["probabilities"].get)
         assert abs(sum(d["probabilities"].values()) - 1) < 1e-3
@@ -43,7 +46,8 @@ def test_predict_json_lines_and_an_error_for_a_bad_file(make_audio, tmp_path):
 
     text = run("genre", "predict", str(song))
     assert text.returncode == 0
-    assert text.stdout.startswith(f"{song}: {lines[0]['label']} (")
+    shown = "uncertain · " if lines[0]["uncertain"] else ""
+    assert text.stdout.startswith(f"{song}: {shown}{lines[0]['label']} (")
 
 
 def test_predict_with_a_tampered_model_fails_cleanly(make_audio, tmp_path):
