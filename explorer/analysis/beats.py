@@ -62,7 +62,7 @@ def sound_extent(feats: Features, *, top_db: float = 50.0, below_median_db: floa
     floor = max(peak * 10.0 ** (-top_db / 20.0), float(np.median(rms)) * 10.0 ** (-below_median_db / 20.0))
     loud = np.flatnonzero(rms > floor)
     start = float(feats.frames_to_time(loud[0]))
-    end = float(min(feats.duration, feats.frames_to_time(loud[-1] + 1)))
+    end = min(float(feats.duration), float(feats.frames_to_time(loud[-1] + 1)))
     return start, end
 
 

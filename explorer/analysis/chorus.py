@@ -186,7 +186,7 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
     chorus_at = [i for i in range(n) if labels[i] == chorus and not silent[i]]
     lead_count: dict[int, int] = {}
     for c in chorus_at:
-        found = []  # the repeated material before this chorus, back to the previous one (at most two labels)
+        found: list = []  # the repeated material before this chorus, back to the previous one (at most two labels)
         for j in range(c - 1, -1, -1):
             if silent[j] or labels[j] == chorus or len(found) == 2:
                 break

@@ -39,7 +39,7 @@ def add_commands(subparsers) -> None:
     cli_genre.add_commands(sub)
 
 
-def format_line(path: str, label: str, probabilities: dict[str, float], *, as_json: bool, verdict=None,
+def format_line(path: str, label: str | None, probabilities: dict[str, float], *, as_json: bool, verdict=None,
                 model: str = "default") -> str:
     """One output line for one file (``verdict``: its :class:`~explorer.genre.calibration.Verdict`)."""
     if as_json:

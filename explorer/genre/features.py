@@ -153,7 +153,7 @@ def hand_features(y: np.ndarray, *, sr: int) -> np.ndarray:
     y = to_rate(y, sr=sr, target_sr=TABLE_SR)
     if y.size < TABLE_N_FFT:
         y = np.pad(y, (0, TABLE_N_FFT - y.size))
-    kw = dict(n_fft=TABLE_N_FFT, hop_length=TABLE_HOP)
+    kw: dict = dict(n_fft=TABLE_N_FFT, hop_length=TABLE_HOP)
     S = np.abs(librosa.stft(y, **kw))
     power = S ** 2
     harmonic, percussive = librosa.effects.hpss(y)
@@ -244,11 +244,11 @@ def song_patches(y: np.ndarray, *, sr: int, patches_per_window: int = 6,
         patches = np.stack([logmel[s:s + PATCH_FRAMES] for s in np.concatenate(groups)])
     else:
         groups = window_patch_starts(n_frames, patches_per_window=patches_per_window, max_windows=max_windows)
-        patches = []
+        parts: list[np.ndarray] = []
         for starts in groups:  # one window's patches overlap: compute its frames once
             lo, hi = int(starts.min()), int(starts.max()) + PATCH_FRAMES
             logmel = logmel_frames(y16, start=lo, stop=hi)
-            patches.extend(logmel[s - lo:s - lo + PATCH_FRAMES] for s in starts)
-        patches = np.stack(patches)
+            parts.extend(logmel[s - lo:s - lo + PATCH_FRAMES] for s in starts)
+        patches = np.stack(parts)
     window = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     return np.ascontiguousarray(patches, dtype=np.float32), window

@@ -147,7 +147,7 @@ class GenreModel:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 clf = LinearClassifier.from_arrays(npz, "clf_")
-                zero_shot = tuple(tuple(str(s).split("\t")) for s in npz["zero_shot"])
+                zero_shot: tuple = tuple(tuple(str(s).split("\t")) for s in npz["zero_shot"])
                 model = cls(clf, zero_shot, float(npz["zero_shot_weight"]),
                             np.asarray(npz["embed_mean"], np.float64), np.asarray(npz["embed_scale"], np.float64),
                             np.asarray(npz["embed_weights"], np.float64))

@@ -310,7 +310,8 @@ class OwnModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez(buf, **self.classifier.arrays("clf_"), temperature=np.float64(self.temperature),
+        arrays: dict = self.classifier.arrays("clf_")
+        np.savez(buf, **arrays, temperature=np.float64(self.temperature),
                  threshold=np.float64(self.threshold), embedding_version=np.array(self.embedding_version),
                  kind=np.array("music-explorer/own-genre-model/1"))
         return buf.getvalue()

@@ -350,7 +350,7 @@ class Library(Opening, Backup):
     def set_genres(self, genres: Sequence[tuple[int, str | None, dict[str, float]]]) -> None:
         """Replace the predicted genre of tracks: (track_id, label, probabilities) each, in one transaction
         (another genre model took over; see :mod:`explorer.genre.own`)."""
-        rows = []
+        rows: list[tuple] = []
         for tid, label, probs in genres:
             probs = {str(k): float(v) for k, v in probs.items() if math.isfinite(v)}
             labels, vec = genre_vector(probs)
