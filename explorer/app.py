@@ -122,8 +122,9 @@ def close_on_signals(window):
 
 def main(paths=()) -> int:
     """Run the window until it is closed; the exit status."""
-    logging.basicConfig(level=os.environ.get("MUSIC_EXPLORER_LOG", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("MUSIC_EXPLORER_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     app, window = build_window(paths)
     logging.getLogger(__name__).info("first window after %.3f s", time.perf_counter() - STARTED)
     _wake = close_on_signals(window)  # noqa: F841 - kept alive while the loop runs

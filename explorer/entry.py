@@ -46,8 +46,13 @@ def _literal_call(code: str) -> tuple[str, str, tuple, dict]:
         body = ast.parse(code, mode="exec").body
     except SyntaxError as e:
         raise NotAChildCall(f"not Python: {e.msg}") from None
-    if (len(body) != 2 or not isinstance(body[0], ast.ImportFrom) or len(body[0].names) != 1
-            or not isinstance(body[1], ast.Expr) or not isinstance(body[1].value, ast.Call)):
+    if (
+        len(body) != 2
+        or not isinstance(body[0], ast.ImportFrom)
+        or len(body[0].names) != 1
+        or not isinstance(body[1], ast.Expr)
+        or not isinstance(body[1].value, ast.Call)
+    ):
         raise NotAChildCall("not an import followed by one call")
     module, alias, call = body[0].module or "", body[0].names[0], body[1].value
     name = alias.asname or alias.name
@@ -96,12 +101,12 @@ def child_call(argv: Sequence[str]) -> tuple[str, str, tuple, dict] | None:
             break
         if arg == "-c":
             code = argv[i + 1]
-            if code.lstrip().startswith("from multiprocessing") and all(a == FORK_FLAG for a in argv[i + 2:]):
+            if code.lstrip().startswith("from multiprocessing") and all(a == FORK_FLAG for a in argv[i + 2 :]):
                 return _literal_call(code)
             break
-        if not arg.startswith("-") and argv[i - 1:i] != ["-X"] and argv[i - 1:i] != ["-W"]:
+        if not arg.startswith("-") and argv[i - 1 : i] != ["-X"] and argv[i - 1 : i] != ["-W"]:
             break  # a positional argument (a song) before any -c: a user's command line
-    if FORK_FLAG in (argv[:argv.index("--")] if "--" in argv else argv):
+    if FORK_FLAG in (argv[: argv.index("--")] if "--" in argv else argv):
         raise NotAChildCall(f"{FORK_FLAG} without a child function to run")
     return None
 

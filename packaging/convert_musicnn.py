@@ -54,7 +54,7 @@ def labels() -> dict[str, list[str]]:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name.endswith("_LABELS"):
-                found[name[:-len("_LABELS")]] = ast.literal_eval(node.value)
+                found[name[: -len("_LABELS")]] = ast.literal_eval(node.value)
     return found
 
 
@@ -79,7 +79,8 @@ def freeze(model_dir: Path):
             batch = np.log10(10000 * rng.gamma(0.5, 0.02, (3, N_FRAMES, N_MELS)).astype(np.float32) + 1)
             reference = sess.run(list(OUTPUTS.values()), {INPUT: batch})
             frozen = v1.graph_util.convert_variables_to_constants(
-                sess, graph.as_graph_def(), [name.split(":")[0] for name in OUTPUTS.values()])
+                sess, graph.as_graph_def(), [name.split(":")[0] for name in OUTPUTS.values()]
+            )
     return frozen, reference, batch
 
 
@@ -91,8 +92,9 @@ def convert(model_dir: Path, out: Path) -> None:
 
     frozen, reference, batch = freeze(model_dir)
     with tf.Graph().as_default():
-        proto, _ = tf2onnx.convert.from_graph_def(frozen, input_names=[INPUT], output_names=list(OUTPUTS.values()),
-                                                  opset=OPSET)
+        proto, _ = tf2onnx.convert.from_graph_def(
+            frozen, input_names=[INPUT], output_names=list(OUTPUTS.values()), opset=OPSET
+        )
     # Stable, short names for the runtime.
     renames = {INPUT: "mel", **{v: k for k, v in OUTPUTS.items()}}
     for node in proto.graph.node:
@@ -135,9 +137,12 @@ def main() -> None:
         target = args.out / f"{model}.onnx"
         convert(musicnn_dir() / model, target)
         print(f"{target}: {target.stat().st_size / 1e6:.1f} MB")
-        entries[target.name] = {"sha256": sha256(target), "tags": names[model.split("_")[0]],
-                                "input": {"name": "mel", "shape": ["N", N_FRAMES, N_MELS]},
-                                "outputs": {"tags": 50, "embedding": 200}}
+        entries[target.name] = {
+            "sha256": sha256(target),
+            "tags": names[model.split("_")[0]],
+            "input": {"name": "mel", "shape": ["N", N_FRAMES, N_MELS]},
+            "outputs": {"tags": 50, "embedding": 200},
+        }
     update_manifest(args.out, entries)
 
 

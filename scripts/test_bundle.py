@@ -82,8 +82,7 @@ def kill_group(pgid: int) -> None:
 class Watch:
     """Counts a process group's copies of ``program`` and other processes; kills the group past a limit."""
 
-    def __init__(self, name: str, proc: subprocess.Popen, program: str, *, copies: int, others: int,
-                 stop: bool = True):
+    def __init__(self, name: str, proc: subprocess.Popen, program: str, *, copies: int, others: int, stop: bool = True):
         self.name, self.proc, self.program = name, proc, os.path.realpath(program)
         self.copies, self.others, self.stop = copies, others, stop
         self.max_copies = self.max_others = 0
@@ -105,9 +104,11 @@ class Watch:
         self.over_since = (self.over_since or now) if over else None
         if len(pids) >= HARD_LIMIT or (self.stop and over and now - self.over_since >= GRACE):
             kill_group(self.proc.pid)
-            self.failure = (f"{self.name}: {copies} copies of the program and {others} other processes in its "
-                            f"process group (the design: at most {self.copies} and {self.others}) for "
-                            f"{now - self.over_since:.1f} s; killed the group")
+            self.failure = (
+                f"{self.name}: {copies} copies of the program and {others} other processes in its "
+                f"process group (the design: at most {self.copies} and {self.others}) for "
+                f"{now - self.over_since:.1f} s; killed the group"
+            )
             return False
         return True
 
@@ -126,8 +127,10 @@ class Watch:
         shown = self.timeline if len(self.timeline) <= 12 else self.timeline[:9] + self.timeline[-3:]
         steps = ", ".join(f"{n}@{t:g}s" for t, n in shown)
         more = f" ({len(self.timeline)} changes)" if len(self.timeline) > 12 else ""
-        return (f"{self.name}: at most {self.max_copies} copies of the program (design: ≤ {self.copies}) and "
-                f"{self.max_others} other processes (≤ {self.others}); copies over time: {steps}{more}")
+        return (
+            f"{self.name}: at most {self.max_copies} copies of the program (design: ≤ {self.copies}) and "
+            f"{self.max_others} other processes (≤ {self.others}); copies over time: {steps}{more}"
+        )
 
 
 def start(cmd, env, **kw) -> subprocess.Popen:
@@ -144,8 +147,26 @@ def make_songs(folder: Path) -> list[Path]:
     for name, plan, seed in (("first.mp3", "ABAB", 1), ("second.ogg", "ABCB", 2)):
         y, sr, _ = make_song(plan, sr=22050, seed=seed, bars_per_section=2)
         path = folder / name
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sr), "-ac", "1",
-                        "-i", "pipe:0", str(path)], input=np.asarray(y, dtype=np.float32).tobytes(), check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "f32le",
+                "-ar",
+                str(sr),
+                "-ac",
+                "1",
+                "-i",
+                "pipe:0",
+                str(path),
+            ],
+            input=np.asarray(y, dtype=np.float32).tobytes(),
+            check=True,
+        )
         songs.append(path)
     return songs
 
@@ -153,8 +174,13 @@ def make_songs(folder: Path) -> list[Path]:
 def start_xvfb(env) -> tuple[subprocess.Popen, str]:
     """A virtual screen on a free display number; returns the server and its DISPLAY."""
     read, write = os.pipe()
-    server = start(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"], env,
-                   pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        env,
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as f:
         number = f.readline().strip()
@@ -166,18 +192,31 @@ def start_xvfb(env) -> tuple[subprocess.Popen, str]:
 def check_cli(program: str, env, songs: list[Path], work: Path) -> list[str]:
     failures = []
     t = time.monotonic()
-    proc = subprocess.run([program, "analyze", "--no-cache", str(songs[0])], env=env, capture_output=True,
-                          text=True, timeout=1200, start_new_session=True)
+    proc = subprocess.run(
+        [program, "analyze", "--no-cache", str(songs[0])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        start_new_session=True,
+    )
     if proc.returncode != 0:
         failures.append(f"analyze: exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     else:
         result = json.loads(proc.stdout)
-        print(f"analyze {songs[0].name}: {result['duration']:.1f} s song, {len(result['sections'])} sections, "
-              f"{len(result['beats'])} beats, in {time.monotonic() - t:.0f} s")
+        print(
+            f"analyze {songs[0].name}: {result['duration']:.1f} s song, {len(result['sections'])} sections, "
+            f"{len(result['beats'])} beats, in {time.monotonic() - t:.0f} s"
+        )
 
     t = time.monotonic()
-    scan = start([program, "scan", "--workers", "2", "--db", str(work / "library.sqlite"), str(songs[0].parent)],
-                 env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scan = start(
+        [program, "scan", "--workers", "2", "--db", str(work / "library.sqlite"), str(songs[0].parent)],
+        env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # the command, two workers and the resource tracker; the workers' ffprobe/ffmpeg and the command's ffprobe
     watch = Watch("scan", scan, program, copies=4, others=3)
     ok = watch.run_for(1200)
@@ -201,8 +240,13 @@ def check_window(program: str, env, song: Path, watch_seconds: float, stop: bool
         # an empty cache of its own, so that the helper analyses the song the scan has cached
         fresh = Path(env["XDG_CACHE_HOME"]).with_name("window-cache")
         fresh.mkdir()
-        env = {**env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "MUSIC_EXPLORER_LOG": "info",
-               "XDG_CACHE_HOME": str(fresh)}
+        env = {
+            **env,
+            "DISPLAY": display,
+            "QT_QPA_PLATFORM": "xcb",
+            "MUSIC_EXPLORER_LOG": "info",
+            "XDG_CACHE_HOME": str(fresh),
+        }
         cache = fresh / "music-explorer" / "analysis"
         t = time.monotonic()
         window = start([program, str(song)], env, stdout=log, stderr=subprocess.STDOUT)
@@ -255,11 +299,19 @@ def check_window(program: str, env, song: Path, watch_seconds: float, stop: bool
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("program", nargs="?", default=str(ROOT / "dist" / "music-explorer" / "music-explorer"))
-    ap.add_argument("--watch", type=float, default=10.0, metavar="SECONDS",
-                    help="how long the window is watched after its song was analysed (default: 10)")
+    ap.add_argument(
+        "--watch",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long the window is watched after its song was analysed (default: 10)",
+    )
     ap.add_argument("--window-only", action="store_true", help="skip the command-line checks")
-    ap.add_argument("--no-stop", action="store_true",
-                    help=f"watch a growing group instead of killing it at once (killed at {HARD_LIMIT} processes)")
+    ap.add_argument(
+        "--no-stop",
+        action="store_true",
+        help=f"watch a growing group instead of killing it at once (killed at {HARD_LIMIT} processes)",
+    )
     args = ap.parse_args()
     program = os.path.abspath(args.program)
     if not os.access(program, os.X_OK):

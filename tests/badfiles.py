@@ -23,13 +23,37 @@ import soundfile as sf
 SEED = 20261122
 
 #: The names :func:`make_cases` gives its cases, in order (known before any file is made, for test ids).
-NAMES = ("zero-byte", "random-mp3", "random-wav", "random-flac", "text-as-ogg", "newline-in-name", "directory",
-         "broken-symlink",
-         "symlink-loop", "fifo",
-         "unreadable", "truncated-mp3", "wav-header-claims-more", "video-with-audio-mp4", "video-with-audio-mkv",
-         "video-without-audio", "spaces-non-ascii-emoji", "non-utf8-name", "named -i", "named -i.mp3",
-         "named http:x.mp3", "silence-5min", "short-0.1s", "constant-tone", "dc-offset", "clipped-square", "8k-mono",
-         "192k-float-8ch", "three-hours")
+NAMES = (
+    "zero-byte",
+    "random-mp3",
+    "random-wav",
+    "random-flac",
+    "text-as-ogg",
+    "newline-in-name",
+    "directory",
+    "broken-symlink",
+    "symlink-loop",
+    "fifo",
+    "unreadable",
+    "truncated-mp3",
+    "wav-header-claims-more",
+    "video-with-audio-mp4",
+    "video-with-audio-mkv",
+    "video-without-audio",
+    "spaces-non-ascii-emoji",
+    "non-utf8-name",
+    "named -i",
+    "named -i.mp3",
+    "named http:x.mp3",
+    "silence-5min",
+    "short-0.1s",
+    "constant-tone",
+    "dc-offset",
+    "clipped-square",
+    "8k-mono",
+    "192k-float-8ch",
+    "three-hours",
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +96,9 @@ def ffmpeg(*args: str) -> None:
 def sine(duration: float, sr: int, *, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:
     """A sine, shape (n, channels); every channel a little higher than the one before."""
     t = np.arange(int(round(duration * sr))) / sr
-    return np.stack([amp * np.sin(2 * np.pi * freq * (1 + 0.1 * c) * t) for c in range(channels)],
-                    axis=1).astype(np.float32)
+    return np.stack([amp * np.sin(2 * np.pi * freq * (1 + 0.1 * c) * t) for c in range(channels)], axis=1).astype(
+        np.float32
+    )
 
 
 def write_sf(path: Path, y: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
@@ -87,9 +112,27 @@ def encode(path: Path, y: np.ndarray, sr: int, *codec_args: str) -> Path:
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 1:
         y = y[:, None]
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sr), "-ac", str(y.shape[1]),
-                    "-i", "pipe:0", *codec_args, "file:" + os.path.abspath(path)],
-                   input=np.ascontiguousarray(y).tobytes(), check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "f32le",
+            "-ar",
+            str(sr),
+            "-ac",
+            str(y.shape[1]),
+            "-i",
+            "pipe:0",
+            *codec_args,
+            "file:" + os.path.abspath(path),
+        ],
+        input=np.ascontiguousarray(y).tobytes(),
+        check=True,
+    )
     return path
 
 
@@ -109,10 +152,21 @@ def wav_claiming_more(path: Path, *, claimed_seconds: float, present_seconds: fl
     """A 16-bit mono WAV whose RIFF and data sizes announce ``claimed_seconds`` but hold ``present_seconds``."""
     pcm = (sine(present_seconds, sr)[:, 0] * 32767).astype("<i2").tobytes()
     claimed = int(claimed_seconds * sr) * 2
-    header = (b"RIFF" + (36 + claimed).to_bytes(4, "little") + b"WAVE"
-              + b"fmt " + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little")
-              + sr.to_bytes(4, "little") + (sr * 2).to_bytes(4, "little") + (2).to_bytes(2, "little")
-              + (16).to_bytes(2, "little") + b"data" + claimed.to_bytes(4, "little"))
+    header = (
+        b"RIFF"
+        + (36 + claimed).to_bytes(4, "little")
+        + b"WAVE"
+        + b"fmt "
+        + (16).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + (1).to_bytes(2, "little")
+        + sr.to_bytes(4, "little")
+        + (sr * 2).to_bytes(4, "little")
+        + (2).to_bytes(2, "little")
+        + (16).to_bytes(2, "little")
+        + b"data"
+        + claimed.to_bytes(4, "little")
+    )
     path.write_bytes(header + pcm)
     return path
 
@@ -124,8 +178,21 @@ def long_mp3(path: Path, *, hours: float = 3.0) -> Path:
     and ffmpeg would decode in full (3 h: 10.8 MB on disk, 0.3 s to make).
     """
     minute = path.with_suffix(".minute.mp3")
-    ffmpeg("-f", "lavfi", "-i", "sine=f=440:sample_rate=8000:d=60", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "8k",
-           "-write_xing", "0", str(minute))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=8000:d=60",
+        "-ac",
+        "1",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "8k",
+        "-write_xing",
+        "0",
+        str(minute),
+    )
     data = minute.read_bytes()
     minute.unlink()
     with open(path, "wb") as f:
@@ -192,14 +259,34 @@ def make_cases(folder: Path, *, long: bool = True) -> list[Case]:
     whole.unlink()
     add("truncated-mp3", folder / "truncated.mp3", True, "half of a 10 s mp3", duration=5.0, warns=True)
     wav_claiming_more(folder / "short-data.wav", claimed_seconds=10.0, present_seconds=1.0)
-    add("wav-header-claims-more", folder / "short-data.wav", True, "header says 10 s, 1 s present",
-        duration=1.0, warns=True)
+    add(
+        "wav-header-claims-more",
+        folder / "short-data.wav",
+        True,
+        "header says 10 s, 1 s present",
+        duration=1.0,
+        warns=True,
+    )
 
     # -- video containers ----------------------------------------------------------------------------
     for ext in ("mp4", "mkv"):
         p = folder / f"video-with-audio.{ext}"
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2", "-f", "lavfi",
-               "-i", "sine=f=440:sample_rate=22050:duration=2", "-shortest", "-c:v", "mpeg4", "-c:a", "aac", str(p))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=22050:duration=2",
+            "-shortest",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+            str(p),
+        )
         add(f"video-with-audio-{ext}", p, True, "a video with a sound track", duration=2.0)
     p = folder / "video-only.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "mpeg4", str(p))
@@ -222,13 +309,28 @@ def make_cases(folder: Path, *, long: bool = True) -> list[Case]:
     write_sf(p, np.zeros((5 * 60 * 22050, 1), np.float32), 22050)
     add("silence-5min", p, True, "5 minutes of digital silence", duration=300.0)
     add("short-0.1s", write_sf(folder / "short.wav", sine(0.1, 22050), 22050), True, "0.1 s", duration=0.1)
-    add("constant-tone", write_sf(folder / "tone.wav", sine(20.0, 22050), 22050), True, "one 440 Hz tone, 20 s",
-        duration=20.0)
-    add("dc-offset", write_sf(folder / "dc.wav", np.full((10 * 22050, 1), 0.5, np.float32), 22050), True,
-        "a constant 0.5: DC only", duration=10.0)
+    add(
+        "constant-tone",
+        write_sf(folder / "tone.wav", sine(20.0, 22050), 22050),
+        True,
+        "one 440 Hz tone, 20 s",
+        duration=20.0,
+    )
+    add(
+        "dc-offset",
+        write_sf(folder / "dc.wav", np.full((10 * 22050, 1), 0.5, np.float32), 22050),
+        True,
+        "a constant 0.5: DC only",
+        duration=10.0,
+    )
     sq = np.clip(3.0 * np.sign(sine(10.0, 22050, freq=110.0)), -1.0, 1.0)
-    add("clipped-square", write_sf(folder / "square.wav", sq, 22050), True, "a full-scale clipped square wave",
-        duration=10.0)
+    add(
+        "clipped-square",
+        write_sf(folder / "square.wav", sq, 22050),
+        True,
+        "a full-scale clipped square wave",
+        duration=10.0,
+    )
     add("8k-mono", write_sf(folder / "mono8k.wav", sine(5.0, 8000), 8000), True, "8 kHz mono", duration=5.0)
     p = write_sf(folder / "hires-8ch.wav", sine(2.0, 192000, channels=8), 192000, subtype="FLOAT")
     add("192k-float-8ch", p, True, "192 kHz, 32-bit float, 8 channels", duration=2.0)

@@ -103,8 +103,23 @@ def write_audio(path: Path, y: np.ndarray, sr: int, *, codec_args: tuple[str, ..
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 1:
         y = y[:, None]
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sr), "-ac", str(y.shape[1]),
-           "-i", "pipe:0", *codec_args, str(path)]
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sr),
+        "-ac",
+        str(y.shape[1]),
+        "-i",
+        "pipe:0",
+        *codec_args,
+        str(path),
+    ]
     subprocess.run(cmd, input=np.ascontiguousarray(y).tobytes(), check=True)
     return path
 
@@ -122,8 +137,9 @@ def make_audio(tmp_path):
 def tone(duration: float, sr: int, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:
     """A sine tone, shape (n, channels), each channel a little higher in pitch so they differ."""
     t = np.arange(int(round(duration * sr))) / sr
-    return np.stack([amp * np.sin(2 * np.pi * freq * (1 + 0.1 * c) * t) for c in range(channels)],
-                    axis=1).astype(np.float32)
+    return np.stack([amp * np.sin(2 * np.pi * freq * (1 + 0.1 * c) * t) for c in range(channels)], axis=1).astype(
+        np.float32
+    )
 
 
 @pytest.fixture(scope="session")

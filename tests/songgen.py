@@ -101,8 +101,9 @@ def _add(out, y, at, gain=1.0):
     out[i:j] += gain * y[: j - i]
 
 
-def _section_audio(letter_seed: int, bars: int, bar_len: int, beat_len: int, sr: int, motif_bar: int | None,
-                   motif_notes, key: int) -> np.ndarray:
+def _section_audio(
+    letter_seed: int, bars: int, bar_len: int, beat_len: int, sr: int, motif_bar: int | None, motif_notes, key: int
+) -> np.ndarray:
     """Render one section; the same ``letter_seed`` always gives the same audio."""
     rng = np.random.default_rng(letter_seed)
     out = np.zeros(bars * bar_len, dtype=np.float32)
@@ -122,22 +123,39 @@ def _section_audio(letter_seed: int, bars: int, bar_len: int, beat_len: int, sr:
         _add(out, _tone(_midi_hz(36 + root), bar_len / sr, sr, decay=1.5), t0, 0.25 * quiet)
         for k in range(8):  # eighth-note melody from the scale
             note = octave + key + _SCALE[melody[b, k]]
-            _add(out, _tone(_midi_hz(note), beat_len / 2 / sr, sr, harmonics=colour, decay=6.0),
-                 t0 + k * beat_len // 2, 0.18 * quiet)
+            _add(
+                out,
+                _tone(_midi_hz(note), beat_len / 2 / sr, sr, harmonics=colour, decay=6.0),
+                t0 + k * beat_len // 2,
+                0.18 * quiet,
+            )
         for q in range(4):  # drums: kick 1 and 3, snare 2 and 4, hats on eighths
             _add(out, kick if q % 2 == 0 else snare, t0 + q * beat_len, 0.5 if q % 2 == 0 else 0.25)
             _add(out, hat, t0 + q * beat_len, 0.06)
             _add(out, hat, t0 + q * beat_len + beat_len // 2, 0.04)
         if b == motif_bar:
             for k, m in enumerate(motif_notes):
-                _add(out, _tone(_midi_hz(m + key), beat_len / 2 / sr, sr, harmonics=(1.0, 0.0, 0.7, 0.0, 0.4),
-                                decay=4.0), t0 + k * beat_len // 2, 0.35)
+                _add(
+                    out,
+                    _tone(_midi_hz(m + key), beat_len / 2 / sr, sr, harmonics=(1.0, 0.0, 0.7, 0.0, 0.4), decay=4.0),
+                    t0 + k * beat_len // 2,
+                    0.35,
+                )
     return out
 
 
-def make_song(plan: str = "ABABCB", *, sr: int = 22050, seed: int = 0, bpm: float = 120.0,
-              bars_per_section: int = 4, lead_in: float = 1.0, tail: float = 1.0, motif: bool = True,
-              noise: float = 0.003) -> tuple[np.ndarray, int, SongTruth]:
+def make_song(
+    plan: str = "ABABCB",
+    *,
+    sr: int = 22050,
+    seed: int = 0,
+    bpm: float = 120.0,
+    bars_per_section: int = 4,
+    lead_in: float = 1.0,
+    tail: float = 1.0,
+    motif: bool = True,
+    noise: float = 0.003,
+) -> tuple[np.ndarray, int, SongTruth]:
     """Render a song whose sections follow ``plan``.
 
     Parameters
@@ -172,28 +190,36 @@ def make_song(plan: str = "ABABCB", *, sr: int = 22050, seed: int = 0, bpm: floa
     motif_notes = 84 + rng.choice([0, 3, 5, 7, 10, 12], size=8)
     motif_bar = 1 if motif and bars_per_section > 1 else None
     letter_seeds = {c: seed * 1000 + 17 * (i + 1) for i, c in enumerate(dict.fromkeys(plan))}
-    rendered = {c: _section_audio(s, bars_per_section, bar_len, beat_len, sr, motif_bar, motif_notes, key)
-                for c, s in letter_seeds.items()}
+    rendered = {
+        c: _section_audio(s, bars_per_section, bar_len, beat_len, sr, motif_bar, motif_notes, key)
+        for c, s in letter_seeds.items()
+    }
     head, foot = int(lead_in * sr), int(tail * sr)
     y = np.zeros(head + len(plan) * sec_len + foot, dtype=np.float32)
     for i, c in enumerate(plan):
-        y[head + i * sec_len: head + (i + 1) * sec_len] += rendered[c]
+        y[head + i * sec_len : head + (i + 1) * sec_len] += rendered[c]
     y += noise * rng.standard_normal(y.size).astype(np.float32)
     y /= max(1.0, float(np.abs(y).max()) / 0.9)
 
     t_head = head / sr
-    sections = tuple(TruthSection(t_head + i * sec_len / sr, t_head + (i + 1) * sec_len / sr, c)
-                     for i, c in enumerate(plan))
+    sections = tuple(
+        TruthSection(t_head + i * sec_len / sr, t_head + (i + 1) * sec_len / sr, c) for i, c in enumerate(plan)
+    )
     counts = {c: plan.count(c) for c in plan}
     chorus = max(counts, key=lambda c: (counts[c], plan.index(c)))
     motifs = ()
     if motif_bar is not None:
-        motifs = tuple((s.start + motif_bar * bar_len / sr, s.start + (motif_bar + 1) * bar_len / sr)
-                       for s in sections)
+        motifs = tuple((s.start + motif_bar * bar_len / sr, s.start + (motif_bar + 1) * bar_len / sr) for s in sections)
     n_beats = len(plan) * bars_per_section * 4
     beats = t_head + np.arange(n_beats) * beat_len / sr
-    truth = SongTruth(sections=sections, chorus_label=chorus,
-                      choruses=tuple((s.start, s.end) for s in sections if s.label == chorus),
-                      motif=motifs, beats=beats, downbeats=beats[::4], tempo=60.0 * sr / beat_len,
-                      duration=y.size / sr)
+    truth = SongTruth(
+        sections=sections,
+        chorus_label=chorus,
+        choruses=tuple((s.start, s.end) for s in sections if s.label == chorus),
+        motif=motifs,
+        beats=beats,
+        downbeats=beats[::4],
+        tempo=60.0 * sr / beat_len,
+        duration=y.size / sr,
+    )
     return y, sr, truth

@@ -37,6 +37,7 @@ import soundfile as sf
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RATE = 44100
 TPB = 480  # MIDI ticks per beat
+NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]  # pitch classes, C = 0
 TAIL = 2.5  # seconds kept after the last bar (the final chord rings out, then fades)
 GAIN = 0.8
 PEAK = 10 ** (-4.5 / 20)  # -4.5 dBFS before encoding: lossy codecs overshoot by up to ~3 dB
@@ -44,13 +45,37 @@ PEAK = 10 ** (-4.5 / 20)  # -4.5 dBFS before encoding: lossy codecs overshoot by
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
 NUMERALS = {"I": 0, "II": 2, "III": 4, "IV": 5, "V": 7, "VI": 9, "VII": 11}
-QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "5": (0, 7, 12), "sus4": (0, 5, 7),
-             "7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10), "m7b5": (0, 3, 6, 10),
-             "6": (0, 4, 7, 9), "m9": (0, 3, 7, 10, 14), "maj9": (0, 4, 7, 11, 14)}
+QUALITIES = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "dim": (0, 3, 6),
+    "5": (0, 7, 12),
+    "sus4": (0, 5, 7),
+    "7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "m7": (0, 3, 7, 10),
+    "m7b5": (0, 3, 6, 10),
+    "6": (0, 4, 7, 9),
+    "m9": (0, 3, 7, 10, 14),
+    "maj9": (0, 4, 7, 11, 14),
+}
 
 # General MIDI percussion keys
 KICK, SNARE, CLAP, RIM, HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, TAMB, SHAKER, TOM_LO, TOM_HI = (
-    36, 38, 39, 37, 42, 44, 46, 49, 51, 54, 70, 45, 50)
+    36,
+    38,
+    39,
+    37,
+    42,
+    44,
+    46,
+    49,
+    51,
+    54,
+    70,
+    45,
+    50,
+)
 
 FUNCTION_LABEL = {"intro": "i", "verse": "A", "chorus": "B", "bridge": "C", "outro": "o"}
 
@@ -146,8 +171,14 @@ def chord_degrees(style: Style, chord: Chord) -> set[int]:
 
 
 # ---------------------------------------------------------------------------------- melody
-def make_phrase(style: Style, rng: random.Random, chords: list[Chord], rhythm: list[tuple[float, float]],
-                start_degree: int, end_on: int | None = None) -> list[tuple[float, float, int]]:
+def make_phrase(
+    style: Style,
+    rng: random.Random,
+    chords: list[Chord],
+    rhythm: list[tuple[float, float]],
+    start_degree: int,
+    end_on: int | None = None,
+) -> list[tuple[float, float, int]]:
     """A two-bar melodic phrase: chord tones on strong beats, steps in between.
 
     Returns (onset beat within the phrase, length in beats, scale degree) triples.
@@ -231,8 +262,11 @@ def chords_pattern(name: str, style: Style, chord: Chord, bar_beat: float, energ
         seq = vc + [p + 12 for p in vc]
         order = [0, 1, 2, 3, 4, 3, 2, 1] if len(seq) >= 5 else [0, 1, 2, 1]
         for i in range(4 * m):
-            notes.append(Note(bar_beat + i * 0.25, 0.22, seq[order[i % len(order)] % len(seq)],
-                              v - 25 + (10 if i % 4 == 0 else 0)))
+            notes.append(
+                Note(
+                    bar_beat + i * 0.25, 0.22, seq[order[i % len(order)] % len(seq)], v - 25 + (10 if i % 4 == 0 else 0)
+                )
+            )
     return notes
 
 
@@ -268,15 +302,21 @@ def bass_pattern(name: str, style: Style, chord: Chord, next_chord: Chord, bar_b
     return notes
 
 
-def drum_bar(name: str, style: Style, bar_beat: float, energy: float, fill: bool, crash: bool,
-             rng: random.Random) -> list[Note]:
+def drum_bar(
+    name: str, style: Style, bar_beat: float, energy: float, fill: bool, crash: bool, rng: random.Random
+) -> list[Note]:
     m = style.meter
     hits: list[tuple[float, int, int]] = []
     if name == "pop":
         for i in range(2 * m):
             hits.append((i * 0.5, HAT, 70 if i % 2 == 0 else 55))
-        hits += [(0, KICK, 100), (1.75 if energy > 0.6 else 2.5, KICK, 80), (2, KICK, 95), (1, SNARE, 95),
-                 (3, SNARE, 100)]
+        hits += [
+            (0, KICK, 100),
+            (1.75 if energy > 0.6 else 2.5, KICK, 80),
+            (2, KICK, 95),
+            (1, SNARE, 95),
+            (3, SNARE, 100),
+        ]
         if energy < 0.4:
             hits = [(b, k, v) for b, k, v in hits if k != SNARE] + [(1, RIM, 70), (3, RIM, 70)]
     elif name == "rock":
@@ -334,15 +374,12 @@ def arrange(style: Style) -> tuple[list[Part], dict]:
     top = style.melody_range[1]
     hook = make_phrase(style, rng, bars_chords("chorus", 2), style.rhythms["hook"], start_degree=4)
     answer = make_phrase(style, rng, bars_chords("chorus", 2, 2), style.rhythms["answer"], hook[-1][2])
-    cadence = make_phrase(style, rng, bars_chords("chorus", 2, 2), style.rhythms["cadence"], hook[-1][2],
-                          end_on=0)
+    cadence = make_phrase(style, rng, bars_chords("chorus", 2, 2), style.rhythms["cadence"], hook[-1][2], end_on=0)
     verse_a = make_phrase(style, rng, bars_chords("verse", 2), style.rhythms["verse"], 2)
     verse_b = make_phrase(style, rng, bars_chords("verse", 2, 2), style.rhythms["verse2"], verse_a[-1][2])
-    verse_end = make_phrase(style, rng, bars_chords("verse", 2, 2), style.rhythms["verse2"], verse_a[-1][2],
-                            end_on=4)
+    verse_end = make_phrase(style, rng, bars_chords("verse", 2, 2), style.rhythms["verse2"], verse_a[-1][2], end_on=4)
     bridge_a = make_phrase(style, rng, bars_chords("bridge", 2), style.rhythms["bridge"], min(top, 7))
-    bridge_b = make_phrase(style, rng, bars_chords("bridge", 2, 2), style.rhythms["bridge"], bridge_a[-1][2],
-                           end_on=4)
+    bridge_b = make_phrase(style, rng, bars_chords("bridge", 2, 2), style.rhythms["bridge"], bridge_a[-1][2], end_on=4)
 
     p = style.programs
     parts = {
@@ -368,14 +405,22 @@ def arrange(style: Style) -> tuple[list[Part], dict]:
         # --- melody
         phrases: list[tuple[int, list, str]] = []  # (bar offset, phrase, part)
         if function == "verse":
-            phrases = [(0, verse_a, "melody"), (2, verse_b, "melody"), (4, verse_a, "melody"),
-                       (6, verse_end, "melody")][: bars // 2]
+            phrases = [
+                (0, verse_a, "melody"),
+                (2, verse_b, "melody"),
+                (4, verse_a, "melody"),
+                (6, verse_end, "melody"),
+            ][: bars // 2]
         elif function == "chorus":
             phrases = [(0, hook, "melody"), (2, answer, "melody"), (4, hook, "melody"), (6, cadence, "melody")]
             phrases = phrases[: bars // 2]
         elif function == "bridge":
-            phrases = [(0, bridge_a, "melody"), (2, bridge_b, "melody"), (4, bridge_a, "melody"),
-                       (6, bridge_b, "melody")][: bars // 2]
+            phrases = [
+                (0, bridge_a, "melody"),
+                (2, bridge_b, "melody"),
+                (4, bridge_a, "melody"),
+                (6, bridge_b, "melody"),
+            ][: bars // 2]
         elif function == "intro" and bars >= 4:
             phrases = [(bars - 4, hook, "tease")]  # the hook, foreshadowed on another instrument
         elif function == "outro":
@@ -386,12 +431,14 @@ def arrange(style: Style) -> tuple[list[Part], dict]:
                 hooks.append((b0, b0 + 2 * m))
             vel = 96 if function == "chorus" else 84
             for onset, length, degree in phrase:
-                parts[part].notes.append(Note(b0 + swung(style, onset), length * 0.95,
-                                              scale_pitch(style, degree), vel + rng.randint(-6, 6)))
+                parts[part].notes.append(
+                    Note(b0 + swung(style, onset), length * 0.95, scale_pitch(style, degree), vel + rng.randint(-6, 6))
+                )
                 if function == "chorus" and part == "melody" and style.patterns.get("double"):
                     # the chorus melody doubled an octave up on the pad's instrument for lift
-                    parts["pad"].notes.append(Note(b0 + swung(style, onset), length * 0.95,
-                                                   scale_pitch(style, degree) + 12, vel - 30))
+                    parts["pad"].notes.append(
+                        Note(b0 + swung(style, onset), length * 0.95, scale_pitch(style, degree) + 12, vel - 30)
+                    )
         # --- accompaniment
         for b in range(bars):
             bb = beat + b * m
@@ -405,8 +452,11 @@ def arrange(style: Style) -> tuple[list[Part], dict]:
                 if style.drum_kit is not None:
                     drums.notes.append(Note(bb, 0.3, CRASH, 80))
                 continue
-            pattern = style.patterns["chords_" + function] if "chords_" + function in style.patterns \
+            pattern = (
+                style.patterns["chords_" + function]
+                if "chords_" + function in style.patterns
                 else style.patterns["chords"]
+            )
             parts["chords"].notes += chords_pattern(pattern, style, chord, bb, energy, rng)
             bass = style.patterns.get("bass_" + function, style.patterns["bass"])
             if not (function == "intro" and b < bars // 2):
@@ -446,8 +496,13 @@ def write_midi(style: Style, parts: list[Part], path: Path) -> None:
         for n in part.notes:
             on = int(round(n.beat * TPB))
             off = max(on + 1, int(round((n.beat + n.length) * TPB)))
-            events.append((on, 2, mido.Message("note_on", channel=part.channel, note=n.pitch,
-                                               velocity=max(1, min(127, n.velocity)))))
+            events.append(
+                (
+                    on,
+                    2,
+                    mido.Message("note_on", channel=part.channel, note=n.pitch, velocity=max(1, min(127, n.velocity))),
+                )
+            )
             events.append((off, 1, mido.Message("note_off", channel=part.channel, note=n.pitch, velocity=0)))
         events.sort(key=lambda e: (e[0], e[1], e[2].bytes()))
         now = 0
@@ -463,8 +518,12 @@ def render(midi: Path, out: Path, seconds: float, codec: str) -> None:
     """FluidSynth → float WAV → trim, fade, normalise → encoded file."""
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "render.wav"
-        subprocess.run(["fluidsynth", "-q", "-ni", "-g", str(GAIN), "-r", str(RATE), "-F", str(wav),
-                        SOUNDFONT, str(midi)], check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["fluidsynth", "-q", "-ni", "-g", str(GAIN), "-r", str(RATE), "-F", str(wav), SOUNDFONT, str(midi)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
         n = int(round(seconds * sr))
         if len(y) < n:
@@ -479,15 +538,34 @@ def render(midi: Path, out: Path, seconds: float, codec: str) -> None:
             args = ["-c:a", "libopus", "-b:a", "56k", "-vbr", "on", "-compression_level", "10"]
         else:
             args = ["-c:a", "libvorbis", "-q:a", "1"]
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(clean), *args,
-                        "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", str(out)],
-                       check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(clean),
+                *args,
+                "-map_metadata",
+                "-1",
+                "-fflags",
+                "+bitexact",
+                "-flags:a",
+                "+bitexact",
+                str(out),
+            ],
+            check=True,
+        )
 
 
 def ground_truth(style: Style, plan: dict, audio_name: str, duration: float) -> dict:
     spb = 60.0 / style.bpm
-    sec = [{"start": round(a * spb, 3), "end": round(b * spb, 3), "label": FUNCTION_LABEL[f], "function": f}
-           for a, b, f in plan["sections"]]
+    sec = [
+        {"start": round(a * spb, 3), "end": round(b * spb, 3), "label": FUNCTION_LABEL[f], "function": f}
+        for a, b, f in plan["sections"]
+    ]
     n_beats = int(round(plan["beats"]))
     bars = []
     for a, b, f in plan["sections"]:
@@ -499,101 +577,236 @@ def ground_truth(style: Style, plan: dict, audio_name: str, duration: float) -> 
         "genre": style.genre,
         "tempo": style.bpm,
         "time_signature": [style.meter, 4],
-        "key": ("%s %s" % (["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"][style.tonic % 12],
-                           "minor" if style.minor else "major")),
+        "key": f"{NOTE_NAMES[style.tonic % 12]} {'minor' if style.minor else 'major'}",
         "duration": round(duration, 3),
         "label_string": "".join(bars),
         "sections": sec,
         "choruses": [{"start": s["start"], "end": s["end"]} for s in sec if s["function"] == "chorus"],
-        "motifs": [{"id": "hook", "occurrences": [{"start": round(a * spb, 3), "end": round(b * spb, 3)}
-                                                  for a, b in plan["hooks"]]}],
+        "motifs": [
+            {
+                "id": "hook",
+                "occurrences": [{"start": round(a * spb, 3), "end": round(b * spb, 3)} for a, b in plan["hooks"]],
+            }
+        ],
         "beats": [round(i * spb, 3) for i in range(n_beats)],
         "downbeats": [round(i * spb, 3) for i in range(0, n_beats, style.meter)],
     }
 
 
 # ---------------------------------------------------------------------------------- the songs
-POP_FORM = [("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("bridge", 4),
-            ("chorus", 8), ("outro", 4)]
+POP_FORM = [
+    ("intro", 4),
+    ("verse", 8),
+    ("chorus", 8),
+    ("verse", 8),
+    ("chorus", 8),
+    ("bridge", 4),
+    ("chorus", 8),
+    ("outro", 4),
+]
 STRAIGHT_VERSE = [(0, 1), (1, 0.5), (1.5, 0.5), (2, 1), (3, 1), (4.5, 0.5), (5, 1), (6, 1.5)]
 
 SONGS = [
     Style(
-        slug="01_paper_lanterns", title="Paper Lanterns", genre="pop", bpm=116, meter=4, tonic=67, minor=False,
+        slug="01_paper_lanterns",
+        title="Paper Lanterns",
+        genre="pop",
+        bpm=116,
+        meter=4,
+        tonic=67,
+        minor=False,
         form=POP_FORM,
-        progressions={"intro": ["I", "V", "vi", "IV"], "verse": ["vi", "iii", "ii", "V"],
-                      "chorus": ["I", "V", "vi", "IV"], "bridge": ["ii", "IV", "vi", "V"]},
+        progressions={
+            "intro": ["I", "V", "vi", "IV"],
+            "verse": ["vi", "iii", "ii", "V"],
+            "chorus": ["I", "V", "vi", "IV"],
+            "bridge": ["ii", "IV", "vi", "V"],
+        },
         programs={"melody": 73, "chords": 0, "bass": 33, "pad": 48, "tease": 11},
-        drum_kit=0, patterns={"chords": "piano_pop", "bass": "pop", "bass_verse": "sustain", "drums": "pop"},
-        rhythms={"hook": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 0.5), (2.5, 1), (4, 0.5), (4.5, 0.5), (5, 0.5),
-                          (5.5, 1.5)],
-                 "answer": [(0, 1), (1, 1), (2, 1.5), (4, 0.5), (4.5, 0.5), (5, 2)],
-                 "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 1), (3, 1), (4, 3)],
-                 "verse": STRAIGHT_VERSE, "verse2": [(0.5, 0.5), (1, 1), (2, 1), (3, 0.5), (4, 1), (5, 2)],
-                 "bridge": [(0, 2), (2, 2), (4, 1), (5, 1), (6, 2)]},
-        seed=11, melody_range=(-2, 9)),
+        drum_kit=0,
+        patterns={"chords": "piano_pop", "bass": "pop", "bass_verse": "sustain", "drums": "pop"},
+        rhythms={
+            "hook": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 0.5), (2.5, 1), (4, 0.5), (4.5, 0.5), (5, 0.5), (5.5, 1.5)],
+            "answer": [(0, 1), (1, 1), (2, 1.5), (4, 0.5), (4.5, 0.5), (5, 2)],
+            "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 1), (3, 1), (4, 3)],
+            "verse": STRAIGHT_VERSE,
+            "verse2": [(0.5, 0.5), (1, 1), (2, 1), (3, 0.5), (4, 1), (5, 2)],
+            "bridge": [(0, 2), (2, 2), (4, 1), (5, 1), (6, 2)],
+        },
+        seed=11,
+        melody_range=(-2, 9),
+    ),
     Style(
-        slug="02_gravel_road", title="Gravel Road", genre="rock", bpm=138, meter=4, tonic=64, minor=True,
-        form=[("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("bridge", 8),
-              ("chorus", 8), ("outro", 4)],
-        progressions={"intro": ["i5", "bVI5", "bVII5", "i5"], "verse": ["i5", "i5", "bVI5", "bVII5"],
-                      "chorus": ["bIII5", "bVII5", "i5", "bVI5"], "bridge": ["iv5", "bVI5", "iv5", "V5"]},
+        slug="02_gravel_road",
+        title="Gravel Road",
+        genre="rock",
+        bpm=138,
+        meter=4,
+        tonic=64,
+        minor=True,
+        form=[
+            ("intro", 4),
+            ("verse", 8),
+            ("chorus", 8),
+            ("verse", 8),
+            ("chorus", 8),
+            ("bridge", 8),
+            ("chorus", 8),
+            ("outro", 4),
+        ],
+        progressions={
+            "intro": ["i5", "bVI5", "bVII5", "i5"],
+            "verse": ["i5", "i5", "bVI5", "bVII5"],
+            "chorus": ["bIII5", "bVII5", "i5", "bVI5"],
+            "bridge": ["iv5", "bVI5", "iv5", "V5"],
+        },
         programs={"melody": 29, "chords": 30, "bass": 34, "pad": 18, "tease": 29},
-        drum_kit=16, patterns={"chords": "power", "chords_verse": "block", "bass": "eighths", "drums": "rock"},
-        rhythms={"hook": [(0, 1), (1, 0.5), (1.5, 0.5), (2, 2), (4, 0.5), (4.5, 0.5), (5, 0.5), (5.5, 2)],
-                 "answer": [(0, 1.5), (1.5, 0.5), (2, 1), (3, 1), (4, 3)],
-                 "cadence": [(0, 0.5), (0.5, 0.5), (1, 0.5), (1.5, 0.5), (2, 1), (4, 3.5)],
-                 "verse": [(0, 0.5), (0.5, 0.5), (1.5, 0.5), (2, 1), (4, 0.5), (4.5, 0.5), (5, 1)],
-                 "verse2": [(0, 1), (1.5, 0.5), (2, 1), (3, 1), (4, 2)],
-                 "bridge": [(0, 3), (3, 1), (4, 4)]},
-        seed=23, melody_range=(0, 11)),
+        drum_kit=16,
+        patterns={"chords": "power", "chords_verse": "block", "bass": "eighths", "drums": "rock"},
+        rhythms={
+            "hook": [(0, 1), (1, 0.5), (1.5, 0.5), (2, 2), (4, 0.5), (4.5, 0.5), (5, 0.5), (5.5, 2)],
+            "answer": [(0, 1.5), (1.5, 0.5), (2, 1), (3, 1), (4, 3)],
+            "cadence": [(0, 0.5), (0.5, 0.5), (1, 0.5), (1.5, 0.5), (2, 1), (4, 3.5)],
+            "verse": [(0, 0.5), (0.5, 0.5), (1.5, 0.5), (2, 1), (4, 0.5), (4.5, 0.5), (5, 1)],
+            "verse2": [(0, 1), (1.5, 0.5), (2, 1), (3, 1), (4, 2)],
+            "bridge": [(0, 3), (3, 1), (4, 4)],
+        },
+        seed=23,
+        melody_range=(0, 11),
+    ),
     Style(
-        slug="03_neon_tide", title="Neon Tide", genre="electronic", bpm=124, meter=4, tonic=69, minor=True,
-        form=[("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("bridge", 8),
-              ("chorus", 8), ("outro", 4)],
-        progressions={"intro": ["i7", "bVImaj7", "bIIImaj7", "bVII"], "verse": ["i7", "bVImaj7", "bIIImaj7", "bVII"],
-                      "chorus": ["bVI", "bVII", "i", "i"], "bridge": ["iv7", "iv7", "bVI", "V"]},
+        slug="03_neon_tide",
+        title="Neon Tide",
+        genre="electronic",
+        bpm=124,
+        meter=4,
+        tonic=69,
+        minor=True,
+        form=[
+            ("intro", 4),
+            ("verse", 8),
+            ("chorus", 8),
+            ("verse", 8),
+            ("chorus", 8),
+            ("bridge", 8),
+            ("chorus", 8),
+            ("outro", 4),
+        ],
+        progressions={
+            "intro": ["i7", "bVImaj7", "bIIImaj7", "bVII"],
+            "verse": ["i7", "bVImaj7", "bIIImaj7", "bVII"],
+            "chorus": ["bVI", "bVII", "i", "i"],
+            "bridge": ["iv7", "iv7", "bVI", "V"],
+        },
         programs={"melody": 81, "chords": 89, "bass": 38, "pad": 90, "tease": 80},
-        drum_kit=25, patterns={"chords": "block", "chords_chorus": "arp", "chords_bridge": "arp", "bass": "offbeat",
-                               "bass_verse": "sustain", "drums": "four"},
-        rhythms={"hook": [(0, 0.5), (0.75, 0.5), (1.5, 0.5), (2, 0.75), (3, 0.5), (4, 0.5), (4.75, 0.5),
-                          (5.5, 0.5), (6, 1.5)],
-                 "answer": [(0, 0.75), (0.75, 0.75), (1.5, 1), (3, 0.5), (4, 2)],
-                 "cadence": [(0, 0.5), (0.5, 0.5), (1, 0.5), (1.5, 0.5), (2, 1), (4, 3)],
-                 "verse": [(0, 1.5), (2, 0.5), (2.5, 1), (4, 1.5), (6, 1)],
-                 "verse2": [(0, 1), (1, 1), (2, 2), (4, 3)],
-                 "bridge": [(0, 4), (4, 4)]},
-        seed=37, melody_range=(0, 9)),
+        drum_kit=25,
+        patterns={
+            "chords": "block",
+            "chords_chorus": "arp",
+            "chords_bridge": "arp",
+            "bass": "offbeat",
+            "bass_verse": "sustain",
+            "drums": "four",
+        },
+        rhythms={
+            "hook": [
+                (0, 0.5),
+                (0.75, 0.5),
+                (1.5, 0.5),
+                (2, 0.75),
+                (3, 0.5),
+                (4, 0.5),
+                (4.75, 0.5),
+                (5.5, 0.5),
+                (6, 1.5),
+            ],
+            "answer": [(0, 0.75), (0.75, 0.75), (1.5, 1), (3, 0.5), (4, 2)],
+            "cadence": [(0, 0.5), (0.5, 0.5), (1, 0.5), (1.5, 0.5), (2, 1), (4, 3)],
+            "verse": [(0, 1.5), (2, 0.5), (2.5, 1), (4, 1.5), (6, 1)],
+            "verse2": [(0, 1), (1, 1), (2, 2), (4, 3)],
+            "bridge": [(0, 4), (4, 4)],
+        },
+        seed=37,
+        melody_range=(0, 9),
+    ),
     Style(
-        slug="04_late_light", title="Late Light", genre="jazz", bpm=84, meter=4, tonic=65, minor=False,
-        form=[("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("bridge", 4),
-              ("chorus", 4), ("outro", 4)],
-        progressions={"intro": ["ii7", "V7"], "verse": ["Imaj7", "vi7", "ii7", "V7"],
-                      "chorus": ["IVmaj7", "iii7", "ii7", "V7"], "bridge": ["iii7", "VI7", "ii7", "V7"]},
+        slug="04_late_light",
+        title="Late Light",
+        genre="jazz",
+        bpm=84,
+        meter=4,
+        tonic=65,
+        minor=False,
+        form=[
+            ("intro", 2),
+            ("verse", 4),
+            ("chorus", 4),
+            ("verse", 4),
+            ("chorus", 4),
+            ("bridge", 4),
+            ("chorus", 4),
+            ("outro", 4),
+        ],
+        progressions={
+            "intro": ["ii7", "V7"],
+            "verse": ["Imaj7", "vi7", "ii7", "V7"],
+            "chorus": ["IVmaj7", "iii7", "ii7", "V7"],
+            "bridge": ["iii7", "VI7", "ii7", "V7"],
+        },
         programs={"melody": 66, "chords": 0, "bass": 32, "pad": 49, "tease": 11},
-        drum_kit=40, patterns={"chords": "comp", "bass": "walk", "drums": "brush"},
-        rhythms={"hook": [(0, 1.5), (1.5, 0.5), (2, 0.5), (2.5, 1.5), (4.5, 0.5), (5, 0.5), (5.5, 2)],
-                 "answer": [(0, 1), (1, 0.5), (1.5, 1.5), (4, 3)],
-                 "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 2), (4, 3.5)],
-                 "verse": [(0.5, 0.5), (1, 0.5), (1.5, 1.5), (3.5, 0.5), (4, 2), (6, 1)],
-                 "verse2": [(0, 0.5), (0.5, 0.5), (1, 2), (4, 3)],
-                 "bridge": [(0, 1), (1, 1), (2, 2), (4, 3)]},
-        seed=41, swing=0.66, codec="vorbis", melody_range=(-2, 9)),
+        drum_kit=40,
+        patterns={"chords": "comp", "bass": "walk", "drums": "brush"},
+        rhythms={
+            "hook": [(0, 1.5), (1.5, 0.5), (2, 0.5), (2.5, 1.5), (4.5, 0.5), (5, 0.5), (5.5, 2)],
+            "answer": [(0, 1), (1, 0.5), (1.5, 1.5), (4, 3)],
+            "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 2), (4, 3.5)],
+            "verse": [(0.5, 0.5), (1, 0.5), (1.5, 1.5), (3.5, 0.5), (4, 2), (6, 1)],
+            "verse2": [(0, 0.5), (0.5, 0.5), (1, 2), (4, 3)],
+            "bridge": [(0, 1), (1, 1), (2, 2), (4, 3)],
+        },
+        seed=41,
+        swing=0.66,
+        codec="vorbis",
+        melody_range=(-2, 9),
+    ),
     Style(
-        slug="05_willow_waltz", title="Willow Waltz", genre="folk", bpm=150, meter=3, tonic=62, minor=False,
-        form=[("intro", 4), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("bridge", 8),
-              ("chorus", 8), ("outro", 4)],
-        progressions={"intro": ["I", "IV", "I", "V"], "verse": ["I", "IV", "V", "I"],
-                      "chorus": ["IV", "I", "V", "vi"], "bridge": ["vi", "iii", "IV", "V"]},
+        slug="05_willow_waltz",
+        title="Willow Waltz",
+        genre="folk",
+        bpm=150,
+        meter=3,
+        tonic=62,
+        minor=False,
+        form=[
+            ("intro", 4),
+            ("verse", 8),
+            ("chorus", 8),
+            ("verse", 8),
+            ("chorus", 8),
+            ("bridge", 8),
+            ("chorus", 8),
+            ("outro", 4),
+        ],
+        progressions={
+            "intro": ["I", "IV", "I", "V"],
+            "verse": ["I", "IV", "V", "I"],
+            "chorus": ["IV", "I", "V", "vi"],
+            "bridge": ["vi", "iii", "IV", "V"],
+        },
         programs={"melody": 40, "chords": 25, "bass": 32, "pad": 21, "tease": 73},
-        drum_kit=0, patterns={"chords": "waltz", "bass": "waltz", "drums": "folk", "double": "yes"},
-        rhythms={"hook": [(0, 1), (1, 0.5), (1.5, 0.5), (2, 1), (3, 2), (5, 1)],
-                 "answer": [(0, 1), (1, 1), (2, 1), (3, 3)],
-                 "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 1), (3, 3)],
-                 "verse": [(0, 2), (2, 1), (3, 1), (4, 1), (5, 1)],
-                 "verse2": [(0, 1), (1, 1), (2, 1), (3, 3)],
-                 "bridge": [(0, 3), (3, 1.5), (4.5, 1.5)]},
-        seed=53, melody_range=(-2, 9)),
+        drum_kit=0,
+        patterns={"chords": "waltz", "bass": "waltz", "drums": "folk", "double": "yes"},
+        rhythms={
+            "hook": [(0, 1), (1, 0.5), (1.5, 0.5), (2, 1), (3, 2), (5, 1)],
+            "answer": [(0, 1), (1, 1), (2, 1), (3, 3)],
+            "cadence": [(0, 0.5), (0.5, 0.5), (1, 1), (2, 1), (3, 3)],
+            "verse": [(0, 2), (2, 1), (3, 1), (4, 1), (5, 1)],
+            "verse2": [(0, 1), (1, 1), (2, 1), (3, 3)],
+            "bridge": [(0, 3), (3, 1.5), (4.5, 1.5)],
+        },
+        seed=53,
+        melody_range=(-2, 9),
+    ),
 ]
 
 
@@ -616,8 +829,10 @@ def main(argv: list[str] | None = None) -> int:
         render(midi, audio, seconds, style.codec)
         truth = ground_truth(style, plan, audio.name, seconds)
         (out / (style.slug + ".json")).write_text(json.dumps(truth, indent=1) + "\n")
-        print(f"{audio.name}: {seconds:.1f} s, {audio.stat().st_size / 1024:.0f} KiB, {truth['label_string']}",
-              file=sys.stderr)
+        print(
+            f"{audio.name}: {seconds:.1f} s, {audio.stat().st_size / 1024:.0f} KiB, {truth['label_string']}",
+            file=sys.stderr,
+        )
     return 0
 
 

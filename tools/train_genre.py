@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.util.fs import atomic_write_bytes, atomic_write_text  # noqa: E402
 from explorer.genre import train  # noqa: E402
 from explorer.genre.model import CLASSIFIER_FILE, MANIFEST_FILE, Networks  # noqa: E402
+from explorer.util.fs import atomic_write_bytes, atomic_write_text  # noqa: E402
 
 
 def main() -> None:
@@ -47,12 +47,14 @@ def main() -> None:
     manifest["files"][CLASSIFIER_FILE] = {
         "sha256": hashlib.sha256(data).hexdigest(),
         "trained_on": f"{len(clips)} clips of {args.clips.name}/ (GTZAN indices "
-                      f"{min(p.name.split('.')[1] for p, _ in clips)}–{max(p.name.split('.')[1] for p, _ in clips)})",
+        f"{min(p.name.split('.')[1] for p, _ in clips)}–{max(p.name.split('.')[1] for p, _ in clips)})",
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in train.RECIPE.items()},
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    print(f"{args.out / CLASSIFIER_FILE}: {len(data) / 1e3:.0f} kB, trained on {len(clips)} clips "
-          f"in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"{args.out / CLASSIFIER_FILE}: {len(data) / 1e3:.0f} kB, trained on {len(clips)} clips "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -119,5 +119,4 @@ class AudioBuffer:
         return self.samples[i0:i1]
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return (f"AudioBuffer(path={self.path!r}, sr={self.sr}, channels={self.channels}, "
-                f"duration={self.duration:.3f}s)")
+        return f"AudioBuffer(path={self.path!r}, sr={self.sr}, channels={self.channels}, duration={self.duration:.3f}s)"

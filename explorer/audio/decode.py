@@ -54,15 +54,64 @@ DECODE_TIMEOUT_PER_SECOND = 0.25
 #: the ``sbg`` or ``lavfi`` demuxers would make sound from a script.  A demuxer with several names
 #: ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm") is allowed by any one of them.  None of these opens
 #: another file (mov's external references are off by default).
-AUDIO_DEMUXERS = ("wav", "w64", "mp3", "flac", "ogg", "mov", "aac", "aiff", "asf", "matroska", "caf", "ape", "wv",
-                  "au", "avi", "mpc", "mpc8", "tta", "tak", "dsf", "ac3", "eac3", "dts", "dtshd", "truehd", "mlp",
-                  "amr", "mpeg", "mpegts", "flv", "loas", "shn", "voc", "xwma", "oma")
+AUDIO_DEMUXERS = (
+    "wav",
+    "w64",
+    "mp3",
+    "flac",
+    "ogg",
+    "mov",
+    "aac",
+    "aiff",
+    "asf",
+    "matroska",
+    "caf",
+    "ape",
+    "wv",
+    "au",
+    "avi",
+    "mpc",
+    "mpc8",
+    "tta",
+    "tak",
+    "dsf",
+    "ac3",
+    "eac3",
+    "dts",
+    "dtshd",
+    "truehd",
+    "mlp",
+    "amr",
+    "mpeg",
+    "mpegts",
+    "flv",
+    "loas",
+    "shn",
+    "voc",
+    "xwma",
+    "oma",
+)
 #: Input options of every ffprobe and ffmpeg run: the ``file`` protocol only, audio containers only.
 INPUT_LIMITS = ("-protocol_whitelist", "file", "-format_whitelist", ",".join(AUDIO_DEMUXERS))
 
 #: File name extensions offered in file dialogs and found by library scans.
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4",
-                    ".aif", ".aiff", ".wma", ".webm", ".mka", ".mkv")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".mp3",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".m4a",
+    ".aac",
+    ".mp4",
+    ".aif",
+    ".aiff",
+    ".wma",
+    ".webm",
+    ".mka",
+    ".mkv",
+)
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
@@ -132,8 +181,13 @@ def _reason(text: str, path: str) -> str:
 #: How ffmpeg says it refused a demuxer that is not in :data:`AUDIO_DEMUXERS` ("[hls @ 0x…] Format not on whitelist").
 _NOT_ON_WHITELIST = re.compile(r"\[([\w,]+) @ 0x[0-9a-f]+\] Format not on whitelist")
 #: What the refused formats a user may meet are, in words.
-_NOT_AUDIO_FORMATS = {"hls": "an HLS playlist", "concat": "an ffconcat script", "image2": "an image",
-                      "sbg": "an SBaGen script", "tty": "a text file"}
+_NOT_AUDIO_FORMATS = {
+    "hls": "an HLS playlist",
+    "concat": "an ffconcat script",
+    "image2": "an image",
+    "sbg": "an SBaGen script",
+    "tty": "a text file",
+}
 #: The component ffmpeg names at the start of a message: "[mjpeg @ 0x55e7…] ".
 _COMPONENT = re.compile(r"^\[([^\]@]+?) @ 0x[0-9a-f]+\] ")
 #: A stream ffmpeg names in a message: "Error while decoding stream #0:1: …".
@@ -188,8 +242,17 @@ def probe(path: str | os.PathLike) -> dict:
     """
     path = check_file(path)
     _, ffprobe = _tools()
-    cmd = [ffprobe, "-v", "error", *INPUT_LIMITS, "-print_format", "json", "-show_format", "-show_streams",
-           _input_arg(path)]
+    cmd = [
+        ffprobe,
+        "-v",
+        "error",
+        *INPUT_LIMITS,
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        _input_arg(path),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -203,10 +266,10 @@ def probe(path: str | os.PathLike) -> dict:
         refused = _NOT_ON_WHITELIST.search(err)
         if refused:
             kind = _NOT_AUDIO_FORMATS.get(refused.group(1), f"a file of the '{refused.group(1)}' format")
-            raise UnsupportedFormat(f"{path}: is not an audio file (it is {kind}, which Music Explorer does not open)",
-                                    path=path)
-        raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (ffmpeg: {_reason(err, path)})",
-                                path=path)
+            raise UnsupportedFormat(
+                f"{path}: is not an audio file (it is {kind}, which Music Explorer does not open)", path=path
+            )
+        raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (ffmpeg: {_reason(err, path)})", path=path)
     try:
         info = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
@@ -228,12 +291,15 @@ def probe(path: str | os.PathLike) -> dict:
     sr = num(s.get("sample_rate"), int)
     ch = num(s.get("channels"), int)
     if sr <= 0 or ch <= 0:
-        raise UnsupportedFormat(f"{path}: is not an audio file or is damaged (no valid sample rate or channel count)",
-                                path=path)
+        raise UnsupportedFormat(
+            f"{path}: is not an audio file or is damaged (no valid sample rate or channel count)", path=path
+        )
     if sr > MAX_SAMPLE_RATE or ch > MAX_CHANNELS:
-        raise UnsupportedFormat(f"{path}: is damaged or not audio ({sr} Hz, {ch} channels is beyond any real "
-                                f"recording; the limits are {MAX_SAMPLE_RATE} Hz and {MAX_CHANNELS} channels)",
-                                path=path)
+        raise UnsupportedFormat(
+            f"{path}: is damaged or not audio ({sr} Hz, {ch} channels is beyond any real "
+            f"recording; the limits are {MAX_SAMPLE_RATE} Hz and {MAX_CHANNELS} channels)",
+            path=path,
+        )
     duration = num(s.get("duration")) or num(fmt.get("duration"))
     source = SourceInfo(
         container=str(fmt.get("format_name", "")),
@@ -245,13 +311,26 @@ def probe(path: str | os.PathLike) -> dict:
         sample_rate=sr,
         channels=ch,
     )
-    return {"sample_rate": sr, "channels": ch, "duration": float(duration), "source": source,
-            "stream": num(s.get("index"), int), "other_codecs": frozenset(others - {"None"})}
+    return {
+        "sample_rate": sr,
+        "channels": ch,
+        "duration": float(duration),
+        "source": source,
+        "stream": num(s.get("index"), int),
+        "other_codecs": frozenset(others - {"None"}),
+    }
 
 
-def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-           max_duration: float = MAX_DURATION, block_seconds: float = 2.0, sr: int | None = None,
-           mono: bool = False) -> AudioBuffer:
+def decode(
+    path: str | os.PathLike,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    max_duration: float = MAX_DURATION,
+    block_seconds: float = 2.0,
+    sr: int | None = None,
+    mono: bool = False,
+) -> AudioBuffer:
     """Decode ``path`` into float32 PCM at its own sample rate and channel count (or the ones asked for).
 
     A file that changes while it is read (still being written, downloaded or re-tagged) raises
@@ -288,19 +367,37 @@ def decode(path: str | os.PathLike, *, progress: ProgressFn | None = None, cance
     """
     path = os.fspath(path)
     before = _identity(check_file(path))
-    buffer = _run_ffmpeg(path, progress=progress, cancel=cancel, max_duration=max_duration,
-                          block_seconds=block_seconds, out_sr=sr, mono=mono)
+    buffer = _run_ffmpeg(
+        path,
+        progress=progress,
+        cancel=cancel,
+        max_duration=max_duration,
+        block_seconds=block_seconds,
+        out_sr=sr,
+        mono=mono,
+    )
     after = _identity(path)
     if after is None:
         return replace(buffer, warnings=(*buffer.warnings, "the file was deleted while it was being read"))
     if after != before:
-        raise DecodeError(f"{path}: the file changed while it was being read (is it still being written?);"
-                          " try again when it is complete", path=path)
+        raise DecodeError(
+            f"{path}: the file changed while it was being read (is it still being written?);"
+            " try again when it is complete",
+            path=path,
+        )
     return buffer
 
 
-def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | None, max_duration: float,
-                 block_seconds: float, out_sr: int | None = None, mono: bool = False) -> AudioBuffer:
+def _run_ffmpeg(
+    path: str,
+    *,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+    max_duration: float,
+    block_seconds: float,
+    out_sr: int | None = None,
+    mono: bool = False,
+) -> AudioBuffer:
     info = probe(path)
     sr, ch, est = info["sample_rate"], info["channels"], info["duration"]
     # the mean of the channels (ffmpeg's own downmix weights them by 1/sqrt(2) and by their position)
@@ -310,12 +407,36 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
     if est > max_duration:
         raise TooLong(f"{path}: too long ({est / 60:.0f} min; the limit is {max_duration / 60:.0f} min)", path=path)
     if est * sr * frame_bytes > MAX_DECODED_BYTES:
-        raise TooLong(f"{path}: too large to decode in memory ({est * sr * frame_bytes / 2**30:.1f} GiB of samples;"
-                      f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)", path=path)
+        raise TooLong(
+            f"{path}: too large to decode in memory ({est * sr * frame_bytes / 2**30:.1f} GiB of samples;"
+            f" the limit is {MAX_DECODED_BYTES / 2**30:.0f} GiB)",
+            path=path,
+        )
     ffmpeg, _ = _tools()
-    cmd = [ffmpeg, "-nostdin", "-v", "warning", *INPUT_LIMITS, "-i", _input_arg(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", *mix,
-           "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "pipe:1"]
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-v",
+        "warning",
+        *INPUT_LIMITS,
+        "-i",
+        _input_arg(path),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        *mix,
+        "-f",
+        "f32le",
+        "-acodec",
+        "pcm_f32le",
+        "-ac",
+        str(ch),
+        "-ar",
+        str(sr),
+        "pipe:1",
+    ]
     timeout = DECODE_TIMEOUT_BASE + DECODE_TIMEOUT_PER_SECOND * max(est, 0.0)
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -348,12 +469,13 @@ def _run_ffmpeg(path: str, *, progress: ProgressFn | None, cancel: CancelFn | No
                 raise Cancelled(f"{path}: decoding cancelled", path=path)
             if got + block > raw.size:
                 if got > limit:
-                    raise TooLong(f"{path}: too long (more than {limit / frame_bytes / sr / 60:.0f} min of audio)",
-                                  path=path)
+                    raise TooLong(
+                        f"{path}: too long (more than {limit / frame_bytes / sr / 60:.0f} min of audio)", path=path
+                    )
                 grown = np.empty(min(limit + block, 2 * raw.size + block), dtype=np.uint8)
                 grown[:got] = raw[:got]
                 raw = grown
-            read = proc.stdout.readinto(memoryview(raw)[got:got + block])  # type: ignore[arg-type,attr-defined]
+            read = proc.stdout.readinto(memoryview(raw)[got : got + block])  # type: ignore[arg-type,attr-defined]
             if not read:
                 break
             got += read

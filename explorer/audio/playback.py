@@ -114,11 +114,11 @@ def to_pcm16(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int, int]:
     step = 1 << 16
     tmp = np.empty((min(step, len(x)), x.shape[1]), dtype=np.float32)
     for a in range(0, len(x), step):
-        t = tmp[: len(x[a:a + step])]
-        np.multiply(x[a:a + step], np.float32(32767.0), out=t)
+        t = tmp[: len(x[a : a + step])]
+        np.multiply(x[a : a + step], np.float32(32767.0), out=t)
         np.clip(t, -32767.0, 32767.0, out=t)
         np.rint(t, out=t)
-        pcm[a:a + step] = t
+        pcm[a : a + step] = t
     return pcm, out_sr, pcm.shape[1]  # type: ignore[misc]  # (x is 2-D here; its annotation says 1-D)
 
 
@@ -146,8 +146,9 @@ def _quiet_alsa() -> None:
         lib = ctypes.CDLL(name)
         # void handler(const char *file, int line, const char *function, int err, const char *fmt, ...): the
         # variadic rest is the caller's to clean up, so a handler that takes the five named ones is safe
-        handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
-                                   ctypes.c_char_p)(lambda *_: None)
+        handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)(
+            lambda *_: None
+        )
         lib.snd_lib_error_set_handler(handler)
     except (OSError, AttributeError):
         handler = None
@@ -272,8 +273,12 @@ class Player:
             self._playing = True
             self._region_start = offset
             self._t0 = time.monotonic()
-            t = threading.Thread(target=self._run, args=(gen, buffer, regs, loop, index, offset, self._stop_event),
-                                 name="explorer-playback", daemon=True)
+            t = threading.Thread(
+                target=self._run,
+                args=(gen, buffer, regs, loop, index, offset, self._stop_event),
+                name="explorer-playback",
+                daemon=True,
+            )
             self._thread = t
         t.start()
 
@@ -381,8 +386,16 @@ class Player:
             with self._lock:
                 self._heard.append((buffer.path, float(start), float(end)))
 
-    def _run(self, gen: int, buffer: AudioBuffer, regions: list[Region], loop: bool, index: int, offset: float,
-             stop: threading.Event):
+    def _run(
+        self,
+        gen: int,
+        buffer: AudioBuffer,
+        regions: list[Region],
+        loop: bool,
+        index: int,
+        offset: float,
+        stop: threading.Event,
+    ):
         try:
             first = True
             while True:

@@ -25,26 +25,38 @@ def add_commands(subparsers) -> None:
     from explorer.cli import genre_model as cli_genre
 
     genre = subparsers.add_parser("genre", help="genre recognition", description="Genre recognition.")
-    sub = genre.add_subparsers(dest="genre_command", metavar="COMMAND", required=True,
-                               parser_class=type(genre))
-    p = sub.add_parser("predict", help="print the genre of each FILE and the probability of every genre",
-                       description="Print the most probable genre of each FILE (\"uncertain\" when the model is "
-                                   "not confident enough) and the probability of every genre.")
+    sub = genre.add_subparsers(dest="genre_command", metavar="COMMAND", required=True, parser_class=type(genre))
+    p = sub.add_parser(
+        "predict",
+        help="print the genre of each FILE and the probability of every genre",
+        description='Print the most probable genre of each FILE ("uncertain" when the model is '
+        "not confident enough) and the probability of every genre.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object per line: {file, label, probabilities, uncertain, confidence, model}")
-    p.add_argument("--db", metavar="PATH", default=None,
-                   help="the library whose genre model to use (default: the user's)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: {file, label, probabilities, uncertain, confidence, model}",
+    )
+    p.add_argument(
+        "--db", metavar="PATH", default=None, help="the library whose genre model to use (default: the user's)"
+    )
     p.set_defaults(func=cmd_predict)
     cli_genre.add_commands(sub)
 
 
-def format_line(path: str, label: str | None, probabilities: dict[str, float], *, as_json: bool, verdict=None,
-                model: str = "default") -> str:
+def format_line(
+    path: str,
+    label: str | None,
+    probabilities: dict[str, float],
+    *,
+    as_json: bool,
+    verdict=None,
+    model: str = "default",
+) -> str:
     """One output line for one file (``verdict``: its :class:`~explorer.genre.calibration.Verdict`)."""
     if as_json:
-        doc = {"file": path, "label": label,
-               "probabilities": {g: round(float(v), 4) for g, v in probabilities.items()}}
+        doc = {"file": path, "label": label, "probabilities": {g: round(float(v), 4) for g, v in probabilities.items()}}
         if verdict is not None:
             doc.update(uncertain=verdict.uncertain, confidence=round(verdict.confidence, 4), model=model)
         return json.dumps(doc, ensure_ascii=False)
@@ -63,8 +75,8 @@ def cmd_predict(args) -> int:
     from explorer.errors import Cancelled, ExplorerError
     from explorer.genre.calibration import assess
     from explorer.genre.model import describe, verify_models
-    from explorer.library.genre_model import active_model, check_compatible, chosen_path
     from explorer.library.cache import default_cache
+    from explorer.library.genre_model import active_model, check_compatible, chosen_path
     from explorer.library.store import Library, default_db_path
     from explorer.util.text import printable
 
@@ -97,6 +109,8 @@ def cmd_predict(args) -> int:
             status = 2
             continue
         verdict = assess(genre.probabilities, own_model=own)
-        print(format_line(path, genre.label, verdict.probabilities, as_json=args.json, verdict=verdict,
-                          model=model_name), flush=True)
+        print(
+            format_line(path, genre.label, verdict.probabilities, as_json=args.json, verdict=verdict, model=model_name),
+            flush=True,
+        )
     return status

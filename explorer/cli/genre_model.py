@@ -20,19 +20,30 @@ PROG = "music-explorer"
 def add_commands(sub) -> None:
     from explorer.genre.own import RULE
 
-    p = sub.add_parser("train", help="train a genre model on the library's tagged songs and evaluate it",
-                       description="Train a genre model on the library's analysed songs that carry a genre tag, "
-                                   "evaluate it with cross-validation that keeps artists apart, save it and the "
-                                   f"report, and use it for the library. It needs {RULE}.")
+    p = sub.add_parser(
+        "train",
+        help="train a genre model on the library's tagged songs and evaluate it",
+        description="Train a genre model on the library's analysed songs that carry a genre tag, "
+        "evaluate it with cross-validation that keeps artists apart, save it and the "
+        f"report, and use it for the library. It needs {RULE}.",
+    )
     p.add_argument("--db", metavar="PATH", default=None, help="the library database (default: the user's)")
-    p.add_argument("--out", "-o", metavar="MODEL", default=None,
-                   help="where to save the model (default: genre-model.npz beside the library database)")
+    p.add_argument(
+        "--out",
+        "-o",
+        metavar="MODEL",
+        default=None,
+        help="where to save the model (default: genre-model.npz beside the library database)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--no-use", action="store_true", help="save the model without making the library use it")
     p.set_defaults(func=cmd_train)
-    p = sub.add_parser("use", help="switch the genre model the library uses (MODEL file or 'default')",
-                       description="Make the library name genres with MODEL (a file saved by 'genre train') or "
-                                   "with the shipped model ('default'), and relabel its songs.")
+    p = sub.add_parser(
+        "use",
+        help="switch the genre model the library uses (MODEL file or 'default')",
+        description="Make the library name genres with MODEL (a file saved by 'genre train') or "
+        "with the shipped model ('default'), and relabel its songs.",
+    )
     p.add_argument("model", metavar="MODEL|default")
     p.add_argument("--db", metavar="PATH", default=None, help="the library database (default: the user's)")
     p.set_defaults(func=cmd_use)
@@ -47,9 +58,9 @@ def cmd_train(args) -> int:
     from pathlib import Path
 
     from explorer.cli.library import _open
-    from explorer.util.fs import check_target
     from explorer.genre.own import report_path
     from explorer.library.genre_model import default_model_path, train, use
+    from explorer.util.fs import check_target
     from explorer.util.text import printable
 
     with _open(args) as library:

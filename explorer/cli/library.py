@@ -26,6 +26,8 @@ def _ref(text: str) -> str:
     if text.isdigit() and not os.path.exists(text) and int(text) > MAX_TRACK_ID:
         raise argparse.ArgumentTypeError(f"{text}: no such track id (ids go up to {MAX_TRACK_ID})")
     return text
+
+
 #: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
 SCAN_FAILED_STATUS = 3
 #: What ``recommend`` says when there is nothing to recommend (text and JSON "note").
@@ -48,18 +50,29 @@ def _add_db(p) -> None:
 def add_commands(sub) -> None:
     from explorer.recommend.rank import MODES
 
-    p = sub.add_parser("scan", help="add the songs of folders to the library and analyse them",
-                       description="Find audio files under FOLDERs, read their tags and analyse new or changed "
-                                   "ones on all cores. Interrupt at any time: the next scan goes on from there. "
-                                   f"Exit status {SCAN_FAILED_STATUS} when some files could not be analysed "
-                                   "(each is listed on stderr).")
+    p = sub.add_parser(
+        "scan",
+        help="add the songs of folders to the library and analyse them",
+        description="Find audio files under FOLDERs, read their tags and analyse new or changed "
+        "ones on all cores. Interrupt at any time: the next scan goes on from there. "
+        f"Exit status {SCAN_FAILED_STATUS} when some files could not be analysed "
+        "(each is listed on stderr).",
+    )
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     _add_db(p)
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="analysis processes (default: one per core; 0: in this process)")
-    p.add_argument("--retry-failed", action="store_true",
-                   help="analyse again the songs that failed before (those that failed because of the computer, "
-                        "not the file, are retried anyway)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="analysis processes (default: one per core; 0: in this process)",
+    )
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="analyse again the songs that failed before (those that failed because of the computer, "
+        "not the file, are retried anyway)",
+    )
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
@@ -118,8 +131,9 @@ class ProgressBar:
         eta = (total - done) / (rate / 60) if rate > 0 else None
         eta_s = "--:--" if eta is None else f"{int(eta // 60):d}:{int(eta % 60):02d}"
         name = printable(os.path.basename(path)) if path else ""
-        line = (f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  "
-                f"ETA {eta_s}  {name[:40]}")
+        line = (
+            f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  ETA {eta_s}  {name[:40]}"
+        )
         if self.tty:
             self.stream.write("\r" + line.ljust(100)[:100] + ("\n" if done >= total else ""))
         else:
@@ -132,20 +146,26 @@ def cmd_scan(args) -> int:
 
     lib = _open(args)
     try:
-        report = scan(args.folders, library=lib, workers=args.workers, progress=ProgressBar(),
-                      retry_failed=args.retry_failed)
+        report = scan(
+            args.folders, library=lib, workers=args.workers, progress=ProgressBar(), retry_failed=args.retry_failed
+        )
     finally:
         lib.close()
     for path, reason in report.failures:
         print(f"{PROG}: failed: {printable(reason if path in reason else f'{path}: {reason}')}", file=sys.stderr)
-    print(f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
-          f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated, "
-          f"{report.returned} back, {report.retried} retried; "
-          f"{report.analysed} analysed, "
-          f"{report.failed} failed in {report.elapsed:.1f} s")
+    print(
+        f"{report.found} audio files: {report.added} new, {report.changed} changed, {report.moved} moved, "
+        f"{report.missing} missing, {report.unchanged} unchanged, {report.outdated} outdated, "
+        f"{report.returned} back, {report.retried} retried; "
+        f"{report.analysed} analysed, "
+        f"{report.failed} failed in {report.elapsed:.1f} s"
+    )
     if report.failed:  # the scan itself went through: a status of its own, not the bad-input 2
-        print(f"{PROG}: {report.failed} file{'s' if report.failed != 1 else ''} could not be analysed "
-              f"(listed above); exit status {SCAN_FAILED_STATUS}", file=sys.stderr)
+        print(
+            f"{PROG}: {report.failed} file{'s' if report.failed != 1 else ''} could not be analysed "
+            f"(listed above); exit status {SCAN_FAILED_STATUS}",
+            file=sys.stderr,
+        )
         return SCAN_FAILED_STATUS
     return 0
 
@@ -174,10 +194,21 @@ def cmd_recommend(args) -> int:
         lib.close()
     seed_path = seed_track.path if seed_track is not None else os.path.abspath(args.seed)
     if args.json:
-        doc = {"seed": seed_path, "mode": args.mode,
-               "recommendations": [{"path": r.track.path, "title": r.track.title, "artist": r.track.artist,
-                                    "score": r.score, "genre": _genre_of(r.track), "reasons": list(r.reasons)}
-                                   for r in recs]}
+        doc = {
+            "seed": seed_path,
+            "mode": args.mode,
+            "recommendations": [
+                {
+                    "path": r.track.path,
+                    "title": r.track.title,
+                    "artist": r.track.artist,
+                    "score": r.score,
+                    "genre": _genre_of(r.track),
+                    "reasons": list(r.reasons),
+                }
+                for r in recs
+            ],
+        }
         if not recs:
             doc["note"] = NO_RECOMMENDATIONS
         print(json.dumps(doc, ensure_ascii=False, indent=1))
@@ -185,8 +216,9 @@ def cmd_recommend(args) -> int:
     if not recs:
         print(NO_RECOMMENDATIONS)
     for n, r in enumerate(recs, 1):
-        print(printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  "
-                        f"{r.track.path}"))
+        print(
+            printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  {r.track.path}")
+        )
         if r.reasons:
             print(f"      {printable('; '.join(r.reasons))}")
     return 0
@@ -202,15 +234,20 @@ def cmd_playlist(args) -> int:
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
-        seed = lib.resolve(args.seed) if args.seed.isdigit() and not os.path.exists(args.seed) else \
-            lib.track_by_path(args.seed)
+        seed = (
+            lib.resolve(args.seed)
+            if args.seed.isdigit() and not os.path.exists(args.seed)
+            else lib.track_by_path(args.seed)
+        )
     finally:
         lib.close()
     entries = [(seed.path if seed else os.path.abspath(args.seed), seed)] + [(r.track.path, r.track) for r in recs]
     skipped = write_m3u8(args.out, entries, overwrite=args.force)
     for path in skipped:
-        print(f"{PROG}: warning: {printable(path)}: left out (a file name with a line break cannot be in a playlist)",
-              file=sys.stderr)
+        print(
+            f"{PROG}: warning: {printable(path)}: left out (a file name with a line break cannot be in a playlist)",
+            file=sys.stderr,
+        )
     if args.out != STDOUT:
         print(f"{printable(args.out)}: {len(entries) - len(skipped)} songs")
     return 0
@@ -219,6 +256,7 @@ def cmd_playlist(args) -> int:
 # -- ratings and history ---------------------------------------------------------------------
 #: The first line of ``history``: what its columns are.
 HISTORY_HEADER = f"{'when':<19}  {'kind':<8} {'track id':>8}  song"
+
 
 def cmd_rate(args) -> int:
     lib = _open(args)
@@ -248,8 +286,20 @@ def cmd_history(args) -> int:
         print(HISTORY_HEADER if entries else "no history yet: like, dislike or play songs first")
     for e in entries:
         if args.json:
-            print(json.dumps({"at": e.at, "kind": e.kind, "track_id": e.track_id, "path": e.path, "title": e.title,
-                              "artist": e.artist, "heard": e.heard}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "at": e.at,
+                        "kind": e.kind,
+                        "track_id": e.track_id,
+                        "path": e.path,
+                        "title": e.title,
+                        "artist": e.artist,
+                        "heard": e.heard,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
             who = f"{e.artist} – {e.title}" if e.artist else e.title

@@ -36,8 +36,11 @@ class _Parser(argparse.ArgumentParser):
 def _add_analyze(sub):
     from explorer.export.formats import FORMATS
 
-    p = sub.add_parser("analyze", help="analyse a song and print its structure (JSON by default)",
-                       description="Decode FILE, analyse its structure and print the result.")
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a song and print its structure (JSON by default)",
+        description="Decode FILE, analyse its structure and print the result.",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--out", "-o", metavar="OUT", help="write into OUT (- or none: standard output)")
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="output format (default: json)")
@@ -97,8 +100,10 @@ def cmd_play(args) -> int:
     buffer = decode(args.file)
     end = buffer.duration if args.end is None else args.end
     if args.start < 0 or end <= args.start or args.start >= buffer.duration:
-        raise ExplorerError(f"{args.file}: empty region {args.start:g}–{end:g} s "
-                            f"(the file is {buffer.duration:.3f} s long)", path=args.file)
+        raise ExplorerError(
+            f"{args.file}: empty region {args.start:g}–{end:g} s (the file is {buffer.duration:.3f} s long)",
+            path=args.file,
+        )
     player = Player()
     player.play(buffer, args.start, end)
     try:
@@ -159,21 +164,28 @@ def _machine_failure(e: BaseException) -> str | None:
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
         if limit == resource.RLIM_INFINITY:
             return "out of memory (close other programs and try again)"
-        return f"out of memory; this process may use {limit / 2**30:.1f} GiB (close other programs, or raise the " \
-               "limit: ulimit -v)"
+        return (
+            f"out of memory; this process may use {limit / 2**30:.1f} GiB (close other programs, or raise the "
+            "limit: ulimit -v)"
+        )
     if isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         return f"too many open files (this process may open {limit}; raise the limit: ulimit -n)"
     # threading raises a bare RuntimeError when the system refuses a thread (its stack is memory too)
     if isinstance(e, RuntimeError) and "can't start new thread" in str(e):
-        return "cannot start a thread: the system's limit on memory or threads is reached " \
-               "(close other programs, or raise the limit: ulimit -v, ulimit -u)"
+        return (
+            "cannot start a thread: the system's limit on memory or threads is reached "
+            "(close other programs, or raise the limit: ulimit -v, ulimit -u)"
+        )
     return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Music Explorer: see and hear the structure of your songs. "
-                     "Without a command, opens the window (on PATHs if given).")
+    parser = _Parser(
+        prog=PROG,
+        description="Music Explorer: see and hear the structure of your songs. "
+        "Without a command, opens the window (on PATHs if given).",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_analyze(sub)

@@ -12,10 +12,13 @@ PROG = "music-explorer"
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("remove", help="remove songs from the library (failed, missing or named ones); files stay",
-                       description="Remove songs from the library: those named, and with --failed / --missing "
-                                   "every failed or missing one. Files are not deleted; likes and history of the "
-                                   "removed songs are.")
+    p = sub.add_parser(
+        "remove",
+        help="remove songs from the library (failed, missing or named ones); files stay",
+        description="Remove songs from the library: those named, and with --failed / --missing "
+        "every failed or missing one. Files are not deleted; likes and history of the "
+        "removed songs are.",
+    )
     p.add_argument("refs", nargs="*", metavar="FILE|TRACK_ID")
     p.add_argument("--failed", action="store_true", help="every song that could not be analysed")
     p.add_argument("--missing", action="store_true", help="every song whose file is missing")

@@ -52,20 +52,53 @@ def to_jams(a: Analysis) -> str:
     """JAMS: ``title`` and ``artist`` from the file's tags (the title from the file name when untagged)."""
     from explorer import __version__
 
-    meta = {"curator": {"name": "", "email": ""}, "annotator": {"name": "Music Explorer", "version": __version__},
-            "version": a.version, "corpus": "", "annotation_tools": "music-explorer", "annotation_rules": "",
-            "validation": "", "data_source": "automatic analysis"}
-    seg = {"namespace": "segment_open", "annotation_metadata": meta, "sandbox": {}, "time": 0,
-           "duration": round(a.duration, 6),
-           "data": [{"time": round(s.start, 6), "duration": round(s.end - s.start, 6), "value": _section_name(s),
-                     "confidence": round(s.confidence, 4)} for s in a.sections]}
-    beat = {"namespace": "beat", "annotation_metadata": meta, "sandbox": {}, "time": 0,
-            "duration": round(a.duration, 6),
-            "data": [{"time": round(b, 6), "duration": 0.0, "value": None, "confidence": None} for b in a.beats]}
+    meta = {
+        "curator": {"name": "", "email": ""},
+        "annotator": {"name": "Music Explorer", "version": __version__},
+        "version": a.version,
+        "corpus": "",
+        "annotation_tools": "music-explorer",
+        "annotation_rules": "",
+        "validation": "",
+        "data_source": "automatic analysis",
+    }
+    seg = {
+        "namespace": "segment_open",
+        "annotation_metadata": meta,
+        "sandbox": {},
+        "time": 0,
+        "duration": round(a.duration, 6),
+        "data": [
+            {
+                "time": round(s.start, 6),
+                "duration": round(s.end - s.start, 6),
+                "value": _section_name(s),
+                "confidence": round(s.confidence, 4),
+            }
+            for s in a.sections
+        ],
+    }
+    beat = {
+        "namespace": "beat",
+        "annotation_metadata": meta,
+        "sandbox": {},
+        "time": 0,
+        "duration": round(a.duration, 6),
+        "data": [{"time": round(b, 6), "duration": 0.0, "value": None, "confidence": None} for b in a.beats],
+    }
     title, artist = file_title(a.file)
-    doc = {"file_metadata": {"title": title, "artist": artist, "release": "", "duration": round(a.duration, 6),
-                             "identifiers": {}, "jams_version": "0.3.4"},
-           "annotations": [seg, beat], "sandbox": {"music_explorer": {"file": a.file}}}
+    doc = {
+        "file_metadata": {
+            "title": title,
+            "artist": artist,
+            "release": "",
+            "duration": round(a.duration, 6),
+            "identifiers": {},
+            "jams_version": "0.3.4",
+        },
+        "annotations": [seg, beat],
+        "sandbox": {"music_explorer": {"file": a.file}},
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

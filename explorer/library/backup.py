@@ -161,20 +161,31 @@ class Backup:
     def user_data(self) -> dict:
         """What :meth:`write_backup` saves: ``tracks`` (rated, played or in the history), ``events``
         (the history, newest first, each ``[index into tracks, kind, at, heard, duration]``) and ``edits``."""
-        events = self._query("SELECT track_id, kind, at, heard, duration FROM events ORDER BY at DESC, id DESC "
-                             "LIMIT ?", (BACKUP_EVENTS,))
+        events = self._query(
+            "SELECT track_id, kind, at, heard, duration FROM events ORDER BY at DESC, id DESC LIMIT ?", (BACKUP_EVENTS,)
+        )
         in_history = sorted({e[0] for e in events})
         marks = ",".join("?" * len(in_history))
-        tracks = self._query("SELECT id, path, content_hash, rating, rated_at, play_count, skip_count FROM tracks "
-                             "WHERE rating != 0 OR play_count > 0 OR skip_count > 0"
-                             + (f" OR id IN ({marks})" if in_history else "") + " ORDER BY id", tuple(in_history))
+        tracks = self._query(
+            "SELECT id, path, content_hash, rating, rated_at, play_count, skip_count FROM tracks "
+            "WHERE rating != 0 OR play_count > 0 OR skip_count > 0"
+            + (f" OR id IN ({marks})" if in_history else "")
+            + " ORDER BY id",
+            tuple(in_history),
+        )
         index = {row[0]: i for i, row in enumerate(tracks)}
         edits = self._query("SELECT content_hash, sections, saved_at FROM edits ORDER BY content_hash")
-        return {"schema": BACKUP_SCHEMA, "saved_at": time.time(), "database": self.path.name,
-                "tracks": [{"path": p, "content_hash": h, "rating": r, "rated_at": ra, "play_count": pc,
-                            "skip_count": sc} for _, p, h, r, ra, pc, sc in tracks],
-                "events": [[index[t], kind, at, heard, dur] for t, kind, at, heard, dur in events],
-                "edits": [{"content_hash": h, "sections": json.loads(s), "saved_at": at} for h, s, at in edits]}
+        return {
+            "schema": BACKUP_SCHEMA,
+            "saved_at": time.time(),
+            "database": self.path.name,
+            "tracks": [
+                {"path": p, "content_hash": h, "rating": r, "rated_at": ra, "play_count": pc, "skip_count": sc}
+                for _, p, h, r, ra, pc, sc in tracks
+            ],
+            "events": [[index[t], kind, at, heard, dur] for t, kind, at, heard, dur in events],
+            "edits": [{"content_hash": h, "sections": json.loads(s), "saved_at": at} for h, s, at in edits],
+        }
 
     def write_backup(self) -> None:
         """Export ratings, play counts, the recent history and edits to :attr:`backup_path` (atomically).
@@ -200,8 +211,9 @@ class Backup:
         assert restored is not None  # (None only with only_if_empty)
         return restored.tracks
 
-    def restore_user_data(self, path: str | os.PathLike | None = None, *,
-                          only_if_empty: bool = False) -> Restored | None:
+    def restore_user_data(
+        self, path: str | os.PathLike | None = None, *, only_if_empty: bool = False
+    ) -> Restored | None:
         """Bring back ratings, play counts, the history and edits from a backup (default: :attr:`backup_path`).
 
         Tracks are matched by content hash, then by path; a track the catalogue does not know is added
@@ -236,8 +248,10 @@ class Backup:
         tracks = events = edits = dropped = 0
         rows: list[int | None] = []  # catalogue id of every track of the backup, in its order (None: skipped)
         with self._write() as c:
-            if only_if_empty and c.execute("SELECT EXISTS(SELECT 1 FROM tracks) OR EXISTS(SELECT 1 FROM edits)"
-                                           ).fetchone()[0]:
+            if (
+                only_if_empty
+                and c.execute("SELECT EXISTS(SELECT 1 FROM tracks) OR EXISTS(SELECT 1 FROM edits)").fetchone()[0]
+            ):
                 return None
             for i, t in enumerate(parts["tracks"]):
                 problem = _track_problem(t) or _in_savepoint(c, lambda t=t: rows.append(self._restore_track(c, t)))
@@ -251,19 +265,28 @@ class Backup:
                 if problem == "its track was skipped":
                     dropped += 1
                     continue
-                problem = problem or _refused(lambda e=e: c.execute(
-                    "INSERT INTO events(track_id, kind, at, heard, duration) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM events WHERE track_id = ? AND kind = ? AND at = ?)",
-                    (rows[e[0]], e[1], float(e[2]), e[3], e[4], rows[e[0]], e[1], float(e[2]))))
+                problem = problem or _refused(
+                    lambda e=e: c.execute(
+                        "INSERT INTO events(track_id, kind, at, heard, duration) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM events WHERE track_id = ? AND kind = ? AND at = ?)",
+                        (rows[e[0]], e[1], float(e[2]), e[3], e[4], rows[e[0]], e[1], float(e[2])),
+                    )
+                )
                 if problem:
                     problems.append(f"events[{i}]: {problem}")
                 else:
                     events += 1
             for i, e in enumerate(parts["edits"]):
-                problem = _edit_problem(e) or _refused(lambda e=e: c.execute(
-                    "INSERT OR REPLACE INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?)",
-                    (e["content_hash"], json.dumps(e["sections"]),
-                     float(e["saved_at"]) if e.get("saved_at") is not None else time.time())))
+                problem = _edit_problem(e) or _refused(
+                    lambda e=e: c.execute(
+                        "INSERT OR REPLACE INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?)",
+                        (
+                            e["content_hash"],
+                            json.dumps(e["sections"]),
+                            float(e["saved_at"]) if e.get("saved_at") is not None else time.time(),
+                        ),
+                    )
+                )
                 if problem:
                     problems.append(f"edits[{i}]: {problem}")
                 else:
@@ -279,15 +302,24 @@ class Backup:
             row = c.execute("SELECT id FROM tracks WHERE path = ?", (t["path"],)).fetchone()
         if row is None:
             state = "pending" if os.path.isfile(t["path"]) else "missing"
-            cur = c.execute("INSERT INTO tracks(path, title, content_hash, state, added_at) VALUES (?, ?, ?, ?, ?)",
-                            (t["path"], Path(t["path"]).stem, t.get("content_hash"), state, time.time()))
+            cur = c.execute(
+                "INSERT INTO tracks(path, title, content_hash, state, added_at) VALUES (?, ?, ?, ?, ?)",
+                (t["path"], Path(t["path"]).stem, t.get("content_hash"), state, time.time()),
+            )
             row = (cur.lastrowid,)
         if t.get("rating") or t.get("play_count") or t.get("skip_count"):
             # (a track only in the history keeps its rating here, if any: it is newer than the backup)
-            c.execute("UPDATE tracks SET rating = ?, rated_at = ?, play_count = max(play_count, ?), "
-                      "skip_count = max(skip_count, ?) WHERE id = ?",
-                      (int(t.get("rating", 0)), t.get("rated_at"), int(t.get("play_count", 0)),
-                       int(t.get("skip_count", 0)), row[0]))
+            c.execute(
+                "UPDATE tracks SET rating = ?, rated_at = ?, play_count = max(play_count, ?), "
+                "skip_count = max(skip_count, ?) WHERE id = ?",
+                (
+                    int(t.get("rating", 0)),
+                    t.get("rated_at"),
+                    int(t.get("play_count", 0)),
+                    int(t.get("skip_count", 0)),
+                    row[0],
+                ),
+            )
         return int(row[0])
 
     def _backup_source(self) -> Path | None:

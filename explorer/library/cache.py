@@ -152,8 +152,10 @@ class AnalysisCache:
 
     # -- format --------------------------------------------------------------------------
     def _encode(self, content_hash: str, analysis: Analysis) -> bytes:
-        doc = {"analysis": analysis.to_dict(),
-               "cache": {"content_hash": content_hash, "version": self.version, "params": self.params}}
+        doc = {
+            "analysis": analysis.to_dict(),
+            "cache": {"content_hash": content_hash, "version": self.version, "params": self.params},
+        }
         arrays: dict[str, Any] = {"analysis": np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)}
         for name in _ARRAYS:
             value = getattr(analysis, name)
@@ -168,7 +170,7 @@ class AnalysisCache:
         head, sep, payload = blob.partition(b"\n")
         if not sep or not head.startswith(MAGIC + b" "):
             return None
-        if head[len(MAGIC) + 1:].decode("ascii", "replace") != hashlib.blake2b(payload, digest_size=32).hexdigest():
+        if head[len(MAGIC) + 1 :].decode("ascii", "replace") != hashlib.blake2b(payload, digest_size=32).hexdigest():
             return None
         try:
             with np.load(io.BytesIO(payload), allow_pickle=False) as z:
@@ -176,7 +178,10 @@ class AnalysisCache:
                 arrays = {name: z[name] for name in _ARRAYS if name in z.files}
             meta = doc["cache"]
             if (meta.get("content_hash"), meta.get("version"), meta.get("params")) != (
-                    content_hash, self.version, self.params):
+                content_hash,
+                self.version,
+                self.params,
+            ):
                 return None
             return Analysis.from_dict(doc["analysis"], **arrays)
         except (ValueError, KeyError, TypeError, OSError, EOFError):

@@ -82,6 +82,7 @@ def default_model_path(library) -> Path:
 
 # -- which model a library uses ----------------------------------------------------------------
 
+
 def choice_path(library) -> Path:
     """The small JSON file that names the library's genre model: ``<db file name>-genre-model.json``."""
     p = Path(library.path)
@@ -118,8 +119,11 @@ def use(library, model_path: str | os.PathLike | None, *, progress: ProgressFn |
         model = OwnModel.load(model_path)
         check_compatible(model)
     n = relabel_library(library, model, progress=progress)
-    atomic_write_text(choice_path(library), json.dumps({"model": None if model_path is None else str(model_path)})
-                      + "\n", overwrite=True)
+    atomic_write_text(
+        choice_path(library),
+        json.dumps({"model": None if model_path is None else str(model_path)}) + "\n",
+        overwrite=True,
+    )
     return n
 
 
@@ -128,9 +132,11 @@ def check_compatible(model: OwnModel) -> None:
     from explorer.genre.model import MODEL_VERSION
 
     if model.embedding_version != MODEL_VERSION:
-        raise ExplorerError("the genre model was trained on sound embeddings of another version of the shipped "
-                            "models; "
-                            "train it again (music-explorer genre train)")
+        raise ExplorerError(
+            "the genre model was trained on sound embeddings of another version of the shipped "
+            "models; "
+            "train it again (music-explorer genre train)"
+        )
 
 
 def relabel(analysis, model: OwnModel | None):

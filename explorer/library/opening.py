@@ -45,8 +45,7 @@ _checked_lock = threading.Lock()
 
 def _is_corruption(e: sqlite3.Error) -> bool:
     name = getattr(e, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in str(e) or \
-        "not a database" in str(e)
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in str(e) or "not a database" in str(e)
 
 
 #: Errors of ours (bad SQL, a constraint our code broke): raised as they are, never dressed up as the user's.
@@ -56,13 +55,15 @@ _BUGS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceErro
 def _explain(e: sqlite3.Error) -> str:
     """What an SQLite error means to a user, with SQLite's own words."""
     name = getattr(e, "sqlite_errorname", "") or ""
-    for prefix, meaning in (("SQLITE_READONLY", "the database file or its folder is read-only"),
-                            ("SQLITE_FULL", "the disk is full"),
-                            ("SQLITE_IOERR", "the disk could not be written (full or failing?)"),
-                            ("SQLITE_BUSY", "another program is using it; try again"),
-                            ("SQLITE_LOCKED", "another program is using it; try again"),
-                            ("SQLITE_CANTOPEN", "the file cannot be opened"),
-                            ("SQLITE_PERM", "permission denied")):
+    for prefix, meaning in (
+        ("SQLITE_READONLY", "the database file or its folder is read-only"),
+        ("SQLITE_FULL", "the disk is full"),
+        ("SQLITE_IOERR", "the disk could not be written (full or failing?)"),
+        ("SQLITE_BUSY", "another program is using it; try again"),
+        ("SQLITE_LOCKED", "another program is using it; try again"),
+        ("SQLITE_CANTOPEN", "the file cannot be opened"),
+        ("SQLITE_PERM", "permission denied"),
+    ):
         if name.startswith(prefix):
             return f"{meaning} ({e})"
     return str(e)
@@ -130,12 +131,18 @@ class Opening:
                 raise self._not_ours("not a regular file") from None
             raise LibraryError(f"{self.path}: cannot open the library ({e.strerror})", path=self.path) from None
         sqlite = len(head) == 100 and head.startswith(_SQLITE_MAGIC)
-        return _Header(True, not head, sqlite, int.from_bytes(head[68:72], "big") if sqlite else 0,
-                       int.from_bytes(head[60:64], "big") if sqlite else 0)
+        return _Header(
+            True,
+            not head,
+            sqlite,
+            int.from_bytes(head[68:72], "big") if sqlite else 0,
+            int.from_bytes(head[60:64], "big") if sqlite else 0,
+        )
 
     def _not_ours(self, what: str) -> LibraryError:
-        return LibraryError(f"{self.path}: is not a Music Explorer library ({what}); it was left as it is",
-                            path=self.path)
+        return LibraryError(
+            f"{self.path}: is not a Music Explorer library ({what}); it was left as it is", path=self.path
+        )
 
     def _backup_exists(self) -> bool:
         return self.backup_path.is_file() or self.legacy_backup_path.is_file()
@@ -170,8 +177,11 @@ class Opening:
 
     def _was_ours(self, h: _Header) -> bool:
         """Whether a file SQLite found damaged may be moved aside: it bears our marks, or our backup lies beside it."""
-        return (h.application_id == APPLICATION_ID or self._backup_exists()
-                or (h.sqlite and h.application_id == 0 and 1 <= h.user_version <= SCHEMA_VERSION))
+        return (
+            h.application_id == APPLICATION_ID
+            or self._backup_exists()
+            or (h.sqlite and h.application_id == 0 and 1 <= h.user_version <= SCHEMA_VERSION)
+        )
 
     def _open(self) -> sqlite3.Connection:
         key = str(self.path.resolve())
@@ -200,8 +210,10 @@ class Opening:
             if not self._was_ours(header):
                 raise self._not_ours(f"a damaged SQLite database of another program: {e}") from None
             moved = self._move_aside(e)
-            self.notices.append(f"{self.path}: the library database was damaged ({e}); it was moved to "
-                                f"{moved.name} and a new one was started")
+            self.notices.append(
+                f"{self.path}: the library database was damaged ({e}); it was moved to "
+                f"{moved.name} and a new one was started"
+            )
             conn = self._start_fresh(key)
         self._conn = conn
         self._restore_if_empty()
@@ -228,9 +240,11 @@ class Opening:
         try:
             os.replace(self.path, target)
         except OSError as e:
-            raise LibraryError(f"{self.path}: the library database is damaged ({damage}) and cannot be moved aside "
-                               f"({e.strerror}): move it away, or make its folder writable, and start again",
-                               path=self.path) from None
+            raise LibraryError(
+                f"{self.path}: the library database is damaged ({damage}) and cannot be moved aside "
+                f"({e.strerror}): move it away, or make its folder writable, and start again",
+                path=self.path,
+            ) from None
         for suffix in ("-wal", "-shm"):
             side = self.path.with_name(self.path.name + suffix)
             if side.exists():
@@ -240,8 +254,11 @@ class Opening:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise LibraryError(f"{self.path}: the library was written by a newer Music Explorer "
-                               f"(schema {version}, this one knows {SCHEMA_VERSION})", path=self.path)
+            raise LibraryError(
+                f"{self.path}: the library was written by a newer Music Explorer "
+                f"(schema {version}, this one knows {SCHEMA_VERSION})",
+                path=self.path,
+            )
         while version < SCHEMA_VERSION:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -300,5 +317,9 @@ class Opening:
         before = len(self.notices)
         self._restore_if_empty()
         restored = "; ".join(n.removeprefix(f"{self.path}: ") for n in self.notices[before:])
-        return LibraryError(f"{self.path}: the library database is damaged ({e}); {what}"
-                            + (f"; {restored}" if restored else "") + ": try again", path=self.path)
+        return LibraryError(
+            f"{self.path}: the library database is damaged ({e}); {what}"
+            + (f"; {restored}" if restored else "")
+            + ": try again",
+            path=self.path,
+        )

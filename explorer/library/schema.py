@@ -112,9 +112,11 @@ def _genre_vectors_v2(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT id, genre_json FROM tracks WHERE genre_json != '{}'").fetchall()
     for tid, doc in rows:
         labels, vec = genre_vector(json.loads(doc))
-        conn.execute("INSERT INTO vectors(track_id, genre_labels, genre) VALUES (?, ?, ?) ON CONFLICT(track_id) "
-                     "DO UPDATE SET genre_labels = excluded.genre_labels, genre = excluded.genre",
-                     (tid, labels, vec))
+        conn.execute(
+            "INSERT INTO vectors(track_id, genre_labels, genre) VALUES (?, ?, ?) ON CONFLICT(track_id) "
+            "DO UPDATE SET genre_labels = excluded.genre_labels, genre = excluded.genre",
+            (tid, labels, vec),
+        )
 
 
 def genre_vector(probabilities: dict[str, float]) -> tuple[str, bytes]:
@@ -132,6 +134,8 @@ _SCHEMA_V3 = "ALTER TABLE tracks ADD COLUMN analysis_version TEXT"
 MIGRATIONS: tuple[tuple, ...] = ((_SCHEMA_V1, None), (_SCHEMA_V2, _genre_vectors_v2), (_SCHEMA_V3, None))
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_COLUMNS = ("id, path, title, artist, album, genre_tag, year, duration, tempo, genre_label, genre_json, state, "
-            "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count, "
-            "analysis_version")
+_COLUMNS = (
+    "id, path, title, artist, album, genre_tag, year, duration, tempo, genre_label, genre_json, state, "
+    "error, content_hash, size, mtime, rating, chorus_start, chorus_end, play_count, skip_count, "
+    "analysis_version"
+)

@@ -48,9 +48,25 @@ from explorer.library.tracks import HistoryEntry, Track
 from explorer.util.fs import remove_stale_temps
 
 #: What other modules import from here (the catalogue's names, wherever they are defined).
-__all__ = ["APPLICATION_ID", "BACKUP_EVENTS", "EVENT_KINDS", "MIGRATIONS", "PLAY_FRACTION",
-           "SCHEMA_VERSION", "SKIP_FRACTION", "STATES", "BackupUnreadable", "HistoryEntry", "Library", "Restored",
-           "Track", "default_db_path", "genre_vector", "normalize_path", "read_tags"]
+__all__ = [
+    "APPLICATION_ID",
+    "BACKUP_EVENTS",
+    "EVENT_KINDS",
+    "MIGRATIONS",
+    "PLAY_FRACTION",
+    "SCHEMA_VERSION",
+    "SKIP_FRACTION",
+    "STATES",
+    "BackupUnreadable",
+    "HistoryEntry",
+    "Library",
+    "Restored",
+    "Track",
+    "default_db_path",
+    "genre_vector",
+    "normalize_path",
+    "read_tags",
+]
 
 
 def default_db_path() -> Path:
@@ -91,8 +107,9 @@ class Library(Opening, Backup):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise LibraryError(f"{self.path.parent}: cannot create the library folder ({e.strerror})",
-                               path=self.path) from None
+            raise LibraryError(
+                f"{self.path.parent}: cannot create the library folder ({e.strerror})", path=self.path
+            ) from None
         for backup in (self.backup_path, self.legacy_backup_path):
             remove_stale_temps(backup)  # left by a process killed while it wrote the backup
         self._conn = self._open()
@@ -138,15 +155,21 @@ class Library(Opening, Backup):
                 raise self._failure(e, "read") from None
 
     # -- reading the catalogue ----------------------------------------------------------------
-    def tracks(self, filter_text: str | None = None, include_missing: bool = True, *, limit: int | None = None,
-               offset: int = 0) -> list[Track]:
+    def tracks(
+        self, filter_text: str | None = None, include_missing: bool = True, *, limit: int | None = None, offset: int = 0
+    ) -> list[Track]:
         """Tracks ordered by path; ``filter_text`` matches title, artist, album, genre or path (any case)."""
         where: list[str] = []
         params: list[str | int] = []
         if filter_text:
             like = "%" + filter_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in (
-                "title", "artist", "album", "genre_tag", "genre_label", "path")) + ")")
+            where.append(
+                "("
+                + " OR ".join(
+                    f"{c} LIKE ? ESCAPE '\\'" for c in ("title", "artist", "album", "genre_tag", "genre_label", "path")
+                )
+                + ")"
+            )
             params += [like] * 6
         if not include_missing:
             where.append("state != 'missing'")
@@ -173,8 +196,10 @@ class Library(Opening, Backup):
         return Track(*rows[0]) if rows else None
 
     def tracks_by_hash(self, content_hash: str) -> list[Track]:
-        return [Track(*r) for r in self._query(f"SELECT {_COLUMNS} FROM tracks WHERE content_hash = ? ORDER BY id",
-                                               (content_hash,))]
+        return [
+            Track(*r)
+            for r in self._query(f"SELECT {_COLUMNS} FROM tracks WHERE content_hash = ? ORDER BY id", (content_hash,))
+        ]
 
     def resolve(self, ref: str | int) -> Track:
         """The track named by an id (int or digits) or a path.
@@ -204,9 +229,11 @@ class Library(Opening, Backup):
         (id, content_hash, artist, tempo, genre_tag, genre_labels (JSON list),
         genre probabilities (float32 bytes, in the order of the labels, or None), embedding (float32 bytes)).
         """
-        return self._query("SELECT t.id, t.content_hash, t.artist, t.tempo, t.genre_tag, "
-                           "v.genre_labels, v.genre, v.embedding FROM tracks t JOIN vectors v ON v.track_id = t.id "
-                           "WHERE t.state = 'analysed' AND v.embedding IS NOT NULL ORDER BY t.id")
+        return self._query(
+            "SELECT t.id, t.content_hash, t.artist, t.tempo, t.genre_tag, "
+            "v.genre_labels, v.genre, v.embedding FROM tracks t JOIN vectors v ON v.track_id = t.id "
+            "WHERE t.state = 'analysed' AND v.embedding IS NOT NULL ORDER BY t.id"
+        )
 
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids (n,) int64, embeddings (n, d) float32) of the analysed tracks that have one.
@@ -226,8 +253,10 @@ class Library(Opening, Backup):
     def taste_rows(self, *, limit: int = 5000) -> tuple[list[tuple], list[tuple]]:
         """What the listener told us: ([(track_id, rating, rated_at)], [(track_id, kind, at)] of plays/skips)."""
         rated = self._query("SELECT id, rating, rated_at FROM tracks WHERE rating != 0")
-        listened = self._query("SELECT track_id, kind, at FROM events WHERE kind IN ('play', 'skip') "
-                               "ORDER BY at DESC LIMIT ?", (int(limit),))
+        listened = self._query(
+            "SELECT track_id, kind, at FROM events WHERE kind IN ('play', 'skip') ORDER BY at DESC LIMIT ?",
+            (int(limit),),
+        )
         return rated, listened
 
     # -- files ----------------------------------------------------------------------------
@@ -255,24 +284,35 @@ class Library(Opening, Backup):
         assert track is not None  # (just written)
         return track
 
-    def _upsert(self, c: sqlite3.Connection, path: str, size: int | None, mtime: float | None, tags: dict,
-                content_hash: str | None) -> int:
+    def _upsert(
+        self,
+        c: sqlite3.Connection,
+        path: str,
+        size: int | None,
+        mtime: float | None,
+        tags: dict,
+        content_hash: str | None,
+    ) -> int:
         row = c.execute("SELECT id, size, mtime, content_hash, state FROM tracks WHERE path = ?", (path,)).fetchone()
         title = tags.get("title") or Path(path).stem
         values = (title, tags.get("artist", ""), tags.get("album", ""), tags.get("genre_tag", ""), tags.get("year"))
         if row is None:
-            cur = c.execute("INSERT INTO tracks(path, title, artist, album, genre_tag, year, size, mtime, "
-                            "content_hash, state, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                            (path, *values, size, mtime, content_hash, time.time()))
+            cur = c.execute(
+                "INSERT INTO tracks(path, title, artist, album, genre_tag, year, size, mtime, "
+                "content_hash, state, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (path, *values, size, mtime, content_hash, time.time()),
+            )
             assert cur.lastrowid is not None  # (an INSERT)
             return cur.lastrowid
         tid, old_size, old_mtime, old_hash, state = row
         same = (old_size == size and old_mtime == mtime) or (content_hash is not None and content_hash == old_hash)
         new_state = state if same and state in ("analysed", "failed") else "pending"
-        c.execute("UPDATE tracks SET title = ?, artist = ?, album = ?, genre_tag = ?, year = ?, size = ?, mtime = ?,"
-                  " content_hash = coalesce(?, content_hash), state = ?, error = CASE WHEN ? = 'pending' THEN NULL"
-                  " ELSE error END WHERE id = ?",
-                  (*values, size, mtime, content_hash, new_state, new_state, tid))
+        c.execute(
+            "UPDATE tracks SET title = ?, artist = ?, album = ?, genre_tag = ?, year = ?, size = ?, mtime = ?,"
+            " content_hash = coalesce(?, content_hash), state = ?, error = CASE WHEN ? = 'pending' THEN NULL"
+            " ELSE error END WHERE id = ?",
+            (*values, size, mtime, content_hash, new_state, new_state, tid),
+        )
         return tid
 
     # -- what the scanner records ----------------------------------------------------------
@@ -285,9 +325,12 @@ class Library(Opening, Backup):
         """The file of ``track_id`` was moved or renamed to ``path``: keep its row (and its history)."""
         path = normalize_path(path)
         with self._write() as c:
-            c.execute("UPDATE tracks SET path = ?, size = ?, mtime = ?, "
-                      "state = CASE WHEN state = 'missing' THEN CASE WHEN analysed_at IS NULL THEN 'pending' "
-                      "ELSE 'analysed' END ELSE state END WHERE id = ?", (path, size, mtime, int(track_id)))
+            c.execute(
+                "UPDATE tracks SET path = ?, size = ?, mtime = ?, "
+                "state = CASE WHEN state = 'missing' THEN CASE WHEN analysed_at IS NULL THEN 'pending' "
+                "ELSE 'analysed' END ELSE state END WHERE id = ?",
+                (path, size, mtime, int(track_id)),
+            )
 
     def touch(self, track_id: int, size: int, mtime: float) -> None:
         """Same content, new size/mtime stamp (e.g. copied back in place)."""
@@ -298,8 +341,9 @@ class Library(Opening, Backup):
         with self._write() as c:
             c.executemany("UPDATE tracks SET state = 'missing' WHERE id = ?", [(int(i),) for i in track_ids])
 
-    def record_analysis(self, track_id: int, analysis: Analysis, content_hash: str | None = None, *,
-                        version: str | None = None) -> None:
+    def record_analysis(
+        self, track_id: int, analysis: Analysis, content_hash: str | None = None, *, version: str | None = None
+    ) -> None:
         """Store the summary of a finished analysis (duration, tempo, genre, best chorus, embedding).
 
         ``version`` (default: the running :func:`~explorer.library.cache.analysis_version`) says which
@@ -313,17 +357,29 @@ class Library(Opening, Backup):
         probs = {k: float(v) for k, v in analysis.genre.probabilities.items() if math.isfinite(v)}
         labels, genre = genre_vector(probs)
         with self._write() as c:
-            c.execute("UPDATE tracks SET state = 'analysed', error = NULL, duration = ?, tempo = ?, genre_label = ?,"
-                      " genre_json = ?, chorus_start = ?, chorus_end = ?, analysed_at = ?,"
-                      " content_hash = coalesce(?, content_hash), analysis_version = ? WHERE id = ?",
-                      (analysis.duration, analysis.tempo, analysis.genre.label, json.dumps(probs),
-                       None if best is None else best.start, None if best is None else best.end, time.time(),
-                       content_hash, version, int(track_id)))
-            c.execute("INSERT OR REPLACE INTO vectors(track_id, embedding, genre_labels, genre) VALUES (?, ?, ?, ?)",
-                      (int(track_id), emb, labels, genre if probs else None))
+            c.execute(
+                "UPDATE tracks SET state = 'analysed', error = NULL, duration = ?, tempo = ?, genre_label = ?,"
+                " genre_json = ?, chorus_start = ?, chorus_end = ?, analysed_at = ?,"
+                " content_hash = coalesce(?, content_hash), analysis_version = ? WHERE id = ?",
+                (
+                    analysis.duration,
+                    analysis.tempo,
+                    analysis.genre.label,
+                    json.dumps(probs),
+                    None if best is None else best.start,
+                    None if best is None else best.end,
+                    time.time(),
+                    content_hash,
+                    version,
+                    int(track_id),
+                ),
+            )
+            c.execute(
+                "INSERT OR REPLACE INTO vectors(track_id, embedding, genre_labels, genre) VALUES (?, ?, ?, ?)",
+                (int(track_id), emb, labels, genre if probs else None),
+            )
 
-    def record_failure(self, track_id: int, reason: str, *, version: str | None = None,
-                       permanent: bool = True) -> None:
+    def record_failure(self, track_id: int, reason: str, *, version: str | None = None, permanent: bool = True) -> None:
         """The track could not be analysed, because of ``reason`` (one sentence naming the file).
 
         A failure that is not ``permanent`` (the computer's, not the file's) keeps the reason but leaves the
@@ -332,20 +388,26 @@ class Library(Opening, Backup):
         from explorer.library.cache import analysis_version
 
         with self._write() as c:
-            c.execute("UPDATE tracks SET state = ?, error = ?, analysis_version = ? WHERE id = ?",
-                      ("failed" if permanent else "pending", reason, version or analysis_version(), int(track_id)))
+            c.execute(
+                "UPDATE tracks SET state = ?, error = ?, analysis_version = ? WHERE id = ?",
+                ("failed" if permanent else "pending", reason, version or analysis_version(), int(track_id)),
+            )
 
     def mark_pending(self, track_ids: Sequence[int]) -> None:
         """Analyse these tracks again at the next scan (e.g. a newer analysis version is running)."""
         with self._write() as c:
-            c.executemany("UPDATE tracks SET state = 'pending' WHERE id = ? AND state != 'missing'",
-                          [(int(i),) for i in track_ids])
+            c.executemany(
+                "UPDATE tracks SET state = 'pending' WHERE id = ? AND state != 'missing'",
+                [(int(i),) for i in track_ids],
+            )
 
     def mark_analysing(self, track_ids: Sequence[int]) -> None:
         """These tracks are being analysed now (a scan that dies leaves them to the next one, like pending)."""
         with self._write() as c:
-            c.executemany("UPDATE tracks SET state = 'analysing' WHERE id = ? AND state = 'pending'",
-                          [(int(i),) for i in track_ids])
+            c.executemany(
+                "UPDATE tracks SET state = 'analysing' WHERE id = ? AND state = 'pending'",
+                [(int(i),) for i in track_ids],
+            )
 
     def set_genres(self, genres: Sequence[tuple[int, str | None, dict[str, float]]]) -> None:
         """Replace the predicted genre of tracks: (track_id, label, probabilities) each, in one transaction
@@ -404,8 +466,10 @@ class Library(Opening, Backup):
         frac = heard_seconds / duration if duration else 0.0
         kind = "play" if frac >= PLAY_FRACTION else "skip" if frac < SKIP_FRACTION else "partial"
         with self._write() as c:
-            c.execute("INSERT INTO events(track_id, kind, at, heard, duration) VALUES (?, ?, ?, ?, ?)",
-                      (int(track_id), kind, time.time(), float(heard_seconds), duration))
+            c.execute(
+                "INSERT INTO events(track_id, kind, at, heard, duration) VALUES (?, ?, ?, ?, ?)",
+                (int(track_id), kind, time.time(), float(heard_seconds), duration),
+            )
             if kind != "partial":
                 col = "play_count" if kind == "play" else "skip_count"
                 c.execute(f"UPDATE tracks SET {col} = {col} + 1 WHERE id = ?", (int(track_id),))
@@ -414,8 +478,11 @@ class Library(Opening, Backup):
 
     def history(self, limit: int = 50) -> list[HistoryEntry]:
         """The latest likes, dislikes, plays and skips, newest first."""
-        rows = self._query("SELECT e.at, e.kind, t.id, t.path, t.title, t.artist, e.heard FROM events e "
-                           "JOIN tracks t ON t.id = e.track_id ORDER BY e.at DESC, e.id DESC LIMIT ?", (int(limit),))
+        rows = self._query(
+            "SELECT e.at, e.kind, t.id, t.path, t.title, t.artist, e.heard FROM events e "
+            "JOIN tracks t ON t.id = e.track_id ORDER BY e.at DESC, e.id DESC LIMIT ?",
+            (int(limit),),
+        )
         return [HistoryEntry(*r) for r in rows]
 
     # -- edited structures ----------------------------------------------------------------------
@@ -432,9 +499,11 @@ class Library(Opening, Backup):
         h = self._hash_of(key)
         doc = json.dumps([s.to_dict() for s in sections])
         with self._write() as c:
-            c.execute("INSERT INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?) ON CONFLICT(content_hash)"
-                      " DO UPDATE SET sections = excluded.sections, saved_at = excluded.saved_at",
-                      (h, doc, time.time()))
+            c.execute(
+                "INSERT INTO edits(content_hash, sections, saved_at) VALUES (?, ?, ?) ON CONFLICT(content_hash)"
+                " DO UPDATE SET sections = excluded.sections, saved_at = excluded.saved_at",
+                (h, doc, time.time()),
+            )
         self.write_backup()
 
     def clear_structure_edits(self, key: str | int) -> None:

@@ -111,12 +111,19 @@ def build_index(library) -> Index:
     hashes: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         hashes.setdefault(r[1], []).append(i)
-    return Index(generation=gen, ids=ids, hashes=hashes,
-                 artists=[normalise_name(r[2]) for r in rows],
-                 tags=np.array([normalise_name(r[4]) for r in rows], dtype=object),
-                 tempo=np.array([np.nan if r[3] is None else r[3] for r in rows], np.float64),
-                 labels=labels, genre=genre, sound=sound.astype(np.float32),
-                 mean=mean.astype(np.float32), scale=scale.astype(np.float32))
+    return Index(
+        generation=gen,
+        ids=ids,
+        hashes=hashes,
+        artists=[normalise_name(r[2]) for r in rows],
+        tags=np.array([normalise_name(r[4]) for r in rows], dtype=object),
+        tempo=np.array([np.nan if r[3] is None else r[3] for r in rows], np.float64),
+        labels=labels,
+        genre=genre,
+        sound=sound.astype(np.float32),
+        mean=mean.astype(np.float32),
+        scale=scale.astype(np.float32),
+    )
 
 
 # -- a copy on disk for big libraries ----------------------------------------------------------
@@ -143,9 +150,15 @@ def _save(idx: Index, path: Path, stamp: str) -> None:
     hash_names = np.array([h for h in idx.hashes for _ in idx.hashes[h]], dtype=str)
     meta = json.dumps({"stamp": stamp, "generation": idx.generation, "labels": idx.labels})
     buf = io.BytesIO()
-    np.savez(buf, meta=np.array(meta), artists=np.array(idx.artists, dtype=str),
-             tags=np.array(list(idx.tags), dtype=str), hash_rows=rows_of_hash, hash_names=hash_names,
-             **{k: getattr(idx, k) for k in _ARRAYS})
+    np.savez(
+        buf,
+        meta=np.array(meta),
+        artists=np.array(idx.artists, dtype=str),
+        tags=np.array(list(idx.tags), dtype=str),
+        hash_rows=rows_of_hash,
+        hash_names=hash_names,
+        **{k: getattr(idx, k) for k in _ARRAYS},
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, buf.getvalue())
@@ -163,8 +176,14 @@ def _load(path: Path, stamp: str, generation: int) -> Index | None:
             hashes: dict[str, list[int]] = {}
             for h, i in zip(z["hash_names"].tolist(), z["hash_rows"].tolist()):
                 hashes.setdefault(h, []).append(i)
-            return Index(generation=generation, hashes=hashes, artists=z["artists"].tolist(),
-                         tags=np.array(z["tags"].tolist(), dtype=object), labels=list(meta["labels"]), **arrays)
+            return Index(
+                generation=generation,
+                hashes=hashes,
+                artists=z["artists"].tolist(),
+                tags=np.array(z["tags"].tolist(), dtype=object),
+                labels=list(meta["labels"]),
+                **arrays,
+            )
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 

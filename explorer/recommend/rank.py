@@ -102,16 +102,26 @@ def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | N
     if seed is None:
         return Seed("", None, None, None, None, None, "", None, None)
     track = seed if isinstance(seed, Track) else None
-    if track is None and (isinstance(seed, int) or (isinstance(seed, str) and seed.isdigit()
-                                                     and not os.path.exists(seed))):
+    if track is None and (
+        isinstance(seed, int) or (isinstance(seed, str) and seed.isdigit() and not os.path.exists(seed))
+    ):
         track = library.resolve(seed)
     elif track is None:
         track = library.track_by_path(seed)
     path = track.path if track is not None else os.fspath(seed)
     row = index.row_of(track.id) if track is not None else None
     if track is not None and row is not None:
-        return Seed(path, track, track.content_hash, index.sound[row], index.genre[row] if index.labels else None,
-                    track.genre_label, normalise_name(track.genre_tag), track.tempo, row)
+        return Seed(
+            path,
+            track,
+            track.content_hash,
+            index.sound[row],
+            index.genre[row] if index.labels else None,
+            track.genre_label,
+            normalise_name(track.genre_tag),
+            track.tempo,
+            row,
+        )
     analysis = library.analysis(track.id) if track is not None else None
     h: str | None
     if analysis is None:
@@ -127,9 +137,17 @@ def resolve_seed(library: Library, index: Index, seed, *, analyze: AnalyzeFn | N
         from explorer.library.store import read_tags
 
         tag = normalise_name(read_tags(path).get("genre_tag"))
-    return Seed(path, track, h, index.sound_vector(analysis.embedding),
-                index.genre_vector(probs) if index.labels and probs else None, analysis.genre.label, tag,
-                analysis.tempo, None)
+    return Seed(
+        path,
+        track,
+        h,
+        index.sound_vector(analysis.embedding),
+        index.genre_vector(probs) if index.labels and probs else None,
+        analysis.genre.label,
+        tag,
+        analysis.tempo,
+        None,
+    )
 
 
 def _diverse_top(order: np.ndarray, artists: list[str], k: int) -> list[int]:
@@ -217,8 +235,9 @@ class _Scorer:
 
     def _genre_all(self) -> np.ndarray:
         idx = self.index
-        tag_share = TAG_WEIGHT if (self.tag is not None and self.q_genre is not None) else \
-            1.0 if self.tag is not None else 0.0
+        tag_share = (
+            TAG_WEIGHT if (self.tag is not None and self.q_genre is not None) else 1.0 if self.tag is not None else 0.0
+        )
         out = np.zeros(len(idx), np.float32)
         if self.q_genre is not None:
             out += (1 - tag_share) * (idx.genre @ self.q_genre)
@@ -346,16 +365,22 @@ class _Scorer:
         j = int(np.argmax(contrib))
         if up and contrib[j] > 0 and sims[j] >= REASON_SIMILARITY:
             name = self._name(prof.rows[j]) or "a song"
-            out.append(f"you liked {name}" if prof.kinds[j] == "like" else
-                       f"you played {name}" if prof.kinds[j] == "play" else f"close to {name}")
+            out.append(
+                f"you liked {name}"
+                if prof.kinds[j] == "like"
+                else f"you played {name}"
+                if prof.kinds[j] == "play"
+                else f"close to {name}"
+            )
         j_neg = int(np.argmin(contrib))
         if down and contrib[j_neg] < 0 and sims[j_neg] >= NEGATIVE_REASON_SIMILARITY:
             if prof.kinds[j_neg] == "skip":
                 out.append("you skip songs like this")
             else:
                 disliked = self._name(prof.rows[j_neg])
-                out.append(f"a little like {disliked}, which you disliked" if disliked else
-                           "a little like songs you disliked")
+                out.append(
+                    f"a little like {disliked}, which you disliked" if disliked else "a little like songs you disliked"
+                )
         return out
 
     def reasons(self, mode: str, i: int) -> list[str]:
@@ -383,8 +408,9 @@ def _cached_analysis(path: str) -> Analysis:
     return hit
 
 
-def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend",
-              analyze: AnalyzeFn | None = None) -> list[Recommendation]:
+def recommend(
+    library: Library, seed, *, k: int = 10, mode: str = "blend", analyze: AnalyzeFn | None = None
+) -> list[Recommendation]:
     """The ``k`` best other tracks of ``library`` for ``seed``, each with its reasons.
 
     Parameters
@@ -415,8 +441,9 @@ def recommend(library: Library, seed, *, k: int = 10, mode: str = "blend",
     taste = build_taste(library, index) if mode in ("personal", "blend") else None
     if seed is None and not taste:
         return []
-    scorer = _Scorer(library, index, s, taste if taste is not None else Taste(np.zeros(0, np.int64), np.zeros(0),
-                                                                              (), {}))
+    scorer = _Scorer(
+        library, index, s, taste if taste is not None else Taste(np.zeros(0, np.int64), np.zeros(0), (), {})
+    )
     score = scorer.scores(mode)
     bad = np.zeros(len(index), bool)
     if s.row is not None:

@@ -77,5 +77,9 @@ def build_taste(library, index, *, now: float | None = None) -> Taste:
             items.append((row, w, strongest[tid][1]))
     items.sort(key=lambda x: -abs(x[1]))
     items = items[:MAX_PROFILE]
-    return Taste(rows=np.array([r for r, _, _ in items], np.int64), weights=np.array([w for _, w, _ in items]),
-                 kinds=tuple(k for _, _, k in items), ratings=ratings)
+    return Taste(
+        rows=np.array([r for r, _, _ in items], np.int64),
+        weights=np.array([w for _, w, _ in items]),
+        kinds=tuple(k for _, _, k in items),
+        ratings=ratings,
+    )

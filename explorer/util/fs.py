@@ -32,8 +32,14 @@ STALE_TEMP_SECONDS = 60.0
 #: Characters of the target's name kept in its temp file's name (file names are at most 255 bytes).
 _NAME_CHARS = 100
 
-_KINDS = {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO",
-          stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def is_temp_name(name: str) -> bool:
@@ -103,8 +109,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool 
         raise ExplorerError(f"{path}: already exists (use --force to overwrite)", path=path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(path)[:_NAME_CHARS] + ".",
-                                   suffix=TEMP_SUFFIX, dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=TEMP_PREFIX + os.path.basename(path)[:_NAME_CHARS] + ".", suffix=TEMP_SUFFIX, dir=folder
+        )
     except OSError as e:
         raise ExplorerError(f"{path}: cannot write ({e.strerror})", path=path) from None
     try:
@@ -191,9 +198,15 @@ def remove_stale_temps(path: str | os.PathLike, *, older_than: float = STALE_TEM
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    ours = re.compile(re.escape(TEMP_PREFIX + name[:_NAME_CHARS] + ".") + r"[A-Za-z0-9_]{8}"
-                      + re.escape(TEMP_SUFFIX) + "|" + re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{8}"
-                      + re.escape(name[-20:]))
+    ours = re.compile(
+        re.escape(TEMP_PREFIX + name[:_NAME_CHARS] + ".")
+        + r"[A-Za-z0-9_]{8}"
+        + re.escape(TEMP_SUFFIX)
+        + "|"
+        + re.escape(TEMP_PREFIX)
+        + r"[A-Za-z0-9_]{8}"
+        + re.escape(name[-20:])
+    )
     removed: list[str] = []
     try:
         names = os.listdir(folder)

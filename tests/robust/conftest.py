@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from badfiles import make_cases
 from timing import budget
 
@@ -32,7 +31,11 @@ def run_without_root_powers():
         pytest.skip("setpriv (util-linux) is not installed: cannot drop root's file-permission powers")
 
     def run(args):
-        return subprocess.run([setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable, *args],
-                              capture_output=True, text=True, timeout=budget(120))
+        return subprocess.run(
+            [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable, *args],
+            capture_output=True,
+            text=True,
+            timeout=budget(120),
+        )
 
     return run

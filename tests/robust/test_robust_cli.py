@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from badfiles import NAMES
-from explorer.cli.main import main
 from timing import budget
+
+from explorer.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def assert_one_error_line(err: str, path, reason: str) -> None:
     assert len(lines) == 1 and err.endswith("\n"), f"expected one line on stderr, got {err!r}"
     prefix = f"music-explorer: error: {os.fspath(path)}: ".replace("\n", "\\n")  # a line break in a name: \n
     assert lines[0].startswith(prefix), lines[0]
-    assert re.search(reason, lines[0][len(prefix):]), lines[0]
+    assert re.search(reason, lines[0][len(prefix) :]), lines[0]
 
 
 def assert_valid(out: str, case) -> dict:
@@ -75,7 +75,8 @@ def test_cli_unreadable(bad_cases, capsys, request):
         rc, out, err = analyze(capsys, case.path)
     else:  # root reads everything: ask without root's powers over file permissions
         proc = request.getfixturevalue("run_without_root_powers")(
-            ["-m", "explorer", "analyze", "--no-cache", "--", str(case.path)])
+            ["-m", "explorer", "analyze", "--no-cache", "--", str(case.path)]
+        )
         rc, out, err = proc.returncode, proc.stdout, proc.stderr
     assert rc == 2 and out == ""
     assert_one_error_line(err, case.path, case.reason)
@@ -85,8 +86,13 @@ def test_cli_unreadable(bad_cases, capsys, request):
 def test_console_script(name, bad_cases, tmp_path):
     """The installed command, in its own process as a user runs it: nothing else on stderr (no warnings either)."""
     case = bad_cases[name]
-    proc = subprocess.run([sys.executable, "-m", "explorer", "analyze", "--no-cache", "--", case.path.name],
-                          cwd=case.path.parent, capture_output=True, text=True, timeout=budget(120))
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "analyze", "--no-cache", "--", case.path.name],
+        cwd=case.path.parent,
+        capture_output=True,
+        text=True,
+        timeout=budget(120),
+    )
     if case.valid:
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
         assert_valid(proc.stdout, case)

@@ -8,8 +8,8 @@ import os
 from types import SimpleNamespace
 
 import pytest
-
 from badfiles import encode, ffmpeg, sine
+
 from explorer.audio.decode import decode
 from explorer.errors import UnsupportedFormat
 
@@ -41,8 +41,9 @@ def test_hls_playlist_named_mp3_is_refused_and_reads_nothing_else(tmp_path, othe
     playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3,\n{other_song.path}\n#EXT-X-ENDLIST\n")
     with pytest.raises(UnsupportedFormat) as e:
         decode(playlist)
-    assert str(e.value) == f"{playlist}: is not an audio file (it is an HLS playlist, which Music Explorer does not " \
-                           "open)"
+    assert (
+        str(e.value) == f"{playlist}: is not an audio file (it is an HLS playlist, which Music Explorer does not open)"
+    )
     assert other_song.untouched()
 
 
@@ -60,8 +61,9 @@ def test_ffconcat_script_named_mp3_is_refused(tmp_path, other_song):
     script.write_text("ffconcat version 1.0\nfile private.mp3\n")
     with pytest.raises(UnsupportedFormat) as e:
         decode(script)
-    assert str(e.value) == f"{script}: is not an audio file (it is an ffconcat script, which Music Explorer does not " \
-                           "open)"
+    assert (
+        str(e.value) == f"{script}: is not an audio file (it is an ffconcat script, which Music Explorer does not open)"
+    )
     assert "\n" not in str(e.value)
     assert other_song.untouched()
 
@@ -75,8 +77,23 @@ def test_broken_cover_picture_is_not_damaged_sound(tmp_path):
         data[i] = (data[i] * 7 + 13) & 0xFF
     cover.write_bytes(bytes(data))
     covered = tmp_path / "covered.mp3"
-    ffmpeg("-i", str(song), "-i", str(cover), "-map", "0", "-map", "1", "-c", "copy", "-id3v2_version", "3",
-           "-disposition:v", "attached_pic", str(covered))
+    ffmpeg(
+        "-i",
+        str(song),
+        "-i",
+        str(cover),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        "-id3v2_version",
+        "3",
+        "-disposition:v",
+        "attached_pic",
+        str(covered),
+    )
     b = decode(covered)
     assert b.warnings == ()
     assert b.duration == pytest.approx(decode(song).duration)

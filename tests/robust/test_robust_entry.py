@@ -21,7 +21,7 @@ from explorer.entry import NotAChildCall, child_call
 
 ENTRY_POINTS = {
     "python -m explorer": f'#!/bin/sh\nexec "{sys.executable}" -m explorer "$@"\n',
-    "console script": f'#!{sys.executable}\nimport sys\nfrom explorer.__main__ import main\nsys.exit(main())\n',
+    "console script": f"#!{sys.executable}\nimport sys\nfrom explorer.__main__ import main\nsys.exit(main())\n",
 }
 
 # A parent that uses the entry point as its interpreter: a spawned pool (which also starts the resource
@@ -44,8 +44,9 @@ PARENT = textwrap.dedent("""
 def run_group(cmd, *, env, timeout=240.0) -> subprocess.CompletedProcess:
     """Run ``cmd`` in its own process group and kill the whole group afterwards, whatever happened
     (a child that opened a window, or a multiplying one, must not outlive the test)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -74,14 +75,17 @@ def test_multiprocessing_children_through_the_entry_point_do_their_work(entry, t
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--multiprocessing-fork", "tracker_fd=5", "pipe_handle=x"],
-    ["--multiprocessing-fork", "nonsense"],
-    ["-B", "-s", "-c", "from multiprocessing.resource_tracker import main; import os; os.system('true')"],
-    ["-c", "from multiprocessing.util import _exit_function; _exit_function()"],
-    ["-c", "from multiprocessing.resource_tracker import main; main(__import__('os'))"],
-    ["-c", "from multiprocessing import x; x()", "--multiprocessing-fork"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--multiprocessing-fork", "tracker_fd=5", "pipe_handle=x"],
+        ["--multiprocessing-fork", "nonsense"],
+        ["-B", "-s", "-c", "from multiprocessing.resource_tracker import main; import os; os.system('true')"],
+        ["-c", "from multiprocessing.util import _exit_function; _exit_function()"],
+        ["-c", "from multiprocessing.resource_tracker import main; main(__import__('os'))"],
+        ["-c", "from multiprocessing import x; x()", "--multiprocessing-fork"],
+    ],
+)
 def test_a_child_command_line_that_cannot_be_run_is_one_error_line(argv, tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "no-such-platform"}
     proc = run_group([sys.executable, "-m", "explorer", *argv], env=env, timeout=120)
@@ -93,20 +97,44 @@ def test_a_child_command_line_that_cannot_be_run_is_one_error_line(argv, tmp_pat
 def test_child_command_lines_are_recognised():
     tracker = "from multiprocessing.resource_tracker import main;main(5)"
     assert child_call(["-B", "-s", "-c", tracker]) == ("multiprocessing.resource_tracker", "main", (5,), {})
-    assert child_call(["-X", "dev", "-Wdefault", "-c", tracker]) == ("multiprocessing.resource_tracker", "main",
-                                                                     (5,), {})
+    assert child_call(["-X", "dev", "-Wdefault", "-c", tracker]) == (
+        "multiprocessing.resource_tracker",
+        "main",
+        (5,),
+        {},
+    )
     spawn = "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6, pipe_handle=8)"
     assert child_call(["-c", spawn, "--multiprocessing-fork"]) == (
-        "multiprocessing.spawn", "spawn_main", (), {"tracker_fd": 6, "pipe_handle": 8})
+        "multiprocessing.spawn",
+        "spawn_main",
+        (),
+        {"tracker_fd": 6, "pipe_handle": 8},
+    )
     assert child_call(["--multiprocessing-fork", "tracker_fd=5", "pipe_handle=7", "parent_pid=None"]) == (
-        "multiprocessing.spawn", "spawn_main", (), {"tracker_fd": 5, "pipe_handle": 7, "parent_pid": None})
+        "multiprocessing.spawn",
+        "spawn_main",
+        (),
+        {"tracker_fd": 5, "pipe_handle": 7, "parent_pid": None},
+    )
     server = "from multiprocessing.forkserver import main; main(7, 8, ['__main__'], **{'sys_path': ['/x']})"
-    assert child_call(["-c", server]) == ("multiprocessing.forkserver", "main", (7, 8, ["__main__"]),
-                                          {"sys_path": ["/x"]})
+    assert child_call(["-c", server]) == (
+        "multiprocessing.forkserver",
+        "main",
+        (7, 8, ["__main__"]),
+        {"sys_path": ["/x"]},
+    )
     # a user's command lines, songs called -c or -B included
-    for argv in ([], ["song.mp3"], ["-B"], ["-c"], ["-c", "song.mp3"], ["analyze", "-c"],
-                 ["song.mp3", "-c", tracker], ["--", "-c", tracker + "x"],
-                 ["--", "--multiprocessing-fork"]):
+    for argv in (
+        [],
+        ["song.mp3"],
+        ["-B"],
+        ["-c"],
+        ["-c", "song.mp3"],
+        ["analyze", "-c"],
+        ["song.mp3", "-c", tracker],
+        ["--", "-c", tracker + "x"],
+        ["--", "--multiprocessing-fork"],
+    ):
         assert child_call(argv) is None, argv
     with pytest.raises(NotAChildCall):
         child_call(["-c", "from multiprocessing.spawn import spawn_main; spawn_main(open('/etc/passwd'))"])

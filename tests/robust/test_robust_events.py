@@ -7,9 +7,9 @@ import os
 import sys
 
 import pytest
-
 from badfiles import rewrite_with, sine, write_sf
 from procs import children, read
+
 from explorer.audio import decode as decode_module
 from explorer.audio.decode import decode
 from explorer.errors import DecodeError, ExplorerError, FileMissing
@@ -69,8 +69,8 @@ def test_deleted_before_ffmpeg_opens_it(song, monkeypatch):
 def test_analyze_path_never_caches_other_bytes(song, tmp_path):
     """The content hash is taken before decoding; a rewrite during decoding must not store the new
     song's analysis under the old song's hash (the next open of the old song would show the wrong one)."""
-    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache, content_hash
+    from explorer.services.analyze import analyze_path
 
     cache = AnalysisCache(tmp_path / "cache")
     old_hash = content_hash(song)
@@ -83,8 +83,8 @@ def test_analyze_path_never_caches_other_bytes(song, tmp_path):
 
 
 def test_analyze_path_deleted_mid_analysis(song, tmp_path):
-    from explorer.services.analyze import analyze_path
     from explorer.library.cache import AnalysisCache
+    from explorer.services.analyze import analyze_path
 
     try:
         result = analyze_path(song, cache=AnalysisCache(tmp_path / "cache"), cancel=once(lambda: os.unlink(song)))
@@ -135,8 +135,8 @@ def test_interrupted_decode_leaves_no_ffmpeg_behind(interruption, tmp_path, monk
 
 def test_scan_of_a_file_rewritten_mid_analysis(song, tmp_path):
     """The scanner records the change as a failure with its reason, and the next scan analyses the new content."""
-    from explorer.services.scan import scan
     from explorer.library.store import Library
+    from explorer.services.scan import scan
 
     db, cache = tmp_path / "library.sqlite", tmp_path / "cache"
     cancel = once(lambda: rewrite_with(song, sine(3.0, 22050, freq=660.0), 22050))
@@ -151,8 +151,8 @@ def test_scan_of_a_file_rewritten_mid_analysis(song, tmp_path):
 
 
 def test_scan_of_a_file_deleted_mid_analysis(song, tmp_path):
-    from explorer.services.scan import scan
     from explorer.library.store import Library
+    from explorer.services.scan import scan
 
     db, cache = tmp_path / "library.sqlite", tmp_path / "cache"
     report = scan([song.parent], db_path=db, workers=0, cache_folder=cache, cancel=once(lambda: os.unlink(song), at=2))

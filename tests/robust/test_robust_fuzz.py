@@ -14,12 +14,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 import pytest
-
 from badfiles import SEED, valid_seeds
+from timing import budget
+
 from explorer.analysis.pipeline import analyze
 from explorer.audio import decode as decode_module
 from explorer.errors import ExplorerError
-from timing import budget
 
 CASES_PER_FORMAT = 50
 #: Seconds one case may take (decoding a 1.5 s file takes ~0.2 s; generous for a loaded machine).
@@ -37,14 +37,14 @@ def mutate(data: bytes, kind: str, rng: random.Random) -> bytes:
         for _ in range(rng.randint(1, 32)):
             b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
     elif kind == "truncate":
-        del b[rng.randrange(len(b)):]
+        del b[rng.randrange(len(b)) :]
     elif kind == "splice":  # a chunk removed, or repeated
         i = rng.randrange(len(b))
         j = min(len(b), i + rng.randint(1, 2048))
         b[i:j] = b"" if rng.random() < 0.5 else b[i:j] * 2
     elif kind == "size-field":  # a 32-bit field set to an extreme: 0, huge, or random
         i = rng.randrange(0, max(1, min(len(b), 256) - 4))
-        b[i:i + 4] = rng.choice([b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"\xff\xff\xff\x7f", rng.randbytes(4)])
+        b[i : i + 4] = rng.choice([b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"\xff\xff\xff\x7f", rng.randbytes(4)])
     else:
         raise ValueError(kind)
     return bytes(b)

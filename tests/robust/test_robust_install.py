@@ -17,10 +17,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
-from songgen import make_song
-
 from conftest import write_audio
+from songgen import make_song
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +78,12 @@ def song(tmp_path_factory):
 def _package_folders() -> list[str]:
     import explorer
 
-    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-               str(Path(explorer.__file__).resolve().parent), str(ROOT / "resources")}
+    folders = {
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        str(Path(explorer.__file__).resolve().parent),
+        str(ROOT / "resources"),
+    }
     return sorted(folders)
 
 
@@ -96,8 +98,9 @@ def _run(tmp_path, env_overrides: dict[str, str | None], *argv: str) -> tuple[su
             env[k] = v
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # a packaged install has its bytecode already
     cmd = [sys.executable, "-c", _WRAPPER, os.pathsep.join(_package_folders()), str(report), *argv]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL,
-                       cwd=tmp_path)
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL, cwd=tmp_path
+    )
     assert report.exists(), r.stderr
     return r, json.loads(report.read_text())
 
@@ -125,8 +128,12 @@ def test_analyze_and_genre_predict_write_no_telemetry(song, tmp_path):
     env = {"HOME": str(home)}
     for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         env[var] = None  # unset: platformdirs and onnxruntime fall back to HOME's folders
-    for argv in (("genre", "predict", "--", str(song)), ("analyze", "--no-cache", "--", str(song)),
-                 ("analyze", "--", str(song)), ("genre", "predict", "--json", "--", str(song))):
+    for argv in (
+        ("genre", "predict", "--", str(song)),
+        ("analyze", "--no-cache", "--", str(song)),
+        ("analyze", "--", str(song)),
+        ("genre", "predict", "--json", "--", str(song)),
+    ):
         r, rep = _run(tmp_path, env, *argv)
         assert r.returncode == 0 and rep["rc"] == 0, (argv, r.stderr)
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
@@ -142,13 +149,29 @@ def test_cached_genre_predict_does_not_load_the_networks(song, tmp_path):
     r, _ = _run(tmp_path, env, "analyze", "--", str(song))
     assert r.returncode == 0, r.stderr
     genre = json.loads(r.stdout)["genre"]
-    heavy = ("onnxruntime", "scipy", "sklearn", "librosa", "numba", "explorer.analysis.pipeline",
-             "explorer.analysis.structure", "explorer.genre.features")
-    probe = ("import sys; from explorer.cli.main import main; "
-             "rc = main(['genre', 'predict', '--json', '--', sys.argv[1]]);"
-             f"loaded = [m for m in {heavy!r} if m in sys.modules]; print(loaded or 'NO-ORT'); sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", probe, str(song)], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, **env}, stdin=subprocess.DEVNULL)
+    heavy = (
+        "onnxruntime",
+        "scipy",
+        "sklearn",
+        "librosa",
+        "numba",
+        "explorer.analysis.pipeline",
+        "explorer.analysis.structure",
+        "explorer.genre.features",
+    )
+    probe = (
+        "import sys; from explorer.cli.main import main; "
+        "rc = main(['genre', 'predict', '--json', '--', sys.argv[1]]);"
+        f"loaded = [m for m in {heavy!r} if m in sys.modules]; print(loaded or 'NO-ORT'); sys.exit(rc)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe, str(song)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     line, marker = r.stdout.strip().splitlines()
     assert marker == "NO-ORT"
@@ -167,10 +190,18 @@ def test_analyze_on_a_really_read_only_mount(song, tmp_path):
     cache = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env.update(HOME="/nonexistent", XDG_CACHE_HOME=str(cache), PYTHONDONTWRITEBYTECODE="1")
-    script = (f"{mounts} && exec '{sys.executable}' -c 'import sys; from explorer.cli.main import main; "
-              f"rc = main(sys.argv[1:]);"
-              f" assert \"numba\" not in sys.modules; sys.exit(rc)' analyze -- '{song}'")
-    r = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env, timeout=600,
-                       stdin=subprocess.DEVNULL)
+    script = (
+        f"{mounts} && exec '{sys.executable}' -c 'import sys; from explorer.cli.main import main; "
+        f"rc = main(sys.argv[1:]);"
+        f" assert \"numba\" not in sys.modules; sys.exit(rc)' analyze -- '{song}'"
+    )
+    r = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["sections"]

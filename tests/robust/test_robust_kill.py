@@ -18,7 +18,6 @@ import time
 from collections import Counter
 
 import pytest
-
 from badfiles import SEED, sine, write_sf
 from procs import alive, children, group, read
 from timing import budget
@@ -44,13 +43,18 @@ def with_ctrl_c(args: list[str]) -> list[str]:
     """``args`` run with SIGINT at its default, as from a terminal.  A suite started from a background job of a
     non-interactive shell (``make test &``, some CI runners) runs with SIGINT ignored, which every child inherits
     and Python respects, so a Ctrl-C test would test nothing but that."""
-    return [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-            "os.execv(sys.argv[1], sys.argv[1:])", *args]
+    return [
+        sys.executable,
+        "-c",
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+        *args,
+    ]
 
 
 def start(args, log):
-    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own process group: the kill takes its workers too
+    return subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )  # its own process group: the kill takes its workers too
 
 
 def kill(proc) -> None:
@@ -78,8 +82,14 @@ def read_back(db) -> tuple[str, Counter, dict]:
     conn = sqlite3.connect(db, timeout=budget(30))
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        events = Counter({(p, k): n for p, k, n in conn.execute(
-            "SELECT t.path, e.kind, count(*) FROM events e JOIN tracks t ON t.id = e.track_id GROUP BY 1, 2")})
+        events = Counter(
+            {
+                (p, k): n
+                for p, k, n in conn.execute(
+                    "SELECT t.path, e.kind, count(*) FROM events e JOIN tracks t ON t.id = e.track_id GROUP BY 1, 2"
+                )
+            }
+        )
         states = dict(conn.execute("SELECT state, count(*) FROM tracks GROUP BY 1").fetchall())
     finally:
         conn.close()
@@ -144,9 +154,19 @@ def test_sigkill_scan_loses_nothing(tmp_path):
                 rater.stdout.close()
         integrity, events, states = read_back(db) if db.exists() else ("ok", Counter(), {})
         lost = {r: n for r, n in committed.items() if events[r] < n}
-        figures.append((k, at, "early" if early else f"+{songs} songs", scan_done, integrity,
-                        states.get("analysed", 0) + states.get("failed", 0), states.get("pending", 0),
-                        sum(committed.values()), len(lost)))
+        figures.append(
+            (
+                k,
+                at,
+                "early" if early else f"+{songs} songs",
+                scan_done,
+                integrity,
+                states.get("analysed", 0) + states.get("failed", 0),
+                states.get("pending", 0),
+                sum(committed.values()),
+                len(lost),
+            )
+        )
         assert integrity == "ok", f"kill {k} after {at:.2f} s: {integrity}"
         assert not lost, f"kill {k}: committed ratings lost: {lost}"
         backup = db.with_name(db.name + "-backup.json")  # named after the whole file name
@@ -159,13 +179,17 @@ def test_sigkill_scan_loses_nothing(tmp_path):
         print("{:4d}  {:6.2f}  {:9}  {!s:8}  {:9}  {:4d}  {:7d}  {:17d}  {:4d}".format(*row))
     assert not failed_commands, f"rating commands that failed while a scan ran: {failed_commands}"
 
-    final = subprocess.run(cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True,
-                           text=True, timeout=budget(300))
+    final = subprocess.run(
+        cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True, text=True, timeout=budget(300)
+    )
     assert final.returncode == 0, final.stderr
-    again = subprocess.run(cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True,
-                           text=True, timeout=budget(300))
+    again = subprocess.run(
+        cli("scan", "--workers", "1", "--db", str(db), str(music)), capture_output=True, text=True, timeout=budget(300)
+    )
     assert again.returncode == 0, again.stderr
-    summary = again.stdout.strip().splitlines()[-1]  # "52 audio files: 0 new, … 52 unchanged, …; 0 analysed, 0 failed …"
+    summary = again.stdout.strip().splitlines()[
+        -1
+    ]  # "52 audio files: 0 new, … 52 unchanged, …; 0 analysed, 0 failed …"
     assert summary.startswith(f"{made} audio files: 0 new, 0 changed, 0 moved, 0 missing, {made} unchanged"), summary
     assert "; 0 analysed, 0 failed" in summary, summary
     integrity, events, states = read_back(db)
@@ -183,7 +207,6 @@ def test_sigkill_scan_loses_nothing(tmp_path):
     print(f"kills: {KILLS}, files: {made}, rating commands returned: {sum(committed.values())}, all present")
 
 
-
 def wait_gone(pids, timeout: float | None = None) -> set[int]:
     deadline = time.monotonic() + (budget(10) if timeout is None else timeout)
     while alive(pids) and time.monotonic() < deadline:
@@ -198,8 +221,13 @@ def test_scan_workers_end_when_the_scan_is_killed_alone(tmp_path):
     for i in range(6):
         write_sf(music / f"tone{i}.wav", sine(20.0, 22050, freq=220.0 * (i + 1)), 22050)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.Popen(cli("scan", str(music), "--workers", "2"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        cli("scan", str(music), "--workers", "2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + budget(60)
         workers: set[int] = set()
@@ -227,8 +255,9 @@ time.sleep(600)
 
 
 def test_analysis_helper_ends_when_the_window_process_is_killed(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", HELPER_SCRIPT], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HELPER_SCRIPT], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         helpers = {int(p) for p in proc.stdout.readline().split()}
         assert helpers and alive(helpers) == helpers
@@ -251,10 +280,15 @@ def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
     for i in range(4):  # long ones: in the workers' hands at the Ctrl-C
         write_sf(music / f"b{i}.wav", sine(10.0, 22050, freq=200.0 + 30 * i), 22050)
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.Popen(with_ctrl_c(cli("scan", "--workers", "2", "--db", str(db), str(music))),
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        with_ctrl_c(cli("scan", "--workers", "2", "--db", str(db), str(music))),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + budget(60)
         while done_count(db) < 1 and proc.poll() is None and time.monotonic() < deadline:
@@ -275,8 +309,13 @@ def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
     integrity, _, states = read_back(db)
     assert integrity == "ok"
     assert states.get("analysed", 0) >= committed
-    final = subprocess.run(cli("scan", "--workers", "0", "--db", str(db), str(music)), capture_output=True,
-                           text=True, env=env, timeout=budget(300))
+    final = subprocess.run(
+        cli("scan", "--workers", "0", "--db", str(db), str(music)),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=budget(300),
+    )
     assert final.returncode == 0, final.stderr
     assert read_back(db)[2] == {"analysed": 6}  # the songs the workers had are the next scan's
 

@@ -15,8 +15,8 @@ import sys
 import time
 
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.cli.main import main
 from explorer.library import opening, store
 from explorer.library.store import Library
@@ -87,7 +87,9 @@ def test_one_bad_backup_entry_costs_that_entry_only(tmp_path, capsys):
     assert ratings[str(songs[0])] == 1 and ratings[str(songs[2])] == 1
     assert ratings.get(str(songs[1]), 0) == 0
     assert {(h["kind"], h["path"]) for h in map(json.loads, out.splitlines())} >= {
-        ("like", str(songs[0])), ("like", str(songs[2]))}
+        ("like", str(songs[0])),
+        ("like", str(songs[2])),
+    }
     # the backup as it was, with the entry that could not be restored, is kept aside …
     kept = [p for p in tmp_path.iterdir() if ".unrestored-" in p.name]
     assert len(kept) == 1 and kept[0].read_text() == original
@@ -96,38 +98,79 @@ def test_one_bad_backup_entry_costs_that_entry_only(tmp_path, capsys):
     assert main(["dislike", "--db", str(db), str(songs[1])]) == 0
     assert kept[0].read_text() == original
     assert {t["path"]: t["rating"] for t in json.loads(_backup(tmp_path).read_text())["tracks"]} == {
-        str(songs[0]): 1, str(songs[1]): -1, str(songs[2]): 1}
+        str(songs[0]): 1,
+        str(songs[1]): -1,
+        str(songs[2]): 1,
+    }
 
 
 def test_every_kind_of_damaged_entry_is_skipped_and_named(tmp_path):
-    good = {"path": str(tmp_path / "good.mp3"), "content_hash": "g", "rating": 1, "rated_at": 1.0,
-            "play_count": 2, "skip_count": 0}
-    tracks = [good,
-              {**good, "path": str(tmp_path / "b1.mp3"), "content_hash": "b1", "rating": 5},
-              {**good, "path": str(tmp_path / "b2.mp3"), "content_hash": "b2", "play_count": -3},
-              {**good, "path": str(tmp_path / "b3.mp3"), "content_hash": "b3", "rated_at": "yesterday"},
-              {**good, "path": 17},
-              "not an object",
-              {**good, "path": str(tmp_path / "b4.mp3"), "content_hash": ["x"]},
-              {**good, "path": str(tmp_path / "b5.mp3"), "content_hash": "b5", "rating": True}]
-    events = [[0, "like", 10.0, None, None], [0, "play", 11.0, 100.0, 180.0],
-              [1, "like", 12.0, None, None],  # its track was skipped: left out with it
-              [0, "dance", 13.0, None, None], [0, "like", "noon", None, None], [99, "like", 14.0, None, None],
-              [0, "play", 15.0, float("nan"), 180.0], "x", [0, "like"]]
-    edits = [{"content_hash": "g", "sections": [{"start": 0, "end": 4, "label": "A", "function": "chorus"}],
-              "saved_at": 2.0},
-             {"content_hash": "g2", "sections": [{"start": "soon"}]}, {"content_hash": 5, "sections": []},
-             {"content_hash": "g3", "sections": "all of them"}]
+    good = {
+        "path": str(tmp_path / "good.mp3"),
+        "content_hash": "g",
+        "rating": 1,
+        "rated_at": 1.0,
+        "play_count": 2,
+        "skip_count": 0,
+    }
+    tracks = [
+        good,
+        {**good, "path": str(tmp_path / "b1.mp3"), "content_hash": "b1", "rating": 5},
+        {**good, "path": str(tmp_path / "b2.mp3"), "content_hash": "b2", "play_count": -3},
+        {**good, "path": str(tmp_path / "b3.mp3"), "content_hash": "b3", "rated_at": "yesterday"},
+        {**good, "path": 17},
+        "not an object",
+        {**good, "path": str(tmp_path / "b4.mp3"), "content_hash": ["x"]},
+        {**good, "path": str(tmp_path / "b5.mp3"), "content_hash": "b5", "rating": True},
+    ]
+    events = [
+        [0, "like", 10.0, None, None],
+        [0, "play", 11.0, 100.0, 180.0],
+        [1, "like", 12.0, None, None],  # its track was skipped: left out with it
+        [0, "dance", 13.0, None, None],
+        [0, "like", "noon", None, None],
+        [99, "like", 14.0, None, None],
+        [0, "play", 15.0, float("nan"), 180.0],
+        "x",
+        [0, "like"],
+    ]
+    edits = [
+        {
+            "content_hash": "g",
+            "sections": [{"start": 0, "end": 4, "label": "A", "function": "chorus"}],
+            "saved_at": 2.0,
+        },
+        {"content_hash": "g2", "sections": [{"start": "soon"}]},
+        {"content_hash": 5, "sections": []},
+        {"content_hash": "g3", "sections": "all of them"},
+    ]
     backup = tmp_path / "backup.json"
-    backup.write_text(json.dumps({"schema": "music-explorer/user-data/1", "tracks": tracks, "events": events,
-                                  "edits": edits}, allow_nan=True))
+    backup.write_text(
+        json.dumps(
+            {"schema": "music-explorer/user-data/1", "tracks": tracks, "events": events, "edits": edits}, allow_nan=True
+        )
+    )
     with Library(tmp_path / "lib.sqlite") as lib:
         result = lib.restore_user_data(backup)
         assert (result.tracks, result.events, result.edits, result.dropped) == (1, 2, 1, 1)
         assert [p.split(":")[0] for p in result.problems] == [
-            "tracks[1]", "tracks[2]", "tracks[3]", "tracks[4]", "tracks[5]", "tracks[6]", "tracks[7]",
-            "events[3]", "events[4]", "events[5]", "events[6]", "events[7]", "events[8]",
-            "edits[1]", "edits[2]", "edits[3]"]
+            "tracks[1]",
+            "tracks[2]",
+            "tracks[3]",
+            "tracks[4]",
+            "tracks[5]",
+            "tracks[6]",
+            "tracks[7]",
+            "events[3]",
+            "events[4]",
+            "events[5]",
+            "events[6]",
+            "events[7]",
+            "events[8]",
+            "edits[1]",
+            "edits[2]",
+            "edits[3]",
+        ]
         assert "rating 5 is not -1, 0 or 1" in result.problems[0]
         (t,) = lib.tracks()
         assert (t.path, t.rating, t.play_count) == (good["path"], 1, 2)
@@ -172,8 +215,11 @@ def test_a_file_that_is_not_a_library_is_never_touched(kind, tmp_path, capsys):
     elif kind == "text":
         target.write_text("my notes\n" * 200)
     else:
-        _foreign_sqlite(target, application_id=0x1234 if kind == "other-app-sqlite" else 0,
-                        user_version=7 if kind == "other-app-sqlite" else 2)
+        _foreign_sqlite(
+            target,
+            application_id=0x1234 if kind == "other-app-sqlite" else 0,
+            user_version=7 if kind == "other-app-sqlite" else 2,
+        )
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for command in (["history"], ["like", str(tmp_path / "x.wav")]):
         assert main([*command, "--db", str(target)]) == 2
@@ -205,8 +251,10 @@ def test_read_only_library_file_gives_one_line(tmp_path, capsys, request):
     conn.close()
     before = db.read_bytes()
     db.chmod(0o444)
-    for args in (["like", "--db", str(db), str(songs[1])],
-                 ["scan", "--workers", "0", "--db", str(db), str(tmp_path / "music")]):
+    for args in (
+        ["like", "--db", str(db), str(songs[1])],
+        ["scan", "--workers", "0", "--db", str(db), str(tmp_path / "music")],
+    ):
         proc = _cli(request, args)
         assert proc.returncode == 2, proc.stderr
         one_error_line(proc.stderr, str(db), "read-only")
@@ -226,8 +274,13 @@ def test_full_disk_during_a_scan_gives_one_line(tmp_path, capsys):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    proc = subprocess.run([sys.executable, "-m", "explorer", "scan", "--workers", "0", "--db", str(db), str(music)],
-                          capture_output=True, text=True, timeout=600, preexec_fn=full_disk)
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "scan", "--workers", "0", "--db", str(db), str(music)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=full_disk,
+    )
     assert proc.returncode == 2, proc.stderr
     one_error_line(proc.stderr.splitlines()[-1] + "\n", str(db))
     assert "Traceback" not in proc.stderr and "cannot rollback" not in proc.stderr, proc.stderr
@@ -245,7 +298,7 @@ def test_damage_in_a_big_library_is_moved_aside_once(tmp_path, capsys, monkeypat
     data = bytearray(db.read_bytes())
     page = 4096
     for start in range(4 * page, len(data) - page, 3 * page):  # every third page after the schema's
-        data[start:start + page] = b"\x5a" * page
+        data[start : start + page] = b"\x5a" * page
     db.write_bytes(bytes(data))
     monkeypatch.setattr(opening, "QUICK_CHECK_MAX_BYTES", page)  # as a file over 64 MiB: no check at opening
     opening._checked.clear()
@@ -292,8 +345,10 @@ def test_temp_files_left_by_a_kill_are_removed(tmp_path):
     db = tmp_path / "library.sqlite"
     Library(db).close()
     old = time.time() - 3600
-    left = [tmp_path / ".tmp-k2j4h5l6library-backup.json",  # as versions before wrote them
-            tmp_path / ".tmp-library.sqlite-backup.json.x7y8z9w0.mxpart"]  # as this version names them
+    left = [
+        tmp_path / ".tmp-k2j4h5l6library-backup.json",  # as versions before wrote them
+        tmp_path / ".tmp-library.sqlite-backup.json.x7y8z9w0.mxpart",
+    ]  # as this version names them
     for p in left:
         p.write_text('{"schema": "music-explorer/user-data/1", "tracks": [')
         os.utime(p, (old, old))

@@ -11,8 +11,8 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.analysis.types import Analysis, Genre
 from explorer.cli.main import main
 from explorer.library.store import Library
@@ -27,8 +27,15 @@ def run_cli(*args, stdout=subprocess.PIPE, limits=(), **kw) -> subprocess.Comple
         for which, soft in limits:
             resource.setrlimit(which, (soft, resource.getrlimit(which)[1]))
 
-    return subprocess.run([sys.executable, "-m", "explorer", *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
-                          text=True, timeout=300, preexec_fn=set_limits, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *map(str, args)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        preexec_fn=set_limits,
+        **kw,
+    )
 
 
 def one_line(err: str) -> str:
@@ -49,9 +56,19 @@ def library(tmp_path):
     rng = np.random.default_rng(2)
     entries = [(str(tmp_path / f"s{i}.mp3"), 1000 + i, 1.0, {"title": f"song {i}"}, f"h{i}") for i in range(30)]
     for tid, (path, *_, h) in zip(lib.upsert_files(entries), entries):
-        lib.record_analysis(tid, Analysis(file=path, duration=100.0, sample_rate=22050, channels=1, tempo=100.0,
-                                          genre=Genre("pop", {"pop": 1.0}),
-                                          embedding=rng.normal(0, 1, 24).astype(np.float32)), h)
+        lib.record_analysis(
+            tid,
+            Analysis(
+                file=path,
+                duration=100.0,
+                sample_rate=22050,
+                channels=1,
+                tempo=100.0,
+                genre=Genre("pop", {"pop": 1.0}),
+                embedding=rng.normal(0, 1, 24).astype(np.float32),
+            ),
+            h,
+        )
         lib.like(tid)
     yield lib
     lib.close()
@@ -61,8 +78,11 @@ def library(tmp_path):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_full_standard_output_is_one_line(song, library):
     with open("/dev/full", "w") as full:
-        for args in (["analyze", song], ["recommend", "1", "--db", library.path, "--json"],
-                     ["history", "--db", library.path]):
+        for args in (
+            ["analyze", song],
+            ["recommend", "1", "--db", library.path, "--json"],
+            ["history", "--db", library.path],
+        ):
             r = run_cli(*args, stdout=full)
             assert r.returncode == 1, (args, r.stderr)
             assert one_line(r.stderr) == "music-explorer: error: standard output: No space left on device"
@@ -79,11 +99,21 @@ def test_closed_standard_output_ends_quietly(library):
 
 
 # -- numbers beyond any library ---------------------------------------------------------------------
-@pytest.mark.parametrize("args", [["history", "-n", "100000000000000000000"], ["history", "-n", "0"],
-                                  ["recommend", "99999999999999999999"], ["recommend", "1", "-k", "-5"],
-                                  ["playlist", "1", "-k", "99999999999999999999", "--out", "x.m3u8"],
-                                  ["like", "99999999999999999999"], ["dislike", "9" * 40], ["unlike", "9" * 19],
-                                  ["play", "x.wav", "--start", "nan"], ["play", "x.wav", "--end", "inf"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "-n", "100000000000000000000"],
+        ["history", "-n", "0"],
+        ["recommend", "99999999999999999999"],
+        ["recommend", "1", "-k", "-5"],
+        ["playlist", "1", "-k", "99999999999999999999", "--out", "x.m3u8"],
+        ["like", "99999999999999999999"],
+        ["dislike", "9" * 40],
+        ["unlike", "9" * 19],
+        ["play", "x.wav", "--start", "nan"],
+        ["play", "x.wav", "--end", "inf"],
+    ],
+)
 def test_out_of_range_numbers_are_refused_by_the_parser(args, library, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a playlist would land if the numbers were taken
     with pytest.raises(SystemExit) as e:
@@ -91,8 +121,9 @@ def test_out_of_range_numbers_are_refused_by_the_parser(args, library, capsys, t
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Overflow" not in err
-    assert err.splitlines()[-1].startswith(f"music-explorer {args[0]}: error: argument ") or \
-        err.splitlines()[-1].startswith("music-explorer: error: argument ")
+    assert err.splitlines()[-1].startswith(f"music-explorer {args[0]}: error: argument ") or err.splitlines()[
+        -1
+    ].startswith("music-explorer: error: argument ")
 
 
 # -- limits of the machine ---------------------------------------------------------------------------
@@ -101,8 +132,9 @@ def test_too_many_open_files_is_one_line(tmp_path):
     folder.mkdir()
     for i in range(2):
         write_sf(folder / f"s{i}.wav", sine(2.0, 22050, freq=300.0 + 100 * i), 22050)
-    r = run_cli("scan", folder, "--db", tmp_path / "lib.sqlite", "--workers", "2",
-                limits=[(resource.RLIMIT_NOFILE, 16)])
+    r = run_cli(
+        "scan", folder, "--db", tmp_path / "lib.sqlite", "--workers", "2", limits=[(resource.RLIMIT_NOFILE, 16)]
+    )
     assert r.returncode == 1, r.stderr
     last = r.stderr.splitlines()[-1]
     assert "Traceback" not in r.stderr
@@ -126,8 +158,12 @@ def test_out_of_memory_in_the_analysis_is_one_line(tmp_path):
     assert r.returncode == 1, r.stderr
     line = one_line(r.stderr)
     # numpy, onnxruntime or the thread that watches ffmpeg is refused first, by chance of timing
-    assert line.startswith(("music-explorer: error: out of memory; this process may use ",
-                            "music-explorer: error: cannot start a thread: ")), line
+    assert line.startswith(
+        (
+            "music-explorer: error: out of memory; this process may use ",
+            "music-explorer: error: cannot start a thread: ",
+        )
+    ), line
     assert line.endswith("(close other programs, or raise the limit: ulimit -v)") or line.endswith("ulimit -u)")
 
 
@@ -161,5 +197,6 @@ def test_play_without_a_sound_device_is_one_line_and_fails(config, song, tmp_pat
     # a fresh process: ALSA's own diagnostics go to the file descriptor, where capsys does not look
     r = run_cli("play", song, "--end", "0.3", env={**os.environ, "ALSA_CONFIG_PATH": str(conf)})
     assert r.returncode == 1, r.stderr
-    assert one_line(r.stderr).startswith("music-explorer: error: No sound output: the audio device could not be "
-                                         "opened (")
+    assert one_line(r.stderr).startswith(
+        "music-explorer: error: No sound output: the audio device could not be opened ("
+    )

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import tone, write_audio
 
 
@@ -18,13 +17,20 @@ def test_python_without_audioop_decodes_and_analyses(tmp_path):
     song = write_audio(tmp_path / "song.mp3", tone(8.0, 22050, channels=2), 22050)
     blocker = tmp_path / "block"
     blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text("import sys\nsys.modules['audioop'] = None\n"
-                                              "sys.modules['pyaudioop'] = None\n")
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['audioop'] = None\nsys.modules['pyaudioop'] = None\n"
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])}
-    check = subprocess.run([sys.executable, "-c", "import audioop"], env=env, capture_output=True, text=True,
-                           timeout=60)
+    check = subprocess.run(
+        [sys.executable, "-c", "import audioop"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert check.returncode != 0 and "audioop" in check.stderr  # the blocker works
-    proc = subprocess.run([sys.executable, "-m", "explorer", "analyze", "--no-cache", str(song)], env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "analyze", "--no-cache", str(song)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout)["duration"] == pytest.approx(8.0, abs=0.2)

@@ -11,8 +11,8 @@ import threading
 
 import numpy as np
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.analysis.types import Analysis, Genre
 from explorer.cli.main import main
 from explorer.library.store import Library
@@ -38,9 +38,19 @@ def library(tmp_path):
     with Library(db) as lib:
         entries = [(str(tmp_path / f"t{i}.mp3"), 100 + i, 1.0, {"title": f"t{i}"}, f"h{i}") for i in range(4)]
         for tid, (path, *_rest, h) in zip(lib.upsert_files(entries), entries, strict=True):
-            lib.record_analysis(tid, Analysis(file=path, duration=100.0, sample_rate=22050, channels=2, tempo=100.0,
-                                              genre=Genre("pop", {"pop": 1.0}),
-                                              embedding=rng.normal(0, 1, 8).astype(np.float32)), h)
+            lib.record_analysis(
+                tid,
+                Analysis(
+                    file=path,
+                    duration=100.0,
+                    sample_rate=22050,
+                    channels=2,
+                    tempo=100.0,
+                    genre=Genre("pop", {"pop": 1.0}),
+                    embedding=rng.normal(0, 1, 8).astype(np.float32),
+                ),
+                h,
+            )
     return db
 
 
@@ -106,8 +116,14 @@ def test_backup_honours_the_umask(tmp_path):
 @pytest.mark.parametrize("command", ["analyze", "playlist"])
 def test_dash_means_standard_output(command, song, library, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["analyze", "--no-cache", "--out", "-", str(song)] if command == "analyze" else
-                ["playlist", "1", "-k", "2", "--db", str(library), "--out", "-"]) == 0
+    assert (
+        main(
+            ["analyze", "--no-cache", "--out", "-", str(song)]
+            if command == "analyze"
+            else ["playlist", "1", "-k", "2", "--db", str(library), "--out", "-"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     if command == "analyze":
         assert json.loads(out)["schema"] == "music-explorer/analysis/1"
@@ -120,8 +136,11 @@ def test_dash_means_standard_output(command, song, library, tmp_path, capsys, mo
 def test_out_folder_is_checked_before_the_work(command, library, tmp_path, capsys):
     out = tmp_path / "no such folder" / "out.txt"
     # the input does not exist either: the folder is what is reported, so it was checked first
-    args = (["analyze", "--out", str(out), str(tmp_path / "missing.wav")] if command == "analyze" else
-            ["playlist", "999", "--db", str(library), "--out", str(out)])
+    args = (
+        ["analyze", "--out", str(out), str(tmp_path / "missing.wav")]
+        if command == "analyze"
+        else ["playlist", "999", "--db", str(library), "--out", str(out)]
+    )
     assert main(args) == 2
     one_error_line(capsys.readouterr().err, str(out), "folder")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.cli.main import main
 
 
@@ -47,8 +47,11 @@ def test_damaged_catalogue_is_moved_aside_and_likes_restored(damage, tmp_path, c
     expected = {str(songs[0]): 1, str(songs[1]): -1, str(songs[2]): 1}
     assert ratings == expected
     history = [json.loads(line) for line in out.splitlines()]
-    assert [(h["kind"], h["path"]) for h in history] == [("like", str(songs[2])), ("dislike", str(songs[1])),
-                                                          ("like", str(songs[0]))]
+    assert [(h["kind"], h["path"]) for h in history] == [
+        ("like", str(songs[2])),
+        ("dislike", str(songs[1])),
+        ("like", str(songs[0])),
+    ]
 
 
 def test_damaged_cache_entry_is_recomputed_silently(tmp_path, capsys):

@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
-
 from badfiles import NAMES, sine, write_sf
-from explorer.services.scan import scan
-from explorer.library.store import Library
 from timing import budget
+
+from explorer.library.store import Library
+from explorer.services.scan import scan
 
 #: Not files the scanner looks at: a folder named x.mp3 is walked into; "-i" has no audio extension.
 NOT_TRACKS = {"directory", "named -i"}
@@ -49,8 +49,8 @@ def test_scan_case(name, scanned):
         assert track.duration == pytest.approx(case.duration, rel=0.02, abs=0.1)
     else:
         assert track.state == "failed"
-        assert track.error.startswith(f"{path}: ") and "\n" not in track.error[len(path):], track.error
-        assert re.search(case.reason, track.error[len(path) + 2:]), track.error
+        assert track.error.startswith(f"{path}: ") and "\n" not in track.error[len(path) :], track.error
+        assert re.search(case.reason, track.error[len(path) + 2 :]), track.error
         assert (path, track.error) in report.failures
 
 
@@ -78,5 +78,6 @@ def test_scan_unreadable(tmp_path, request):
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith(line) and re.search("permission denied", ln, re.I)]
     with Library(db, cache=None) as lib:
         track = lib.track_by_path(locked)
-    assert track.state == "failed" and re.fullmatch(f"{re.escape(str(locked))}: .*permission denied.*", track.error,
-                                                    re.I)
+    assert track.state == "failed" and re.fullmatch(
+        f"{re.escape(str(locked))}: .*permission denied.*", track.error, re.I
+    )

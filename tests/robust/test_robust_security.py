@@ -7,8 +7,8 @@ import os
 import subprocess
 
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.audio import decode as decode_module
 from explorer.audio.decode import decode
 from explorer.errors import DecodeError, ExplorerError
@@ -29,8 +29,19 @@ def spy(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("name", ["-i", "-i.mp3", "http:x.mp3", "concat:a.wav|a.wav", "$(touch pwned).wav",
-                                  "; touch pwned #.wav", "-y", "pipe:1.wav"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-i",
+        "-i.mp3",
+        "http:x.mp3",
+        "concat:a.wav|a.wav",
+        "$(touch pwned).wav",
+        "; touch pwned #.wav",
+        "-y",
+        "pipe:1.wav",
+    ],
+)
 def test_a_name_is_just_a_name(name, tmp_path, spy, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_sf(tmp_path / "a.wav", sine(0.5, 8000), 8000)
@@ -62,8 +73,10 @@ def test_m3u8_entries_are_relative_and_escaped(tmp_path):
     names = ["plain.mp3", "sub dir/with space é 🎵.mp3", "#hash.mp3", "http:x.mp3", "line\nbreak.mp3"]
     entries = [str(music / n) for n in names] + [os.fsdecode(os.fsencode(str(music)) + b"/caf\xe9.mp3")]
     for out, expected in [
-        (tmp_path / "lists" / "mix.m3u8", ["../music/plain.mp3", "../music/sub dir/with space é 🎵.mp3",
-                                           "../music/#hash.mp3", "../music/http:x.mp3"]),
+        (
+            tmp_path / "lists" / "mix.m3u8",
+            ["../music/plain.mp3", "../music/sub dir/with space é 🎵.mp3", "../music/#hash.mp3", "../music/http:x.mp3"],
+        ),
         (music / "here.m3u8", ["plain.mp3", "sub dir/with space é 🎵.mp3", "./#hash.mp3", "./http:x.mp3"]),
     ]:
         out.parent.mkdir(exist_ok=True)

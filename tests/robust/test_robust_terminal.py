@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 import pytest
-
 from badfiles import sine, write_sf
+
 from explorer.analysis.types import Analysis, Genre
 from explorer.cli.main import main
 from explorer.library.store import Library
@@ -29,7 +29,7 @@ def assert_safe(text: str, lines: int | None = None) -> list[str]:
 
 
 def escaped(name: str) -> str:
-    return "x\\x1b[2J\\x1b]0;owned\\x07\\n\\r\\x9b\\u202egpm" + name[len(EVIL):]
+    return "x\\x1b[2J\\x1b]0;owned\\x07\\n\\r\\x9b\\u202egpm" + name[len(EVIL) :]
 
 
 @pytest.fixture
@@ -92,8 +92,15 @@ def library(tmp_path):
         entries.append((path, 1000 + i, 1.0, {"title": f"{EVIL} title", "artist": f"{EVIL} artist"}, f"h{i}"))
     ids = lib.upsert_files(entries)
     for tid, (path, *_, h) in zip(ids, entries):
-        a = Analysis(file=path, duration=100.0, sample_rate=22050, channels=1, tempo=100.0,
-                     genre=Genre("pop", {"pop": 0.8, "rock": 0.2}), embedding=rng.normal(0, 1, 24).astype(np.float32))
+        a = Analysis(
+            file=path,
+            duration=100.0,
+            sample_rate=22050,
+            channels=1,
+            tempo=100.0,
+            genre=Genre("pop", {"pop": 0.8, "rock": 0.2}),
+            embedding=rng.normal(0, 1, 24).astype(np.float32),
+        )
         lib.record_analysis(tid, a, h)
     yield lib, ids, entries
     lib.close()

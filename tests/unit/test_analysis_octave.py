@@ -16,8 +16,9 @@ SR = 22050
 FPS = SR / 512
 
 
-@pytest.mark.parametrize("bar, k", [(2.0, 0), (2.5, 0), (3.33, -1), (4.8, -1), (1.2, 1), (0.9, 1), (9.9, -1),
-                                    (0.3, 1), (0.0, 0)])
+@pytest.mark.parametrize(
+    "bar, k", [(2.0, 0), (2.5, 0), (3.33, -1), (4.8, -1), (1.2, 1), (0.9, 1), (9.9, -1), (0.3, 1), (0.0, 0)]
+)
 def test_metrical_level_moves_the_bar_nearest_the_target(bar, k):
     assert structure.metrical_level(bar, target=2.0) == k
 
@@ -84,8 +85,14 @@ def _grid(truth, level: str) -> beats_mod.BeatGrid:
         times = np.sort(np.concatenate([times, times + 0.5 * float(np.median(np.diff(times)))]))
     frames = np.round(times * FPS).astype(int)
     tempo = 60.0 / float(np.median(np.diff(times)))
-    return beats_mod.BeatGrid(tempo=tempo, beat_frames=frames, beat_times=times,
-                              downbeat_index=np.arange(phase, frames.size, 4), beats_per_bar=4, steady=True)
+    return beats_mod.BeatGrid(
+        tempo=tempo,
+        beat_frames=frames,
+        beat_times=times,
+        downbeat_index=np.arange(phase, frames.size, 4),
+        beats_per_bar=4,
+        steady=True,
+    )
 
 
 @pytest.fixture(scope="module")

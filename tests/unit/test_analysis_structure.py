@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from songgen import make_song
 
 from explorer.analysis.pipeline import ANALYSIS_VERSION, analyze
 from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.buffer import AudioBuffer
-from songgen import make_song
 
 SR = 22050
 
@@ -175,7 +175,7 @@ def test_repetition_onsets_peak_where_a_repeat_starts_and_stops():
     peaks = sorted(int(b) for b in np.argsort(strength)[-4:])
     assert peaks == [start, start + length, start + lag, start + lag + length]
     # nothing where no window reaches a start or stop
-    assert strength[:start - 8].max() < 0.05 and strength[start + 8:start + length - 8].max() < 0.05
+    assert strength[: start - 8].max() < 0.05 and strength[start + 8 : start + length - 8].max() < 0.05
 
 
 def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
@@ -186,8 +186,8 @@ def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
     n = 64
     nov = np.zeros(n + 1)
     for bar_line in (16, 32, 48):
-        nov[bar_line - 2] = 1.0   # the pick-up
-        nov[bar_line - 4] = 0.7   # the previous bar line: the pick-up bar itself is similar already
+        nov[bar_line - 2] = 1.0  # the pick-up
+        nov[bar_line - 4] = 0.7  # the previous bar line: the pick-up bar itself is similar already
     pooled = credit_pickups(nov, width=2)
     assert pooled.shape == nov.shape
     assert pooled[16] == 1.0 and pooled[12] == 0.7 and pooled[17] == 0.0

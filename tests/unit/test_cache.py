@@ -14,12 +14,21 @@ from explorer.library.cache import AnalysisCache, content_hash
 
 def _analysis(path="song.wav") -> Analysis:
     rng = np.random.default_rng(0)
-    return Analysis(file=path, duration=12.5, sample_rate=22050, channels=2, tempo=120.0,
-                    beats=(0.5, 1.0, 1.5), sections=(Section(0.0, 6.0, "A", "verse", 0.8),
-                                                     Section(6.0, 12.5, "B", "chorus", 0.9)),
-                    choruses=(Chorus(6.0, 12.5, 0.9),), genre=Genre("jazz", {"jazz": 0.8, "rock": 0.2}),
-                    version="test", recurrence=rng.random((4, 4), dtype=np.float32),
-                    recurrence_times=np.linspace(0, 12.5, 5), embedding=rng.random(16, dtype=np.float32))
+    return Analysis(
+        file=path,
+        duration=12.5,
+        sample_rate=22050,
+        channels=2,
+        tempo=120.0,
+        beats=(0.5, 1.0, 1.5),
+        sections=(Section(0.0, 6.0, "A", "verse", 0.8), Section(6.0, 12.5, "B", "chorus", 0.9)),
+        choruses=(Chorus(6.0, 12.5, 0.9),),
+        genre=Genre("jazz", {"jazz": 0.8, "rock": 0.2}),
+        version="test",
+        recurrence=rng.random((4, 4), dtype=np.float32),
+        recurrence_times=np.linspace(0, 12.5, 5),
+        embedding=rng.random(16, dtype=np.float32),
+    )
 
 
 @pytest.fixture

@@ -9,19 +9,37 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import tone
-from explorer.cli.main import main
 from timing import budget
 
-SCHEMA_FIELDS = {"schema", "file", "duration", "sample_rate", "channels", "tempo", "beats", "sections", "choruses",
-                 "motifs", "genre", "timings"}
+from explorer.cli.main import main
+
+SCHEMA_FIELDS = {
+    "schema",
+    "file",
+    "duration",
+    "sample_rate",
+    "channels",
+    "tempo",
+    "beats",
+    "sections",
+    "choruses",
+    "motifs",
+    "genre",
+    "timings",
+}
 
 
 def run(*argv: str, cwd=None) -> subprocess.CompletedProcess:
     """The real command, in a process of its own (exit status, stdout and stderr as a user sees them)."""
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=budget(300),
-                          cwd=cwd, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *argv],
+        capture_output=True,
+        text=True,
+        timeout=budget(300),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -111,12 +129,15 @@ def test_missing_file_exits_2_with_one_line(tmp_path):
     one_error_line(proc.stderr, "nope.mp3", "not found")
 
 
-@pytest.mark.parametrize("name,content,words", [
-    ("empty.mp3", b"", ("empty.mp3", "empty")),
-    ("notes.txt", b"these are my lyrics, not a song\n" * 20, ("notes.txt", "audio")),
-    ("noise.mp3", bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8)), ("noise.mp3",)),
-    ("folder.flac", None, ("folder.flac", "directory")),
-])
+@pytest.mark.parametrize(
+    "name,content,words",
+    [
+        ("empty.mp3", b"", ("empty.mp3", "empty")),
+        ("notes.txt", b"these are my lyrics, not a song\n" * 20, ("notes.txt", "audio")),
+        ("noise.mp3", bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8)), ("noise.mp3",)),
+        ("folder.flac", None, ("folder.flac", "directory")),
+    ],
+)
 def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys, name, content, words):
     path = tmp_path / name
     if content is None:

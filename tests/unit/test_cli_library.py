@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from explorer.cli.main import main
 from explorer.cli.library import HISTORY_HEADER, NO_RECOMMENDATIONS, SCAN_FAILED_STATUS
+from explorer.cli.main import main
 from explorer.library.store import Library
 from tests.unit.test_library_scan import make_songs
 

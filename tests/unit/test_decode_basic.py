@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import tone
+
 from explorer.audio.decode import decode
 from explorer.errors import EmptyAudio, FileMissing
 

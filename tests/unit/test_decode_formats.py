@@ -20,8 +20,23 @@ SCALE = {"u8": 128.0, "s16le": 32768.0, "s32le": 2.0**31}
 def wrap(path, raw: np.ndarray, raw_fmt: str, sr: int, *codec_args: str):
     """Hand the exact bytes of ``raw`` (n, channels) to ffmpeg as ``raw_fmt`` and write ``path``."""
     channels = raw.shape[1]
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", raw_fmt, "-ar", str(sr), "-ac", str(channels),
-           "-i", "pipe:0", *codec_args, str(path)]
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        raw_fmt,
+        "-ar",
+        str(sr),
+        "-ac",
+        str(channels),
+        "-i",
+        "pipe:0",
+        *codec_args,
+        str(path),
+    ]
     subprocess.run(cmd, input=np.ascontiguousarray(raw).tobytes(), check=True)
     return path
 
@@ -98,7 +113,9 @@ def test_every_sample_rate_is_kept(tmp_path, sr):
     np.testing.assert_array_equal(b.samples, want)
 
 
-@pytest.mark.parametrize("kind,channels", [("wav-s16", c) for c in range(1, 9)] + [("flac-24", c) for c in (1, 3, 6, 8)])
+@pytest.mark.parametrize(
+    "kind,channels", [("wav-s16", c) for c in range(1, 9)] + [("flac-24", c) for c in (1, 3, 6, 8)]
+)
 def test_one_to_eight_channels_keep_their_order(tmp_path, kind, channels):
     path, want = lossless_file(tmp_path, kind, 48000, channels, 4801, seed=channels)
     b = decode(path)
@@ -112,8 +129,10 @@ def test_high_resolution_multichannel_flac(tmp_path):
     n, sr = 96000, 192000
     t = np.arange(n) / sr
     rng = np.random.default_rng(8)
-    v = np.stack([np.round(0.5 * np.sin(2 * np.pi * (200 + 50 * c) * t) * 2**23) + rng.integers(-999, 999, n)
-                  for c in range(8)], axis=1).astype(np.int64)
+    v = np.stack(
+        [np.round(0.5 * np.sin(2 * np.pi * (200 + 50 * c) * t) * 2**23) + rng.integers(-999, 999, n) for c in range(8)],
+        axis=1,
+    ).astype(np.int64)
     raw = (v << 8).astype("<i4")
     path = wrap(tmp_path / "hires.flac", raw, "s32le", sr, *LOSSLESS["flac-24"][4])
     b = decode(path)

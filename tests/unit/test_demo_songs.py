@@ -50,8 +50,9 @@ def test_song_matches_its_ground_truth(truth_path):
     # the same material has the same label
     for f in ("verse", "chorus"):
         assert len({s["label"] for s in sections if s["function"] == f}) == 1
-    assert [(c["start"], c["end"]) for c in truth["choruses"]] == \
-        [(s["start"], s["end"]) for s in sections if s["function"] == "chorus"]
+    assert [(c["start"], c["end"]) for c in truth["choruses"]] == [
+        (s["start"], s["end"]) for s in sections if s["function"] == "chorus"
+    ]
     # the hook opens every chorus
     hooks = truth["motifs"][0]["occurrences"]
     for c in truth["choruses"]:
@@ -65,7 +66,7 @@ def test_song_matches_its_ground_truth(truth_path):
     y = b.mono()
 
     def level(fn):
-        parts = [y[int(s["start"] * b.sr):int(s["end"] * b.sr)] for s in sections if s["function"] == fn]
+        parts = [y[int(s["start"] * b.sr) : int(s["end"] * b.sr)] for s in sections if s["function"] == fn]
         return np.sqrt(np.mean(np.concatenate(parts) ** 2))
 
     assert level("chorus") > 1.1 * level("verse")

@@ -21,20 +21,30 @@ def rng():
     return np.random.default_rng(1234)
 
 
-@pytest.mark.parametrize("sr, n_fft, n_mels, fmin, fmax", [
-    (22050, 2048, 96, 30.0, 8000.0), (16000, 512, 96, 0.0, None), (22050, 2048, 128, 0.0, None),
-    (44100, 1024, 40, 100.0, 12000.0)])
+@pytest.mark.parametrize(
+    "sr, n_fft, n_mels, fmin, fmax",
+    [
+        (22050, 2048, 96, 30.0, 8000.0),
+        (16000, 512, 96, 0.0, None),
+        (22050, 2048, 128, 0.0, None),
+        (44100, 1024, 40, 100.0, 12000.0),
+    ],
+)
 def test_mel_filterbank_equals_librosa(sr, n_fft, n_mels, fmin, fmax):
     ours = dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
     theirs = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
     assert ours.dtype == theirs.dtype == np.float32
     _close(ours, theirs, rtol=1e-6, atol=1e-9)
-    _close(dsp.mel_frequencies(n_mels, fmin=fmin, fmax=fmax or sr / 2),
-           librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax or sr / 2), rtol=1e-12)
+    _close(
+        dsp.mel_frequencies(n_mels, fmin=fmin, fmax=fmax or sr / 2),
+        librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax or sr / 2),
+        rtol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("sr, n_fft, tuning, octwidth", [(22050, 2048, 0.0, 2.0), (16000, 512, 0.3, None),
-                                                          (44100, 4096, -0.2, 1.0)])
+@pytest.mark.parametrize(
+    "sr, n_fft, tuning, octwidth", [(22050, 2048, 0.0, 2.0), (16000, 512, 0.3, None), (44100, 4096, -0.2, 1.0)]
+)
 def test_chroma_filterbank_equals_librosa(sr, n_fft, tuning, octwidth):
     ours = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=tuning, ctroct=5.0, octwidth=octwidth)
     theirs = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=tuning, ctroct=5.0, octwidth=octwidth)
@@ -126,14 +136,18 @@ def test_sync_equals_librosa(rng, pad):
         assert ours.dtype == theirs.dtype
         np.testing.assert_array_equal(ours, theirs)
     row = data[0][None, :]
-    np.testing.assert_array_equal(dsp.sync(row, [5, 50, 500], pad=False),
-                                  librosa.util.sync(row, [5, 50, 500], pad=False))
-    np.testing.assert_array_equal(dsp.sync(data, [7, 70], axis=0, pad=pad),
-                                  librosa.util.sync(data, [7, 70], axis=0, pad=pad))
+    np.testing.assert_array_equal(
+        dsp.sync(row, [5, 50, 500], pad=False), librosa.util.sync(row, [5, 50, 500], pad=False)
+    )
+    np.testing.assert_array_equal(
+        dsp.sync(data, [7, 70], axis=0, pad=pad), librosa.util.sync(data, [7, 70], axis=0, pad=pad)
+    )
 
 
-@pytest.mark.parametrize("orig_sr, target_sr, n", [(22050, 16000, 22050 * 3 + 7), (44100, 16000, 1000),
-                                                    (16000, 22050, 12345), (22050, 22050, 100)])
+@pytest.mark.parametrize(
+    "orig_sr, target_sr, n",
+    [(22050, 16000, 22050 * 3 + 7), (44100, 16000, 1000), (16000, 22050, 12345), (22050, 22050, 100)],
+)
 def test_resample_equals_librosa(rng, orig_sr, target_sr, n):
     y = rng.standard_normal(n).astype(np.float32)
     ours = dsp.resample(y, orig_sr=orig_sr, target_sr=target_sr, quality="HQ")
@@ -144,8 +158,10 @@ def test_resample_equals_librosa(rng, orig_sr, target_sr, n):
 
 def _song(rng, seconds=20.0, sr=22050):
     t = np.arange(int(seconds * sr)) / sr
-    y = sum(np.sin(2 * np.pi * f * t) * (1 + np.sin(2 * np.pi * 0.5 * k * t)) for k, f in
-            enumerate((110.0, 220.0, 330.0, 523.25, 880.0)))
+    y = sum(
+        np.sin(2 * np.pi * f * t) * (1 + np.sin(2 * np.pi * 0.5 * k * t))
+        for k, f in enumerate((110.0, 220.0, 330.0, 523.25, 880.0))
+    )
     y += 0.05 * rng.standard_normal(t.size)
     y[(t % 0.5) < 0.02] += 0.8  # clicks: onsets
     return (0.1 * y).astype(np.float32)
@@ -159,7 +175,7 @@ def test_features_equal_the_librosa_recipe(rng):
     sr, hop, n_fft = 22050, 512, 2048
     f = features.compute(y, sr, hop_length=hop, n_fft=n_fft, block_frames=300)
     S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop, pad_mode="constant"))
-    mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=96, fmin=30.0, fmax=8000.0) @ S ** 2
+    mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=96, fmin=30.0, fmax=8000.0) @ S**2
     mel_db = librosa.power_to_db(mel, ref=float(mel.max()), top_db=80.0)
     _close(f.mel_db, mel_db, rtol=0, atol=2e-3)
     fb = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
@@ -169,8 +185,12 @@ def test_features_equal_the_librosa_recipe(rng):
     onset = librosa.onset.onset_strength(S=f.mel_db, sr=sr, hop_length=hop, lag=1, max_size=3)
     _close(f.onset_env, onset, rtol=1e-6, atol=1e-6)
     _close(f.mfcc, librosa.feature.mfcc(S=f.mel_db, n_mfcc=20), rtol=1e-5, atol=1e-4)
-    _close(f.rms, librosa.feature.rms(y=y, frame_length=n_fft, hop_length=hop, pad_mode="constant")[0],
-           rtol=1e-5, atol=1e-7)
+    _close(
+        f.rms,
+        librosa.feature.rms(y=y, frame_length=n_fft, hop_length=hop, pad_mode="constant")[0],
+        rtol=1e-5,
+        atol=1e-7,
+    )
 
 
 @pytest.mark.parametrize("seconds, sr", [(40.0, 22050), (1.5, 44100), (0.01, 22050), (400.0, 22050)])
@@ -186,9 +206,9 @@ def test_musicnn_patches_equal_the_librosa_recipe(rng, seconds, sr):
     logmel = np.log10(np.float32(10000) * mel.T + np.float32(1)).astype(np.float32)
     _close(features.musicnn_logmel(y, sr=sr), logmel, rtol=1e-5, atol=1e-5)
     if logmel.shape[0] < features.PATCH_FRAMES:
-        logmel = np.tile(logmel, (int(np.ceil(features.PATCH_FRAMES / logmel.shape[0])), 1))[:features.PATCH_FRAMES]
+        logmel = np.tile(logmel, (int(np.ceil(features.PATCH_FRAMES / logmel.shape[0])), 1))[: features.PATCH_FRAMES]
     groups = features.window_patch_starts(logmel.shape[0])
-    expected = np.stack([logmel[s:s + features.PATCH_FRAMES] for s in np.concatenate(groups)])
+    expected = np.stack([logmel[s : s + features.PATCH_FRAMES] for s in np.concatenate(groups)])
     patches, window = features.song_patches(y, sr=sr)
     assert patches.dtype == np.float32
     _close(patches, expected, rtol=1e-5, atol=1e-5)

@@ -21,8 +21,12 @@ def test_jams_title_from_the_file_name_when_untagged(tmp_path):
 
 
 def test_jams_title_and_artist_from_the_tags(tmp_path):
-    song = write_audio(tmp_path / "track01.flac", tone(1.0, 22050), 22050,
-                       codec_args=("-metadata", "title=Real Title", "-metadata", "artist=Someone"))
+    song = write_audio(
+        tmp_path / "track01.flac",
+        tone(1.0, 22050),
+        22050,
+        codec_args=("-metadata", "title=Real Title", "-metadata", "artist=Someone"),
+    )
     meta = _jams_of(song)["file_metadata"]
     assert (meta["title"], meta["artist"]) == ("Real Title", "Someone")
 

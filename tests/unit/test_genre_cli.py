@@ -9,17 +9,23 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import tone
-from explorer.genre.model import GENRES, MODEL_DIR_ENV, models_dir
 from timing import budget
+
+from explorer.genre.model import GENRES, MODEL_DIR_ENV, models_dir
 
 
 def run(*argv: str, env=None) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True, timeout=budget(300),
-                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *argv],
+        capture_output=True,
+        text=True,
+        timeout=budget(300),
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_predict_json_lines_and_an_error_for_a_bad_file(make_audio, tmp_path):

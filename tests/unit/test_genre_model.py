@@ -86,13 +86,16 @@ def test_models_load_once_across_threads(tmp_path):
     assert len(got) == 4 and all(m is got[0] for m in got)
 
 
-@pytest.mark.parametrize("name, samples, sr", [
-    ("silence", np.zeros((5 * 16000, 1), np.float32), 16000),
-    ("0.1 s", noise(0.1, 44100, seed=1), 44100),
-    ("no samples", np.zeros((0, 2), np.float32), 44100),
-    ("8 channels at 192 kHz", noise(2.0, 192000, seed=2, channels=8), 192000),
-    ("clipped and loud", np.clip(noise(4.0, 22050, seed=3) * 50, -4, 4), 22050),
-])
+@pytest.mark.parametrize(
+    "name, samples, sr",
+    [
+        ("silence", np.zeros((5 * 16000, 1), np.float32), 16000),
+        ("0.1 s", noise(0.1, 44100, seed=1), 44100),
+        ("no samples", np.zeros((0, 2), np.float32), 44100),
+        ("8 channels at 192 kHz", noise(2.0, 192000, seed=2, channels=8), 192000),
+        ("clipped and loud", np.clip(noise(4.0, 22050, seed=3) * 50, -4, 4), 22050),
+    ],
+)
 def test_describe_gives_a_valid_answer_for_any_audio(name, samples, sr):
     assert_valid(describe(AudioBuffer(samples, sr)))
 
@@ -144,7 +147,7 @@ def synthetic_outputs(genre_index: int, seed: int, n_windows: int = 2) -> Networ
     r = np.random.default_rng(seed)
     n = 6 * n_windows
     centre = np.zeros(200)
-    centre[genre_index * 20:(genre_index + 1) * 20] = 3.0
+    centre[genre_index * 20 : (genre_index + 1) * 20] = 3.0
     emb = {net: centre + r.normal(0, 1, (n, 200)) for net in NETWORKS}
     tags = {net: r.uniform(0, 1, (n, 50)) for net in NETWORKS}
     return NetworkOutputs(tags, emb, np.repeat(np.arange(n_windows), 6))
@@ -195,8 +198,10 @@ def test_missing_model_files_are_a_clear_error(tmp_path):
 def test_labelled_clips_reads_gtzan_names(tmp_path):
     for name in ("jazz.00001.flac", "rock.00042.mp3", "notes.txt", "polka.00001.wav"):
         (tmp_path / name).write_bytes(b"")
-    assert [(p.name, g) for p, g in train.labelled_clips(tmp_path)] == [("jazz.00001.flac", "jazz"),
-                                                                       ("rock.00042.mp3", "rock")]
+    assert [(p.name, g) for p, g in train.labelled_clips(tmp_path)] == [
+        ("jazz.00001.flac", "jazz"),
+        ("rock.00042.mp3", "rock"),
+    ]
 
 
 def test_hand_features_follow_the_table_columns():

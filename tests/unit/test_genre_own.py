@@ -60,8 +60,14 @@ def test_switching_back_to_the_shipped_model_reads_the_cache(tmp_path):
     emb = np.ones(400, np.float32) / 20
     for i, p in enumerate(paths):
         t = lib.add_or_update_file(p)
-        a = Analysis(file=str(p), duration=0.3, sample_rate=22050, channels=1,
-                     genre=Genre("jazz", {"jazz": 0.7, "pop": 0.3}), embedding=emb)
+        a = Analysis(
+            file=str(p),
+            duration=0.3,
+            sample_rate=22050,
+            channels=1,
+            genre=Genre("jazz", {"jazz": 0.7, "pop": 0.3}),
+            embedding=emb,
+        )
         lib.record_analysis(t.id, a, content_hash(p))
         if i == 0:
             cache.store(content_hash(p), a)  # the second song's analysis is not in the cache any more

@@ -20,8 +20,15 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def run(*argv: str, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], check=False, capture_output=True, text=True,
-                          timeout=budget(400), stdin=subprocess.DEVNULL, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *argv],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=budget(400),
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.fixture(scope="module")

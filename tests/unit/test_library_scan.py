@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from conftest import write_audio
 from procs import children
-
-from explorer.services.scan import scan
-from explorer.library.store import Library
 from timing import budget
+
+from explorer.library.store import Library
+from explorer.services.scan import scan
 
 SR = 22050
 
@@ -40,8 +40,19 @@ def make_songs(folder: Path, n: int, *, start: int = 0, seconds: float = 3.0) ->
     out = []
     for i in range(start, start + n):
         p = folder / f"song {i:02d}.mp3"
-        write_audio(p, _song(i, seconds), SR, codec_args=("-metadata", f"title=Title {i}", "-metadata",
-                                                          f"artist=Artist {i % 3}", "-metadata", "genre=Test"))
+        write_audio(
+            p,
+            _song(i, seconds),
+            SR,
+            codec_args=(
+                "-metadata",
+                f"title=Title {i}",
+                "-metadata",
+                f"artist=Artist {i % 3}",
+                "-metadata",
+                "genre=Test",
+            ),
+        )
         out.append(p)
     return out
 
@@ -91,8 +102,12 @@ def test_moved_file_keeps_its_like_and_a_removed_file_is_marked_missing(tmp_path
         assert gone.state == "missing" and gone.rating == -1
         assert [h.track_id for h in lib.history()][-1] == ta.id
     # the file comes back: the same row again, rating intact
-    write_audio(b, _song(1), SR, codec_args=("-metadata", "title=Title 1", "-metadata", "artist=Artist 1",
-                                              "-metadata", "genre=Test"))
+    write_audio(
+        b,
+        _song(1),
+        SR,
+        codec_args=("-metadata", "title=Title 1", "-metadata", "artist=Artist 1", "-metadata", "genre=Test"),
+    )
     scan([music], db_path=db, workers=0)
     with Library(db) as lib:
         back = lib.track(tb.id)
@@ -144,8 +159,13 @@ def test_cancelled_scan_resumes_without_redoing_work(tmp_path):
     make_songs(music, 4)
     db = tmp_path / "lib.sqlite"
     done = []
-    report = scan([music], db_path=db, workers=0, progress=lambda d, t, p: done.append(d),
-                  cancel=lambda: bool(done) and done[-1] >= 1)
+    report = scan(
+        [music],
+        db_path=db,
+        workers=0,
+        progress=lambda d, t, p: done.append(d),
+        cancel=lambda: bool(done) and done[-1] >= 1,
+    )
     assert report.cancelled and report.analysed == 1
     report = scan([music], db_path=db, workers=0)
     assert not report.cancelled and report.analysed == 3 and report.unchanged == 1
@@ -180,8 +200,11 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
     with Library(db) as lib:  # a like given before any scan (the file is known but not analysed)
         liked = lib.add_or_update_file(songs[5])
         lib.like(liked.id)
-    proc = subprocess.Popen([sys.executable, "-m", "explorer", "scan", str(music), "--db", str(db), "--workers", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "scan", str(music), "--db", str(db), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     analysed_at_kill = 0
     try:
         deadline = time.monotonic() + budget(240)
@@ -236,8 +259,11 @@ def test_random_sigkills_of_a_scan_never_lose_a_committed_row(tmp_path):
     for n in range(int(os.environ.get("KILL_POINTS", "3"))):
         with Library(db) as lib:  # give every scan work to do and commit
             lib.mark_pending([t for t in ids if rng.random() < 0.5])
-        proc = subprocess.Popen([sys.executable, "-m", "explorer", "scan", str(music), "--db", str(db),
-                                 "--workers", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "explorer", "scan", str(music), "--db", str(db), "--workers", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + rng.uniform(0.3, 4.0)
         with Library(db) as lib:
             while time.monotonic() < deadline and proc.poll() is None:
@@ -314,8 +340,10 @@ def test_pool_that_cannot_start_stops_the_scan_with_a_message_instead_of_failing
     music = tmp_path / "music"
     make_songs(music, 2)
     script = tmp_path / "no_main_guard.py"  # spawned workers re-run this module: they die while starting
-    script.write_text("import sys\nfrom explorer.services.scan import scan\n"
-                      f"scan([{str(music)!r}], db_path={str(tmp_path / 'lib.sqlite')!r}, workers=1)\n")
+    script.write_text(
+        "import sys\nfrom explorer.services.scan import scan\n"
+        f"scan([{str(music)!r}], db_path={str(tmp_path / 'lib.sqlite')!r}, workers=1)\n"
+    )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=budget(240))
     assert proc.returncode != 0 and "keep stopping before finishing any song" in proc.stderr
     with Library(tmp_path / "lib.sqlite") as lib:

@@ -15,8 +15,10 @@ from explorer.library.store import SCHEMA_VERSION, Library
 
 
 def _add(lib: Library, tmp_path, n: int) -> list[int]:
-    entries = [(str(tmp_path / f"song{i}.mp3"), 1000 + i, 1.0 + i, {"title": f"Song {i}", "artist": f"A{i % 3}"},
-                f"hash{i}") for i in range(n)]
+    entries = [
+        (str(tmp_path / f"song{i}.mp3"), 1000 + i, 1.0 + i, {"title": f"Song {i}", "artist": f"A{i % 3}"}, f"hash{i}")
+        for i in range(n)
+    ]
     return lib.upsert_files(entries)
 
 
@@ -63,8 +65,15 @@ def test_ratings_and_history_survive_reopening(tmp_path):
         assert [lib.track(i).rating for i in (a, b, c)] == [1, -1, 0]
         assert lib.track(a).play_count == 1 and lib.track(b).skip_count == 1
         kinds = [(h.kind, h.track_id) for h in lib.history(10)]
-        assert kinds == [("partial", b), ("skip", b), ("play", a), ("unlike", c), ("like", c), ("dislike", b),
-                         ("like", a)]
+        assert kinds == [
+            ("partial", b),
+            ("skip", b),
+            ("play", a),
+            ("unlike", c),
+            ("like", c),
+            ("dislike", b),
+            ("like", a),
+        ]
         assert len(lib.history(2)) == 2
 
 
@@ -86,7 +95,10 @@ def test_json_backup_follows_every_change(tmp_path):
         assert [(t["content_hash"], t["rating"]) for t in doc["tracks"] if t["rating"]] == [("hash1", -1)]
         # the history, newest first, each entry pointing at its track in the backup
         assert [(doc["tracks"][i]["content_hash"], kind) for i, kind, *_ in doc["events"]] == [
-            ("hash0", "unlike"), ("hash1", "dislike"), ("hash0", "like")]
+            ("hash0", "unlike"),
+            ("hash1", "dislike"),
+            ("hash0", "like"),
+        ]
         lib.save_structure_edits(b, [Section(0, 5, "A", "verse")])
         doc = json.loads(lib.backup_path.read_text())
         assert doc["edits"][0]["content_hash"] == "hash1"
@@ -152,10 +164,17 @@ def test_analysis_summary_and_edits(tmp_path):
     cache = AnalysisCache(tmp_path / "cache")
     with Library(tmp_path / "lib.sqlite", cache=cache) as lib:
         (tid,) = _add(lib, tmp_path, 1)
-        a = Analysis(file="x", duration=30.0, sample_rate=22050, channels=1, tempo=99.0,
-                     sections=(Section(0, 15, "A", "verse"), Section(15, 30, "B", "chorus")),
-                     choruses=(Chorus(15, 30, 0.4), Chorus(5, 10, 0.9)), genre=Genre("pop", {"pop": 0.7, "rock": 0.3}),
-                     embedding=np.arange(4, dtype=np.float32))
+        a = Analysis(
+            file="x",
+            duration=30.0,
+            sample_rate=22050,
+            channels=1,
+            tempo=99.0,
+            sections=(Section(0, 15, "A", "verse"), Section(15, 30, "B", "chorus")),
+            choruses=(Chorus(15, 30, 0.4), Chorus(5, 10, 0.9)),
+            genre=Genre("pop", {"pop": 0.7, "rock": 0.3}),
+            embedding=np.arange(4, dtype=np.float32),
+        )
         lib.record_analysis(tid, a, "hash0")
         cache.store("hash0", a)
         t = lib.track(tid)
@@ -209,9 +228,11 @@ def test_version_1_file_is_migrated_keeping_its_data(tmp_path):
         if statement.strip():
             conn.execute(statement)
     conn.execute("PRAGMA user_version=1")
-    conn.execute("INSERT INTO tracks(path, title, state, rating, genre_json, embedding, added_at, analysed_at) "
-                 "VALUES ('/m/a.mp3', 'A', 'analysed', 1, '{\"rock\": 0.75, \"jazz\": 0.25}', ?, 0, 0)",
-                 (np.arange(3, dtype=np.float32).tobytes(),))
+    conn.execute(
+        "INSERT INTO tracks(path, title, state, rating, genre_json, embedding, added_at, analysed_at) "
+        "VALUES ('/m/a.mp3', 'A', 'analysed', 1, '{\"rock\": 0.75, \"jazz\": 0.25}', ?, 0, 0)",
+        (np.arange(3, dtype=np.float32).tobytes(),),
+    )
     conn.commit()
     conn.close()
     with Library(db) as lib:

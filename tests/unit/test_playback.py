@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import tone
+from timing import budget
+
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.decode import decode
 from explorer.audio.playback import Player, downmix_matrix, to_pcm16
-from timing import budget
 
-PACER = r'''
+PACER = r"""
 import os, sys, time
 out, rate, channels = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 bytes_per_second = rate * channels * 2
@@ -44,7 +44,7 @@ with open(f"{out}.{i:04d}.part", "wb") as f:
         if ahead > 0:
             time.sleep(ahead)
 os.rename(f"{out}.{i:04d}.part", f"{out}.{i:04d}")
-'''
+"""
 
 
 def noise_buffer(seconds: float, sr: int = 44100, channels: int = 2, seed: int = 0) -> AudioBuffer:
@@ -85,14 +85,14 @@ class Paced:
         self.folder = cap.folder
         pacer = cap.folder / "pacer.py"
         pacer.write_text(PACER)
-        cap.conf.write_text(f'''pcm.!default {{
+        cap.conf.write_text(f"""pcm.!default {{
     type file
     slave {{ pcm {{ type null }} }}
-    file "| {sys.executable} {pacer} {cap.folder / 'cap'} %r %c"
+    file "| {sys.executable} {pacer} {cap.folder / "cap"} %r %c"
     format "raw"
 }}
 ctl.!default {{ type hw card 0 }}
-''')
+""")
 
     def read(self, channels: int = 2) -> list[np.ndarray]:
         files = sorted(self.folder.glob("cap.[0-9][0-9][0-9][0-9]"))
@@ -376,8 +376,13 @@ def test_cli_play_captures_exactly_the_region_and_returns(alsa_capture, make_aud
     y = tone(3.0, 44100, channels=2) + 0.05 * np.random.default_rng(9).standard_normal((132300, 2))
     path = make_audio("song.flac", y.astype(np.float32), 44100, "-sample_fmt", "s16")
     env = dict(os.environ, ALSA_CONFIG_PATH=str(alsa_capture.conf))
-    proc = subprocess.run([sys.executable, "-m", "explorer", "play", str(path), "--start", "0.5", "--end", "1.25"],
-                          env=env, capture_output=True, text=True, timeout=budget(60))
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "play", str(path), "--start", "0.5", "--end", "1.25"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=budget(60),
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     data, sr = alsa_capture.read()
@@ -388,8 +393,12 @@ def test_cli_play_captures_exactly_the_region_and_returns(alsa_capture, make_aud
 
 def test_cli_play_rejects_an_empty_region(make_audio):
     path = make_audio("short.wav", tone(1.0, 22050), 22050)
-    proc = subprocess.run([sys.executable, "-m", "explorer", "play", str(path), "--start", "2", "--end", "3"],
-                          capture_output=True, text=True, timeout=budget(60))
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "play", str(path), "--start", "2", "--end", "3"],
+        capture_output=True,
+        text=True,
+        timeout=budget(60),
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("music-explorer: error: ")
     assert "short.wav" in proc.stderr

@@ -20,8 +20,9 @@ def test_license_is_an_spdx_string_and_the_build_backend_knows_it():
 
 def test_every_dependency_has_a_tested_range_with_an_upper_bound():
     doc = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    requirements = doc["project"]["dependencies"] + [r for extra in doc["project"]["optional-dependencies"].values()
-                                                     for r in extra]
+    requirements = doc["project"]["dependencies"] + [
+        r for extra in doc["project"]["optional-dependencies"].values() for r in extra
+    ]
     unbounded = [r for r in requirements if not (">=" in r and "<" in r.replace("<=", "<"))]
     assert not unbounded, f"no tested range (>=lower,<upper): {unbounded}"
 

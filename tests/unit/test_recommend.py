@@ -16,8 +16,9 @@ from explorer.recommend import MODES, recommend
 GENRES = ("jazz", "metal", "pop")
 
 
-def _fill(lib: Library, folder, per_genre: int = 10, *, artists_per_genre: int = 5, dim: int = 24,
-          seed: int = 0) -> dict[int, str]:
+def _fill(
+    lib: Library, folder, per_genre: int = 10, *, artists_per_genre: int = 5, dim: int = 24, seed: int = 0
+) -> dict[int, str]:
     """Tracks in three well separated clusters; returns id -> genre."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 1, (len(GENRES), dim)) * 3
@@ -30,9 +31,17 @@ def _fill(lib: Library, folder, per_genre: int = 10, *, artists_per_genre: int =
             entries.append((path, 1000 + i, 1.0, tags, f"{name}-{i}"))
             probs = {n: 0.1 for n in GENRES}
             probs[name] = 0.8
-            analyses.append(Analysis(file=path, duration=200.0, sample_rate=22050, channels=2,
-                                     tempo=80.0 + 40 * g + i, genre=Genre(name, probs),
-                                     embedding=(centres[g] + rng.normal(0, 1, dim)).astype(np.float32)))
+            analyses.append(
+                Analysis(
+                    file=path,
+                    duration=200.0,
+                    sample_rate=22050,
+                    channels=2,
+                    tempo=80.0 + 40 * g + i,
+                    genre=Genre(name, probs),
+                    embedding=(centres[g] + rng.normal(0, 1, dim)).astype(np.float32),
+                )
+            )
     ids = lib.upsert_files(entries)
     for tid, (_, _, _, _, h), a in zip(ids, entries, analyses):
         lib.record_analysis(tid, a, h)
@@ -69,8 +78,14 @@ def test_genre_reason_names_the_genre_and_probability(lib):
 def test_never_the_seed_nor_a_duplicate_of_it(lib, tmp_path):
     seed = lib.track(next(iter(lib.genre_of)))
     (dup,) = lib.upsert_files([(str(tmp_path / "copy of seed.mp3"), 1, 1.0, {"artist": "someone"}, seed.content_hash)])
-    a = Analysis(file="x", duration=200.0, sample_rate=22050, channels=2, genre=Genre("jazz", {"jazz": 1.0}),
-                 embedding=np.frombuffer(lib.index_rows()[0][6], np.float32).copy())
+    a = Analysis(
+        file="x",
+        duration=200.0,
+        sample_rate=22050,
+        channels=2,
+        genre=Genre("jazz", {"jazz": 1.0}),
+        embedding=np.frombuffer(lib.index_rows()[0][6], np.float32).copy(),
+    )
     lib.record_analysis(dup, a, seed.content_hash)
     for mode in MODES:
         got = [r.track.id for r in recommend(lib, seed.id, k=29, mode=mode)]
@@ -301,8 +316,13 @@ def test_a_seed_outside_the_library_is_analysed_only_by_the_callers_service(lib,
 
     def analyze(path):
         asked.append(path)
-        return lib.analysis(jazz) or Analysis(file=path, duration=200.0, sample_rate=22050, channels=2,
-                                              genre=Genre("jazz", {"jazz": 0.8, "metal": 0.1, "pop": 0.1}))
+        return lib.analysis(jazz) or Analysis(
+            file=path,
+            duration=200.0,
+            sample_rate=22050,
+            channels=2,
+            genre=Genre("jazz", {"jazz": 0.8, "metal": 0.1, "pop": 0.1}),
+        )
 
     recs = recommend(lib, str(song), k=3, mode="genre", analyze=analyze)
     assert asked == [str(song)]

@@ -13,8 +13,8 @@ from conftest import write_audio
 
 from explorer.analysis.features import SR
 from explorer.audio.decode import decode
-from explorer.services.analyze import analyze_buffer, analyze_path
 from explorer.library.cache import content_hash
+from explorer.services.analyze import analyze_buffer, analyze_path
 from explorer.services.scan import analyse_one
 
 FILE_SR = 44100
@@ -43,7 +43,7 @@ def _stereo_song(seconds: float = 24.0, bpm: float = 120.0) -> np.ndarray:
         i = int(j * beat * FILE_SR)
         m = min(hit, n - i)
         sound = np.sin(2 * np.pi * 60 * np.arange(hit) / FILE_SR) if j % 2 == 0 else rng.normal(0, 0.5, hit)
-        drums[i:i + m] += (sound * env)[:m]
+        drums[i : i + m] += (sound * env)[:m]
     left = 0.25 * chords / np.abs(chords).max()
     right = 0.2 * bass + 0.5 * drums / np.abs(drums).max()
     return np.stack([left, right], axis=1).astype(np.float32)
@@ -51,8 +51,9 @@ def _stereo_song(seconds: float = 24.0, bpm: float = 120.0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
-    return write_audio(tmp_path_factory.mktemp("scan-speed") / "song.mp3", _stereo_song(), FILE_SR,
-                       codec_args=("-b:a", "192k"))
+    return write_audio(
+        tmp_path_factory.mktemp("scan-speed") / "song.mp3", _stereo_song(), FILE_SR, codec_args=("-b:a", "192k")
+    )
 
 
 def test_decoding_to_the_analysis_rate_in_mono_is_the_channel_mean_resampled(song):
@@ -84,8 +85,7 @@ def test_the_scanner_analysis_equals_the_full_rate_one(song, tmp_path):
     assert [s.label for s in fast.sections] == [s.label for s in full.sections]
     assert np.max(np.abs(np.subtract([s.start for s in fast.sections], [s.start for s in full.sections]))) < 0.05
     assert fast.genre.label == full.genre.label
-    p_fast, p_full = (np.array([a.genre.probabilities[g] for g in sorted(a.genre.probabilities)])
-                      for a in (fast, full))
+    p_fast, p_full = (np.array([a.genre.probabilities[g] for g in sorted(a.genre.probabilities)]) for a in (fast, full))
     assert np.max(np.abs(p_fast - p_full)) < 0.01
     assert float(np.dot(fast.embedding, full.embedding)) > 0.999
 
@@ -99,10 +99,17 @@ def test_analyze_path_decodes_for_the_analysis_and_names_the_file_format(song):
 
 
 def test_a_scan_worker_runs_the_genre_networks_on_one_thread():
-    code = ("from explorer.services.scan import _init_worker; _init_worker(None); "
-            "from explorer.genre.model import load_models; "
-            "print(sorted({s.get_session_options().intra_op_num_threads "
-            "for s in load_models().networks.sessions.values()}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    code = (
+        "from explorer.services.scan import _init_worker; _init_worker(None); "
+        "from explorer.genre.model import load_models; "
+        "print(sorted({s.get_session_options().intra_op_num_threads "
+        "for s in load_models().networks.sessions.values()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
     assert out.stdout.strip() == "[1]"
