@@ -98,7 +98,7 @@ from procs import descendants, read
 from PySide6.QtWidgets import QApplication
 from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 
 folder, workers, busy = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 app = QApplication([])

@@ -72,9 +72,9 @@ def build_window(paths=(), *, app=None):
     from PySide6.QtWidgets import QApplication
 
     from explorer import __version__
-    from explorer.ui import theme
+    from explorer.ui.common import theme
     from explorer.ui.main_window import APP_NAME, MainWindow
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("music-explorer")

@@ -27,16 +27,16 @@ from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
 from explorer.library.listening import Listening
 from explorer.ui import analysis_process
-from explorer.ui import structure_items as st
-from explorer.ui import theme
-from explorer.ui.library_pane import ElidedLabel, LibraryPane
-from explorer.ui.log_panel import LogPanel
-from explorer.ui.matrix_view import MatrixView
-from explorer.ui.player_controller import PlayerController
-from explorer.ui.settings import Settings
-from explorer.ui.sidebar import MODES as SIDEBAR_MODES
-from explorer.ui.sidebar import RecommendationSidebar
-from explorer.ui.waveform_view import WaveformView, format_time
+from explorer.ui.song import structure_items as st
+from explorer.ui.common import theme
+from explorer.ui.library.pane import ElidedLabel, LibraryPane
+from explorer.ui.common.log_panel import LogPanel
+from explorer.ui.song.matrix_view import MatrixView
+from explorer.ui.song.player import PlayerController
+from explorer.ui.common.settings import Settings
+from explorer.ui.recommend.sidebar import MODES as SIDEBAR_MODES
+from explorer.ui.recommend.sidebar import RecommendationSidebar
+from explorer.ui.song.waveform_view import WaveformView, format_time
 from explorer.ui.workers import EDITS_WAIT, EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
@@ -1054,7 +1054,7 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, mode: str) -> None:
         """View ▸ Theme: the whole window takes the new colours at once (the plots and their items
-        listen to :func:`explorer.ui.theme.notifier` themselves)."""
+        listen to :func:`explorer.ui.common.theme.notifier` themselves)."""
         self.settings.set("theme", mode)
         theme.apply_theme(QApplication.instance(), mode)
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from conftest import write_audio
 from explorer.library.store import Library
-from explorer.ui.library_pane import (COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, LibraryPane,
+from explorer.ui.library.pane import (COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, LibraryPane,
                                       format_duration)
 
 SR = 22050

@@ -23,7 +23,7 @@ from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.recommend import recommend
 from explorer.threadutil import lower_this_thread
-from explorer.ui import theme
+from explorer.ui.common import theme
 
 #: (mode of :func:`explorer.recommend.recommend`, label of its button)
 MODES = (("genre", "Genre"), ("sound", "Sounds like"), ("personal", "For you"), ("blend", "Blend"))

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.threadutil import lower_this_thread
-from explorer.ui import theme
+from explorer.ui.common import theme
 from explorer.ui.workers import keep_thread
 
 #: Rows read from the catalogue per query when (re)loading it.

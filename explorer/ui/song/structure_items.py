@@ -5,7 +5,7 @@ into a ``QPicture`` and replays it on every paint, with a bounding rect that cov
 is added with ``ignoreBounds=True`` so it never changes the view's auto-range.  Names are painted
 in device coordinates (they must not stretch with the zoom).
 
-:class:`StructureOverlay` puts the items into a :class:`~explorer.ui.waveform_view.WaveformView`
+:class:`StructureOverlay` puts the items into a :class:`~explorer.ui.song.waveform_view.WaveformView`
 and turns clicks into ``activated(start, end, loop, description)``: a click plays a section, a
 chorus or a motif occurrence, a double-click loops it.  Boundaries between sections are handles
 that can be dragged; every edit comes out as ``sectionsEdited(new_sections)``.
@@ -25,8 +25,8 @@ from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QUndoCommand
 
 from explorer.analysis.types import Analysis, Chorus, Motif, Section
-from explorer.ui import theme
-from explorer.ui.waveform_view import format_time
+from explorer.ui.common import theme
+from explorer.ui.song.waveform_view import format_time
 
 #: Colours of section labels (A, B, C … in this order), chosen to be told apart on dark and light.
 LABEL_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
@@ -464,7 +464,7 @@ class SpansItem(pg.GraphicsObject):
 
 # == the overlay =======================================================================
 class StructureOverlay(QObject):
-    """All structure items of one :class:`~explorer.ui.waveform_view.WaveformView`.
+    """All structure items of one :class:`~explorer.ui.song.waveform_view.WaveformView`.
 
     Signals
     -------

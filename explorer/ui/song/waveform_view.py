@@ -20,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from explorer.audio.peaks import PeakPyramid
-from explorer.ui import theme
+from explorer.ui.common import theme
 
 #: Width of the left axis of every plot, pixels, so that the time axes of all lanes line up.
 AXIS_WIDTH = 44
@@ -324,7 +324,7 @@ class WaveformView(QWidget):
 
     The layout holds, top to bottom: :attr:`section_lane` (section names), :attr:`detail`
     (the zoomable waveform), :attr:`motif_lane` and :attr:`overview`.  The lanes share the
-    detail view's x range; :mod:`explorer.ui.structure_items` draws into them.
+    detail view's x range; :mod:`explorer.ui.song.structure_items` draws into them.
     """
 
     selectionChanged = Signal(object)  # (start, end) or None

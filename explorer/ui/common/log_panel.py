@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from explorer.ui import theme
+from explorer.ui.common import theme
 
 LEVELS = ("debug", "info", "warning", "error")
 
