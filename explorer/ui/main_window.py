@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, Q
                                QToolButton, QVBoxLayout, QWidget)
 
 from explorer import __version__
+from explorer.analysis import edits
 from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
@@ -799,7 +800,7 @@ class MainWindow(QMainWindow):
         secs = self.analysis.sections
         sel = self.waveform.selected()
         here = sel[0] if sel is not None else self.waveform.cursor_time
-        i = st.section_index_at(secs, here + 1e-6)
+        i = edits.section_index_at(secs, time=here + 1e-6)
         if i is None:
             j = 0 if step > 0 else len(secs) - 1
         elif sel is None and step < 0 and here - secs[i].start > 1e-3:
@@ -821,7 +822,7 @@ class MainWindow(QMainWindow):
         sections = tuple(sections)
         if sections == self.analysis.sections:
             return  # nothing changed (a split too close to a boundary, a drag back to its place)
-        edited = st.with_sections(self.analysis, sections)
+        edited = edits.with_sections(self.analysis, sections=sections)
         self.undo_stack.push(st.StructureEdit(self._apply_structure, self._structure_state(),
                                               st.StructureState(edited.sections, edited.choruses, True), text))
 
@@ -872,19 +873,19 @@ class MainWindow(QMainWindow):
             t = self.waveform.cursor_time if t is None or t is False else t
             pos = self.player.position()
             t = pos if pos is not None and self.player.state != "stopped" else t
-            self.save_sections(st.split_section(self.analysis.sections, t), f"Split at {format_time(t, 1)}")
+            self.save_sections(edits.split_section(self.analysis.sections, at=t), f"Split at {format_time(t, 1)}")
 
     def merge_at_cursor(self, t: float | None = None) -> None:
         if self.analysis is not None:
             t = self.waveform.cursor_time if t is None or t is False else t
-            i = st.section_index_at(self.analysis.sections, t)
+            i = edits.section_index_at(self.analysis.sections, time=t)
             if i is not None:
-                self.save_sections(st.merge_with_next(self.analysis.sections, i), "Merge sections")
+                self.save_sections(edits.merge_with_next(self.analysis.sections, index=i), "Merge sections")
 
     def rename_section(self, index: int, label: str | None = None, function: str | None = None) -> None:
         if self.analysis is not None:
             text = f"Rename section to {label}" if label is not None else f"Set function to {function}"
-            self.save_sections(st.rename_section(self.analysis.sections, index, label=label, function=function),
+            self.save_sections(edits.rename_section(self.analysis.sections, index=index, label=label, function=function),
                                text)
 
     def _context_menu(self, t: float, screen_pos) -> None:
@@ -899,13 +900,13 @@ class MainWindow(QMainWindow):
         menu.addAction(self.act_play)
         menu.addAction("Play from here", lambda: self.play_region(t, self.song.buffer.duration))
         secs = self.analysis.sections if self.analysis is not None else ()
-        i = st.section_index_at(secs, t)
+        i = edits.section_index_at(secs, time=t)
         if i is not None:
             s = secs[i]
             menu.addSeparator()
             menu.addAction(f"Play section {s.label} ({s.function})", lambda: self.play_region(s.start, s.end))
             menu.addAction("Split section here",
-                           lambda: self.save_sections(st.split_section(secs, t), f"Split at {format_time(t, 1)}"))
+                           lambda: self.save_sections(edits.split_section(secs, at=t), f"Split at {format_time(t, 1)}"))
             if i + 1 < len(secs):
                 menu.addAction("Merge with next section", lambda: self.merge_at_cursor(s.start))
             menu.addAction("Rename label…", lambda: self._ask_label(i))

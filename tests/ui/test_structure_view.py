@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from explorer.analysis import edits
 from explorer.analysis.types import Section
 from explorer.audio.playback import to_pcm16
 from explorer.ui.song import structure_items as st
@@ -202,14 +203,16 @@ def test_double_click_loops_a_section(qtbot, window, song_file, alsa_capture):
 
 def test_edit_functions_keep_sections_contiguous():
     secs = (Section(0, 4, "A", "verse"), Section(4, 8, "B", "chorus"), Section(8, 12, "A", "verse"))
-    moved = st.move_boundary(secs, 1, 100.0)
-    assert moved[0].end == moved[1].start == 8 - st.MIN_SECTION
-    assert st.split_section(secs, 4.2) == secs  # too close to a boundary
-    split = st.split_section(secs, 6.0)
+    moved = edits.move_boundary(secs, index=1, to=100.0)
+    assert moved[0].end == moved[1].start == 8 - edits.MIN_SECTION
+    assert edits.split_section(secs, at=4.2) == secs  # too close to a boundary
+    split = edits.split_section(secs, at=6.0)
     assert [(s.start, s.end) for s in split] == [(0, 4), (4, 6), (6, 8), (8, 12)]
-    assert st.merge_with_next(split, 1)[1] == Section(4, 8, "B", "chorus", 1.0)
-    assert st.merge_with_next(secs, 2) == secs
-    assert st.section_index_at(secs, 12) == 2 and st.section_index_at(secs, 13) is None
+    assert edits.merge_with_next(split, index=1)[1] == Section(4, 8, "B", "chorus", 1.0)
+    assert edits.merge_with_next(secs, index=2) == secs
+    assert edits.section_index_at(secs, time=12) == 2 and edits.section_index_at(secs, time=13) is None
+    renamed = edits.rename_section(secs, index=0, function="chorus")
+    assert [c.start for c in edits.edited_choruses(renamed)] == [0, 4]
 
 
 def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, window, song_file, monkeypatch):

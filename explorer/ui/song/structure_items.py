@@ -10,13 +10,12 @@ and turns clicks into ``activated(start, end, loop, description)``: a click play
 chorus or a motif occurrence, a double-click loops it.  Boundaries between sections are handles
 that can be dragged; every edit comes out as ``sectionsEdited(new_sections)``.
 
-The module also holds the pure functions the edits are made of (split, merge, move, rename).
+The edits themselves are the pure functions of :mod:`explorer.analysis.edits`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +23,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QUndoCommand
 
+from explorer.analysis.edits import MIN_SECTION, move_boundary, section_index_at
 from explorer.analysis.types import Analysis, Chorus, Motif, Section
 from explorer.ui.common import theme
 from explorer.ui.song.waveform_view import format_time
@@ -34,8 +34,6 @@ LABEL_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"
 #: Colours of motifs, in order of their ids.
 MOTIF_COLORS = ("#17becf", "#e377c2", "#bcbd22", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#8c564b")
 CHORUS_COLOR = QColor("#ffcc33")
-#: Shortest section an edit may leave, seconds.
-MIN_SECTION = 0.5
 #: Motif rows shown in the motif lane (the best-scoring motifs).
 MAX_MOTIF_ROWS = 6
 #: The section lane: names in [0, SECTION_TOP], choruses in [CHORUS_BOTTOM, 1].
@@ -70,63 +68,6 @@ def _alpha(color: QColor, alpha: int) -> QColor:
     c = QColor(color)
     c.setAlpha(alpha)
     return c
-
-
-# == edits (pure functions on tuples of sections) =====================================
-def section_index_at(sections, t: float) -> int | None:
-    """Index of the section that contains time ``t`` (the last one for ``t`` at the very end)."""
-    for i, s in enumerate(sections):
-        if s.start <= t < s.end:
-            return i
-    if sections and abs(t - sections[-1].end) < 1e-9:
-        return len(sections) - 1
-    return None
-
-
-def split_section(sections, t: float, *, min_len: float = MIN_SECTION) -> tuple[Section, ...]:
-    """Cut the section containing ``t`` in two at ``t``; both halves keep its label and function."""
-    i = section_index_at(sections, t)
-    if i is None:
-        return tuple(sections)
-    s = sections[i]
-    if t - s.start < min_len or s.end - t < min_len:
-        return tuple(sections)
-    return (*sections[:i], replace(s, end=t, confidence=1.0), replace(s, start=t, confidence=1.0), *sections[i + 1:])
-
-
-def merge_with_next(sections, i: int) -> tuple[Section, ...]:
-    """Join section ``i`` and the one after it; the result keeps the label and function of ``i``."""
-    if not 0 <= i < len(sections) - 1:
-        return tuple(sections)
-    merged = replace(sections[i], end=sections[i + 1].end, confidence=1.0)
-    return (*sections[:i], merged, *sections[i + 2:])
-
-
-def move_boundary(sections, i: int, t: float, *, min_len: float = MIN_SECTION) -> tuple[Section, ...]:
-    """Move the boundary between sections ``i - 1`` and ``i`` to ``t`` (kept ``min_len`` from the others)."""
-    if not 0 < i < len(sections):
-        return tuple(sections)
-    a, b = sections[i - 1], sections[i]
-    t = float(min(max(t, a.start + min_len), b.end - min_len))
-    if t <= a.start or t >= b.end:
-        return tuple(sections)
-    return (*sections[:i - 1], replace(a, end=t, confidence=1.0), replace(b, start=t, confidence=1.0),
-            *sections[i + 1:])
-
-
-def rename_section(sections, i: int, *, label: str | None = None, function: str | None = None):
-    """Give section ``i`` a new label and/or function."""
-    s = sections[i]
-    changed = replace(s, label=s.label if label is None else label,
-                      function=s.function if function is None else function, confidence=1.0)
-    return (*sections[:i], changed, *sections[i + 1:])
-
-
-def with_sections(analysis: Analysis, sections: tuple[Section, ...]) -> Analysis:
-    """``analysis`` with edited sections; the choruses become the sections marked as chorus, if any
-    (the same rule the library applies when it re-applies saved edits)."""
-    choruses = tuple(Chorus(s.start, s.end, 1.0) for s in sections if s.function == "chorus")
-    return analysis.replace(sections=tuple(sections), choruses=choruses or analysis.choruses)
 
 
 class StructureState(NamedTuple):
@@ -360,7 +301,7 @@ class SectionLaneItem(_LaneItem):
                 if c.start <= x < c.end:
                     return ("chorus", k)
             return None
-        i = section_index_at(self.sections, x)
+        i = section_index_at(self.sections, time=x)
         return None if i is None else ("section", i)
 
     def paint(self, p, *args):
@@ -560,13 +501,13 @@ class StructureOverlay(QObject):
         if self.analysis is None:
             return
         preview = self.analysis if not line.moving else self.analysis.replace(  # (not moving: a drag undone)
-            sections=move_boundary(self.analysis.sections, line.boundary, line.value()))
+            sections=move_boundary(self.analysis.sections, index=line.boundary, to=line.value()))
         self.bands.set_analysis(preview)
         self.sections_lane.set_analysis(preview)
 
     def _boundary_moved(self, i: int, t: float) -> None:
         if self.analysis is not None:
-            self.sectionsEdited.emit(move_boundary(self.analysis.sections, i, t))
+            self.sectionsEdited.emit(move_boundary(self.analysis.sections, index=i, to=t))
 
     def highlight(self, region) -> None:
         """Outline the lane item that plays ``(start, end)``; None removes the outline."""
