@@ -129,8 +129,8 @@ busy_scan()
 t0 = time.monotonic()
 w.close()
 out["close"] = round(time.monotonic() - t0, 2)
-t = w.library_pane._thread
-out["scan thread running after close"] = t is not None and t.isRunning()
+t = w.library_pane._scan
+out["scan thread running after close"] = t is not None and not t.done.is_set()
 print(json.dumps(out), flush=True)
 w.deleteLater()
 app.processEvents()

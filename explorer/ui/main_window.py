@@ -38,7 +38,8 @@ from explorer.ui.common.settings import Settings
 from explorer.ui.recommend.sidebar import MODES as SIDEBAR_MODES
 from explorer.ui.recommend.sidebar import RecommendationSidebar
 from explorer.ui.song.waveform_view import WaveformView, format_time
-from explorer.ui.workers import EDITS_WAIT, EDITS_WRITER, DecodeJob, JobRunner, SongAudio, SongJob, WarmUpJob
+from explorer.ui import tasks
+from explorer.ui.workers import EDITS_WAIT, DecodeJob, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.library = library
         self.cache = cache
-        self.runner = JobRunner(self)
-        EDITS_WRITER.start()  # now, at start-up: an edit only hands it work
-        QApplication.instance().aboutToQuit.connect(analysis_process.shutdown)  # the song analysis' helper
+        self.tasks = tasks.manager()
+        self.tasks.at_shutdown(analysis_process.shutdown)  # the song analysis' helper process
         self.player = PlayerController(self, player=player)
         self.song: SongAudio | None = None
         self.song_path: str | None = None
@@ -184,10 +184,10 @@ class MainWindow(QMainWindow):
         self.log_dock.hide()  # until the user asks for it (View ▸ Log, or the status bar's count)
         if self.library is None:  # the library could not be opened: the song view works alone
             return
-        self.library_pane = LibraryPane(self.library)
+        self.library_pane = LibraryPane(self.library, tasks=self.tasks)
         self.library_dock = self._dock("Library", "libraryDock", self.library_pane,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.sidebar = RecommendationSidebar(self.library)
+        self.sidebar = RecommendationSidebar(self.library, tasks=self.tasks)
         self.sidebar_dock = self._dock("Recommendations", "sidebarDock", self.sidebar,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -439,7 +439,8 @@ class MainWindow(QMainWindow):
         self.info_label.setText("")
         self.setWindowTitle(f"{Path(path).name} — {APP_NAME}")
         audio = self._recent_audio(path)
-        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache, analyze=self.auto_analyze)
+        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache, analyze=self.auto_analyze,
+                      edits_written=self._edits_written)
         job.signals.progress.connect(self._on_progress)
         job.signals.partial.connect(self._on_partial)
         job.signals.finished.connect(self._on_finished)
@@ -447,7 +448,7 @@ class MainWindow(QMainWindow):
         job.signals.cancelled.connect(self._on_cancelled)
         self._job = job
         self._show_progress(0.0, "opening")
-        self.runner.start(job)
+        self.tasks.start(job, owner=self)
         self._update_actions()
         return rid
 
@@ -690,7 +691,7 @@ class MainWindow(QMainWindow):
         job.signals.finished.connect(self._on_preview_decoded)
         job.signals.failed.connect(self._on_preview_failed)
         self.show_status(f"Preparing a preview of {Path(path).name}…")
-        self.runner.start(job)
+        self.tasks.start(job, owner=self)
 
     def _on_preview_decoded(self, rid: int, buffer) -> None:
         if rid == self._preview_request:
@@ -852,7 +853,7 @@ class MainWindow(QMainWindow):
             library, content_hash, sections = self.library, self.song.content_hash, state.sections
             saved, failed, edited = self.editSaved, self.threadFailed, state.edited
 
-            def save() -> None:  # in the writer thread
+            def save(_task) -> None:  # in the edits lane
                 try:
                     if edited:
                         library.save_structure_edits(content_hash, sections)
@@ -864,7 +865,7 @@ class MainWindow(QMainWindow):
                     saved.emit()
 
             self.show_status("Saving the edit…")
-            EDITS_WRITER.submit(save)
+            self.tasks.run(save, owner=self, lane="edits", check_cancel=False)
         else:
             self.show_status("Edit applied (no library to keep it in).")
 
@@ -1134,7 +1135,7 @@ class MainWindow(QMainWindow):
         """Load the analysis modules in the background (started by the app once the window is up)."""
         job = WarmUpJob(0)
         job.signals.finished.connect(self._on_warm)
-        self.runner.start(job)
+        self.tasks.start(job, owner=self)
 
     def _on_warm(self, _rid: int, _modules) -> None:
         # Everything imported so far lives as long as the program: keep it out of the cycle
@@ -1154,20 +1155,22 @@ class MainWindow(QMainWindow):
         # drops the helper process' analysis and stops decoding.
         self.save_layout()
         self.player.stop()
-        if self._job is not None:
-            self._job.cancel()
-        self.runner.cancel_all()
+        self.tasks.cancel(self, lane="work")
         if self.library_pane is not None:
             self.library_pane.cancel_scan()
         self._leave_song()
         if self.sidebar is not None:
             self.sidebar.shutdown()  # the listen just handed over is written before the window goes
-        if not EDITS_WRITER.flush(EDITS_WAIT):
+        if not self._edits_written(EDITS_WAIT):
             log.warning("an edited structure was still being saved when the window closed")
         if self.library_pane is not None:
             self.library_pane.cancel_scan(wait=True)
-        self.runner.wait(-1)
+        self.tasks.wait(self)
         super().closeEvent(ev)
+
+    def _edits_written(self, timeout: float) -> bool:
+        """Wait (from any thread) until the edits handed to the edits lane so far are written."""
+        return self.tasks.wait(self, lane="edits", timeout=timeout)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -1,123 +1,23 @@
-"""Long jobs off the GUI thread: one job class per kind of work, run in a QThreadPool.
+"""The tasks of a song: opening it (hash, cached analysis, decode, analysis), decoding a preview,
+and warming up the analysis stack.  They run through :mod:`explorer.ui.tasks`.
 
-Every job carries the id of the request that started it and emits, through its ``signals``
-object (created in, and so living in, the GUI thread):
-
-``progress(request_id, fraction, stage)``
-    at most ~15 times a second (stage changes and completion always get through);
-``partial(request_id, kind, value)``
-    an intermediate result the window can show before the job ends (a song's audio
-    before its analysis, a cached analysis before the audio);
-``finished(request_id, result)``, ``failed(request_id, message)``, ``cancelled(request_id)``
-    exactly one of them, last.
-
-The receiver compares ``request_id`` with the request it still cares about and drops the
-rest.  A job checks its cancel flag between stages (and the decoder and the analysis check it
-inside theirs).  Inputs are immutable (paths, :class:`~explorer.audio.buffer.AudioBuffer`) and
-so are results; no job touches a widget.
+A :class:`SongJob` emits ``partial`` results before it ends: a song's audio before its analysis,
+a cached analysis before the audio.  Inputs are immutable (paths,
+:class:`~explorer.audio.buffer.AudioBuffer`) and so are results.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
-from explorer.errors import Cancelled, ExplorerError
-from explorer.threadutil import JobThread, lower_this_thread
 from explorer.ui import analysis_process
+from explorer.ui.tasks import Task
 
-log = logging.getLogger(__name__)
-
-#: Minimum seconds between two progress signals of one job.
-PROGRESS_INTERVAL = 1.0 / 15
-#: Writes the structure edits the window makes to the library, in order (a commit that waits for
-#: the disk, and the JSON backup after it, are never made in the GUI thread).  :class:`SongJob`
-#: waits for it before it reads a song's edits.
-EDITS_WRITER = JobThread("explorer-edits-writer", "saving an edited structure")
 #: Longest wait (s) for edits still being written before a song's edits are read anyway.
 EDITS_WAIT = 10.0
-#: How long after its end a job is kept alive, milliseconds.
-RELEASE_DELAY_MS = 1000
-
-
-class JobSignals(QObject):
-    progress = Signal(int, float, str)
-    partial = Signal(int, str, object)
-    finished = Signal(int, object)
-    failed = Signal(int, str)
-    cancelled = Signal(int)
-    ended = Signal()  # after any of the three above: the runner lets go of the job
-
-
-class Job(QRunnable):
-    """Base of every job: request id, cancel flag, throttled progress, one final signal."""
-
-    def __init__(self, request_id: int):
-        super().__init__()
-        self.setAutoDelete(False)  # the Python object owns it; the pool must not delete it under us
-        self.request_id = request_id
-        self.signals = JobSignals()
-        self._cancel = threading.Event()
-        self._last_progress = 0.0
-        self._last_stage = ""
-        self.done = threading.Event()
-
-    # -- called from the GUI thread ----------------------------------------------------
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    # -- called from the job's thread --------------------------------------------------
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def check(self) -> None:
-        """Raise :class:`Cancelled` if cancel was asked for (call between stages)."""
-        if self._cancel.is_set():
-            raise Cancelled("cancelled")
-
-    def emit(self, name: str, *args) -> None:
-        """Emit signal ``name`` of :attr:`signals`; when the program is quitting and the signals
-        object is already gone, stop the job instead of failing."""
-        try:
-            getattr(self.signals, name).emit(*args)
-        except RuntimeError:
-            self._cancel.set()
-
-    def report(self, fraction: float, stage: str) -> None:
-        now = time.monotonic()
-        if stage == self._last_stage and fraction < 1.0 and now - self._last_progress < PROGRESS_INTERVAL:
-            return
-        self._last_progress, self._last_stage = now, stage
-        self.emit("progress", self.request_id, float(min(max(fraction, 0.0), 1.0)), stage)
-
-    def work(self):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def run(self) -> None:
-        lower_this_thread()  # the pool's threads only do background work: the GUI thread goes first
-        try:
-            self.check()
-            result = self.work()
-            self.check()
-        except Cancelled:
-            self.emit("cancelled", self.request_id)
-        except ExplorerError as e:
-            self.emit("failed", self.request_id, e.message)
-        except Exception as e:  # a bug: logged with its traceback and shown, never swallowed silently
-            log.exception("%s failed", type(self).__name__)
-            self.emit("failed", self.request_id, f"internal error in {type(self).__name__}: {e!r}")
-        else:
-            self.emit("finished", self.request_id, result)
-        finally:
-            self.done.set()
-            self.emit("ended")
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +29,7 @@ class SongAudio:
     content_hash: str | None = None
 
 
-class SongJob(Job):
+class SongJob(Task):
     """Open a song: hash → cached analysis (if any) → decode + peaks → analysis.
 
     Emits ``partial(rid, "automatic", (sections, choruses, edited))`` before each analysis (see
@@ -145,8 +45,9 @@ class SongJob(Job):
     DECODE_SHARE = 0.3
 
     def __init__(self, request_id: int, path: str, *, audio: SongAudio | None = None, library=None,
-                 cache=None, analyze: bool = True):
+                 cache=None, analyze: bool = True, edits_written: Callable[[float], object] | None = None):
         super().__init__(request_id)
+        self.edits_written = edits_written
         self.path = path
         self.audio = audio
         self.library = library
@@ -165,19 +66,19 @@ class SongJob(Job):
 
             self.cache = default_cache()
         analysis = None
-        if self.library is not None:
-            EDITS_WRITER.flush(EDITS_WAIT)  # an edit made just before is read back, not the one before it
+        if self.library is not None and self.edits_written is not None:
+            self.edits_written(EDITS_WAIT)  # an edit made just before is read back, not the one before it
         if self.analyze:
             analysis = self.cache.lookup(h)
             if analysis is not None:
                 analysis = self._with_edits(analysis.replace(file=self.path), h)
-                self.emit("partial", self.request_id, "analysis", analysis)
+                self.send("analysis", analysis)
         if audio is None:
             self.report(0.0, "decoding")
             buffer = _decode(self.path, lambda f: self.report(f * self.DECODE_SHARE, "decoding"), self.is_cancelled)
             self.check()
             audio = SongAudio(buffer, build_peaks(buffer), h)
-        self.emit("partial", self.request_id, "audio", audio)
+        self.send("audio", audio)
         if not self.analyze:
             return None
         if analysis is None:
@@ -204,12 +105,11 @@ class SongJob(Job):
         ``partial(rid, "automatic", (sections, choruses, edited))``: what the analysis found, to
         revert to, and whether the user's edits replace it."""
         edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
-        self.emit("partial", self.request_id, "automatic",
-                  (analysis.sections, analysis.choruses, edited is not analysis))
+        self.send("automatic", (analysis.sections, analysis.choruses, edited is not analysis))
         return edited
 
 
-class DecodeJob(Job):
+class DecodeJob(Task):
     """Decode a song to play a part of it (a preview from the sidebar); finishes with the buffer."""
 
     def __init__(self, request_id: int, path: str):
@@ -226,7 +126,7 @@ def _decode(path, progress, cancel) -> AudioBuffer:
     return decode(path, progress=progress, cancel=cancel)
 
 
-class WarmUpJob(Job):
+class WarmUpJob(Task):
     """Start the analysis helper process (it imports the analysis stack: librosa, scipy, the genre
     model …) and import what this process needs for the first song and the first scan: decoding,
     the cache (its key names the analysis and model versions), playback and tag reading, while the
@@ -253,101 +153,3 @@ class WarmUpJob(Job):
 
         analysis_version()
         return self.MODULES
-
-
-class JobRunner(QObject):
-    """Starts jobs in a thread pool and keeps them alive until they have signalled their end.
-
-    Jobs are let go of in the GUI thread (a queued slot of this object), so that their signal
-    objects, which live in the GUI thread, are never destroyed by a worker thread.
-    """
-
-    def __init__(self, parent=None, *, max_threads: int = 2):
-        super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(max_threads)
-        self._running: dict[JobSignals, Job] = {}
-
-    def start(self, job: Job) -> Job:
-        self._running[job.signals] = job
-        job.signals.ended.connect(self._release)
-        self.pool.start(job)
-        return job
-
-    def _release(self) -> None:
-        # The pool thread is still returning from run() when this arrives: let go a little later, so
-        # that the job (and its signals object) is never freed by that thread.
-        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._running.pop, self.sender(), None))
-
-    def cancel_all(self) -> None:
-        for job in list(self._running.values()):
-            job.cancel()
-
-    def wait(self, timeout_ms: int = 10000) -> bool:
-        """Block until every job has ended (used when closing the window and in tests)."""
-        return self.pool.waitForDone(timeout_ms)
-
-
-class ThreadKeeper(QObject):
-    """Holds each QThread it is given (and the objects that work in it) until the thread has ended.
-
-    Qt aborts the program when a QThread object is destroyed while its thread runs ("QThread:
-    Destroyed while thread … is still running").  A widget that owned its thread would destroy it
-    with itself when the window closes, whatever the thread was doing; so no widget owns one:
-    :func:`keep_thread` gives it to the one keeper, which lets go of it in the GUI thread once it
-    has finished, and which, when the application quits, cancels (``cancel()`` of each object that
-    has one) and waits for every thread it still holds.  A wait is short because a stop reaches the
-    work in flight (a scan ends its worker processes, see :mod:`explorer.library.scan`).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._kept: dict[QThread, tuple] = {}
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.stop_all)
-
-    def keep(self, thread: QThread, *objects) -> None:
-        """Hold ``thread`` and ``objects`` until ``thread`` has finished (call before starting it)."""
-        if thread.parent() is not None:
-            raise ValueError("a kept thread must not have a parent: the parent would destroy it while it runs")
-        self._kept[thread] = objects
-        thread.finished.connect(self._release)  # a slot of this object: runs in the GUI thread
-
-    def running(self) -> list[QThread]:
-        return [t for t in self._kept if t.isRunning()]
-
-    @Slot()
-    def _release(self) -> None:
-        thread = self.sender()
-        if thread not in self._kept:
-            return
-        thread.wait()  # 'finished' comes just before the thread's very end: let it get there
-        objects = self._kept.pop(thread)
-        for obj in objects:
-            obj.deleteLater()
-        thread.deleteLater()
-
-    @Slot()
-    def stop_all(self) -> None:
-        """Cancel every thread still held and wait until each has ended (at quit)."""
-        for thread, objects in list(self._kept.items()):
-            for obj in objects:
-                cancel = getattr(obj, "cancel", None)
-                if cancel is not None:
-                    cancel()
-            thread.quit()
-        for thread in list(self._kept):
-            thread.wait()
-
-
-_keeper: ThreadKeeper | None = None
-
-
-def keep_thread(thread: QThread, *objects) -> None:
-    """Give ``thread`` (without a parent) and the objects that work in it to the application's
-    :class:`ThreadKeeper` (from the GUI thread)."""
-    global _keeper
-    if _keeper is None:
-        _keeper = ThreadKeeper()
-    _keeper.keep(thread, *objects)

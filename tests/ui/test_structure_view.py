@@ -96,10 +96,8 @@ def test_arrows_home_end_step_through_sections(qtbot, window, song_file):
 
 
 def saved_edits(window):
-    """The edits in the library once the window's writer thread has saved what it was given."""
-    from explorer.ui.workers import EDITS_WRITER
-
-    assert EDITS_WRITER.flush(10)
+    """The edits in the library once the window's edits lane has saved what it was given."""
+    assert window.tasks.wait(window, lane="edits", timeout=10)
     return window.library.structure_edits(window.song.content_hash)
 
 
@@ -235,7 +233,7 @@ def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, w
         assert window.analysis.sections[0].label == "Z"  # on screen at once
         assert window.library.structure_edits(window.song.content_hash) is None  # not written yet
         gate.set()
-    assert threads == ["explorer-edits-writer"]
+    assert threads == ["explorer-edits"]
     assert saved_edits(window)[0].label == "Z"
 
     def broken(content_hash, sections):
@@ -264,10 +262,8 @@ def _sections(window):
     return [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in window.analysis.sections]
 
 
-def _flush():
-    from explorer.ui.workers import EDITS_WRITER
-
-    assert EDITS_WRITER.flush(10)
+def _flush(window):
+    assert window.tasks.wait(window, lane="edits", timeout=10)
 
 
 def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_file):
@@ -311,24 +307,24 @@ def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_f
         qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert _sections(window) == expected
         assert f"{len(expected)} section" in window.info_label.text()
-    _flush()
+    _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[0]
     for expected in states[1:]:
         qtbot.keyClick(window.waveform, Qt.Key.Key_Z,
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         assert _sections(window) == expected
-    _flush()
+    _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[-1]
     # back to the automatic analysis: the edits leave the library; Undo brings them back
     assert window.act_revert.isEnabled()
     window.act_revert.trigger()
     assert _sections(window) == automatic and not window.act_revert.isEnabled()
-    _flush()
+    _flush(window)
     assert saved_edits(window) is None
     qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert _sections(window) == states[-1]
     window.act_revert.trigger()
-    _flush()
+    _flush(window)
     open_and_wait(qtbot, window, song_file)  # reopened: the automatic analysis, nothing to undo
     assert _sections(window) == automatic
     assert not window.undo_stack.canUndo() and not window.act_revert.isEnabled()

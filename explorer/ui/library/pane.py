@@ -17,14 +17,14 @@ Built to stay smooth at 10,000 songs and more:
 from __future__ import annotations
 
 import bisect
+import logging
 import os
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import (QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, Qt,
-                            QThread, QTimer, QUrl, Signal, Slot)
+from PySide6.QtCore import (QAbstractTableModel, QEvent, QModelIndex, QRect, Qt,
+                            QTimer, QUrl, Signal)
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMenu, QProgressBar, QPushButton, QSizePolicy, QStyledItemDelegate,
@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
-from explorer.threadutil import lower_this_thread
 from explorer.ui.common import theme
-from explorer.ui.workers import keep_thread
+from explorer.ui.tasks import Task, TaskManager, manager
+
+log = logging.getLogger(__name__)
 
 #: Rows read from the catalogue per query when (re)loading it.
 PAGE = 200
@@ -427,24 +428,18 @@ class StateDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class ScanWorker(QObject):
-    """Runs one library scan in its own thread.
+class ScanTask(Task):
+    """One library scan (in the ``scan`` lane).
 
-    Signals
-    -------
-    progress(int done, int total, list paths)
-        At most :data:`SCAN_UPDATES_PER_SECOND` a second (and once at the end): the paths whose
-        analysis finished since the last report; an empty list with ``total`` at the start (the
-        files found are in the catalogue by then).
-    finished(object report)
-        A :class:`~explorer.library.scan.ScanReport` (``report.cancelled`` after a cancel).
-    failed(str message)
-        The scan could not run (the catalogue cannot be opened, …).
+    Sends ``partial(rid, "progress", (done, total, paths))`` at most :data:`SCAN_UPDATES_PER_SECOND`
+    times a second (and once at the end): the paths whose analysis finished since the last report;
+    an empty list with ``total`` at the start (the files found are in the catalogue by then).
+    Finishes with a :class:`~explorer.library.scan.ScanReport` (``report.cancelled`` after a cancel:
+    a cancelled scan still finishes, with what it did); fails when the scan could not run.
     """
 
-    progress = Signal(int, int, list)
-    finished = Signal(object)
-    failed = Signal(str)
+    LANE = "scan"
+    CHECK_CANCEL = False  # a cancelled scan finishes too: its report says what it did before the cancel
 
     def __init__(self, folders: list[str], db_path: str, *, workers: int | None = None,
                  cache_folder: str | None = None):
@@ -453,18 +448,9 @@ class ScanWorker(QObject):
         self.db_path = db_path
         self.workers = workers
         self.cache_folder = cache_folder
-        self._cancel = threading.Event()
         self._pending: list[str] = []
         self._last_emit = 0.0
         self._counts = (0, 0)  # (done, total) last reported by the scan
-
-    def cancel(self) -> None:
-        """Ask the scan to stop (thread-safe); it finishes what it must and reports ``cancelled``."""
-        self._cancel.set()
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
 
     def _on_progress(self, done: int, total: int, path: str | None) -> None:
         self._counts = (done, total)
@@ -474,26 +460,23 @@ class ScanWorker(QObject):
         if path is None or done == total or now - self._last_emit >= 1.0 / SCAN_UPDATES_PER_SECOND:
             self._last_emit = now
             batch, self._pending = self._pending, []
-            self.progress.emit(done, total, batch)
+            self.send("progress", (done, total, batch))
 
-    @Slot()
-    def run(self) -> None:
+    def work(self):
         from explorer.library.scan import scan
 
-        lower_this_thread()  # its own QThread; the scan's pool and processes start from it and inherit this
         try:
             report = scan(self.folders, db_path=self.db_path, workers=self.workers, progress=self._on_progress,
-                          cancel=self._cancel.is_set, cache_folder=self.cache_folder)
-        except ExplorerError as e:
-            self.failed.emit(e.message)
-            return
-        except Exception as e:
-            self.failed.emit(f"The scan stopped because of an internal error ({type(e).__name__}: {e}).")
+                          cancel=self.is_cancelled, cache_folder=self.cache_folder)
+        except ExplorerError:
             raise
+        except Exception as e:
+            log.exception("the scan failed")
+            raise ExplorerError(f"The scan stopped because of an internal error ({type(e).__name__}: {e}).") from e
         if self._pending:  # held back by the rate limit when the scan stopped
-            self.progress.emit(*self._counts, self._pending)
+            self.send("progress", (*self._counts, self._pending))
             self._pending = []
-        self.finished.emit(report)
+        return report
 
 
 class _Table(QTableView):
@@ -560,9 +543,10 @@ class LibraryPane(QWidget):
     addFolderRequested = Signal()
 
     def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
-                 cache_folder: str | None = None):
+                 cache_folder: str | None = None, tasks: TaskManager | None = None):
         super().__init__(parent)
         self.library = library
+        self.tasks = tasks or manager()
         #: Analysis processes for scans (None: one per core; 0: in the scan thread itself).
         self.scan_workers = scan_workers
         self.cache_folder = cache_folder
@@ -637,8 +621,7 @@ class LibraryPane(QWidget):
         lay.addLayout(bottom)
         self._set_scanning(False)
 
-        self._thread: QThread | None = None
-        self._worker: ScanWorker | None = None
+        self._scan: ScanTask | None = None
         self._reported: set[str] = set()  # failure messages already emitted during this scan
         self._todo: deque = deque()  # pending loading work: ("page", offset, generation) | ("paths", [..])
         self._load_gen = 0
@@ -690,7 +673,7 @@ class LibraryPane(QWidget):
         self.model.set_progress(normalize_path(path), fraction)
 
     def is_scanning(self) -> bool:
-        return self._thread is not None
+        return self._scan is not None
 
     def _add_folder(self) -> None:
         if self.isSignalConnected(self.metaObject().method(self.metaObject().indexOfSignal("addFolderRequested()"))):
@@ -722,56 +705,48 @@ class LibraryPane(QWidget):
 
     def start_scan(self, folders) -> bool:
         """Scan ``folders`` in the background; False (and nothing done) when a scan is already running."""
-        if self._thread is not None:
+        if self._scan is not None:
             self.errorOccurred.emit("A scan is already running: wait for it or cancel it first.")
             return False
         folders = [os.fspath(f) for f in folders]
         self._reported = set()
-        worker = ScanWorker(folders, os.fspath(self.library.path), workers=self.scan_workers,
-                            cache_folder=self.cache_folder)
-        thread = QThread()  # no parent: the pane must never destroy it while it runs (see keep_thread)
-        thread.setObjectName("library-scan")
-        keep_thread(thread, worker)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self._on_scan_progress)
-        worker.finished.connect(self._on_scan_finished)
-        worker.failed.connect(self._on_scan_failed)
-        # The scan thread ends its own event loop, directly: queued, the quit would wait for the GUI
-        # thread, which may be the one waiting for this thread to end (closing the window).
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_done)
-        self._thread, self._worker = thread, worker
+        task = ScanTask(folders, os.fspath(self.library.path), workers=self.scan_workers,
+                        cache_folder=self.cache_folder)
+        task.signals.partial.connect(self._on_scan_progress)
+        task.signals.finished.connect(self._on_scan_finished)
+        task.signals.failed.connect(self._on_scan_failed)
+        task.signals.ended.connect(self._on_scan_ended)
+        self._scan = task
         self.progress_bar.setRange(0, 0)  # busy until the number of files is known
         self.progress_bar.setFormat("Looking for songs…")
         self.status_label.setText(f"Scanning {', '.join(folders)}")
         self._set_scanning(True)
-        thread.start()
+        self.tasks.start(task, owner=self)
         return True
 
     def cancel_scan(self, *, wait: bool = False) -> None:
-        """Stop the running scan (what it finished is kept); ``wait`` blocks until its thread ended.
+        """Stop the running scan (what it finished is kept); ``wait`` blocks until it has ended.
 
-        The scan ends its worker processes instead of waiting for the songs they analyse, so the
-        thread ends within a fraction of a second and the wait needs no time limit."""
-        if self._worker is None:
+        The scan ends its worker processes instead of waiting for the songs they analyse, so it
+        ends within a fraction of a second and the wait needs no time limit."""
+        if self._scan is None:
             return
-        self._worker.cancel()
+        self._scan.cancel()
         self.cancel_button.setEnabled(False)
         self.progress_bar.setFormat("Cancelling…")
-        if wait and self._thread is not None:
-            self._thread.wait()
+        if wait:
+            self._scan.wait()
 
     # -- scan events ------------------------------------------------------------------------------------
-    def _on_scan_progress(self, done: int, total: int, paths: list) -> None:
+    def _on_scan_progress(self, _rid: int, _kind: str, value) -> None:
+        done, total, paths = value
         if total == 0 and not paths:
             self.progress_bar.setRange(0, 0)
             self.progress_bar.setFormat("Checking songs…")
         else:
             self.progress_bar.setRange(0, max(1, total))
             self.progress_bar.setValue(done)
-            cancelling = self._worker is not None and self._worker.cancel_requested
+            cancelling = self._scan is not None and self._scan.is_cancelled()
             self.progress_bar.setFormat("Cancelling…" if cancelling else "Analysed %v of %m songs (%p %)")
         if not paths:
             self.refresh()  # the scan has put the files it found into the catalogue
@@ -779,7 +754,7 @@ class LibraryPane(QWidget):
             self._todo.append(("paths", list(paths)))
             self._pump.start()
 
-    def _on_scan_finished(self, report) -> None:
+    def _on_scan_finished(self, _rid: int, report) -> None:
         for path, reason in report.failures:
             message = reason if path in reason else f"{path}: {reason}"
             if message not in self._reported:
@@ -795,13 +770,13 @@ class LibraryPane(QWidget):
         self.refresh()
         self.scanFinished.emit(report)
 
-    def _on_scan_failed(self, message: str) -> None:
+    def _on_scan_failed(self, _rid: int, message: str) -> None:
         self.status_label.setText(message)
         self.errorOccurred.emit(message)
         self.refresh()
 
-    def _on_thread_done(self) -> None:
-        self._thread = self._worker = None  # the keeper deletes them
+    def _on_scan_ended(self) -> None:
+        self._scan = None
         self._set_scanning(False)
 
     def _set_scanning(self, on: bool) -> None:

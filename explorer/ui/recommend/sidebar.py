@@ -10,11 +10,12 @@ request that asked for it, and results of requests that were overtaken are dropp
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject, QRect, QRectF, QRunnable, QSize, Qt,
-                            QThreadPool, QTimer, Signal)
+from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QRect, QRectF, QSize, Qt,
+                            QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy, QStyle, QStyledItemDelegate,
                                QTabBar, QToolTip, QVBoxLayout, QWidget)
@@ -22,8 +23,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QSizePolicy
 from explorer.errors import ExplorerError
 from explorer.library.store import Library, Track, normalize_path
 from explorer.recommend import recommend
-from explorer.threadutil import lower_this_thread
 from explorer.ui.common import theme
+from explorer.ui.tasks import Task, TaskManager, manager
+
+log = logging.getLogger(__name__)
 
 #: (mode of :func:`explorer.recommend.recommend`, label of its button)
 MODES = (("genre", "Genre"), ("sound", "Sounds like"), ("personal", "For you"), ("blend", "Blend"))
@@ -89,66 +92,63 @@ class Item:
     rating: int
 
 
-# -- the background job -----------------------------------------------------------------------------------
-class _Relay(QObject):
-    """Carries results from the worker thread to the GUI thread (queued signals)."""
+# -- the background task ----------------------------------------------------------------------------------
+class RankTask(Task):
+    """Optionally rate a track or record a listen, then rank recommendations for ``seed``.
 
-    done = Signal(int, str, list)  # request id, path, [Item]
-    failed = Signal(int, str)  # request id, message
-    rated = Signal(str, int, int)  # path, rating now in the catalogue, the rating before
-    listened = Signal(str, str, float)  # path, kind ("play" | "partial" | "skip"), seconds heard
+    Runs in the ``recommend`` lane (one thread, in order: a rating lands before the ranking after
+    it).  Sends ``partial(rid, "rated", (path, rating, previous))`` and
+    ``partial(rid, "listened", (path, kind, heard))``; finishes with ``(seed, [Item])``, or with
+    None when there is nothing to rank for or a newer request overtook it (``latest()`` differs
+    from its request id).  A cancel skips the ranking; a rating or listen is always written.
+    """
 
+    LANE = "recommend"
+    CHECK_CANCEL = False
 
-class _Job(QRunnable):
-    """Optionally rate a track or record a listen, then rank recommendations for ``seed``; posts the
-    result on ``relay``."""
-
-    def __init__(self, sidebar_state: dict, relay: _Relay, request: int, seed: str | None, mode: str, k: int,
+    def __init__(self, request: int, *, connection: dict, latest, seed: str | None, mode: str, k: int,
                  rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None):
-        super().__init__()
-        self.state, self.relay = sidebar_state, relay
-        self.request, self.seed, self.mode, self.k, self.rate = request, seed, mode, k, rate
-        self.listen = listen
+        super().__init__(request)
+        self.connection, self.latest = connection, latest
+        self.seed, self.mode, self.k, self.rate, self.listen = seed, mode, k, rate, listen
 
     def _library(self) -> Library:
-        lib = self.state.get("library")
-        if lib is None:  # the worker's own connection: the GUI thread's is never held up by a ranking
-            lib = self.state["library"] = Library(self.state["db_path"])
+        lib = self.connection.get("library")
+        if lib is None:  # the lane's own connection: the GUI thread's is never held up by a ranking
+            lib = self.connection["library"] = Library(self.connection["db_path"])
         return lib
 
-    def run(self) -> None:
-        lower_this_thread()  # behind the GUI thread, still ahead of the scan's processes
+    def work(self):
+        lib = self._library()
+        if self.rate is not None:
+            track_id, rating = self.rate
+            before = lib.track(track_id)
+            (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
+            if before is not None:
+                self.send("rated", (before.path, rating, before.rating))
+        if self.listen is not None:
+            path, heard, duration = self.listen
+            track = lib.track_by_path(path)
+            if track is not None:  # a song opened from outside the library is not in its history
+                kind = lib.record_play(track.id, heard, duration)
+                self.send("listened", (path, kind, heard))
+        if self.seed is None or self.request_id != self.latest() or self.is_cancelled():
+            return None  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
         try:
-            lib = self._library()
-            if self.rate is not None:
-                track_id, rating = self.rate
-                before = lib.track(track_id)
-                (lib.like if rating > 0 else lib.dislike if rating < 0 else lib.unlike)(track_id)
-                if before is not None:
-                    self.relay.rated.emit(before.path, rating, before.rating)
-            if self.listen is not None:
-                path, heard, duration = self.listen
-                track = lib.track_by_path(path)
-                if track is not None:  # a song opened from outside the library is not in its history
-                    kind = lib.record_play(track.id, heard, duration)
-                    self.relay.listened.emit(path, kind, heard)
-            if self.seed is None or self.request != self.state["latest"]:
-                return  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
             recs = recommend(lib, self.seed, k=self.k, mode=self.mode)
-            items = []
-            for r in recs:
-                t = r.track
-                items.append(Item(t.path, t.id, t.title or os.path.splitext(os.path.basename(t.path))[0], t.artist,
-                                  t.genre_label or t.genre_tag or "", float(r.score), tuple(r.reasons),
-                                  preview_region(lib, t), t.rating))
-        except ExplorerError as e:
-            self.relay.failed.emit(self.request, e.message)
-            return
-        except Exception as e:  # a bug: say so in the window (not "Ranking…" forever), and let it be seen
-            self.relay.failed.emit(self.request, f"Recommendations failed because of an internal error "
-                                                 f"({type(e).__name__}: {e}).")
+        except ExplorerError:
             raise
-        self.relay.done.emit(self.request, self.seed, items)
+        except Exception as e:  # a bug: say so in the window (not "Ranking…" forever), and let it be seen
+            log.exception("ranking failed")
+            raise ExplorerError(f"Recommendations failed because of an internal error "
+                                f"({type(e).__name__}: {e}).") from e
+        items = []
+        for r in recs:
+            t = r.track
+            items.append(Item(t.path, t.id, t.title or os.path.splitext(os.path.basename(t.path))[0], t.artist,
+                              t.genre_label or t.genre_tag or "", float(r.score), tuple(r.reasons),
+                              preview_region(lib, t), t.rating))
+        return self.seed, items
 
 
 # -- the list ---------------------------------------------------------------------------------------------
@@ -423,26 +423,21 @@ class RecommendationSidebar(QWidget):
     listenRecorded = Signal(str, str, float)
     ratingChanged = Signal(str, int, int)
 
-    def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend"):
+    def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend",
+                 tasks: TaskManager | None = None):
         super().__init__(parent)
         self.library = library
         self.k = k
         self._mode = mode
         self._path: str | None = None
         self._ids = itertools.count(1)
-        # Shared with the jobs: the latest request id and the worker's own catalogue connection.
-        self._state = {"latest": 0, "db_path": library.path, "library": None}
-        self._relay = _Relay()
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
-        self._relay.listened.connect(self.listenRecorded)
-        self._relay.rated.connect(self.ratingChanged)
+        self._latest = 0
+        # The recommend lane's own catalogue connection, made and used in that lane's thread.
+        self._connection = {"db_path": library.path, "library": None}
+        self.tasks = tasks or manager()
         # the library changed (a scan, a rating elsewhere): rank again soon, at most once per LIVE_DELAY_MS
         self._live = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
         self._live.timeout.connect(self.refresh)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # one job at a time, in order: a rating lands before the next ranking
-        self._pool.setExpiryTimeout(-1)
 
         self.title_label = QLabel(self)
         self.title_label.setWordWrap(True)
@@ -514,7 +509,7 @@ class RecommendationSidebar(QWidget):
             self.title_label.setText("")  # (the pane's own title already says "Recommendations")
             self.title_label.hide()
             self.chart.set_probabilities(None)
-            self._state["latest"] = next(self._ids)
+            self._latest = next(self._ids)
             self.model.set_items([])
             self.status_label.setText("Open a song to see similar songs from your library.")
             return
@@ -575,13 +570,27 @@ class RecommendationSidebar(QWidget):
     # -- requests ------------------------------------------------------------------------------------------------
     def _submit(self, rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None) -> None:
         request = next(self._ids)
-        self._state["latest"] = request
+        self._latest = request
         if self._path is not None:
             self.status_label.setText("Ranking…")
-        self._pool.start(_Job(self._state, self._relay, request, self._path, self._mode, self.k, rate, listen))
+        task = RankTask(request, connection=self._connection, latest=lambda: self._latest, seed=self._path,
+                        mode=self._mode, k=self.k, rate=rate, listen=listen)
+        task.signals.partial.connect(self._on_partial)
+        task.signals.finished.connect(self._on_done)
+        task.signals.failed.connect(self._on_failed)
+        self.tasks.start(task, owner=self)
 
-    def _on_done(self, request: int, seed: str, items: list) -> None:
-        if request != self._state["latest"] or seed != self._path:
+    def _on_partial(self, _request: int, kind: str, value) -> None:
+        if kind == "rated":
+            self.ratingChanged.emit(*value)
+        elif kind == "listened":
+            self.listenRecorded.emit(*value)
+
+    def _on_done(self, request: int, result) -> None:
+        if result is None:
+            return
+        seed, items = result
+        if request != self._latest or seed != self._path:
             return  # a newer request is on its way
         if items != self.model.items:  # (a live re-rank often finds the same list: leave it, and the selection)
             current = self.view.currentIndex()
@@ -598,7 +607,7 @@ class RecommendationSidebar(QWidget):
         self.recommendationsChanged.emit()
 
     def _on_failed(self, request: int, message: str) -> None:
-        if request == self._state["latest"]:
+        if request == self._latest:
             self.status_label.setText(message)
         self.errorOccurred.emit(message)
 
@@ -633,9 +642,10 @@ class RecommendationSidebar(QWidget):
 
         Call before the library is closed.
         """
-        self._state["latest"] = next(self._ids)
-        self._pool.waitForDone(int(timeout * 1000))
-        lib = self._state.get("library")
+        self._latest = next(self._ids)
+        self.tasks.cancel(self)
+        self.tasks.wait(self, timeout=timeout)
+        lib = self._connection.get("library")
         if lib is not None:
             lib.close()
-            self._state["library"] = None
+            self._connection["library"] = None
