@@ -30,7 +30,8 @@ from explorer.library.listening import Listening
 from explorer.ui import analysis_process
 from explorer.ui.song import structure_items as st
 from explorer.ui.common import theme
-from explorer.ui.library.pane import ElidedLabel, LibraryPane
+from explorer.ui.common.widgets import ElidedLabel
+from explorer.ui.library.pane import LibraryPane
 from explorer.ui.common.log_panel import LogPanel
 from explorer.ui.song.matrix_view import MatrixView
 from explorer.ui.song.player import PlayerController

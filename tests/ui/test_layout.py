@@ -42,7 +42,7 @@ def test_default_layout_gives_the_panes_their_shares(qtbot, fresh, scanned):
     assert side == pytest.approx(DOCK_SHARES["sidebarDock"] * 1440, abs=30)
     # the library shows a song's rating and analysis state without scrolling
     header = w.library_pane.view.horizontalHeader()
-    from explorer.ui.library.pane import COL_RATING, COL_STATE
+    from explorer.ui.library.model import COL_RATING, COL_STATE
 
     for col in (COL_RATING, COL_STATE):
         assert header.sectionViewportPosition(col) + header.sectionSize(col) <= w.library_pane.view.viewport().width()

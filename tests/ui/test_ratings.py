@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from explorer.ui.library.pane import COL_RATING, LibraryModel
+from explorer.ui.library.model import COL_RATING, LibraryModel
 from explorer.ui.main_window import MainWindow
 from explorer.ui.common.settings import Settings
 
