@@ -17,9 +17,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QMainWindow, QMenu, QMessageBox, QProgressBar, QSizePolicy, QSplitter, QToolBar,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer import __version__
 from explorer.analysis import edits
@@ -27,19 +43,21 @@ from explorer.analysis.types import FUNCTIONS, Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.errors import ExplorerError
 from explorer.library.listening import Listening
-from explorer.ui import analysis_process
-from explorer.ui.song import structure_items as st
+from explorer.ui import analysis_process, tasks
 from explorer.ui.common import theme
+from explorer.ui.common.log_panel import LogPanel
+from explorer.ui.common.settings import Settings
 from explorer.ui.common.widgets import ElidedLabel
 from explorer.ui.library.pane import LibraryPane
-from explorer.ui.common.log_panel import LogPanel
-from explorer.ui.song.matrix_view import MatrixView
-from explorer.ui.song.player import PlayerController
-from explorer.ui.common.settings import Settings
 from explorer.ui.recommend.sidebar import MODES as SIDEBAR_MODES
 from explorer.ui.recommend.sidebar import RecommendationSidebar
-from explorer.ui.song.waveform_view import WaveformView, format_time
-from explorer.ui import tasks
+from explorer.ui.song.matrix_view import MatrixView
+from explorer.ui.song.player import PlayerController
+from explorer.ui.song.structure_edit import StructureEdit, StructureState
+from explorer.ui.song.structure_items import describe_section
+from explorer.ui.song.structure_overlay import StructureOverlay
+from explorer.ui.song.time_axis import format_time
+from explorer.ui.song.waveform_view import WaveformView
 from explorer.ui.workers import EDITS_WAIT, DecodeJob, SongAudio, SongJob, WarmUpJob
 
 log = logging.getLogger(__name__)
@@ -125,7 +143,7 @@ class MainWindow(QMainWindow):
         self.auto_analyze = True
         #: The song's structure as the analysis found it (to revert to), and whether the one on
         #: screen is the user's edit of it.
-        self._automatic: st.StructureState | None = None
+        self._automatic: StructureState | None = None
         self._edited = False
 
         self.setWindowTitle(APP_NAME)
@@ -152,7 +170,7 @@ class MainWindow(QMainWindow):
         self.info_label = QLabel("")
         self.info_label.setObjectName("songInfo")
         self.waveform = WaveformView()
-        self.structure = st.StructureOverlay(self.waveform)
+        self.structure = StructureOverlay(self.waveform)
         self.matrix = MatrixView()
         self.log_panel = LogPanel()
         top = QWidget()
@@ -479,7 +497,7 @@ class MainWindow(QMainWindow):
             return
         if kind == "automatic":
             sections, choruses, edited = value
-            self._automatic = st.StructureState(sections, choruses, False)
+            self._automatic = StructureState(sections, choruses, False)
             self._edited = edited
             return
         if kind == "analysis":
@@ -586,7 +604,7 @@ class MainWindow(QMainWindow):
         (:attr:`matrixReady` says when)."""
         self.analysis = analysis
         if self._automatic is None:  # given by a caller, not a job: it is where a revert goes back to
-            self._automatic = st.StructureState(analysis.sections, analysis.choruses, False)
+            self._automatic = StructureState(analysis.sections, analysis.choruses, False)
         if self.song is None:
             self.waveform.set_duration(analysis.duration)
         self.structure.set_analysis(analysis)
@@ -813,7 +831,7 @@ class MainWindow(QMainWindow):
         self.waveform.set_selection(s.start, s.end)
         self.waveform.cursor_time = s.start
         self.waveform.ensure_visible(s.start, s.end)
-        self.show_status(st.describe_section(s))
+        self.show_status(describe_section(s))
 
     def save_sections(self, sections, text: str = "Edit the structure") -> None:
         """Apply edited sections to the song on screen and keep them in the library at once (in
@@ -825,8 +843,8 @@ class MainWindow(QMainWindow):
         if sections == self.analysis.sections:
             return  # nothing changed (a split too close to a boundary, a drag back to its place)
         edited = edits.with_sections(self.analysis, sections=sections)
-        self.undo_stack.push(st.StructureEdit(self._apply_structure, self._structure_state(),
-                                              st.StructureState(edited.sections, edited.choruses, True), text))
+        self.undo_stack.push(StructureEdit(self._apply_structure, self._structure_state(),
+                                              StructureState(edited.sections, edited.choruses, True), text))
 
     def revert_to_automatic(self) -> None:
         """Edit ▸ Revert to automatic analysis: the song's structure as the analysis found it, its
@@ -834,13 +852,13 @@ class MainWindow(QMainWindow):
         if self.analysis is None or self._automatic is None or not self._edited:
             self.show_status("The structure on screen is the automatic analysis.")
             return
-        self.undo_stack.push(st.StructureEdit(self._apply_structure, self._structure_state(), self._automatic,
+        self.undo_stack.push(StructureEdit(self._apply_structure, self._structure_state(), self._automatic,
                                               "Revert to automatic analysis"))
 
-    def _structure_state(self) -> st.StructureState:
-        return st.StructureState(self.analysis.sections, self.analysis.choruses, self._edited)
+    def _structure_state(self) -> StructureState:
+        return StructureState(self.analysis.sections, self.analysis.choruses, self._edited)
 
-    def _apply_structure(self, state: st.StructureState) -> None:
+    def _apply_structure(self, state: StructureState) -> None:
         """Show ``state`` and keep it: the user's sections saved as the song's edits, or the edits
         removed when it is the automatic analysis (in the edits writer's thread)."""
         if self.analysis is None:

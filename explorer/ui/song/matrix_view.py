@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, 
 
 from explorer.analysis.types import Analysis
 from explorer.ui.common import theme
-from explorer.ui.song.waveform_view import PLAYHEAD_COLOR, format_time
+from explorer.ui.song.time_axis import PLAYHEAD_COLOR, format_time
 
 #: Seconds of each moment played after a click (at least; a whole bar when the beats are slower).
 MOMENT_SECONDS = 2.0

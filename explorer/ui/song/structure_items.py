@@ -5,28 +5,28 @@ into a ``QPicture`` and replays it on every paint, with a bounding rect that cov
 is added with ``ignoreBounds=True`` so it never changes the view's auto-range.  Names are painted
 in device coordinates (they must not stretch with the zoom).
 
-:class:`StructureOverlay` puts the items into a :class:`~explorer.ui.song.waveform_view.WaveformView`
-and turns clicks into ``activated(start, end, loop, description)``: a click plays a section, a
-chorus or a motif occurrence, a double-click loops it.  Boundaries between sections are handles
-that can be dragged; every edit comes out as ``sectionsEdited(new_sections)``.
-
-The edits themselves are the pure functions of :mod:`explorer.analysis.edits`.
+:class:`~explorer.ui.song.structure_overlay.StructureOverlay` puts the items into the waveform
+view and turns clicks on them into playback; the edits themselves are the pure functions of
+:mod:`explorer.analysis.edits`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QUndoCommand
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen, QPicture
 
-from explorer.analysis.edits import MIN_SECTION, move_boundary, section_index_at
+from explorer.analysis.edits import section_index_at
 from explorer.analysis.types import Analysis, Chorus, Motif, Section
 from explorer.ui.common import theme
-from explorer.ui.song.waveform_view import format_time
+from explorer.ui.song.time_axis import format_time
+
+if TYPE_CHECKING:
+    from explorer.ui.song.structure_overlay import StructureOverlay
 
 #: Colours of section labels (A, B, C … in this order), chosen to be told apart on dark and light.
 LABEL_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
@@ -56,7 +56,7 @@ def motif_color(motif_id: int) -> QColor:
     return QColor(MOTIF_COLORS[int(motif_id) % len(MOTIF_COLORS)])
 
 
-def _cosmetic(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
+def cosmetic_pen(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
     pen = QPen(color)
     pen.setCosmetic(True)
     pen.setWidthF(width)
@@ -64,34 +64,10 @@ def _cosmetic(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) ->
     return pen
 
 
-def _alpha(color: QColor, alpha: int) -> QColor:
+def with_alpha(color: QColor, alpha: int) -> QColor:
     c = QColor(color)
     c.setAlpha(alpha)
     return c
-
-
-class StructureState(NamedTuple):
-    """What an edit changes of a song: its sections and choruses, and whether they are the user's
-    (kept in the library as edits) or the analysis' own."""
-
-    sections: tuple
-    choruses: tuple
-    edited: bool
-
-
-class StructureEdit(QUndoCommand):
-    """One structure edit on the window's undo stack: ``apply(state)`` shows and keeps a state;
-    redo applies ``after``, undo ``before``."""
-
-    def __init__(self, apply, before: StructureState, after: StructureState, text: str):
-        super().__init__(text)
-        self._apply, self.before, self.after = apply, before, after
-
-    def redo(self) -> None:
-        self._apply(self.after)
-
-    def undo(self) -> None:
-        self._apply(self.before)
 
 
 def describe_section(s: Section) -> str:
@@ -145,13 +121,13 @@ class SectionBandsItem(PictureItem):
         def draw(p: QPainter):
             p.setPen(Qt.PenStyle.NoPen)
             for s in sections:
-                p.setBrush(QBrush(_alpha(label_color(s.label), 34)))
+                p.setBrush(QBrush(with_alpha(label_color(s.label), 34)))
                 p.drawRect(QRectF(s.start, -1.05, s.end - s.start, 2.1))
-            p.setBrush(QBrush(_alpha(CHORUS_COLOR, 30)))
-            p.setPen(_cosmetic(_alpha(CHORUS_COLOR, 200), 2.0))
+            p.setBrush(QBrush(with_alpha(CHORUS_COLOR, 30)))
+            p.setPen(cosmetic_pen(with_alpha(CHORUS_COLOR, 200), 2.0))
             for c in choruses:
                 p.drawRect(QRectF(c.start, -1.04, c.end - c.start, 2.08))
-            p.setPen(_cosmetic(_alpha(QColor(theme.colors()["text"]), 110), 1.0))
+            p.setPen(cosmetic_pen(with_alpha(QColor(theme.colors()["text"]), 110), 1.0))
             p.drawLines([QLineF(s.start, -1.05, s.start, 1.05) for s in sections[1:]])
 
         self._record(draw, QRectF(0.0, -1.05, max(duration, 1e-9), 2.1))
@@ -175,8 +151,8 @@ class BeatGridItem(pg.GraphicsObject):
         bars = np.asarray(analysis.downbeats if analysis is not None else (), dtype=float)
         self.prepareGeometryChange()
         ink = QColor(theme.colors()["text"])
-        self._beats = self._lines(beats, _alpha(ink, 35))
-        self._bars = self._lines(bars, _alpha(ink, 80))
+        self._beats = self._lines(beats, with_alpha(ink, 35))
+        self._bars = self._lines(bars, with_alpha(ink, 80))
         self._beat_step = float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         self._bar_step = float(np.median(np.diff(bars))) if len(bars) > 1 else 0.0
         self._rect = QRectF(0.0, -1.0, max(analysis.duration if analysis is not None else 0.0, 1e-9), 2.0)
@@ -186,7 +162,7 @@ class BeatGridItem(pg.GraphicsObject):
     def _lines(times: np.ndarray, color: QColor) -> QPicture:
         pic = QPicture()
         p = QPainter(pic)
-        p.setPen(_cosmetic(color))
+        p.setPen(cosmetic_pen(color))
         # one drawLines: a drawLine call per beat made recording ~0.6 ms of every new song
         p.drawLines([QLineF(t, -1.0, t, 1.0) for t in times.tolist()])
         p.end()
@@ -261,7 +237,7 @@ class _LaneItem(PictureItem):
 
     def _paint_highlight(self, p: QPainter, rects) -> None:
         p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(_cosmetic(QColor(theme.colors()["text"]), 2.5))
+        p.setPen(cosmetic_pen(QColor(theme.colors()["text"]), 2.5))
         for r in rects:
             p.drawRect(r)
 
@@ -278,10 +254,10 @@ class SectionLaneItem(_LaneItem):
             for s in self.sections:
                 c = label_color(s.label)
                 p.setBrush(QBrush(c if s.function != "chorus" else c.lighter(115)))
-                p.setPen(_cosmetic(c.darker(160)))
+                p.setPen(cosmetic_pen(c.darker(160)))
                 p.drawRect(self._section_rect(s))
             p.setBrush(QBrush(CHORUS_COLOR))
-            p.setPen(_cosmetic(CHORUS_COLOR.darker(150)))
+            p.setPen(cosmetic_pen(CHORUS_COLOR.darker(150)))
             for c in self.choruses:
                 p.drawRect(self._chorus_rect(c))
 
@@ -330,8 +306,8 @@ class MotifLaneItem(_LaneItem):
         def draw(p: QPainter):
             for row, m in enumerate(self.motifs):
                 c = motif_color(m.id)
-                p.setBrush(QBrush(_alpha(c, 200)))
-                p.setPen(_cosmetic(c.darker(150)))
+                p.setBrush(QBrush(with_alpha(c, 200)))
+                p.setPen(cosmetic_pen(c.darker(150)))
                 for o in m.occurrences:
                     p.drawRoundedRect(self._rect_of(row, o), 0, 0)
 
@@ -368,7 +344,7 @@ class MotifLaneItem(_LaneItem):
             row = self.hovered_motif
             m = self.motifs[row]
             p.setBrush(QBrush(motif_color(m.id).lighter(140)))
-            p.setPen(_cosmetic(QColor(theme.colors()["text"]), 2.0))
+            p.setPen(cosmetic_pen(QColor(theme.colors()["text"]), 2.0))
             for o in m.occurrences:
                 p.drawRect(self._rect_of(row, o))
         if self._highlight is not None:
@@ -398,173 +374,8 @@ class SpansItem(pg.GraphicsObject):
         if not self._spans:
             return
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QBrush(_alpha(self._color, 70)))
+        p.setBrush(QBrush(with_alpha(self._color, 70)))
         for a, b in self._spans:
             p.drawRect(QRectF(a, -1.05, b - a, 2.1))
 
 
-# == the overlay =======================================================================
-class StructureOverlay(QObject):
-    """All structure items of one :class:`~explorer.ui.song.waveform_view.WaveformView`.
-
-    Signals
-    -------
-    activated(start, end, loop, description)
-        A section, chorus or motif occurrence was clicked (``loop`` on double-click).
-    hovered(description)
-        What is under the mouse in a lane, for the status line.
-    sectionsEdited(sections)
-        A boundary was dragged; the window saves the new sections.
-    contextMenuRequested(time, QPoint)
-    """
-
-    activated = Signal(float, float, bool, str)
-    hovered = Signal(str)
-    sectionsEdited = Signal(object)
-    contextMenuRequested = Signal(float, object)
-
-    def __init__(self, view, parent=None):
-        super().__init__(parent if parent is not None else view)  # goes with the view (and its signals)
-        self.view = view
-        self.analysis: Analysis | None = None
-        self.font = QFont(view.font())
-        self.font.setBold(True)
-        self.bands = SectionBandsItem()
-        self.bands.setZValue(-20)
-        self.grid = BeatGridItem()
-        self.grid.setZValue(-15)
-        self.motif_spans = SpansItem()
-        self.motif_spans.setZValue(-10)
-        for item in (self.bands, self.grid, self.motif_spans):
-            view.detail.addItem(item, ignoreBounds=True)
-        self.sections_lane = SectionLaneItem(self)
-        view.section_lane.addItem(self.sections_lane, ignoreBounds=True)
-        self.motif_lane = MotifLaneItem(self)
-        view.motif_lane.addItem(self.motif_lane, ignoreBounds=True)
-        self.handles: list[pg.InfiniteLine] = []  # the boundaries of the current sections
-        self._handle_pool: list[pg.InfiniteLine] = []  # those and hidden ones, to reuse
-        self._current_motif_row: int | None = None
-        self.set_analysis(None)
-        theme.notifier().changed.connect(self._on_theme_changed)
-
-    def _on_theme_changed(self) -> None:
-        """Record the items again in the new theme's colours (lines and outlines use its text colour)."""
-        for item in (self.bands, self.grid, self.sections_lane, self.motif_lane):
-            item.set_analysis(self.analysis)
-        self._make_handles()
-
-    # -- content ---------------------------------------------------------------------
-    def set_analysis(self, analysis: Analysis | None) -> None:
-        self.analysis = analysis
-        for item in (self.bands, self.grid, self.sections_lane, self.motif_lane):
-            item.set_analysis(analysis)
-        self.motif_spans.set_spans([], QColor(0, 0, 0, 0), 0.0)
-        self._current_motif_row = 0 if self.motif_lane.motifs else None
-        self._make_handles()
-        rows = len(self.motif_lane.motifs)
-        self.view.motif_lane.setVisible(rows > 0)
-        self.view.motif_lane.setFixedHeight(max(18, min(14 * rows + 6, 90)))
-
-    def _make_handles(self) -> None:
-        """One draggable line per boundary between sections, in :attr:`handles`.
-
-        The lines are kept and reused from song to song (the ones not needed hidden): removing and
-        adding pyqtgraph items costs ~1 ms each in scene and view-box bookkeeping, ~8 ms a song
-        in the event-loop turn that shows it.
-        """
-        sections = self.analysis.sections if self.analysis is not None else ()
-        n = max(0, len(sections) - 1)
-        while len(self._handle_pool) < n:
-            line = pg.InfiniteLine(angle=90, movable=True)
-            line.setZValue(30)
-            line.setToolTip("Drag to move this boundary")
-            line.boundary = len(self._handle_pool) + 1  # index of the section that starts there
-            line.sigPositionChangeFinished.connect(lambda ln: self._boundary_moved(ln.boundary, ln.value()))
-            line.sigDragged.connect(self._boundary_dragging)
-            self.view.section_lane.addItem(line, ignoreBounds=True)
-            self._handle_pool.append(line)
-        pen = _cosmetic(_alpha(QColor(theme.colors()["text"]), 120), 1.0)
-        hover_pen = _cosmetic(QColor(theme.colors()["accent"]), 3.0)
-        for i, line in enumerate(self._handle_pool[:n], start=1):
-            line.setPen(pen)
-            line.setHoverPen(hover_pen)
-            line.setBounds((sections[i - 1].start + MIN_SECTION, sections[i].end - MIN_SECTION))
-            line.setValue(sections[i].start)
-            line.show()
-        for line in self._handle_pool[n:]:
-            line.hide()
-        self.handles = self._handle_pool[:n]
-
-    def _boundary_dragging(self, line) -> None:
-        """While a boundary is dragged, the sections on both sides follow it (drawn, not saved: the
-        edit is made when the mouse is released)."""
-        if self.analysis is None:
-            return
-        preview = self.analysis if not line.moving else self.analysis.replace(  # (not moving: a drag undone)
-            sections=move_boundary(self.analysis.sections, index=line.boundary, to=line.value()))
-        self.bands.set_analysis(preview)
-        self.sections_lane.set_analysis(preview)
-
-    def _boundary_moved(self, i: int, t: float) -> None:
-        if self.analysis is not None:
-            self.sectionsEdited.emit(move_boundary(self.analysis.sections, index=i, to=t))
-
-    def highlight(self, region) -> None:
-        """Outline the lane item that plays ``(start, end)``; None removes the outline."""
-        self.sections_lane.set_highlight(region)
-        self.motif_lane.set_highlight(region)
-
-    def current_motif(self) -> Motif | None:
-        """The motif hovered or clicked last (the best one before that)."""
-        motifs = self.motif_lane.motifs
-        if self._current_motif_row is None or not motifs:
-            return None
-        return motifs[self._current_motif_row]
-
-    # -- what tests and the status line read -----------------------------------------
-    def section_items(self) -> list[tuple[float, float, str, QColor]]:
-        return [(s.start, s.end, s.label, label_color(s.label)) for s in self.sections_lane.sections]
-
-    def chorus_items(self) -> list[tuple[float, float]]:
-        return [(c.start, c.end) for c in self.sections_lane.choruses]
-
-    def motif_marks(self) -> list[tuple[int, float, float, QColor]]:
-        return [(m.id, o.start, o.end, motif_color(m.id)) for m in self.motif_lane.motifs for o in m.occurrences]
-
-    # -- from the lane items ---------------------------------------------------------
-    def _describe(self, hit) -> tuple[float, float, str] | None:
-        if hit is None:
-            return None
-        kind = hit[0]
-        if kind == "section":
-            s = self.sections_lane.sections[hit[1]]
-            return s.start, s.end, describe_section(s)
-        if kind == "chorus":
-            c = self.sections_lane.choruses[hit[1]]
-            return c.start, c.end, describe_chorus(c)
-        m = self.motif_lane.motifs[hit[1]]
-        o = m.occurrences[hit[2]]
-        return o.start, o.end, describe_occurrence(m, hit[2])
-
-    def _activate(self, hit, double: bool) -> None:
-        d = self._describe(hit)
-        if d is None:
-            return
-        if hit[0] == "motif":
-            self._current_motif_row = hit[1]
-        self.activated.emit(d[0], d[1], double, d[2])
-
-    def _hover(self, hit, item) -> None:
-        d = self._describe(hit)
-        if d is not None:
-            self.hovered.emit(d[2])
-        if item is self.motif_lane:
-            row = hit[1] if hit is not None else None
-            self.motif_lane.set_hovered(row)
-            if row is None:
-                self.motif_spans.set_spans([], QColor(0, 0, 0, 0), 0.0)
-            else:
-                self._current_motif_row = row
-                m = self.motif_lane.motifs[row]
-                self.motif_spans.set_spans([(o.start, o.end) for o in m.occurrences], motif_color(m.id),
-                                           self.analysis.duration)
