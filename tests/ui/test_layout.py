@@ -7,8 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from explorer.ui.main_window import DOCK_SHARES, MainWindow
 from explorer.ui.common.settings import Settings
+from explorer.ui.layout import DOCK_SHARES
+from explorer.ui.main_window import MainWindow
 from tests.ui.screenshot_app import cut_labels
 
 pytestmark = pytest.mark.timeout(120)
