@@ -122,8 +122,8 @@ class Editing:
     def rename_section(self, index: int, label: str | None = None, function: str | None = None) -> None:
         if self.analysis is not None:
             text = f"Rename section to {label}" if label is not None else f"Set function to {function}"
-            self.save_sections(edits.rename_section(self.analysis.sections, index=index, label=label, function=function),
-                               text)
+            renamed = edits.rename_section(self.analysis.sections, index=index, label=label, function=function)
+            self.save_sections(renamed, text)
 
     def _context_menu(self, t: float, screen_pos) -> None:
         menu = self.build_context_menu(t)

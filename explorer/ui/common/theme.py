@@ -98,21 +98,21 @@ def colors() -> dict[str, str]:
 
 def _palette(c: dict[str, str]) -> QPalette:
     p = QPalette()
+    R = QPalette.ColorRole
     roles = {
-        QPalette.Window: "window", QPalette.WindowText: "text", QPalette.Base: "base",
-        QPalette.AlternateBase: "alt_base", QPalette.Text: "text", QPalette.Button: "button",
-        QPalette.ButtonText: "text", QPalette.BrightText: "highlight_text", QPalette.Highlight: "highlight",
-        QPalette.HighlightedText: "highlight_text", QPalette.Link: "link", QPalette.ToolTipBase: "tooltip_base",
-        QPalette.ToolTipText: "tooltip_text", QPalette.PlaceholderText: "dim_text", QPalette.Mid: "mid",
-        QPalette.Dark: "shadow", QPalette.Shadow: "shadow",
+        R.Window: "window", R.WindowText: "text", R.Base: "base", R.AlternateBase: "alt_base", R.Text: "text",
+        R.Button: "button", R.ButtonText: "text", R.BrightText: "highlight_text", R.Highlight: "highlight",
+        R.HighlightedText: "highlight_text", R.Link: "link", R.ToolTipBase: "tooltip_base",
+        R.ToolTipText: "tooltip_text", R.PlaceholderText: "dim_text", R.Mid: "mid", R.Dark: "shadow",
+        R.Shadow: "shadow",
     }
     for role, key in roles.items():
         p.setColor(role, QColor(c[key]))
-    p.setColor(QPalette.Light, QColor(c["button"]).lighter(130))
-    p.setColor(QPalette.Midlight, QColor(c["button"]).lighter(115))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(c["dim_text"]))
-    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(c["mid"]))
+    p.setColor(QPalette.ColorRole.Light, QColor(c["button"]).lighter(130))
+    p.setColor(QPalette.ColorRole.Midlight, QColor(c["button"]).lighter(115))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(c["dim_text"]))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(c["mid"]))
     return p
 
 
@@ -123,7 +123,7 @@ def _system_is_dark(app) -> bool:
     if scheme == Qt.ColorScheme.Light:
         return False
     base = _state["system_palette"] or app.palette()
-    return base.color(QPalette.Window).lightness() < 128
+    return base.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def apply_theme(app, mode: str = "system") -> str:
@@ -180,9 +180,9 @@ def _icon(name: str, color: str) -> QIcon:
     for size in _ICON_SIZES:
         px = max(1, round(size * ratio))
         pm = QPixmap(QSize(px, px))
-        pm.fill(Qt.transparent)
+        pm.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pm)
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter, QRectF(0, 0, px, px))
         painter.end()
         pm.setDevicePixelRatio(ratio)

@@ -27,8 +27,10 @@ RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
 _STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
                "missing": "Missing"}
 _STATE_ORDER = {"analysing": 0, "pending": 1, "analysed": 2, "failed": 3, "missing": 4}
-_ROLES = frozenset(int(r) for r in (Qt.DisplayRole, Qt.ToolTipRole, Qt.TextAlignmentRole, Qt.ForegroundRole,
-                                    Qt.UserRole + 1, Qt.UserRole + 2, Qt.UserRole + 3))
+_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                                    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
+                                    Qt.ItemDataRole.UserRole + 1, Qt.ItemDataRole.UserRole + 2,
+                                    Qt.ItemDataRole.UserRole + 3))
 
 
 def format_duration(seconds: float | None) -> str:
@@ -91,11 +93,11 @@ class LibraryModel(QAbstractTableModel):
     """
 
     #: Role giving a row's analysis progress: a fraction 0–1 while it is analysed, else None.
-    ProgressRole = Qt.UserRole + 1
+    ProgressRole = Qt.ItemDataRole.UserRole + 1
     #: Role giving a row's path.
-    PathRole = Qt.UserRole + 2
+    PathRole = Qt.ItemDataRole.UserRole + 2
     #: Role giving a row's catalogue state (pending, analysing, analysed, failed, missing).
-    StateRole = Qt.UserRole + 3
+    StateRole = Qt.ItemDataRole.UserRole + 3
 
     #: More new rows than this at once are added with one re-layout instead of one insertion each.
     BULK = 64
@@ -122,19 +124,20 @@ class LibraryModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
-        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section in (COL_DURATION, COL_TEMPO):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole
+                and section in (COL_DURATION, COL_TEMPO)):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if role not in _ROLES or not index.isValid():
             return None
         r = self._rows[index.row()]
         col = index.column()
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_DURATION:
                 return format_duration(r.duration)
             if col == COL_TEMPO:
@@ -149,7 +152,7 @@ class LibraryModel(QAbstractTableModel):
             if col == COL_RATING:
                 return RATING_TEXT.get(r.rating, "")
             return (r.title, r.artist, r.album, "", "", r.genre_tag, r.genre_label)[col]
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_RATING:
                 return {1: "You like it (filter: is:liked)", -1: "You dislike it (filter: is:disliked)"}.get(
                     r.rating, "Not rated: right-click to like or dislike it")
@@ -158,12 +161,12 @@ class LibraryModel(QAbstractTableModel):
             if col == COL_TEMPO and r.tempo is not None:
                 return f"{r.tempo:.1f} BPM"
             return r.path
-        if role == Qt.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.TextAlignmentRole and col == COL_RATING:
-            return int(Qt.AlignCenter)
-        if role == Qt.ForegroundRole and r.state in ("missing", "failed"):
-            return QApplication.palette().brush(QPalette.Disabled, QPalette.Text)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_RATING:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and r.state in ("missing", "failed"):
+            return QApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         if role == self.ProgressRole:
             return self._progress.get(r.path)
         if role == self.PathRole:
@@ -172,7 +175,7 @@ class LibraryModel(QAbstractTableModel):
             return r.state
         return None
 
-    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Order the rows by ``column`` (-1: catalogue order); keys are precomputed, fast for 10k rows."""
         new = (column, order) if 0 <= column < len(COLUMNS) else None
         if new != self._sort:  # rows stay in order as they change, so the same sort again is a no-op
@@ -285,13 +288,13 @@ class LibraryModel(QAbstractTableModel):
 
     def _display(self, j: int) -> int:
         """Display row of ascending position ``j``."""
-        return j if self._sort[1] == Qt.AscendingOrder else len(self._rows) - 1 - j
+        return j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - 1 - j
 
     def _insert(self, row: _Row) -> None:
         """Insert a shown row at its sorted place, telling the views."""
         k = self._key(row)
         j = bisect.bisect_left(self._keys, k)
-        i = j if self._sort[1] == Qt.AscendingOrder else len(self._rows) - j
+        i = j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
         self.beginInsertRows(QModelIndex(), i, i)
         self._rows.insert(i, row)
         self._keys.insert(j, k)
@@ -322,7 +325,7 @@ class LibraryModel(QAbstractTableModel):
         self._take(i)
         k = self._key(row)
         j = bisect.bisect_left(self._keys, k)
-        p = j if self._sort[1] == Qt.AscendingOrder else len(self._rows) - j
+        p = j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
         if p != i:  # its place changed: move it (selection and current row follow it)
             self.beginMoveRows(QModelIndex(), i, i, QModelIndex(), p if p < i else p + 1)
         self._rows.insert(p, row)
@@ -346,7 +349,7 @@ class LibraryModel(QAbstractTableModel):
             col = self._sort[0]
             rows.sort(key=lambda r: r.keys[col])
             keys = [r.keys[col] for r in rows]
-            if self._sort[1] == Qt.DescendingOrder:
+            if self._sort[1] == Qt.SortOrder.DescendingOrder:
                 rows.reverse()
         same_rows = len(rows) == len(self._rows)
         if not same_rows:

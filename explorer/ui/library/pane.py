@@ -80,8 +80,8 @@ class _Table(QTableView):
         super().paintEvent(event)
         if self.model() is not None and self.model().total() == 0:
             p = QPainter(self.viewport())
-            p.setPen(self.palette().color(QPalette.PlaceholderText))
-            p.drawText(self.viewport().rect(), Qt.AlignCenter | Qt.TextWordWrap, self.HINT)
+            p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.HINT)
             p.end()
 
 
@@ -129,7 +129,7 @@ class LibraryPane(QWidget):
         self.filter_edit.setPlaceholderText("Filter: title, artist, album, genre, is:liked…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter the library")
-        self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.LeadingPosition)
+        self._search_action = self.filter_edit.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self._apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
@@ -141,26 +141,26 @@ class LibraryPane(QWidget):
         self.view = _Table(self)
         self.view.setModel(self.model)
         self.view.setAccessibleName("Library")
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
         self.view.setSortingEnabled(True)
-        self.view.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.horizontalHeader().setSectionsMovable(True)
         self.view.horizontalHeader().setStretchLastSection(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.verticalHeader().hide()
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.setItemDelegateForColumn(COL_STATE, StateDelegate(self.view))
         # what a narrow pane shows first: the song, its artist, its rating and its analysis state
         for visual, col in enumerate(VISUAL_ORDER):
             header = self.view.horizontalHeader()
             header.moveSection(header.visualIndex(col), visual)
         self.view.doubleClicked.connect(self._open_index)
-        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.installEventFilter(self)
         self._size_columns()
@@ -205,7 +205,7 @@ class LibraryPane(QWidget):
     # -- public API ------------------------------------------------------------------------------------
     def focus_filter(self) -> None:
         """Put the keyboard in the filter box (Ctrl+F), its text selected."""
-        self.filter_edit.setFocus(Qt.ShortcutFocusReason)
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
 
     def refresh(self) -> None:
@@ -233,7 +233,7 @@ class LibraryPane(QWidget):
             row = self.model.row_of(path)
         idx = self.model.index(row, 0)
         self.view.setCurrentIndex(idx)
-        self.view.scrollTo(idx, QAbstractItemView.PositionAtCenter)
+        self.view.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
 
     def selected_path(self) -> str | None:
@@ -450,18 +450,19 @@ class LibraryPane(QWidget):
         return menu
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.view and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):
+        if (obj is self.view and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
             self._open_index(self.view.currentIndex())
             return True
-        if obj is self.view and event.type() == QEvent.KeyPress and event.matches(QKeySequence.Find):
+        if obj is self.view and event.type() == QEvent.Type.KeyPress and event.matches(QKeySequence.StandardKey.Find):
             self.focus_filter()
             return True
         return super().eventFilter(obj, event)
 
     def changeEvent(self, event) -> None:
-        if event.type() in (QEvent.FontChange, QEvent.StyleChange):
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._size_columns()
-        if event.type() == QEvent.PaletteChange:  # a new theme: icons are drawn in its text colour
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: icons are drawn in its text colour
             self._search_action.setIcon(theme.icon("search"))
             self.add_button.setIcon(theme.icon("folder-add"))
             self.cancel_button.setIcon(theme.icon("cancel"))

@@ -26,13 +26,13 @@ class StateDelegate(QStyledItemDelegate):
         frac = progress if progress is not None else (1.0 if state == "analysed" else 0.0)
         pal = option.palette
         painter.save()
-        painter.setPen(Qt.NoPen)
-        track = QColor(pal.color(QPalette.Mid))
+        painter.setPen(Qt.PenStyle.NoPen)
+        track = QColor(pal.color(QPalette.ColorRole.Mid))
         track.setAlpha(90)
         painter.setBrush(track)
         painter.drawRoundedRect(bar, h / 2, h / 2)
         if frac > 0:
-            fill = QColor(theme.colors()["good"] if progress is None else pal.color(QPalette.Highlight))
+            fill = QColor(theme.colors()["good"] if progress is None else pal.color(QPalette.ColorRole.Highlight))
             painter.setBrush(fill)
             painter.drawRoundedRect(QRect(bar.left(), bar.top(), max(h, int(bar.width() * frac)), h), h / 2, h / 2)
         painter.restore()

@@ -66,26 +66,26 @@ class RecommendationDelegate(QStyledItemDelegate):
         style = option.widget.style() if option.widget else None
         option.text = ""
         if style is not None:
-            style.drawControl(QStyle.CE_ItemViewItem, option, painter, option.widget)
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
         fm, line, pad = self._metrics(option)
         c = theme.colors()
         pal = option.palette
-        selected = bool(option.state & QStyle.State_Selected)
-        text = pal.color(QPalette.HighlightedText if selected else QPalette.Text)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         dim = QColor(text)
         dim.setAlpha(170)
         rects = self.button_rects(option.rect, fm)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         # buttons
         for name, r in rects.items():
             hovered = self._hover == (index.row(), name)
             active = (name == "like" and it.rating > 0) or (name == "dislike" and it.rating < 0)
             if hovered or active:
                 bg = QColor(c["good"] if name == "like" and active else c["bad"] if name == "dislike" and active
-                            else pal.color(QPalette.Mid))
+                            else pal.color(QPalette.ColorRole.Mid))
                 bg.setAlpha(120 if active else 80)
-                painter.setPen(Qt.NoPen)
+                painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(bg)
                 painter.drawRoundedRect(QRectF(r), r.height() / 4, r.height() / 4)
             inner = r.adjusted(r.width() // 6, r.height() // 6, -r.width() // 6, -r.height() // 6)
@@ -105,20 +105,21 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(text)
         title_w = max(0, width - pct_w)
-        painter.drawText(QRect(left, y, title_w, line), Qt.AlignLeft | Qt.AlignVCenter,
-                         QFontMetrics(bold).elidedText(it.title, Qt.ElideRight, title_w))
+        painter.drawText(QRect(left, y, title_w, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         QFontMetrics(bold).elidedText(it.title, Qt.TextElideMode.ElideRight, title_w))
         painter.setFont(f)
         painter.setPen(dim)
-        painter.drawText(QRect(right - pct_w, y, pct_w, line), Qt.AlignRight | Qt.AlignVCenter, pct)
+        painter.drawText(QRect(right - pct_w, y, pct_w, line),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct)
         for text_line in (" · ".join(x for x in (it.artist, it.genre) if x), " · ".join(it.reasons)):
             y += line
-            painter.drawText(QRect(left, y, width, line), Qt.AlignLeft | Qt.AlignVCenter,
-                             fm.elidedText(text_line, Qt.ElideRight, width))
+            painter.drawText(QRect(left, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             fm.elidedText(text_line, Qt.TextElideMode.ElideRight, width))
         y += line + pad // 2
         bh = self._bar_height(fm)
-        track = QColor(pal.color(QPalette.Mid))
+        track = QColor(pal.color(QPalette.ColorRole.Mid))
         track.setAlpha(110)
-        painter.setPen(Qt.NoPen)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(track)
         painter.drawRoundedRect(QRectF(left, y, width, bh), bh / 2, bh / 2)
         painter.setBrush(QColor(c["bar"]))
@@ -146,24 +147,24 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event, model, option, index) -> bool:
         t = event.type()
-        if t not in (QEvent.MouseButtonPress, QEvent.MouseButtonRelease, QEvent.MouseButtonDblClick,
-                     QEvent.MouseMove):
+        if t not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                     QEvent.Type.MouseMove):
             return False
         name = self.hit(option.rect, option.fontMetrics, event.position().toPoint())
-        if t == QEvent.MouseMove:
+        if t == QEvent.Type.MouseMove:
             hover = (index.row(), name) if name else None
             if hover != self._hover:
                 self._hover = hover
                 if option.widget is not None:
                     option.widget.update()
             return False
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return False
         if name is None:
-            if t == QEvent.MouseButtonDblClick:
+            if t == QEvent.Type.MouseButtonDblClick:
                 self.rowActivated.emit(QModelIndex(index))
                 return True
             return False
-        if t == QEvent.MouseButtonRelease:
+        if t == QEvent.Type.MouseButtonRelease:
             self.buttonClicked.emit(QModelIndex(index), name)
         return True  # presses and double-clicks on a button are the button's

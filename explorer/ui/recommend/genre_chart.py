@@ -18,7 +18,7 @@ class GenreChart(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.probabilities: list[tuple[str, float]] = []
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def set_probabilities(self, probabilities: dict[str, float] | None) -> None:
         items = sorted(((str(k), float(v)) for k, v in (probabilities or {}).items()), key=lambda kv: -kv[1])
@@ -37,13 +37,13 @@ class GenreChart(QWidget):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = self.fontMetrics()
         pal = self.palette()
         c = theme.colors()
         if not self.probabilities:
-            p.setPen(pal.color(QPalette.PlaceholderText))
-            p.drawText(self.rect(), Qt.AlignLeft | Qt.AlignVCenter, "No genre estimate yet")
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "No genre estimate yet")
             return
         row_h = int(fm.height() * 1.25)
         label_w = min(max(fm.horizontalAdvance(k) for k, _ in self.probabilities) + fm.averageCharWidth(),
@@ -53,18 +53,18 @@ class GenreChart(QWidget):
         top = max(p for _, p in self.probabilities) or 1.0
         for i, (label, prob) in enumerate(self.probabilities):
             y = fm.height() // 4 + i * row_h
-            p.setPen(pal.color(QPalette.WindowText))
-            p.drawText(QRect(0, y, label_w, row_h), Qt.AlignLeft | Qt.AlignVCenter,
-                       fm.elidedText(label, Qt.ElideRight, label_w))
+            p.setPen(pal.color(QPalette.ColorRole.WindowText))
+            p.drawText(QRect(0, y, label_w, row_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w))
             bh = max(4, int(fm.height() * 0.55))
             r = QRectF(label_w, y + (row_h - bh) / 2, max(bh, bar_w * prob / top), bh)
             color = QColor(c["bar"])
             if i:
                 color.setAlpha(170)
-            p.setPen(Qt.NoPen)
+            p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(r, bh / 3, bh / 3)
-            p.setPen(pal.color(QPalette.WindowText))
+            p.setPen(pal.color(QPalette.ColorRole.WindowText))
             p.drawText(QRect(label_w + bar_w + fm.averageCharWidth(), y, pct_w, row_h),
-                       Qt.AlignLeft | Qt.AlignVCenter, f"{prob:.0%}")
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{prob:.0%}")
         p.end()

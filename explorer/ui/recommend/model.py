@@ -10,7 +10,7 @@ from explorer.ui.recommend.ranking import Item
 
 
 class RecommendationModel(QAbstractListModel):
-    ItemRole = Qt.UserRole + 1
+    ItemRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -19,15 +19,15 @@ class RecommendationModel(QAbstractListModel):
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.items)
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         it = self.items[index.row()]
         if role == self.ItemRole:
             return it
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return f"{it.title} — {it.artist}" if it.artist else it.title
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return f"{it.path}\n" + "\n".join(it.reasons)
         return None
 

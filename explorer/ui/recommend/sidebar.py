@@ -105,16 +105,16 @@ class RecommendationSidebar(QWidget):
         self.delegate = RecommendationDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
         self.view.setMouseTracking(True)
-        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.view.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setUniformItemSizes(True)
         self.view.installEventFilter(self)
         self.delegate.buttonClicked.connect(self._on_button)
         self.delegate.rowActivated.connect(self._open)
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
-        self.status_label.setForegroundRole(QPalette.PlaceholderText)
+        self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -264,12 +264,12 @@ class RecommendationSidebar(QWidget):
             self.openRequested.emit(it.path)
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.view and event.type() == QEvent.KeyPress:
+        if obj is self.view and event.type() == QEvent.Type.KeyPress:
             idx = self.view.currentIndex()
-            if idx.isValid() and event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            if idx.isValid() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self._open(idx)
                 return True
-            if idx.isValid() and event.key() == Qt.Key_Space:
+            if idx.isValid() and event.key() == Qt.Key.Key_Space:
                 self.preview(idx.row())
                 return True
         return super().eventFilter(obj, event)
