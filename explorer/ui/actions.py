@@ -11,9 +11,10 @@ from PySide6.QtWidgets import (
 
 from explorer.ui.common import theme
 from explorer.ui.editing import EXPORT_LABELS
+from explorer.ui.window_base import WindowBase
 
 
-class WindowActions:
+class WindowActions(WindowBase):
     """The main window's actions (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
     def _action(self, text: str, slot, shortcut=None, *, icon: str | None = None, context=None,
@@ -143,10 +144,11 @@ class WindowActions:
         has_song = self.song is not None
         for a in (self.act_play, self.act_stop, self.act_loop):
             a.setEnabled(has_song)
-        has_analysis = has_song and self.analysis is not None
-        self.act_choruses.setEnabled(has_analysis and bool(self.analysis.choruses or any(
-            s.function == "chorus" for s in self.analysis.sections)))
-        self.act_occurrences.setEnabled(has_analysis and bool(self.analysis.motifs))
+        shown = self.analysis if has_song else None
+        has_analysis = shown is not None
+        self.act_choruses.setEnabled(shown is not None and bool(shown.choruses or any(
+            s.function == "chorus" for s in shown.sections)))
+        self.act_occurrences.setEnabled(shown is not None and bool(shown.motifs))
         self.export_menu.setEnabled(self.analysis is not None)
         self.act_revert.setEnabled(has_analysis and self._edited)
 

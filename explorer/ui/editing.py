@@ -19,12 +19,13 @@ from explorer.errors import ExplorerError
 from explorer.ui.song.structure_edit import StructureEdit, StructureState
 from explorer.ui.song.structure_items import describe_section
 from explorer.ui.song.time_axis import format_time
+from explorer.ui.window_base import WindowBase
 
 #: The export formats, as the menu and the dialog name them.
 EXPORT_LABELS = {"json": "JSON", "jams": "JAMS", "audacity": "Audacity labels", "lab": "MIREX .lab"}
 
 
-class Editing:
+class Editing(WindowBase):
     """The main window's structure editing and export (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
     def step_section(self, step: int) -> None:
@@ -73,6 +74,7 @@ class Editing:
                                               "Revert to automatic analysis"))
 
     def _structure_state(self) -> StructureState:
+        assert self.analysis is not None, "only called with a song's analysis on screen"
         return StructureState(self.analysis.sections, self.analysis.choruses, self._edited)
 
     def _apply_structure(self, state: StructureState) -> None:
@@ -135,7 +137,8 @@ class Editing:
             return None
         menu = QMenu(self)
         menu.addAction(self.act_play)
-        menu.addAction("Play from here", lambda: self.play_region(t, self.song.buffer.duration))
+        duration = self.song.buffer.duration
+        menu.addAction("Play from here", lambda: self.play_region(t, duration))
         secs = self.analysis.sections if self.analysis is not None else ()
         i = edits.section_index_at(secs, time=t)
         if i is not None:
@@ -149,12 +152,15 @@ class Editing:
             menu.addAction("Rename label…", lambda: self._ask_label(i))
             fm = menu.addMenu("Function")
             for fn in FUNCTIONS:
-                a = fm.addAction(fn.capitalize(), lambda f=fn: self.rename_section(i, function=f))
+                a = fm.addAction(fn.capitalize())
+                a.triggered.connect(lambda _=False, f=fn: self.rename_section(i, function=f))
                 a.setCheckable(True)
                 a.setChecked(fn == s.function)
         return menu
 
     def _ask_label(self, index: int) -> None:
+        if self.analysis is None:
+            return
         cur = self.analysis.sections[index].label
         text, ok = QInputDialog.getText(self, "Rename section", "Label (e.g. A, B, C):", text=cur)
         if ok and text.strip():
@@ -184,6 +190,9 @@ class Editing:
         from explorer.export.formats import render
         from explorer.fsutil import atomic_write_text
 
+        if self.analysis is None:
+            self.show_error("Nothing to export yet: open a song and wait for its analysis.")
+            return False
         try:
             atomic_write_text(path, render(self.analysis, fmt), overwrite=overwrite)
         except ExplorerError as e:

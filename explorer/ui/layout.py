@@ -25,6 +25,7 @@ from explorer.ui.recommend.sidebar import RecommendationSidebar
 from explorer.ui.song.matrix_view import MatrixView
 from explorer.ui.song.structure_overlay import StructureOverlay
 from explorer.ui.song.waveform_view import WaveformView
+from explorer.ui.window_base import WindowBase
 
 #: Shares of the window's width the library and the recommendations get at the first start (and keep,
 #: in proportion, when the window is resized); the song view gets the rest.
@@ -33,7 +34,7 @@ DOCK_SHARES = {"libraryDock": 0.27, "sidebarDock": 0.23}
 UNDO_RATING_MS = 20000
 
 
-class WindowLayout:
+class WindowLayout(WindowBase):
     """The main window's layout (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
     def _build_song_view(self) -> None:

@@ -14,10 +14,8 @@ import os
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QMainWindow,
     QMessageBox,
 )
 
@@ -42,20 +40,8 @@ from explorer.ui.song_session import SongSession
 log = logging.getLogger(__name__)
 
 
-class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing, QMainWindow):
-    """Signals (mostly for tests and the benchmark): ``audioReady(path)`` when the waveform is drawn,
-    ``analysisReady(path)`` when the structure is, ``matrixReady(path)`` when the self-similarity
-    matrix is (a turn later), ``errorShown(message)``, ``jobEnded(request_id)`` (after all of them)."""
-
-    audioReady = Signal(str)
-    analysisReady = Signal(str)
-    matrixReady = Signal(str)
-    errorShown = Signal(str)
-    jobEnded = Signal(int)
-    #: Emitted from any thread (see :func:`explorer.app.report_thread_errors`); shown in the GUI thread.
-    threadFailed = Signal(str)
-    #: An edited structure is in the library (emitted by the writer thread, handled in the GUI thread).
-    editSaved = Signal()
+class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
+    """The window (its signals are those of :class:`~explorer.ui.window_base.WindowBase`)."""
 
     def __init__(self, settings: Settings | None = None, library=None, *, cache=None, player=None):
         super().__init__()

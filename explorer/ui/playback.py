@@ -8,9 +8,10 @@ from explorer.library.listening import Listening
 from explorer.ui.common import theme
 from explorer.ui.song.jobs import DecodeJob
 from explorer.ui.song.time_axis import format_time
+from explorer.ui.window_base import WindowBase
 
 
-class Playback:
+class Playback(WindowBase):
     """The main window's playback (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
     def play_region(self, start: float, end: float, *, loop: bool | None = None) -> None:
@@ -103,7 +104,7 @@ class Playback:
             if self.song is None or path != self.song.buffer.path:
                 continue
             if self._listening is None or self._listening.path != self.song_path:
-                self._listening = Listening(self.song_path, self.song.buffer.duration)
+                self._listening = Listening(self.song_path or "", self.song.buffer.duration)
             self._listening.add(start, end)
 
     def _leave_song(self) -> None:

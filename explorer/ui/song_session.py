@@ -21,12 +21,13 @@ from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.ui import APP_NAME
 from explorer.ui.song.jobs import SongAudio, SongJob, WarmUpJob
 from explorer.ui.song.structure_edit import StructureState
+from explorer.ui.window_base import WindowBase
 
 #: Decoded songs kept in memory, so that going back to one is instant.
 RECENT_SONGS = 3
 
 
-class SongSession:
+class SongSession(WindowBase):
     """The main window's song session (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
     def open_paths(self, paths) -> None:
@@ -94,7 +95,7 @@ class SongSession:
         if self._current(rid):
             self._show_progress(fraction, stage)
             if self.library_pane is not None:
-                self.library_pane.set_progress(self.song_path, fraction)
+                self.library_pane.set_progress(self.song_path or "", fraction)
 
     def _on_partial(self, rid: int, kind: str, value) -> None:
         if not self._current(rid):
@@ -124,7 +125,7 @@ class SongSession:
         if not self._current(rid) or self.song is not value:
             return
         self._remember(value)
-        self.settings.set("last_song", os.path.abspath(self.song_path))  # opened: the song to come back to
+        self.settings.set("last_song", os.path.abspath(self.song_path or ""))  # opened: the song to come back to
         self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
         self._show_song_info()
         if self.analysis is not None:
@@ -138,9 +139,9 @@ class SongSession:
         if not self._current(rid):
             return
         self._hide_progress()
-        self.show_status(f"Opened {Path(self.song_path).name}")
+        self.show_status(f"Opened {Path(self.song_path or '').name}")
         if self.library_pane is not None:
-            self.library_pane.set_progress(self.song_path, None)
+            self.library_pane.set_progress(self.song_path or "", None)
         self._later(self._finished, rid, analysis)  # after the partial results queued before it
 
     def _finished(self, rid: int, analysis) -> None:
@@ -152,7 +153,7 @@ class SongSession:
         if not self._current(rid):
             return
         self._job = None  # only now: "no job" means the song and everything about it is on screen
-        if self.library_pane is not None and not self.library_pane.select_path(self.song_path):
+        if self.library_pane is not None and not self.library_pane.select_path(self.song_path or ""):
             self.library_pane.refresh()  # the song was just entered in the catalogue
         if self.sidebar is not None and self.analysis is not None:
             self.sidebar.set_current(self.song_path, self.analysis)
@@ -184,7 +185,7 @@ class SongSession:
         self._job = None
         self._hide_progress()
         if self.library_pane is not None:
-            self.library_pane.set_progress(self.song_path, None)
+            self.library_pane.set_progress(self.song_path or "", None)
 
     def _on_failed(self, rid: int, message: str) -> None:
         if not self._current(rid):
@@ -234,7 +235,9 @@ class SongSession:
 
     def _recent_audio(self, path: str) -> SongAudio | None:
         key = _file_key(path)
-        audio = self._recent.get(key) if key else None
+        if key is None:
+            return None
+        audio = self._recent.get(key)
         if audio is not None:
             self._recent.move_to_end(key)
         return audio

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 
@@ -238,9 +238,9 @@ class TaskManager(QObject):
                 task.cancel()
 
     def _release(self) -> None:
-        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._forget, self.sender()))
+        QTimer.singleShot(RELEASE_DELAY_MS, partial(self._forget, cast(TaskSignals, self.sender())))
 
-    def _forget(self, signals: QObject) -> None:
+    def _forget(self, signals: TaskSignals) -> None:
         with self._lock:
             self._running.pop(signals, None)
 

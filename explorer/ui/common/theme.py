@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -38,7 +39,7 @@ _LIGHT = {
     "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
 }
 
-_state = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
+_state: dict[str, Any] = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
 #: The property naming the icon :func:`bind_icon` gave an object.
 ICON_PROPERTY = "themeIcon"
 
@@ -175,7 +176,8 @@ def _icon(name: str, color: str) -> QIcon:
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     if not renderer.isValid():
         raise ValueError(f"{path}: not a valid SVG icon")
-    ratio = QGuiApplication.instance().devicePixelRatio() if QGuiApplication.instance() else 1.0
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
     ic = QIcon()
     for size in _ICON_SIZES:
         px = max(1, round(size * ratio))

@@ -271,8 +271,12 @@ class LibraryModel(QAbstractTableModel):
             self.tracksChanged.emit()
 
     # -- internals -------------------------------------------------------------------------------------
+    def _order(self) -> tuple[int, Qt.SortOrder]:
+        assert self._sort is not None, "only called while sorted"
+        return self._sort
+
     def _key(self, row: _Row):
-        return row.keys[self._sort[0]]
+        return row.keys[self._order()[0]]
 
     def _index_of(self, r: _Row) -> int | None:
         if self._sort is None:
@@ -288,13 +292,13 @@ class LibraryModel(QAbstractTableModel):
 
     def _display(self, j: int) -> int:
         """Display row of ascending position ``j``."""
-        return j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - 1 - j
+        return j if self._order()[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - 1 - j
 
     def _insert(self, row: _Row) -> None:
         """Insert a shown row at its sorted place, telling the views."""
         k = self._key(row)
         j = bisect.bisect_left(self._keys, k)
-        i = j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
+        i = j if self._order()[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
         self.beginInsertRows(QModelIndex(), i, i)
         self._rows.insert(i, row)
         self._keys.insert(j, k)
@@ -325,7 +329,7 @@ class LibraryModel(QAbstractTableModel):
         self._take(i)
         k = self._key(row)
         j = bisect.bisect_left(self._keys, k)
-        p = j if self._sort[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
+        p = j if self._order()[1] == Qt.SortOrder.AscendingOrder else len(self._rows) - j
         if p != i:  # its place changed: move it (selection and current row follow it)
             self.beginMoveRows(QModelIndex(), i, i, QModelIndex(), p if p < i else p + 1)
         self._rows.insert(p, row)

@@ -78,7 +78,8 @@ class _Table(QTableView):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
-        if self.model() is not None and self.model().total() == 0:
+        model = self.model()
+        if isinstance(model, LibraryModel) and model.total() == 0:
             p = QPainter(self.viewport())
             p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.HINT)
@@ -231,6 +232,8 @@ class LibraryPane(QWidget):
             self.filter_edit.clear()
             self._apply_filter()
             row = self.model.row_of(path)
+        if row is None:
+            return False
         idx = self.model.index(row, 0)
         self.view.setCurrentIndex(idx)
         self.view.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
@@ -417,8 +420,9 @@ class LibraryPane(QWidget):
         self._filter_timer.stop()
         current = self.selected_path()
         self.model.set_filter(self.filter_edit.text())
-        if current is not None and self.model.row_of(current) is not None:
-            self.view.setCurrentIndex(self.model.index(self.model.row_of(current), 0))
+        row = self.model.row_of(current) if current is not None else None
+        if row is not None:
+            self.view.setCurrentIndex(self.model.index(row, 0))
         self._update_count()
 
     def _open_index(self, index) -> None:
@@ -439,8 +443,8 @@ class LibraryPane(QWidget):
         menu.addSeparator()
         rating = self.model.rating_of(path) or 0
         for value, icon, text in ((1, "like", "Like"), (-1, "dislike", "Dislike")):
-            a = menu.addAction(theme.icon(icon), text,
-                               lambda v=value: self.rateRequested.emit(path, 0 if rating == v else v))
+            a = menu.addAction(theme.icon(icon), text)
+            a.triggered.connect(lambda _=False, v=value: self.rateRequested.emit(path, 0 if rating == v else v))
             a.setCheckable(True)
             a.setChecked(rating == value)
         menu.addSeparator()
@@ -470,7 +474,7 @@ class LibraryPane(QWidget):
 
     def header_state(self) -> bytes:
         """Column order, widths and sort of the table, to save between sessions."""
-        return bytes(self.view.horizontalHeader().saveState())
+        return bytes(self.view.horizontalHeader().saveState().data())
 
     def restore_header_state(self, state: bytes) -> bool:
         """Bring back what :meth:`header_state` saved; False (and nothing changed) if it is unusable."""

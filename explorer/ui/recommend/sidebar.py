@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
@@ -70,7 +71,7 @@ class RecommendationSidebar(QWidget):
         self._ids = itertools.count(1)
         self._latest = 0
         # The recommend lane's own catalogue connection, made and used in that lane's thread.
-        self._connection = {"db_path": library.path, "library": None}
+        self._connection: dict[str, Any] = {"db_path": library.path, "library": None}
         self.tasks = tasks or manager()
         # the library changed (a scan, a rating elsewhere): rank again soon, at most once per LIVE_DELAY_MS
         self._live = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)

@@ -258,8 +258,8 @@ class SectionLaneItem(_LaneItem):
                 p.drawRect(self._section_rect(s))
             p.setBrush(QBrush(CHORUS_COLOR))
             p.setPen(cosmetic_pen(CHORUS_COLOR.darker(150)))
-            for c in self.choruses:
-                p.drawRect(self._chorus_rect(c))
+            for ch in self.choruses:
+                p.drawRect(self._chorus_rect(ch))
 
         self._record(draw, QRectF(0.0, 0.0, max(duration, 1e-9), 1.0))
 

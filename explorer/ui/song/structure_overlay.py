@@ -192,5 +192,5 @@ class StructureOverlay(QObject):
             else:
                 self._current_motif_row = row
                 m = self.motif_lane.motifs[row]
-                self.motif_spans.set_spans([(o.start, o.end) for o in m.occurrences], motif_color(m.id),
-                                           self.analysis.duration)
+                duration = self.analysis.duration if self.analysis is not None else 0.0
+                self.motif_spans.set_spans([(o.start, o.end) for o in m.occurrences], motif_color(m.id), duration)

@@ -87,9 +87,9 @@ class WaveformView(QWidget):
         self.selection.setZValue(20)
         self.selection.hide()
         self.detail.addItem(self.selection, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False)
-        self.cursor.hide()
-        self.detail.addItem(self.cursor, ignoreBounds=True)
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor_line.hide()
+        self.detail.addItem(self.cursor_line, ignoreBounds=True)
         self.playheads = []
         for plot in (self.detail, self.overview, self.section_lane, self.motif_lane):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_COLOR, width=2))
@@ -137,7 +137,7 @@ class WaveformView(QWidget):
         self.selection.setBrush(pg.mkBrush(accent.red(), accent.green(), accent.blue(), 60))
         for line in self.selection.lines:
             line.setPen(pg.mkPen(accent, width=1.5))
-        self.cursor.setPen(pg.mkPen(ink, style=Qt.PenStyle.DashLine))
+        self.cursor_line.setPen(pg.mkPen(ink, style=Qt.PenStyle.DashLine))
         for mark in self.moment_marks:
             mark.setBrush(pg.mkBrush(PLAYHEAD_COLOR.red(), PLAYHEAD_COLOR.green(), PLAYHEAD_COLOR.blue(), 55))
             for line in mark.lines:
@@ -184,7 +184,7 @@ class WaveformView(QWidget):
         self.mark_moments([])
         self.clear_selection()
         self.cursor_time = 0.0
-        self.cursor.hide()
+        self.cursor_line.hide()
         self.set_playhead(None)
         duration = 1.0 if peaks is None else max(peaks.duration, MIN_SPAN)
         self._set_limits(duration)
@@ -293,8 +293,8 @@ class WaveformView(QWidget):
 
     def set_cursor(self, t: float) -> None:
         self.cursor_time = max(0.0, min(float(t), self.duration))
-        self.cursor.setValue(self.cursor_time)
-        self.cursor.show()
+        self.cursor_line.setValue(self.cursor_time)
+        self.cursor_line.show()
         self.clear_selection()
         self.cursorMoved.emit(self.cursor_time)
 
@@ -310,7 +310,7 @@ class WaveformView(QWidget):
                 mark.hide()
 
     def marked_moments(self) -> list[tuple[float, float]]:
-        return [tuple(float(x) for x in m.getRegion()) for m in self.moment_marks if m.isVisible()]
+        return [(float(m.getRegion()[0]), float(m.getRegion()[1])) for m in self.moment_marks if m.isVisible()]
 
     def set_playhead(self, t: float | None) -> None:
         for line in self.playheads:
@@ -332,7 +332,7 @@ class WaveformView(QWidget):
         self.selection.show()
         if finished:
             self.cursor_time = a
-            self.cursor.setValue(a)
+            self.cursor_line.setValue(a)
             self.selectionChanged.emit((a, b))
 
     def _on_selection_edited(self) -> None:
