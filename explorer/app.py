@@ -2,7 +2,7 @@
 
 ``music-explorer`` without a subcommand (and ``python -m explorer``) lands in :func:`main`.
 Nothing heavy is imported here: librosa and the analysis modules are loaded by the first job,
-in a worker thread, so the window is up well within a second and a half.
+in a worker thread, so the window comes up before them.
 """
 
 from __future__ import annotations

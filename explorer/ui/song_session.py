@@ -103,8 +103,7 @@ class SongSession(WindowBase):
         if kind == "audio":
             self.song = value
             self.waveform.set_peaks(value.peaks)
-            # the rest in the next turn: with the waveform's repaint in this one, both took 50-60 ms
-            # while a scan ran
+            # the rest in the next turn: this turn already repaints the waveform
             self._later(self._audio_arrived, rid, value)
             return
         if kind == "automatic":
@@ -114,7 +113,7 @@ class SongSession(WindowBase):
             return
         if kind == "analysis":
             # a turn of its own: a cached analysis arrives at once, in the turn that also repaints
-            # for the song just opened (together 55-70 ms while a scan ran)
+            # for the song just opened
             self._later(self._analysis_arrived, rid, value)
 
     def _analysis_arrived(self, rid: int, analysis: Analysis) -> None:
@@ -126,7 +125,7 @@ class SongSession(WindowBase):
             return
         self._remember(value)
         self.settings.set("last_song", os.path.abspath(self.song_path or ""))  # opened: the song to come back to
-        self.player.prepare(value.buffer)  # the first click then only slices: starts in < 1 ms
+        self.player.prepare(value.buffer)  # the first click then only slices the prepared buffer
         self._show_song_info()
         if self.analysis is not None:
             self.structure.set_analysis(self.analysis)
@@ -165,8 +164,8 @@ class SongSession(WindowBase):
 
         What a song's arrival changes is shown in steps (song view, then matrix, then library
         pane and sidebar), each followed by its repaint, so that no single turn of the event loop
-        adds them all up: together they took 60–90 ms while a scan ran, one step at a time each
-        stays under 50.  A 1 ms timer, not a posted call: timers run after the pending repaint.
+        adds them all up and the window stays responsive while a scan runs.  A 1 ms timer, not a
+        posted call: timers run after the pending repaint.
         """
         self._turns.append((fn, args))
         if len(self._turns) == 1:

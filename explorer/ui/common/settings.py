@@ -289,10 +289,9 @@ class Settings:
 
     Reads come from memory (what this session set) or the file, read once when created.  Writes
     never touch the disk in the calling thread: :meth:`set` hands the value to a writer thread,
-    which saves a burst of changes together half a second later.  Saving fsyncs the file, and
-    while a scan writes its catalogue and cache that took 330 ms, which froze the window each time
-    a song was opened (it records ``last_song``).  :meth:`sync` (at close) saves everything before
-    it returns.
+    which saves a burst of changes together half a second later: saving fsyncs the file, which can
+    take long while a scan writes to the same disk, and opening a song sets ``last_song``.
+    :meth:`sync` (at close) saves everything before it returns.
     """
 
     #: Seconds the writer waits for more changes before saving.

@@ -28,9 +28,9 @@ class PeakItem(pg.GraphicsObject):
     filled outline through the bins' maxima and back through their minima (:func:`outline_path`),
     with a 1-pixel cosmetic pen around it; but it paints that shape as one vertical span per device
     pixel column (:func:`column_spans`), rendered into an image in device pixels and drawn
-    untransformed.  Filling the ~2 × 1000-vertex polygon as a path cost 4–13 ms per paint (antialiased
-    or not); the image costs about 1 ms to make and 0.1 ms to draw, and is kept while the item's
-    device transform does not change, so a repaint for the playhead or the selection only draws it.
+    untransformed, because filling a polygon of thousands of vertices on every paint is far slower
+    than drawing an image.  The image is kept while the item's device transform does not change,
+    so a repaint for the playhead or the selection only draws it.
     """
 
     def __init__(self, color: QColor = WAVE_COLOR):
@@ -156,7 +156,7 @@ class PeakItem(pg.GraphicsObject):
             ok = (part > 0) & (row >= 0) & (row < h)
             coverage[row[ok].astype(np.intp), cols[ok]] = np.round(part[ok] * 255).astype(np.uint8)
         # the colour table turns coverage into the wave's colour; Qt converts to 32-bit pixels in C++
-        # (a numpy lookup took 3× as long) into an image that owns its memory
+        # (faster than a numpy lookup) into an image that owns its memory
         indexed = QImage(coverage.data, w, h, stride, QImage.Format.Format_Indexed8)
         indexed.setColorTable(self._colors)
         image = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)

@@ -163,7 +163,7 @@ class BeatGridItem(pg.GraphicsObject):
         pic = QPicture()
         p = QPainter(pic)
         p.setPen(cosmetic_pen(color))
-        # one drawLines: a drawLine call per beat made recording ~0.6 ms of every new song
+        # one drawLines call for all beats: a call per beat makes recording a new song slower
         p.drawLines([QLineF(t, -1.0, t, 1.0) for t in times.tolist()])
         p.end()
         return pic

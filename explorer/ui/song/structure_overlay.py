@@ -95,8 +95,8 @@ class StructureOverlay(QObject):
         """One draggable line per boundary between sections, in :attr:`handles`.
 
         The lines are kept and reused from song to song (the ones not needed hidden): removing and
-        adding pyqtgraph items costs ~1 ms each in scene and view-box bookkeeping, ~8 ms a song
-        in the event-loop turn that shows it.
+        adding pyqtgraph items costs scene and view-box bookkeeping for each, in the event-loop
+        turn that shows the song.
         """
         sections = self.analysis.sections if self.analysis is not None else ()
         n = max(0, len(sections) - 1)
