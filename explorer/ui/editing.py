@@ -17,7 +17,7 @@ from explorer.analysis import edits
 from explorer.analysis.types import FUNCTIONS
 from explorer.errors import ExplorerError
 from explorer.ui.song.structure_edit import StructureEdit, StructureState
-from explorer.ui.song.structure_items import describe_section
+from explorer.ui.song.structure_style import describe_section
 from explorer.ui.song.time_axis import format_time
 from explorer.ui.window_base import WindowBase
 

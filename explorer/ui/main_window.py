@@ -254,5 +254,3 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
 def _count(n: int, one: str, many: str | None = None) -> str:
     """``1 section``, ``3 sections`` (``many`` for an irregular plural)."""
     return f"{n} {one if n == 1 else many or one + 's'}"
-
-

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from explorer.library.listening import Listening
 from explorer.ui.common import theme
-from explorer.ui.song.jobs import DecodeJob
+from explorer.ui.song.decode_job import DecodeJob
 from explorer.ui.song.time_axis import format_time
 from explorer.ui.window_base import WindowBase
 

@@ -19,8 +19,9 @@ from PySide6.QtCore import QTimer
 from explorer.analysis.types import Analysis
 from explorer.audio.decode import AUDIO_EXTENSIONS
 from explorer.ui import APP_NAME
-from explorer.ui.song.jobs import SongAudio, SongJob, WarmUpJob
+from explorer.ui.song.jobs import SongAudio, SongJob
 from explorer.ui.song.structure_edit import StructureState
+from explorer.ui.song.warm_up import WarmUpJob
 from explorer.ui.window_base import WindowBase
 
 #: Decoded songs kept in memory, so that going back to one is instant.

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from explorer.analysis import edits
 from explorer.analysis.types import Section
 from explorer.audio.playback import to_pcm16
-from explorer.ui.song import structure_items as st
+from explorer.ui.song import structure_style as st
 from tests.ui.helpers import (click, hover, make_known_analysis, open_and_wait, view_point, viewport_of,
                               wait_played)
 

@@ -1,5 +1,5 @@
-"""The tasks of a song: opening it (hash, cached analysis, decode, analysis), decoding a preview,
-and warming up the analysis stack.  They run through :mod:`explorer.ui.tasks`.
+"""Opening a song as a background task: hash, cached analysis, decode and peaks, analysis.
+It runs through :mod:`explorer.ui.tasks`.
 
 A :class:`SongJob` emits ``partial`` results before it ends: a song's audio before its analysis,
 a cached analysis before the audio.  Inputs are immutable (paths,
@@ -75,7 +75,7 @@ class SongJob(Task):
                 self.send("analysis", analysis)
         if audio is None:
             self.report(0.0, "decoding")
-            buffer = _decode(self.path, lambda f: self.report(f * self.DECODE_SHARE, "decoding"), self.is_cancelled)
+            buffer = decode_song(self.path, lambda f: self.report(f * self.DECODE_SHARE, "decoding"), self.is_cancelled)
             self.check()
             audio = SongAudio(buffer, build_peaks(buffer), h)
         self.send("audio", audio)
@@ -109,47 +109,7 @@ class SongJob(Task):
         return edited
 
 
-class DecodeJob(Task):
-    """Decode a song to play a part of it (a preview from the sidebar); finishes with the buffer."""
-
-    def __init__(self, request_id: int, path: str):
-        super().__init__(request_id)
-        self.path = path
-
-    def work(self) -> AudioBuffer:
-        return _decode(self.path, lambda f: self.report(f, "decoding"), self.is_cancelled)
-
-
-def _decode(path, progress, cancel) -> AudioBuffer:
+def decode_song(path, progress, cancel) -> AudioBuffer:
     from explorer.audio.decode import decode
 
     return decode(path, progress=progress, cancel=cancel)
-
-
-class WarmUpJob(Task):
-    """Start the analysis helper process (it imports the analysis stack: librosa, scipy, the genre
-    model …) and import what this process needs for the first song and the first scan: decoding,
-    the cache (its key names the analysis and model versions), playback and tag reading, while the
-    user looks at the new window.
-    Finishes with the module names.
-
-    The analysis stack itself is not imported here: only the helper and the scanner's workers
-    run it, and importing it in a thread of this process would hold the GIL for seconds (every
-    module also passes PySide's import hook), stalling the GUI thread just as the user starts.
-    """
-
-    MODULES = ("explorer.audio.decode", "explorer.library.cache", "explorer.audio.playback",
-               "simpleaudio", "explorer.library.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
-               "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
-
-    def work(self) -> tuple[str, ...]:
-        import importlib
-
-        analysis_process.start()
-        for name in self.MODULES:
-            self.check()
-            importlib.import_module(name)
-        from explorer.library.cache import analysis_version
-
-        analysis_version()
-        return self.MODULES

@@ -13,12 +13,12 @@ from PySide6.QtGui import QColor, QFont
 from explorer.analysis.edits import MIN_SECTION, move_boundary
 from explorer.analysis.types import Analysis, Motif
 from explorer.ui.common import theme
-from explorer.ui.song.structure_items import (
-    BeatGridItem,
-    MotifLaneItem,
-    SectionBandsItem,
-    SectionLaneItem,
-    SpansItem,
+from explorer.ui.song.beat_grid import BeatGridItem
+from explorer.ui.song.motif_lane import MotifLaneItem
+from explorer.ui.song.section_bands import SectionBandsItem
+from explorer.ui.song.section_lane import SectionLaneItem
+from explorer.ui.song.spans_item import SpansItem
+from explorer.ui.song.structure_style import (
     cosmetic_pen,
     describe_chorus,
     describe_occurrence,

@@ -32,7 +32,7 @@ class WaveformView(QWidget):
 
     The layout holds, top to bottom: :attr:`section_lane` (section names), :attr:`detail`
     (the zoomable waveform), :attr:`motif_lane` and :attr:`overview`.  The lanes share the
-    detail view's x range; :mod:`explorer.ui.song.structure_items` draws into them.
+    detail view's x range; :mod:`explorer.ui.song.structure_style` draws into them.
     """
 
     selectionChanged = Signal(object)  # (start, end) or None
