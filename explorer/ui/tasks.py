@@ -7,15 +7,16 @@ exactly one end: ``finished``, ``failed`` or ``cancelled``.  Its signals object 
 thread, so every signal reaches the owner's slots in the GUI thread.  No task touches a widget.
 
 The :class:`TaskManager` runs tasks in *lanes*, thread pools by kind of work: ``work`` (opening
-songs, decoding previews), ``scan`` (library scans), and two lanes of a single thread that run
-their tasks in order, ``recommend`` (a rating lands before the ranking after it; the lane's thread
-keeps its own catalogue connection) and ``edits`` (structure edits written in the order they
-were made).  The manager keeps each task alive until it has ended, lets go of it in the GUI
-thread, and holds the one shutdown path: :meth:`TaskManager.shutdown` cancels every task, stops
-the helper processes registered with :meth:`TaskManager.at_shutdown`, and waits until every task
-has ended, before any QObject goes away.  A task's owner that is destroyed first has its tasks
-cancelled.  The application's manager (:func:`manager`) is a child of the application and shuts
-down when the application is about to quit.
+songs, decoding previews), ``scan`` (library scans), and lanes of a single thread that run
+their tasks in order: ``recommend`` (a rating lands before the ranking after it; the lane's thread
+keeps its own catalogue connection), ``edits`` (structure edits written in the order they were
+made) and ``settings`` (the settings file, saved after a burst of changes).  The manager keeps
+each task alive until it has ended, lets go of it in the GUI thread, and holds the one shutdown
+path: :meth:`TaskManager.shutdown` cancels every task, stops the helper processes registered with
+:meth:`TaskManager.at_shutdown`, and waits until every task has ended, before any QObject goes
+away.  A task's owner that is destroyed first has its tasks cancelled.  The application's manager
+(:func:`manager`) is a child of the application and shuts down when the application is about to
+quit.
 
 With :attr:`TaskManager.synchronous` set, a task runs at once in the calling thread (tests about
 what the window shows, not about threading).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
@@ -43,7 +45,7 @@ PROGRESS_INTERVAL = 1.0 / 15
 #: from ``run()`` when ``ended`` arrives, and must never be the one that frees the task.
 RELEASE_DELAY_MS = 1000
 #: Threads of each lane.  One thread keeps a lane's tasks in the order they were started.
-LANES = {"work": 2, "scan": 2, "recommend": 1, "edits": 1}
+LANES = {"work": 2, "scan": 2, "recommend": 1, "edits": 1, "settings": 1}
 #: The object name of the application's manager.
 MANAGER_NAME = "explorer-tasks"
 
@@ -82,12 +84,18 @@ class Task(QRunnable):
         self.setAutoDelete(False)  # the manager owns it; the pool must not delete it under us
         self.request_id = request_id
         self.lane = lane or self.LANE
-        self.owner: QObject | None = None
+        self._owner: weakref.ReferenceType[QObject] | None = None
+        self.owner_key = 0  # id() of the owner when the task started
         self.signals = TaskSignals()
         self.done = threading.Event()
         self._cancel = threading.Event()
         self._last_progress = 0.0
         self._last_stage = ""
+
+    @property
+    def owner(self) -> QObject | None:
+        """The object the task works for (held weakly: a task never keeps its owner alive)."""
+        return self._owner() if self._owner is not None else None
 
     # -- any thread ----------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -99,6 +107,10 @@ class Task(QRunnable):
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the task has ended; False when ``timeout`` seconds passed first."""
         return self.done.wait(timeout)
+
+    def pause(self, seconds: float) -> bool:
+        """Sleep ``seconds`` in the task's thread, or less when cancel is asked for; True if it was."""
+        return self._cancel.wait(seconds)
 
     # -- the task's thread ---------------------------------------------------------------------
     def check(self) -> None:
@@ -184,7 +196,7 @@ class TaskManager(QObject):
             if threads == 1:
                 pool.setExpiryTimeout(-1)  # the same thread for every task: its connections stay valid
             self._lanes[name] = pool
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._running: dict[TaskSignals, Task] = {}
         self._watched: set[int] = set()
         self._stoppers: list[Callable[[], None]] = []
@@ -198,7 +210,7 @@ class TaskManager(QObject):
         turn of the event loop, or before calling this when :attr:`synchronous`)."""
         if task.lane not in self._lanes:
             raise ValueError(f"unknown task lane {task.lane!r}")
-        task.owner = owner
+        task._owner, task.owner_key = weakref.ref(owner), id(owner)
         if self._closed:
             task.cancel()
         self._watch(owner)
@@ -234,7 +246,7 @@ class TaskManager(QObject):
     def _owner_destroyed(self, key: int, *_args) -> None:
         self._watched.discard(key)
         for task in self.tasks():
-            if id(task.owner) == key:
+            if task.owner_key == key:
                 task.cancel()
 
     def _release(self) -> None:
@@ -242,7 +254,10 @@ class TaskManager(QObject):
 
     def _forget(self, signals: TaskSignals) -> None:
         with self._lock:
-            self._running.pop(signals, None)
+            task = self._running.pop(signals, None)
+        # outside the lock: the last reference to a task may be the last to its owner, whose
+        # destruction looks up that owner's tasks
+        del task
 
     # -- looking, cancelling, waiting (any thread) ---------------------------------------------
     def tasks(self, *owners: QObject, lane: str | None = None) -> list[Task]:
@@ -250,7 +265,8 @@ class TaskManager(QObject):
         with self._lock:
             found = list(self._running.values())
         if owners:
-            found = [t for t in found if any(t.owner is o for o in owners)]
+            keys = {id(o) for o in owners}
+            found = [t for t in found if t.owner_key in keys and any(t.owner is o for o in owners)]
         return [t for t in found if lane is None or t.lane == lane]
 
     def running(self, *owners: QObject, lane: str | None = None) -> list[Task]:

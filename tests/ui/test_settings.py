@@ -27,7 +27,7 @@ def test_set_returns_before_the_file_is_written_and_reads_see_it(tmp_path, monke
     deadline = time.monotonic() + budget(10)
     while _on_disk(path, "last_song") is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _on_disk(path, "last_song") == "/music/ä song.flac"  # the writer thread saved it
+    assert _on_disk(path, "last_song") == "/music/ä song.flac"  # the settings lane saved it
 
 
 def test_sync_saves_everything_and_a_new_session_reads_it(tmp_path):

@@ -105,3 +105,17 @@ def test_synchronous_mode_runs_the_task_at_once_in_the_calling_thread(qtbot, tas
                      finished=lambda rid, name: results.append(name))
     assert task.done.is_set()
     assert results == [threading.current_thread().name]
+
+
+def test_a_task_never_keeps_its_owner_alive(qtbot, tasks):
+    """An owner whose last reference goes is destroyed (its destruction looks up its tasks: no deadlock)."""
+    destroyed = []
+
+    def start() -> None:
+        owner = QObject()
+        owner.destroyed.connect(lambda *_: destroyed.append(True))
+        tasks.run(lambda _t: None, owner=owner).wait(10)
+
+    start()  # the task holds its owner weakly: the owner goes now, and its task is let go of later
+    assert destroyed
+    qtbot.waitUntil(lambda: not tasks.tasks(), timeout=10000)
