@@ -98,7 +98,7 @@ from procs import descendants, read
 from PySide6.QtWidgets import QApplication
 from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 
 folder, workers, busy = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 app = QApplication([])
@@ -129,8 +129,8 @@ busy_scan()
 t0 = time.monotonic()
 w.close()
 out["close"] = round(time.monotonic() - t0, 2)
-t = w.library_pane._thread
-out["scan thread running after close"] = t is not None and t.isRunning()
+t = w.library_pane._scan
+out["scan thread running after close"] = t is not None and not t.done.is_set()
 print(json.dumps(out), flush=True)
 w.deleteLater()
 app.processEvents()

@@ -48,7 +48,8 @@ def run_once(show_ms: float, after_long_songs: bool, cached: bool, dump_to: str 
     from PySide6.QtCore import QTimer
 
     from explorer.app import build_window
-    from explorer.ui import library_pane, main_window
+    from explorer.ui import main_window
+    from explorer.ui.library import pane as library_pane
 
     log: list = []
     depth = [0]

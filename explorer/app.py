@@ -2,7 +2,7 @@
 
 ``music-explorer`` without a subcommand (and ``python -m explorer``) lands in :func:`main`.
 Nothing heavy is imported here: librosa and the analysis modules are loaded by the first job,
-in a worker thread, so the window is up well within a second and a half.
+in a worker thread, so the window comes up before them.
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ def build_window(paths=(), *, app=None):
     from PySide6.QtWidgets import QApplication
 
     from explorer import __version__
-    from explorer.ui import theme
+    from explorer.ui.common import theme
     from explorer.ui.main_window import APP_NAME, MainWindow
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("music-explorer")

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.analysis.types import Analysis, Chorus, Section
+from explorer.analysis.edits import with_sections
+from explorer.analysis.types import Analysis, Section
 from explorer.errors import FileMissing, LibraryError
 from explorer.library.backup import Backup, BackupUnreadable, Restored
 from explorer.library.opening import _BUGS, Opening, _rollback
@@ -526,8 +527,7 @@ class Library(Opening, Backup):
         edited = self.structure_edits(content_hash) if content_hash else None
         if edited is None:
             return analysis
-        choruses = tuple(Chorus(s.start, s.end, 1.0) for s in edited if s.function == "chorus")
-        return analysis.replace(sections=edited, choruses=choruses or analysis.choruses)
+        return with_sections(analysis, sections=edited)
 
     def analysis(self, track_id: int) -> Analysis | None:
         """The track's full analysis from the cache (with the user's edits), or None when not cached."""

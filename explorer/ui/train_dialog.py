@@ -1,6 +1,6 @@
 """Library ▸ Train genre model on my tags…: train on the library's tagged songs and show how good it is.
 
-The dialog starts training at once, in the background (a job of the window's runner), with a
+The dialog starts training at once, in the background (a task of the window's one background mechanism, :mod:`explorer.ui.tasks`), with a
 progress bar and Cancel.  When it ends it shows the report: accuracy on songs by artists the model
 did not see, per-genre precision, recall and F1 as grouped bars, and the confusion matrix (both
 drawn with pyqtgraph), plus the text of the report.  The new model is saved beside the library
@@ -26,17 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.ui import theme
-from explorer.ui.workers import Job, JobRunner
+from explorer.ui.common import theme
+from explorer.ui.tasks import Task, manager
 
 _BARS = (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
 
 
-class _TrainJob(Job):
+class _TrainTask(Task):
     """Train, save and use the library's own genre model; finishes with (report, model path, songs relabelled)."""
 
     def __init__(self, library, *, use_default: bool = False):
-        super().__init__(0)
+        super().__init__()
         self.library = library
         self.use_default = use_default
 
@@ -89,8 +89,8 @@ class TrainDialog(QDialog):
         self.report = None
         self.model_path = None
         self.setWindowTitle("Train a genre model on your tags")
-        self._runner = JobRunner(self, max_threads=1)
-        self._job: _TrainJob | None = None
+        self.tasks = manager()
+        self._job: _TrainTask | None = None
 
         self.intro = QLabel(f"Learns the genres your files are tagged with, from the sound of the analysed songs "
                             f"in your library. It needs {RULE}. It is tested on songs by artists it was not "
@@ -132,7 +132,7 @@ class TrainDialog(QDialog):
 
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setMaximumHeight(self.fontMetrics().height() * 9)
 
         self.retrain_button = QPushButton("Train again")
@@ -142,11 +142,11 @@ class TrainDialog(QDialog):
         self.default_button.clicked.connect(self.use_default)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        buttons.addButton(self.retrain_button, QDialogButtonBox.ActionRole)
-        buttons.addButton(self.default_button, QDialogButtonBox.ActionRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ActionRole)
+        buttons.addButton(self.retrain_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.default_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
@@ -189,14 +189,14 @@ class TrainDialog(QDialog):
         """Train (or, with ``use_default``, switch back to the shipped model) in the background."""
         if self._job is not None:
             return
-        job = _TrainJob(self.library, use_default=use_default)
+        job = _TrainTask(self.library, use_default=use_default)
         job.signals.progress.connect(self._on_progress)
         job.signals.finished.connect(self._on_finished)
         job.signals.failed.connect(self._on_failed)
         job.signals.cancelled.connect(self._on_cancelled)
         self._job = job
         self._set_running(True, "switching back" if use_default else "starting")
-        self._runner.start(job)
+        self.tasks.start(job, owner=self)
 
     def use_default(self) -> None:
         self.start(use_default=True)
@@ -252,7 +252,7 @@ class TrainDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.cancel()
-        self._runner.wait(-1)
+        self.tasks.wait(self)
         super().done(result)
 
     # -- the report -----------------------------------------------------------------------------------------
@@ -313,6 +313,7 @@ class TrainDialog(QDialog):
 
     def confusion_counts(self) -> np.ndarray:
         """The counts the matrix shows [shape=(n_genres, n_genres)] (rows: tag, columns: predicted)."""
+        assert self.report is not None, "no report shown"
         return np.array([[int(t.toPlainText()) for t in self.count_items[i * len(self.report.genres):
                                                                             (i + 1) * len(self.report.genres)]]
                          for i in range(len(self.report.genres))])

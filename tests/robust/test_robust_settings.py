@@ -27,7 +27,7 @@ def _crafted_settings(marker) -> str:
     Python object (``@Variant(…PySide::PyObjectWrapper…)``); returns its path."""
     from PySide6.QtCore import QSettings
 
-    from explorer.ui.settings import settings_path
+    from explorer.ui.common.settings import settings_path
 
     path = settings_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -47,7 +47,7 @@ def test_a_pickled_value_in_the_settings_is_never_unpickled(qtbot, tmp_path, cap
 
     marker = tmp_path / "unpickled"
     path = _crafted_settings(marker)
-    with caplog.at_level(logging.WARNING, logger="explorer.ui.settings"):
+    with caplog.at_level(logging.WARNING, logger="explorer.ui.common.settings"):
         _, w = build_window([])
         qtbot.addWidget(w)
         try:
@@ -64,15 +64,13 @@ def test_a_pickled_value_in_the_settings_is_never_unpickled(qtbot, tmp_path, cap
 
 
 def test_each_setting_is_read_as_its_plain_type_only(tmp_path, caplog):
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     path = tmp_path / "settings.ini"
-    path.write_text(
-        '[General]\nfollow_playhead=maybe\ntheme=@Rect(1 2 3 4)\nlast_song="/a, b.mp3"\n'
-        "last_folder=one,two\nschema_version=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x1)\n"
-        "[layout]\ngeometry=@ByteArray(\\0\\x1\\xff)\nstate=not base64!\nsplitter=AAEC\n"
-    )
-    with caplog.at_level(logging.WARNING, logger="explorer.ui.settings"):
+    path.write_text("[General]\nfollow_playhead=maybe\ntheme=@Rect(1 2 3 4)\nlast_song=\"/a, b.mp3\"\n"
+                    "last_folder=one,two\nschema_version=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x1)\n"
+                    "[layout]\ngeometry=@ByteArray(\\0\\x1\\xff)\nstate=not base64!\nsplitter=AAEC\n")
+    with caplog.at_level(logging.WARNING, logger="explorer.ui.common.settings"):
         s = Settings(str(path))
     assert s.get("follow_playhead") is True and s.get("theme") == "system"  # defaults for what is not plain
     assert s.get("last_song") == "/a, b.mp3" and s.get("last_folder") == ""

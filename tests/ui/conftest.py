@@ -61,7 +61,7 @@ def song_file(make_audio):
 def window(qtbot):
     from explorer.library.store import Library
     from explorer.ui.main_window import MainWindow
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     lib = Library()
     w = MainWindow(Settings(), lib)

@@ -47,7 +47,7 @@ def test_folder_on_the_command_line_fills_the_library_and_opens_its_first_song(q
 def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
     from explorer.library.store import Library
     from explorer.ui.main_window import MainWindow
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     lib = Library()
     w1 = MainWindow(Settings(), lib)
@@ -149,7 +149,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 
 sys.path.insert(0, sys.argv[2])
 from procs import children, read

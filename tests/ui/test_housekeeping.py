@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from conftest import write_audio
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 from tests.ui.helpers import SR, family_song
 
 pytestmark = pytest.mark.timeout(300)

@@ -7,8 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from explorer.ui.main_window import DOCK_SHARES, MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
+from explorer.ui.layout import DOCK_SHARES
+from explorer.ui.main_window import MainWindow
 from tests.ui.screenshot_app import cut_labels
 
 pytestmark = pytest.mark.timeout(120)
@@ -42,7 +43,7 @@ def test_default_layout_gives_the_panes_their_shares(qtbot, fresh, scanned):
     assert side == pytest.approx(DOCK_SHARES["sidebarDock"] * 1440, abs=30)
     # the library shows a song's rating and analysis state without scrolling
     header = w.library_pane.view.horizontalHeader()
-    from explorer.ui.library_pane import COL_RATING, COL_STATE
+    from explorer.ui.library.model import COL_RATING, COL_STATE
 
     for col in (COL_RATING, COL_STATE):
         assert header.sectionViewportPosition(col) + header.sectionSize(col) <= w.library_pane.view.viewport().width()

@@ -11,8 +11,8 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from conftest import write_audio
 from explorer.library.store import Library
-from explorer.ui.library_pane import (COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, LibraryPane,
-                                      format_duration)
+from explorer.ui.library.model import COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, format_duration
+from explorer.ui.library.pane import LibraryPane
 
 SR = 22050
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from explorer.ui.library_pane import COL_RATING, LibraryModel
+from explorer.ui.library.model import COL_RATING, LibraryModel
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer.library.store import Library
-from explorer.ui.library_pane import LibraryPane
+from explorer.ui.library.pane import LibraryPane
 
 pytestmark = pytest.mark.timeout(120)
 SR = 22050

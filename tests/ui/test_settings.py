@@ -16,7 +16,7 @@ def _on_disk(path, name):
 
 
 def test_set_returns_before_the_file_is_written_and_reads_see_it(tmp_path, monkeypatch):
-    from explorer.ui import settings as mod
+    from explorer.ui.common import settings as mod
 
     path = tmp_path / "settings.ini"
     monkeypatch.setattr(mod.Settings, "WRITE_DELAY", 0.3)
@@ -27,13 +27,13 @@ def test_set_returns_before_the_file_is_written_and_reads_see_it(tmp_path, monke
     deadline = time.monotonic() + budget(10)
     while _on_disk(path, "last_song") is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _on_disk(path, "last_song") == "/music/ä song.flac"  # the writer thread saved it
+    assert _on_disk(path, "last_song") == "/music/ä song.flac"  # the settings lane saved it
 
 
 def test_sync_saves_everything_and_a_new_session_reads_it(tmp_path):
     from PySide6.QtCore import QByteArray
 
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     path = tmp_path / "settings.ini"
     s = Settings(str(path))
@@ -51,7 +51,7 @@ def test_sync_saves_everything_and_a_new_session_reads_it(tmp_path):
 
 
 def test_unknown_names_are_refused(tmp_path):
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     s = Settings(str(tmp_path / "settings.ini"))
     with pytest.raises(KeyError):
@@ -62,7 +62,7 @@ def test_unknown_names_are_refused(tmp_path):
 
 def test_a_later_save_keeps_the_earlier_keys_and_leaves_no_temp_file(tmp_path):
     """Each save writes a copy of the file and renames it over the old one: nothing is lost between saves."""
-    from explorer.ui.settings import Settings
+    from explorer.ui.common.settings import Settings
 
     path = tmp_path / "sub" / "settings.ini"  # a folder that does not exist yet
     s = Settings(str(path))

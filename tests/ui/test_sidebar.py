@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, Qt
 
 from explorer.analysis.types import Analysis, Chorus, Genre, Section
 from explorer.library.cache import AnalysisCache, default_folder
-from explorer.ui.sidebar import FALLBACK_PREVIEW, MAX_SECTION_PREVIEW, RecommendationSidebar, preview_region
+from explorer.recommend.preview import FALLBACK_PREVIEW, MAX_SECTION_PREVIEW, preview_region
+from explorer.ui.recommend.sidebar import RecommendationSidebar
 from tests.ui.helpers import SONGS
 
 SR = 22050

@@ -9,9 +9,10 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from explorer.analysis import edits
 from explorer.analysis.types import Section
 from explorer.audio.playback import to_pcm16
-from explorer.ui import structure_items as st
+from explorer.ui.song import structure_style as st
 from tests.ui.helpers import (click, hover, make_known_analysis, open_and_wait, view_point, viewport_of,
                               wait_played)
 
@@ -95,10 +96,8 @@ def test_arrows_home_end_step_through_sections(qtbot, window, song_file):
 
 
 def saved_edits(window):
-    """The edits in the library once the window's writer thread has saved what it was given."""
-    from explorer.ui.workers import EDITS_WRITER
-
-    assert EDITS_WRITER.flush(10)
+    """The edits in the library once the window's edits lane has saved what it was given."""
+    assert window.tasks.wait(window, lane="edits", timeout=10)
     return window.library.structure_edits(window.song.content_hash)
 
 
@@ -202,14 +201,16 @@ def test_double_click_loops_a_section(qtbot, window, song_file, alsa_capture):
 
 def test_edit_functions_keep_sections_contiguous():
     secs = (Section(0, 4, "A", "verse"), Section(4, 8, "B", "chorus"), Section(8, 12, "A", "verse"))
-    moved = st.move_boundary(secs, 1, 100.0)
-    assert moved[0].end == moved[1].start == 8 - st.MIN_SECTION
-    assert st.split_section(secs, 4.2) == secs  # too close to a boundary
-    split = st.split_section(secs, 6.0)
+    moved = edits.move_boundary(secs, index=1, to=100.0)
+    assert moved[0].end == moved[1].start == 8 - edits.MIN_SECTION
+    assert edits.split_section(secs, at=4.2) == secs  # too close to a boundary
+    split = edits.split_section(secs, at=6.0)
     assert [(s.start, s.end) for s in split] == [(0, 4), (4, 6), (6, 8), (8, 12)]
-    assert st.merge_with_next(split, 1)[1] == Section(4, 8, "B", "chorus", 1.0)
-    assert st.merge_with_next(secs, 2) == secs
-    assert st.section_index_at(secs, 12) == 2 and st.section_index_at(secs, 13) is None
+    assert edits.merge_with_next(split, index=1)[1] == Section(4, 8, "B", "chorus", 1.0)
+    assert edits.merge_with_next(secs, index=2) == secs
+    assert edits.section_index_at(secs, time=12) == 2 and edits.section_index_at(secs, time=13) is None
+    renamed = edits.rename_section(secs, index=0, function="chorus")
+    assert [c.start for c in edits.edited_choruses(renamed)] == [0, 4]
 
 
 def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, window, song_file, monkeypatch):
@@ -232,7 +233,7 @@ def test_an_edit_is_saved_off_the_gui_thread_and_a_failed_save_is_shown(qtbot, w
         assert window.analysis.sections[0].label == "Z"  # on screen at once
         assert window.library.structure_edits(window.song.content_hash) is None  # not written yet
         gate.set()
-    assert threads == ["explorer-edits-writer"]
+    assert threads == ["explorer-edits"]
     assert saved_edits(window)[0].label == "Z"
 
     def broken(content_hash, sections):
@@ -261,10 +262,8 @@ def _sections(window):
     return [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in window.analysis.sections]
 
 
-def _flush():
-    from explorer.ui.workers import EDITS_WRITER
-
-    assert EDITS_WRITER.flush(10)
+def _flush(window):
+    assert window.tasks.wait(window, lane="edits", timeout=10)
 
 
 def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_file):
@@ -308,24 +307,24 @@ def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_f
         qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert _sections(window) == expected
         assert f"{len(expected)} section" in window.info_label.text()
-    _flush()
+    _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[0]
     for expected in states[1:]:
         qtbot.keyClick(window.waveform, Qt.Key.Key_Z,
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         assert _sections(window) == expected
-    _flush()
+    _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[-1]
     # back to the automatic analysis: the edits leave the library; Undo brings them back
     assert window.act_revert.isEnabled()
     window.act_revert.trigger()
     assert _sections(window) == automatic and not window.act_revert.isEnabled()
-    _flush()
+    _flush(window)
     assert saved_edits(window) is None
     qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert _sections(window) == states[-1]
     window.act_revert.trigger()
-    _flush()
+    _flush(window)
     open_and_wait(qtbot, window, song_file)  # reopened: the automatic analysis, nothing to undo
     assert _sections(window) == automatic
     assert not window.undo_stack.canUndo() and not window.act_revert.isEnabled()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QPalette
 
-from explorer.ui import theme
+from explorer.ui.common import theme
 
 ICONS = ("music-explorer", "play", "pause", "stop", "loop", "like", "dislike", "folder", "folder-add", "open",
          "cancel", "search", "refresh", "log", "zoom-in", "zoom-out", "export", "info", "warning", "error")

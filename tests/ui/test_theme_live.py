@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from explorer.ui import theme
+from explorer.ui.common import theme
 from tests.ui.helpers import make_known_analysis, open_and_wait
 
 pytestmark = pytest.mark.timeout(120)

@@ -6,8 +6,8 @@ import re
 
 from PySide6.QtGui import QGuiApplication
 
-from explorer.ui import theme
-from explorer.ui.log_panel import LogPanel
+from explorer.ui.common import theme
+from explorer.ui.common.log_panel import LogPanel
 
 
 def test_log_lines_are_timestamped_levelled_and_copyable(qtbot):

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from explorer.genre.own import RULE
 from explorer.library.store import Library
 from explorer.ui.main_window import MainWindow
-from explorer.ui.settings import Settings
+from explorer.ui.common.settings import Settings
 from explorer.ui.train_dialog import TrainDialog
 
 pytestmark = pytest.mark.timeout(600)

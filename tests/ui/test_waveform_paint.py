@@ -1,4 +1,4 @@
-"""How :class:`~explorer.ui.waveform_view.PeakItem` paints: one min–max span per pixel column.
+"""How :class:`~explorer.ui.song.peak_item.PeakItem` paints: one min–max span per pixel column.
 
 The item is painted into a QImage (offscreen) through a known transform, from a pyramid built on a
 signal whose min/max per pixel column is known, and every column is checked: filled from its
@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import build_peaks
-from explorer.ui.waveform_view import WAVE_COLOR, PeakItem, column_spans
+from explorer.ui.song.peak_item import WAVE_COLOR, PeakItem, column_spans
 
 SR = 8000
 W, H = 200, 100  # plot size in device-independent pixels

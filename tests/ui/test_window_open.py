@@ -80,7 +80,7 @@ def test_cancel_stops_opening(qtbot, window, long_mp3):
     assert window.analysis is None
     assert not window.progress.isVisible()
     assert "Cancel" in window.status_label.text()
-    assert window.runner.wait(5000)
+    assert window.tasks.wait(window, timeout=5)
 
 
 def test_corrupt_file_shows_the_error(qtbot, window, tmp_path):
@@ -117,7 +117,7 @@ def test_quick_succession_never_shows_a_stale_song(qtbot, window, tmp_path, long
     rid = window.open_song(str(short[1]))
     with qtbot.waitSignal(window.jobEnded, timeout=60000, check_params_cb=lambda r: r == rid):
         pass
-    assert window.runner.wait(30000)
+    assert window.tasks.wait(window, timeout=30)
     qtbot.wait(50)  # let any late queued signal of the old jobs arrive
     assert shown and all(p == str(short[1]) and f == str(short[1]) for _, p, f in shown), shown
     assert window.song.buffer.duration == pytest.approx(2.0, abs=1e-3)

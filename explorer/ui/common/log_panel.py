@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from explorer.ui import theme
+from explorer.ui.common import theme
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -34,7 +34,7 @@ class LogPanel(QWidget):
         self.view = QPlainTextEdit(self)
         self.view.setReadOnly(True)
         self.view.setMaximumBlockCount(self.MAX_LINES)
-        self.view.setLineWrapMode(QPlainTextEdit.WidgetWidth)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.view.setPlaceholderText("Nothing to report.")
         self.copy_button = copy = QPushButton(theme.icon("log"), "Copy all", self)
         copy.clicked.connect(self.copy_all)
@@ -51,7 +51,7 @@ class LogPanel(QWidget):
         self._count = 0
 
     def changeEvent(self, event) -> None:
-        if event.type() == QEvent.PaletteChange:  # a new theme: the icon is drawn in its text colour
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: the icon is drawn in its text colour
             self.copy_button.setIcon(theme.icon("log"))
         super().changeEvent(event)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -38,7 +39,7 @@ _LIGHT = {
     "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
 }
 
-_state = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
+_state: dict[str, Any] = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
 #: The property naming the icon :func:`bind_icon` gave an object.
 ICON_PROPERTY = "themeIcon"
 
@@ -76,7 +77,7 @@ def resources_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    return Path(__file__).resolve().parents[3] / "resources"
 
 
 def is_dark() -> bool:
@@ -98,21 +99,21 @@ def colors() -> dict[str, str]:
 
 def _palette(c: dict[str, str]) -> QPalette:
     p = QPalette()
+    R = QPalette.ColorRole
     roles = {
-        QPalette.Window: "window", QPalette.WindowText: "text", QPalette.Base: "base",
-        QPalette.AlternateBase: "alt_base", QPalette.Text: "text", QPalette.Button: "button",
-        QPalette.ButtonText: "text", QPalette.BrightText: "highlight_text", QPalette.Highlight: "highlight",
-        QPalette.HighlightedText: "highlight_text", QPalette.Link: "link", QPalette.ToolTipBase: "tooltip_base",
-        QPalette.ToolTipText: "tooltip_text", QPalette.PlaceholderText: "dim_text", QPalette.Mid: "mid",
-        QPalette.Dark: "shadow", QPalette.Shadow: "shadow",
+        R.Window: "window", R.WindowText: "text", R.Base: "base", R.AlternateBase: "alt_base", R.Text: "text",
+        R.Button: "button", R.ButtonText: "text", R.BrightText: "highlight_text", R.Highlight: "highlight",
+        R.HighlightedText: "highlight_text", R.Link: "link", R.ToolTipBase: "tooltip_base",
+        R.ToolTipText: "tooltip_text", R.PlaceholderText: "dim_text", R.Mid: "mid", R.Dark: "shadow",
+        R.Shadow: "shadow",
     }
     for role, key in roles.items():
         p.setColor(role, QColor(c[key]))
-    p.setColor(QPalette.Light, QColor(c["button"]).lighter(130))
-    p.setColor(QPalette.Midlight, QColor(c["button"]).lighter(115))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(c["dim_text"]))
-    p.setColor(QPalette.Disabled, QPalette.Highlight, QColor(c["mid"]))
+    p.setColor(QPalette.ColorRole.Light, QColor(c["button"]).lighter(130))
+    p.setColor(QPalette.ColorRole.Midlight, QColor(c["button"]).lighter(115))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(c["dim_text"]))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(c["mid"]))
     return p
 
 
@@ -123,7 +124,7 @@ def _system_is_dark(app) -> bool:
     if scheme == Qt.ColorScheme.Light:
         return False
     base = _state["system_palette"] or app.palette()
-    return base.color(QPalette.Window).lightness() < 128
+    return base.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def apply_theme(app, mode: str = "system") -> str:
@@ -175,14 +176,15 @@ def _icon(name: str, color: str) -> QIcon:
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     if not renderer.isValid():
         raise ValueError(f"{path}: not a valid SVG icon")
-    ratio = QGuiApplication.instance().devicePixelRatio() if QGuiApplication.instance() else 1.0
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
     ic = QIcon()
     for size in _ICON_SIZES:
         px = max(1, round(size * ratio))
         pm = QPixmap(QSize(px, px))
-        pm.fill(Qt.transparent)
+        pm.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pm)
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter, QRectF(0, 0, px, px))
         painter.end()
         pm.setDevicePixelRatio(ratio)

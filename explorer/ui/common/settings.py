@@ -21,15 +21,14 @@ import binascii
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QCoreApplication
 
 from explorer.errors import ExplorerError
 from explorer.util.fs import atomic_write_bytes
-from explorer.util.threads import JobThread
+from explorer.ui.tasks import Task, manager
 
 log = logging.getLogger(__name__)
 
@@ -288,14 +287,14 @@ class Settings:
     """Typed access to the declared settings; unknown names are a programming error.
 
     Reads come from memory (what this session set) or the file, read once when created.  Writes
-    never touch the disk in the calling thread: :meth:`set` hands the value to a writer thread,
-    which saves a burst of changes together half a second later.  Saving fsyncs the file, and
-    while a scan writes its catalogue and cache that took 330 ms, which froze the window each time
-    a song was opened (it records ``last_song``).  :meth:`sync` (at close) saves everything before
-    it returns.
+    never touch the disk in the calling thread: :meth:`set` hands the value to the ``settings``
+    lane of :mod:`explorer.ui.tasks`, which saves a burst of changes together half a second
+    later: saving fsyncs the file, which can take long while a scan writes to the same disk, and
+    opening a song sets ``last_song``.  Without a Qt application (no GUI thread to keep free)
+    :meth:`set` saves at once.  :meth:`sync` (at close) saves everything before it returns.
     """
 
-    #: Seconds the writer waits for more changes before saving.
+    #: Seconds the settings lane waits for more changes before saving.
     WRITE_DELAY = 0.5
 
     def __init__(self, path: str | None = None):
@@ -305,8 +304,7 @@ class Settings:
         self._pending: dict[str, Any] = {}  # set but not saved yet
         self._save_scheduled = False
         self._lock = threading.Lock()
-        self._save_lock = threading.Lock()  # one save at a time (writer thread or sync())
-        _WRITER.start()  # now, at start-up: set() only hands it work
+        self._save_lock = threading.Lock()  # one save at a time (settings lane or sync())
         self._migrate()
 
     def _migrate(self) -> None:
@@ -325,7 +323,7 @@ class Settings:
     def set(self, name: str, value) -> None:
         s = SETTINGS[name]  # KeyError for undeclared names
         if s.type is QByteArray:
-            value = QByteArray(value)  # our own copy: the writer thread reads it later
+            value = QByteArray(value)  # our own copy: the settings lane reads it later
         else:
             value = s.type(value)
         self._queue(name, value)
@@ -342,10 +340,15 @@ class Settings:
             if self._save_scheduled:
                 return
             self._save_scheduled = True
-        _WRITER.submit(self._save_later)
+        app = QCoreApplication.instance()
+        if app is None:  # no GUI thread to keep free (a script, a test without Qt): save at once
+            self._save_later(None)
+            return
+        manager().run(self._save_later, owner=app, lane="settings", check_cancel=False)
 
-    def _save_later(self) -> None:
-        time.sleep(self.WRITE_DELAY)  # gather a burst of changes into one save
+    def _save_later(self, task: Task | None) -> None:
+        if task is not None:  # gather a burst of changes into one save (saved at once on quit)
+            task.pause(self.WRITE_DELAY)
         with self._lock:
             self._save_scheduled = False
         self._save()
@@ -367,5 +370,3 @@ class Settings:
 
 
 _UNSET = object()
-#: Saves every Settings' changes (one thread for all of them; see :mod:`explorer.util.threads`).
-_WRITER = JobThread("explorer-settings-writer", "saving the settings")

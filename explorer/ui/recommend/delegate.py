@@ -1,0 +1,170 @@
+"""How a recommendation row is drawn, and its ▶ / 👍 / 👎 buttons.
+
+One delegate draws every row (no widget per row): title and artist, genre, a similarity bar, the
+reasons, and the three buttons; the geometry comes from the font, so rows stay readable and
+clickable at any scaling.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QToolTip
+
+from explorer.ui.common import theme
+from explorer.ui.recommend.model import RecommendationModel
+from explorer.ui.recommend.ranking import Item
+
+
+def _mmss(seconds: float) -> str:
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """Paints a row and turns clicks on its ▶ / 👍 / 👎 into signals."""
+
+    buttonClicked = Signal(QModelIndex, str)  # index, "play" | "like" | "dislike"
+    rowActivated = Signal(QModelIndex)  # double-click outside the buttons
+
+    BUTTONS = ("play", "like", "dislike")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._hover: tuple[int, str] | None = None
+
+    # Geometry, all from the font: readable and clickable at any scaling.
+    @staticmethod
+    def _metrics(option) -> tuple[QFontMetrics, int, int]:
+        fm = option.fontMetrics
+        line = fm.height()
+        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        return fm, line, pad
+
+    @staticmethod
+    def _bar_height(fm: QFontMetrics) -> int:
+        return max(3, fm.height() // 5)
+
+    def sizeHint(self, option, index) -> QSize:
+        fm, line, pad = self._metrics(option)
+        return QSize(fm.averageCharWidth() * 30, 3 * line + self._bar_height(fm) + 3 * pad)
+
+    def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
+        """Where the buttons of a row occupying ``rect`` are."""
+        line = fm.height()
+        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        b = int(line * 1.6)
+        top = rect.top() + (rect.height() - b) // 2
+        play = QRect(rect.left() + pad, top, b, b)
+        dislike = QRect(rect.right() - pad - b, top, b, b)
+        like = QRect(dislike.left() - pad // 2 - b, top, b, b)
+        return {"play": play, "like": like, "dislike": dislike}
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        it: Item = index.data(RecommendationModel.ItemRole)
+        self.initStyleOption(option, index)
+        style = option.widget.style() if option.widget else None
+        option.text = ""
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        fm, line, pad = self._metrics(option)
+        c = theme.colors()
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        dim = QColor(text)
+        dim.setAlpha(170)
+        rects = self.button_rects(option.rect, fm)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # buttons
+        for name, r in rects.items():
+            hovered = self._hover == (index.row(), name)
+            active = (name == "like" and it.rating > 0) or (name == "dislike" and it.rating < 0)
+            if hovered or active:
+                bg = QColor(c["good"] if name == "like" and active else c["bad"] if name == "dislike" and active
+                            else pal.color(QPalette.ColorRole.Mid))
+                bg.setAlpha(120 if active else 80)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(bg)
+                painter.drawRoundedRect(QRectF(r), r.height() / 4, r.height() / 4)
+            inner = r.adjusted(r.width() // 6, r.height() // 6, -r.width() // 6, -r.height() // 6)
+            theme.icon(name).paint(painter, inner)
+        # Title and similarity on the first line, artist · genre on the second, reasons on the third, and a
+        # thin similarity bar under them all (full width: it stays readable in a narrow dock).
+        left = rects["play"].right() + 2 * pad
+        right = rects["like"].left() - 2 * pad
+        width = max(0, right - left)
+        y = option.rect.top() + pad
+        score = max(0.0, min(1.0, it.score))
+        pct = f"{score:.0%}"
+        pct_w = fm.horizontalAdvance("100%") + pad
+        f = option.font
+        bold = QFont(f)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text)
+        title_w = max(0, width - pct_w)
+        painter.drawText(QRect(left, y, title_w, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         QFontMetrics(bold).elidedText(it.title, Qt.TextElideMode.ElideRight, title_w))
+        painter.setFont(f)
+        painter.setPen(dim)
+        painter.drawText(QRect(right - pct_w, y, pct_w, line),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct)
+        for text_line in (" · ".join(x for x in (it.artist, it.genre) if x), " · ".join(it.reasons)):
+            y += line
+            painter.drawText(QRect(left, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             fm.elidedText(text_line, Qt.TextElideMode.ElideRight, width))
+        y += line + pad // 2
+        bh = self._bar_height(fm)
+        track = QColor(pal.color(QPalette.ColorRole.Mid))
+        track.setAlpha(110)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(track)
+        painter.drawRoundedRect(QRectF(left, y, width, bh), bh / 2, bh / 2)
+        painter.setBrush(QColor(c["bar"]))
+        painter.drawRoundedRect(QRectF(left, y, max(bh, width * score), bh), bh / 2, bh / 2)
+        painter.restore()
+
+    def helpEvent(self, event, view, option, index) -> bool:
+        name = self.hit(option.rect, option.fontMetrics, event.pos())
+        it: Item = index.data(RecommendationModel.ItemRole)
+        if name is None or it is None:
+            return super().helpEvent(event, view, option, index)
+        start, end = it.region
+        tip = {"play": f"Play its chorus ({_mmss(start)}–{_mmss(end)})",
+               "like": "Forget that you like it" if it.rating > 0 else "Like it: more songs like this one",
+               "dislike": "Forget that you dislike it" if it.rating < 0 else "Dislike it: fewer songs like this one",
+               }[name]
+        QToolTip.showText(event.globalPos(), tip, view)
+        return True
+
+    def hit(self, option_rect: QRect, fm: QFontMetrics, pos) -> str | None:
+        for name, r in self.button_rects(option_rect, fm).items():
+            if r.contains(pos):
+                return name
+        return None
+
+    def editorEvent(self, event, model, option, index) -> bool:
+        t = event.type()
+        if t not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                     QEvent.Type.MouseMove):
+            return False
+        name = self.hit(option.rect, option.fontMetrics, event.position().toPoint())
+        if t == QEvent.Type.MouseMove:
+            hover = (index.row(), name) if name else None
+            if hover != self._hover:
+                self._hover = hover
+                if option.widget is not None:
+                    option.widget.update()
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        if name is None:
+            if t == QEvent.Type.MouseButtonDblClick:
+                self.rowActivated.emit(QModelIndex(index))
+                return True
+            return False
+        if t == QEvent.Type.MouseButtonRelease:
+            self.buttonClicked.emit(QModelIndex(index), name)
+        return True  # presses and double-clicks on a button are the button's
