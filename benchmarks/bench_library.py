@@ -161,7 +161,7 @@ def song(seed: int, seconds: float = 240.0, sr: int = 44100) -> np.ndarray:
 
 def worker_startup_cpu() -> float:
     """CPU seconds a scan worker spends before its first song: its initializer and a 4-second click track."""
-    code = ("import numpy as np; from explorer.services.scan import _init_worker; _init_worker(None); "
+    code = ("import numpy as np; from explorer.services.scan_worker import _init_worker; _init_worker(None); "
             "from explorer.audio.buffer import AudioBuffer; from explorer.services.analyze import analyze_buffer; "
             "y = np.random.default_rng(0).normal(0, 0.1, 88200) * (np.arange(88200) % 11025 < 1000); "
             "analyze_buffer(AudioBuffer(samples=y.astype(np.float32)[:, None], sr=22050))")

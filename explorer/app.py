@@ -73,8 +73,8 @@ def build_window(paths=(), *, app=None):
 
     from explorer import __version__
     from explorer.ui.common import theme
-    from explorer.ui.main_window import APP_NAME, MainWindow
     from explorer.ui.common.settings import Settings
+    from explorer.ui.main_window import APP_NAME, MainWindow
 
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("music-explorer")

@@ -54,64 +54,15 @@ DECODE_TIMEOUT_PER_SECOND = 0.25
 #: the ``sbg`` or ``lavfi`` demuxers would make sound from a script.  A demuxer with several names
 #: ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm") is allowed by any one of them.  None of these opens
 #: another file (mov's external references are off by default).
-AUDIO_DEMUXERS = (
-    "wav",
-    "w64",
-    "mp3",
-    "flac",
-    "ogg",
-    "mov",
-    "aac",
-    "aiff",
-    "asf",
-    "matroska",
-    "caf",
-    "ape",
-    "wv",
-    "au",
-    "avi",
-    "mpc",
-    "mpc8",
-    "tta",
-    "tak",
-    "dsf",
-    "ac3",
-    "eac3",
-    "dts",
-    "dtshd",
-    "truehd",
-    "mlp",
-    "amr",
-    "mpeg",
-    "mpegts",
-    "flv",
-    "loas",
-    "shn",
-    "voc",
-    "xwma",
-    "oma",
+AUDIO_DEMUXERS = tuple(
+    "wav w64 mp3 flac ogg mov aac aiff asf matroska caf ape wv au avi mpc mpc8 tta tak dsf ac3 eac3 dts dtshd "
+    "truehd mlp amr mpeg mpegts flv loas shn voc xwma oma".split()
 )
 #: Input options of every ffprobe and ffmpeg run: the ``file`` protocol only, audio containers only.
 INPUT_LIMITS = ("-protocol_whitelist", "file", "-format_whitelist", ",".join(AUDIO_DEMUXERS))
 
 #: File name extensions offered in file dialogs and found by library scans.
-AUDIO_EXTENSIONS = (
-    ".wav",
-    ".mp3",
-    ".flac",
-    ".ogg",
-    ".oga",
-    ".opus",
-    ".m4a",
-    ".aac",
-    ".mp4",
-    ".aif",
-    ".aiff",
-    ".wma",
-    ".webm",
-    ".mka",
-    ".mkv",
-)
+AUDIO_EXTENSIONS = tuple(".wav .mp3 .flac .ogg .oga .opus .m4a .aac .mp4 .aif .aiff .wma .webm .mka .mkv".split())
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]

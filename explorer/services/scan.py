@@ -17,7 +17,7 @@ How a scan decides what to do with each audio file it finds
    the analysis cache; this process is
    the only writer and commits each result as it arrives.  A file that cannot be analysed is
    recorded ``failed`` with the reason and the scan goes on — unless the computer, not the file,
-   failed (:func:`is_environment_failure`: out of memory, out of file descriptors or threads, a
+   failed (:func:`~explorer.services.scan_worker.is_environment_failure`: out of memory, of file descriptors, a
    numba cache error, a timeout on a busy machine): then the reason is kept but the song stays
    ``pending`` and the next scan tries it again (``retry_failed`` retries every failure); a worker
    that dies (killed, crashed)
@@ -31,7 +31,6 @@ taken for songs; any other name is.
 
 from __future__ import annotations
 
-import errno
 import multiprocessing
 import os
 import stat
@@ -45,8 +44,9 @@ from dataclasses import dataclass, field
 from explorer.errors import Cancelled, ExplorerError, FileMissing
 from explorer.library.cache import AnalysisCache, content_hash
 from explorer.library.store import Library, Track, normalize_path, read_tags
+from explorer.services.scan_worker import RETRY_NOTE, _init_worker, _task, analyse_one, is_environment_failure
 from explorer.util.fs import is_temp_name
-from explorer.util.procs import become_background_child, stop_executor
+from explorer.util.procs import stop_executor
 
 ProgressFn = Callable[[int, int, "str | None"], None]
 CancelFn = Callable[[], bool]
@@ -55,9 +55,6 @@ CancelFn = Callable[[], bool]
 MAX_FRUITLESS_POOLS = 3
 #: Seconds between polls of ``cancel`` while waiting for workers.
 POLL_SECONDS = 0.2
-#: Niceness added to scan worker processes: a scan is background work; the window and the song the
-#: user opened (niceness 5, see explorer.services.analysis_helper) come first.
-WORKER_NICENESS = 10
 
 
 @dataclass
@@ -78,8 +75,7 @@ class ScanReport:
     elapsed: float = 0.0  #: seconds
 
 
-def find_audio_files(folders: Sequence[str | os.PathLike], *,
-                     errors: list[tuple[str, str]] | None = None) -> list[str]:
+def find_audio_files(folders: Sequence[str | os.PathLike], *, errors: list[tuple[str, str]] | None = None) -> list[str]:
     """Audio files under ``folders`` (recursively; a file given directly counts too), sorted, normalised."""
     from explorer.audio.decode import AUDIO_EXTENSIONS
 
@@ -121,116 +117,18 @@ def _under(path: str, folders: Sequence[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
 
 
-# -- whose failure: the file's, or the computer's ---------------------------------------------------
-#: OSError numbers that mean the computer ran short of something, not that the file is bad.
-ENVIRONMENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EAGAIN, errno.ENOBUFS,
-                                errno.EDQUOT, errno.EINTR})
-#: Words of messages (file name removed) that mean the same: threads, memory, numba's cache, an ffmpeg
-#: or ffprobe that did not finish in time on a busy machine, a missing tool.
-ENVIRONMENT_WORDS = ("MemoryError", "can't start new thread", "cannot cache function", "Too many open files",
-                     "Cannot allocate memory", "out of memory", "bad_alloc", "Failed to allocate",
-                     "No space left on device", "Resource temporarily unavailable", "timed out", "took longer than",
-                     "is not installed")
-#: Appended to the reason of a failure that is tried again.
-RETRY_NOTE = " (a problem of this computer, not of the file: it is tried again at the next scan)"
-
-
-def is_environment_failure(error: BaseException | str, path: str = "") -> bool:
-    """Whether ``error`` (an exception, with its causes, or a recorded reason) was caused by the computer
-    (memory, file descriptors, threads, numba's cache, a timeout) rather than by the file ``path``."""
-    if isinstance(error, str):
-        text = error.replace(path, "") if path else error
-        return any(w in text for w in ENVIRONMENT_WORDS)
-    seen: set[int] = set()
-    exc: BaseException | None = error
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS):
-            return True
-        if type(exc).__module__.startswith(("numba", "llvmlite")):
-            return True
-        if is_environment_failure(str(exc), path):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _failure(path: str, error: BaseException, reason: str) -> tuple[str, str]:
-    if is_environment_failure(error, path):
-        return "retry", reason + RETRY_NOTE
-    return "failed", reason
-
-
-# -- the worker side ---------------------------------------------------------------------------
-_cancel_event = None
-
-
-def _init_worker(event) -> None:
-    """Set up a worker process: one thread per process (the pool already uses every core), models loaded."""
-    global _cancel_event
-    _cancel_event = event
-    become_background_child(WORKER_NICENESS)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    import explorer.analysis.pipeline  # noqa: F401 - imported once here, before the first song
-    from explorer.genre.model import load_models
-
-    try:
-        load_models(threads=1)
-    except ExplorerError:  # a missing or damaged model: each song records the reason
-        pass
-
-
-def _stamp(path: str) -> tuple[int, float]:
-    st = os.stat(path)
-    return st.st_size, st.st_mtime
-
-
-class _Changed(Exception):
-    """The file's size or mtime is no longer what the scan recorded."""
-
-
-def analyse_one(path: str, expected_hash: str, size: int, mtime: float, cache_folder: str | None,
-                cancel: CancelFn | None = None):
-    """Analyse one file for the scanner: ("ok", Analysis without its matrix), ("failed", reason) or, when the
-    computer rather than the file failed, ("retry", reason)."""
-    def unchanged(stage: str) -> None:
-        if _stamp(path) != (size, mtime):
-            raise _Changed(f"{path}: the file changed while the scan was running" if stage == "decode"
-                           else f"{path}: the file changed while it was being analysed")
-
-    try:
-        from explorer.services.analyze import analyze_path
-
-        hit = analyze_path(path, content_hash=expected_hash, cache=AnalysisCache(cache_folder), cancel=cancel,
-                           guard=unchanged)
-    except _Changed as e:
-        return "failed", str(e)
-    except Cancelled:
-        return "cancelled", ""
-    except FileNotFoundError:
-        return "failed", f"{path}: the file disappeared while it was being analysed"
-    except ExplorerError as e:
-        return _failure(path, e, e.message)
-    except Exception as e:  # noqa: BLE001 - a bug on one odd file must not stop a whole scan: record it
-        return _failure(path, e, f"{path}: analysis failed ({type(e).__name__}: {e})")
-    return "ok", hit.replace(recurrence=None, recurrence_times=None)
-
-
-def _task(path, expected_hash, size, mtime, cache_folder):
-    cancel = None if _cancel_event is None else _cancel_event.is_set
-    return analyse_one(path, expected_hash, size, mtime, cache_folder, cancel)
-
-
 # -- the scan --------------------------------------------------------------------------------
-def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | None = None,
-         workers: int | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-         cache_folder: str | os.PathLike | None = None, library: Library | None = None,
-         retry_failed: bool = False) -> ScanReport:
+def scan(
+    folders: Sequence[str | os.PathLike],
+    *,
+    db_path: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    cache_folder: str | os.PathLike | None = None,
+    library: Library | None = None,
+    retry_failed: bool = False,
+) -> ScanReport:
     """Bring the catalogue up to date with ``folders`` and analyse what is new.
 
     Parameters
@@ -261,8 +159,16 @@ def scan(folders: Sequence[str | os.PathLike], *, db_path: str | os.PathLike | N
     own = library is None
     lib = Library(db_path) if library is None else library
     try:
-        _scan(lib, [normalize_path(f) for f in folders], workers, progress, cancel,
-              None if cache_folder is None else os.fspath(cache_folder), report, retry_failed)
+        _scan(
+            lib,
+            [normalize_path(f) for f in folders],
+            workers,
+            progress,
+            cancel,
+            None if cache_folder is None else os.fspath(cache_folder),
+            report,
+            retry_failed,
+        )
     except Cancelled:
         report.cancelled = True
     finally:
@@ -277,8 +183,16 @@ def _check(cancel: CancelFn | None) -> None:
         raise Cancelled("scan cancelled")
 
 
-def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_folder, report: ScanReport,
-          retry_failed: bool = False) -> None:
+def _scan(
+    lib: Library,
+    folders: list[str],
+    workers,
+    progress,
+    cancel,
+    cache_folder,
+    report: ScanReport,
+    retry_failed: bool = False,
+) -> None:
     version = AnalysisCache(cache_folder).version
     walk_errors: list[tuple[str, str]] = []
     files = find_audio_files(folders, errors=walk_errors)
@@ -381,16 +295,24 @@ def _scan(lib: Library, folders: list[str], workers, progress, cancel, cache_fol
     if retry:
         lib.mark_pending(retry)
         report.retried += len(retry)
-    vanished = [t.id for p, t in known.items()
-                if p not in found and t.state != "missing" and t.id not in moved and _under(p, folders)
-                and not os.path.exists(p)]
+    vanished = [
+        t.id
+        for p, t in known.items()
+        if p not in found
+        and t.state != "missing"
+        and t.id not in moved
+        and _under(p, folders)
+        and not os.path.exists(p)
+    ]
     if vanished:
         lib.mark_missing(vanished)
         report.missing += len(vanished)
 
-    jobs = [(t.id, t.path, t.content_hash, t.size, t.mtime) for t in lib.tracks()
-            if t.state in ("pending", "analysing") and t.content_hash and t.size is not None
-            and _under(t.path, folders)]
+    jobs = [
+        (t.id, t.path, t.content_hash, t.size, t.mtime)
+        for t in lib.tracks()
+        if t.state in ("pending", "analysing") and t.content_hash and t.size is not None and _under(t.path, folders)
+    ]
     _analyse(lib, jobs, workers, progress, cancel, cache_folder, report)
 
 
@@ -441,8 +363,10 @@ def _analyse(lib: Library, jobs: list[tuple], workers, progress, cancel, cache_f
         fruitless = 0 if finished else fruitless + 1
         proven = proven or finished > 0
         if fruitless >= MAX_FRUITLESS_POOLS:
-            raise ExplorerError("the analysis processes keep stopping before finishing any song (out of memory? "
-                                "a script that starts a scan needs an `if __name__ == '__main__':` guard)")
+            raise ExplorerError(
+                "the analysis processes keep stopping before finishing any song (out of memory? "
+                "a script that starts a scan needs an `if __name__ == '__main__':` guard)"
+            )
 
     while queue:
         suspects, finished = _pool_round(queue, n, ctx, event, cache_folder, lib, finish, cancel)

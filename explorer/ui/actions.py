@@ -17,8 +17,17 @@ from explorer.ui.window_base import WindowBase
 class WindowActions(WindowBase):
     """The main window's actions (a part of :class:`~explorer.ui.main_window.MainWindow`)."""
 
-    def _action(self, text: str, slot, shortcut=None, *, icon: str | None = None, context=None,
-                checkable: bool = False, tip: str = "") -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot,
+        shortcut=None,
+        *,
+        icon: str | None = None,
+        context=None,
+        checkable: bool = False,
+        tip: str = "",
+    ) -> QAction:
         a = QAction(text, self)
         if icon:
             theme.bind_icon(a, icon)
@@ -43,25 +52,44 @@ class WindowActions(WindowBase):
         song = Qt.ShortcutContext.WidgetWithChildrenShortcut
         A = self._action
         self.act_open = A("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, icon="open")
-        self.act_open_folder = A("&Add folder…", self.open_folder_dialog, "Ctrl+Shift+O", icon="folder-add",
-                                 tip="Add a folder of songs to the library (Ctrl+Shift+O)")
-        self.act_rescan = A("&Rescan library", self.rescan, "F5",
-                            tip="Look again in the library's folders: new, changed and missing songs (F5)")
+        self.act_open_folder = A(
+            "&Add folder…",
+            self.open_folder_dialog,
+            "Ctrl+Shift+O",
+            icon="folder-add",
+            tip="Add a folder of songs to the library (Ctrl+Shift+O)",
+        )
+        self.act_rescan = A(
+            "&Rescan library",
+            self.rescan,
+            "F5",
+            tip="Look again in the library's folders: new, changed and missing songs (F5)",
+        )
         self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_play = A("Play / pause", self.toggle_play, "Space", icon="play",
-                          tip="Play the selection (or from the cursor); pause and resume (Space)")
+        self.act_play = A(
+            "Play / pause",
+            self.toggle_play,
+            "Space",
+            icon="play",
+            tip="Play the selection (or from the cursor); pause and resume (Space)",
+        )
         self.act_stop = A("Stop", self.stop, "Esc", icon="stop", tip="Stop (Esc)")
         self.act_loop = A("Loop", self.toggle_loop, "L", icon="loop", checkable=True, tip="Loop the region (L)")
-        self.act_choruses = A("Play all choruses", self.play_all_choruses, "C",
-                              tip="Play every chorus, one after the other (C)")
-        self.act_occurrences = A("Play all occurrences", self.play_all_occurrences, "O",
-                                 tip="Play every occurrence of the highlighted motif (O)")
+        self.act_choruses = A(
+            "Play all choruses", self.play_all_choruses, "C", tip="Play every chorus, one after the other (C)"
+        )
+        self.act_occurrences = A(
+            "Play all occurrences",
+            self.play_all_occurrences,
+            "O",
+            tip="Play every occurrence of the highlighted motif (O)",
+        )
         self.act_zoom_in = A("Zoom in", lambda: self.waveform.zoom(1.5), ["+", "=", "Ctrl++"], icon="zoom-in")
         self.act_zoom_out = A("Zoom out", lambda: self.waveform.zoom(1 / 1.5), ["-", "Ctrl+-"], icon="zoom-out")
         self.act_zoom_all = A("Whole song", self.zoom_all, "0")
         self.act_prev = A("Previous section", lambda: self.step_section(-1), "Left")
         self.act_next = A("Next section", lambda: self.step_section(1), "Right")
-        self.act_home = A("First section", lambda: self.step_section(-10**6), "Home", context=song)
+        self.act_home = A("First section", lambda: self.step_section(-(10**6)), "Home", context=song)
         self.act_end = A("Last section", lambda: self.step_section(10**6), "End", context=song)
         self.act_pan_left = A("Pan left", lambda: self.waveform.pan(-0.25), "Shift+Left")
         self.act_pan_right = A("Pan right", lambda: self.waveform.pan(0.25), "Shift+Right")
@@ -73,12 +101,18 @@ class WindowActions(WindowBase):
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
         self.addActions([self.act_undo, self.act_redo])
-        self.act_revert = A("Revert to automatic analysis", self.revert_to_automatic,
-                            tip="Forget your edits of this song's structure (Undo brings them back)")
+        self.act_revert = A(
+            "Revert to automatic analysis",
+            self.revert_to_automatic,
+            tip="Forget your edits of this song's structure (Undo brings them back)",
+        )
         self.act_filter = A("Filter library", self.focus_filter, QKeySequence.StandardKey.Find)
         self.act_about = A("&About Music Explorer", self.about)
-        self.act_train_genre = A("Train genre model on my tags…", self.train_genre_model,
-                                 tip="Learn the genres your files are tagged with, and see how well it does")
+        self.act_train_genre = A(
+            "Train genre model on my tags…",
+            self.train_genre_model,
+            tip="Learn the genres your files are tagged with, and see how well it does",
+        )
         self.export_actions = {}
         for fmt, label in EXPORT_LABELS.items():
             self.export_actions[fmt] = A(f"{label}…", lambda _=False, f=fmt: self.export_dialog(f))
@@ -107,8 +141,7 @@ class WindowActions(WindowBase):
         m = mb.addMenu("&View")
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_all])
         m.addSeparator()
-        m.addActions([self.act_prev, self.act_next, self.act_home, self.act_end, self.act_pan_left,
-                      self.act_pan_right])
+        m.addActions([self.act_prev, self.act_next, self.act_home, self.act_end, self.act_pan_left, self.act_pan_right])
         m.addSeparator()
         panels = m.addMenu("Panels")
         for dock in (self.library_dock, self.sidebar_dock, self.log_dock):
@@ -150,8 +183,9 @@ class WindowActions(WindowBase):
             a.setEnabled(has_song)
         shown = self.analysis if has_song else None
         has_analysis = shown is not None
-        self.act_choruses.setEnabled(shown is not None and bool(shown.choruses or any(
-            s.function == "chorus" for s in shown.sections)))
+        self.act_choruses.setEnabled(
+            shown is not None and bool(shown.choruses or any(s.function == "chorus" for s in shown.sections))
+        )
         self.act_occurrences.setEnabled(shown is not None and bool(shown.motifs))
         self.export_menu.setEnabled(self.analysis is not None)
         self.act_revert.setEnabled(has_analysis and self._edited)

@@ -61,8 +61,14 @@ class Editing(WindowBase):
         if sections == self.analysis.sections:
             return  # nothing changed (a split too close to a boundary, a drag back to its place)
         edited = edits.with_sections(self.analysis, sections=sections)
-        self.undo_stack.push(StructureEdit(self._apply_structure, self._structure_state(),
-                                              StructureState(edited.sections, edited.choruses, True), text))
+        self.undo_stack.push(
+            StructureEdit(
+                self._apply_structure,
+                self._structure_state(),
+                StructureState(edited.sections, edited.choruses, True),
+                text,
+            )
+        )
 
     def revert_to_automatic(self) -> None:
         """Edit ▸ Revert to automatic analysis: the song's structure as the analysis found it, its
@@ -70,8 +76,11 @@ class Editing(WindowBase):
         if self.analysis is None or self._automatic is None or not self._edited:
             self.show_status("The structure on screen is the automatic analysis.")
             return
-        self.undo_stack.push(StructureEdit(self._apply_structure, self._structure_state(), self._automatic,
-                                              "Revert to automatic analysis"))
+        self.undo_stack.push(
+            StructureEdit(
+                self._apply_structure, self._structure_state(), self._automatic, "Revert to automatic analysis"
+            )
+        )
 
     def _structure_state(self) -> StructureState:
         assert self.analysis is not None, "only called with a song's analysis on screen"
@@ -145,8 +154,10 @@ class Editing(WindowBase):
             s = secs[i]
             menu.addSeparator()
             menu.addAction(f"Play section {s.label} ({s.function})", lambda: self.play_region(s.start, s.end))
-            menu.addAction("Split section here",
-                           lambda: self.save_sections(edits.split_section(secs, at=t), f"Split at {format_time(t, 1)}"))
+            menu.addAction(
+                "Split section here",
+                lambda: self.save_sections(edits.split_section(secs, at=t), f"Split at {format_time(t, 1)}"),
+            )
             if i + 1 < len(secs):
                 menu.addAction("Merge with next section", lambda: self.merge_at_cursor(s.start))
             menu.addAction("Rename label…", lambda: self._ask_label(i))
@@ -174,13 +185,17 @@ class Editing(WindowBase):
             return
         stem = Path(self.song_path or "song").stem
         # where the last export went; at first the user's documents, never the music folder itself
-        folder = self.settings.get("last_export_folder") or QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation) or os.path.expanduser("~")
+        folder = (
+            self.settings.get("last_export_folder")
+            or QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+            or os.path.expanduser("~")
+        )
         suggested = os.path.join(folder, stem + EXTENSIONS[fmt])
         label = EXPORT_LABELS[fmt]
         # Qt's save dialog asks before replacing an existing file.
-        path, _ = QFileDialog.getSaveFileName(self, f"Export structure as {label}", suggested,
-                                              f"{label} (*{EXTENSIONS[fmt]});;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export structure as {label}", suggested, f"{label} (*{EXTENSIONS[fmt]});;All files (*)"
+        )
         if path:
             self.settings.set("last_export_folder", os.path.dirname(path))
             self.export_to(path, fmt, overwrite=True)

@@ -85,11 +85,13 @@ class WindowLayout(WindowBase):
         if self.library is None:  # the library could not be opened: the song view works alone
             return
         self.library_pane = LibraryPane(self.library, tasks=self.tasks)
-        self.library_dock = self._dock("Library", "libraryDock", self.library_pane,
-                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.library_dock = self._dock(
+            "Library", "libraryDock", self.library_pane, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
         self.sidebar = RecommendationSidebar(self.library, tasks=self.tasks)
-        self.sidebar_dock = self._dock("Recommendations", "sidebarDock", self.sidebar,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sidebar_dock = self._dock(
+            "Recommendations", "sidebarDock", self.sidebar, Qt.DockWidgetArea.RightDockWidgetArea
+        )
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -148,16 +150,20 @@ class WindowLayout(WindowBase):
             self.splitter.restoreState(split)
 
     def _side_docks(self) -> list[QDockWidget]:
-        return [d for d in (self.library_dock, self.sidebar_dock)
-                if d is not None and not d.isHidden() and not d.isFloating()]
+        return [
+            d
+            for d in (self.library_dock, self.sidebar_dock)
+            if d is not None and not d.isHidden() and not d.isFloating()
+        ]
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
         if self._share_docks_at_show:  # the first start: the panes get their shares of the width
             self._share_docks_at_show = False
             docks = self._side_docks()
-            self.resizeDocks(docks, [round(DOCK_SHARES[d.objectName()] * self.width()) for d in docks],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                docks, [round(DOCK_SHARES[d.objectName()] * self.width()) for d in docks], Qt.Orientation.Horizontal
+            )
 
     def resizeEvent(self, ev) -> None:
         """A wider or narrower window widens or narrows the side panes in proportion too, not only

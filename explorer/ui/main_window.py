@@ -116,15 +116,17 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
             if mode in dict(SIDEBAR_MODES):
                 self.sidebar.set_mode(mode)
             self.sidebar.mode_tabs.currentChanged.connect(
-                lambda i: self.settings.set("sidebar/mode", SIDEBAR_MODES[i][0]))
+                lambda i: self.settings.set("sidebar/mode", SIDEBAR_MODES[i][0])
+            )
         if self.sidebar is not None:
             self.sidebar.ratingChanged.connect(self._on_rating_changed)
 
     # == files ==========================================================================
     def open_dialog(self) -> None:
         pattern = " ".join(f"*{e}" for e in AUDIO_EXTENSIONS)
-        path, _ = QFileDialog.getOpenFileName(self, "Open a song", self.settings.get("last_folder"),
-                                              f"Audio files ({pattern});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a song", self.settings.get("last_folder"), f"Audio files ({pattern});;All files (*)"
+        )
         if path:
             self.settings.set("last_folder", os.path.dirname(path))
             self.open_song(path)
@@ -209,8 +211,10 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
                 parts.append(genre_text(a.genre, self.library))
-            parts.append(f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
-                         f"{_count(len(a.motifs), 'motif')}")
+            parts.append(
+                f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
+                f"{_count(len(a.motifs), 'motif')}"
+            )
             if not a.choruses and a.chorus_note:  # why there is no chorus
                 parts.append(f"no chorus ({a.chorus_note})")
         self.info_label.setText("   ".join(parts))
@@ -225,19 +229,22 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
         from explorer.library.cache import default_folder
 
         db = self.library.path if self.library is not None else None
-        places = (f"Library: {html.escape(str(db))}<br>" if db else "Library: not open<br>") + \
-            f"Analysis cache: {html.escape(str(default_folder()))}<br>Settings: {html.escape(self.settings.path)}"
-        return (f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.<br><br>"
-                f"{places}<br><br>"
-                "<b>Credits and licences</b><br>"
-                "Music Explorer: MIT licence.<br>"
-                "Genre and sound embeddings: musicnn models by Jordi Pons, Music Technology Group, "
-                "Universitat Pompeu Fabra (ISC licence), run with ONNX Runtime (MIT).<br>"
-                f"Qt {qVersion()} and PySide6 {pyside_version} (LGPL v3), pyqtgraph (MIT), librosa (ISC), "
-                "NumPy and SciPy (BSD), scikit-learn (BSD), pydub (MIT), simpleaudio (MIT), mutagen (GPL v2+); "
-                "decoding by FFmpeg (LGPL/GPL, installed on this system).<br>"
-                "Demo songs: composed and rendered by this project (MIT), with the FluidR3 GM soundfont by "
-                "Frank Wen (MIT).")
+        places = (
+            f"Library: {html.escape(str(db))}<br>" if db else "Library: not open<br>"
+        ) + f"Analysis cache: {html.escape(str(default_folder()))}<br>Settings: {html.escape(self.settings.path)}"
+        return (
+            f"<b>{APP_NAME}</b> {__version__}<br>See and hear the structure of your own songs.<br><br>"
+            f"{places}<br><br>"
+            "<b>Credits and licences</b><br>"
+            "Music Explorer: MIT licence.<br>"
+            "Genre and sound embeddings: musicnn models by Jordi Pons, Music Technology Group, "
+            "Universitat Pompeu Fabra (ISC licence), run with ONNX Runtime (MIT).<br>"
+            f"Qt {qVersion()} and PySide6 {pyside_version} (LGPL v3), pyqtgraph (MIT), librosa (ISC), "
+            "NumPy and SciPy (BSD), scikit-learn (BSD), pydub (MIT), simpleaudio (MIT), mutagen (GPL v2+); "
+            "decoding by FFmpeg (LGPL/GPL, installed on this system).<br>"
+            "Demo songs: composed and rendered by this project (MIT), with the FluidR3 GM soundfont by "
+            "Frank Wen (MIT)."
+        )
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())

@@ -21,8 +21,9 @@ class Playback(WindowBase):
         self.player.play(self.song.buffer, start, end, loop=loop)
         self.structure.highlight((start, end))
         if self.settings.get("follow_playhead"):
-            self.waveform.ensure_visible(start, min(end, start + max(self.waveform.view_range()[1]
-                                                                     - self.waveform.view_range()[0], 1.0)))
+            self.waveform.ensure_visible(
+                start, min(end, start + max(self.waveform.view_range()[1] - self.waveform.view_range()[0], 1.0))
+            )
 
     def play_sequence(self, regions, *, loop: bool | None = None) -> None:
         if self.song is None or not regions:
@@ -63,7 +64,8 @@ class Playback(WindowBase):
     def play_all_choruses(self) -> None:
         if self.analysis is not None:
             regions = [(c.start, c.end) for c in self.analysis.choruses] or [
-                (s.start, s.end) for s in self.analysis.sections if s.function == "chorus"]
+                (s.start, s.end) for s in self.analysis.sections if s.function == "chorus"
+            ]
             if regions:
                 self.show_status(f"Playing {len(regions)} choruses")
                 self.play_sequence(regions)
@@ -127,9 +129,11 @@ class Playback(WindowBase):
             self._undoing = None
             self.show_status(f"Undone: {name} has its rating back.")
             return
-        text = {1: f"Liked {name}: songs like it rank a little higher in For you and Blend.",
-                -1: f"Disliked {name}: it leaves For you and Blend, and songs like it rank a little lower.",
-                0: f"Forgot your rating of {name}."}[rating]
+        text = {
+            1: f"Liked {name}: songs like it rank a little higher in For you and Blend.",
+            -1: f"Disliked {name}: it leaves For you and Blend, and songs like it rank a little lower.",
+            0: f"Forgot your rating of {name}.",
+        }[rating]
         self.show_status(text)
         self._undo_rating = (path, previous)
         self.undo_rating_button.setToolTip(f"Give {name} its rating back")
@@ -183,5 +187,6 @@ class Playback(WindowBase):
     def _on_selection(self, sel) -> None:
         if sel is not None:
             a, b = sel
-            self.show_status(f"Selection {format_time(a, 1)}–{format_time(b, 1)} ({b - a:.1f} s): "
-                             "Space plays it, L loops it")
+            self.show_status(
+                f"Selection {format_time(a, 1)}–{format_time(b, 1)} ({b - a:.1f} s): Space plays it, L loops it"
+            )

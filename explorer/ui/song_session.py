@@ -38,8 +38,9 @@ class SongSession(WindowBase):
         folders = []
         for p in map(os.fspath, paths):
             if os.path.isdir(p):
-                songs = sorted(str(f) for f in Path(p).rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS
-                               and f.is_file())
+                songs = sorted(
+                    str(f) for f in Path(p).rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS and f.is_file()
+                )
                 folders.append(p)
                 if not songs:
                     self.show_error(f"{p}: no audio files in this folder")
@@ -71,8 +72,15 @@ class SongSession(WindowBase):
         self.info_label.setText("")
         self.setWindowTitle(f"{Path(path).name} — {APP_NAME}")
         audio = self._recent_audio(path)
-        job = SongJob(rid, path, audio=audio, library=self.library, cache=self.cache, analyze=self.auto_analyze,
-                      edits_written=self._edits_written)
+        job = SongJob(
+            rid,
+            path,
+            audio=audio,
+            library=self.library,
+            cache=self.cache,
+            analyze=self.auto_analyze,
+            edits_written=self._edits_written,
+        )
         job.signals.progress.connect(self._on_progress)
         job.signals.partial.connect(self._on_partial)
         job.signals.finished.connect(self._on_finished)

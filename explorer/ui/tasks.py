@@ -174,8 +174,9 @@ class FunctionTask(Task):
     """A task made of a function ``fn(task) -> result``; the function may call ``task.report``,
     ``task.send`` and ``task.check``."""
 
-    def __init__(self, fn: Callable[[Task], Any], request_id: int = 0, *, lane: str | None = None,
-                 check_cancel: bool = True):
+    def __init__(
+        self, fn: Callable[[Task], Any], request_id: int = 0, *, lane: str | None = None, check_cancel: bool = True
+    ):
         super().__init__(request_id, lane=lane)
         self.fn = fn
         self.CHECK_CANCEL = check_cancel
@@ -223,9 +224,17 @@ class TaskManager(QObject):
             self._lanes[task.lane].start(task)
         return task
 
-    def run(self, fn: Callable[[Task], Any], *, owner: QObject, lane: str = "work", request_id: int = 0,
-            finished: Callable | None = None, failed: Callable | None = None,
-            check_cancel: bool = True) -> Task:
+    def run(
+        self,
+        fn: Callable[[Task], Any],
+        *,
+        owner: QObject,
+        lane: str = "work",
+        request_id: int = 0,
+        finished: Callable | None = None,
+        failed: Callable | None = None,
+        check_cancel: bool = True,
+    ) -> Task:
         """Run ``fn(task)`` in ``lane`` for ``owner``; ``finished(request_id, result)`` and
         ``failed(request_id, message)`` are called in the GUI thread.  With ``check_cancel`` False
         the function runs even when cancelled (work that must be done, such as writing an edit)."""

@@ -1,6 +1,6 @@
 """Library ▸ Train genre model on my tags…: train on the library's tagged songs and show how good it is.
 
-The dialog starts training at once, in the background (a task of the window's one background mechanism, :mod:`explorer.ui.tasks`), with a
+The dialog starts training at once, in the background (a task of :mod:`explorer.ui.tasks`), with a
 progress bar and Cancel.  When it ends it shows the report: accuracy on songs by artists the model
 did not see, per-genre precision, recall and F1 as grouped bars, and the confusion matrix (both
 drawn with pyqtgraph), plus the text of the report.  The new model is saved beside the library
@@ -92,9 +92,11 @@ class TrainDialog(QDialog):
         self.tasks = manager()
         self._job: _TrainTask | None = None
 
-        self.intro = QLabel(f"Learns the genres your files are tagged with, from the sound of the analysed songs "
-                            f"in your library. It needs {RULE}. It is tested on songs by artists it was not "
-                            f"trained on, so the figures say how it does on music it has not heard.")
+        self.intro = QLabel(
+            f"Learns the genres your files are tagged with, from the sound of the analysed songs "
+            f"in your library. It needs {RULE}. It is tested on songs by artists it was not "
+            f"trained on, so the figures say how it does on music it has not heard."
+        )
         self.intro.setWordWrap(True)
         self.stage = QLabel("")
         self.progress = QProgressBar()
@@ -263,8 +265,10 @@ class TrainDialog(QDialog):
         if report is None:
             self.summary.setText("")
             return
-        self.summary.setText(f"{report.accuracy:.0%} of {report.songs} songs by {report.artists} artists named "
-                             f"right by a model that had not heard their artist")
+        self.summary.setText(
+            f"{report.accuracy:.0%} of {report.songs} songs by {report.artists} artists named "
+            f"right by a model that had not heard their artist"
+        )
         self.text.setPlainText(report.text())
         self._draw_bars(report)
         self._draw_confusion(report)
@@ -283,8 +287,14 @@ class TrainDialog(QDialog):
         x = np.arange(n, dtype=float)
         for k, ((key, name), color) in enumerate(zip(_BARS, colors)):
             heights = [report.per_genre[g][key] for g in report.genres]
-            item = pg.BarGraphItem(x=x - 0.4 + width * (k + 0.5), height=heights, width=width * 0.9,
-                                   brush=pg.mkBrush(color), pen=pg.mkPen(None), name=name)
+            item = pg.BarGraphItem(
+                x=x - 0.4 + width * (k + 0.5),
+                height=heights,
+                width=width * 0.9,
+                brush=pg.mkBrush(color),
+                pen=pg.mkPen(None),
+                name=name,
+            )
             self.bars.addItem(item)  # (its name puts it in the legend)
             self.bar_items.append(item)
         self.bars.getAxis("bottom").setTicks([list(zip(x.tolist(), report.genres))])
@@ -314,9 +324,15 @@ class TrainDialog(QDialog):
     def confusion_counts(self) -> np.ndarray:
         """The counts the matrix shows [shape=(n_genres, n_genres)] (rows: tag, columns: predicted)."""
         assert self.report is not None, "no report shown"
-        return np.array([[int(t.toPlainText()) for t in self.count_items[i * len(self.report.genres):
-                                                                            (i + 1) * len(self.report.genres)]]
-                         for i in range(len(self.report.genres))])
+        return np.array(
+            [
+                [
+                    int(t.toPlainText())
+                    for t in self.count_items[i * len(self.report.genres) : (i + 1) * len(self.report.genres)]
+                ]
+                for i in range(len(self.report.genres))
+            ]
+        )
 
     def bar_heights(self) -> dict[str, list[float]]:
         """The heights of the drawn bars, per measure (precision, recall, f1), in the report's genre order."""

@@ -13,10 +13,10 @@ import shutil
 
 import pytest
 from pytestqt.qtbot import QtBot
+from timing import budget_ms
 
 from tests.conftest import write_audio
 from tests.ui.helpers import SONGS, SR, family_song, synth_song
-from timing import budget_ms
 
 
 def _scale_waits() -> None:
@@ -60,8 +60,8 @@ def song_file(make_audio):
 @pytest.fixture
 def window(qtbot):
     from explorer.library.store import Library
-    from explorer.ui.main_window import MainWindow
     from explorer.ui.common.settings import Settings
+    from explorer.ui.main_window import MainWindow
 
     lib = Library()
     w = MainWindow(Settings(), lib)
@@ -83,8 +83,12 @@ def scanned(tmp_path_factory):
     music = root / "music"
     music.mkdir()
     for i, (kind, f0) in enumerate(SONGS):
-        write_audio(music / f"{kind}{i}.mp3", family_song(kind, f0, i), SR,
-                    codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"))
+        write_audio(
+            music / f"{kind}{i}.mp3",
+            family_song(kind, f0, i),
+            SR,
+            codec_args=("-metadata", f"title={kind.title()} {i}", "-metadata", f"artist=Band {i}"),
+        )
     cache = root / "cache"
     report = scan([music], db_path=root / "library.sqlite", workers=0, cache_folder=cache)
     assert report.analysed == len(SONGS), report.failures

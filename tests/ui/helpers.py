@@ -7,8 +7,8 @@ import time
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
 
@@ -55,16 +55,32 @@ def make_known_analysis(path: str, duration: float) -> Analysis:
     labels = [("A", "verse"), ("B", "chorus"), ("A", "verse"), ("B", "chorus")]
     sections = tuple(Section(i * q, (i + 1) * q, lab, fn, 0.8) for i, (lab, fn) in enumerate(labels))
     choruses = (Chorus(q, 2 * q, 0.9), Chorus(3 * q, 4 * q, 0.85))
-    motifs = (Motif(0, (Occurrence(0.2, 0.7), Occurrence(3 * q / 2 + 0.2, 3 * q / 2 + 0.7),
-                        Occurrence(2 * q + 0.2, 2 * q + 0.7)), 0.9),
-              Motif(1, (Occurrence(q + 0.1, q + 0.5), Occurrence(3 * q + 0.1, 3 * q + 0.5)), 0.7))
+    motifs = (
+        Motif(
+            0,
+            (Occurrence(0.2, 0.7), Occurrence(3 * q / 2 + 0.2, 3 * q / 2 + 0.7), Occurrence(2 * q + 0.2, 2 * q + 0.7)),
+            0.9,
+        ),
+        Motif(1, (Occurrence(q + 0.1, q + 0.5), Occurrence(3 * q + 0.1, 3 * q + 0.5)), 0.7),
+    )
     beats = tuple(np.arange(0.0, duration, 0.5))
     n = len(beats)
     idx = np.arange(n)
     R = (np.equal.outer(idx % 6 < 3, idx % 6 < 3)).astype(np.float32)
-    return Analysis(file=path, duration=duration, sample_rate=SR, channels=2, tempo=120.0, beats=beats,
-                    downbeats=beats[::4], sections=sections, choruses=choruses, motifs=motifs,
-                    recurrence=R, recurrence_times=np.append(np.asarray(beats), duration))
+    return Analysis(
+        file=path,
+        duration=duration,
+        sample_rate=SR,
+        channels=2,
+        tempo=120.0,
+        beats=beats,
+        downbeats=beats[::4],
+        sections=sections,
+        choruses=choruses,
+        motifs=motifs,
+        recurrence=R,
+        recurrence_times=np.append(np.asarray(beats), duration),
+    )
 
 
 def open_and_wait(qtbot, window, path, *, timeout: int = 60000) -> int:
@@ -112,8 +128,14 @@ def click(plot, x: float, y: float, *, double: bool = False) -> None:
     p = view_point(plot, x, y)
     QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
     if double:
-        ev = QMouseEvent(QEvent.Type.MouseButtonDblClick, QPointF(p), QPointF(vp.mapToGlobal(p)),
-                         Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        ev = QMouseEvent(
+            QEvent.Type.MouseButtonDblClick,
+            QPointF(p),
+            QPointF(vp.mapToGlobal(p)),
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(vp, ev)
         QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
 

@@ -35,23 +35,30 @@ def cut_labels(w) -> list[str]:
     cut = []
 
     def check(name, label):
-        if label.isVisible() and label.text() and not label.wordWrap() and \
-                label.fontMetrics().horizontalAdvance(label.text()) > label.contentsRect().width():
+        if (
+            label.isVisible()
+            and label.text()
+            and not label.wordWrap()
+            and label.fontMetrics().horizontalAdvance(label.text()) > label.contentsRect().width()
+        ):
             cut.append(name)
 
     if w.title_label.shown_text() != w.title_label.text():
         cut.append("title")
     check("info", w.info_label)
     vb = w.matrix.plot.getViewBox().geometry()
-    if w.matrix.isVisible() and w.matrix.plot.isVisible() and \
-            vb.width() < w.matrix.fontMetrics().horizontalAdvance(w.matrix.TITLE):
+    if (
+        w.matrix.isVisible()
+        and w.matrix.plot.isVisible()
+        and vb.width() < w.matrix.fontMetrics().horizontalAdvance(w.matrix.TITLE)
+    ):
         cut.append("matrix title")
     if w.sidebar is not None:
         sb = w.sidebar
         tabs = sb.mode_tabs
-        if any(tabs.tabRect(i).right() > tabs.width() for i in range(tabs.count())) or \
-                any(tabs.tabRect(i).width() < tabs.fontMetrics().horizontalAdvance(tabs.tabText(i))
-                    for i in range(tabs.count())):
+        if any(tabs.tabRect(i).right() > tabs.width() for i in range(tabs.count())) or any(
+            tabs.tabRect(i).width() < tabs.fontMetrics().horizontalAdvance(tabs.tabText(i)) for i in range(tabs.count())
+        ):
             cut.append("sidebar tabs")
     if w.library_pane is not None:
         pane = w.library_pane
@@ -97,11 +104,19 @@ def main(folder: str, out: str) -> int:
             saved[name] = str(path)
             layouts[name] = cut_labels(w)
     a = w.analysis
-    summary = {"analysed": analysed, "scanned": scanned, "saved": saved, "title": w.windowTitle(),
-               "sections": len(a.sections) if a else 0, "choruses": len(a.choruses) if a else 0,
-               "motifs": len(a.motifs) if a else 0, "banner": w.banner.text, "layouts": layouts,
-               "recommendations": w.sidebar.model.rowCount() if w.sidebar is not None else None,
-               "library_rows": w.library_pane.model.rowCount() if w.library_pane is not None else None}
+    summary = {
+        "analysed": analysed,
+        "scanned": scanned,
+        "saved": saved,
+        "title": w.windowTitle(),
+        "sections": len(a.sections) if a else 0,
+        "choruses": len(a.choruses) if a else 0,
+        "motifs": len(a.motifs) if a else 0,
+        "banner": w.banner.text,
+        "layouts": layouts,
+        "recommendations": w.sidebar.model.rowCount() if w.sidebar is not None else None,
+        "library_rows": w.library_pane.model.rowCount() if w.library_pane is not None else None,
+    }
     print(json.dumps(summary))
     w.close()
     return 0

@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
+from timing import TIME_FACTOR, budget_ms
 
 from explorer import __version__
 from explorer.audio.playback import to_pcm16
 from tests.conftest import tone, write_audio
 from tests.ui.helpers import CPU_GAP_MS, SR, Heartbeat, open_audio, synth_song
-from timing import TIME_FACTOR, budget_ms
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -46,8 +46,8 @@ def test_folder_on_the_command_line_fills_the_library_and_opens_its_first_song(q
 
 def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
     from explorer.library.store import Library
-    from explorer.ui.main_window import MainWindow
     from explorer.ui.common.settings import Settings
+    from explorer.ui.main_window import MainWindow
 
     lib = Library()
     w1 = MainWindow(Settings(), lib)
@@ -77,8 +77,9 @@ def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
 def test_dropping_a_file_opens_it(qtbot, window, song_file):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(song_file))])
-    ev = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
     with qtbot.waitSignal(window.audioReady, timeout=20000):
         window.dropEvent(ev)
     assert window.song_path == str(song_file)
@@ -202,11 +203,19 @@ def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp
     for i in range(4):
         write_sf(music / f"long{i}.wav", sine(60.0, 22050, freq=200.0 + 50 * i), 22050)
     tests = Path(__file__).resolve().parents[1]
-    env = {**os.environ, **{v: str(tmp_path / v.lower()) for v in ("XDG_DATA_HOME", "XDG_CACHE_HOME",
-                                                                   "XDG_CONFIG_HOME")}}
-    proc = subprocess.Popen([sys.executable, "-c", CLOSE_DURING_SCAN, str(music), str(tests), how], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        **{v: str(tmp_path / v.lower()) for v in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")},
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLOSE_DURING_SCAN, str(music), str(tests), how],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         workers = [int(p) for p in proc.stdout.readline().split()]
         assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else workers

@@ -4,12 +4,12 @@ recommendation tab restored."""
 from __future__ import annotations
 
 import pytest
+from conftest import write_audio
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from conftest import write_audio
-from explorer.ui.main_window import MainWindow
 from explorer.ui.common.settings import Settings
+from explorer.ui.main_window import MainWindow
 from tests.ui.helpers import SR, family_song
 
 pytestmark = pytest.mark.timeout(300)
@@ -29,8 +29,11 @@ def test_rescan_finds_new_and_missing_songs(qtbot, window, tmp_path):
     assert pane.folders() == [str(music / "a"), str(music / "b")]
     write_audio(music / "a" / "three.mp3", family_song("noise", 0.0, 2, 3.0), SR)
     (music / "b" / "two.mp3").unlink()
-    assert [a.text() for a in window.menuBar().actions()[0].menu().actions()][:3] == \
-        ["&Open…", "&Add folder…", "&Rescan library"]
+    assert [a.text() for a in window.menuBar().actions()[0].menu().actions()][:3] == [
+        "&Open…",
+        "&Add folder…",
+        "&Rescan library",
+    ]
     with qtbot.waitSignal(pane.scanFinished, timeout=120000) as sig:
         window.act_rescan.trigger()
     assert (sig.args[0].added, sig.args[0].missing) == (1, 1)
@@ -42,8 +45,10 @@ def test_rescan_finds_new_and_missing_songs(qtbot, window, tmp_path):
         window.act_rescan.trigger()
     assert sig.args[0].returned == 1
     assert "1 back" in pane.status_label.text()
-    qtbot.waitUntil(lambda: pane.model.data(pane.model.index(pane.model.row_of(str(music / "b" / "two.mp3")), 7))
-                    != "Missing", timeout=10000)
+    qtbot.waitUntil(
+        lambda: pane.model.data(pane.model.index(pane.model.row_of(str(music / "b" / "two.mp3")), 7)) != "Missing",
+        timeout=10000,
+    )
 
 
 def test_add_folder_is_one_command_that_remembers_where_it_was(qtbot, window, tmp_path, monkeypatch):

@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import write_audio
 from PySide6.QtCore import QPoint, Qt, QTimer
 
-from conftest import write_audio
 from explorer.library.store import Library
 from explorer.ui.library.model import COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, format_duration
 from explorer.ui.library.pane import LibraryPane
@@ -26,8 +26,12 @@ def _make_songs(folder, specs):
     """specs: (file name, title, artist, seconds) → mp3 files with those tags."""
     folder.mkdir(parents=True, exist_ok=True)
     for i, (name, title, artist, seconds) in enumerate(specs):
-        write_audio(folder / name, _tune(220.0 * (1 + i / 4), seconds), SR,
-                    codec_args=("-metadata", f"title={title}", "-metadata", f"artist={artist}"))
+        write_audio(
+            folder / name,
+            _tune(220.0 * (1 + i / 4), seconds),
+            SR,
+            codec_args=("-metadata", f"title={title}", "-metadata", f"artist={artist}"),
+        )
     return folder
 
 
@@ -60,8 +64,11 @@ def _scan(qtbot, pane, folder, timeout=60000):
     return sig.args[0]
 
 
-SONGS = (("a.mp3", "Morning Light", "The Larks", 3.0), ("b.mp3", "Blue Hour", "Night Owls", 5.0),
-         ("c.mp3", "Zebra Crossing", "The Larks", 4.0))
+SONGS = (
+    ("a.mp3", "Morning Light", "The Larks", 3.0),
+    ("b.mp3", "Blue Hour", "Night Owls", 5.0),
+    ("c.mp3", "Zebra Crossing", "The Larks", 4.0),
+)
 
 
 def test_scan_lists_songs_then_filter_and_sort(qtbot, pane, tmp_path):
@@ -83,12 +90,18 @@ def test_scan_lists_songs_then_filter_and_sort(qtbot, pane, tmp_path):
     qtbot.waitUntil(lambda: pane.model.rowCount() == 3)
     # Sort by clicking headers (a second click reverses).
     header = pane.view.horizontalHeader()
-    qtbot.mouseClick(header.viewport(), Qt.LeftButton,
-                     pos=QPoint(header.sectionViewportPosition(COL_DURATION) + 5, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(COL_DURATION) + 5, header.height() // 2),
+    )
     order = _column(pane, COL_DURATION)
     assert order in (["0:03", "0:04", "0:05"], ["0:05", "0:04", "0:03"])
-    qtbot.mouseClick(header.viewport(), Qt.LeftButton,
-                     pos=QPoint(header.sectionViewportPosition(COL_DURATION) + 5, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(COL_DURATION) + 5, header.height() // 2),
+    )
     assert _column(pane, COL_DURATION) == order[::-1]
     pane.view.sortByColumn(COL_TITLE, Qt.AscendingOrder)
     assert _column(pane, COL_TITLE) == ["Blue Hour", "Morning Light", "Zebra Crossing"]
@@ -208,12 +221,23 @@ def test_ten_thousand_rows_stay_responsive(qtbot, library, frozen_heap):
     Times are CPU times of the GUI thread (``time.thread_time``), so that other processes on a busy
     machine do not make the test flaky; the wall-clock gaps of a 5 ms heartbeat are printed.
     """
-    entries = [(f"/music/f{i // 100:03d}/track{i:05d}.mp3", 1000 + i, 1.0,
-                {"title": f"Track {(i * 7919) % 10000:05d}", "artist": f"Artist{i % 300:03d}",
-                 "album": f"Album {i % 700}", "genre_tag": ("rock", "jazz", "pop", "")[i % 4]}, f"h{i}")
-               for i in range(10000)]
+    entries = [
+        (
+            f"/music/f{i // 100:03d}/track{i:05d}.mp3",
+            1000 + i,
+            1.0,
+            {
+                "title": f"Track {(i * 7919) % 10000:05d}",
+                "artist": f"Artist{i % 300:03d}",
+                "album": f"Album {i % 700}",
+                "genre_tag": ("rock", "jazz", "pop", "")[i % 4],
+            },
+            f"h{i}",
+        )
+        for i in range(10000)
+    ]
     for k in range(0, len(entries), 2000):
-        library.upsert_files(entries[k:k + 2000])
+        library.upsert_files(entries[k : k + 2000])
     beats, gaps, slices = [time.perf_counter()], [], []
 
     def beat():
@@ -253,16 +277,24 @@ def test_ten_thousand_rows_stay_responsive(qtbot, library, frozen_heap):
     pane._apply_filter()
     cpu["filter"] = time.thread_time() - t
     assert pane.model.rowCount() == sum(1 for i in range(10000) if i % 300 == 12 and i % 4 == 0) == 34
-    print(f"10k rows: loaded in {load:.2f} s in {len(slices)} slices (longest {max(slices) * 1000:.0f} ms CPU), "
-          f"worst heartbeat gap {max(gaps[2:] or [0]) * 1000:.0f} ms; "
-          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cpu.items()))
+    print(
+        f"10k rows: loaded in {load:.2f} s in {len(slices)} slices (longest {max(slices) * 1000:.0f} ms CPU), "
+        f"worst heartbeat gap {max(gaps[2:] or [0]) * 1000:.0f} ms; "
+        + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in cpu.items())
+    )
     assert len(slices) > 5 and max(slices) < 0.05
     assert max(cpu.values()) < 0.05
 
 
 def test_format_duration():
-    assert [format_duration(s) for s in (None, 0, 59.4, 61, 3599.6, 3725)] == ["", "0:00", "0:59", "1:01",
-                                                                             "1:00:00", "1:02:05"]
+    assert [format_duration(s) for s in (None, 0, 59.4, 61, 3599.6, 3725)] == [
+        "",
+        "0:00",
+        "0:59",
+        "1:01",
+        "1:00:00",
+        "1:02:05",
+    ]
 
 
 def test_long_status_is_elided_not_cut(qtbot, pane):

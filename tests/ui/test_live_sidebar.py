@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import write_audio
-from tests.ui.helpers import open_and_wait
-from tests.ui.helpers import SR, family_song
+
+from tests.ui.helpers import SR, family_song, open_and_wait
 
 pytestmark = pytest.mark.timeout(300)
 

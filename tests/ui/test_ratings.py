@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from explorer.ui.common.settings import Settings
 from explorer.ui.library.model import COL_RATING, LibraryModel
 from explorer.ui.main_window import MainWindow
-from explorer.ui.common.settings import Settings
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -48,8 +48,7 @@ def test_rate_from_the_library_with_undo(qtbot, win, library, scanned):
         _action(menu, "Dislike").trigger()
     qtbot.waitUntil(lambda: _rating_cell(pane, other) == "👎", timeout=10000)
     assert library.track_by_path(other).rating == -1
-    qtbot.waitUntil(lambda: other not in [it.path for it in sidebar.items()] and sidebar.mode == "blend",
-                    timeout=10000)
+    qtbot.waitUntil(lambda: other not in [it.path for it in sidebar.items()] and sidebar.mode == "blend", timeout=10000)
     assert "Disliked" in win.status_label.text() and "Blend" in win.status_label.text()
     assert win.undo_rating_button.isVisible()
     assert _action(pane.build_context_menu(other), "Dislike").isChecked()

@@ -17,8 +17,10 @@ SR = 22050
 @pytest.fixture
 def pane(qtbot, tmp_path):
     lib = Library(tmp_path / "library.sqlite")
-    paths = [write_audio(tmp_path / f"{name}.wav", tone(0.5, SR, freq=220.0 * (i + 1)), SR)
-             for i, name in enumerate(("good", "broken", "gone", "gone too"))]
+    paths = [
+        write_audio(tmp_path / f"{name}.wav", tone(0.5, SR, freq=220.0 * (i + 1)), SR)
+        for i, name in enumerate(("good", "broken", "gone", "gone too"))
+    ]
     ids = [lib.add_or_update_file(p).id for p in paths]
     lib.record_failure(ids[1], f"{paths[1]}: not audio")
     lib.like(ids[2])
@@ -98,8 +100,13 @@ def test_cli_remove_failed_and_missing(tmp_path):
     lib.close()
 
     def run(*argv):
-        return subprocess.run([sys.executable, "-m", "explorer", "remove", *argv, "--db", str(db)],
-                              capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [sys.executable, "-m", "explorer", "remove", *argv, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
 
     r = run()
     assert r.returncode == 2 and r.stderr.startswith("music-explorer: error: nothing to remove")

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from timing import budget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +35,14 @@ def test_screenshots_of_the_window_with_a_song(tmp_path):
     for p in songs:
         shutil.copy(p, folder / p.name)
     env = dict(os.environ, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "ui" / "screenshot_app.py"), str(folder),
-                           str(ARTIFACTS)], capture_output=True, text=True, env=env, timeout=budget(400), cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "ui" / "screenshot_app.py"), str(folder), str(ARTIFACTS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=budget(400),
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["analysed"], summary

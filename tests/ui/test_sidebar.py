@@ -161,8 +161,13 @@ def test_stale_results_are_dropped(qtbot, sidebar, scanned):
 
 def test_genre_chart_shows_current_song(qtbot, sidebar, scanned):
     music = scanned[0]
-    analysis = Analysis(file=None, duration=6.0, sample_rate=SR, channels=1,
-                        genre=Genre("jazz", {"jazz": 0.7, "blues": 0.2, "rock": 0.1}))
+    analysis = Analysis(
+        file=None,
+        duration=6.0,
+        sample_rate=SR,
+        channels=1,
+        genre=Genre("jazz", {"jazz": 0.7, "blues": 0.2, "rock": 0.1}),
+    )
     with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
         sidebar.set_current(_path(music, "sine0.mp3"), analysis)
     assert [k for k, _ in sidebar.chart.probabilities] == ["jazz", "blues", "rock"]
@@ -177,9 +182,15 @@ def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
     music = scanned[0]
     track = library.track_by_path(_path(music, "square3.mp3"))
     # A detected chorus wins.
-    a = Analysis(file=track.path, duration=60.0, sample_rate=SR, channels=1,
-                 sections=(Section(0, 10, "A"), Section(10, 30, "B"), Section(30, 42, "A"), Section(42, 60, "C")),
-                 choruses=(Chorus(10, 30, 0.4),), embedding=np.ones(4, np.float32))
+    a = Analysis(
+        file=track.path,
+        duration=60.0,
+        sample_rate=SR,
+        channels=1,
+        sections=(Section(0, 10, "A"), Section(10, 30, "B"), Section(30, 42, "A"), Section(42, 60, "C")),
+        choruses=(Chorus(10, 30, 0.4),),
+        embedding=np.ones(4, np.float32),
+    )
     library.record_analysis(track.id, a, track.content_hash)
     assert preview_region(library, library.track(track.id)) == (10, 30)
     # Without one: the longest section of the repeated label covering the most time.
@@ -194,6 +205,9 @@ def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
     # Without any analysis: a stretch from a third of the way in.
     other = library.track_by_path(_path(music, "noise5.mp3"))
     shutil.rmtree(default_folder())
-    library.record_analysis(other.id, Analysis(file=other.path, duration=90.0, sample_rate=SR, channels=1,
-                                               embedding=np.ones(4, np.float32)), other.content_hash)
+    library.record_analysis(
+        other.id,
+        Analysis(file=other.path, duration=90.0, sample_rate=SR, channels=1, embedding=np.ones(4, np.float32)),
+        other.content_hash,
+    )
     assert preview_region(library, library.track(other.id)) == pytest.approx((30.0, 30.0 + FALLBACK_PREVIEW))

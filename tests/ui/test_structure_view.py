@@ -13,8 +13,7 @@ from explorer.analysis import edits
 from explorer.analysis.types import Section
 from explorer.audio.playback import to_pcm16
 from explorer.ui.song import structure_style as st
-from tests.ui.helpers import (click, hover, make_known_analysis, open_and_wait, view_point, viewport_of,
-                              wait_played)
+from tests.ui.helpers import click, hover, make_known_analysis, open_and_wait, view_point, viewport_of, wait_played
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -58,7 +57,7 @@ def test_real_analysis_reaches_the_screen(qtbot, window, song_file):
     a = window.analysis
     assert a is not None and a.sections
     assert len(window.structure.section_items()) == len(a.sections)
-    shown = sorted(a.motifs, key=lambda m: -m.score)[:st.MAX_MOTIF_ROWS]
+    shown = sorted(a.motifs, key=lambda m: -m.score)[: st.MAX_MOTIF_ROWS]
     assert len(window.structure.motif_marks()) == sum(len(m.occurrences) for m in shown)
     assert window.structure.bands.boundingRect().width() == pytest.approx(a.duration)
 
@@ -142,8 +141,7 @@ def test_split_merge_rename_edit_the_structure(qtbot, window, song_file):
     assert (s2.label, s2.function) == ("C", "bridge")
     assert window.structure.section_items()[2][3].name() == st.label_color("C").name()
     saved = saved_edits(window)
-    assert [(s.label, s.function) for s in saved] == [("A", "verse"), ("B", "chorus"), ("C", "bridge"),
-                                                        ("B", "chorus")]
+    assert [(s.label, s.function) for s in saved] == [("A", "verse"), ("B", "chorus"), ("C", "bridge"), ("B", "chorus")]
     # the context menu offers the same edits at the clicked time
     menu = window.build_context_menu(2.0)
     texts = [act.text() for act in menu.actions()]
@@ -310,8 +308,9 @@ def test_every_edit_can_be_undone_and_redone_with_the_keys(qtbot, window, song_f
     _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[0]
     for expected in states[1:]:
-        qtbot.keyClick(window.waveform, Qt.Key.Key_Z,
-                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClick(
+            window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
         assert _sections(window) == expected
     _flush(window)
     assert [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in saved_edits(window)] == states[-1]
@@ -344,7 +343,7 @@ def test_matrix_ticks_fall_on_round_times_and_a_click_marks_both_moments(qtbot, 
     m = window.matrix
     axis = m.bottom_axis
     axis.times = np.linspace(0.0, 200.0, 401)  # a 200 s song, two beats a second
-    (step, values), = axis.tickValues(0, 400, 300)
+    ((step, values),) = axis.tickValues(0, 400, 300)
     labels = axis.tickStrings(values, 1.0, step)
     assert step in (30, 60) and labels[:3] == (["0:00", "0:30", "1:00"] if step == 30 else ["0:00", "1:00", "2:00"])
     qtbot.wait(50)

@@ -44,8 +44,9 @@ def test_a_task_delivers_progress_partial_and_result_in_the_gui_thread(qtbot, ta
     gui = threading.current_thread()
     task.signals.progress.connect(lambda rid, f, stage: seen.append(("progress", rid, f, stage)))
     task.signals.partial.connect(lambda rid, kind, value: seen.append(("partial", rid, kind, value)))
-    task.signals.finished.connect(lambda rid, result: seen.append(("finished", rid, result,
-                                                                   threading.current_thread() is gui)))
+    task.signals.finished.connect(
+        lambda rid, result: seen.append(("finished", rid, result, threading.current_thread() is gui))
+    )
     with qtbot.waitSignal(task.signals.ended, timeout=10000):
         tasks.start(task, owner=owner)
         gate.set()
@@ -101,8 +102,9 @@ def test_a_destroyed_owner_has_its_tasks_cancelled(qtbot, tasks):
 def test_synchronous_mode_runs_the_task_at_once_in_the_calling_thread(qtbot, tasks):
     tasks.synchronous = True
     results = []
-    task = tasks.run(lambda _t: threading.current_thread().name, owner=QObject(),
-                     finished=lambda rid, name: results.append(name))
+    task = tasks.run(
+        lambda _t: threading.current_thread().name, owner=QObject(), finished=lambda rid, name: results.append(name)
+    )
     assert task.done.is_set()
     assert results == [threading.current_thread().name]
 

@@ -7,8 +7,28 @@ from PySide6.QtGui import QPalette
 
 from explorer.ui.common import theme
 
-ICONS = ("music-explorer", "play", "pause", "stop", "loop", "like", "dislike", "folder", "folder-add", "open",
-         "cancel", "search", "refresh", "log", "zoom-in", "zoom-out", "export", "info", "warning", "error")
+ICONS = (
+    "music-explorer",
+    "play",
+    "pause",
+    "stop",
+    "loop",
+    "like",
+    "dislike",
+    "folder",
+    "folder-add",
+    "open",
+    "cancel",
+    "search",
+    "refresh",
+    "log",
+    "zoom-in",
+    "zoom-out",
+    "export",
+    "info",
+    "warning",
+    "error",
+)
 
 
 @pytest.mark.parametrize("mode, dark", [("dark", True), ("light", False)])
@@ -37,10 +57,16 @@ def test_icons_render_in_theme_text_colour(qapp):
         assert not ic.isNull(), name
         img = ic.pixmap(32, 32).toImage()
         assert any(img.pixelColor(x, y).alpha() > 0 for x in range(32) for y in range(32)), name
+
     # A monochrome icon is drawn in the text colour of the theme: light on dark, dark on light.
     def brightest_opaque(img):
-        return max(img.pixelColor(x, y).lightness() for x in range(img.width()) for y in range(img.height())
-                   if img.pixelColor(x, y).alpha() > 200)
+        return max(
+            img.pixelColor(x, y).lightness()
+            for x in range(img.width())
+            for y in range(img.height())
+            if img.pixelColor(x, y).alpha() > 200
+        )
+
     on_dark = brightest_opaque(theme.icon("stop").pixmap(32, 32).toImage())
     theme.apply_theme(qapp, "light")
     on_light = brightest_opaque(theme.icon("stop").pixmap(32, 32).toImage())
@@ -52,4 +78,3 @@ def test_icons_render_in_theme_text_colour(qapp):
 def test_resources_dir_in_bundle(monkeypatch, tmp_path):
     monkeypatch.setattr("sys._MEIPASS", str(tmp_path), raising=False)
     assert theme.resources_dir() == tmp_path / "resources"
-

@@ -21,8 +21,9 @@ def _corner(widget) -> QColor:
 
 def _brightest(icon) -> int:
     img = icon.pixmap(32, 32).toImage()
-    return max(img.pixelColor(x, y).lightness() for x in range(32) for y in range(32)
-               if img.pixelColor(x, y).alpha() > 200)
+    return max(
+        img.pixelColor(x, y).lightness() for x in range(32) for y in range(32) if img.pixelColor(x, y).alpha() > 200
+    )
 
 
 def test_theme_switch_repaints_plots_and_icons(qtbot, window, song_file):
@@ -34,8 +35,8 @@ def test_theme_switch_repaints_plots_and_icons(qtbot, window, song_file):
         c = theme.colors()
         base, text = QColor(c["base"]), QColor(c["text"])
         # a repaint may wait for the event loop's next turns (layout, then paint): wait for it, not for a fixed turn
-        qtbot.waitUntil(lambda: _corner(window.waveform).name() == base.name(), timeout=5000)
-        qtbot.waitUntil(lambda: _corner(window.matrix.plot).name() == base.name(), timeout=5000)
+        qtbot.waitUntil(lambda b=base: _corner(window.waveform).name() == b.name(), timeout=5000)
+        qtbot.waitUntil(lambda b=base: _corner(window.matrix.plot).name() == b.name(), timeout=5000)
         assert window.waveform.detail.getAxis("bottom").textPen().color().name() == text.name()
         assert window.matrix.plot.getAxis("left").textPen().color().name() == text.name()
         # the toolbar's icons are drawn in the new text colour: light on dark, dark on light

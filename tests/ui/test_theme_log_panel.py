@@ -46,8 +46,9 @@ def test_icons_follow_theme_change(qtbot, qapp):
 
     def darkest(icon):
         img = icon.pixmap(24, 24).toImage()
-        return min(img.pixelColor(x, y).lightness() for x in range(24) for y in range(24)
-                   if img.pixelColor(x, y).alpha() > 200)
+        return min(
+            img.pixelColor(x, y).lightness() for x in range(24) for y in range(24) if img.pixelColor(x, y).alpha() > 200
+        )
 
     assert darkest(panel.copy_button.icon()) < 80
     theme.apply_theme(qapp, "dark")

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from explorer.genre.own import RULE
 from explorer.library.store import Library
-from explorer.ui.main_window import MainWindow
 from explorer.ui.common.settings import Settings
+from explorer.ui.main_window import MainWindow
 from explorer.ui.train_dialog import TrainDialog
 
 pytestmark = pytest.mark.timeout(600)
@@ -43,7 +43,7 @@ def test_training_from_the_window_shows_the_report_and_relabels(qtbot, tagged_li
     window.show()
     song = str(songs / "noise" / "03.flac")
     with qtbot.waitSignal(window.jobEnded, timeout=60000):  # analysed and recorded: nothing left to race
-        window.open_song(song)                              # the training's relabelling
+        window.open_song(song)  # the training's relabelling
     assert window.analysis is not None
     # the shipped model knows no "noise", and says it is unsure rather than naming a wrong genre
     assert "noise" not in window.info_label.text() and "uncertain (maybe " in window.info_label.text()
@@ -66,8 +66,10 @@ def test_training_from_the_window_shows_the_report_and_relabels(qtbot, tagged_li
     # the window follows: header, library pane and the sidebar's genre chart name the user's genres
     qtbot.waitUntil(lambda: "noise" in window.info_label.text(), timeout=10000)
     pane = window.library_pane
-    qtbot.waitUntil(lambda: pane.model._by_path.get(song) is not None
-                    and pane.model._by_path[song].genre_label == "noise", timeout=10000)
+    qtbot.waitUntil(
+        lambda: pane.model._by_path.get(song) is not None and pane.model._by_path[song].genre_label == "noise",
+        timeout=10000,
+    )
     assert {k for k, _ in window.sidebar.chart.probabilities} <= set(GENRES)
 
     # back to the shipped model

@@ -28,7 +28,7 @@ def staircase(seconds: float = 2.0) -> np.ndarray:
     t = np.arange(n)
     amp = 0.05 * (1 + np.minimum(t * 20 // n, 19))
     y = amp * np.where((t // 4) % 2 == 0, 1.0, -1.0)
-    y[-n // 20:] = 0.0
+    y[-n // 20 :] = 0.0
     return y.astype(np.float32)
 
 
@@ -83,7 +83,7 @@ def test_every_column_is_filled_between_min_and_max(qapp, dpr, antialias):
         if abs(x - step_px * round(x / step_px)) < 2.0:
             continue  # next to a step: the outline joins the two amplitudes there
         t = x * duration / W
-        seg = y[max(0, int((t - 0.5 * duration / W) * SR)):int((t + 0.5 * duration / W) * SR)]
+        seg = y[max(0, int((t - 0.5 * duration / W) * SR)) : int((t + 0.5 * duration / W) * SR)]
         top, bottom = y_of(seg.max()), y_of(seg.min())
         col = px[:, c]
         solid = (rows > top + 1.5) & (rows < bottom - 1.5)
@@ -101,7 +101,7 @@ def test_zoomed_past_the_finest_level_the_columns_follow_the_lines_between_bins(
     item = item_for(y, 0.40, 0.42, W)
     assert item.n_bins < W
     px = pixels(paint(item, 0.40, 0.42))
-    inked = (px[Y0:Y0 + H, X0 + 2:X0 + W - 2] != BACKGROUND).any(axis=0)
+    inked = (px[Y0 : Y0 + H, X0 + 2 : X0 + W - 2] != BACKGROUND).any(axis=0)
     assert inked.all()
 
 

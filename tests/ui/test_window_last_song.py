@@ -11,8 +11,8 @@ pytestmark = pytest.mark.timeout(180)
 
 def test_a_failed_file_is_not_the_song_restored_next_time(qtbot, song_file, tmp_path):
     from explorer.library.store import Library
-    from explorer.ui.main_window import MainWindow
     from explorer.ui.common.settings import Settings
+    from explorer.ui.main_window import MainWindow
 
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"not audio " * 100)

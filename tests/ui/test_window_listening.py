@@ -51,8 +51,9 @@ def test_closing_the_window_keeps_the_listen(qtbot, window, song_file, alsa_capt
     assert entry.track_id == track.id and entry.heard == pytest.approx(2.0, abs=0.3)
 
 
-def test_a_click_stopped_at_once_and_songs_outside_the_library_leave_no_history(qtbot, window, song_file,
-                                                                                  tmp_path, alsa_capture):
+def test_a_click_stopped_at_once_and_songs_outside_the_library_leave_no_history(
+    qtbot, window, song_file, tmp_path, alsa_capture
+):
     lib = window.library
     lib.add_or_update_file(song_file)
     long_song = write_audio(tmp_path / "long.wav", tone(40.0, SR, 330.0, channels=2), SR)

@@ -6,10 +6,10 @@ import subprocess
 import time
 
 import pytest
+from timing import TIME_FACTOR, budget, budget_ms
 
 from tests.conftest import tone, write_audio
 from tests.ui.helpers import CPU_GAP_MS, SR, Heartbeat, open_and_wait, open_audio, synth_song
-from timing import TIME_FACTOR, budget, budget_ms
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -18,9 +18,27 @@ pytestmark = pytest.mark.timeout(120)
 def long_mp3(tmp_path_factory):
     """Two minutes of stereo mp3: long enough that decoding takes a while."""
     path = tmp_path_factory.mktemp("long") / "long.mp3"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=f=220:d=120:sample_rate=44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "96k",
-                    str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=220:d=120:sample_rate=44100",
+            "-ac",
+            "2",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "96k",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 

@@ -27,8 +27,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QCoreApplication
 
 from explorer.errors import ExplorerError
-from explorer.util.fs import atomic_write_bytes
 from explorer.ui.tasks import Task, manager
+from explorer.util.fs import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,19 @@ def settings_path() -> str:
 #: Largest settings file read (ours is well under 10 KB); a bigger one is not ours.
 MAX_FILE_BYTES = 1 << 20
 _GENERAL = "General"  # QSettings' section of the keys without a "/"
-_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "?": "?",
-            "'": "'", "\\": "\\"}
+_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    '"': '"',
+    "?": "?",
+    "'": "'",
+    "\\": "\\",
+}
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -113,11 +124,16 @@ def _unpercent(key: str) -> str:
     """QSettings writes the characters of keys and section names outside ``[A-Za-z0-9_-./]`` as %XX or %UXXXX."""
     out, i = [], 0
     while i < len(key):
-        if key[i] == "%" and key[i + 1:i + 2] == "U" and all(c in _HEX for c in key[i + 2:i + 6]) and i + 6 <= len(key):
-            out.append(chr(int(key[i + 2:i + 6], 16)))
+        if (
+            key[i] == "%"
+            and key[i + 1 : i + 2] == "U"
+            and all(c in _HEX for c in key[i + 2 : i + 6])
+            and i + 6 <= len(key)
+        ):
+            out.append(chr(int(key[i + 2 : i + 6], 16)))
             i += 6
-        elif key[i] == "%" and all(c in _HEX for c in key[i + 1:i + 3]) and i + 3 <= len(key):
-            out.append(chr(int(key[i + 1:i + 3], 16)))
+        elif key[i] == "%" and all(c in _HEX for c in key[i + 1 : i + 3]) and i + 3 <= len(key):
+            out.append(chr(int(key[i + 1 : i + 3], 16)))
             i += 3
         else:
             out.append(key[i])
@@ -155,7 +171,7 @@ def _unescape(raw: str) -> str | list[str]:
                 j = i - 1
                 while j < n and raw[j] in "01234567" and j < i + 2:
                     j += 1
-                cur.append(chr(int(raw[i - 1:j], 8)))
+                cur.append(chr(int(raw[i - 1 : j], 8)))
                 i = j
         elif ch == '"':
             in_quotes, quoted_item = not in_quotes, True
@@ -183,8 +199,9 @@ def _escape(value: str) -> str:
             out.append(f"\\x{ord(ch):x}")
             continue
         hex_before = False
-        code = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v", '"': '"',
-                "\\": "\\"}.get(ch)
+        code = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v", '"': '"', "\\": "\\"}.get(
+            ch
+        )
         if code is not None:
             out.append("\\" + code)
         elif ord(ch) <= 0x1F or 0xD800 <= ord(ch) <= 0xDFFF:  # controls; a lone surrogate has no UTF-8
@@ -229,7 +246,7 @@ def _from_text(setting: Setting, raw: str | list[str], *, warn: bool = True) -> 
     value: Any = _UNSET
     if isinstance(raw, str):
         if raw.startswith("@ByteArray(") and raw.endswith(")") and kind is QByteArray:
-            content = raw[len("@ByteArray("):-1]  # the layout as version 1 stored it: latin-1 characters
+            content = raw[len("@ByteArray(") : -1]  # the layout as version 1 stored it: latin-1 characters
             if all(ord(c) < 256 for c in content):
                 return QByteArray(content.encode("latin-1"))
         if raw.startswith("@@") and kind is str:
@@ -249,8 +266,12 @@ def _from_text(setting: Setting, raw: str | list[str], *, warn: bool = True) -> 
             value = raw
     if value is _UNSET and warn:
         shown = repr(raw if isinstance(raw, str) else ",".join(raw))
-        log.warning("settings: ignored the stored value of %r, which is not a plain %s: %s", setting.name,
-                    _KINDS.get(kind, kind.__name__), shown[:60] + ("…" if len(shown) > 60 else ""))
+        log.warning(
+            "settings: ignored the stored value of %r, which is not a plain %s: %s",
+            setting.name,
+            _KINDS.get(kind, kind.__name__),
+            shown[:60] + ("…" if len(shown) > 60 else ""),
+        )
     return value
 
 

@@ -29,14 +29,34 @@ MODES = ("system", "dark", "light")
 _ICON_SIZES = (16, 20, 24, 32, 48, 64, 128)
 
 _DARK = {
-    "window": "#2b2d31", "base": "#1f2023", "alt_base": "#26282c", "text": "#e3e5e8", "dim_text": "#8e939b",
-    "button": "#35383d", "highlight": "#3d7eff", "highlight_text": "#ffffff", "link": "#6ea2ff",
-    "tooltip_base": "#111214", "tooltip_text": "#e3e5e8", "mid": "#4a4d53", "shadow": "#141517",
+    "window": "#2b2d31",
+    "base": "#1f2023",
+    "alt_base": "#26282c",
+    "text": "#e3e5e8",
+    "dim_text": "#8e939b",
+    "button": "#35383d",
+    "highlight": "#3d7eff",
+    "highlight_text": "#ffffff",
+    "link": "#6ea2ff",
+    "tooltip_base": "#111214",
+    "tooltip_text": "#e3e5e8",
+    "mid": "#4a4d53",
+    "shadow": "#141517",
 }
 _LIGHT = {
-    "window": "#f3f4f6", "base": "#ffffff", "alt_base": "#f6f7f9", "text": "#1d1f23", "dim_text": "#6b7078",
-    "button": "#e8eaed", "highlight": "#2f6fed", "highlight_text": "#ffffff", "link": "#1f5fd6",
-    "tooltip_base": "#fffff4", "tooltip_text": "#1d1f23", "mid": "#c4c7cc", "shadow": "#8a8d93",
+    "window": "#f3f4f6",
+    "base": "#ffffff",
+    "alt_base": "#f6f7f9",
+    "text": "#1d1f23",
+    "dim_text": "#6b7078",
+    "button": "#e8eaed",
+    "highlight": "#2f6fed",
+    "highlight_text": "#ffffff",
+    "link": "#1f5fd6",
+    "tooltip_base": "#fffff4",
+    "tooltip_text": "#1d1f23",
+    "mid": "#c4c7cc",
+    "shadow": "#8a8d93",
 }
 
 _state: dict[str, Any] = {"dark": False, "system_palette": None, "mode": None, "following": False, "notifier": None}
@@ -92,8 +112,12 @@ def colors() -> dict[str, str]:
     tooltip_text, mid, shadow, plus accent, good, bad, bar (similarity / probability bars).
     """
     c = dict(_DARK if is_dark() else _LIGHT)
-    c.update(accent=c["highlight"], good="#3fb950" if is_dark() else "#1a8f3a",
-             bad="#f06a6a" if is_dark() else "#c93c3c", bar="#5b8def" if is_dark() else "#3b73e0")
+    c.update(
+        accent=c["highlight"],
+        good="#3fb950" if is_dark() else "#1a8f3a",
+        bad="#f06a6a" if is_dark() else "#c93c3c",
+        bar="#5b8def" if is_dark() else "#3b73e0",
+    )
     return c
 
 
@@ -101,10 +125,22 @@ def _palette(c: dict[str, str]) -> QPalette:
     p = QPalette()
     R = QPalette.ColorRole
     roles = {
-        R.Window: "window", R.WindowText: "text", R.Base: "base", R.AlternateBase: "alt_base", R.Text: "text",
-        R.Button: "button", R.ButtonText: "text", R.BrightText: "highlight_text", R.Highlight: "highlight",
-        R.HighlightedText: "highlight_text", R.Link: "link", R.ToolTipBase: "tooltip_base",
-        R.ToolTipText: "tooltip_text", R.PlaceholderText: "dim_text", R.Mid: "mid", R.Dark: "shadow",
+        R.Window: "window",
+        R.WindowText: "text",
+        R.Base: "base",
+        R.AlternateBase: "alt_base",
+        R.Text: "text",
+        R.Button: "button",
+        R.ButtonText: "text",
+        R.BrightText: "highlight_text",
+        R.Highlight: "highlight",
+        R.HighlightedText: "highlight_text",
+        R.Link: "link",
+        R.ToolTipBase: "tooltip_base",
+        R.ToolTipText: "tooltip_text",
+        R.PlaceholderText: "dim_text",
+        R.Mid: "mid",
+        R.Dark: "shadow",
         R.Shadow: "shadow",
     }
     for role, key in roles.items():
@@ -138,8 +174,9 @@ def apply_theme(app, mode: str = "system") -> str:
     if _state["system_palette"] is None:
         _state["system_palette"] = QPalette(app.palette())
     if not _state["following"]:  # in "system" mode, follow the desktop when it switches scheme
-        app.styleHints().colorSchemeChanged.connect(lambda _scheme: _state["mode"] == "system"
-                                                    and apply_theme(app, "system"))
+        app.styleHints().colorSchemeChanged.connect(
+            lambda _scheme: _state["mode"] == "system" and apply_theme(app, "system")
+        )
         _state["following"] = True
     _state["mode"] = mode
     dark = _system_is_dark(app) if mode == "system" else mode == "dark"

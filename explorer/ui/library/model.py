@@ -18,19 +18,31 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.library.store import Track
 
-COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis",
-           "Rating")
+COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis", "Rating")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: How a rating shows in its column, and the word that finds it in the filter box.
 RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
 RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
-_STATE_TEXT = {"pending": "Queued", "analysing": "Analysing", "analysed": "Analysed", "failed": "Failed",
-               "missing": "Missing"}
+_STATE_TEXT = {
+    "pending": "Queued",
+    "analysing": "Analysing",
+    "analysed": "Analysed",
+    "failed": "Failed",
+    "missing": "Missing",
+}
 _STATE_ORDER = {"analysing": 0, "pending": 1, "analysed": 2, "failed": 3, "missing": 4}
-_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                                    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole,
-                                    Qt.ItemDataRole.UserRole + 1, Qt.ItemDataRole.UserRole + 2,
-                                    Qt.ItemDataRole.UserRole + 3))
+_ROLES = frozenset(
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.UserRole + 1,
+        Qt.ItemDataRole.UserRole + 2,
+        Qt.ItemDataRole.UserRole + 3,
+    )
+)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -67,18 +79,50 @@ class _Row:
         title = t.title or os.path.splitext(os.path.basename(t.path))[0]
         label = t.genre_label or ""
         rating = int(t.rating or 0)
-        hay = "\n".join((title, t.artist, t.album, t.genre_tag, label, os.path.basename(t.path),
-                         _STATE_TEXT.get(t.state, t.state), RATING_FILTER.get(rating, ""))).casefold()
+        hay = "\n".join(
+            (
+                title,
+                t.artist,
+                t.album,
+                t.genre_tag,
+                label,
+                os.path.basename(t.path),
+                _STATE_TEXT.get(t.state, t.state),
+                RATING_FILTER.get(rating, ""),
+            )
+        ).casefold()
         p = t.path
 
         def text(s):  # unknown (empty) text sorts last, case ignored
             return (not s, s.casefold(), p)
 
-        keys = (text(title), text(t.artist), text(t.album),
-                (t.duration is None, t.duration or 0.0, p), (t.tempo is None, t.tempo or 0.0, p),
-                text(t.genre_tag), text(label), (_STATE_ORDER.get(t.state, 9), p), (-rating, p))
-        return cls(p, t.id, title, t.artist, t.album, t.duration, t.tempo, t.genre_tag, label, t.state,
-                   t.error or "", rating, hay, keys)
+        keys = (
+            text(title),
+            text(t.artist),
+            text(t.album),
+            (t.duration is None, t.duration or 0.0, p),
+            (t.tempo is None, t.tempo or 0.0, p),
+            text(t.genre_tag),
+            text(label),
+            (_STATE_ORDER.get(t.state, 9), p),
+            (-rating, p),
+        )
+        return cls(
+            p,
+            t.id,
+            title,
+            t.artist,
+            t.album,
+            t.duration,
+            t.tempo,
+            t.genre_tag,
+            label,
+            t.state,
+            t.error or "",
+            rating,
+            hay,
+            keys,
+        )
 
     def same(self, other: _Row) -> bool:
         return self.keys == other.keys and self.error == other.error
@@ -127,8 +171,11 @@ class LibraryModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole
-                and section in (COL_DURATION, COL_TEMPO)):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.TextAlignmentRole
+            and section in (COL_DURATION, COL_TEMPO)
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -155,7 +202,8 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_RATING:
                 return {1: "You like it (filter: is:liked)", -1: "You dislike it (filter: is:disliked)"}.get(
-                    r.rating, "Not rated: right-click to like or dislike it")
+                    r.rating, "Not rated: right-click to like or dislike it"
+                )
             if col == COL_STATE and r.error:
                 return r.error
             if col == COL_TEMPO and r.tempo is not None:
@@ -372,8 +420,7 @@ class LibraryModel(QAbstractTableModel):
             self.endResetModel()
             return
         self.layoutAboutToBeChanged.emit()
-        old = [(idx, self._rows[idx.row()]) for idx in self.persistentIndexList()
-               if 0 <= idx.row() < len(self._rows)]
+        old = [(idx, self._rows[idx.row()]) for idx in self.persistentIndexList() if 0 <= idx.row() < len(self._rows)]
         self._rows, self._keys = rows, keys
         moved = []
         for idx, r in old:

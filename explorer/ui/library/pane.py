@@ -4,8 +4,8 @@ Built to stay smooth at 10,000 songs and more: one :class:`~explorer.ui.library.
 (no widget per row); the catalogue is read in pages of :data:`PAGE` rows and changed songs in
 batches, from a zero-delay timer that stops after :data:`SLICE_SECONDS` of work and yields to the
 event loop, so the GUI thread is never held for long even while a scan writes to the database.
-A scan is a :class:`~explorer.ui.library.scan.ScanTask` with its own catalogue connection (WAL
-lets the window read while it writes); its progress carries the paths finished meanwhile.
+A scan is a :class:`~explorer.ui.library.scan.ScanTask` with its own catalogue connection (WAL lets the window
+read while it writes); its progress carries the paths finished meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -50,9 +49,10 @@ from explorer.ui.library.model import (
     COLUMNS,
     LibraryModel,
 )
-from explorer.ui.library.row_menu import REMOVABLE, build_row_menu, confirm_removal
+from explorer.ui.library.row_menu import build_row_menu
 from explorer.ui.library.scan import ScanTask
 from explorer.ui.library.state_delegate import StateDelegate
+from explorer.ui.library.table import LibraryTable
 from explorer.ui.tasks import TaskManager, manager
 
 log = logging.getLogger(__name__)
@@ -67,23 +67,17 @@ FILTER_DELAY_MS = 120
 #: Widths of the columns in average character widths of the current font.
 _WIDTH_CHARS = (20, 14, 14, 6, 5, 10, 10, 12, 4)
 #: The columns' order on screen (a narrow pane shows the first ones; the user can drag them).
-VISUAL_ORDER = (COL_TITLE, COL_ARTIST, COL_RATING, COL_STATE, COL_DURATION, COL_TEMPO, COL_ALBUM, COL_TAG,
-                COL_PREDICTED)
-
-
-class _Table(QTableView):
-    """The table, with a hint in place of rows while the library is empty."""
-
-    HINT = "No songs yet.\nUse “Add folder…” to scan a folder of music."
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        model = self.model()
-        if isinstance(model, LibraryModel) and model.total() == 0:
-            p = QPainter(self.viewport())
-            p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.HINT)
-            p.end()
+VISUAL_ORDER = (
+    COL_TITLE,
+    COL_ARTIST,
+    COL_RATING,
+    COL_STATE,
+    COL_DURATION,
+    COL_TEMPO,
+    COL_ALBUM,
+    COL_TAG,
+    COL_PREDICTED,
+)
 
 
 class LibraryPane(QWidget):
@@ -115,8 +109,15 @@ class LibraryPane(QWidget):
     rateRequested = Signal(str, int)
     addFolderRequested = Signal()
 
-    def __init__(self, library: Library, parent=None, *, scan_workers: int | None = None,
-                 cache_folder: str | None = None, tasks: TaskManager | None = None):
+    def __init__(
+        self,
+        library: Library,
+        parent=None,
+        *,
+        scan_workers: int | None = None,
+        cache_folder: str | None = None,
+        tasks: TaskManager | None = None,
+    ):
         super().__init__(parent)
         self.library = library
         self.tasks = tasks or manager()
@@ -139,7 +140,7 @@ class LibraryPane(QWidget):
         self.add_button.setToolTip("Scan a folder for songs and analyse them in the background")
         self.add_button.clicked.connect(self._add_folder)
 
-        self.view = _Table(self)
+        self.view = LibraryTable(self)
         self.view.setModel(self.model)
         self.view.setAccessibleName("Library")
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -285,8 +286,9 @@ class LibraryPane(QWidget):
             return False
         folders = [os.fspath(f) for f in folders]
         self._reported = set()
-        task = ScanTask(folders, os.fspath(self.library.path), workers=self.scan_workers,
-                        cache_folder=self.cache_folder)
+        task = ScanTask(
+            folders, os.fspath(self.library.path), workers=self.scan_workers, cache_folder=self.cache_folder
+        )
         task.signals.partial.connect(self._on_scan_progress)
         task.signals.finished.connect(self._on_scan_finished)
         task.signals.failed.connect(self._on_scan_failed)
@@ -358,8 +360,9 @@ class LibraryPane(QWidget):
     def _set_scanning(self, on: bool) -> None:
         self.model.scanning = on
         if self.model.rowCount():
-            self.model.dataChanged.emit(self.model.index(0, COL_STATE),
-                                        self.model.index(self.model.rowCount() - 1, COL_STATE))
+            self.model.dataChanged.emit(
+                self.model.index(0, COL_STATE), self.model.index(self.model.rowCount() - 1, COL_STATE)
+            )
         self.progress_bar.setVisible(on)
         self.cancel_button.setVisible(on)
         self.cancel_button.setEnabled(on)
@@ -394,7 +397,7 @@ class LibraryPane(QWidget):
         unseen = [p for p in self.model.paths() if p not in self._seen]
         if unseen:
             self._todo.appendleft(("paths", unseen))
-        self._update_count()
+        self.update_count()
 
     def _load_paths(self, paths: list, deadline: float) -> None:
         while paths:
@@ -410,9 +413,9 @@ class LibraryPane(QWidget):
             if t.state == "failed" and t.error and t.error not in self._reported:
                 self._reported.add(t.error)
                 self.errorOccurred.emit(t.error)
-        self._update_count()
+        self.update_count()
 
-    def _update_count(self) -> None:
+    def update_count(self) -> None:
         total, shown = self.model.total(), self.model.rowCount()
         self.count_label.setText(f"{total} songs" if shown == total else f"{shown} of {total} songs")
 
@@ -424,7 +427,7 @@ class LibraryPane(QWidget):
         row = self.model.row_of(current) if current is not None else None
         if row is not None:
             self.view.setCurrentIndex(self.model.index(row, 0))
-        self._update_count()
+        self.update_count()
 
     def _open_index(self, index) -> None:
         path = index.data(LibraryModel.PathRole) if index.isValid() else None
@@ -441,27 +444,12 @@ class LibraryPane(QWidget):
         """The context menu of the row of ``path`` (see :func:`~explorer.ui.library.row_menu.build_row_menu`)."""
         return build_row_menu(self, path)
 
-    def removable_paths(self) -> list[str]:
-        """The listed songs that failed to analyse or whose file is missing."""
-        return [p for p in self.model.paths() if self.model.state_of(p) in REMOVABLE]
-
-    def remove_from_library(self, paths, *, confirm: bool = True) -> int:
-        """Remove these songs from the catalogue (the files stay), after asking; how many were removed."""
-        paths = [p for p in paths if self.model.has(p)]
-        if not paths or (confirm and not confirm_removal(self, paths)):
-            return 0
-        try:
-            n = self.library.remove_tracks([i for i in map(self.model.id_of, paths) if i is not None])
-        except ExplorerError as e:
-            self.errorOccurred.emit(e.message)
-            return 0
-        self.model.remove_paths(paths)
-        self._update_count()
-        return n
-
     def eventFilter(self, obj, event) -> bool:
-        if (obj is self.view and event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+        if (
+            obj is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             self._open_index(self.view.currentIndex())
             return True
         if obj is self.view and event.type() == QEvent.Type.KeyPress and event.matches(QKeySequence.StandardKey.Find):

@@ -27,8 +27,9 @@ class ScanTask(Task):
     LANE = "scan"
     CHECK_CANCEL = False  # a cancelled scan finishes too: its report says what it did before the cancel
 
-    def __init__(self, folders: list[str], db_path: str, *, workers: int | None = None,
-                 cache_folder: str | None = None):
+    def __init__(
+        self, folders: list[str], db_path: str, *, workers: int | None = None, cache_folder: str | None = None
+    ):
         super().__init__()
         self.folders = list(folders)
         self.db_path = db_path
@@ -52,8 +53,14 @@ class ScanTask(Task):
         from explorer.services.scan import scan
 
         try:
-            report = scan(self.folders, db_path=self.db_path, workers=self.workers, progress=self._on_progress,
-                          cancel=self.is_cancelled, cache_folder=self.cache_folder)
+            report = scan(
+                self.folders,
+                db_path=self.db_path,
+                workers=self.workers,
+                progress=self._on_progress,
+                cancel=self.is_cancelled,
+                cache_folder=self.cache_folder,
+            )
         except ExplorerError:
             raise
         except Exception as e:

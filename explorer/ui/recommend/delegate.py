@@ -82,8 +82,13 @@ class RecommendationDelegate(QStyledItemDelegate):
             hovered = self._hover == (index.row(), name)
             active = (name == "like" and it.rating > 0) or (name == "dislike" and it.rating < 0)
             if hovered or active:
-                bg = QColor(c["good"] if name == "like" and active else c["bad"] if name == "dislike" and active
-                            else pal.color(QPalette.ColorRole.Mid))
+                bg = QColor(
+                    c["good"]
+                    if name == "like" and active
+                    else c["bad"]
+                    if name == "dislike" and active
+                    else pal.color(QPalette.ColorRole.Mid)
+                )
                 bg.setAlpha(120 if active else 80)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(bg)
@@ -105,16 +110,23 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(text)
         title_w = max(0, width - pct_w)
-        painter.drawText(QRect(left, y, title_w, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(it.title, Qt.TextElideMode.ElideRight, title_w))
+        painter.drawText(
+            QRect(left, y, title_w, line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(bold).elidedText(it.title, Qt.TextElideMode.ElideRight, title_w),
+        )
         painter.setFont(f)
         painter.setPen(dim)
-        painter.drawText(QRect(right - pct_w, y, pct_w, line),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct)
+        painter.drawText(
+            QRect(right - pct_w, y, pct_w, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct
+        )
         for text_line in (" · ".join(x for x in (it.artist, it.genre) if x), " · ".join(it.reasons)):
             y += line
-            painter.drawText(QRect(left, y, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(text_line, Qt.TextElideMode.ElideRight, width))
+            painter.drawText(
+                QRect(left, y, width, line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(text_line, Qt.TextElideMode.ElideRight, width),
+            )
         y += line + pad // 2
         bh = self._bar_height(fm)
         track = QColor(pal.color(QPalette.ColorRole.Mid))
@@ -132,10 +144,11 @@ class RecommendationDelegate(QStyledItemDelegate):
         if name is None or it is None:
             return super().helpEvent(event, view, option, index)
         start, end = it.region
-        tip = {"play": f"Play its chorus ({_mmss(start)}–{_mmss(end)})",
-               "like": "Forget that you like it" if it.rating > 0 else "Like it: more songs like this one",
-               "dislike": "Forget that you dislike it" if it.rating < 0 else "Dislike it: fewer songs like this one",
-               }[name]
+        tip = {
+            "play": f"Play its chorus ({_mmss(start)}–{_mmss(end)})",
+            "like": "Forget that you like it" if it.rating > 0 else "Like it: more songs like this one",
+            "dislike": "Forget that you dislike it" if it.rating < 0 else "Dislike it: fewer songs like this one",
+        }[name]
         QToolTip.showText(event.globalPos(), tip, view)
         return True
 
@@ -147,8 +160,12 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event, model, option, index) -> bool:
         t = event.type()
-        if t not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
-                     QEvent.Type.MouseMove):
+        if t not in (
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonRelease,
+            QEvent.Type.MouseButtonDblClick,
+            QEvent.Type.MouseMove,
+        ):
             return False
         name = self.hit(option.rect, option.fontMetrics, event.position().toPoint())
         if t == QEvent.Type.MouseMove:

@@ -46,16 +46,20 @@ class GenreChart(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "No genre estimate yet")
             return
         row_h = int(fm.height() * 1.25)
-        label_w = min(max(fm.horizontalAdvance(k) for k, _ in self.probabilities) + fm.averageCharWidth(),
-                      self.width() // 3)
+        label_w = min(
+            max(fm.horizontalAdvance(k) for k, _ in self.probabilities) + fm.averageCharWidth(), self.width() // 3
+        )
         pct_w = fm.horizontalAdvance("100%") + fm.averageCharWidth()
         bar_w = max(1, self.width() - label_w - pct_w - fm.averageCharWidth())
         top = max(p for _, p in self.probabilities) or 1.0
         for i, (label, prob) in enumerate(self.probabilities):
             y = fm.height() // 4 + i * row_h
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
-            p.drawText(QRect(0, y, label_w, row_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w))
+            p.drawText(
+                QRect(0, y, label_w, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w),
+            )
             bh = max(4, int(fm.height() * 0.55))
             r = QRectF(label_w, y + (row_h - bh) / 2, max(bh, bar_w * prob / top), bh)
             color = QColor(c["bar"])
@@ -65,6 +69,9 @@ class GenreChart(QWidget):
             p.setBrush(color)
             p.drawRoundedRect(r, bh / 3, bh / 3)
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
-            p.drawText(QRect(label_w + bar_w + fm.averageCharWidth(), y, pct_w, row_h),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{prob:.0%}")
+            p.drawText(
+                QRect(label_w + bar_w + fm.averageCharWidth(), y, pct_w, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"{prob:.0%}",
+            )
         p.end()

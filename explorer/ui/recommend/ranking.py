@@ -43,8 +43,18 @@ class RankTask(Task):
     LANE = "recommend"
     CHECK_CANCEL = False
 
-    def __init__(self, request: int, *, connection: dict, latest, seed: str | None, mode: str, k: int,
-                 rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None):
+    def __init__(
+        self,
+        request: int,
+        *,
+        connection: dict,
+        latest,
+        seed: str | None,
+        mode: str,
+        k: int,
+        rate: tuple[int, int] | None = None,
+        listen: tuple[str, float, float] | None = None,
+    ):
         super().__init__(request)
         self.connection, self.latest = connection, latest
         self.seed, self.mode, self.k, self.rate, self.listen = seed, mode, k, rate, listen
@@ -77,12 +87,23 @@ class RankTask(Task):
             raise
         except Exception as e:  # a bug: say so in the window (not "Ranking…" forever), and let it be seen
             log.exception("ranking failed")
-            raise ExplorerError(f"Recommendations failed because of an internal error "
-                                f"({type(e).__name__}: {e}).") from e
+            raise ExplorerError(
+                f"Recommendations failed because of an internal error ({type(e).__name__}: {e})."
+            ) from e
         items = []
         for r in recs:
             t = r.track
-            items.append(Item(t.path, t.id, t.title or os.path.splitext(os.path.basename(t.path))[0], t.artist,
-                              t.genre_label or t.genre_tag or "", float(r.score), tuple(r.reasons),
-                              preview_region(lib, t), t.rating))
+            items.append(
+                Item(
+                    t.path,
+                    t.id,
+                    t.title or os.path.splitext(os.path.basename(t.path))[0],
+                    t.artist,
+                    t.genre_label or t.genre_tag or "",
+                    float(r.score),
+                    tuple(r.reasons),
+                    preview_region(lib, t),
+                    t.rating,
+                )
+            )
         return self.seed, items

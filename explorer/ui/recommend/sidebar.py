@@ -61,8 +61,9 @@ class RecommendationSidebar(QWidget):
     listenRecorded = Signal(str, str, float)
     ratingChanged = Signal(str, int, int)
 
-    def __init__(self, library: Library, parent=None, *, k: int = K, mode: str = "blend",
-                 tasks: TaskManager | None = None):
+    def __init__(
+        self, library: Library, parent=None, *, k: int = K, mode: str = "blend", tasks: TaskManager | None = None
+    ):
         super().__init__(parent)
         self.library = library
         self.k = k
@@ -89,9 +90,12 @@ class RecommendationSidebar(QWidget):
         self.mode_tabs.setDocumentMode(True)
         self.mode_tabs.setDrawBase(False)
         self.mode_tabs.setUsesScrollButtons(False)  # every mode always in sight: the pane is never narrower
-        tips = {"genre": "Songs of the same genres", "sound": "Songs whose sound (timbre, harmony, rhythm) is close",
-                "personal": "Close to this song and to what you liked and played",
-                "blend": "Sound, genre and your taste together"}
+        tips = {
+            "genre": "Songs of the same genres",
+            "sound": "Songs whose sound (timbre, harmony, rhythm) is close",
+            "personal": "Close to this song and to what you liked and played",
+            "blend": "Sound, genre and your taste together",
+        }
         for i, (mode_name, label) in enumerate(MODES):
             self.mode_tabs.addTab(label)
             self.mode_tabs.setTabToolTip(i, tips[mode_name])
@@ -211,8 +215,16 @@ class RecommendationSidebar(QWidget):
         self._latest = request
         if self._path is not None:
             self.status_label.setText("Ranking…")
-        task = RankTask(request, connection=self._connection, latest=lambda: self._latest, seed=self._path,
-                        mode=self._mode, k=self.k, rate=rate, listen=listen)
+        task = RankTask(
+            request,
+            connection=self._connection,
+            latest=lambda: self._latest,
+            seed=self._path,
+            mode=self._mode,
+            k=self.k,
+            rate=rate,
+            listen=listen,
+        )
         task.signals.partial.connect(self._on_partial)
         task.signals.finished.connect(self._on_done)
         task.signals.failed.connect(self._on_failed)

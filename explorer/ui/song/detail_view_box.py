@@ -23,7 +23,8 @@ class DetailViewBox(pg.ViewBox):
 
     def mouseDragEvent(self, ev, axis=None):
         pan = ev.button() == Qt.MouseButton.MiddleButton or (
-            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        )
         if pan:
             super().mouseDragEvent(ev, axis=0)
             return
@@ -45,8 +46,9 @@ class DetailViewBox(pg.ViewBox):
             self.sigContextMenu.emit(x, ev.screenPos().toPoint())
 
 
-def lane_plot(layout: pg.GraphicsLayout, row: int, height: int, *, name: str = "",
-              viewbox: pg.ViewBox | None = None) -> pg.PlotItem:
+def lane_plot(
+    layout: pg.GraphicsLayout, row: int, height: int, *, name: str = "", viewbox: pg.ViewBox | None = None
+) -> pg.PlotItem:
     """A thin plot without axes that shares the detail view's x range."""
     vb = viewbox or DetailViewBox()
     plot = layout.addPlot(row=row, col=0, viewBox=vb)

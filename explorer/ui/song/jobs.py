@@ -45,8 +45,17 @@ class SongJob(Task):
     #: Share of the progress bar that decoding takes.
     DECODE_SHARE = 0.3
 
-    def __init__(self, request_id: int, path: str, *, audio: SongAudio | None = None, library=None,
-                 cache=None, analyze: bool = True, edits_written: Callable[[float], object] | None = None):
+    def __init__(
+        self,
+        request_id: int,
+        path: str,
+        *,
+        audio: SongAudio | None = None,
+        library=None,
+        cache=None,
+        analyze: bool = True,
+        edits_written: Callable[[float], object] | None = None,
+    ):
         super().__init__(request_id)
         self.edits_written = edits_written
         self.path = path
@@ -89,9 +98,12 @@ class SongJob(Task):
             # in the helper process (it decodes the file itself, at the analysis rate), so that
             # the analysis never holds this process' GIL; it fills the cache as before
             analysis = analysis_process.analyse(
-                self.path, content_hash=h, cache=self.cache,
+                self.path,
+                content_hash=h,
+                cache=self.cache,
                 progress=lambda f, stage: self.report(self.DECODE_SHARE + share * f, stage),
-                cancelled=self.is_cancelled)
+                cancelled=self.is_cancelled,
+            )
             self.check()
             analysis = self._with_edits(analysis, h)
         if self.library is not None:
@@ -99,7 +111,6 @@ class SongJob(Task):
             self.library.record_analysis(track.id, analysis, h)
         self.report(1.0, "done")
         return analysis
-
 
     def _with_edits(self, analysis, h):
         """``analysis`` with the user's edited sections, if any; first emits

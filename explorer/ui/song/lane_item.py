@@ -67,8 +67,11 @@ class LaneItem(PictureItem):
         p.setPen(color)
         if short and fm.horizontalAdvance(text) > dev.width():
             text = short
-        p.drawText(dev, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                   fm.elidedText(text, Qt.TextElideMode.ElideRight, dev.width()))
+        p.drawText(
+            dev,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            fm.elidedText(text, Qt.TextElideMode.ElideRight, dev.width()),
+        )
         p.restore()
 
     def _paint_highlight(self, p: QPainter, rects) -> None:

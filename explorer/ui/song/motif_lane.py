@@ -66,5 +66,12 @@ class MotifLaneItem(LaneItem):
                 p.drawRect(self._rect_of(row, o))
         if self._highlight is not None:
             a, b = self._highlight
-            self._paint_highlight(p, [self._rect_of(row, o) for row, m in enumerate(self.motifs)
-                                      for o in m.occurrences if abs(o.start - a) < 1e-3 and abs(o.end - b) < 1e-3])
+            self._paint_highlight(
+                p,
+                [
+                    self._rect_of(row, o)
+                    for row, m in enumerate(self.motifs)
+                    for o in m.occurrences
+                    if abs(o.start - a) < 1e-3 and abs(o.end - b) < 1e-3
+                ],
+            )

@@ -166,8 +166,7 @@ class PeakItem(pg.GraphicsObject):
 
 def coverage_colors(color: QColor) -> list[int]:
     """``color`` at every coverage 0…255 (its own alpha scaled), as a colour table of QRgb."""
-    return [QColor(color.red(), color.green(), color.blue(), round(k * color.alpha() / 255)).rgba()
-            for k in range(256)]
+    return [QColor(color.red(), color.green(), color.blue(), round(k * color.alpha() / 255)).rgba() for k in range(256)]
 
 
 def column_spans(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, c0: int, c1: int):
@@ -225,7 +224,11 @@ def outline_path(t: np.ndarray, lo: np.ndarray, hi: np.ndarray, bin_seconds: flo
     if len(t) == 0:
         return QPainterPath()
     x = np.asarray(t, dtype=np.float64) + bin_seconds / 2
-    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([hi, lo[::-1]]).astype(np.float64),
-                           connect="all", finiteCheck=False)
+    path = pg.arrayToQPath(
+        np.concatenate([x, x[::-1]]),
+        np.concatenate([hi, lo[::-1]]).astype(np.float64),
+        connect="all",
+        finiteCheck=False,
+    )
     path.closeSubpath()
     return path

@@ -126,8 +126,13 @@ class StructureOverlay(QObject):
         edit is made when the mouse is released)."""
         if self.analysis is None:
             return
-        preview = self.analysis if not line.moving else self.analysis.replace(  # (not moving: a drag undone)
-            sections=move_boundary(self.analysis.sections, index=line.boundary, to=line.value()))
+        preview = (
+            self.analysis
+            if not line.moving
+            else self.analysis.replace(  # (not moving: a drag undone)
+                sections=move_boundary(self.analysis.sections, index=line.boundary, to=line.value())
+            )
+        )
         self.bands.set_analysis(preview)
         self.sections_lane.set_analysis(preview)
 

@@ -24,8 +24,18 @@ if TYPE_CHECKING:
     pass
 
 #: Colours of section labels (A, B, C … in this order), chosen to be told apart on dark and light.
-LABEL_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
-                "#e15759", "#bab0ac")
+LABEL_COLORS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#9c755f",
+    "#e15759",
+    "#bab0ac",
+)
 #: Colours of motifs, in order of their ids.
 MOTIF_COLORS = ("#17becf", "#e377c2", "#bcbd22", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#8c564b")
 CHORUS_COLOR = QColor("#ffcc33")
@@ -65,8 +75,10 @@ def with_alpha(color: QColor, alpha: int) -> QColor:
 
 
 def describe_section(s: Section) -> str:
-    return (f"{format_time(s.start, 1)}–{format_time(s.end, 1)} · {s.label} · {s.function.capitalize()} · "
-            f"confidence {s.confidence:.2f}")
+    return (
+        f"{format_time(s.start, 1)}–{format_time(s.end, 1)} · {s.label} · {s.function.capitalize()} · "
+        f"confidence {s.confidence:.2f}"
+    )
 
 
 def describe_chorus(c: Chorus) -> str:
@@ -75,5 +87,7 @@ def describe_chorus(c: Chorus) -> str:
 
 def describe_occurrence(m: Motif, k: int) -> str:
     o = m.occurrences[k]
-    return (f"{format_time(o.start, 1)}–{format_time(o.end, 1)} · motif {m.id + 1}, occurrence {k + 1} of "
-            f"{len(m.occurrences)} · score {m.score:.2f}")
+    return (
+        f"{format_time(o.start, 1)}–{format_time(o.end, 1)} · motif {m.id + 1}, occurrence {k + 1} of "
+        f"{len(m.occurrences)} · score {m.score:.2f}"
+    )

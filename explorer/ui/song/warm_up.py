@@ -18,9 +18,18 @@ class WarmUpJob(Task):
     module also passes PySide's import hook), stalling the GUI thread just as the user starts.
     """
 
-    MODULES = ("explorer.audio.decode", "explorer.library.cache", "explorer.audio.playback",
-               "simpleaudio", "explorer.services.scan", "mutagen.mp3", "mutagen.flac", "mutagen.oggvorbis",
-               "mutagen.mp4", "numpy.ma")  # numpy.ma: pyqtgraph's image levels
+    MODULES = (
+        "explorer.audio.decode",
+        "explorer.library.cache",
+        "explorer.audio.playback",
+        "simpleaudio",
+        "explorer.services.scan",
+        "mutagen.mp3",
+        "mutagen.flac",
+        "mutagen.oggvorbis",
+        "mutagen.mp4",
+        "numpy.ma",
+    )  # numpy.ma: pyqtgraph's image levels
 
     def work(self) -> tuple[str, ...]:
         import importlib

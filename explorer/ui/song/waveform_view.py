@@ -301,7 +301,7 @@ class WaveformView(QWidget):
     def mark_moments(self, moments) -> None:
         """Mark up to two stretches ``[(start, end), …]`` on the detail view (the moments a matrix
         click compares); an empty list removes the marks."""
-        moments = list(moments)[:len(self.moment_marks)]
+        moments = list(moments)[: len(self.moment_marks)]
         for k, mark in enumerate(self.moment_marks):
             if k < len(moments):
                 mark.setRegion(moments[k])
