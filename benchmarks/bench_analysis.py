@@ -44,16 +44,49 @@ CORPUS = Path.home() / ".cache" / "music-explorer-corpus" / "pop909"
 
 #: The figures before, used when no --before is given: the README's of 2026-12-02 (whole processes, 2-core
 #: machine at load 3–6) for the code before the last speed work (commit 9087525).
-BEFORE = {"first": 6.7, "warm": 7.7, "warm_cpu": 3.2, "rss4": 265, "rss10": 333, "ratio": 0.61, "genre": 0.68,
-          "scan": 11.0}
-TARGETS = {"first": ("≤", 5.0, "s"), "warm": ("", None, "s"), "warm_cpu": ("", None, "s"), "rss4": ("≤", 400, "MB"),
-           "rss10": ("≤", 600, "MB"), "ratio": ("≤", 0.35, ""), "ratio_cpu": ("", None, ""),
-           "genre": ("≤", 0.5, "s"), "scan": ("≥", 90.0, "songs/min"), "scan_cpu": ("", None, "s")}
+BEFORE = {
+    "first": 6.7,
+    "warm": 7.7,
+    "warm_cpu": 3.2,
+    "rss4": 265,
+    "rss10": 333,
+    "ratio": 0.61,
+    "genre": 0.68,
+    "scan": 11.0,
+}
+TARGETS = {
+    "first": ("≤", 5.0, "s"),
+    "warm": ("", None, "s"),
+    "warm_cpu": ("", None, "s"),
+    "rss4": ("≤", 400, "MB"),
+    "rss10": ("≤", 600, "MB"),
+    "ratio": ("≤", 0.35, ""),
+    "ratio_cpu": ("", None, ""),
+    "genre": ("≤", 0.5, "s"),
+    "scan": ("≥", 90.0, "songs/min"),
+    "scan_cpu": ("", None, "s"),
+}
 
 
 def _encode(y: np.ndarray, sr: int, path: Path) -> Path:
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
-           "-b:a", "192k", str(path)]
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sr),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
+        "-b:a",
+        "192k",
+        str(path),
+    ]
     subprocess.run(cmd, input=np.ascontiguousarray(y, dtype=np.float32).tobytes(), check=True)
     return path
 
@@ -71,19 +104,41 @@ def synth_song(folder: Path, minutes: float = 4.0, seed: int = 7) -> Path:
 def loop_to(path: Path, minutes: float, folder: Path) -> Path:
     """``path`` repeated until it lasts ``minutes`` minutes, as mp3."""
     out = folder / f"looped_{minutes:g}min.mp3"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(path),
-                    "-t", str(minutes * 60), "-b:a", "192k", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(path),
+            "-t",
+            str(minutes * 60),
+            "-b:a",
+            "192k",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
 def duration_of(path: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip())
 
 
-def run(argv: list[str], *, code: Path, env: dict | None = None, cwd: Path | None = None,
-        cpu: list | None = None) -> tuple[float, float]:
+def run(
+    argv: list[str], *, code: Path, env: dict | None = None, cwd: Path | None = None, cpu: list | None = None
+) -> tuple[float, float]:
     """Run ``python argv…`` with ``PYTHONPATH=code``; (wall seconds, peak RSS in MB) of that process.
 
     Its CPU seconds (user + system, with the children it waited for) are appended to ``cpu`` when given.
@@ -91,8 +146,14 @@ def run(argv: list[str], *, code: Path, env: dict | None = None, cwd: Path | Non
     full_env = {**os.environ, "PYTHONPATH": str(code), **(env or {})}
     t0 = time.perf_counter()
     # cwd = the code's own folder: `python -m` puts the working folder first on sys.path, before PYTHONPATH
-    proc = subprocess.Popen([sys.executable, *argv], env=full_env, cwd=cwd or code, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, *argv],
+        env=full_env,
+        cwd=cwd or code,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode(errors="replace")
@@ -145,6 +206,7 @@ def measure(codes: list[Path], song: Path, song10: Path, scan_songs: list[Path],
 
     The codes take turns run by run (A B A B …), so that a change of the machine's load shows in both.
     """
+
     def turns(what: str, one) -> list[list]:
         """``one(code, i)`` for every run ``i`` and code, in turn; its results per code."""
         got: list[list] = [[] for _ in codes]
@@ -165,18 +227,35 @@ def measure(codes: list[Path], song: Path, song10: Path, scan_songs: list[Path],
             cpu: list[float] = []
             wall, rss = run(["-m", "explorer", "analyze", "--no-cache", "--", str(path)], code=code, cpu=cpu)
             return wall, rss, cpu[0]
+
         return one
 
     def genre(code, i):
-        return run(["-m", "explorer", "genre", "predict", "--", str(song)], code=code,
-                   env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")})[0]
+        return run(
+            ["-m", "explorer", "genre", "predict", "--", str(song)],
+            code=code,
+            env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")},
+        )[0]
 
     def scan(code, i):
         folder = tmp / f"scan-{code.name}-{i}"
         env = {"XDG_CACHE_HOME": str(folder / "cache"), "XDG_DATA_HOME": str(folder / "data")}
         cpu: list[float] = []
-        w, _ = run(["-m", "explorer", "scan", "--db", str(folder / "lib.sqlite"), "--workers", "2",
-                    *[str(p) for p in scan_songs]], code=code, env=env, cpu=cpu)
+        w, _ = run(
+            [
+                "-m",
+                "explorer",
+                "scan",
+                "--db",
+                str(folder / "lib.sqlite"),
+                "--workers",
+                "2",
+                *[str(p) for p in scan_songs],
+            ],
+            code=code,
+            env=env,
+            cpu=cpu,
+        )
         shutil.rmtree(folder, ignore_errors=True)
         return len(scan_songs) / w * 60.0, cpu[0] / len(scan_songs)
 
@@ -188,8 +267,11 @@ def measure(codes: list[Path], song: Path, song10: Path, scan_songs: list[Path],
     for out, ten in zip(outs, turns("10-min (s, MB, CPU s)", analyze(song10))):
         out["warm10"], out["rss10"], _ = (float(v) for v in np.median(ten, axis=0))
     for code in codes:  # the analysis that genre predict then finds in the cache
-        run(["-m", "explorer", "analyze", "--", str(song)], code=code,
-            env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")})
+        run(
+            ["-m", "explorer", "analyze", "--", str(song)],
+            code=code,
+            env={"XDG_CACHE_HOME": str(tmp / f"cache-{code.name}")},
+        )
     for out, g in zip(outs, turns("cached genre predict (s)", genre)):
         out["genre"] = float(np.median(g))
     for out, sc in zip(outs, turns("scan (songs/min, CPU s per song)", scan)):
@@ -226,8 +308,10 @@ def main(argv=None):
             scan_songs += [synth_song(tmp, 4.0, seed) for seed in range(20, 26 - len(scan_songs))]
         dur = duration_of(song)
         scan_min = np.mean([duration_of(p) for p in scan_songs]) / 60
-        print(f"song: {song.name} ({dur / 60:.1f} min); 10-minute file: it looped; scan: {len(scan_songs)} songs "
-              f"of {scan_min:.1f} min on average; medians of {runs} runs; load average at start {load0[0]:.1f}")
+        print(
+            f"song: {song.name} ({dur / 60:.1f} min); 10-minute file: it looped; scan: {len(scan_songs)} songs "
+            f"of {scan_min:.1f} min on average; medians of {runs} runs; load average at start {load0[0]:.1f}"
+        )
 
         # the recipe and our warm analysis in turn, so that both see the same load
         laps, lap_cpu, ours, ours_cpu = [], [], [], []
@@ -238,8 +322,9 @@ def main(argv=None):
             laps.append(run(["-c", _LAPLACIAN, str(song)], code=ROOT, cpu=lap_cpu)[0])
             ours.append(run(["-m", "explorer", "analyze", "--no-cache", "--", str(song)], code=ROOT, cpu=ours_cpu)[0])
             if args.before:
-                before_warm.append(run(["-m", "explorer", "analyze", "--no-cache", "--", str(song)], code=codes[1],
-                                       cpu=before_cpu)[0])
+                before_warm.append(
+                    run(["-m", "explorer", "analyze", "--no-cache", "--", str(song)], code=codes[1], cpu=before_cpu)[0]
+                )
         lap = float(np.median(laps))
         _progress(ROOT, "Laplacian recipe (s)", laps)
         _progress(ROOT, "ours, in turn with it (s)", ours)
@@ -257,22 +342,29 @@ def main(argv=None):
             source = f"{args.before} measured now"
         load1 = os.getloadavg()
 
-    rows = [("first `analyze` after a fresh install (4-min song)", "first"),
-            ("warm `analyze --no-cache`, 4-min song", "warm"),
-            ("the same, CPU (user + system, ffmpeg included)", "warm_cpu"),
-            ("peak RSS, `analyze` of the 4-min song", "rss4"),
-            ("peak RSS, `analyze` of a 10-min file", "rss10"),
-            ("ratio to librosa's Laplacian recipe (whole processes, wall)", "ratio"),
-            ("the same ratio in CPU seconds", "ratio_cpu"),
-            ("`genre predict` of an analysed song", "genre"),
-            ("`scan`, 2 workers", "scan"),
-            ("`scan`: CPU per song (all processes)", "scan_cpu")]
+    rows = [
+        ("first `analyze` after a fresh install (4-min song)", "first"),
+        ("warm `analyze --no-cache`, 4-min song", "warm"),
+        ("the same, CPU (user + system, ffmpeg included)", "warm_cpu"),
+        ("peak RSS, `analyze` of the 4-min song", "rss4"),
+        ("peak RSS, `analyze` of a 10-min file", "rss10"),
+        ("ratio to librosa's Laplacian recipe (whole processes, wall)", "ratio"),
+        ("the same ratio in CPU seconds", "ratio_cpu"),
+        ("`genre predict` of an analysed song", "genre"),
+        ("`scan`, 2 workers", "scan"),
+        ("`scan`: CPU per song (all processes)", "scan_cpu"),
+    ]
 
     def fmt(v, unit):
         if v is None:
             return "–"
-        return f"{v:.0f} {unit}" if unit in ("MB",) else f"{v:.2f} {unit}".strip() if unit != "songs/min" \
+        return (
+            f"{v:.0f} {unit}"
+            if unit in ("MB",)
+            else f"{v:.2f} {unit}".strip()
+            if unit != "songs/min"
             else f"{v:.1f} {unit}"
+        )
 
     print(f"\nLaplacian recipe, whole process: {lap:.2f} s wall, {np.median(lap_cpu):.2f} s CPU (medians)")
     print(f"warm `analyze --no-cache` of the 10-min file: {after['warm10']:.2f} s")
@@ -280,8 +372,11 @@ def main(argv=None):
     for label, key in rows:
         sign, target, unit = TARGETS[key]
         t = f"{sign} {fmt(target, unit)}" if target is not None else "–"
-        ok = "" if target is None else (" ✓" if (after[key] <= target if sign == "≤" else after[key] >= target)
-                                        else " ✗")
+        ok = (
+            ""
+            if target is None
+            else (" ✓" if (after[key] <= target if sign == "≤" else after[key] >= target) else " ✗")
+        )
         print(f"| {label} | {fmt(after[key], unit)}{ok} | {t} | {fmt(before.get(key), unit)} |")
     print(f"\nload average (1 min) at start {load0[0]:.1f}, at end {load1[0]:.1f}, on {os.cpu_count()} cores")
 

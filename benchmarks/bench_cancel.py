@@ -42,14 +42,37 @@ def make_songs(n: int, minutes: float) -> list[Path]:
     for i in range(n):
         path = CORPUS / f"long{i:02d}_{minutes:g}min.mp3"
         if not path.exists():
-            order = DEMO[i % len(DEMO):] + DEMO[:i % len(DEMO)]
+            order = DEMO[i % len(DEMO) :] + DEMO[: i % len(DEMO)]
             inputs = [a for p in order * 4 for a in ("-i", str(p))]
             k = len(order) * 4
             graph = "".join(f"[{j}:a]" for j in range(k)) + f"concat=n={k}:v=0:a=1[a]"
             tmp = path.with_suffix(".tmp.mp3")
-            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph,
-                            "-map", "[a]", "-t", str(minutes * 60), "-ac", "2", "-ar", "44100", "-c:a", "libmp3lame",
-                            "-b:a", "128k", str(tmp)], check=True)
+            subprocess.run(
+                [
+                    "ffmpeg",
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-y",
+                    *inputs,
+                    "-filter_complex",
+                    graph,
+                    "-map",
+                    "[a]",
+                    "-t",
+                    str(minutes * 60),
+                    "-ac",
+                    "2",
+                    "-ar",
+                    "44100",
+                    "-c:a",
+                    "libmp3lame",
+                    "-b:a",
+                    "128k",
+                    str(tmp),
+                ],
+                check=True,
+            )
             tmp.rename(path)
         out.append(path)
     return out
@@ -61,12 +84,21 @@ def decoding(pid: int) -> bool:
 
 
 def bench_ctrl_c(folder: Path, workers: int, busy: float, tmp: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp / "cache"),
-           "XDG_DATA_HOME": str(tmp / "data")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_CACHE_HOME": str(tmp / "cache"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+    }
     db = tmp / "library.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "explorer", "scan", "--workers", str(workers), "--db", str(db),
-                             str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "scan", "--workers", str(workers), "--db", str(db), str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
     try:
         while not decoding(proc.pid) and proc.poll() is None:
             time.sleep(0.05)
@@ -76,8 +108,12 @@ def bench_ctrl_c(folder: Path, workers: int, busy: float, tmp: Path) -> dict:
         _, err = proc.communicate(timeout=600)
         took = time.monotonic() - t0
         time.sleep(0.5)
-        return {"seconds": round(took, 2), "status": proc.returncode, "last line": err.decode().strip()[-200:],
-                "left": len(group(proc.pid))}
+        return {
+            "seconds": round(took, 2),
+            "status": proc.returncode,
+            "last line": err.decode().strip()[-200:],
+            "left": len(group(proc.pid)),
+        }
     finally:
         _kill_group(proc)
 
@@ -138,11 +174,22 @@ app.processEvents()
 
 
 def bench_window(folder: Path, workers: int, busy: float, tmp: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "XDG_CACHE_HOME": str(tmp / "cache"),
-           "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
-    proc = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), str(workers), str(busy)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CACHE_HOME": str(tmp / "cache"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "XDG_CONFIG_HOME": str(tmp / "config"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WINDOW, str(folder), str(workers), str(busy)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=900)
         lines = out.decode().strip().splitlines()
@@ -167,8 +214,11 @@ def main() -> None:
     ap.add_argument("--only", choices=("window", "ctrl-c"))
     args = ap.parse_args()
     songs = make_songs(args.songs, args.minutes)
-    print(f"{len(songs)} songs of {args.minutes:g} min in {CORPUS}; {args.workers} workers; "
-          f"cancel after {args.busy:g} s of analysis; load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"{len(songs)} songs of {args.minutes:g} min in {CORPUS}; {args.workers} workers; "
+        f"cancel after {args.busy:g} s of analysis; load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "music"
         folder.mkdir()

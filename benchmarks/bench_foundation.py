@@ -59,9 +59,33 @@ def make_mp3(folder: Path, seconds: float = 240.0) -> Path:
     for s in songs:
         inputs += ["-i", s]
     graph = "".join(f"[{i}:a]aresample=44100,aformat=channel_layouts=stereo[a{i}];" for i in range(len(songs)))
-    graph += "".join(f"[a{i}]" for i in range(len(songs))) + f"concat=n={len(songs)}:v=0:a=1,aloop=loop=-1:size=2e9[out]"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
-                    "-t", str(seconds), "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "192k", str(out)], check=True)
+    graph += (
+        "".join(f"[a{i}]" for i in range(len(songs))) + f"concat=n={len(songs)}:v=0:a=1,aloop=loop=-1:size=2e9[out]"
+    )
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            *inputs,
+            "-filter_complex",
+            graph,
+            "-map",
+            "[out]",
+            "-t",
+            str(seconds),
+            "-ar",
+            "44100",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "192k",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -95,8 +119,12 @@ def bench_peaks(buffer, runs: int) -> dict:
         t0 = time.perf_counter()
         p.window(a, min(buffer.duration, a + span), 1600)
         query.append(time.perf_counter() - t0)
-    return {"audio_seconds": buffer.duration, "build": stats(build), "window_query": stats(query),
-            "levels": len(p.levels)}
+    return {
+        "audio_seconds": buffer.duration,
+        "build": stats(build),
+        "window_query": stats(query),
+        "levels": len(p.levels),
+    }
 
 
 class TimedBackend:
@@ -122,8 +150,11 @@ def bench_playback(buffer, runs: int) -> dict:
     from explorer.audio.playback import Player
 
     backend = TimedBackend()
-    cases = {"20 s region": (120.0, 140.0), "1:00 to the end": (60.0, buffer.duration),
-             "whole song": (0.0, buffer.duration)}
+    cases = {
+        "20 s region": (120.0, 140.0),
+        "1:00 to the end": (60.0, buffer.duration),
+        "whole song": (0.0, buffer.duration),
+    }
     out = {}
     warm = Player(backend=backend)
     warm.prepare(buffer, wait=True)
@@ -161,26 +192,32 @@ def main(argv=None) -> int:
 
         mp3 = make_mp3(tmp)
         results["decode_4min_mp3"] = d = bench_decode(mp3, args.runs)
-        print(f"decode 4-min mp3 ({d['audio_seconds']:.0f} s, 44.1 kHz stereo, 192 kbit/s): "
-              f"median {d['median'] * 1000:.0f} ms (min {d['min'] * 1000:.0f}, max {d['max'] * 1000:.0f}) "
-              f"= {d['x_real_time']:.0f}x real time")
+        print(
+            f"decode 4-min mp3 ({d['audio_seconds']:.0f} s, 44.1 kHz stereo, 192 kbit/s): "
+            f"median {d['median'] * 1000:.0f} ms (min {d['min'] * 1000:.0f}, max {d['max'] * 1000:.0f}) "
+            f"= {d['x_real_time']:.0f}x real time"
+        )
 
         from explorer.audio.decode import decode
 
         four = decode(mp3).samples
         thirty = AudioBuffer(np.tile(four, (8, 1))[: 1800 * 44100], 44100)
         results["peaks_30min"] = p = bench_peaks(thirty, args.runs)
-        print(f"peak pyramid, 30-min 44.1 kHz stereo: build median {p['build']['median'] * 1000:.0f} ms "
-              f"(min {p['build']['min'] * 1000:.0f}, max {p['build']['max'] * 1000:.0f}), {p['levels']} levels; "
-              f"window query for 1600 px median {p['window_query']['median'] * 1e6:.0f} us "
-              f"(max {p['window_query']['max'] * 1e6:.0f} us)")
+        print(
+            f"peak pyramid, 30-min 44.1 kHz stereo: build median {p['build']['median'] * 1000:.0f} ms "
+            f"(min {p['build']['min'] * 1000:.0f}, max {p['build']['max'] * 1000:.0f}), {p['levels']} levels; "
+            f"window query for 1600 px median {p['window_query']['median'] * 1e6:.0f} us "
+            f"(max {p['window_query']['max'] * 1e6:.0f} us)"
+        )
         del thirty
 
         five = AudioBuffer(np.concatenate([four, four[: 60 * 44100]]), 44100)
         results["playback_start_5min"] = pb = bench_playback(five, args.runs)
         for name, s in pb.items():
-            print(f"playback start, 5-min song, {name}: median {s['median'] * 1000:.1f} ms "
-                  f"(min {s['min'] * 1000:.1f}, max {s['max'] * 1000:.1f}); target < 100 ms")
+            print(
+                f"playback start, 5-min song, {name}: median {s['median'] * 1000:.1f} ms "
+                f"(min {s['min'] * 1000:.1f}, max {s['max'] * 1000:.1f}); target < 100 ms"
+            )
     results["machine"] = {"cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0]}
     print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
     if args.json:

@@ -54,14 +54,34 @@ def fill(db: Path, n: int, seed: int = 0) -> None:
         p = rng.dirichlet(np.ones(len(GENRES)) * 0.3)
         p = (0.5 * p + 0.5 * np.eye(len(GENRES))[g]).astype(np.float32)
         emb = (centres[g] + rng.normal(0, 1, DIM)).astype(np.float32)
-        rows.append((i + 1, f"/music/artist{i % 3000:04d}/album{i % 7}/track{i:06d}.mp3", f"Track {i}",
-                     f"Artist {i % 3000}", f"Album {i % 7}", GENRES[g].title(), 1990 + i % 30, 180.0 + i % 120,
-                     70.0 + i % 100, GENRES[g], json.dumps(dict(zip(GENRES, np.round(p, 4).tolist()))), "analysed",
-                     f"h{i:08x}", 4_000_000 + i, now, now, now))
+        rows.append(
+            (
+                i + 1,
+                f"/music/artist{i % 3000:04d}/album{i % 7}/track{i:06d}.mp3",
+                f"Track {i}",
+                f"Artist {i % 3000}",
+                f"Album {i % 7}",
+                GENRES[g].title(),
+                1990 + i % 30,
+                180.0 + i % 120,
+                70.0 + i % 100,
+                GENRES[g],
+                json.dumps(dict(zip(GENRES, np.round(p, 4).tolist()))),
+                "analysed",
+                f"h{i:08x}",
+                4_000_000 + i,
+                now,
+                now,
+                now,
+            )
+        )
         vectors.append((i + 1, emb.tobytes(), labels, p.tobytes()))  # GENRES is sorted: p is in label order
-    conn.executemany("INSERT INTO tracks(id, path, title, artist, album, genre_tag, year, duration, tempo, "
-                     "genre_label, genre_json, state, content_hash, size, mtime, added_at, analysed_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany(
+        "INSERT INTO tracks(id, path, title, artist, album, genre_tag, year, duration, tempo, "
+        "genre_label, genre_json, state, content_hash, size, mtime, added_at, analysed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.executemany("INSERT INTO vectors(track_id, embedding, genre_labels, genre) VALUES (?, ?, ?, ?)", vectors)
     conn.commit()
     conn.close()
@@ -91,8 +111,9 @@ def bench_catalogue(n: int, folder: Path) -> None:
         "open (already checked)": timed(lambda: Library(db).close(), 5)[0],
         "count()": timed(lib.count, 9)[0],
         "track(id)": timed(lambda: lib.track(int(ids[0])), 21)[0],
-        "track_by_path(path)": timed(lambda: lib.track_by_path(f"/music/artist0001/album1/track{n // 2:06d}.mp3"),
-                                     21)[0],
+        "track_by_path(path)": timed(lambda: lib.track_by_path(f"/music/artist0001/album1/track{n // 2:06d}.mp3"), 21)[
+            0
+        ],
         "tracks(limit=200) (one screen)": timed(lambda: lib.tracks(limit=200, offset=n // 2), 9)[0],
         "tracks('artist 12') (filter)": timed(lambda: lib.tracks("artist 12"), 5)[0],
         "tracks() (all rows)": timed(lib.tracks, 3)[0],
@@ -119,7 +140,7 @@ def bench_catalogue(n: int, folder: Path) -> None:
         index_module.get_index(lib)
         print(f"  first query of a process: load its copy on disk    {1000 * (time.perf_counter() - t):8.1f} ms")
     for mode in MODES:
-        warm = statistics.median(timed(lambda i=int(i): recommend(lib, i, k=10, mode=mode), 1)[0] for i in ids[7:])
+        warm = statistics.median(timed(lambda i=int(i), m=mode: recommend(lib, i, k=10, mode=m), 1)[0] for i in ids[7:])
         print(f"  recommend k=10 mode={mode:<9} (index in memory) median of 14: {warm:6.1f} ms")
     lib.close()
 
@@ -154,17 +175,19 @@ def song(seed: int, seconds: float = 240.0, sr: int = 44100) -> np.ndarray:
         i = int(j * beat * sr)
         drum = kick if j % 2 == 0 else noise * 0.6
         m = min(len(drum), n - i)
-        y[i:i + m] += 0.4 * drum[:m]
+        y[i : i + m] += 0.4 * drum[:m]
     y /= np.abs(y).max() + 1e-9
     return np.stack([y, np.roll(y, 50)], axis=1).astype(np.float32) * 0.8
 
 
 def worker_startup_cpu() -> float:
     """CPU seconds a scan worker spends before its first song: its initializer and a 4-second click track."""
-    code = ("import numpy as np; from explorer.services.scan_worker import _init_worker; _init_worker(None); "
-            "from explorer.audio.buffer import AudioBuffer; from explorer.services.analyze import analyze_buffer; "
-            "y = np.random.default_rng(0).normal(0, 0.1, 88200) * (np.arange(88200) % 11025 < 1000); "
-            "analyze_buffer(AudioBuffer(samples=y.astype(np.float32)[:, None], sr=22050))")
+    code = (
+        "import numpy as np; from explorer.services.scan_worker import _init_worker; _init_worker(None); "
+        "from explorer.audio.buffer import AudioBuffer; from explorer.services.analyze import analyze_buffer; "
+        "y = np.random.default_rng(0).normal(0, 0.1, 88200) * (np.arange(88200) % 11025 < 1000); "
+        "analyze_buffer(AudioBuffer(samples=y.astype(np.float32)[:, None], sr=22050))"
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -179,46 +202,85 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     t = time.perf_counter()
     for i in range(n_songs):
         y = song(i)
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", "44100", "-ac", "2",
-                        "-i", "pipe:0", "-b:a", "192k", "-metadata", f"title=Song {i}", "-metadata",
-                        f"artist=Bench {i % 4}", str(music / f"song{i:02d}.mp3")],
-                       input=y.tobytes(), check=True)
-    print(f"\n== scan: {n_songs} generated 4-minute mp3s (made in {time.perf_counter() - t:.0f} s), "
-          f"{workers} worker processes, fresh catalogue and cache")
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "f32le",
+                "-ar",
+                "44100",
+                "-ac",
+                "2",
+                "-i",
+                "pipe:0",
+                "-b:a",
+                "192k",
+                "-metadata",
+                f"title=Song {i}",
+                "-metadata",
+                f"artist=Bench {i % 4}",
+                str(music / f"song{i:02d}.mp3"),
+            ],
+            input=y.tobytes(),
+            check=True,
+        )
+    print(
+        f"\n== scan: {n_songs} generated 4-minute mp3s (made in {time.perf_counter() - t:.0f} s), "
+        f"{workers} worker processes, fresh catalogue and cache"
+    )
     stamps = []
     load = os.getloadavg()[0]
     cpu0, own0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
-    report = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache",
-                  progress=lambda d, tot, p: stamps.append((time.monotonic(), d)))
+    report = scan(
+        [music],
+        db_path=folder / "scan.sqlite",
+        workers=workers,
+        cache_folder=folder / "cache",
+        progress=lambda d, tot, p: stamps.append((time.monotonic(), d)),
+    )
     cpu1, own1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
     finished = [s for s, d in stamps if d > 0]
     print(f"  load average {load:.1f} before, {os.getloadavg()[0]:.1f} after (wall-clock rates suffer from it)")
-    print(f"  analysed {report.analysed}, failed {report.failed}: {report.elapsed:.1f} s in all "
-          f"(worker start-up included) = {60 * report.analysed / report.elapsed:.1f} songs/min")
+    print(
+        f"  analysed {report.analysed}, failed {report.failed}: {report.elapsed:.1f} s in all "
+        f"(worker start-up included) = {60 * report.analysed / report.elapsed:.1f} songs/min"
+    )
     if len(finished) > 2 * workers:
         # after each worker's first song (start-up: imports, JIT compilation, model loading)
         steady = (len(finished) - workers) / (finished[-1] - finished[workers - 1]) * 60
-        gap = statistics.median(np.diff(finished[workers - 1:]))
-        print(f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min; "
-              f"median gap between songs {gap:.2f} s = {60 / gap:.1f} songs/min")
+        gap = statistics.median(np.diff(finished[workers - 1 :]))
+        print(
+            f"  steady state (songs finished after each worker's first): {steady:.1f} songs/min; "
+            f"median gap between songs {gap:.2f} s = {60 / gap:.1f} songs/min"
+        )
     if report.analysed:
         # CPU time does not depend on the other work on the machine: it says what idle cores would do
         work = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)  # workers and their ffmpeg
         cores = min(workers, os.cpu_count() or 1)
         per_song = (work + own1 - own0) / report.analysed
-        print(f"  CPU: {work:.1f} s in the workers (with their ffmpeg; start-up included) + {own1 - own0:.1f} s "
-              f"in this process = {per_song:.2f} s per song -> {60 * cores / per_song:.1f} songs/min "
-              f"on {cores} idle cores")
+        print(
+            f"  CPU: {work:.1f} s in the workers (with their ffmpeg; start-up included) + {own1 - own0:.1f} s "
+            f"in this process = {per_song:.2f} s per song -> {60 * cores / per_song:.1f} songs/min "
+            f"on {cores} idle cores"
+        )
         startup = worker_startup_cpu()
         steady_cpu = (work + own1 - own0 - startup * min(workers, report.analysed)) / report.analysed
-        print(f"  a worker's start-up (imports, JIT, models: measured in a process of its own) costs {startup:.1f} s "
-              f"of CPU; without it {steady_cpu:.2f} s per song -> {60 * cores / steady_cpu:.1f} songs/min on "
-              f"{cores} idle cores (a large library)")
+        print(
+            f"  a worker's start-up (imports, JIT, models: measured in a process of its own) costs {startup:.1f} s "
+            f"of CPU; without it {steady_cpu:.2f} s per song -> {60 * cores / steady_cpu:.1f} songs/min on "
+            f"{cores} idle cores (a large library)"
+        )
     t = time.perf_counter()
     again = scan([music], db_path=folder / "scan.sqlite", workers=workers, cache_folder=folder / "cache")
-    print(f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "
-          f"({again.unchanged} unchanged, {again.analysed} analysed)")
-    for path, reason in report.failures:
+    print(
+        f"  rescan of the unchanged folder: {1000 * (time.perf_counter() - t):.0f} ms "
+        f"({again.unchanged} unchanged, {again.analysed} analysed)"
+    )
+    for _path, reason in report.failures:
         print(f"  failed: {reason}")
 
 
@@ -229,8 +291,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--no-scan", action="store_true")
     args = ap.parse_args()
-    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} "
-          "(the figures are wall-clock: other work on the machine slows them)")
+    print(
+        f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} "
+        "(the figures are wall-clock: other work on the machine slows them)"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-library-") as tmp:
         os.environ.setdefault("XDG_CACHE_HOME", os.path.join(tmp, "xdg-cache"))
         for n in args.sizes:

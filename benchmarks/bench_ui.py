@@ -54,9 +54,31 @@ def demo_songs() -> list[Path]:
 def make_mp3(folder: Path, seconds: float = 240.0) -> Path:
     """A 4-minute mp3: the first demo song looped."""
     out = folder / "four_minutes.mp3"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(demo_songs()[0]),
-                    "-t", str(seconds), "-ac", "2", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "192k", str(out)],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(demo_songs()[0]),
+            "-t",
+            str(seconds),
+            "-ac",
+            "2",
+            "-ar",
+            "44100",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "192k",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -134,9 +156,11 @@ def bench_peaks_and_zoom(app, window, runs: int) -> tuple[dict, dict, dict]:
     return stats(build), frame, {"seconds": seconds, "levels": len(peaks.levels)}
 
 
-STARTUP = ("import time; t0 = time.perf_counter(); from explorer.app import build_window; "
-           "app, w = build_window([]); app.processEvents(); print('shown', time.perf_counter() - t0, flush=True); "
-           "w.close()")
+STARTUP = (
+    "import time; t0 = time.perf_counter(); from explorer.app import build_window; "
+    "app, w = build_window([]); app.processEvents(); print('shown', time.perf_counter() - t0, flush=True); "
+    "w.close()"
+)
 
 
 def bench_startup(runs: int, env: dict) -> dict:
@@ -148,8 +172,7 @@ def bench_startup(runs: int, env: dict) -> dict:
     times = []
     for i in range(runs + 1):
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", STARTUP], stdout=subprocess.PIPE, text=True, env=env,
-                                cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-c", STARTUP], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         for line in proc.stdout:
             if line.startswith("shown"):
                 if i:  # the first start only primes the bytecode cache
@@ -178,14 +201,20 @@ def bench_busy(app, window, folder: Path, song: Path) -> dict:
         window.library_pane.start_scan([str(folder)])
         wait_until(app, lambda: False, OPEN_AFTER_SCAN_S)
     window.open_song(str(song))
-    wait_until(app, lambda: window._job is None and (window.library_pane is None
-                                                     or not window.library_pane.is_scanning()), 600)
+    wait_until(
+        app, lambda: window._job is None and (window.library_pane is None or not window.library_pane.is_scanning()), 600
+    )
     beat.stop()
     gaps = beat.gaps
     elapsed = time.perf_counter() - t0
-    return {"worst_gap_ms": max(gaps), "gaps_over_50ms": sum(g > 50 for g in gaps), "beats": len(gaps),
-            "seconds": elapsed, "scan": window.library_pane is not None,
-            "analysed": window.analysis is not None}
+    return {
+        "worst_gap_ms": max(gaps),
+        "gaps_over_50ms": sum(g > 50 for g in gaps),
+        "beats": len(gaps),
+        "seconds": elapsed,
+        "scan": window.library_pane is not None,
+        "analysed": window.analysis is not None,
+    }
 
 
 def bench_cached_reopen(app, window, song: Path, other: Path, runs: int) -> dict:
@@ -216,8 +245,10 @@ def main(argv=None) -> int:
     results: dict = {}
     try:
         results["startup_to_first_window_s"] = bench_startup(args.runs, env)
-        print(f"start-up to first window: {results['startup_to_first_window_s']['median']:.3f} s (target < 1.5 s)",
-              flush=True)
+        print(
+            f"start-up to first window: {results['startup_to_first_window_s']['median']:.3f} s (target < 1.5 s)",
+            flush=True,
+        )
 
         from explorer.app import build_window
 
@@ -231,9 +262,12 @@ def main(argv=None) -> int:
         results["peaks_build_30min_s"] = build
         results["zoom_redraw_30min_s"] = frame
         print(f"peak pyramid of a 30-min stereo song: {build['median']:.3f} s ({info['levels']} levels)", flush=True)
-        print(f"detail redraw while zooming 30 min: median {frame['median'] * 1000:.1f} ms, p95 "
-              f"{frame['p95'] * 1000:.1f} ms, max {frame['max'] * 1000:.1f} ms (target < 16 ms; "
-              f"at most {frame['max_bins_drawn']} bins drawn)", flush=True)
+        print(
+            f"detail redraw while zooming 30 min: median {frame['median'] * 1000:.1f} ms, p95 "
+            f"{frame['p95'] * 1000:.1f} ms, max {frame['max'] * 1000:.1f} ms (target < 16 ms; "
+            f"at most {frame['max_bins_drawn']} bins drawn)",
+            flush=True,
+        )
 
         songs = demo_songs()
         library_folder = tmp / "library"
@@ -243,17 +277,23 @@ def main(argv=None) -> int:
         if not args.skip_busy:
             results["busy_gui"] = bench_busy(app, window, library_folder, songs[0])
             b = results["busy_gui"]
-            print(f"GUI thread during scan of {len(songs) - 1} songs + analysis of one: worst gap "
-                  f"{b['worst_gap_ms']} ms, {b['gaps_over_50ms']} gaps > 50 ms in {b['seconds']:.1f} s "
-                  f"(target < 50 ms)", flush=True)
+            print(
+                f"GUI thread during scan of {len(songs) - 1} songs + analysis of one: worst gap "
+                f"{b['worst_gap_ms']} ms, {b['gaps_over_50ms']} gaps > 50 ms in {b['seconds']:.1f} s "
+                f"(target < 50 ms)",
+                flush=True,
+            )
         else:
             window.open_song(str(songs[0]))
             wait_until(app, lambda: window._job is None, 600)
         other = library_folder / songs[1].name
         results["cached_reopen_to_structure_s"] = bench_cached_reopen(app, window, songs[0], other, args.runs)
         c = results["cached_reopen_to_structure_s"]
-        print(f"cached re-open → structure on screen: {c['memory']['median'] * 1000:.0f} ms (song in memory), "
-              f"{c['disk']['median'] * 1000:.0f} ms (disk cache only) (target < 300 ms)", flush=True)
+        print(
+            f"cached re-open → structure on screen: {c['memory']['median'] * 1000:.0f} ms (song in memory), "
+            f"{c['disk']['median'] * 1000:.0f} ms (disk cache only) (target < 300 ms)",
+            flush=True,
+        )
         window.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -41,8 +41,9 @@ def _timed(log: list, depth: list, cls, name: str) -> None:
     setattr(cls, name, wrapper)
 
 
-def run_once(show_ms: float, after_long_songs: bool, cached: bool, dump_to: str | None = None,
-             dump_after_ms: float = 100.0) -> float:
+def run_once(
+    show_ms: float, after_long_songs: bool, cached: bool, dump_to: str | None = None, dump_after_ms: float = 100.0
+) -> float:
     import bench_ui
     import pyqtgraph as pg
     from PySide6.QtCore import QTimer
@@ -99,8 +100,9 @@ def run_once(show_ms: float, after_long_songs: bool, cached: bool, dump_to: str 
         if dump is not None:
             faulthandler.cancel_dump_traceback_later()
             dump.close()
-        print(f"worst gap {result['worst_gap_ms']} ms, {result['gaps_over_50ms']} over 50 ms in "
-              f"{result['seconds']:.1f} s")
+        print(
+            f"worst gap {result['worst_gap_ms']} ms, {result['gaps_over_50ms']} over 50 ms in {result['seconds']:.1f} s"
+        )
         for a, b in zip(beats, beats[1:]):
             if (b - a) * 1000 < show_ms:
                 continue
@@ -119,8 +121,12 @@ def main(argv=None) -> int:
     parser.add_argument("--show", type=float, default=40.0, help="list the gaps longer than this (ms)")
     parser.add_argument("--after-long-songs", action="store_true")
     parser.add_argument("--cached", action="store_true", help="the opened song's analysis is already cached")
-    parser.add_argument("--stacks", metavar="FILE", help="when the GUI thread stalls longer than --stacks-after ms, "
-                        "append every thread's Python stack to FILE (faulthandler: works while the GIL is held)")
+    parser.add_argument(
+        "--stacks",
+        metavar="FILE",
+        help="when the GUI thread stalls longer than --stacks-after ms, "
+        "append every thread's Python stack to FILE (faulthandler: works while the GIL is held)",
+    )
     parser.add_argument("--stacks-after", type=float, default=100.0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -56,8 +56,12 @@ _BEFORE = None
 
 def _load_before(rev: str):
     """Import ``explorer/analysis/beats.py`` as it is at git revision ``rev``."""
-    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:explorer/analysis/beats.py"], check=True,
-                         capture_output=True, text=True).stdout
+    src = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:explorer/analysis/beats.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     path = Path(tempfile.mkdtemp()) / "beats_before.py"
     path.write_text(src)
     spec = importlib.util.spec_from_file_location("beats_before", path)
@@ -85,9 +89,19 @@ def items(domains: list[str], limit: int | None) -> list[tuple[str, str, Path, d
         elif d == "demo":
             for js in sorted((ROOT / "resources" / "demo").glob("*.json")):
                 t = json.loads(js.read_text())
-                found.append((d, js.stem, js.parent / t["file"],
-                              {"beats": t["beats"], "downbeats": t["downbeats"], "meter": t["time_signature"][0],
-                               "tempo": float(t["tempo"])}))
+                found.append(
+                    (
+                        d,
+                        js.stem,
+                        js.parent / t["file"],
+                        {
+                            "beats": t["beats"],
+                            "downbeats": t["downbeats"],
+                            "meter": t["time_signature"][0],
+                            "tempo": float(t["tempo"]),
+                        },
+                    )
+                )
         elif d == "real":
             for audio in sorted((CORPUS / "real").glob("*.ogg")):
                 found.append((d, audio.stem[:40], audio, None))
@@ -115,8 +129,10 @@ def score(est_beats, est_down, est_tempo, truth) -> dict:
     ref_d = mir_eval.beat.trim_beats(np.asarray(truth["downbeats"], dtype=float))
     eb = mir_eval.beat.trim_beats(np.asarray(est_beats, dtype=float))
     ed = mir_eval.beat.trim_beats(np.asarray(est_down, dtype=float))
-    out = {"beatF": mir_eval.beat.f_measure(ref_b, eb) if eb.size else 0.0,
-           "downF": mir_eval.beat.f_measure(ref_d, ed) if ed.size else 0.0}
+    out = {
+        "beatF": mir_eval.beat.f_measure(ref_b, eb) if eb.size else 0.0,
+        "downF": mir_eval.beat.f_measure(ref_d, ed) if ed.size else 0.0,
+    }
     true_tempo = 60.0 / float(np.median(np.diff(truth["beats"])))
     out["tempo_err"] = abs(est_tempo - true_tempo) if est_tempo else float("inf")
     out["tempo_ok"] = float(out["tempo_err"] <= 0.5)
@@ -154,16 +170,33 @@ def features(audio: Path):
     key = FEATS / (hashlib.sha1(f"{audio}:{audio.stat().st_mtime}".encode()).hexdigest()[:16] + ".npz")
     if key.exists():
         z = np.load(key)
-        return F.Features(sr=int(z["sr"]), hop_length=int(z["hop"]), n_frames=int(z["n"]),
-                          duration=float(z["duration"]), mel_db=z["mel_db"], onset_env=z["onset_env"],
-                          chroma=z["chroma"], mfcc=np.zeros((1, int(z["n"])), np.float32), rms=z["rms"])
+        return F.Features(
+            sr=int(z["sr"]),
+            hop_length=int(z["hop"]),
+            n_frames=int(z["n"]),
+            duration=float(z["duration"]),
+            mel_db=z["mel_db"],
+            onset_env=z["onset_env"],
+            chroma=z["chroma"],
+            mfcc=np.zeros((1, int(z["n"])), np.float32),
+            rms=z["rms"],
+        )
     from explorer.audio.decode import decode
 
     buf = decode(str(audio))
     f = F.compute(F.to_mono(buf.samples, buf.sr))
     FEATS.mkdir(parents=True, exist_ok=True)
-    np.savez(key, sr=f.sr, hop=f.hop_length, n=f.n_frames, duration=f.duration, mel_db=f.mel_db[:12],
-             onset_env=f.onset_env, chroma=f.chroma, rms=f.rms)
+    np.savez(
+        key,
+        sr=f.sr,
+        hop=f.hop_length,
+        n=f.n_frames,
+        duration=f.duration,
+        mel_db=f.mel_db[:12],
+        onset_env=f.onset_env,
+        chroma=f.chroma,
+        rms=f.rms,
+    )
     return f
 
 
@@ -203,9 +236,23 @@ def main(argv=None) -> int:
     ap.add_argument("--domains", default="piano,band,tempo,triple,dev,demo,real")
     args = ap.parse_args(argv)
     if args.before is None:
-        first = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--reverse", "-S", "beat_times",
-                                "--", "explorer/analysis/beats.py"], check=True, capture_output=True,
-                               text=True).stdout.split()[0]
+        first = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "log",
+                "--format=%H",
+                "--reverse",
+                "-S",
+                "beat_times",
+                "--",
+                "explorer/analysis/beats.py",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()[0]
         args.before = f"{first}^"
     _load_before(args.before)  # fails here, once, when that revision's tracker does not import
     todo = items(args.domains.split(","), args.limit)
@@ -218,8 +265,9 @@ def main(argv=None) -> int:
     if args.per_song:
         for r in rows:
             t = r.get("truth", {})
-            line = (f"{r['domain']:7s} {r['name'][:40]:40s} "
-                    f"truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}")
+            line = (
+                f"{r['domain']:7s} {r['name'][:40]:40s} truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}"
+            )
             for key in ("before", "after"):
                 x = r[key]
                 tempo = x["tempo"] or float("nan")
@@ -228,19 +276,23 @@ def main(argv=None) -> int:
                     line += f" F {x['beatF']:.2f} dF {x['downF']:.2f}"
             print(line)
         print()
-    print(f"{'domain':8s} {'n':>3s} | {'beat F':>13s} | {'downbeat F':>13s} | {'tempo err BPM':>13s} | "
-          f"{'within .5 BPM':>13s} | {'metre ok':>13s} | {'beat stage s':>13s}")
+    print(
+        f"{'domain':8s} {'n':>3s} | {'beat F':>13s} | {'downbeat F':>13s} | {'tempo err BPM':>13s} | "
+        f"{'within .5 BPM':>13s} | {'metre ok':>13s} | {'beat stage s':>13s}"
+    )
     print(f"{'':8s} {'':>3s} | " + " | ".join([f"{'before':>6s} {'after':>6s}"] * 6))
     for d, rs in by_domain.items():
         b, a = summary(rs, "before"), summary(rs, "after")
 
-        def pair(k, fmt="{:6.3f}"):
+        def pair(k, fmt="{:6.3f}", a=a, b=b):
             if k not in a:
                 return f"{'-':>6s} {'-':>6s}"
             return f"{fmt.format(b[k])} {fmt.format(a[k])}"
 
-        print(f"{d:8s} {len(rs):3d} | {pair('beatF')} | {pair('downF')} | {pair('tempo_err', '{:6.2f}')} | "
-              f"{pair('tempo_ok')} | {pair('meter_ok')} | {pair('time')}")
+        print(
+            f"{d:8s} {len(rs):3d} | {pair('beatF')} | {pair('downF')} | {pair('tempo_err', '{:6.2f}')} | "
+            f"{pair('tempo_ok')} | {pair('meter_ok')} | {pair('time')}"
+        )
     if "real" in by_domain:
         print("\nreal recordings (no truth): tempo BPM / beats per bar, before -> after")
         for r in by_domain["real"]:

@@ -63,9 +63,11 @@ def artist_groups(clips, embeddings, table: Path | None) -> tuple[list, str]:
     for n, g in zip(names, groups):
         shared.setdefault(g, []).append(n)
     lines = [" ".join(v) for v in shared.values() if len(v) > 1]
-    note = (f"no artist names: clips presumed to share an artist (same genre, cosine similarity above "
-            f"{threshold:.2f}, the most any two clips of different genres reach): {len(shared)} groups\n  "
-            + "\n  ".join(lines))
+    note = (
+        f"no artist names: clips presumed to share an artist (same genre, cosine similarity above "
+        f"{threshold:.2f}, the most any two clips of different genres reach): {len(shared)} groups\n  "
+        + "\n  ".join(lines)
+    )
     return groups, note
 
 
@@ -77,9 +79,14 @@ def cached_outputs(clips, networks, cache: Path | None):
     if cache is not None and cache.exists():
         with np.load(cache, allow_pickle=False) as z:
             if str(z["version"]) == MODEL_VERSION and list(z["names"]) == names:
-                return [NetworkOutputs({n: z[f"{i}_tags_{n}"] for n in NETWORKS},
-                                       {n: z[f"{i}_emb_{n}"] for n in NETWORKS}, z[f"{i}_window"])
-                        for i in range(len(names))]
+                return [
+                    NetworkOutputs(
+                        {n: z[f"{i}_tags_{n}"] for n in NETWORKS},
+                        {n: z[f"{i}_emb_{n}"] for n in NETWORKS},
+                        z[f"{i}_window"],
+                    )
+                    for i in range(len(names))
+                ]
     outputs = train.network_outputs([p for p, _ in clips], networks)
     if cache is not None:
         arrays = {}
@@ -98,9 +105,9 @@ def write_calibration(P: np.ndarray, truth, note: str) -> None:
     manifest."""
     import json
 
-    from explorer.util.fs import atomic_write_text
     from explorer.genre.model import MANIFEST_FILE
     from explorer.genre.own import fit_temperature, fit_threshold, temperature_scale
+    from explorer.util.fs import atomic_write_text
 
     y = np.array([GENRES.index(g) for g in truth])
     temperature = fit_temperature(P, y, lowest=1.0)
@@ -108,8 +115,11 @@ def write_calibration(P: np.ndarray, truth, note: str) -> None:
     threshold = fit_threshold(Q.max(axis=1), Q.argmax(axis=1) == y, floor=1.0 / len(GENRES) + 0.1)
     path = models_dir() / MANIFEST_FILE
     manifest = json.loads(path.read_text())
-    manifest["calibration"] = {"temperature": round(temperature, 4), "threshold": round(threshold, 4),
-                               "fitted_on": note}
+    manifest["calibration"] = {
+        "temperature": round(temperature, 4),
+        "threshold": round(threshold, 4),
+        "fitted_on": note,
+    }
     atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"calibration written to {path}: temperature {temperature:.3f}, threshold {threshold:.3f}")
 
@@ -123,10 +133,12 @@ def calibration_figures(P: np.ndarray, truth, temperature: float, threshold: flo
     sure = top >= threshold
     nll = -np.mean(np.log(np.clip(Q[np.arange(len(y)), y], 1e-12, 1)))
     raw = -np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1)))
-    return (f"temperature {temperature:.2f}, threshold {threshold:.2f}: log-loss {raw:.3f} -> {nll:.3f}; "
-            f"{np.mean(~sure):.0%} of clips 'uncertain'; accuracy of the others "
-            f"{np.mean(right[sure]) if sure.any() else float('nan'):.3f} (of the uncertain ones "
-            f"{np.mean(right[~sure]) if (~sure).any() else float('nan'):.3f})")
+    return (
+        f"temperature {temperature:.2f}, threshold {threshold:.2f}: log-loss {raw:.3f} -> {nll:.3f}; "
+        f"{np.mean(~sure):.0%} of clips 'uncertain'; accuracy of the others "
+        f"{np.mean(right[sure]) if sure.any() else float('nan'):.3f} (of the uncertain ones "
+        f"{np.mean(right[~sure]) if (~sure).any() else float('nan'):.3f})"
+    )
 
 
 def section(title: str) -> None:
@@ -158,14 +170,22 @@ def hand_feature_baseline(clips, table: Path) -> None:
     seconds = (time.perf_counter() - t0) / len(clips)
     truth = [g for _, g in clips]
     keys = [".".join(p.name.split(".")[:2]) for p, _ in clips]
-    print(f"SVM trained on {len(X)} CSV rows (indices 00010–00099), features computed from the clips' audio "
-          f"({seconds:.1f} s per clip):")
+    print(
+        f"SVM trained on {len(X)} CSV rows (indices 00010–00099), features computed from the clips' audio "
+        f"({seconds:.1f} s per clip):"
+    )
     print(train.classification_report(truth, model.predict(np.array(computed))))
     if all(k in dev_rows for k in keys):
         same = model.predict(np.array([dev_rows[k] for k in keys]))
         print(f"the same SVM on the CSV's own rows of these clips: accuracy {np.mean(same == np.array(truth)):.3f}")
-    r = [np.corrcoef(np.array(computed)[:, i], [dev_rows[k][i] for k in keys])[0, 1]
-         for i in range(len(features.TABLE_COLUMNS))] if all(k in dev_rows for k in keys) else []
+    r = (
+        [
+            np.corrcoef(np.array(computed)[:, i], [dev_rows[k][i] for k in keys])[0, 1]
+            for i in range(len(features.TABLE_COLUMNS))
+        ]
+        if all(k in dev_rows for k in keys)
+        else []
+    )
     if r:
         low = [f"{c} {v:.2f}" for c, v in zip(features.TABLE_COLUMNS, r) if v < 0.9]
         print(f"extractor vs CSV: median r {np.median(r):.3f}; columns with r < .9: {', '.join(low) or 'none'}")
@@ -190,9 +210,11 @@ def timing() -> None:
         describe(buffer)
         runs.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    print(f"describe() on a 4-minute 44.1 kHz stereo song: median {np.median(runs):.2f} s wall, "
-          f"{np.median(cpu):.2f} s CPU (runs: {', '.join(f'{r:.2f}' for r in runs)} s; includes resampling "
-          f"and the mel spectrogram; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"describe() on a 4-minute 44.1 kHz stereo song: median {np.median(runs):.2f} s wall, "
+        f"{np.median(cpu):.2f} s CPU (runs: {', '.join(f'{r:.2f}' for r in runs)} s; includes resampling "
+        f"and the mel spectrogram; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
 
 
 def main() -> None:
@@ -201,11 +223,17 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=CORPUS / "features" / "features_30_sec.csv")
     parser.add_argument("--no-baseline", action="store_true", help="skip the (slow) hand-feature baseline")
     parser.add_argument("--artists", type=Path, default=None, help="CSV of clip,artist (e.g. blues.00000,Name)")
-    parser.add_argument("--cache", type=Path,
-                        default=Path.home() / ".cache" / "music-explorer-corpus" / "gtzan_outputs.npz",
-                        help="where the clips' network outputs are kept between runs")
-    parser.add_argument("--write-calibration", action="store_true",
-                        help="store the grouped fit's calibration in resources/models/manifest.json")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "music-explorer-corpus" / "gtzan_outputs.npz",
+        help="where the clips' network outputs are kept between runs",
+    )
+    parser.add_argument(
+        "--write-calibration",
+        action="store_true",
+        help="store the grouped fit's calibration in resources/models/manifest.json",
+    )
     args = parser.parse_args()
     clips = train.labelled_clips(args.clips)
     if not clips:
@@ -235,14 +263,26 @@ def main() -> None:
     from explorer.genre.calibration import shipped_calibration
 
     temperature, threshold = shipped_calibration()
-    print("shipped calibration on these out-of-fold probabilities: "
-          + calibration_figures(PG, truth, temperature, threshold))
+    print(
+        "shipped calibration on these out-of-fold probabilities: "
+        + calibration_figures(PG, truth, temperature, threshold)
+    )
     if args.write_calibration:  # pooled over 5 shuffles of the folds: 50 clips alone make a noisy threshold
-        pooled = np.vstack([PG] + [train.grouped_cross_validation(outputs, truth, groups, models.networks.tag_names,
-                                                                  seed=s, **train.RECIPE) for s in range(1, 5)])
-        write_calibration(pooled, truth * 5,
-                          f"{len(clips)} clips of {args.clips.name}/, grouped 5-fold cross-validation, 5 shuffles "
-                          f"({'artists from ' + args.artists.name if args.artists else 'presumed artists'})")
+        pooled = np.vstack(
+            [PG]
+            + [
+                train.grouped_cross_validation(
+                    outputs, truth, groups, models.networks.tag_names, seed=s, **train.RECIPE
+                )
+                for s in range(1, 5)
+            ]
+        )
+        write_calibration(
+            pooled,
+            truth * 5,
+            f"{len(clips)} clips of {args.clips.name}/, grouped 5-fold cross-validation, 5 shuffles "
+            f"({'artists from ' + args.artists.name if args.artists else 'presumed artists'})",
+        )
 
     section("2. zero-shot: genre tags only, nothing trained on the clips")
     Z = np.array([models.genre.zero_shot_probabilities(o.mean_tags(), models.networks.tag_names) for o in outputs])
@@ -251,8 +291,10 @@ def main() -> None:
     section("3. 'sounds like' embedding (describe().embedding), genre precision@5, leave-one-out")
     print(f"P@5 = {train.precision_at_k(E, truth, k=5):.3f} (embedding statistics of the shipped model)")
     shipped = [GENRES[int(np.argmax(models.genre.probabilities(o, models.networks.tag_names)))] for o in outputs]
-    print(f"(the shipped model on its own training clips: accuracy {np.mean(np.array(shipped) == truth):.3f} "
-          "— not a test figure)")
+    print(
+        f"(the shipped model on its own training clips: accuracy {np.mean(np.array(shipped) == truth):.3f} "
+        "— not a test figure)"
+    )
 
     if not args.no_baseline:
         section("4. baseline: hand-made features (the CSV's librosa columns) + SVM")

@@ -31,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.services.scan import scan  # noqa: E402
 from explorer.library.store import Library  # noqa: E402
 from explorer.recommend import recommend  # noqa: E402
+from explorer.services.scan import scan  # noqa: E402
 
 DEFAULT_CLIPS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gtzan" / "clips"
 PAIRS = (("jazz", "metal"), ("classical", "hiphop"), ("country", "disco"), ("reggae", "rock"), ("blues", "pop"))
@@ -69,8 +69,10 @@ def baselines(paths: list[str]) -> dict[str, float]:
         sc = librosa.feature.spectral_contrast(y=y, sr=sr)
         means.append(mf.mean(1))
         fulls.append(np.concatenate([f(a, axis=1) for a in (mf, ch, sc) for f in (np.mean, np.std)]))
-    return {"baseline: standardised MFCC means": precision_at_5(paths, cosine(np.array(means))),
-            "baseline: mean+std of MFCC, chroma, contrast": precision_at_5(paths, cosine(np.array(fulls)))}
+    return {
+        "baseline: standardised MFCC means": precision_at_5(paths, cosine(np.array(means))),
+        "baseline: mean+std of MFCC, chroma, contrast": precision_at_5(paths, cosine(np.array(fulls))),
+    }
 
 
 def replace_with_leave_one_out_genres(lib: Library, paths: list[str]) -> None:
@@ -117,13 +119,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="eval-recommend-") as tmp:
         db = Path(tmp) / "gtzan.sqlite"
         report = scan([args.clips], db_path=db, workers=args.workers)
-        print(f"library: {report.found} clips, {report.analysed} analysed ({report.elapsed:.0f} s), "
-              f"{report.failed} failed")
+        print(
+            f"library: {report.found} clips, {report.analysed} analysed ({report.elapsed:.0f} s), "
+            f"{report.failed} failed"
+        )
         with Library(db) as lib:
             paths = [t.path for t in lib.tracks()]
             d = lib.embeddings()[1].shape[1]
-            print(f"embedding: {d} dimensions; genre model labels: "
-                  f"{sorted(lib.tracks()[0].genre_probabilities) or 'none'}")
+            print(
+                f"embedding: {d} dimensions; genre model labels: "
+                f"{sorted(lib.tracks()[0].genre_probabilities) or 'none'}"
+            )
             print("\ngenre precision@5, leave-one-out over the 50 clips (chance = 4/49 = .08):")
             results = baselines(paths)
             for mode in ("sound", "blend", "genre"):
@@ -137,11 +143,15 @@ def main() -> int:
                 print(f"  {name:<46} {value:.3f}")
             strongest = max(v for k, v in results.items() if k.startswith("baseline"))
             for name in ("music-explorer recommend --mode sound", "... --mode blend, leave-one-out genre model"):
-                print(f"  {name.split('--mode ')[1]} vs the stronger baseline: {results[name] - strongest:+.3f} "
-                      f"(target +0.10)")
+                print(
+                    f"  {name.split('--mode ')[1]} vs the stronger baseline: {results[name] - strongest:+.3f} "
+                    f"(target +0.10)"
+                )
 
-            print("\npersonalisation: like 3 clips of A, dislike 3 of B; mean share of A and B in the top 10 "
-                  "for seeds of the other genres")
+            print(
+                "\npersonalisation: like 3 clips of A, dislike 3 of B; mean share of A and B in the top 10 "
+                "for seeds of the other genres"
+            )
             by_genre: dict[str, list] = {}
             for t in lib.tracks():
                 by_genre.setdefault(genre_of(t.path), []).append(t)
@@ -157,8 +167,10 @@ def main() -> int:
                     after = shares(lib, seeds, m, a, b)
                     good = after[0] > before[m][0] and after[1] < before[m][1]
                     ok += good
-                    print(f"  {m:<8} A={a:<9} {before[m][0]:.2f} -> {after[0]:.2f}   B={b:<7} {before[m][1]:.2f} -> "
-                          f"{after[1]:.2f}   {'ok' if good else 'NOT as expected'}")
+                    print(
+                        f"  {m:<8} A={a:<9} {before[m][0]:.2f} -> {after[0]:.2f}   B={b:<7} {before[m][1]:.2f} -> "
+                        f"{after[1]:.2f}   {'ok' if good else 'NOT as expected'}"
+                    )
                 for t in by_genre[a][:3] + by_genre[b][:3]:
                     lib.unlike(t.id)
             print(f"  {ok}/{2 * len(PAIRS)} checks: liked share up and disliked share down")

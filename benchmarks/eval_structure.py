@@ -133,8 +133,10 @@ def reference_functions(ann: dict) -> list[str] | None:
         if not lab.isupper() or lab in (ch, "X"):
             continue
         idx = [i for i, x in enumerate(labels) if x == lab]
-        if ch and all(i + 1 < len(labels) and labels[i + 1] == ch and i > 0 and labels[i - 1].isupper()
-                      and labels[i - 1] != ch for i in idx):
+        if ch and all(
+            i + 1 < len(labels) and labels[i + 1] == ch and i > 0 and labels[i - 1].isupper() and labels[i - 1] != ch
+            for i in idx
+        ):
             pre.add(lab)
     out = []
     for lab in labels:
@@ -183,8 +185,7 @@ def _groups(est: dict) -> list[list[tuple[float, float]]]:
 
 def _repeat_recall(sections, groups):
     secs = [((s["start"], s["end"]), s["label"]) for s in sections]
-    pairs = [(a[0], b[0]) for i, a in enumerate(secs) for b in secs[i + 1:]
-             if a[1] == b[1] and a[1] not in ("X", "x")]
+    pairs = [(a[0], b[0]) for i, a in enumerate(secs) for b in secs[i + 1 :] if a[1] == b[1] and a[1] not in ("X", "x")]
     if not pairs:
         return None
     hit = 0
@@ -229,8 +230,11 @@ def _annotations(ref: dict) -> dict:
     that is exact by construction) as one annotator whose phrases are its sections."""
     if not str(ref.get("schema", "")).startswith("music-explorer/demo-truth"):
         return ref
-    ann = {"sections": ref["sections"], "choruses": ref["choruses"],
-           "phrases": [dict(s, label=s["label"]) for s in ref["sections"]]}
+    ann = {
+        "sections": ref["sections"],
+        "choruses": ref["choruses"],
+        "phrases": [dict(s, label=s["label"]) for s in ref["sections"]],
+    }
     return {"annotator1": ann, "chorus_reliable": len(ref["choruses"]) > 1}
 
 
@@ -270,9 +274,17 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as z:
             meta = z["meta"]
-            feats = fm.Features(sr=int(meta[0]), hop_length=int(meta[1]), n_frames=int(meta[2]),
-                                duration=float(meta[3]), mel_db=z["mel_db"], onset_env=z["onset_env"],
-                                chroma=z["chroma"], mfcc=z["mfcc"], rms=z["rms"])
+            feats = fm.Features(
+                sr=int(meta[0]),
+                hop_length=int(meta[1]),
+                n_frames=int(meta[2]),
+                duration=float(meta[3]),
+                mel_db=z["mel_db"],
+                onset_env=z["onset_env"],
+                chroma=z["chroma"],
+                mfcc=z["mfcc"],
+                rms=z["rms"],
+            )
             duration, sr, ch = float(meta[4]), int(meta[5]), int(meta[6])
     else:
         from explorer.audio.decode import decode
@@ -283,10 +295,17 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, meta=np.array([feats.sr, feats.hop_length, feats.n_frames, feats.duration,
-                                         duration, sr, ch], dtype=float),
-                     mel_db=feats.mel_db, onset_env=feats.onset_env, chroma=feats.chroma, mfcc=feats.mfcc,
-                     rms=feats.rms)
+            np.savez(
+                tmp,
+                meta=np.array(
+                    [feats.sr, feats.hop_length, feats.n_frames, feats.duration, duration, sr, ch], dtype=float
+                ),
+                mel_db=feats.mel_db,
+                onset_env=feats.onset_env,
+                chroma=feats.chroma,
+                mfcc=feats.mfcc,
+                rms=feats.rms,
+            )
             os.replace(tmp, path)
     res = pipeline.from_features(feats, duration=duration)
     res.pop("warnings")
@@ -310,8 +329,16 @@ def _work(args):
 
 
 KEYS = ("HR.5F", "HR3F", "PWF", "chorusF1", "found", "repeat_recall", "repeat_precision", "func")
-SHORT = {"HR.5F": "HR.5F", "HR3F": "HR3F", "PWF": "PWF", "chorusF1": "chF1", "found": "found",
-         "repeat_recall": "repR", "repeat_precision": "repP", "func": "func"}
+SHORT = {
+    "HR.5F": "HR.5F",
+    "HR3F": "HR3F",
+    "PWF": "PWF",
+    "chorusF1": "chF1",
+    "found": "found",
+    "repeat_recall": "repR",
+    "repeat_precision": "repP",
+    "func": "func",
+}
 
 
 def summarise(rows):
@@ -352,11 +379,14 @@ def _table(results: dict, baseline: dict) -> None:
         for k in KEYS:
             v, n = now[k]
             o = old.get(k)
-            cells.append(f"{v:5.3f}" + (f" ({o:4.2f})" if o is not None and o == o else "       ")
-                         if n else f"{'-':>11}")
+            cells.append(
+                f"{v:5.3f}" + (f" ({o:4.2f})" if o is not None and o == o else "       ") if n else f"{'-':>11}"
+            )
         print(f"{dom:<12} {len(rows):>5}  " + "  ".join(f"{c:>11}" for c in cells))
-    print("(previous release in brackets: benchmarks/structure_baseline.json; found = chorus found within 3 s; "
-          "func = share of time with the reference function)")
+    print(
+        "(previous release in brackets: benchmarks/structure_baseline.json; found = chorus found within 3 s; "
+        "func = share of time with the reference function)"
+    )
 
 
 def _fmt_t(t: float) -> str:
@@ -366,13 +396,17 @@ def _fmt_t(t: float) -> str:
 def describe(est: dict) -> str:
     """What the analysis found in one song, for a reader to judge against the music."""
     meter = est.get("meter")
-    lines = [f"  tempo {est.get('tempo')} BPM, meter {meter if meter is not None else '?'}, "
-             f"{len(est['sections'])} sections, {len(est['choruses'])} choruses"
-             + (f"; chorus note: {est['chorus_note']}" if est.get("chorus_note") else "")]
+    lines = [
+        f"  tempo {est.get('tempo')} BPM, meter {meter if meter is not None else '?'}, "
+        f"{len(est['sections'])} sections, {len(est['choruses'])} choruses"
+        + (f"; chorus note: {est['chorus_note']}" if est.get("chorus_note") else "")
+    ]
     lines.append("  " + " | ".join(f"{_fmt_t(x['start'])} {x['label']} {x['function']}" for x in est["sections"]))
     if est["choruses"]:
-        lines.append("  choruses: " + ", ".join(f"{_fmt_t(c['start'])}-{_fmt_t(c['end'])} ({c['confidence']:.2f})"
-                                                for c in est["choruses"]))
+        lines.append(
+            "  choruses: "
+            + ", ".join(f"{_fmt_t(c['start'])}-{_fmt_t(c['end'])} ({c['confidence']:.2f})" for c in est["choruses"])
+        )
     return "\n".join(lines)
 
 
@@ -396,11 +430,15 @@ def main(argv=None):
     ap.add_argument("--split", action="store_true", help="also print the tune and held-out halves")
     ap.add_argument("--only", choices=("tune", "held-out"), help="score one half only")
     ap.add_argument("--dump", metavar="DIR", help="write every analysis as JSON into DIR")
-    ap.add_argument("--cache", default=str(CORPUS / "features"),
-                    help="folder for cached features ('' to compute them every time)")
+    ap.add_argument(
+        "--cache", default=str(CORPUS / "features"), help="folder for cached features ('' to compute them every time)"
+    )
     ap.add_argument("--no-real", action="store_true", help="skip the unlabelled real recordings")
-    ap.add_argument("--save-baseline", action="store_true",
-                    help="store these figures as the previous release's (benchmarks/structure_baseline.json)")
+    ap.add_argument(
+        "--save-baseline",
+        action="store_true",
+        help="store these figures as the previous release's (benchmarks/structure_baseline.json)",
+    )
     args = ap.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
 
@@ -432,10 +470,14 @@ def main(argv=None):
             if args.per_song:
                 print(f"-- {dom}")
                 for name, scores, el, est in rows:
-                    cells = "  ".join(f"{SHORT[k]} " + "/".join(f"{s.get(k, float('nan')):.2f}"
-                                                             for s in scores.values()) for k in KEYS)
-                    print(f"{name} [{halves[name]}] {el:5.1f}s  {cells}  "
-                          + " ".join(f"{x['label']}:{x['function'][:5]}" for x in est["sections"]))
+                    cells = "  ".join(
+                        f"{SHORT[k]} " + "/".join(f"{s.get(k, float('nan')):.2f}" for s in scores.values())
+                        for k in KEYS
+                    )
+                    print(
+                        f"{name} [{halves[name]}] {el:5.1f}s  {cells}  "
+                        + " ".join(f"{x['label']}:{x['function'][:5]}" for x in est["sections"])
+                    )
             if args.split:
                 for h in ("tune", "held-out"):
                     sub = [r for r in rows if halves[r[0]] == h]
@@ -448,8 +490,10 @@ def main(argv=None):
             _real(pool, cache)
     n = sum(len(r) for r in results.values())
     med = np.median([r[2] for rows in results.values() for r in rows]) if n else float("nan")
-    print(f"\n{n} songs in {wall:.0f} s wall ({args.workers} workers), median {med:.2f} s per song"
-          + (" (cached features + analysis)" if cache else " (decode + analyse)"))
+    print(
+        f"\n{n} songs in {wall:.0f} s wall ({args.workers} workers), median {med:.2f} s per song"
+        + (" (cached features + analysis)" if cache else " (decode + analyse)")
+    )
     if args.save_baseline:
         out = {dom: {k: v for k, (v, m) in summarise(rows).items() if m} for dom, rows in results.items()}
         baseline.update(out)

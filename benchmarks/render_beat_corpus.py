@@ -63,8 +63,13 @@ def _absolute(track) -> list[tuple[int, mido.Message]]:
 
 
 def _relative(events: list[tuple[int, mido.Message]]) -> mido.MidiTrack:
-    events = sorted(events, key=lambda e: (e[0], 0 if getattr(e[1], "type", "") == "note_off"
-                                           or (e[1].type == "note_on" and e[1].velocity == 0) else 1))
+    events = sorted(
+        events,
+        key=lambda e: (
+            e[0],
+            0 if getattr(e[1], "type", "") == "note_off" or (e[1].type == "note_on" and e[1].velocity == 0) else 1,
+        ),
+    )
     track, now = mido.MidiTrack(), 0
     for t, msg in events:
         t = max(int(t), now)
@@ -137,8 +142,9 @@ def _downbeat_offset(orig_mid, seg, beat_ticks, bpb) -> int:
     return int(np.argmax(votes))
 
 
-def band_tracks(mid: mido.MidiFile, beat_ticks: np.ndarray, bpb: int, down0: int, rng: random.Random,
-                *, drums: bool = True) -> list[mido.MidiTrack]:
+def band_tracks(
+    mid: mido.MidiFile, beat_ticks: np.ndarray, bpb: int, down0: int, rng: random.Random, *, drums: bool = True
+) -> list[mido.MidiTrack]:
     """Re-orchestrate: new programs on the three tracks, a root bass line and a drum kit."""
     programs = [rng.choice(MELODY_PROGRAMS), rng.choice(BRIDGE_PROGRAMS), rng.choice(PIANO_PROGRAMS)]
     tracks = [mid.tracks[0]]
@@ -156,7 +162,7 @@ def band_tracks(mid: mido.MidiFile, beat_ticks: np.ndarray, bpb: int, down0: int
     pn = np.array(piano_notes, dtype=float).reshape(-1, 2)
     bass, kit = [(0, mido.Message("program_change", channel=4, program=rng.choice(BASS_PROGRAMS)))], []
     for k in range(down0 % bpb, beat_ticks.size, bpb):
-        bar = beat_ticks[k: k + bpb]
+        bar = beat_ticks[k : k + bpb]
         for j, t in enumerate(bar):
             t = int(round(t))
             if j in ((0, 2) if bpb == 4 else (0,)):
@@ -196,7 +202,6 @@ def retempo(mid: mido.MidiFile, factor: float, *, rubato: float = 0.0, beat_tick
     """Scale the tempo map (``factor`` > 1 is faster); with ``rubato``, also let it breathe by
     ±``rubato`` over a 32-beat cycle (a tempo change on every beat)."""
     tmap = tempo_map(mid)
-    tpb = mid.ticks_per_beat
     for tr in mid.tracks:
         ev = [(t, m) for t, m in _absolute(tr) if m.type != "set_tempo"]
         tr[:] = _relative(ev)
@@ -215,8 +220,9 @@ def retempo(mid: mido.MidiFile, factor: float, *, rubato: float = 0.0, beat_tick
     mid.tracks[0] = _relative(ev)
 
 
-def pop909_item(song: str, domain: str, variant: dict, seconds: float, *,
-                base: Path = CORPUS / "pop909-train") -> tuple[mido.MidiFile, dict]:
+def pop909_item(
+    song: str, domain: str, variant: dict, seconds: float, *, base: Path = CORPUS / "pop909-train"
+) -> tuple[mido.MidiFile, dict]:
     """The MIDI of one POP909 song made into ``variant`` and its truth up to ``seconds``."""
     orig = mido.MidiFile(str(base / "midi" / f"{song}.mid"))
     seg = json.loads((base / "segments" / f"{song}.json").read_text())
@@ -237,9 +243,12 @@ def pop909_item(song: str, domain: str, variant: dict, seconds: float, *,
     times = ticks_to_seconds(beat_ticks, tempo_map(mid), tpb)
     keep = times < seconds - 1.0
     idx = np.flatnonzero(keep)
-    truth = {"beats": times[keep].round(4).tolist(),
-             "downbeats": times[idx[(idx - down0) % bpb == 0]].round(4).tolist(),
-             "meter": bpb, "tempo": float(60.0 / np.median(np.diff(times[keep])))}
+    truth = {
+        "beats": times[keep].round(4).tolist(),
+        "downbeats": times[idx[(idx - down0) % bpb == 0]].round(4).tolist(),
+        "meter": bpb,
+        "tempo": float(60.0 / np.median(np.diff(times[keep]))),
+    }
     return mid, truth
 
 
@@ -250,15 +259,25 @@ def demo_style_item(kind: str, k: int, seconds: float) -> tuple[mido.MidiFile, d
     rng = random.Random(f"{kind}-{k}")
     if kind == "waltz":
         base = demo.SONGS[4]
-        style = dataclasses.replace(base, slug=f"waltz{k}", bpm=rng.choice([96.0, 112.5, 133.0, 171.0, 121.0, 144.5]),
-                                    seed=100 + k, tonic=rng.randint(55, 67),
-                                    drum_kit=None if k % 2 else 0,
-                                    programs={**base.programs, "melody": rng.choice(MELODY_PROGRAMS),
-                                              "chords": rng.choice((25, 0, 21, 46))})
+        style = dataclasses.replace(
+            base,
+            slug=f"waltz{k}",
+            bpm=rng.choice([96.0, 112.5, 133.0, 171.0, 121.0, 144.5]),
+            seed=100 + k,
+            tonic=rng.randint(55, 67),
+            drum_kit=None if k % 2 else 0,
+            programs={**base.programs, "melody": rng.choice(MELODY_PROGRAMS), "chords": rng.choice((25, 0, 21, 46))},
+        )
     else:  # swung jazz
         base = demo.SONGS[3]
-        style = dataclasses.replace(base, slug=f"swing{k}", bpm=rng.choice([101.5, 118.0, 92.5, 131.0]),
-                                    seed=200 + k, tonic=rng.randint(55, 67), swing=rng.choice([0.62, 0.66, 0.7]))
+        style = dataclasses.replace(
+            base,
+            slug=f"swing{k}",
+            bpm=rng.choice([101.5, 118.0, 92.5, 131.0]),
+            seed=200 + k,
+            tonic=rng.randint(55, 67),
+            swing=rng.choice([0.62, 0.66, 0.7]),
+        )
     parts, plan = demo.arrange(style)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.mid"
@@ -267,8 +286,12 @@ def demo_style_item(kind: str, k: int, seconds: float) -> tuple[mido.MidiFile, d
     spb = 60.0 / style.bpm
     n = int(min(plan["beats"], (seconds - 1.0) / spb))
     beats = np.arange(n) * spb
-    return mid, {"beats": beats.round(4).tolist(), "downbeats": beats[::style.meter].round(4).tolist(),
-                 "meter": style.meter, "tempo": style.bpm}
+    return mid, {
+        "beats": beats.round(4).tolist(),
+        "downbeats": beats[:: style.meter].round(4).tolist(),
+        "meter": style.meter,
+        "tempo": style.bpm,
+    }
 
 
 def six_eight_item(k: int, seconds: float) -> tuple[mido.MidiFile, dict]:
@@ -288,15 +311,24 @@ def six_eight_item(k: int, seconds: float) -> tuple[mido.MidiFile, dict]:
     n_bars = int((seconds - 1.0) / (2 * 60.0 / dq_bpm))
     bars = (bars * 4)[:n_bars]
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(dq_bpm * 1.5), time=0),
-                           mido.MetaMessage("time_signature", numerator=6, denominator=8, time=0)])
+    meta = mido.MidiTrack(
+        [
+            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(dq_bpm * 1.5), time=0),
+            mido.MetaMessage("time_signature", numerator=6, denominator=8, time=0),
+        ]
+    )
     mid.tracks.append(meta)
     bass = [(0, mido.Message("program_change", channel=0, program=rng.choice(BASS_PROGRAMS)))]
     arp = [(0, mido.Message("program_change", channel=1, program=rng.choice((0, 24, 46, 4))))]
     mel = [(0, mido.Message("program_change", channel=2, program=rng.choice(MELODY_PROGRAMS)))]
     kit = []
-    rhythms = [[(0, 3), (3, 3)], [(0, 2), (2, 1), (3, 3)], [(0, 3), (3, 2), (5, 1)], [(0, 6)],
-               [(0, 1), (1, 1), (2, 1), (3, 3)]]
+    rhythms = [
+        [(0, 3), (3, 3)],
+        [(0, 2), (2, 1), (3, 3)],
+        [(0, 3), (3, 2), (5, 1)],
+        [(0, 6)],
+        [(0, 1), (1, 1), (2, 1), (3, 3)],
+    ]
     motif = {s: [(rng.choice(rhythms), [rng.randint(0, 6) for _ in range(4)]) for _ in range(8)] for s in range(3)}
 
     def note(ev, ch, t, length, p, v):
@@ -326,8 +358,13 @@ def six_eight_item(k: int, seconds: float) -> tuple[mido.MidiFile, dict]:
             mid.tracks.append(_relative(ev))
     spb = 60.0 / dq_bpm
     beats = np.arange(2 * len(bars)) * spb
-    return mid, {"beats": beats.round(4).tolist(), "downbeats": beats[::2].round(4).tolist(), "meter": 2,
-                 "tempo": dq_bpm, "time_signature": "6/8"}
+    return mid, {
+        "beats": beats.round(4).tolist(),
+        "downbeats": beats[::2].round(4).tolist(),
+        "meter": 2,
+        "tempo": dq_bpm,
+        "time_signature": "6/8",
+    }
 
 
 # ------------------------------------------------------------------------------------- rendering
@@ -346,10 +383,31 @@ def render(mid: mido.MidiFile, out: Path, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mpath, wav = Path(tmp) / "x.mid", Path(tmp) / "x.wav"
         mid.save(str(mpath))
-        subprocess.run(["fluidsynth", "-q", "-ni", "-g", "0.8", "-r", "44100", "-F", str(wav), SOUNDFONT,
-                        str(mpath)], check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-t", f"{seconds:.2f}",
-                        "-ac", "1", "-ar", "22050", str(out)], check=True)
+        subprocess.run(
+            ["fluidsynth", "-q", "-ni", "-g", "0.8", "-r", "44100", "-F", str(wav), SOUNDFONT, str(mpath)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                "-t",
+                f"{seconds:.2f}",
+                "-ac",
+                "1",
+                "-ar",
+                "22050",
+                str(out),
+            ],
+            check=True,
+        )
 
 
 def _job(args) -> str:
@@ -392,8 +450,13 @@ def plan(n_songs: int) -> list[tuple[str, str, tuple]]:
             v["swing"] = True
         elif i % 3 == 2:
             v["rubato"] = 0.06
-        items.append(("tempo", f"{s}_x{v['factor']}{'_swing' if v.get('swing') else ''}"
-                      f"{'_rubato' if v.get('rubato') else ''}", ("pop909", s, v)))
+        items.append(
+            (
+                "tempo",
+                f"{s}_x{v['factor']}{'_swing' if v.get('swing') else ''}{'_rubato' if v.get('rubato') else ''}",
+                ("pop909", s, v),
+            )
+        )
     for i, s in enumerate(three[:: max(1, len(three) // 8)][:8]):
         items.append(("triple", f"{s}_piano", ("pop909", s, {})))
         items.append(("triple", f"{s}_band", ("pop909", s, {"band": True, "drums": i % 2 == 0})))

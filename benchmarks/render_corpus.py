@@ -73,7 +73,7 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator):
     notes_piano = []
     last = 0
     events = []
-    for ti, tr in enumerate(mid.tracks):
+    for tr in mid.tracks:
         for t, msg in _abs_events(tr):
             last = max(last, t)
             if msg.is_meta:
@@ -138,22 +138,34 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator):
                         events.append((t + ppq // 4, 1, mido.Message("note_off", channel=9, note=h, velocity=0)))
                     if groove in (1, 2):  # off-beat hi-hat
                         events.append((t + ppq // 2, 2, mido.Message("note_on", channel=9, note=42, velocity=55)))
-                        events.append((t + ppq // 2 + ppq // 4, 1,
-                                       mido.Message("note_off", channel=9, note=42, velocity=0)))
+                        events.append(
+                            (t + ppq // 2 + ppq // 4, 1, mido.Message("note_off", channel=9, note=42, velocity=0))
+                        )
     events.sort(key=lambda e: (e[0], e[1]))
     prev = 0
     for t, _, msg in events:
         meta.append(msg.copy(time=t - prev))
         prev = t
     out.tracks.append(meta)
-    return out, {"tempo_factor": round(factor, 4), "transpose": shift, "programs": progs, "bass": bass_prog,
-                 "groove": groove}
+    return out, {
+        "tempo_factor": round(factor, 4),
+        "transpose": shift,
+        "programs": progs,
+        "bass": bass_prog,
+        "groove": groove,
+    }
 
 
 def _scale_times(obj, s: float):
     if isinstance(obj, dict):
-        return {k: (round(v * s, 3) if k in ("start", "end", "midi_end_time") and isinstance(v, (int, float))
-                    else _scale_times(v, s)) for k, v in obj.items()}
+        return {
+            k: (
+                round(v * s, 3)
+                if k in ("start", "end", "midi_end_time") and isinstance(v, (int, float))
+                else _scale_times(v, s)
+            )
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [_scale_times(v, s) for v in obj]
     return obj
@@ -188,12 +200,12 @@ def render_one(args) -> str:
         if style != "piano":
             y, sr = sf.read(wav, dtype="float32", always_2d=True)
             snr = float(rng.uniform(28, 45))
-            p = float(np.mean(y ** 2)) + 1e-12
+            p = float(np.mean(y**2)) + 1e-12
             noise = rng.standard_normal(y.shape).astype(np.float32)
             noise = np.cumsum(noise, axis=0) * 0.02  # a little low-frequency tilt (brown + white)
             noise -= noise.mean(axis=0)
             noise = noise / (np.std(noise) + 1e-9) + rng.standard_normal(y.shape).astype(np.float32)
-            noise *= np.sqrt(p / 10 ** (snr / 10) / (np.mean(noise ** 2) + 1e-12))
+            noise *= np.sqrt(p / 10 ** (snr / 10) / (np.mean(noise**2) + 1e-12))
             y = y + noise
             y *= 0.5 / max(1e-6, float(np.abs(y).max()))
             sf.write(wav, y, sr)
@@ -217,7 +229,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
-    songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid"))[args.offset::args.every]
+    songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid"))[args.offset :: args.every]
     if args.limit:
         songs = songs[: args.limit]
     os.makedirs(args.out, exist_ok=True)

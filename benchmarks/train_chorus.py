@@ -135,22 +135,33 @@ def main(argv=None):
         b = b - float(np.dot(w, mean))
         top += [int(np.argmax(Xs[i] @ w + b) == ys[i]) for i in te]
         reg += [fs[i][int(np.argmax(Xs[i] @ w + b))] for i in te]
-    print(f"logistic regression (C={args.C}), 5-fold CV: top-1 {np.mean(top):.3f}, "
-          f"chorus F1 of the pick {np.mean(reg):.3f}")
+    print(
+        f"logistic regression (C={args.C}), 5-fold CV: top-1 {np.mean(top):.3f}, "
+        f"chorus F1 of the pick {np.mean(reg):.3f}"
+    )
     mean, scale, coef, b = fit(Xs, ys, C=args.C)
     print("weights (standardised):", {f: round(float(c), 3) for f, c in zip(chorus_mod.FEATURES, coef)})
     if args.write:
-        model = {"schema": "music-explorer/chorus-scorer/1", "features": list(chorus_mod.FEATURES),
-                 "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(), "coef": coef.round(6).tolist(),
-                 "intercept": round(b, 6), "C": args.C, "trained_on": f"{len(rows)} songs of {args.domains}",
-                 "cv_top1": round(float(np.mean(top)), 3)}
+        model = {
+            "schema": "music-explorer/chorus-scorer/1",
+            "features": list(chorus_mod.FEATURES),
+            "mean": mean.round(6).tolist(),
+            "scale": scale.round(6).tolist(),
+            "coef": coef.round(6).tolist(),
+            "intercept": round(b, 6),
+            "C": args.C,
+            "trained_on": f"{len(rows)} songs of {args.domains}",
+            "cv_top1": round(float(np.mean(top)), 3),
+        }
         path = MODELS / "chorus_scorer.json"
         path.write_text(json.dumps(model, indent=1) + "\n")
         man_path = MODELS / "manifest.json"
         man = json.loads(man_path.read_text())
-        man["files"]["chorus_scorer.json"] = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                                              "trained_on": model["trained_on"],
-                                              "made_by": "benchmarks/train_chorus.py"}
+        man["files"]["chorus_scorer.json"] = {
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "trained_on": model["trained_on"],
+            "made_by": "benchmarks/train_chorus.py",
+        }
         man_path.write_text(json.dumps(man, indent=1) + "\n")
         print(f"written {path} and its manifest entry")
 

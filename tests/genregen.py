@@ -30,7 +30,7 @@ def _noise(rng, seconds):
     beat = int(SR * 60 / rng.uniform(150, 180))
     for i in range(0, n, beat):
         m = min(n - i, SR // 8)
-        y[i:i + m] *= np.linspace(1.6, 0.6, m)
+        y[i : i + m] *= np.linspace(1.6, 0.6, m)
     return np.clip(y, -0.9, 0.9)
 
 
@@ -42,13 +42,13 @@ def _techno(rng, seconds):
     kick = np.sin(2 * np.pi * (50 + 120 * np.exp(-kick_t * 30)) * kick_t) * np.exp(-kick_t * 12)
     hat = rng.normal(0, 1, SR // 30) * np.exp(-np.arange(SR // 30) / 200)
     bass_f = rng.uniform(45, 65)
-    for k, i in enumerate(range(0, n, beat)):
+    for i in range(0, n, beat):
         m = min(n - i, kick.size)
-        y[i:i + m] += 0.8 * kick[:m]
+        y[i : i + m] += 0.8 * kick[:m]
         j = i + beat // 2
         if j < n:
             m = min(n - j, hat.size)
-            y[j:j + m] += 0.25 * hat[:m]
+            y[j : j + m] += 0.25 * hat[:m]
     t = np.arange(n) / SR
     y += 0.2 * np.sign(np.sin(2 * np.pi * bass_f * t)) * (np.sin(2 * np.pi * t * 60 / (beat / SR) / 2) > 0)
     return np.clip(y, -0.95, 0.95)
@@ -65,7 +65,18 @@ def write_genre_songs(folder: Path, *, per_genre: int = 5, seconds: float = 6.0,
             rng = np.random.default_rng(100 * g_i + k)
             y = MAKERS[genre](rng, seconds).astype(np.float32)[:, None]
             path = folder / genre / f"{k:02d}.flac"
-            write_audio(path, y, SR, codec_args=("-metadata", f"title={genre} {k}", "-metadata",
-                                                 f"artist=Artist {k}", "-metadata", f"genre={genre.title()}"))
+            write_audio(
+                path,
+                y,
+                SR,
+                codec_args=(
+                    "-metadata",
+                    f"title={genre} {k}",
+                    "-metadata",
+                    f"artist=Artist {k}",
+                    "-metadata",
+                    f"genre={genre.title()}",
+                ),
+            )
             paths.append(path)
     return paths

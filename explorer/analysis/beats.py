@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.analysis import dsp
 import numpy as np
 
+from explorer.analysis import dsp
 from explorer.analysis.features import Features
 
 
@@ -66,8 +66,9 @@ def sound_extent(feats: Features, *, top_db: float = 50.0, below_median_db: floa
     return start, end
 
 
-def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
-                 max_pickup_bars: float = 0.75) -> tuple[float, float]:
+def music_extent(
+    feats: Features, grid: BeatGrid, *, onset_share: float = 0.25, max_pickup_bars: float = 0.75
+) -> tuple[float, float]:
     """Where the first phrase starts and the last one ends (s).
 
     The start is the first downbeat after the sound starts when the sound starts less than
@@ -105,9 +106,17 @@ def music_extent(feats: Features, grid: BeatGrid, *, onset_share: float = 0.25,
     return start, end
 
 
-def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bpm: float = 110.0,
-                    std_octaves: float = 0.6, min_bpm: float = 40.0, max_bpm: float = 240.0,
-                    ternary_margin: float = 1.2) -> float:
+def estimate_period(
+    onset_env: np.ndarray,
+    *,
+    sr: int,
+    hop_length: int,
+    start_bpm: float = 110.0,
+    std_octaves: float = 0.6,
+    min_bpm: float = 40.0,
+    max_bpm: float = 240.0,
+    ternary_margin: float = 1.2,
+) -> float:
     """Beat period (frames) from the autocorrelation of the onset envelope, weighted by a
     log-normal tempo prior.
 
@@ -136,10 +145,11 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     """
     x = onset_env - onset_env.mean()
     spec = np.fft.rfft(x, 2 * x.size)
-    ac = np.fft.irfft(spec * np.conj(spec))[:x.size]
+    ac = np.fft.irfft(spec * np.conj(spec))[: x.size]
     ac = ac / ac[0] if ac.size and ac[0] > 0 else ac
-    period = _autocorrelation_period(ac, fps=sr / hop_length, start_bpm=start_bpm, std_octaves=std_octaves,
-                                     min_bpm=min_bpm, max_bpm=max_bpm)
+    period = _autocorrelation_period(
+        ac, fps=sr / hop_length, start_bpm=start_bpm, std_octaves=std_octaves, min_bpm=min_bpm, max_bpm=max_bpm
+    )
     # a period that a triple bar repeats (three and six times it: a waltz) is a beat too
     base = max(metrical_support(ac, period), metrical_support(ac, period, multiples=(1, 3, 6)))
     best, best_support = period, base
@@ -150,8 +160,9 @@ def estimate_period(onset_env: np.ndarray, *, sr: int, hop_length: int, start_bp
     return best
 
 
-def metrical_support(ac: np.ndarray, period: float, *, multiples: tuple[int, ...] = (1, 2, 4),
-                     tolerance: float = 0.03) -> float:
+def metrical_support(
+    ac: np.ndarray, period: float, *, multiples: tuple[int, ...] = (1, 2, 4), tolerance: float = 0.03
+) -> float:
     """How well the onset autocorrelation supports ``period`` as a beat: the sum of its peaks at
     one, two and four periods (the beat, the half bar and the bar of a 4/4 song).
 
@@ -175,12 +186,13 @@ def metrical_support(ac: np.ndarray, period: float, *, multiples: tuple[int, ...
         i, r = int(round(centre)), max(1, int(round(tolerance * centre)))
         if i + r >= ac.size or i < 1:
             return -np.inf
-        total += float(ac[max(1, i - r):i + r + 1].max())
+        total += float(ac[max(1, i - r) : i + r + 1].max())
     return total
 
 
-def _autocorrelation_period(ac: np.ndarray, *, fps: float, start_bpm: float, std_octaves: float,
-                            min_bpm: float, max_bpm: float) -> float:
+def _autocorrelation_period(
+    ac: np.ndarray, *, fps: float, start_bpm: float, std_octaves: float, min_bpm: float, max_bpm: float
+) -> float:
     """The lag (frames) where the autocorrelation ``ac``, weighted by the tempo prior, peaks."""
     n = ac.size
     lo = max(1, int(fps * 60.0 / max_bpm))
@@ -249,13 +261,19 @@ def dp_beats(onset_env: np.ndarray, period: float, *, tightness: float = 100.0) 
     beats = np.array(out[::-1], dtype=int)
     # trim beats at the ends that fall on (near) nothing
     strength = local[beats]
-    thr = 0.5 * np.sqrt(np.mean(strength ** 2))
+    thr = 0.5 * np.sqrt(np.mean(strength**2))
     strong = np.flatnonzero(strength >= thr)
-    return beats[strong[0]: strong[-1] + 1] if strong.size else np.zeros(0, dtype=int)
+    return beats[strong[0] : strong[-1] + 1] if strong.size else np.zeros(0, dtype=int)
 
 
-def track(feats: Features, *, start_bpm: float = 105.0, fallback_period: float = 0.5,
-          min_beats: int = 8, latency: float = 0.045) -> BeatGrid:
+def track(
+    feats: Features,
+    *,
+    start_bpm: float = 105.0,
+    fallback_period: float = 0.5,
+    min_beats: int = 8,
+    latency: float = 0.045,
+) -> BeatGrid:
     """Track beats, refine them below the frame grid, and estimate the metre and bar phase.
 
     Parameters
@@ -303,12 +321,14 @@ def track(feats: Features, *, start_bpm: float = 105.0, fallback_period: float =
         frames, times, bpb, phase = frames[keep], times[keep], bpb // 2, phase // 2
         tempo = 60.0 / beat_period(times)
     down = np.arange(phase, frames.size, bpb, dtype=int)
-    return BeatGrid(tempo=tempo, beat_frames=frames, beat_times=times, downbeat_index=down, beats_per_bar=bpb,
-                    steady=steady)
+    return BeatGrid(
+        tempo=tempo, beat_frames=frames, beat_times=times, downbeat_index=down, beats_per_bar=bpb, steady=steady
+    )
 
 
-def refine_beats(onset_env: np.ndarray, beat_frames: np.ndarray, *, period: float, radius: int = 2,
-                 smooth: int = 2) -> np.ndarray:
+def refine_beats(
+    onset_env: np.ndarray, beat_frames: np.ndarray, *, period: float, radius: int = 2, smooth: int = 2
+) -> np.ndarray:
     """Beat positions between frames.
 
     Each beat moves to the peak of the lightly smoothed onset envelope within ``radius`` frames
@@ -392,7 +412,7 @@ def beat_period(positions: np.ndarray, *, span: int = 16) -> float:
 def _regular(beats: np.ndarray, env: np.ndarray, *, min_contrast: float = 1.15) -> bool:
     """Whether the onsets on the beats stand out from those between them (a real pulse)."""
     on = float(np.mean(env[beats]))
-    mid = ((beats[:-1] + beats[1:]) // 2)
+    mid = (beats[:-1] + beats[1:]) // 2
     off = float(np.mean(env[mid])) if mid.size else 0.0
     return on > min_contrast * off + 1e-9
 
@@ -474,8 +494,14 @@ def meter_evidence(score: np.ndarray, m: int) -> tuple[float, int]:
     return best, phase
 
 
-def meter(feats: Features, beat_frames: np.ndarray, *, min_bars: int = 4, triple_margin: float = 0.5,
-          double_margin: float = 2.0) -> tuple[int, int]:
+def meter(
+    feats: Features,
+    beat_frames: np.ndarray,
+    *,
+    min_bars: int = 4,
+    triple_margin: float = 0.5,
+    double_margin: float = 2.0,
+) -> tuple[int, int]:
     """Beats per bar and the index of the first downbeat.
 
     Every bar length is scored by how clearly one beat in every bar stands out in the downbeat

@@ -12,14 +12,29 @@ import numpy as np
 #: Section-group features the chorus score is a linear function of (see :func:`label_features`).
 FEATURES = ("occurrences", "share", "loudness", "fullness", "repetition", "opens", "first", "last", "length")
 #: Hand-set weights (used when no trained scorer ships): in units of one extra occurrence.
-HAND_WEIGHTS = {"occurrences": 1.0, "share": 2.0, "loudness": 0.5, "fullness": 0.5, "repetition": 1.0,
-                "opens": -0.75, "first": 0.01, "last": 0.0, "length": 0.0}
+HAND_WEIGHTS = {
+    "occurrences": 1.0,
+    "share": 2.0,
+    "loudness": 0.5,
+    "fullness": 0.5,
+    "repetition": 1.0,
+    "opens": -0.75,
+    "first": 0.01,
+    "last": 0.0,
+    "length": 0.0,
+}
 #: The trained scorer (``benchmarks/train_chorus.py``): logistic regression weights as JSON.
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "chorus_scorer.json"
 
 
-def label_features(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                   fullness: np.ndarray | None = None, repetition: np.ndarray | None = None) -> dict[int, np.ndarray]:
+def label_features(
+    labels: list[int],
+    durations: np.ndarray,
+    loudness: np.ndarray,
+    *,
+    fullness: np.ndarray | None = None,
+    repetition: np.ndarray | None = None,
+) -> dict[int, np.ndarray]:
     """Features of every repeated label, in the order of :data:`FEATURES`.
 
     ``occurrences``: sections with the label; ``share``: their share of the song's sounding time;
@@ -74,10 +89,19 @@ def label_features(labels: list[int], durations: np.ndarray, loudness: np.ndarra
         idx = [i for i, x in enumerate(labels) if x == lab]
         if len(idx) < 2:
             continue
-        out[lab] = np.array([len(idx), float(durations[idx].sum()) / total, float(np.mean(zl[idx])),
-                             float(np.mean(zf[idx])), float(np.mean(rep[idx])), float(idx[0] == sounding[0]),
-                             starts[idx[0]] / span, ends[idx[-1]] / span,
-                             float(np.log2(max(float(np.mean(durations[idx])), 1e-3) / med))])
+        out[lab] = np.array(
+            [
+                len(idx),
+                float(durations[idx].sum()) / total,
+                float(np.mean(zl[idx])),
+                float(np.mean(zf[idx])),
+                float(np.mean(rep[idx])),
+                float(idx[0] == sounding[0]),
+                starts[idx[0]] / span,
+                ends[idx[-1]] / span,
+                float(np.log2(max(float(np.mean(durations[idx])), 1e-3) / med)),
+            ]
+        )
     return out
 
 
@@ -106,9 +130,15 @@ def load_weights(path: str | None = None) -> tuple[np.ndarray, float]:
         return np.array([HAND_WEIGHTS[f] for f in FEATURES]), 0.0
 
 
-def chorus_scores(labels: list[int], durations: np.ndarray, loudness: np.ndarray, *,
-                  fullness: np.ndarray | None = None, repetition: np.ndarray | None = None,
-                  weights: tuple[np.ndarray, float] | None = None) -> dict[int, float]:
+def chorus_scores(
+    labels: list[int],
+    durations: np.ndarray,
+    loudness: np.ndarray,
+    *,
+    fullness: np.ndarray | None = None,
+    repetition: np.ndarray | None = None,
+    weights: tuple[np.ndarray, float] | None = None,
+) -> dict[int, float]:
     """How much every repeated label looks like the chorus: a linear score of its
     :func:`label_features`.
 
@@ -200,8 +230,14 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
     pre = set()
     for lab in leads_in:
         idx = [i for i in range(n) if labels[i] == lab]
-        if all(0 < i < n - 1 and labels[i + 1] == chorus and labels[i - 1] not in (lab, chorus)
-               and counts[labels[i - 1]] > 1 and not silent[i - 1] for i in idx):
+        if all(
+            0 < i < n - 1
+            and labels[i + 1] == chorus
+            and labels[i - 1] not in (lab, chorus)
+            and counts[labels[i - 1]] > 1
+            and not silent[i - 1]
+            for i in idx
+        ):
             pre.add(lab)
     for i in range(n):
         lab = labels[i]
@@ -240,8 +276,11 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
         elif nxt in (None, "other", "outro") and prev not in (None, "other"):
             fill = ["bridge"] * (len(run) - 1) + ["outro"]
         elif nxt == "chorus" and prev in ("verse", "intro", None, "other"):
-            fill = (["verse"] * (len(run) - 1) + ["pre-chorus"]) if prev == "verse" else \
-                (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
+            fill = (
+                (["verse"] * (len(run) - 1) + ["pre-chorus"])
+                if prev == "verse"
+                else (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
+            )
         elif nxt == "chorus":
             fill = ["bridge"] * (len(run) - 1) + ["pre-chorus"] if len(run) > 1 else ["bridge"]
         else:

@@ -90,8 +90,9 @@ def mel_frequencies(n_mels: int, *, fmin: float = 0.0, fmax: float = 11025.0) ->
     return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels))
 
 
-def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   dtype=np.float32) -> np.ndarray:
+def mel_filterbank(
+    *, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, dtype=np.float32
+) -> np.ndarray:
     """Triangular mel filters with Slaney's area normalisation (as ``librosa.filters.mel``).
 
     Parameters
@@ -119,12 +120,20 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     lower = -ramps[:-2] / fdiff[:-1, None]
     upper = ramps[2:] / fdiff[1:, None]
     weights = np.maximum(0, np.minimum(lower, upper)).astype(dtype)
-    weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
     return weights
 
 
-def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ctroct: float = 5.0,
-                      octwidth: float | None = 2.0, dtype=np.float32) -> np.ndarray:
+def chroma_filterbank(
+    *,
+    sr: float,
+    n_fft: int,
+    n_chroma: int = 12,
+    tuning: float = 0.0,
+    ctroct: float = 5.0,
+    octwidth: float | None = 2.0,
+    dtype=np.float32,
+) -> np.ndarray:
     """Gaussian pitch-class filters over rfft bins, starting at C (as ``librosa.filters.chroma``).
 
     Each column is L2-normalised, then weighted by a Gaussian over octaves centred on ``ctroct``.
@@ -160,7 +169,7 @@ def chroma_filterbank(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: floa
     # distance to each pitch class in -n_chroma/2 … n_chroma/2 (offset keeps the remainder's input positive)
     D = np.remainder(D + half + 10 * n_chroma, n_chroma) - half
     wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
-    length = np.sum(wts ** 2, axis=0, keepdims=True) ** 0.5
+    length = np.sum(wts**2, axis=0, keepdims=True) ** 0.5
     length[length < np.finfo(wts.dtype).tiny] = 1.0
     wts = wts / length
     if octwidth is not None:
@@ -201,8 +210,9 @@ def frame(x: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(x, frame_length)[::hop_length].T
 
 
-def centered_frames(y: np.ndarray, *, frame_length: int, hop_length: int, start: int = 0,
-                    stop: int | None = None) -> np.ndarray:
+def centered_frames(
+    y: np.ndarray, *, frame_length: int, hop_length: int, start: int = 0, stop: int | None = None
+) -> np.ndarray:
     """Frames ``start … stop - 1`` of ``y`` padded with ``frame_length // 2`` zeros at both ends.
 
     Frame ``t`` is centred on sample ``t * hop_length`` (librosa's ``center=True``,
@@ -233,7 +243,7 @@ def centered_frames(y: np.ndarray, *, frame_length: int, hop_length: int, start:
         seg = np.zeros(hi - lo, dtype=y.dtype)
         a, b = max(lo, 0), min(hi, y.size)
         if b > a:
-            seg[a - lo: b - lo] = y[a:b]
+            seg[a - lo : b - lo] = y[a:b]
     return frame(seg, frame_length=frame_length, hop_length=hop_length)
 
 
@@ -264,8 +274,9 @@ def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = AMIN, top_db: 
     return log_spec
 
 
-def onset_strength(S_db: np.ndarray, *, lag: int = 1, max_size: int = 1, n_fft: int = 2048,
-                   hop_length: int = 512) -> np.ndarray:
+def onset_strength(
+    S_db: np.ndarray, *, lag: int = 1, max_size: int = 1, n_fft: int = 2048, hop_length: int = 512
+) -> np.ndarray:
     """Spectral-flux onset strength of a log spectrogram (SuperFlux when ``max_size > 1``).
 
     The mean over bands of ``max(0, S[f, t] - max(S[f - w … f + w, t - lag]))`` with a maximum
@@ -324,7 +335,7 @@ def maximum_filter_bands(S: np.ndarray, *, size: int) -> np.ndarray:
     padded = np.take(S, idx, axis=-2)
     out = padded[..., 0:n, :].copy()
     for k in range(1, size):
-        np.maximum(out, padded[..., k:k + n, :], out=out)
+        np.maximum(out, padded[..., k : k + n, :], out=out)
     return out
 
 
@@ -354,8 +365,14 @@ def mfcc(S_db: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:
     return scipy.fft.dct(np.asarray(S_db), axis=-2, type=2, norm="ortho")[..., :n_mfcc, :]
 
 
-def sync(data: np.ndarray, idx: Sequence[int] | np.ndarray, *, aggregate: Callable | None = None, pad: bool = True,
-         axis: int = -1) -> np.ndarray:
+def sync(
+    data: np.ndarray,
+    idx: Sequence[int] | np.ndarray,
+    *,
+    aggregate: Callable | None = None,
+    pad: bool = True,
+    axis: int = -1,
+) -> np.ndarray:
     """Aggregate ``data`` between consecutive frame indices (as ``librosa.util.sync`` with integer indices).
 
     Parameters

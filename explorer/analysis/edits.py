@@ -15,8 +15,16 @@ from dataclasses import replace
 
 from explorer.analysis.types import Analysis, Chorus, Section
 
-__all__ = ["MIN_SECTION", "section_index_at", "split_section", "merge_with_next", "move_boundary",
-           "rename_section", "edited_choruses", "with_sections"]
+__all__ = [
+    "MIN_SECTION",
+    "section_index_at",
+    "split_section",
+    "merge_with_next",
+    "move_boundary",
+    "rename_section",
+    "edited_choruses",
+    "with_sections",
+]
 
 #: Shortest section an edit may leave, in seconds.
 MIN_SECTION = 0.5
@@ -46,8 +54,7 @@ def section_index_at(sections: Sequence[Section], *, time: float) -> int | None:
     return None
 
 
-def split_section(sections: Sequence[Section], *, at: float,
-                  min_length: float = MIN_SECTION) -> tuple[Section, ...]:
+def split_section(sections: Sequence[Section], *, at: float, min_length: float = MIN_SECTION) -> tuple[Section, ...]:
     """Cut the section that contains a time in two; both halves keep its label and function.
 
     Parameters
@@ -68,8 +75,7 @@ def split_section(sections: Sequence[Section], *, at: float,
     s = sections[i]
     if at - s.start < min_length or s.end - at < min_length:
         return tuple(sections)
-    return (*sections[:i], replace(s, end=at, confidence=1.0), replace(s, start=at, confidence=1.0),
-            *sections[i + 1:])
+    return (*sections[:i], replace(s, end=at, confidence=1.0), replace(s, start=at, confidence=1.0), *sections[i + 1 :])
 
 
 def merge_with_next(sections: Sequence[Section], *, index: int) -> tuple[Section, ...]:
@@ -88,11 +94,12 @@ def merge_with_next(sections: Sequence[Section], *, index: int) -> tuple[Section
     if not 0 <= index < len(sections) - 1:
         return tuple(sections)
     merged = replace(sections[index], end=sections[index + 1].end, confidence=1.0)
-    return (*sections[:index], merged, *sections[index + 2:])
+    return (*sections[:index], merged, *sections[index + 2 :])
 
 
-def move_boundary(sections: Sequence[Section], *, index: int, to: float,
-                  min_length: float = MIN_SECTION) -> tuple[Section, ...]:
+def move_boundary(
+    sections: Sequence[Section], *, index: int, to: float, min_length: float = MIN_SECTION
+) -> tuple[Section, ...]:
     """Move the boundary between sections ``index - 1`` and ``index``.
 
     Parameters
@@ -115,12 +122,17 @@ def move_boundary(sections: Sequence[Section], *, index: int, to: float,
     t = float(min(max(to, a.start + min_length), b.end - min_length))
     if t <= a.start or t >= b.end:
         return tuple(sections)
-    return (*sections[:index - 1], replace(a, end=t, confidence=1.0), replace(b, start=t, confidence=1.0),
-            *sections[index + 1:])
+    return (
+        *sections[: index - 1],
+        replace(a, end=t, confidence=1.0),
+        replace(b, start=t, confidence=1.0),
+        *sections[index + 1 :],
+    )
 
 
-def rename_section(sections: Sequence[Section], *, index: int, label: str | None = None,
-                   function: str | None = None) -> tuple[Section, ...]:
+def rename_section(
+    sections: Sequence[Section], *, index: int, label: str | None = None, function: str | None = None
+) -> tuple[Section, ...]:
     """Give a section a new label and/or function.
 
     Parameters
@@ -136,9 +148,13 @@ def rename_section(sections: Sequence[Section], *, index: int, label: str | None
     sections : tuple of Section, length n
     """
     s = sections[index]
-    changed = replace(s, label=s.label if label is None else label,
-                      function=s.function if function is None else function, confidence=1.0)
-    return (*sections[:index], changed, *sections[index + 1:])
+    changed = replace(
+        s,
+        label=s.label if label is None else label,
+        function=s.function if function is None else function,
+        confidence=1.0,
+    )
+    return (*sections[:index], changed, *sections[index + 1 :])
 
 
 def edited_choruses(sections: Sequence[Section]) -> tuple[Chorus, ...]:

@@ -81,7 +81,7 @@ def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 
     stream = soxr.ResampleStream(sr_in, sr, 1, dtype="float32", quality="MQ") if sr_in != sr else None
     parts = []
     for i in range(0, max(n, 1), chunk):
-        block = x[i:i + chunk]
+        block = x[i : i + chunk]
         m = block[:, 0].astype(np.float32)  # column sums: much faster than a strided mean(axis=1)
         for c in range(1, ch):
             m += block[:, c]
@@ -93,8 +93,16 @@ def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT,
-            n_mels: int = 96, n_mfcc: int = 20, block_frames: int = 2048) -> Features:
+def compute(
+    y: np.ndarray,
+    sr: int = SR,
+    *,
+    hop_length: int = HOP_LENGTH,
+    n_fft: int = N_FFT,
+    n_mels: int = 96,
+    n_mfcc: int = 20,
+    block_frames: int = 2048,
+) -> Features:
     """Compute every frame-level feature from one blockwise STFT.
 
     Parameters
@@ -123,7 +131,8 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     # filter banks transposed: the spectra are computed frames first, (frames, bins), so that every FFT
     # runs over contiguous samples
     mel_fb_t = scipy.sparse.csr_matrix(
-        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)).T)
+        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)).T
+    )
     chroma_fb = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
     freqs = dsp.fft_frequencies(sr=sr, n_fft=n_fft)
     chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
@@ -148,6 +157,14 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     onset_env = dsp.onset_strength(mel_db, lag=1, max_size=3, n_fft=n_fft, hop_length=hop_length)
     onset_env = np.asarray(onset_env[:n_frames], dtype=np.float32)
     mfcc = dsp.mfcc(mel_db, n_mfcc=n_mfcc).astype(np.float32)
-    return Features(sr=sr, hop_length=hop_length, n_frames=n_frames, duration=duration, mel_db=mel_db,
-                    onset_env=onset_env, chroma=chroma, mfcc=mfcc, rms=rms)
-
+    return Features(
+        sr=sr,
+        hop_length=hop_length,
+        n_frames=n_frames,
+        duration=duration,
+        mel_db=mel_db,
+        onset_env=onset_env,
+        chroma=chroma,
+        mfcc=mfcc,
+        rms=rms,
+    )

@@ -33,14 +33,24 @@ def diagonal_mean(R: np.ndarray, length: int) -> np.ndarray:
     m = n - length + 1
     out = np.zeros((m, m), dtype=np.float32)
     for t in range(length):
-        out += R[t:t + m, t:t + m]
+        out += R[t : t + m, t : t + m]
     return out / length
 
 
-def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = None,
-         beats_per_bar: int = 4, bars: tuple[int, ...] = (2, 1), min_seconds: float = 1.0,
-         max_seconds: float = 8.0, threshold: float = 0.6, max_motifs: int = 10,
-         max_overlap: float = 0.5, min_gap_bars: int = 4) -> list[MotifHit]:
+def find(
+    R: np.ndarray,
+    beat_times: np.ndarray,
+    *,
+    active: np.ndarray | None = None,
+    beats_per_bar: int = 4,
+    bars: tuple[int, ...] = (2, 1),
+    min_seconds: float = 1.0,
+    max_seconds: float = 8.0,
+    threshold: float = 0.6,
+    max_motifs: int = 10,
+    max_overlap: float = 0.5,
+    min_gap_bars: int = 4,
+) -> list[MotifHit]:
     """Greedy search for the most-repeated short windows.
 
     Parameters
@@ -78,7 +88,7 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
         W = nb * beats_per_bar
         if W >= n // 2 or W < 1:
             continue
-        dur = beat_times[W:n + 1] - beat_times[:n - W + 1]
+        dur = beat_times[W : n + 1] - beat_times[: n - W + 1]
         act = np.convolve(active.astype(float), np.ones(W), mode="valid") >= W
         ok = (dur >= min_seconds) & (dur <= max_seconds) & act
         if ok.any():
@@ -114,7 +124,7 @@ def find(R: np.ndarray, beat_times: np.ndarray, *, active: np.ndarray | None = N
         score = mean_sim * min(1.0, (len(occ) - 1) / 3.0)
         found.append(MotifHit(starts=tuple(int(j) for j in sorted(occ)), length=W, score=score))
         for j in occ:
-            taken[j:j + W] += 1
+            taken[j : j + W] += 1
     found.sort(key=lambda h: -h.score)
     return found
 

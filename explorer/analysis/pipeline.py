@@ -25,7 +25,6 @@ from explorer.analysis.version import ANALYSIS_VERSION  # noqa: F401 - re-export
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
 
-
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
 #: Length (s) of the bar the structure stages count phrases in: the tracked bar, halved or doubled
@@ -98,8 +97,16 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
     warnings.extend(res.pop("warnings"))
 
     timings["total"] = time.perf_counter() - t_all
-    return Analysis(file=buffer.path, duration=buffer.duration, sample_rate=buffer.sr, channels=buffer.channels,
-                    timings=timings, warnings=tuple(warnings), version=ANALYSIS_VERSION, **res)
+    return Analysis(
+        file=buffer.path,
+        duration=buffer.duration,
+        sample_rate=buffer.sr,
+        channels=buffer.channels,
+        timings=timings,
+        warnings=tuple(warnings),
+        version=ANALYSIS_VERSION,
+        **res,
+    )
 
 
 def from_features(feats, *, duration: float, stage: Callable = lambda name, frac, done=None: None) -> dict:
@@ -132,10 +139,14 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     # the structure's bar lasts about BAR_SECONDS whatever metrical level the tracker locked to
     base, base_down = grid.beat_frames, None
     if grid.steady and BAR_SECONDS:
-        base, base_down, _ = structure.structural_grid(grid.beat_frames, grid.downbeat_index,
-                                                        beats_per_bar=grid.beats_per_bar,
-                                                        fps=feats.sr / feats.hop_length, target_bar=BAR_SECONDS,
-                                                        n_frames=feats.n_frames)
+        base, base_down, _ = structure.structural_grid(
+            grid.beat_frames,
+            grid.downbeat_index,
+            beats_per_bar=grid.beats_per_bar,
+            fps=feats.sr / feats.hop_length,
+            target_bar=BAR_SECONDS,
+            n_frames=feats.n_frames,
+        )
     group = max(1, int(np.ceil(base.size / MAX_UNITS)))
     unit_frames = base[::group]
     units_per_bar = max(1, int(round(grid.beats_per_bar / group)))
@@ -163,11 +174,13 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     nov = structure.novelty(R_path, sync["chroma"], sync["mfcc"])
     # where repetitions begin and end, in whole bars: sharper than the smoothed novelty, and on the
     # phrase's first bar rather than spread over both sides of it
-    onsets = structure.repetition_onsets(R, after=ONSET_AFTER_BARS * units_per_bar,
-                                         before=ONSET_BEFORE_BARS * units_per_bar)
+    onsets = structure.repetition_onsets(
+        R, after=ONSET_AFTER_BARS * units_per_bar, before=ONSET_BEFORE_BARS * units_per_bar
+    )
     pickup = int(PICKUP_BARS * units_per_bar)
-    nov = (1 - W_ONSETS) * structure.credit_pickups(nov, width=pickup) \
-        + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
+    nov = (1 - W_ONSETS) * structure.credit_pickups(nov, width=pickup) + W_ONSETS * structure.credit_pickups(
+        onsets, width=pickup
+    )
     bounds, labels, silent = _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")
@@ -179,13 +192,15 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     times[0], times[-1] = 0.0, duration
     durs = np.diff(times)
     rms_db = 20 * np.log10(np.maximum(sync["rms"], 1e-6))
-    loud = np.array([float(rms_db[bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean()) for i in range(len(labels))])
-    full = np.array([float(sync["fullness"][bounds[i]:max(bounds[i + 1], bounds[i] + 1)].mean())
-                     for i in range(len(labels))])
+    loud = np.array([float(rms_db[bounds[i] : max(bounds[i + 1], bounds[i] + 1)].mean()) for i in range(len(labels))])
+    full = np.array(
+        [float(sync["fullness"][bounds[i] : max(bounds[i + 1], bounds[i] + 1)].mean()) for i in range(len(labels))]
+    )
     conf = _section_confidence(bounds, labels, R_path)
     sounding_labels = [lab if not s else -1 - i for i, (lab, s) in enumerate(zip(labels, silent))]
-    chorus_label, chorus_conf = chorus_mod.pick_chorus(sounding_labels, durs, loud, fullness=full,
-                                                       repetition=2 * conf - 1)
+    chorus_label, chorus_conf = chorus_mod.pick_chorus(
+        sounding_labels, durs, loud, fullness=full, repetition=2 * conf - 1
+    )
     funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent)
     # a stretch of non-repeating material is one section (one bridge, not three)
     groups = chorus_mod.merge_runs(funcs)
@@ -196,9 +211,16 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     funcs = [funcs[i] for i in keep]
     conf = conf[keep]
     letters = _letters(_renumber(labels))
-    sections = tuple(Section(float(times[i]), float(times[i + 1]), letters[i], funcs[i],
-                             float(chorus_conf if funcs[i] == "chorus" else conf[i]))
-                     for i in range(len(labels)))
+    sections = tuple(
+        Section(
+            float(times[i]),
+            float(times[i + 1]),
+            letters[i],
+            funcs[i],
+            float(chorus_conf if funcs[i] == "chorus" else conf[i]),
+        )
+        for i in range(len(labels))
+    )
     choruses = tuple(Chorus(s.start, s.end, s.confidence) for s in sections if s.function == "chorus")
     if choruses:
         chorus_note = ""
@@ -211,14 +233,25 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
 
     stage("motifs", 0.9, done="chorus")
     hits = motifs_mod.find(R, edges, active=active, beats_per_bar=units_per_bar)
-    motifs = tuple(Motif(k, tuple(Occurrence(float(edges[s]), float(edges[s + h.length])) for s in h.starts),
-                         float(h.score)) for k, h in enumerate(hits))
+    motifs = tuple(
+        Motif(k, tuple(Occurrence(float(edges[s]), float(edges[s + h.length])) for s in h.starts), float(h.score))
+        for k, h in enumerate(hits)
+    )
 
     stage("done", 1.0, done="motifs")
-    return dict(tempo=grid.tempo, meter=grid.beats_per_bar if grid.steady else None, beats=tuple(float(b) for b in beat_times) if grid.steady else (),
-                downbeats=tuple(float(b) for b in downbeat_times), sections=sections, choruses=choruses,
-                motifs=motifs, recurrence=R_path, recurrence_times=edges, warnings=warnings,
-                chorus_note=chorus_note)
+    return dict(
+        tempo=grid.tempo,
+        meter=grid.beats_per_bar if grid.steady else None,
+        beats=tuple(float(b) for b in beat_times) if grid.steady else (),
+        downbeats=tuple(float(b) for b in downbeat_times),
+        sections=sections,
+        choruses=choruses,
+        motifs=motifs,
+        recurrence=R_path,
+        recurrence_times=edges,
+        warnings=warnings,
+        chorus_note=chorus_note,
+    )
 
 
 def _period(edges: np.ndarray) -> float:
@@ -248,12 +281,24 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
     for k, penalty in enumerate(PENALTIES):
         if k == 1 and USE_EMBEDDING:
             emb = structure.spectral_embedding(R_path[sl, sl], sync["mfcc"][:, sl])
-        inner = structure.segment(nov[u0:u1 + 1], unit_down[u0:u1 + 1], beats_per_bar=units_per_bar,
-                                  times=edges[u0:u1 + 1], penalty=penalty) + u0
-        sim = structure.segment_similarity(inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar,
-                                           embedding=emb)
-        lab = structure.merge_pairs(list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
-                                    np.diff(inner), max_length=MAX_PAIR_BARS * units_per_bar)
+        inner = (
+            structure.segment(
+                nov[u0 : u1 + 1],
+                unit_down[u0 : u1 + 1],
+                beats_per_bar=units_per_bar,
+                times=edges[u0 : u1 + 1],
+                penalty=penalty,
+            )
+            + u0
+        )
+        sim = structure.segment_similarity(
+            inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar, embedding=emb
+        )
+        lab = structure.merge_pairs(
+            list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
+            np.diff(inner),
+            max_length=MAX_PAIR_BARS * units_per_bar,
+        )
         if _repeats(lab):
             break
         if k == len(PENALTIES) - 1:
@@ -266,8 +311,9 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
         else:
             merged_l.append(lb)
             merged_b.append(inner[i + 1])
-    merged_b, merged_l = structure.split_long_runs(merged_b, merged_l, inner, nov,
-                                                   max_length=MAX_SECTION_BARS * units_per_bar)
+    merged_b, merged_l = structure.split_long_runs(
+        merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
+    )
     bounds.extend(merged_b[1:])
     silent.extend([False] * len(merged_l))
     labels = [-1] * (len(silent) - len(merged_l)) + merged_l

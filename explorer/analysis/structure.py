@@ -34,8 +34,9 @@ def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
     C = dsp.sync(feats.chroma, bounds, aggregate=np.mean, pad=False)[:, :n]
     M = dsp.sync(feats.mfcc, bounds, aggregate=np.mean, pad=False)[:, :n]
     r = dsp.sync(feats.rms[None, :], bounds, aggregate=np.mean, pad=False)[0, :n]
-    full = (feats.mel_db >= feats.mel_db.max(axis=0, keepdims=True) - 30.0).mean(axis=0) if feats.n_frames \
-        else np.zeros(0)
+    full = (
+        (feats.mel_db >= feats.mel_db.max(axis=0, keepdims=True) - 30.0).mean(axis=0) if feats.n_frames else np.zeros(0)
+    )
     f = dsp.sync(full[None, :].astype(np.float32), bounds, aggregate=np.mean, pad=False)[0, :n]
     return {"chroma": C, "mfcc": M, "rms": r, "fullness": f}
 
@@ -67,8 +68,15 @@ def metrical_level(bar_seconds: float, *, target: float = 2.4, max_octaves: int 
     return int(np.clip(-np.round(x - 1e-9 * np.sign(x)), -max_octaves, max_octaves))
 
 
-def structural_grid(beat_frames: np.ndarray, downbeat_index: np.ndarray, *, beats_per_bar: int, fps: float,
-                    target_bar: float = 2.4, n_frames: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+def structural_grid(
+    beat_frames: np.ndarray,
+    downbeat_index: np.ndarray,
+    *,
+    beats_per_bar: int,
+    fps: float,
+    target_bar: float = 2.4,
+    n_frames: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """The grid the structure stage works on: tracked beats, or half-beats, or every other beat,
     so that its bar (``beats_per_bar`` units) lasts about ``target_bar`` seconds.
 
@@ -120,7 +128,7 @@ def structural_grid(beat_frames: np.ndarray, downbeat_index: np.ndarray, *, beat
         tail = [last] if n_frames is None or last < n_frames else []
         units = np.empty(2 * frames.size - 1 + len(tail), dtype=int)
         units[0::2] = frames
-        units[1:2 * frames.size - 1:2] = mid
+        units[1 : 2 * frames.size - 1 : 2] = mid
         if tail:
             units[-1] = tail[0]
         marks = np.concatenate([2 * down, 2 * down + bpb])
@@ -139,8 +147,16 @@ def _normalise_cols(X: np.ndarray) -> np.ndarray:
     return X / (np.linalg.norm(X, axis=0, keepdims=True) + 1e-9)
 
 
-def recurrence(chroma: np.ndarray, mfcc: np.ndarray, *, n_steps: int = 4, k: int | None = None,
-               k_scale: float = 2.0, smooth: int = 8, w_timbre: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+def recurrence(
+    chroma: np.ndarray,
+    mfcc: np.ndarray,
+    *,
+    n_steps: int = 4,
+    k: int | None = None,
+    k_scale: float = 2.0,
+    smooth: int = 8,
+    w_timbre: float = 0.35,
+) -> tuple[np.ndarray, np.ndarray]:
     """Beat-level recurrence: kNN affinity of time-delay-embedded chroma (+ a little timbre),
     then smoothed along the diagonals so that repeated *sequences* stand out.
 
@@ -217,8 +233,15 @@ def _norm01(x: np.ndarray) -> np.ndarray:
     return np.clip(x / hi, 0, 1) if hi > 0 else np.zeros_like(x)
 
 
-def novelty(R_path: np.ndarray, chroma: np.ndarray, mfcc: np.ndarray, *, sigma: float = 2.0,
-            kernel: int = 16, w_structure: float = 0.6) -> np.ndarray:
+def novelty(
+    R_path: np.ndarray,
+    chroma: np.ndarray,
+    mfcc: np.ndarray,
+    *,
+    sigma: float = 2.0,
+    kernel: int = 16,
+    w_structure: float = 0.6,
+) -> np.ndarray:
     """Boundary strength at the start of every beat.
 
     A mix of *structure features* novelty (Serrà et al. 2014: where the pattern of repetitions
@@ -261,7 +284,7 @@ def novelty(R_path: np.ndarray, chroma: np.ndarray, mfcc: np.ndarray, *, sigma: 
     Sp = np.pad(S, K, mode="edge")
     foote = np.zeros(n + 1)
     for b in range(1, n):
-        foote[b] = float((Sp[b:b + 2 * K, b:b + 2 * K] * ck).sum())
+        foote[b] = float((Sp[b : b + 2 * K, b : b + 2 * K] * ck).sum())
     foote = np.maximum(foote, 0)
     return w_structure * _norm01(sf) + (1 - w_structure) * _norm01(foote)
 
@@ -306,10 +329,21 @@ _OTHER_BARS = -0.3
 _OFF_GRID = -0.6
 
 
-def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, penalty: float = 0.9,
-            w_downbeat: float = 0.25, w_prior: float = 1.0, max_bars: int = 24, times: np.ndarray | None = None,
-            short_seconds: float = 14.0, w_short: float = 1.0, long_seconds: float = 32.0,
-            w_long: float = 1.0) -> np.ndarray:
+def segment(
+    nov: np.ndarray,
+    downbeat: np.ndarray,
+    *,
+    beats_per_bar: int = 4,
+    penalty: float = 0.9,
+    w_downbeat: float = 0.25,
+    w_prior: float = 1.0,
+    max_bars: int = 24,
+    times: np.ndarray | None = None,
+    short_seconds: float = 14.0,
+    w_short: float = 1.0,
+    long_seconds: float = 32.0,
+    w_long: float = 1.0,
+) -> np.ndarray:
     """Choose boundaries by dynamic programming: strong novelty, on downbeats, phrase-like lengths.
 
     Parameters
@@ -357,8 +391,11 @@ def segment(nov: np.ndarray, downbeat: np.ndarray, *, beats_per_bar: int = 4, pe
         cand = best[a] + w_prior * prior[L - 1] - penalty + gain_at[b]
         if times is not None:
             dur = times[b] - times[a]
-            cand = cand - w_short * np.clip(1.0 - dur / short_seconds, 0.0, 1.0) \
+            cand = (
+                cand
+                - w_short * np.clip(1.0 - dur / short_seconds, 0.0, 1.0)
                 - w_long * np.maximum(dur / long_seconds - 1.0, 0.0)
+            )
         j = int(np.argmax(cand))
         best[b] = cand[j]
         back[b] = a[j]
@@ -414,8 +451,15 @@ def spectral_embedding(R_path: np.ndarray, mfcc: np.ndarray, *, k: int = 8) -> n
     return _normalise_cols(V.T)
 
 
-def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, beats_per_bar: int = 4,
-                       w_timbre: float = 0.4, embedding: np.ndarray | None = None) -> np.ndarray:
+def segment_similarity(
+    bounds: np.ndarray,
+    R: np.ndarray,
+    mfcc: np.ndarray,
+    *,
+    beats_per_bar: int = 4,
+    w_timbre: float = 0.4,
+    embedding: np.ndarray | None = None,
+) -> np.ndarray:
     """Similarity (0–1) of every pair of segments: the best-aligned diagonal of the recurrence
     (same material played again) mixed with the similarity of their average timbre.
 
@@ -439,18 +483,19 @@ def segment_similarity(bounds: np.ndarray, R: np.ndarray, mfcc: np.ndarray, *, b
     """
     m = bounds.size - 1
     Z = _zcols(mfcc)
-    means = np.stack([_unit(Z[:, bounds[i]:bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+    means = np.stack([_unit(Z[:, bounds[i] : bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
     timbre = np.clip(means.T @ means, 0, 1)
     sim = np.eye(m)
     for i in range(m):
         a0, a1 = bounds[i], bounds[i + 1]
         for j in range(i + 1, m):
             b0, b1 = bounds[j], bounds[j + 1]
-            sim[i, j] = sim[j, i] = (1 - w_timbre) * _diag_match(R, a0, a1, b0, b1, beats_per_bar) \
-                + w_timbre * timbre[i, j]
+            sim[i, j] = sim[j, i] = (1 - w_timbre) * _diag_match(R, a0, a1, b0, b1, beats_per_bar) + w_timbre * timbre[
+                i, j
+            ]
     if embedding is not None:
         Ec = embedding - embedding.mean(axis=1, keepdims=True)
-        E = np.stack([_unit(Ec[:, bounds[i]:bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+        E = np.stack([_unit(Ec[:, bounds[i] : bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
         sim = np.maximum(sim, np.clip(E.T @ E, 0, 1))
     return sim
 
@@ -569,7 +614,7 @@ def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, mi
         for (x, y), ks in pairs.items():
             if len(ks) < 2 or len(ks) < min_share * count[x] or len(ks) < min_share * count[y]:
                 continue
-            span = max(lengths[runs[k][1]:runs[k + 1][2]].sum() for k in ks)
+            span = max(lengths[runs[k][1] : runs[k + 1][2]].sum() for k in ks)
             if span > max_length:
                 continue
             key = (len(ks), -span)

@@ -39,13 +39,23 @@ class Section:
     confidence: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"start": _r(self.start), "end": _r(self.end), "label": self.label,
-                "function": self.function, "confidence": _r(self.confidence)}
+        return {
+            "start": _r(self.start),
+            "end": _r(self.end),
+            "label": self.label,
+            "function": self.function,
+            "confidence": _r(self.confidence),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Section:
-        return cls(float(d["start"]), float(d["end"]), str(d["label"]), str(d.get("function", "other")),
-                   float(d.get("confidence", 0.0)))
+        return cls(
+            float(d["start"]),
+            float(d["end"]),
+            str(d["label"]),
+            str(d.get("function", "other")),
+            float(d.get("confidence", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,11 @@ class Motif:
 
     @classmethod
     def from_dict(cls, d: dict) -> Motif:
-        return cls(int(d["id"]), tuple(Occurrence(float(o["start"]), float(o["end"])) for o in d["occurrences"]),
-                   float(d.get("score", 0.0)))
+        return cls(
+            int(d["id"]),
+            tuple(Occurrence(float(o["start"]), float(o["end"])) for o in d["occurrences"]),
+            float(d.get("score", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -159,8 +172,11 @@ class Analysis:
         if d.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document")
         return cls(
-            file=d.get("file"), duration=float(d["duration"]), sample_rate=int(d["sample_rate"]),
-            channels=int(d["channels"]), tempo=None if d.get("tempo") is None else float(d["tempo"]),
+            file=d.get("file"),
+            duration=float(d["duration"]),
+            sample_rate=int(d["sample_rate"]),
+            channels=int(d["channels"]),
+            tempo=None if d.get("tempo") is None else float(d["tempo"]),
             meter=None if d.get("meter") is None else int(d["meter"]),
             beats=tuple(float(b) for b in d.get("beats", ())),
             downbeats=tuple(float(b) for b in d.get("downbeats", ())),
@@ -169,8 +185,11 @@ class Analysis:
             motifs=tuple(Motif.from_dict(m) for m in d.get("motifs", ())),
             genre=Genre.from_dict(d.get("genre")),
             timings={str(k): float(v) for k, v in (d.get("timings") or {}).items()},
-            warnings=tuple(d.get("warnings", ())), version=str(d.get("version", "")),
-            recurrence=recurrence, recurrence_times=recurrence_times, embedding=embedding,
+            warnings=tuple(d.get("warnings", ())),
+            version=str(d.get("version", "")),
+            recurrence=recurrence,
+            recurrence_times=recurrence_times,
+            embedding=embedding,
             chorus_note=str(d.get("chorus_note", "")),
         )
 

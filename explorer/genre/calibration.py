@@ -76,5 +76,11 @@ def assess(probabilities: dict[str, float], *, own_model=None) -> Verdict:
         p = temperature_scale(p, temperature)
     i = int(np.argmax(p))
     uncertain = bool(p[i] < threshold)
-    return Verdict(UNCERTAIN if uncertain else names[i], names[i], float(p[i]), uncertain,
-                   {k: float(v) for k, v in zip(names, p)}, float(threshold))
+    return Verdict(
+        UNCERTAIN if uncertain else names[i],
+        names[i],
+        float(p[i]),
+        uncertain,
+        {k: float(v) for k, v in zip(names, p)},
+        float(threshold),
+    )

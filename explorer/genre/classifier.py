@@ -60,8 +60,13 @@ class LinearClassifier:
 
     def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         """The arrays that describe the model, named for an ``.npz`` file."""
-        return {f"{prefix}classes": np.array(self.classes, dtype=str), f"{prefix}mean": self.mean,
-                f"{prefix}scale": self.scale, f"{prefix}coef": self.coef, f"{prefix}intercept": self.intercept}
+        return {
+            f"{prefix}classes": np.array(self.classes, dtype=str),
+            f"{prefix}mean": self.mean,
+            f"{prefix}scale": self.scale,
+            f"{prefix}coef": self.coef,
+            f"{prefix}intercept": self.intercept,
+        }
 
     @classmethod
     def from_arrays(cls, data, prefix: str = "") -> LinearClassifier:
@@ -70,8 +75,9 @@ class LinearClassifier:
         Raises ``ValueError`` when the shapes do not fit together.
         """
         classes = tuple(str(c) for c in data[f"{prefix}classes"])
-        mean, scale, coef, intercept = (np.asarray(data[f"{prefix}{k}"], dtype=np.float64)
-                                        for k in ("mean", "scale", "coef", "intercept"))
+        mean, scale, coef, intercept = (
+            np.asarray(data[f"{prefix}{k}"], dtype=np.float64) for k in ("mean", "scale", "coef", "intercept")
+        )
         if coef.shape != (len(classes), mean.size) or scale.shape != mean.shape or intercept.shape != (len(classes),):
             raise ValueError("inconsistent classifier arrays")
         if not np.all(scale > 0):

@@ -36,10 +36,23 @@ TABLE_N_FFT = 2048
 TABLE_HOP = 512
 #: Column names of the table after ``filename`` and ``length`` (and before ``label``), in order.
 TABLE_COLUMNS = tuple(
-    [f"{name}_{stat}" for name in ("chroma_stft", "rms", "spectral_centroid", "spectral_bandwidth", "rolloff",
-                                   "zero_crossing_rate", "harmony", "perceptr") for stat in ("mean", "var")]
+    [
+        f"{name}_{stat}"
+        for name in (
+            "chroma_stft",
+            "rms",
+            "spectral_centroid",
+            "spectral_bandwidth",
+            "rolloff",
+            "zero_crossing_rate",
+            "harmony",
+            "perceptr",
+        )
+        for stat in ("mean", "var")
+    ]
     + ["tempo"]
-    + [f"mfcc{i}_{stat}" for i in range(1, 21) for stat in ("mean", "var")])
+    + [f"mfcc{i}_{stat}" for i in range(1, 21) for stat in ("mean", "var")]
+)
 
 
 def to_rate(y: np.ndarray, *, sr: int, target_sr: int) -> np.ndarray:
@@ -155,26 +168,34 @@ def hand_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         y = np.pad(y, (0, TABLE_N_FFT - y.size))
     kw: dict = dict(n_fft=TABLE_N_FFT, hop_length=TABLE_HOP)
     S = np.abs(librosa.stft(y, **kw))
-    power = S ** 2
+    power = S**2
     harmonic, percussive = librosa.effects.hpss(y)
     tempo = librosa.feature.tempo(y=y, sr=TABLE_SR, hop_length=TABLE_HOP)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=TABLE_SR)),
-                                n_mfcc=20)
-    values = (_mean_var(librosa.feature.chroma_stft(S=power, sr=TABLE_SR))
-              + _mean_var(librosa.feature.rms(y=y, frame_length=TABLE_N_FFT, hop_length=TABLE_HOP))
-              + _mean_var(librosa.feature.spectral_centroid(S=S, sr=TABLE_SR))
-              + _mean_var(librosa.feature.spectral_bandwidth(S=S, sr=TABLE_SR))
-              + _mean_var(librosa.feature.spectral_rolloff(S=S, sr=TABLE_SR))
-              + _mean_var(librosa.feature.zero_crossing_rate(y, frame_length=TABLE_N_FFT, hop_length=TABLE_HOP))
-              + _mean_var(harmonic) + _mean_var(percussive)
-              + [float(tempo[0]) if np.size(tempo) else 0.0])
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=TABLE_SR)), n_mfcc=20)
+    values = (
+        _mean_var(librosa.feature.chroma_stft(S=power, sr=TABLE_SR))
+        + _mean_var(librosa.feature.rms(y=y, frame_length=TABLE_N_FFT, hop_length=TABLE_HOP))
+        + _mean_var(librosa.feature.spectral_centroid(S=S, sr=TABLE_SR))
+        + _mean_var(librosa.feature.spectral_bandwidth(S=S, sr=TABLE_SR))
+        + _mean_var(librosa.feature.spectral_rolloff(S=S, sr=TABLE_SR))
+        + _mean_var(librosa.feature.zero_crossing_rate(y, frame_length=TABLE_N_FFT, hop_length=TABLE_HOP))
+        + _mean_var(harmonic)
+        + _mean_var(percussive)
+        + [float(tempo[0]) if np.size(tempo) else 0.0]
+    )
     for row in mfcc:
         values += _mean_var(row)
     return np.nan_to_num(np.asarray(values, dtype=np.float64))
 
 
-def window_patch_starts(n_frames: int, *, patches_per_window: int = 6, max_windows: int = 3,
-                        patch_frames: int = PATCH_FRAMES, overlap: float = 0.5) -> list[np.ndarray]:
+def window_patch_starts(
+    n_frames: int,
+    *,
+    patches_per_window: int = 6,
+    max_windows: int = 3,
+    patch_frames: int = PATCH_FRAMES,
+    overlap: float = 0.5,
+) -> list[np.ndarray]:
     """Patch start frames grouped into windows spread evenly over a song.
 
     A song is judged on up to ``max_windows`` windows of ``patches_per_window`` half-overlapping patches
@@ -214,8 +235,9 @@ def window_patch_starts(n_frames: int, *, patches_per_window: int = 6, max_windo
     return starts
 
 
-def song_patches(y: np.ndarray, *, sr: int, patches_per_window: int = 6,
-                 max_windows: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def song_patches(
+    y: np.ndarray, *, sr: int, patches_per_window: int = 6, max_windows: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """All musicnn patches of a song, grouped in windows (see :func:`window_patch_starts`).
 
     Parameters
@@ -241,14 +263,14 @@ def song_patches(y: np.ndarray, *, sr: int, patches_per_window: int = 6,
         reps = int(np.ceil(PATCH_FRAMES / max(n_frames, 1)))
         logmel = np.tile(logmel, (reps, 1))[:PATCH_FRAMES]
         groups = window_patch_starts(PATCH_FRAMES, patches_per_window=patches_per_window, max_windows=max_windows)
-        patches = np.stack([logmel[s:s + PATCH_FRAMES] for s in np.concatenate(groups)])
+        patches = np.stack([logmel[s : s + PATCH_FRAMES] for s in np.concatenate(groups)])
     else:
         groups = window_patch_starts(n_frames, patches_per_window=patches_per_window, max_windows=max_windows)
         parts: list[np.ndarray] = []
         for starts in groups:  # one window's patches overlap: compute its frames once
             lo, hi = int(starts.min()), int(starts.max()) + PATCH_FRAMES
             logmel = logmel_frames(y16, start=lo, stop=hi)
-            parts.extend(logmel[s - lo:s - lo + PATCH_FRAMES] for s in starts)
+            parts.extend(logmel[s - lo : s - lo + PATCH_FRAMES] for s in starts)
         patches = np.stack(parts)
     window = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     return np.ascontiguousarray(patches, dtype=np.float32), window

@@ -19,8 +19,8 @@ How a song is described (:func:`describe`)
    MSD penultimate layer (200) and of the MTT penultimate layer (200), each standardised with fixed
    per-dimension statistics stored in ``genre_classifier.npz`` (``embed_mean``/``embed_scale``: mean and
    standard deviation over the 50 GTZAN dev clips, no labels used), weighted by ``embed_weights`` per
-   network (MSD 1.0, MTT 0.5 in the shipped model), concatenated and L2-normalised.  Cosine similarity (= dot product) of two embeddings is "sounds like".  No genre label
-   was used to build it.
+   network (MSD 1.0, MTT 0.5 in the shipped model), concatenated and L2-normalised.  Cosine similarity (= dot
+   product) of two embeddings is "sounds like".  No genre label was used to build it.
 
 Every model file is verified against the SHA-256 in ``resources/models/manifest.json`` when it is
 loaded; a missing or damaged file raises :class:`~explorer.errors.ExplorerError` naming it.  The
@@ -135,10 +135,15 @@ class GenreModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez(buf, **self.classifier.arrays("clf_"),  # type: ignore[arg-type]  # (numpy's stubs)
-                 zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
-                 zero_shot_weight=np.float64(self.zero_shot_weight), embed_mean=self.embed_mean,
-                 embed_scale=self.embed_scale, embed_weights=self.embed_weights)
+        np.savez(
+            buf,
+            **self.classifier.arrays("clf_"),  # type: ignore[arg-type]  # (numpy's stubs)
+            zero_shot=np.array(["\t".join(t) for t in self.zero_shot], dtype=str),
+            zero_shot_weight=np.float64(self.zero_shot_weight),
+            embed_mean=self.embed_mean,
+            embed_scale=self.embed_scale,
+            embed_weights=self.embed_weights,
+        )
         return buf.getvalue()
 
     @classmethod
@@ -148,14 +153,24 @@ class GenreModel:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 clf = LinearClassifier.from_arrays(npz, "clf_")
                 zero_shot: tuple = tuple(tuple(str(s).split("\t")) for s in npz["zero_shot"])
-                model = cls(clf, zero_shot, float(npz["zero_shot_weight"]),
-                            np.asarray(npz["embed_mean"], np.float64), np.asarray(npz["embed_scale"], np.float64),
-                            np.asarray(npz["embed_weights"], np.float64))
+                model = cls(
+                    clf,
+                    zero_shot,
+                    float(npz["zero_shot_weight"]),
+                    np.asarray(npz["embed_mean"], np.float64),
+                    np.asarray(npz["embed_scale"], np.float64),
+                    np.asarray(npz["embed_weights"], np.float64),
+                )
         except (KeyError, OSError, EOFError) as e:
             raise ValueError(f"not a genre model file ({e})") from None
-        if (clf.classes != GENRES or clf.n_features != WINDOW_FEATURES
-                or model.embed_mean.shape != (EMBEDDING_SIZE,) or model.embed_scale.shape != (EMBEDDING_SIZE,)
-                or model.embed_weights.shape != (len(NETWORKS),) or any(len(t) != 3 for t in zero_shot)):
+        if (
+            clf.classes != GENRES
+            or clf.n_features != WINDOW_FEATURES
+            or model.embed_mean.shape != (EMBEDDING_SIZE,)
+            or model.embed_scale.shape != (EMBEDDING_SIZE,)
+            or model.embed_weights.shape != (len(NETWORKS),)
+            or any(len(t) != 3 for t in zero_shot)
+        ):
             raise ValueError("genre model file has the wrong shape")
         return model
 
@@ -210,8 +225,9 @@ def read_manifest(folder: Path) -> dict:
         if not isinstance(files, dict):
             raise TypeError("files is not an object")
     except FileNotFoundError:
-        raise ExplorerError(f"{path}: the model manifest is missing; the installation is incomplete",
-                            path=path) from None
+        raise ExplorerError(
+            f"{path}: the model manifest is missing; the installation is incomplete", path=path
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ExplorerError(f"{path}: the model manifest cannot be read ({e})", path=path) from None
     return files
@@ -232,13 +248,13 @@ def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ExplorerError(f"{path}: model file is missing; the installation is incomplete "
-                            "(see resources/models/SOURCE.md)", path=path) from None
+        raise ExplorerError(
+            f"{path}: model file is missing; the installation is incomplete (see resources/models/SOURCE.md)", path=path
+        ) from None
     except OSError as e:
         raise ExplorerError(f"{path}: model file cannot be read ({e.strerror})", path=path) from None
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise ExplorerError(f"{path}: model file is damaged (its checksum does not match the manifest)",
-                            path=path)
+        raise ExplorerError(f"{path}: model file is damaged (its checksum does not match the manifest)", path=path)
     return data
 
 
@@ -317,7 +333,7 @@ class Networks:
                 if cancel is not None and cancel():
                     raise Cancelled("genre analysis cancelled")
                 try:
-                    parts.append(session.run(["tags", "embedding"], {"mel": x[i:i + PATCH_BATCH]}, _quiet_run()))
+                    parts.append(session.run(["tags", "embedding"], {"mel": x[i : i + PATCH_BATCH]}, _quiet_run()))
                 except Exception as err:  # onnxruntime's own exception types
                     if any(words in str(err) for words in _NO_MEMORY):
                         raise MemoryError(f"onnxruntime could not allocate memory for the {network} network") from None

@@ -44,8 +44,10 @@ C = 0.5
 #: What a song whose best genre is below the model's threshold is called.
 UNCERTAIN = "uncertain"
 #: The rule, as told when there are too few songs.
-RULE = (f"at least {MIN_GENRES} genres with {MIN_SONGS_PER_GENRE} or more tagged, analysed songs each, "
-        f"by at least {MIN_ARTISTS} different artists")
+RULE = (
+    f"at least {MIN_GENRES} genres with {MIN_SONGS_PER_GENRE} or more tagged, analysed songs each, "
+    f"by at least {MIN_ARTISTS} different artists"
+)
 
 ProgressFn = Callable[[float, str], None]
 
@@ -133,25 +135,48 @@ class Report:
     uncertain_share: float
 
     def to_dict(self) -> dict:
-        return {"genres": list(self.genres), "accuracy": round(self.accuracy, 4),
-                "per_genre": {g: {k: (round(v, 4) if k != "support" else int(v)) for k, v in d.items()}
-                              for g, d in self.per_genre.items()},
-                "confusion": [list(map(int, row)) for row in self.confusion], "songs": self.songs,
-                "artists": self.artists, "folds": self.folds, "left_out": dict(self.left_out),
-                "temperature": round(self.temperature, 4), "threshold": round(self.threshold, 4),
-                "uncertain_share": round(self.uncertain_share, 4), "rule": RULE}
+        return {
+            "genres": list(self.genres),
+            "accuracy": round(self.accuracy, 4),
+            "per_genre": {
+                g: {k: (round(v, 4) if k != "support" else int(v)) for k, v in d.items()}
+                for g, d in self.per_genre.items()
+            },
+            "confusion": [list(map(int, row)) for row in self.confusion],
+            "songs": self.songs,
+            "artists": self.artists,
+            "folds": self.folds,
+            "left_out": dict(self.left_out),
+            "temperature": round(self.temperature, 4),
+            "threshold": round(self.threshold, 4),
+            "uncertain_share": round(self.uncertain_share, 4),
+            "rule": RULE,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Report:
-        return cls(list(d["genres"]), float(d["accuracy"]), {g: dict(v) for g, v in d["per_genre"].items()},
-                   [list(map(int, row)) for row in d["confusion"]], int(d["songs"]), int(d["artists"]),
-                   int(d["folds"]), dict(d.get("left_out", {})), float(d.get("temperature", 1.0)),
-                   float(d.get("threshold", 0.0)), float(d.get("uncertain_share", 0.0)))
+        return cls(
+            list(d["genres"]),
+            float(d["accuracy"]),
+            {g: dict(v) for g, v in d["per_genre"].items()},
+            [list(map(int, row)) for row in d["confusion"]],
+            int(d["songs"]),
+            int(d["artists"]),
+            int(d["folds"]),
+            dict(d.get("left_out", {})),
+            float(d.get("temperature", 1.0)),
+            float(d.get("threshold", 0.0)),
+            float(d.get("uncertain_share", 0.0)),
+        )
 
     def text(self) -> str:
         """The report as a few lines of text: accuracy, a per-genre table and the confusion matrix."""
-        lines = [(f"accuracy {self.accuracy:.3f} on {self.songs} songs by {self.artists} artists "
-                  f"({self.folds}-fold cross-validation, artists kept apart)")]
+        lines = [
+            (
+                f"accuracy {self.accuracy:.3f} on {self.songs} songs by {self.artists} artists "
+                f"({self.folds}-fold cross-validation, artists kept apart)"
+            )
+        ]
         if self.left_out:
             lines.append("left out (too few songs): " + ", ".join(f"{g} ({n})" for g, n in self.left_out.items()))
         w = max(8, *(len(g) for g in self.genres))
@@ -164,8 +189,10 @@ class Report:
         lines.append(" " * w + " " + " ".join(f"{g[:cw]:>{cw}}" for g in self.genres))
         for g, row in zip(self.genres, self.confusion):
             lines.append(f"{g:<{w}} " + " ".join(f"{n:>{cw}}" for n in row))
-        lines.append(f"calibration: temperature {self.temperature:.2f}; below {self.threshold:.2f} a song is "
-                     f"\"{UNCERTAIN}\" ({self.uncertain_share:.0%} of these songs)")
+        lines.append(
+            f"calibration: temperature {self.temperature:.2f}; below {self.threshold:.2f} a song is "
+            f'"{UNCERTAIN}" ({self.uncertain_share:.0%} of these songs)'
+        )
         return "\n".join(lines)
 
 
@@ -228,8 +255,9 @@ def fit_threshold(top: np.ndarray, correct: np.ndarray, *, floor: float) -> floa
     return float(min(best, 0.95))
 
 
-def cross_validate(songs: Songs, *, folds: int = FOLDS, progress: ProgressFn | None = None,
-                   seed: int = 0) -> tuple[Report, np.ndarray]:
+def cross_validate(
+    songs: Songs, *, folds: int = FOLDS, progress: ProgressFn | None = None, seed: int = 0
+) -> tuple[Report, np.ndarray]:
     """Out-of-fold predictions of every song from models that never saw its artist.
 
     Returns
@@ -261,14 +289,29 @@ def cross_validate(songs: Songs, *, folds: int = FOLDS, progress: ProgressFn | N
         precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
         recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_genre[g] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
-                        "support": int(confusion[i].sum())}
+        per_genre[g] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(confusion[i].sum()),
+        }
     temperature = fit_temperature(P, y)
     Q = temperature_scale(P, temperature)
     top = Q.max(axis=1)
     threshold = fit_threshold(top, Q.argmax(axis=1) == y, floor=min(0.9, 1.0 / len(genres) + 0.1))
-    report = Report(genres, float(np.mean(pred == y)), per_genre, confusion.tolist(), len(y), len(set(groups)),
-                    n_folds, dict(songs.left_out), temperature, threshold, float(np.mean(top < threshold)))
+    report = Report(
+        genres,
+        float(np.mean(pred == y)),
+        per_genre,
+        confusion.tolist(),
+        len(y),
+        len(set(groups)),
+        n_folds,
+        dict(songs.left_out),
+        temperature,
+        threshold,
+        float(np.mean(top < threshold)),
+    )
     return report, P
 
 
@@ -311,9 +354,14 @@ class OwnModel:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         arrays: dict = self.classifier.arrays("clf_")
-        np.savez(buf, **arrays, temperature=np.float64(self.temperature),
-                 threshold=np.float64(self.threshold), embedding_version=np.array(self.embedding_version),
-                 kind=np.array("music-explorer/own-genre-model/1"))
+        np.savez(
+            buf,
+            **arrays,
+            temperature=np.float64(self.temperature),
+            threshold=np.float64(self.threshold),
+            embedding_version=np.array(self.embedding_version),
+            kind=np.array("music-explorer/own-genre-model/1"),
+        )
         return buf.getvalue()
 
     @classmethod
@@ -323,8 +371,12 @@ class OwnModel:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 if str(npz["kind"]) != "music-explorer/own-genre-model/1":
                     raise ValueError("not a genre model trained by music-explorer")
-                model = cls(LinearClassifier.from_arrays(npz, "clf_"), float(npz["temperature"]),
-                            float(npz["threshold"]), str(npz["embedding_version"]))
+                model = cls(
+                    LinearClassifier.from_arrays(npz, "clf_"),
+                    float(npz["temperature"]),
+                    float(npz["threshold"]),
+                    str(npz["embedding_version"]),
+                )
         except (KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"not a genre model file ({e})") from None
         except ValueError as e:

@@ -16,14 +16,23 @@ from explorer.genre.model import EMBEDDING_SIZE, GENRES, NETWORKS, GenreModel, N
 #: Chosen from the tag names alone (no data); reggae has no tag in either network.
 ZERO_SHOT = (
     ("blues", "MSD_musicnn", "blues"),
-    ("classical", "MTT_musicnn", "classical"), ("classical", "MTT_musicnn", "classic"),
-    ("country", "MSD_musicnn", "country"), ("country", "MTT_musicnn", "country"),
-    ("disco", "MSD_musicnn", "dance"), ("disco", "MSD_musicnn", "funk"), ("disco", "MTT_musicnn", "dance"),
+    ("classical", "MTT_musicnn", "classical"),
+    ("classical", "MTT_musicnn", "classic"),
+    ("country", "MSD_musicnn", "country"),
+    ("country", "MTT_musicnn", "country"),
+    ("disco", "MSD_musicnn", "dance"),
+    ("disco", "MSD_musicnn", "funk"),
+    ("disco", "MTT_musicnn", "dance"),
     ("hiphop", "MSD_musicnn", "Hip-Hop"),
     ("jazz", "MSD_musicnn", "jazz"),
-    ("metal", "MSD_musicnn", "metal"), ("metal", "MSD_musicnn", "heavy metal"), ("metal", "MTT_musicnn", "metal"),
-    ("pop", "MSD_musicnn", "pop"), ("pop", "MTT_musicnn", "pop"),
-    ("rock", "MSD_musicnn", "rock"), ("rock", "MSD_musicnn", "classic rock"), ("rock", "MSD_musicnn", "hard rock"),
+    ("metal", "MSD_musicnn", "metal"),
+    ("metal", "MSD_musicnn", "heavy metal"),
+    ("metal", "MTT_musicnn", "metal"),
+    ("pop", "MSD_musicnn", "pop"),
+    ("pop", "MTT_musicnn", "pop"),
+    ("rock", "MSD_musicnn", "rock"),
+    ("rock", "MSD_musicnn", "classic rock"),
+    ("rock", "MSD_musicnn", "hard rock"),
     ("rock", "MTT_musicnn", "rock"),
 )
 
@@ -57,9 +66,16 @@ def network_outputs(paths: Sequence[str | Path], networks: Networks, *, log=None
     return outputs
 
 
-def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *, C: float = 1.0,
-                    zero_shot_weight: float = 0.2, embed_weights: Sequence[float] = (1.0, 1.0),
-                    zero_shot=ZERO_SHOT, allow_missing: bool = False) -> GenreModel:
+def fit_genre_model(
+    outputs: Sequence[NetworkOutputs],
+    labels: Sequence[str],
+    *,
+    C: float = 1.0,
+    zero_shot_weight: float = 0.2,
+    embed_weights: Sequence[float] = (1.0, 1.0),
+    zero_shot=ZERO_SHOT,
+    allow_missing: bool = False,
+) -> GenreModel:
     """Fit the genre model on songs whose network outputs and genres are known.
 
     Every window of every song is one training row (labelled with its song's genre).  The embedding's
@@ -102,12 +118,19 @@ def fit_genre_model(outputs: Sequence[NetworkOutputs], labels: Sequence[str], *,
     scale[scale < 1e-9] = 1.0
     if len(embed_weights) != len(NETWORKS) or means.shape[1] != EMBEDDING_SIZE:
         raise ValueError("embedding weights or network outputs of the wrong size")
-    return GenreModel(classifier, tuple(tuple(t) for t in zero_shot), float(zero_shot_weight), means.mean(axis=0),
-                      scale, np.asarray(embed_weights, dtype=np.float64))
+    return GenreModel(
+        classifier,
+        tuple(tuple(t) for t in zero_shot),
+        float(zero_shot_weight),
+        means.mean(axis=0),
+        scale,
+        np.asarray(embed_weights, dtype=np.float64),
+    )
 
 
-def leave_one_out(outputs: Sequence[NetworkOutputs], labels: Sequence[str], tag_names: dict[str, list[str]],
-                  **params) -> np.ndarray:
+def leave_one_out(
+    outputs: Sequence[NetworkOutputs], labels: Sequence[str], tag_names: dict[str, list[str]], **params
+) -> np.ndarray:
     """Genre distributions of each song from a model fitted on all the other songs.
 
     Parameters
@@ -150,8 +173,10 @@ def precision_at_k(embeddings: np.ndarray, labels: Sequence[str], *, k: int = 5)
 def classification_report(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str] = GENRES) -> str:
     """Accuracy and per-class precision/recall as a small text table."""
     t, p = np.asarray(y_true), np.asarray(y_pred)
-    lines = [f"accuracy {np.mean(t == p):.3f} ({int(np.sum(t == p))}/{len(t)})",
-             f"{'genre':<10} {'precision':>9} {'recall':>7} {'n':>3}"]
+    lines = [
+        f"accuracy {np.mean(t == p):.3f} ({int(np.sum(t == p))}/{len(t)})",
+        f"{'genre':<10} {'precision':>9} {'recall':>7} {'n':>3}",
+    ]
     for c in classes:
         tp = int(np.sum((p == c) & (t == c)))
         n_pred, n_true = int(np.sum(p == c)), int(np.sum(t == c))
@@ -161,8 +186,9 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], classes:
     return "\n".join(lines)
 
 
-def likely_same_artist(embeddings: np.ndarray, labels: Sequence[str], *,
-                       threshold: float | None = None) -> tuple[list[int], float]:
+def likely_same_artist(
+    embeddings: np.ndarray, labels: Sequence[str], *, threshold: float | None = None
+) -> tuple[list[int], float]:
     """Groups of clips presumed to share an artist (or a recording session), from their sound alone.
 
     Two clips of the same genre are linked when their embeddings are more alike (cosine) than
@@ -204,9 +230,16 @@ def likely_same_artist(embeddings: np.ndarray, labels: Sequence[str], *,
     return [order[r] for r in roots], float(threshold)
 
 
-def grouped_cross_validation(outputs: Sequence[NetworkOutputs], labels: Sequence[str], groups: Sequence,
-                             tag_names: dict[str, list[str]], *, folds: int = 5, seed: int = 0,
-                             **params) -> np.ndarray:
+def grouped_cross_validation(
+    outputs: Sequence[NetworkOutputs],
+    labels: Sequence[str],
+    groups: Sequence,
+    tag_names: dict[str, list[str]],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    **params,
+) -> np.ndarray:
     """Genre distributions of each song from a model fitted on the other groups' songs only.
 
     ``StratifiedGroupKFold`` keeps every group (artist) within one fold.  A genre whose every song
@@ -222,9 +255,11 @@ def grouped_cross_validation(outputs: Sequence[NetworkOutputs], labels: Sequence
     n_folds = max(2, min(folds, len(set(groups))))
     P = np.zeros((len(y), len(GENRES)))
     for train_idx, test_idx in StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
-            np.zeros(len(y)), y, np.asarray(groups)):
-        model = fit_genre_model([outputs[i] for i in train_idx], [labels[i] for i in train_idx],
-                                allow_missing=True, **params)
+        np.zeros(len(y)), y, np.asarray(groups)
+    ):
+        model = fit_genre_model(
+            [outputs[i] for i in train_idx], [labels[i] for i in train_idx], allow_missing=True, **params
+        )
         for i in test_idx:
             P[i] = model.probabilities(outputs[i], tag_names)
     return P

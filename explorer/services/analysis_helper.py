@@ -66,8 +66,9 @@ def _analyse_in_child(token: int, path: str, content_hash: str | None, cache):
         last[0], last[1] = now, stage
         _child_queue.put((token, float(fraction), stage))
 
-    return analyze_path(path, content_hash=content_hash, cache=cache, progress=progress,
-                        cancel=lambda: _child_cancelled.value >= token)
+    return analyze_path(
+        path, content_hash=content_hash, cache=cache, progress=progress, cancel=lambda: _child_cancelled.value >= token
+    )
 
 
 # -- in the GUI process ------------------------------------------------------------------
@@ -76,8 +77,9 @@ class _Pool:
         ctx = multiprocessing.get_context("spawn")
         self.queue = ctx.Queue()
         self.cancelled = ctx.Value("q", 0, lock=False)
-        self.executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_child,
-                                            initargs=(self.queue, self.cancelled))
+        self.executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx, initializer=_init_child, initargs=(self.queue, self.cancelled)
+        )
 
     def cancel(self, token: int) -> None:
         if self.cancelled.value < token:
@@ -113,8 +115,14 @@ def start() -> None:
     _get_pool().executor.submit(int)
 
 
-def analyse(path: str, *, content_hash: str | None, cache, progress: Callable[[float, str], None] | None = None,
-            cancelled: Callable[[], bool] | None = None):
+def analyse(
+    path: str,
+    *,
+    content_hash: str | None,
+    cache,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+):
     """Run ``analyze_path(path, content_hash=, cache=)`` in the helper process and wait for it.
 
     ``progress(fraction, stage)`` is called in the waiting thread; ``cancelled()`` is polled

@@ -47,8 +47,15 @@ def _with_edits(result: Analysis, content_hash: str | None, library) -> Analysis
     return relabeller(library)(result)
 
 
-def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cache=None, library=None,
-                   progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Analysis:
+def analyze_buffer(
+    buffer: AudioBuffer,
+    *,
+    content_hash: str | None = None,
+    cache=None,
+    library=None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Analysis:
     """Structure, genre and embedding of a decoded song.
 
     Parameters
@@ -84,8 +91,9 @@ def analyze_buffer(buffer: AudioBuffer, *, content_hash: str | None = None, cach
     return _with_edits(result, content_hash, library)
 
 
-def _compute(buffer: AudioBuffer, *, content_hash: str | None, cache, progress: ProgressFn | None,
-             cancel: CancelFn | None) -> Analysis:
+def _compute(
+    buffer: AudioBuffer, *, content_hash: str | None, cache, progress: ProgressFn | None, cancel: CancelFn | None
+) -> Analysis:
     """Analyse ``buffer`` (no cache lookup) and store the result in ``cache`` under ``content_hash``."""
     from explorer.analysis.pipeline import analyze
     from explorer.genre.model import describe, load_models
@@ -157,9 +165,16 @@ def _preload() -> None:
         pass
 
 
-def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, cache=None, library=None,
-                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                 guard: GuardFn | None = None) -> Analysis:
+def analyze_path(
+    path: str | os.PathLike,
+    *,
+    content_hash: str | None = None,
+    cache=None,
+    library=None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    guard: GuardFn | None = None,
+) -> Analysis:
     """Like :func:`analyze_buffer` for a file; a cache hit returns without decoding.
 
     The file is decoded straight to what the analysis uses (the mono mix at its rate): nothing here
@@ -206,8 +221,9 @@ def analyze_path(path: str | os.PathLike, *, content_hash: str | None = None, ca
         raise
     if guard is not None:
         guard("analyse")
-    result = _compute(buffer, content_hash=content_hash, cache=cache,
-                      progress=_scaled(progress, DECODE_SHARE, 1.0), cancel=cancel)
+    result = _compute(
+        buffer, content_hash=content_hash, cache=cache, progress=_scaled(progress, DECODE_SHARE, 1.0), cancel=cancel
+    )
     if progress is not None:
         progress(1.0, "done")
     return _with_edits(result, content_hash, library)

@@ -67,9 +67,11 @@ def test_each_setting_is_read_as_its_plain_type_only(tmp_path, caplog):
     from explorer.ui.common.settings import Settings
 
     path = tmp_path / "settings.ini"
-    path.write_text("[General]\nfollow_playhead=maybe\ntheme=@Rect(1 2 3 4)\nlast_song=\"/a, b.mp3\"\n"
-                    "last_folder=one,two\nschema_version=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x1)\n"
-                    "[layout]\ngeometry=@ByteArray(\\0\\x1\\xff)\nstate=not base64!\nsplitter=AAEC\n")
+    path.write_text(
+        '[General]\nfollow_playhead=maybe\ntheme=@Rect(1 2 3 4)\nlast_song="/a, b.mp3"\n'
+        "last_folder=one,two\nschema_version=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x1)\n"
+        "[layout]\ngeometry=@ByteArray(\\0\\x1\\xff)\nstate=not base64!\nsplitter=AAEC\n"
+    )
     with caplog.at_level(logging.WARNING, logger="explorer.ui.common.settings"):
         s = Settings(str(path))
     assert s.get("follow_playhead") is True and s.get("theme") == "system"  # defaults for what is not plain
