@@ -40,6 +40,7 @@ def test_rescan_finds_new_and_missing_songs(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: pane.model.total() == 3, timeout=10000)
     assert pane.model.data(pane.model.index(pane.model.row_of(str(music / "b" / "two.mp3")), 7)) == "Missing"
     # the file is put back at its path: the next rescan brings the song back and says so
+    qtbot.waitUntil(lambda: not pane.is_scanning(), timeout=10000)  # a rescan during a scan is not started
     write_audio(music / "b" / "two.mp3", family_song("square", 880.0, 1, 3.0), SR)
     with qtbot.waitSignal(pane.scanFinished, timeout=120000) as sig:
         window.act_rescan.trigger()
