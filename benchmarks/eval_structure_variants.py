@@ -1,0 +1,322 @@
+"""Score variants of the structure stages side by side, without changing the product's code.
+
+Usage::
+
+    python benchmarks/eval_structure_variants.py --domains train-piano,train-band \\
+        --configs '[{}, {"w": 0.35, "nets": ["mtt"]}, {"w": 0.5, "mode": "avg", "nets": ["msd"]}]'
+    python benchmarks/eval_structure_variants.py --excerpts 50            # make x-train-piano, x-train-band
+    python benchmarks/eval_structure_variants.py --domains x-train-piano,x-train-band --configs '[{}, {"fb": 0}]'
+    python benchmarks/eval_structure_variants.py --domains x-train-piano --join-stats
+
+A variant is a JSON object; ``{}`` is the product as it is.  Keys:
+
+``w``, ``mode``, ``nets``, ``sub``
+    Fuse frame-level musicnn embeddings into the beat-level recurrence.  The penultimate layer (200-d) of
+    the named networks (``msd``, ``mtt``) is computed for 3-s patches every ``3 s · sub`` over the
+    whole song (cached under ``~/.cache/music-explorer-corpus/musicnn-frames``), interpolated at the
+    middle of each structure unit and standardised per dimension over the song.  ``mode="concat"``
+    (default) appends it with weight ``w`` to the unit-norm chroma and MFCC vectors before the
+    time-delay embedding and the kNN affinity; ``mode="avg"`` builds a second kNN affinity from the
+    embeddings alone and mixes the two, ``(1 - w) · R + w · R_emb``.
+``fb``
+    ``pipeline.FALLBACK_SHARE`` (at the finest cut, the most similar non-neighbouring pair is joined when
+    its median-relative similarity reaches ``fb · LABEL_THRESHOLD``).
+``pen``
+    ``pipeline.PENALTIES`` (segment costs tried coarse to fine).
+``short_share``
+    ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
+    this share of the segmented stretch's length.
+
+The variants replace ``structure.recurrence``, ``structure.beat_sync`` and the two constants inside
+the worker processes only.  ``--excerpts SECONDS`` writes the first SECONDS of every training render
+(``train-piano``, ``train-band``) with its annotations clipped to them into ``x-<domain>``: short pieces
+like the waltz and the Hungarian Dance of ``shared/corpus/real``, where the fallback join decides
+whether anything repeats.  ``--join-stats`` prints, for every song that reaches that fallback, the
+statistics of its most similar non-neighbouring pair and whether the annotators give both segments
+the same letter (majority overlap with their phrases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import eval_structure as es  # noqa: E402
+
+FRAMES = es.CORPUS / "musicnn-frames"
+for _name in ("train-piano", "train-band"):
+    es.DOMAINS["x-" + _name] = es.CORPUS / ("x-" + _name)
+
+_state: dict = {}
+
+
+def _embedding_path(audio: Path) -> Path:
+    st = audio.stat()
+    return FRAMES / (hashlib.sha1(f"{audio.resolve()}|{st.st_size}|187".encode()).hexdigest()[:20] + ".npz")
+
+
+def song_embeddings(audio: Path) -> dict:
+    """Penultimate layers of both musicnn networks for 3-s patches every 3 s over the whole song (cached)."""
+    path = _embedding_path(audio)
+    if path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    from explorer.audio.decode import decode
+    from explorer.genre import features as gf
+    from explorer.genre import model as gm
+
+    buf = decode(str(audio))
+    y16 = gf._at_musicnn_rate(buf.mono(), sr=buf.sr)
+    logmel = gf.logmel_frames(y16, start=0, stop=1 + y16.size // gf.MUSICNN_HOP)
+    starts = np.arange(0, max(logmel.shape[0] - gf.PATCH_FRAMES, 0) + 1, gf.PATCH_FRAMES)
+    if logmel.shape[0] < gf.PATCH_FRAMES:
+        starts = starts[:0]
+    patches = np.zeros((len(starts), gf.PATCH_FRAMES, gf.MUSICNN_N_MELS), np.float32)
+    for i, s in enumerate(starts):
+        patches[i] = logmel[s:s + gf.PATCH_FRAMES]
+    out = gm.load_models(threads=1).networks.run(patches, np.zeros(len(starts), int))
+    res = {"t": (starts + gf.PATCH_FRAMES / 2) * gf.MUSICNN_HOP / gf.MUSICNN_SR,
+           "msd": out.embeddings["MSD_musicnn"], "mtt": out.embeddings["MTT_musicnn"]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **res)
+    os.replace(tmp, path)
+    return res
+
+
+def _unit_embeddings(cfg: dict) -> np.ndarray | None:
+    """The configured embeddings at the middle of every structure unit [shape=(d, n_units)], standardised."""
+    z, mid = _state.get("emb"), _state["mid"]
+    blocks = []
+    for net in cfg.get("nets", ["msd"]):
+        sub = int(cfg.get("sub", 1))
+        E, te = z[net][::sub], z["t"][::sub]
+        if E.shape[0] == 0:
+            return None
+        if E.shape[0] == 1:
+            U = np.repeat(E[:1], mid.size, axis=0)
+        else:
+            idx = np.clip(np.searchsorted(te, mid), 1, len(te) - 1)
+            a = np.clip((mid - te[idx - 1]) / np.maximum(te[idx] - te[idx - 1], 1e-9), 0, 1)[:, None]
+            U = (1 - a) * E[idx - 1] + a * E[idx]
+        U = (U - U.mean(axis=0)) / (U.std(axis=0) + 1e-9)
+        blocks.append(U.T)
+    return np.vstack(blocks)
+
+
+def _knn_affinity(X: np.ndarray, *, steps: int, k: int) -> np.ndarray:
+    from explorer.analysis.structure import _normalise_cols, stack_centered
+
+    Xs = _normalise_cols(stack_centered(X, steps))
+    D = np.clip(1.0 - Xs.T @ Xs, 0.0, 2.0)
+    np.fill_diagonal(D, np.inf)
+    kth = np.partition(D, k - 1, axis=1)[:, k - 1]
+    sigma = float(np.median(kth[np.isfinite(kth)])) + 1e-9
+    np.fill_diagonal(D, 0.0)
+    link = (D <= kth[:, None]) & (D <= kth[None, :])
+    R = np.where(link, np.exp(-D / sigma), 0.0).astype(np.float32)
+    np.fill_diagonal(R, 1.0)
+    return R
+
+
+def _install() -> None:
+    """Wrap the structure functions the variants change (in this worker process only)."""
+    from explorer.analysis import structure
+
+    if _state.get("installed"):
+        return
+    beat_sync, recurrence = structure.beat_sync, structure.recurrence
+
+    def sync(feats, frames):
+        t = np.append(np.asarray(frames), feats.n_frames) * feats.hop_length / feats.sr
+        _state["mid"] = 0.5 * (t[:-1] + t[1:])
+        return beat_sync(feats, frames)
+
+    def fused(chroma, mfcc, *, n_steps=4, k=None, k_scale=2.0, smooth=8, w_timbre=0.35):
+        cfg = _state["cfg"]
+        n = chroma.shape[1]
+        E = _unit_embeddings(cfg) if cfg.get("w", 0) > 0 and _state.get("emb") is not None and n >= 3 else None
+        if E is None:
+            return recurrence(chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
+        from explorer.analysis.structure import _normalise_cols
+
+        C = _normalise_cols(np.maximum(chroma, 0) ** 0.5)
+        Mz = (mfcc[1:] - mfcc[1:].mean(axis=1, keepdims=True)) / (mfcc[1:].std(axis=1, keepdims=True) + 1e-9)
+        steps = max(1, min(n_steps, n - 1))
+        k = int(min(max(2, k if k is not None else int(np.ceil(k_scale * np.sqrt(n)))), n - 1))
+        w = float(cfg["w"])
+        if cfg.get("mode", "concat") == "concat":
+            R = _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz), w * _normalise_cols(E)]), steps=steps, k=k)
+        else:
+            R = ((1 - w) * _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz)]), steps=steps, k=k)
+                 + w * _knn_affinity(_normalise_cols(E), steps=steps, k=k)).astype(np.float32)
+        import scipy.ndimage
+
+        L = max(1, min(smooth, n))  # diagonal smoothing, as structure.recurrence does it
+        R_path = scipy.ndimage.convolve(R, np.eye(L, dtype=np.float32) / L, mode="constant")
+        R_path = R_path / max(float(R_path.max()), 1e-9)
+        return R, np.clip(R_path, 0, 1).astype(np.float32)
+
+    segment = structure.segment
+
+    def seg(nov, downbeat, **kw):
+        share, times = _state["cfg"].get("short_share"), kw.get("times")
+        if share is not None and times is not None and len(times) > 1:
+            kw["short_seconds"] = min(14.0, share * float(times[-1] - times[0]))
+        return segment(nov, downbeat, **kw)
+
+    structure.beat_sync, structure.recurrence, structure.segment = sync, fused, seg
+    _state["installed"] = True
+
+
+def _configure(cfg: dict) -> None:
+    from explorer.analysis import pipeline
+
+    _state["cfg"] = cfg
+    pipeline.FALLBACK_SHARE = float(cfg.get("fb", _state.setdefault("fb0", pipeline.FALLBACK_SHARE)))
+    pipeline.PENALTIES = tuple(cfg.get("pen", _state.setdefault("pen0", pipeline.PENALTIES)))
+
+
+def _score(est: dict, ref: dict) -> dict:
+    scores = {}
+    for name in ("annotator1", "annotator2"):
+        if name in ref:
+            ann = es._valid(ref[name])
+            reliable = bool(ref.get("chorus_reliable", ann.get("chorus_reliable", False)))
+            scores[name] = es.score_song(est, ann, est["duration"], reliable)
+    return scores
+
+
+def _work(args):
+    audio, ref_path, configs, cache = args
+    _install()
+    need = any(c.get("w", 0) > 0 for c in configs)
+    _state["emb"] = song_embeddings(Path(audio)) if need else None
+    ref = es._annotations(json.loads(Path(ref_path).read_text()))
+    rows = []
+    for cfg in configs:
+        _configure(cfg)
+        est, _ = es.analyse_file(audio, cache)
+        rows.append((Path(audio).stem, _score(est, ref), 0.0, est))
+    return rows
+
+
+def _label_at(phrases, a: float, b: float):
+    best, label = 0.0, None
+    for p in phrases:
+        overlap = min(b, float(p["end"])) - max(a, float(p["start"]))
+        if overlap > best:
+            best, label = overlap, p["label"]
+    return label
+
+
+def _join_stats(args):
+    """The fallback's best non-neighbouring pair of one song, and whether the annotators agree with it."""
+    audio, ref_path, cache = args
+    from explorer.analysis import structure
+
+    seen: dict = {}
+    segment, join = structure.segment, structure.join_closest_pair
+
+    def seg(nov, down, **kw):
+        cuts = segment(nov, down, **kw)
+        seen["times"] = np.asarray(kw["times"])[cuts]
+        return cuts
+
+    def joined(sim, labels, *, threshold):
+        m = sim.shape[0]
+        if m >= 3:
+            med = float(np.median(sim[~np.eye(m, dtype=bool)]))
+            far = np.triu(np.abs(np.subtract.outer(np.arange(m), np.arange(m))) > 1)
+            i, j = np.unravel_index(int(np.argmax(np.where(far, sim, -np.inf))), sim.shape)
+            seen.update(m=m, best=float(sim[i, j]), rel=(float(sim[i, j]) - med) / max(1e-9, 1 - med),
+                        span=(seen["times"][i], seen["times"][i + 1], seen["times"][j], seen["times"][j + 1]))
+        return join(sim, labels, threshold=threshold)
+
+    structure.segment, structure.join_closest_pair = seg, joined
+    es.analyse_file(audio, cache)
+    if "span" not in seen:
+        return None
+    ref = es._annotations(json.loads(Path(ref_path).read_text()))
+    a0, a1, b0, b1 = seen.pop("span")
+    agree = []
+    for name in ("annotator1", "annotator2"):
+        if name in ref:
+            phrases = ref[name]["phrases"]
+            la, lb = _label_at(phrases, a0, a1), _label_at(phrases, b0, b1)
+            agree.append(la is not None and la == lb)
+    seen.pop("times")
+    return Path(audio).stem, seen, float(np.mean(agree)) if agree else float("nan")
+
+
+def make_excerpts(seconds: float) -> None:
+    """The first ``seconds`` of every training render, annotations clipped, in ``x-<domain>``."""
+    for name in ("train-piano", "train-band"):
+        src, dst = es.DOMAINS[name], es.DOMAINS["x-" + name]
+        dst.mkdir(parents=True, exist_ok=True)
+        for audio, ref in es._pairs(src):
+            d = json.loads(ref.read_text())
+            n_chorus = []
+            for a in ("annotator1", "annotator2"):
+                if a not in d:
+                    continue
+                for key in ("sections", "phrases", "choruses"):
+                    d[a][key] = [dict(x, end=min(float(x["end"]), seconds)) for x in d[a].get(key, [])
+                                 if float(x["end"]) > float(x["start"]) and float(x["start"]) < seconds - 2]
+                n_chorus.append(len(d[a]["choruses"]))
+            d["chorus_reliable"] = bool(d.get("chorus_reliable")) and min(n_chorus or [0]) >= 1
+            out = dst / audio.name
+            if not out.exists():
+                subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(audio), "-t", str(seconds), "-c", "copy",
+                                str(out)], check=True)
+            (dst / ref.name).write_text(json.dumps(d))
+        print(f"{dst}: {len(es._pairs(dst))} excerpts of {seconds:g} s")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domains", default="train-piano,train-band",
+                    help="comma-separated names of eval_structure.DOMAINS (and x-train-piano, x-train-band)")
+    ap.add_argument("--configs", default="[{}]", help="JSON list of variants (see the module docstring)")
+    ap.add_argument("--excerpts", type=float, metavar="SECONDS", help="make the excerpt domains and stop")
+    ap.add_argument("--join-stats", action="store_true", help="print the fallback join's pairs and stop")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--cache", default=str(es.CORPUS / "features"))
+    args = ap.parse_args(argv)
+    if args.excerpts:
+        make_excerpts(args.excerpts)
+        return
+    cache = Path(args.cache) if args.cache else None
+    configs = json.loads(args.configs)
+    with mp.get_context("spawn").Pool(args.workers) as pool:
+        for dom in args.domains.split(","):
+            pairs = es._pairs(es.DOMAINS[dom])
+            if args.join_stats:
+                found = [r for r in pool.map(_join_stats, [(a, r, cache) for a, r in pairs], chunksize=1) if r]
+                for name, st, agree in found:
+                    print(f"{dom} {name}: {st['m']} segments, best pair {st['best']:.3f} "
+                          f"(median-relative {st['rel']:.3f}), annotators agree {agree:.1f}")
+                print(f"== {dom}: {len(found)} of {len(pairs)} songs reach the fallback; its pair is the same "
+                      f"material in {sum(a for *_, a in found):.1f}")
+                continue
+            res = pool.map(_work, [(a, r, configs, cache) for a, r in pairs], chunksize=1)
+            print(f"== {dom} ({len(pairs)} songs)")
+            for i, cfg in enumerate(configs):
+                s = es.summarise([rows[i] for rows in res])
+                print(f"{json.dumps(cfg):<58} " + "  ".join(f"{es.SHORT[k]} {v:.3f}" for k, (v, n) in s.items()),
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
