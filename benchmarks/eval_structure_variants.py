@@ -84,10 +84,13 @@ def song_embeddings(audio: Path) -> dict:
         starts = starts[:0]
     patches = np.zeros((len(starts), gf.PATCH_FRAMES, gf.MUSICNN_N_MELS), np.float32)
     for i, s in enumerate(starts):
-        patches[i] = logmel[s:s + gf.PATCH_FRAMES]
+        patches[i] = logmel[s : s + gf.PATCH_FRAMES]
     out = gm.load_models(threads=1).networks.run(patches, np.zeros(len(starts), int))
-    res = {"t": (starts + gf.PATCH_FRAMES / 2) * gf.MUSICNN_HOP / gf.MUSICNN_SR,
-           "msd": out.embeddings["MSD_musicnn"], "mtt": out.embeddings["MTT_musicnn"]}
+    res = {
+        "t": (starts + gf.PATCH_FRAMES / 2) * gf.MUSICNN_HOP / gf.MUSICNN_SR,
+        "msd": out.embeddings["MSD_musicnn"],
+        "mtt": out.embeddings["MTT_musicnn"],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **res)
@@ -159,8 +162,10 @@ def _install() -> None:
         if cfg.get("mode", "concat") == "concat":
             R = _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz), w * _normalise_cols(E)]), steps=steps, k=k)
         else:
-            R = ((1 - w) * _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz)]), steps=steps, k=k)
-                 + w * _knn_affinity(_normalise_cols(E), steps=steps, k=k)).astype(np.float32)
+            R = (
+                (1 - w) * _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz)]), steps=steps, k=k)
+                + w * _knn_affinity(_normalise_cols(E), steps=steps, k=k)
+            ).astype(np.float32)
         import scipy.ndimage
 
         L = max(1, min(smooth, n))  # diagonal smoothing, as structure.recurrence does it
@@ -240,8 +245,12 @@ def _join_stats(args):
             med = float(np.median(sim[~np.eye(m, dtype=bool)]))
             far = np.triu(np.abs(np.subtract.outer(np.arange(m), np.arange(m))) > 1)
             i, j = np.unravel_index(int(np.argmax(np.where(far, sim, -np.inf))), sim.shape)
-            seen.update(m=m, best=float(sim[i, j]), rel=(float(sim[i, j]) - med) / max(1e-9, 1 - med),
-                        span=(seen["times"][i], seen["times"][i + 1], seen["times"][j], seen["times"][j + 1]))
+            seen.update(
+                m=m,
+                best=float(sim[i, j]),
+                rel=(float(sim[i, j]) - med) / max(1e-9, 1 - med),
+                span=(seen["times"][i], seen["times"][i + 1], seen["times"][j], seen["times"][j + 1]),
+            )
         return join(sim, labels, threshold=threshold)
 
     structure.segment, structure.join_closest_pair = seg, joined
@@ -272,22 +281,30 @@ def make_excerpts(seconds: float) -> None:
                 if a not in d:
                     continue
                 for key in ("sections", "phrases", "choruses"):
-                    d[a][key] = [dict(x, end=min(float(x["end"]), seconds)) for x in d[a].get(key, [])
-                                 if float(x["end"]) > float(x["start"]) and float(x["start"]) < seconds - 2]
+                    d[a][key] = [
+                        dict(x, end=min(float(x["end"]), seconds))
+                        for x in d[a].get(key, [])
+                        if float(x["end"]) > float(x["start"]) and float(x["start"]) < seconds - 2
+                    ]
                 n_chorus.append(len(d[a]["choruses"]))
             d["chorus_reliable"] = bool(d.get("chorus_reliable")) and min(n_chorus or [0]) >= 1
             out = dst / audio.name
             if not out.exists():
-                subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(audio), "-t", str(seconds), "-c", "copy",
-                                str(out)], check=True)
+                subprocess.run(
+                    ["ffmpeg", "-v", "error", "-y", "-i", str(audio), "-t", str(seconds), "-c", "copy", str(out)],
+                    check=True,
+                )
             (dst / ref.name).write_text(json.dumps(d))
         print(f"{dst}: {len(es._pairs(dst))} excerpts of {seconds:g} s")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--domains", default="train-piano,train-band",
-                    help="comma-separated names of eval_structure.DOMAINS (and x-train-piano, x-train-band)")
+    ap.add_argument(
+        "--domains",
+        default="train-piano,train-band",
+        help="comma-separated names of eval_structure.DOMAINS (and x-train-piano, x-train-band)",
+    )
     ap.add_argument("--configs", default="[{}]", help="JSON list of variants (see the module docstring)")
     ap.add_argument("--excerpts", type=float, metavar="SECONDS", help="make the excerpt domains and stop")
     ap.add_argument("--join-stats", action="store_true", help="print the fallback join's pairs and stop")
@@ -305,17 +322,23 @@ def main(argv=None):
             if args.join_stats:
                 found = [r for r in pool.map(_join_stats, [(a, r, cache) for a, r in pairs], chunksize=1) if r]
                 for name, st, agree in found:
-                    print(f"{dom} {name}: {st['m']} segments, best pair {st['best']:.3f} "
-                          f"(median-relative {st['rel']:.3f}), annotators agree {agree:.1f}")
-                print(f"== {dom}: {len(found)} of {len(pairs)} songs reach the fallback; its pair is the same "
-                      f"material in {sum(a for *_, a in found):.1f}")
+                    print(
+                        f"{dom} {name}: {st['m']} segments, best pair {st['best']:.3f} "
+                        f"(median-relative {st['rel']:.3f}), annotators agree {agree:.1f}"
+                    )
+                print(
+                    f"== {dom}: {len(found)} of {len(pairs)} songs reach the fallback; its pair is the same "
+                    f"material in {sum(a for *_, a in found):.1f}"
+                )
                 continue
             res = pool.map(_work, [(a, r, configs, cache) for a, r in pairs], chunksize=1)
             print(f"== {dom} ({len(pairs)} songs)")
             for i, cfg in enumerate(configs):
                 s = es.summarise([rows[i] for rows in res])
-                print(f"{json.dumps(cfg):<58} " + "  ".join(f"{es.SHORT[k]} {v:.3f}" for k, (v, n) in s.items()),
-                      flush=True)
+                print(
+                    f"{json.dumps(cfg):<58} " + "  ".join(f"{es.SHORT[k]} {v:.3f}" for k, (v, n) in s.items()),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
