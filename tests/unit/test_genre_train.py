@@ -44,6 +44,7 @@ def scanned(tmp_path_factory):
     return songs, env, db
 
 
+@pytest.mark.slow  # scans and analyses 15 synthetic songs, then trains with cross-validation
 def test_train_reports_high_accuracy_and_use_switches_predictions(scanned, tmp_path):
     songs, env, db = scanned
     model = tmp_path / "mine.npz"
