@@ -189,9 +189,10 @@ def relabel_library(library, model: OwnModel | None, *, progress: ProgressFn | N
     return len(updates)
 
 
-def genre_text(genre, library) -> str:
-    """How the window names a song's genre: its label, or ``uncertain (maybe LABEL)`` when the model in use
-    is not confident enough (see :mod:`explorer.genre.calibration`)."""
+def genre_text(genre, library) -> tuple[str, str]:
+    """How the window names a song's genre, and what its tooltip adds: the label, or ``uncertain genre`` when
+    the model in use is not confident enough (see :mod:`explorer.genre.calibration`), its best guess then in
+    the tooltip (the header is one line beside the song's title, which must stay whole)."""
     from explorer.genre.calibration import assess
 
     try:
@@ -200,8 +201,8 @@ def genre_text(genre, library) -> str:
         own = None
     verdict = assess(genre.probabilities, own_model=own)
     if not verdict.uncertain:
-        return genre.label or ""
-    return f"{verdict.label} (maybe {verdict.best})"
+        return genre.label or "", ""
+    return f"{verdict.label} genre", f"The genre model is not sure of this song; its best guess is {verdict.best}."
 
 
 def current_genre(library, path: str):

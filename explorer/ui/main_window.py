@@ -201,16 +201,21 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
         self.cancel_button.hide()
 
     def _show_song_info(self) -> None:
-        parts = []
+        """The header beside the title: duration, tempo, genre and structure counts on one line that leaves the
+        title whole at 1440 px; the file's format and the genre model's doubts in its tooltip."""
+        parts, tips = [], []
         if self.song is not None:
             b = self.song.buffer
-            parts.append(f"{format_time(b.duration)} · {b.sr / 1000:g} kHz · {b.channels} ch")
+            parts.append(format_time(b.duration))
+            tips.append(f"{b.sr / 1000:g} kHz · {b.channels} channel{'s' if b.channels != 1 else ''}")
         a = self.analysis
         if a is not None:
             if a.tempo:
                 parts.append(f"{a.tempo:.0f} BPM")
             if a.genre.label:
-                parts.append(genre_text(a.genre, self.library))
+                text, tip = genre_text(a.genre, self.library)
+                parts.append(text)
+                tips += [tip] if tip else []
             parts.append(
                 f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
                 f"{_count(len(a.motifs), 'motif')}"
@@ -218,6 +223,7 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
             if not a.choruses and a.chorus_note:  # why there is no chorus
                 parts.append(f"no chorus ({a.chorus_note})")
         self.info_label.setText("   ".join(parts))
+        self.info_label.setToolTip("\n".join(tips))
 
     def about_text(self) -> str:
         """Help ▸ About: the version, where the library and the analysis cache live, credits and licences."""

@@ -177,7 +177,8 @@ def test_cached_genre_predict_does_not_load_the_networks(song, tmp_path):
     assert marker == "NO-ORT"
     doc = json.loads(line)
     assert doc["label"] == genre["label"]
-    assert doc["probabilities"] == {g: round(p, 4) for g, p in genre["probabilities"].items()}
+    # the same probabilities (each side rounds for its own output: the last digit may differ)
+    assert doc["probabilities"] == pytest.approx(genre["probabilities"], abs=2e-4)
 
 
 @pytest.mark.skipif(not shutil.which("unshare"), reason="needs util-linux's unshare")

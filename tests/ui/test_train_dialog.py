@@ -46,7 +46,8 @@ def test_training_from_the_window_shows_the_report_and_relabels(qtbot, tagged_li
         window.open_song(song)  # the training's relabelling
     assert window.analysis is not None
     # the shipped model knows no "noise", and says it is unsure rather than naming a wrong genre
-    assert "noise" not in window.info_label.text() and "uncertain (maybe " in window.info_label.text()
+    assert "noise" not in window.info_label.text() and "uncertain genre" in window.info_label.text()
+    assert "best guess" in window.info_label.toolTip()
 
     _menu_action(window, "&Library", "Train genre model on my tags…").trigger()
     dialog = window.train_dialog
