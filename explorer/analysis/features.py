@@ -114,23 +114,24 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     -------
     Features
     """
-    import scipy.fft  # noqa: PLC0415 - imported by the work that needs it: SR alone must be cheap to import
-    import scipy.sparse  # noqa: PLC0415
-
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / float(sr)
     n_frames = 1 + y.size // hop_length
     # filter banks transposed: the spectra are computed frames first, (frames, bins), so that every FFT
     # runs over contiguous samples
-    mel_fb_t = scipy.sparse.csr_matrix(
-        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)).T)
+    mel_fb = dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2))
+    # only the bins under a mel filter take part in the mel product
+    used = np.flatnonzero(mel_fb.any(axis=0))
+    m0, m1 = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 0)
+    mel_fb_t = np.ascontiguousarray(mel_fb[:, m0:m1].T, dtype=np.float32)
     chroma_fb = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
     freqs = dsp.fft_frequencies(sr=sr, n_fft=n_fft)
     chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
     # only the bins from 55 Hz to 4.2 kHz carry chroma weight
     c0, c1 = int(np.searchsorted(freqs, 55.0)), int(np.searchsorted(freqs, 4200.0, side="right"))
     chroma_fb_t = np.ascontiguousarray(chroma_fb[:, c0:c1].T, dtype=np.float32)
-    window = dsp.hann(n_fft).astype(np.float32)
+    window = dsp.hann(n_fft)
+    top = max(m1, c1)  # no bin above it is used
 
     mel = np.empty((n_frames, n_mels), dtype=np.float32)
     chroma = np.empty((n_frames, 12), dtype=np.float32)
@@ -138,8 +139,10 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
         frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1).T
-        S = np.abs(scipy.fft.rfft(frames * window, axis=-1))
-        mel[f0:f1] = (mel_fb_t.T @ (S * S).T).T
+        # windowed in float64: numpy's float64 transform is faster than its float32 one
+        S = np.abs(np.fft.rfft(frames * window, axis=-1)[:, :top]).astype(np.float32)
+        P = S[:, m0:m1]
+        np.matmul(P * P, mel_fb_t, out=mel[f0:f1])
         np.matmul(S[:, c0:c1], chroma_fb_t, out=chroma[f0:f1])
         rms[f0:f1] = np.sqrt(np.einsum("ij,ij->i", frames, frames) / n_fft)
     mel = np.ascontiguousarray(mel.T)
