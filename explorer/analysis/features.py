@@ -136,11 +136,16 @@ def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft:
     mel = np.empty((n_frames, n_mels), dtype=np.float32)
     chroma = np.empty((n_frames, 12), dtype=np.float32)
     rms = np.empty(n_frames, dtype=np.float32)
+    # windowed in float64 (numpy's float64 transform is faster than its float32 one), into buffers
+    # reused by every block
+    windowed = np.empty((min(block_frames, n_frames), n_fft))
+    spectrum = np.empty((windowed.shape[0], 1 + n_fft // 2), dtype=np.complex128)
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
         frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1).T
-        # windowed in float64: numpy's float64 transform is faster than its float32 one
-        S = np.abs(np.fft.rfft(frames * window, axis=-1)[:, :top]).astype(np.float32)
+        np.multiply(frames, window, out=windowed[:f1 - f0])
+        np.fft.rfft(windowed[:f1 - f0], axis=-1, out=spectrum[:f1 - f0])
+        S = np.abs(spectrum[:f1 - f0, :top]).astype(np.float32)
         P = S[:, m0:m1]
         np.matmul(P * P, mel_fb_t, out=mel[f0:f1])
         np.matmul(S[:, c0:c1], chroma_fb_t, out=chroma[f0:f1])
