@@ -94,7 +94,7 @@ def to_mono(samples: np.ndarray, sr_in: int, *, sr: int = SR, chunk: int = 1 << 
 
 
 def compute(y: np.ndarray, sr: int = SR, *, hop_length: int = HOP_LENGTH, n_fft: int = N_FFT,
-            n_mels: int = 96, n_mfcc: int = 20, block_frames: int = 2048) -> Features:
+            n_mels: int = 96, n_mfcc: int = 20, block_frames: int = 1024) -> Features:
     """Compute every frame-level feature from one blockwise STFT.
 
     Parameters
