@@ -405,8 +405,7 @@ def spectral_embedding(R_path: np.ndarray, mfcc: np.ndarray, *, k: int = 8) -> n
     Dm = 1.0 / np.sqrt(d)
     Lsym = np.eye(n) - Dm[:, None] * A * Dm[None, :]
     k = int(min(k, n - 1))
-    _, vecs = np.linalg.eigh(Lsym)
-    V = dsp.median_smooth(vecs[:, :k], size=9, axis=0)
+    V = dsp.median_smooth(dsp.smallest_eigenvectors(Lsym, k=k), size=9, axis=0)
     return _normalise_cols(V.T)
 
 

@@ -141,6 +141,18 @@ def test_median_smooth_equals_scipy(rng, n, size):
     np.testing.assert_array_equal(dsp.median_smooth(x.T, size=size, axis=1), ours.T)
 
 
+@pytest.mark.parametrize("n", [5, 40, dsp.EIGH_SUBSET_FROM])
+def test_smallest_eigenvectors_equal_scipy_up_to_sign(rng, n):
+    import scipy.linalg
+
+    A = rng.random((n, n))
+    A = A + A.T
+    ours = dsp.smallest_eigenvectors(A, k=3)
+    theirs = scipy.linalg.eigh(A, subset_by_index=[0, 2])[1]
+    assert ours.shape == (n, 3)
+    _close(np.abs(np.sum(ours * theirs, axis=0)), np.ones(3), rtol=1e-8)
+
+
 def test_dct_matrix_equals_scipy(rng):
     import scipy.fft
 
