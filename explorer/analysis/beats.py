@@ -239,16 +239,14 @@ def dp_beats(onset_env: np.ndarray, period: float, *, tightness: float = 100.0) 
     lo, hi = int(round(period / 2)), int(round(2 * period))
     offs = np.arange(hi, lo - 1, -1)
     txcost = -tightness * np.log(offs / period) ** 2
-    for i in range(n):
-        prev = i - offs
-        ok = prev >= 0
-        if not ok.any():
-            cum[i] = local[i]
-            continue
-        cand = cum[prev[ok]] + txcost[ok]
-        j = int(np.argmax(cand))
+    # the predecessors of frame i are frames i - hi … i - lo (those >= 0), in that order
+    cum[: min(lo, n)] = local[: min(lo, n)]
+    for i in range(lo, n):
+        first = max(i - hi, 0)
+        cand = cum[first : i - lo + 1] + txcost[first - (i - hi) :]
+        j = int(cand.argmax())
         cum[i] = local[i] + cand[j]
-        back[i] = prev[ok][j]
+        back[i] = first + j
     # last beat: the last local maximum of cum that is reasonably strong
     peaks = np.flatnonzero((cum[1:-1] >= cum[:-2]) & (cum[1:-1] > cum[2:])) + 1
     if peaks.size == 0:

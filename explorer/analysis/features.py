@@ -101,7 +101,7 @@ def compute(
     n_fft: int = N_FFT,
     n_mels: int = 96,
     n_mfcc: int = 20,
-    block_frames: int = 2048,
+    block_frames: int = 1024,
 ) -> Features:
     """Compute every frame-level feature from one blockwise STFT.
 
@@ -122,33 +122,40 @@ def compute(
     -------
     Features
     """
-    import scipy.fft  # noqa: PLC0415 - imported by the work that needs it: SR alone must be cheap to import
-    import scipy.sparse  # noqa: PLC0415
-
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / float(sr)
     n_frames = 1 + y.size // hop_length
     # filter banks transposed: the spectra are computed frames first, (frames, bins), so that every FFT
     # runs over contiguous samples
-    mel_fb_t = scipy.sparse.csr_matrix(
-        dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2)).T
-    )
+    mel_fb = dsp.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=30.0, fmax=min(8000.0, sr / 2))
+    # only the bins under a mel filter take part in the mel product
+    used = np.flatnonzero(mel_fb.any(axis=0))
+    m0, m1 = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 0)
+    mel_fb_t = np.ascontiguousarray(mel_fb[:, m0:m1].T, dtype=np.float32)
     chroma_fb = dsp.chroma_filterbank(sr=sr, n_fft=n_fft, tuning=0.0, ctroct=5.0, octwidth=2.0)
     freqs = dsp.fft_frequencies(sr=sr, n_fft=n_fft)
     chroma_fb[:, (freqs < 55.0) | (freqs > 4200.0)] = 0.0
     # only the bins from 55 Hz to 4.2 kHz carry chroma weight
     c0, c1 = int(np.searchsorted(freqs, 55.0)), int(np.searchsorted(freqs, 4200.0, side="right"))
     chroma_fb_t = np.ascontiguousarray(chroma_fb[:, c0:c1].T, dtype=np.float32)
-    window = dsp.hann(n_fft).astype(np.float32)
+    window = dsp.hann(n_fft)
+    top = max(m1, c1)  # no bin above it is used
 
     mel = np.empty((n_frames, n_mels), dtype=np.float32)
     chroma = np.empty((n_frames, 12), dtype=np.float32)
     rms = np.empty(n_frames, dtype=np.float32)
+    # windowed in float64 (numpy's float64 transform is faster than its float32 one), into buffers
+    # reused by every block
+    windowed = np.empty((min(block_frames, n_frames), n_fft))
+    spectrum = np.empty((windowed.shape[0], 1 + n_fft // 2), dtype=np.complex128)
     for f0 in range(0, n_frames, block_frames):
         f1 = min(n_frames, f0 + block_frames)
         frames = dsp.centered_frames(y, frame_length=n_fft, hop_length=hop_length, start=f0, stop=f1).T
-        S = np.abs(scipy.fft.rfft(frames * window, axis=-1))
-        mel[f0:f1] = (mel_fb_t.T @ (S * S).T).T
+        np.multiply(frames, window, out=windowed[: f1 - f0])
+        np.fft.rfft(windowed[: f1 - f0], axis=-1, out=spectrum[: f1 - f0])
+        S = np.abs(spectrum[: f1 - f0, :top]).astype(np.float32)
+        P = S[:, m0:m1]
+        np.matmul(P * P, mel_fb_t, out=mel[f0:f1])
         np.matmul(S[:, c0:c1], chroma_fb_t, out=chroma[f0:f1])
         rms[f0:f1] = np.sqrt(np.einsum("ij,ij->i", frames, frames) / n_fft)
     mel = np.ascontiguousarray(mel.T)

@@ -6,12 +6,8 @@ Everything here works at beat resolution (``n_beats`` rows), never on frame-leve
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.ndimage
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
-from explorer.analysis import dsp
+from explorer.analysis import clustering, dsp
 
 
 def beat_sync(feats, beat_frames: np.ndarray) -> dict[str, np.ndarray]:
@@ -203,7 +199,7 @@ def recurrence(
     R = np.where(link, np.exp(-D / sigma), 0.0).astype(np.float32)
     np.fill_diagonal(R, 1.0)
     L = max(1, min(smooth, n))
-    R_path = scipy.ndimage.convolve(R, np.eye(L, dtype=np.float32) / L, mode="constant")
+    R_path = dsp.diagonal_mean(R, length=L)
     R_path = R_path / max(float(R_path.max()), 1e-9)
     return R, np.clip(R_path, 0, 1).astype(np.float32)
 
@@ -268,7 +264,7 @@ def novelty(
         return out
     idx = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
     lag = np.take_along_axis(R_path, idx, axis=1)
-    lag = scipy.ndimage.gaussian_filter1d(lag, sigma, axis=0, mode="nearest")
+    lag = dsp.gaussian_smooth(lag, sigma=sigma, axis=0)
     sf = np.zeros(n + 1)
     sf[1:n] = np.linalg.norm(np.diff(lag, axis=0), axis=1)
     X = np.vstack([_normalise_cols(np.maximum(chroma, 0)), 0.5 * _zcols(mfcc)])
@@ -446,8 +442,7 @@ def spectral_embedding(R_path: np.ndarray, mfcc: np.ndarray, *, k: int = 8) -> n
     Dm = 1.0 / np.sqrt(d)
     Lsym = np.eye(n) - Dm[:, None] * A * Dm[None, :]
     k = int(min(k, n - 1))
-    _, vecs = scipy.linalg.eigh(Lsym, subset_by_index=[0, k - 1])
-    V = scipy.ndimage.median_filter(vecs, size=(9, 1), mode="nearest")
+    V = dsp.median_smooth(dsp.smallest_eigenvectors(Lsym, k=k), size=9, axis=0)
     return _normalise_cols(V.T)
 
 
@@ -526,7 +521,7 @@ def _diag_match(R, a0, a1, b0, b1, step):
 
 def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, method: str = "average") -> np.ndarray:
     """Group segments whose similarity exceeds ``threshold`` (hierarchical clustering, ``method``
-    linkage as in :func:`scipy.cluster.hierarchy.linkage`: with ``"single"`` a chain of strong
+    linkage as in :func:`explorer.analysis.clustering.flat_clusters`: with ``"single"`` a chain of strong
     pairwise repeats is one group, as a verse sung three times with small variations is).
 
     With ``relative``, similarities are first rescaled so that the song's median similarity
@@ -545,10 +540,7 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, m
         sim = (sim - med) / max(1e-9, 1.0 - med)
     D = np.clip(1.0 - sim, 0, 1)
     np.fill_diagonal(D, 0)
-    Z = linkage(squareform(D, checks=False), method=method)
-    raw = fcluster(Z, t=1.0 - threshold, criterion="distance")
-    order: dict[int, int] = {}
-    return np.array([order.setdefault(int(c), len(order)) for c in raw])
+    return clustering.flat_clusters(D, max_distance=1.0 - threshold, method=method)
 
 
 def join_closest_pair(sim: np.ndarray, labels, *, threshold: float) -> list[int]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.fft
 
 from explorer.analysis import dsp
 
@@ -129,7 +128,7 @@ def logmel_frames(y16: np.ndarray, *, start: int, stop: int) -> np.ndarray:
     mel_fb = _musicnn_mel_filterbank()
     frames = dsp.centered_frames(y16, frame_length=MUSICNN_N_FFT, hop_length=MUSICNN_HOP, start=start, stop=stop)
     # windowed in float64 and stored as complex64, as librosa's stft does with float32 input
-    spectrum = scipy.fft.rfft(window[:, None] * frames, axis=0).astype(np.complex64)
+    spectrum = np.fft.rfft(window[:, None] * frames, axis=0).astype(np.complex64)
     power = np.abs(spectrum) ** 2
     mel = (mel_fb @ power).astype(np.float32)
     return np.log10(np.float32(10000) * mel.T + np.float32(1)).astype(np.float32)

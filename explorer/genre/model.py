@@ -344,7 +344,7 @@ class Networks:
 
     def analyse(self, y: np.ndarray, *, sr: int, cancel: CancelFn | None = None) -> NetworkOutputs:
         """Network outputs for a mono signal ``y`` [shape=(n,)] at ``sr`` Hz (``cancel`` as in :meth:`run`)."""
-        from explorer.genre import features  # noqa: PLC0415 - scipy.fft: only where songs are described
+        from explorer.genre import features  # noqa: PLC0415 - only where songs are described
 
         patches, window = features.song_patches(y, sr=sr)
         return self.run(patches, window, cancel=cancel)

@@ -1,7 +1,8 @@
 """A packaged install: read-only package folders, no writable HOME, nothing written for a third party.
 
 - D8: with the packages read-only and HOME not writable, ``analyze`` works, and numba (librosa's JIT,
-  which compiles on first use and needs a writable cache) is never imported — nor is librosa.
+  which compiles on first use and needs a writable cache) is never imported — nor is librosa, nor scipy
+  or scikit-learn (slow to import).
 - D2: onnxruntime's telemetry (a device ID and an event queue under
   ``~/.cache/Microsoft/DeveloperTools/.onnxruntime/``) is never written by ``genre predict`` or ``analyze``.
 """
@@ -65,6 +66,7 @@ sys.stdout.flush()
 with open(report_path, "w") as f:
     json.dump({"rc": rc, "attempts": attempts, "numba": sorted(m for m in sys.modules if m.split(".")[0] == "numba"),
                "librosa": sorted(m for m in sys.modules if m.split(".")[0] == "librosa"),
+               "scipy": sorted(m for m in sys.modules if m.split(".")[0] in ("scipy", "sklearn")),
                "llvmlite": "llvmlite" in sys.modules}, f)
 """
 
@@ -113,6 +115,8 @@ def test_analyze_on_a_read_only_install_without_a_home_never_loads_numba(song, t
     assert doc["sections"] and doc["genre"]["label"]
     assert rep["numba"] == [] and not rep["llvmlite"], f"numba was imported: {rep['numba'][:5]}"
     assert rep["librosa"] == [], f"librosa was imported: {rep['librosa'][:5]}"
+    # the analysis is numpy's: importing scipy would cost a third of a second of every analysis process
+    assert rep["scipy"] == [], f"scipy or scikit-learn was imported: {rep['scipy'][:5]}"
     assert rep["attempts"] == [], f"writes into the installed packages: {rep['attempts'][:5]}"
     assert not Path("/nonexistent").exists()
     # the cache went where XDG says, and a second run is answered from it

@@ -116,6 +116,63 @@ def test_maximum_filter_bands_equals_scipy(rng, n_bands, size):
     np.testing.assert_array_equal(ours, scipy.ndimage.maximum_filter1d(S, size, axis=-2))
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (40, 40)])
+@pytest.mark.parametrize("length", [1, 2, 3, 8, 9])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_diagonal_mean_equals_scipy_convolve(rng, shape, length, dtype):
+    import scipy.ndimage
+
+    R = rng.random(shape).astype(dtype)
+    ours = dsp.diagonal_mean(R, length=length)
+    assert ours.dtype == R.dtype
+    np.testing.assert_array_equal(
+        ours, scipy.ndimage.convolve(R, np.eye(length, dtype=dtype) / length, mode="constant")
+    )
+
+
+@pytest.mark.parametrize("sigma", [0.5, 2.0, 3.3])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_gaussian_smooth_equals_scipy(rng, sigma, axis):
+    import scipy.ndimage
+
+    x = rng.random((6, 30)).astype(np.float32)
+    ours = dsp.gaussian_smooth(x, sigma=sigma, axis=axis)
+    assert ours.dtype == x.dtype
+    np.testing.assert_array_equal(ours, scipy.ndimage.gaussian_filter1d(x, sigma, axis=axis, mode="nearest"))
+
+
+@pytest.mark.parametrize("n", [1, 4, 40])
+@pytest.mark.parametrize("size", [1, 2, 3, 9])
+def test_median_smooth_equals_scipy(rng, n, size):
+    import scipy.ndimage
+
+    x = rng.standard_normal((n, 8))
+    ours = dsp.median_smooth(x, size=size, axis=0)
+    np.testing.assert_array_equal(ours, scipy.ndimage.median_filter(x, size=(size, 1), mode="nearest"))
+    np.testing.assert_array_equal(dsp.median_smooth(x.T, size=size, axis=1), ours.T)
+
+
+@pytest.mark.parametrize("n", [5, 40, dsp.EIGH_SUBSET_FROM])
+def test_smallest_eigenvectors_equal_scipy_up_to_sign(rng, n):
+    import scipy.linalg
+
+    A = rng.random((n, n))
+    A = A + A.T
+    ours = dsp.smallest_eigenvectors(A, k=3)
+    theirs = scipy.linalg.eigh(A, subset_by_index=[0, 2])[1]
+    assert ours.shape == (n, 3)
+    _close(np.abs(np.sum(ours * theirs, axis=0)), np.ones(3), rtol=1e-8)
+
+
+def test_dct_matrix_equals_scipy(rng):
+    import scipy.fft
+
+    x = rng.standard_normal((96, 50))
+    for n_out in (None, 20):
+        D = dsp.dct_matrix(96, n_out=n_out)
+        _close(D @ x, scipy.fft.dct(x, type=2, norm="ortho", axis=0)[:n_out], rtol=1e-9, atol=1e-12)
+
+
 def test_mfcc_equals_librosa(rng):
     S_db = (80 * rng.random((96, 400)) - 80).astype(np.float32)
     for n in (13, 20):
