@@ -27,7 +27,7 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
     this share of the segmented stretch's length.
 
-The variants replace ``structure.recurrence``, ``structure.beat_sync`` and the two constants inside
+The variants replace ``structure.recurrence``, ``beatsync.beat_sync`` and the two constants inside
 the worker processes only.  ``--excerpts SECONDS`` writes the first SECONDS of every training render
 (``train-piano``, ``train-band``) with its annotations clipped to them into ``x-<domain>``: short pieces
 like the waltz and the Hungarian Dance of ``shared/corpus/real``, where the fallback join decides
@@ -119,9 +119,9 @@ def _unit_embeddings(cfg: dict) -> np.ndarray | None:
 
 
 def _knn_affinity(X: np.ndarray, *, steps: int, k: int) -> np.ndarray:
-    from explorer.analysis.structure import _normalise_cols, stack_centered
+    from explorer.analysis.structure import normalise_cols, stack_centered
 
-    Xs = _normalise_cols(stack_centered(X, steps))
+    Xs = normalise_cols(stack_centered(X, steps))
     D = np.clip(1.0 - Xs.T @ Xs, 0.0, 2.0)
     np.fill_diagonal(D, np.inf)
     kth = np.partition(D, k - 1, axis=1)[:, k - 1]
@@ -135,11 +135,11 @@ def _knn_affinity(X: np.ndarray, *, steps: int, k: int) -> np.ndarray:
 
 def _install() -> None:
     """Wrap the structure functions the variants change (in this worker process only)."""
-    from explorer.analysis import structure
+    from explorer.analysis import beatsync, structure
 
     if _state.get("installed"):
         return
-    beat_sync, recurrence = structure.beat_sync, structure.recurrence
+    beat_sync, recurrence = beatsync.beat_sync, structure.recurrence
 
     def sync(feats, frames):
         t = np.append(np.asarray(frames), feats.n_frames) * feats.hop_length / feats.sr
@@ -152,19 +152,19 @@ def _install() -> None:
         E = _unit_embeddings(cfg) if cfg.get("w", 0) > 0 and _state.get("emb") is not None and n >= 3 else None
         if E is None:
             return recurrence(chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
-        from explorer.analysis.structure import _normalise_cols
+        from explorer.analysis.structure import normalise_cols
 
-        C = _normalise_cols(np.maximum(chroma, 0) ** 0.5)
+        C = normalise_cols(np.maximum(chroma, 0) ** 0.5)
         Mz = (mfcc[1:] - mfcc[1:].mean(axis=1, keepdims=True)) / (mfcc[1:].std(axis=1, keepdims=True) + 1e-9)
         steps = max(1, min(n_steps, n - 1))
         k = int(min(max(2, k if k is not None else int(np.ceil(k_scale * np.sqrt(n)))), n - 1))
         w = float(cfg["w"])
         if cfg.get("mode", "concat") == "concat":
-            R = _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz), w * _normalise_cols(E)]), steps=steps, k=k)
+            R = _knn_affinity(np.vstack([C, w_timbre * normalise_cols(Mz), w * normalise_cols(E)]), steps=steps, k=k)
         else:
             R = (
-                (1 - w) * _knn_affinity(np.vstack([C, w_timbre * _normalise_cols(Mz)]), steps=steps, k=k)
-                + w * _knn_affinity(_normalise_cols(E), steps=steps, k=k)
+                (1 - w) * _knn_affinity(np.vstack([C, w_timbre * normalise_cols(Mz)]), steps=steps, k=k)
+                + w * _knn_affinity(normalise_cols(E), steps=steps, k=k)
             ).astype(np.float32)
         import scipy.ndimage
 
@@ -181,7 +181,7 @@ def _install() -> None:
             kw["short_seconds"] = min(14.0, share * float(times[-1] - times[0]))
         return segment(nov, downbeat, **kw)
 
-    structure.beat_sync, structure.recurrence, structure.segment = sync, fused, seg
+    beatsync.beat_sync, structure.recurrence, structure.segment = sync, fused, seg
     _state["installed"] = True
 
 
@@ -229,10 +229,10 @@ def _label_at(phrases, a: float, b: float):
 def _join_stats(args):
     """The fallback's best non-neighbouring pair of one song, and whether the annotators agree with it."""
     audio, ref_path, cache = args
-    from explorer.analysis import structure
+    from explorer.analysis import labelling, structure
 
     seen: dict = {}
-    segment, join = structure.segment, structure.join_closest_pair
+    segment, join = structure.segment, labelling.join_closest_pair
 
     def seg(nov, down, **kw):
         cuts = segment(nov, down, **kw)
@@ -253,7 +253,7 @@ def _join_stats(args):
             )
         return join(sim, labels, threshold=threshold)
 
-    structure.segment, structure.join_closest_pair = seg, joined
+    structure.segment, labelling.join_closest_pair = seg, joined
     es.analyse_file(audio, cache)
     if "span" not in seen:
         return None

@@ -17,10 +17,10 @@ from collections.abc import Callable
 import numpy as np
 
 from explorer.analysis import beats as beats_mod
+from explorer.analysis import beatsync, labelling, structure
 from explorer.analysis import chorus as chorus_mod
 from explorer.analysis import features as features_mod
 from explorer.analysis import motifs as motifs_mod
-from explorer.analysis import structure
 from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
 from explorer.analysis.version import ANALYSIS_VERSION  # noqa: F401 - re-exported: explorer.analysis.pipeline.ANALYSIS_VERSION
 from explorer.audio.buffer import AudioBuffer
@@ -29,7 +29,7 @@ from explorer.errors import Cancelled
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
 #: Length (s) of the bar the structure stages count phrases in: the tracked bar, halved or doubled
-#: to come nearest it (:func:`~explorer.analysis.structure.structural_grid`); 0 keeps the tracked bar.
+#: to come nearest it (:func:`~explorer.analysis.beatsync.structural_grid`); 0 keeps the tracked bar.
 BAR_SECONDS = 2.8
 #: A silent head or tail shorter than this (s) is not a section of its own.
 MIN_SILENT_SECTION = 0.5
@@ -161,7 +161,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     # the structure's bar lasts about BAR_SECONDS whatever metrical level the tracker locked to
     base, base_down = grid.beat_frames, None
     if grid.steady and BAR_SECONDS:
-        base, base_down, _ = structure.structural_grid(
+        base, base_down, _ = beatsync.structural_grid(
             grid.beat_frames,
             grid.downbeat_index,
             beats_per_bar=grid.beats_per_bar,
@@ -181,7 +181,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         unit_down[::units_per_bar] = True
     edges = np.concatenate([feats.frames_to_time(unit_frames), [duration]])
     edges[0] = 0.0
-    sync = structure.beat_sync(feats, unit_frames)
+    sync = beatsync.beat_sync(feats, unit_frames)
     R, R_path = structure.recurrence(sync["chroma"], sync["mfcc"])
     if group > 1:
         warnings.append(f"long file: the structure stages use groups of {group} beats")
@@ -302,7 +302,7 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
     emb = None
     for k, penalty in enumerate(PENALTIES):
         if k == 1 and USE_EMBEDDING:
-            emb = structure.spectral_embedding(R_path[sl, sl], sync["mfcc"][:, sl])
+            emb = labelling.spectral_embedding(R_path[sl, sl], sync["mfcc"][:, sl])
         inner = (
             structure.segment(
                 nov[u0 : u1 + 1],
@@ -313,18 +313,18 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
             )
             + u0
         )
-        sim = structure.segment_similarity(
+        sim = labelling.segment_similarity(
             inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar, embedding=emb
         )
-        lab = structure.merge_pairs(
-            list(structure.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
+        lab = labelling.merge_pairs(
+            list(labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
             np.diff(inner),
             max_length=MAX_PAIR_BARS * units_per_bar,
         )
         if _repeats(lab):
             break
         if k == len(PENALTIES) - 1:
-            lab = structure.join_closest_pair(sim, lab, threshold=LABEL_THRESHOLD * FALLBACK_SHARE)
+            lab = labelling.join_closest_pair(sim, lab, threshold=LABEL_THRESHOLD * FALLBACK_SHARE)
     # merge neighbours with the same label: sections are runs of one kind of material
     merged_b, merged_l = [inner[0]], []
     for i, lb in enumerate(lab):
@@ -333,7 +333,7 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
         else:
             merged_l.append(lb)
             merged_b.append(inner[i + 1])
-    merged_b, merged_l = structure.split_long_runs(
+    merged_b, merged_l = labelling.split_long_runs(
         merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
     )
     bounds.extend(merged_b[1:])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from explorer.analysis.chorus import functions, merge_runs, pick_chorus
-from explorer.analysis.structure import join_closest_pair
+from explorer.analysis.labelling import join_closest_pair
 from explorer.analysis.types import FUNCTIONS
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

@@ -8,7 +8,7 @@ import pytest
 from songgen import make_song
 
 from explorer.analysis import beats as beats_mod
-from explorer.analysis import pipeline, structure
+from explorer.analysis import beatsync, pipeline
 from explorer.analysis.pipeline import analyze
 from explorer.audio.buffer import AudioBuffer
 
@@ -20,14 +20,14 @@ FPS = SR / 512
     "bar, k", [(2.0, 0), (2.5, 0), (3.33, -1), (4.8, -1), (1.2, 1), (0.9, 1), (9.9, -1), (0.3, 1), (0.0, 0)]
 )
 def test_metrical_level_moves_the_bar_nearest_the_target(bar, k):
-    assert structure.metrical_level(bar, target=2.0) == k
+    assert beatsync.metrical_level(bar, target=2.0) == k
 
 
 def test_slow_beat_is_split_into_half_beats_with_bars_on_the_half_bar():
     period = 60 / 72 * FPS  # 72 BPM in 4: a 3.3 s bar
     frames = np.round(10 + period * np.arange(64)).astype(int)
     down = np.arange(1, 64, 4)
-    units, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
+    units, unit_down, k = beatsync.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
     assert k == -1
     assert units.size == 2 * frames.size  # the half-beats and one after the last beat
     assert np.array_equal(units[::2], frames)
@@ -41,7 +41,7 @@ def test_fast_beat_keeps_every_other_beat_on_the_downbeats_side():
     period = 60 / 200 * FPS  # 200 BPM in 4: a 1.2 s bar
     frames = np.round(5 + period * np.arange(96)).astype(int)
     down = np.arange(3, 96, 4)
-    units, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
+    units, unit_down, k = beatsync.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
     assert k == 1
     assert np.array_equal(units, frames[1::2])
     marked = units[np.flatnonzero(unit_down[:-1])]
@@ -52,7 +52,7 @@ def test_a_fast_triple_bar_is_never_doubled():
     period = 60 / 180 * FPS  # 180 BPM in 3: a 1 s bar, but the metre found three beats in it
     frames = np.round(period * np.arange(90)).astype(int)
     down = np.arange(2, 90, 3)
-    units, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
+    units, unit_down, k = beatsync.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
     assert k == 0 and np.array_equal(units, frames)
     assert np.array_equal(np.flatnonzero(unit_down), down)
 
@@ -61,7 +61,7 @@ def test_a_slow_triple_bar_is_halved_on_its_half_bar():
     period = 60 / 50 * FPS  # 50 BPM in 3: a 3.6 s bar
     frames = np.round(period * np.arange(30)).astype(int)
     down = np.arange(0, 30, 3)
-    _, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
+    _, unit_down, k = beatsync.structural_grid(frames, down, beats_per_bar=3, fps=FPS, target_bar=2.0)
     assert k == -1
     assert np.array_equal(np.flatnonzero(unit_down), np.sort(np.concatenate([2 * down, 2 * down + 3])))
 
@@ -70,7 +70,7 @@ def test_beat_level_grid_is_kept():
     period = 60 / 120 * FPS
     frames = np.round(period * np.arange(64)).astype(int)
     down = np.arange(0, 64, 4)
-    units, unit_down, k = structure.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
+    units, unit_down, k = beatsync.structural_grid(frames, down, beats_per_bar=4, fps=FPS, target_bar=2.0)
     assert k == 0 and np.array_equal(units, frames)
     assert np.array_equal(np.flatnonzero(unit_down), down)
 

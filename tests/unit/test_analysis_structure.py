@@ -129,7 +129,7 @@ def test_progress_and_cancel():
 
 
 def test_merge_pairs_joins_halves_that_always_come_together():
-    from explorer.analysis.structure import merge_pairs
+    from explorer.analysis.labelling import merge_pairs
 
     lengths = np.full(8, 4.0)
     # x=1 is always followed by y=2: one unit of 8, repeated (and 1+2+3 would be longer than 10)
@@ -199,7 +199,7 @@ def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
 
 
 def test_split_long_runs_cuts_a_long_section_at_its_strongest_boundaries():
-    from explorer.analysis.structure import split_long_runs
+    from explorer.analysis.labelling import split_long_runs
 
     cuts = np.arange(0, 161, 16)  # segments of 16 beats
     strength = np.zeros(161)

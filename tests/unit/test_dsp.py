@@ -7,7 +7,7 @@ import pytest
 
 librosa = pytest.importorskip("librosa")
 
-from explorer.analysis import dsp  # noqa: E402
+from explorer.analysis import dsp, filters  # noqa: E402
 
 
 def _close(a, b, *, rtol=1e-6, atol=0.0):
@@ -111,7 +111,7 @@ def test_maximum_filter_bands_equals_scipy(rng, n_bands, size):
     import scipy.ndimage
 
     S = rng.standard_normal((n_bands, 40)).astype(np.float32)
-    ours = dsp.maximum_filter_bands(S, size=size)
+    ours = filters.maximum_filter_bands(S, size=size)
     assert ours.dtype == S.dtype
     np.testing.assert_array_equal(ours, scipy.ndimage.maximum_filter1d(S, size, axis=-2))
 
@@ -123,7 +123,7 @@ def test_diagonal_mean_equals_scipy_convolve(rng, shape, length, dtype):
     import scipy.ndimage
 
     R = rng.random(shape).astype(dtype)
-    ours = dsp.diagonal_mean(R, length=length)
+    ours = filters.diagonal_mean(R, length=length)
     assert ours.dtype == R.dtype
     np.testing.assert_array_equal(
         ours, scipy.ndimage.convolve(R, np.eye(length, dtype=dtype) / length, mode="constant")
@@ -136,7 +136,7 @@ def test_gaussian_smooth_equals_scipy(rng, sigma, axis):
     import scipy.ndimage
 
     x = rng.random((6, 30)).astype(np.float32)
-    ours = dsp.gaussian_smooth(x, sigma=sigma, axis=axis)
+    ours = filters.gaussian_smooth(x, sigma=sigma, axis=axis)
     assert ours.dtype == x.dtype
     np.testing.assert_array_equal(ours, scipy.ndimage.gaussian_filter1d(x, sigma, axis=axis, mode="nearest"))
 
@@ -147,18 +147,18 @@ def test_median_smooth_equals_scipy(rng, n, size):
     import scipy.ndimage
 
     x = rng.standard_normal((n, 8))
-    ours = dsp.median_smooth(x, size=size, axis=0)
+    ours = filters.median_smooth(x, size=size, axis=0)
     np.testing.assert_array_equal(ours, scipy.ndimage.median_filter(x, size=(size, 1), mode="nearest"))
-    np.testing.assert_array_equal(dsp.median_smooth(x.T, size=size, axis=1), ours.T)
+    np.testing.assert_array_equal(filters.median_smooth(x.T, size=size, axis=1), ours.T)
 
 
-@pytest.mark.parametrize("n", [5, 40, dsp.EIGH_SUBSET_FROM])
+@pytest.mark.parametrize("n", [5, 40, filters.EIGH_SUBSET_FROM])
 def test_smallest_eigenvectors_equal_scipy_up_to_sign(rng, n):
     import scipy.linalg
 
     A = rng.random((n, n))
     A = A + A.T
-    ours = dsp.smallest_eigenvectors(A, k=3)
+    ours = filters.smallest_eigenvectors(A, k=3)
     theirs = scipy.linalg.eigh(A, subset_by_index=[0, 2])[1]
     assert ours.shape == (n, 3)
     _close(np.abs(np.sum(ours * theirs, axis=0)), np.ones(3), rtol=1e-8)

@@ -1,0 +1,288 @@
+"""Letters for segments: how alike two segments are (timbre, harmony, the recurrence along their diagonal),
+clustering them into letters, and the rules that join, merge or split runs of letters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.analysis import clustering, filters
+from explorer.analysis.structure import normalise_cols, zscore_cols
+
+
+def spectral_embedding(R_path: np.ndarray, mfcc: np.ndarray, *, k: int = 8) -> np.ndarray:
+    """Beat embedding from the graph Laplacian of repetition + sequence links (McFee & Ellis 2014).
+
+    Beats joined by a repetition path (``R_path``) or following each other with similar timbre
+    end up close together; the smallest eigenvectors of the normalised Laplacian of that graph
+    give every beat coordinates in which the repeated material of a song forms tight clusters,
+    whatever the sections' boundaries are.
+
+    Parameters
+    ----------
+    R_path : np.ndarray [shape=(n, n)]
+        Path-enhanced recurrence in [0, 1].
+    mfcc : np.ndarray [shape=(n_mfcc, n)]
+    k : int
+        Eigenvectors kept.
+
+    Returns
+    -------
+    np.ndarray [shape=(k, n)]: unit-norm columns.
+    """
+    n = R_path.shape[0]
+    if n < 4:
+        return np.ones((1, n))
+    Rr = np.array(R_path, dtype=float)
+    np.fill_diagonal(Rr, 0.0)
+    Z = mfcc - mfcc.mean(axis=1, keepdims=True)
+    d2 = np.sum(np.diff(Z, axis=1) ** 2, axis=0)
+    loc = np.exp(-d2 / (np.median(d2) + 1e-9))
+    deg_r, deg_l = Rr.sum(axis=1), np.zeros(n)
+    deg_l[:-1] += loc
+    deg_l[1:] += loc
+    mu = float(deg_l.dot(deg_l + deg_r) / max(((deg_l + deg_r) ** 2).sum(), 1e-9))
+    A = mu * Rr
+    A[np.arange(n - 1), np.arange(1, n)] += (1 - mu) * loc
+    A[np.arange(1, n), np.arange(n - 1)] += (1 - mu) * loc
+    d = A.sum(axis=1) + 1e-9
+    Dm = 1.0 / np.sqrt(d)
+    Lsym = np.eye(n) - Dm[:, None] * A * Dm[None, :]
+    k = int(min(k, n - 1))
+    V = filters.median_smooth(filters.smallest_eigenvectors(Lsym, k=k), size=9, axis=0)
+    return normalise_cols(V.T)
+
+
+def segment_similarity(
+    bounds: np.ndarray,
+    R: np.ndarray,
+    mfcc: np.ndarray,
+    *,
+    beats_per_bar: int = 4,
+    w_timbre: float = 0.4,
+    embedding: np.ndarray | None = None,
+) -> np.ndarray:
+    """Similarity (0–1) of every pair of segments: the best-aligned diagonal of the recurrence
+    (same material played again) mixed with the similarity of their average timbre.
+
+    Parameters
+    ----------
+    bounds : np.ndarray [shape=(n_seg + 1,)]
+        Segment boundaries (beat indices).
+    R : np.ndarray [shape=(n, n)]
+    mfcc : np.ndarray [shape=(n_mfcc, n)]
+    beats_per_bar : int
+        Alignments are tried in steps of one bar (and ±1 beat).
+    w_timbre : float
+    embedding : np.ndarray [shape=(k, n)] or None
+        Beat embedding (:func:`spectral_embedding`); when given, two segments are also as similar as
+        their mean embeddings are (the larger of the two similarities counts), so that repeats
+        found by the graph survive boundaries that cut them differently.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_seg, n_seg)]
+    """
+    m = bounds.size - 1
+    Z = zscore_cols(mfcc)
+    means = np.stack([_unit(Z[:, bounds[i] : bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+    timbre = np.clip(means.T @ means, 0, 1)
+    sim = np.eye(m)
+    for i in range(m):
+        a0, a1 = bounds[i], bounds[i + 1]
+        for j in range(i + 1, m):
+            b0, b1 = bounds[j], bounds[j + 1]
+            sim[i, j] = sim[j, i] = (1 - w_timbre) * _diag_match(R, a0, a1, b0, b1, beats_per_bar) + w_timbre * timbre[
+                i, j
+            ]
+    if embedding is not None:
+        Ec = embedding - embedding.mean(axis=1, keepdims=True)
+        E = np.stack([_unit(Ec[:, bounds[i] : bounds[i + 1]].mean(axis=1)) for i in range(m)], axis=1)
+        sim = np.maximum(sim, np.clip(E.T @ E, 0, 1))
+    return sim
+
+
+def _unit(v):
+    return v / (np.linalg.norm(v) + 1e-9)
+
+
+def _diag_match(R, a0, a1, b0, b1, step):
+    la, lb = a1 - a0, b1 - b0
+    if la > lb:
+        a0, a1, b0, b1, la, lb = b0, b1, a0, a1, lb, la
+        R = R.T
+    best = 0.0
+    for off in range(0, lb - la + 1, step):
+        for d in (-1, 0, 1):
+            s = b0 + off + d
+            i = np.arange(a0, a1)
+            j = i - a0 + s
+            ok = (j >= 0) & (j < R.shape[0])
+            if not ok.any():
+                continue
+            v = float(R[i[ok], j[ok]].sum()) / la
+            best = max(best, v)
+    cover = la / lb
+    return best * (0.5 + 0.5 * cover)
+
+
+def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, method: str = "average") -> np.ndarray:
+    """Group segments whose similarity exceeds ``threshold`` (hierarchical clustering, ``method``
+    linkage as in :func:`explorer.analysis.clustering.flat_clusters`: with ``"single"`` a chain of strong
+    pairwise repeats is one group, as a verse sung three times with small variations is).
+
+    With ``relative``, similarities are first rescaled so that the song's median similarity
+    between different segments becomes 0 (a song where everything sounds alike still has
+    distinguishable sections).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_seg,), int]: cluster ids numbered in order of first appearance.
+    """
+    m = sim.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=int)
+    if relative and m > 2:
+        med = float(np.median(sim[~np.eye(m, dtype=bool)]))
+        sim = (sim - med) / max(1e-9, 1.0 - med)
+    D = np.clip(1.0 - sim, 0, 1)
+    np.fill_diagonal(D, 0)
+    return clustering.flat_clusters(D, max_distance=1.0 - threshold, method=method)
+
+
+def join_closest_pair(sim: np.ndarray, labels, *, threshold: float) -> list[int]:
+    """Give the most similar two segments that are not neighbours one label, when their
+    similarity (rescaled so that the song's median between different segments is 0, as in
+    :func:`cluster`) reaches ``threshold``.
+
+    For a song where clustering found no repeat: a section heard twice with changes (another
+    instrument, a key change) is still the song's most similar pair.
+
+    Returns
+    -------
+    list of int : ``labels`` with the later segment's label set to the earlier one's.
+    """
+    labels = [int(x) for x in labels]
+    m = sim.shape[0]
+    if m < 3:
+        return labels
+    med = float(np.median(sim[~np.eye(m, dtype=bool)]))
+    rel = (sim - med) / max(1e-9, 1.0 - med)
+    far = np.abs(np.subtract.outer(np.arange(m), np.arange(m))) > 1
+    rel = np.where(far, rel, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    if rel[i, j] < threshold:
+        return labels
+    i, j = min(i, j), max(i, j)
+    old = labels[j]
+    return [labels[i] if x == old else x for x in labels]
+
+
+def merge_pairs(labels: list[int], lengths: np.ndarray, *, max_length: float, min_share: float = 0.75) -> list[int]:
+    """Join labels that mostly occur as a pair (``x`` then ``y``, at least twice and in at least
+    ``min_share`` of the occurrences of each) into one unit wherever they occur together, as long
+    as the pair stays shorter than ``max_length`` and the joined unit still comes back as a
+    separate run (pairs heard back to back, ``x y x y``, would fuse into one run and hide the
+    very repeat they stand for).
+
+    A chorus made of two different halves is one section that repeats, not two.
+
+    Parameters
+    ----------
+    labels : list of int
+        Label of every segment, in order.
+    lengths : np.ndarray [shape=(n_seg,)]
+        Segment lengths (any unit).
+    max_length : float
+        Longest merged unit (same unit as ``lengths``).
+    min_share : float
+
+    Returns
+    -------
+    list of int : labels where every joined ``y`` is renamed to its ``x``.
+    """
+    labels = list(labels)
+    lengths = np.asarray(lengths, dtype=float)
+    while True:
+        runs = _runs(labels)
+        count = {lab: sum(1 for r in runs if r[0] == lab) for lab in set(labels)}
+        pairs: dict[tuple[int, int], list[int]] = {}
+        for k in range(len(runs) - 1):
+            pairs.setdefault((runs[k][0], runs[k + 1][0]), []).append(k)
+        best = None
+        for (x, y), ks in pairs.items():
+            if len(ks) < 2 or len(ks) < min_share * count[x] or len(ks) < min_share * count[y]:
+                continue
+            span = max(lengths[runs[k][1] : runs[k + 1][2]].sum() for k in ks)
+            if span > max_length:
+                continue
+            key = (len(ks), -span)
+            if best is not None and key <= best[0]:
+                continue
+            if sum(1 for r in _runs(_join(labels, runs, x, ks)) if r[0] == x) < 2:
+                continue
+            best = (key, x, ks)
+        if best is None:
+            return labels
+        _, x, ks = best
+        labels = _join(labels, runs, x, ks)
+
+
+def _join(labels: list[int], runs, x: int, ks: list[int]) -> list[int]:
+    """``labels`` with the run after each run ``k`` in ``ks`` renamed to ``x``."""
+    out = list(labels)
+    for k in ks:
+        _, a, b = runs[k + 1]
+        out[a:b] = [x] * (b - a)
+    return out
+
+
+def split_long_runs(bounds, labels, cuts, strength, *, max_length: int) -> tuple[list[int], list[int]]:
+    """Split every section longer than ``max_length`` at its strongest inner boundary, recursively.
+
+    Neighbouring segments with one label are merged into one section; a run far longer than any
+    verse or chorus is more likely two sections of related material (a chorus, then its chords
+    without the melody) than one.
+
+    Parameters
+    ----------
+    bounds : sequence of int [shape=(n_sections + 1,)]
+        Section boundaries (beat indices).
+    labels : sequence [shape=(n_sections,)]
+    cuts : np.ndarray of int
+        Positions where a section may be split (the segment boundaries it was merged from).
+    strength : np.ndarray
+        Boundary strength per position.
+    max_length : int
+        Longest section (beats).
+
+    Returns
+    -------
+    (bounds, labels) : the split sections, the pieces of a run keeping its label.
+    """
+    cuts = np.asarray(cuts)
+    out_b, out_l = [int(bounds[0])], []
+    for k, lab in enumerate(labels):
+        pending, done = [(int(bounds[k]), int(bounds[k + 1]))], []
+        while pending:
+            a, b = pending.pop()
+            inside = cuts[(cuts > a) & (cuts < b)]
+            if b - a <= max_length or inside.size == 0:
+                done.append((a, b))
+                continue
+            c = int(inside[np.argmax(strength[inside])])
+            pending.extend([(a, c), (c, b)])
+        for _, b in sorted(done):
+            out_b.append(b)
+            out_l.append(lab)
+    return out_b, out_l
+
+
+def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
+    """Runs of equal labels as ``(label, first, end)`` (``end`` exclusive)."""
+    out: list[tuple[int, int, int]] = []
+    for i, lab in enumerate(labels):
+        if out and out[-1][0] == lab:
+            out[-1] = (lab, out[-1][1], i + 1)
+        else:
+            out.append((lab, i, i + 1))
+    return out
