@@ -34,7 +34,7 @@ def _scaled(progress: ProgressFn | None, lo: float, hi: float) -> ProgressFn | N
     return lambda frac, stage: progress(lo + (hi - lo) * min(1.0, max(0.0, frac)), stage)
 
 
-def _with_edits(result: Analysis, content_hash: str | None, library) -> Analysis:
+def with_library(result: Analysis, content_hash: str | None, library) -> Analysis:
     """The one place where the library has its say: the user's edited sections replace the automatic
     ones, and the library's own genre model (:mod:`explorer.library.genre_model`), when it has one,
     names the genre."""
@@ -88,7 +88,7 @@ def analyze_buffer(
         result = _compute(buffer, content_hash=content_hash, cache=cache, progress=progress, cancel=cancel)
     if progress is not None:
         progress(1.0, "done")
-    return _with_edits(result, content_hash, library)
+    return with_library(result, content_hash, library)
 
 
 def _compute(
@@ -204,7 +204,7 @@ def analyze_path(
     if hit is not None:
         if progress is not None:
             progress(1.0, "done")
-        return _with_edits(hit.replace(file=path), content_hash, library)
+        return with_library(hit.replace(file=path), content_hash, library)
     if guard is not None:
         guard("decode")
     dec_progress = None if progress is None else (lambda f: progress(DECODE_SHARE * f, "decode"))
@@ -226,4 +226,4 @@ def analyze_path(
     )
     if progress is not None:
         progress(1.0, "done")
-    return _with_edits(result, content_hash, library)
+    return with_library(result, content_hash, library)

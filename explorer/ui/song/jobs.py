@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from explorer.audio.buffer import AudioBuffer
 from explorer.audio.peaks import PeakPyramid, build_peaks
-from explorer.library.genre_model import relabeller
 from explorer.services import analysis_helper as analysis_process
+from explorer.services.analyze import with_library
 from explorer.ui.tasks import Task
 
 #: Longest wait (s) for edits still being written before a song's edits are read anyway.
@@ -113,14 +113,12 @@ class SongJob(Task):
         return analysis
 
     def _with_edits(self, analysis, h):
-        """``analysis`` with the user's edited sections, if any; first emits
-        ``partial(rid, "automatic", (sections, choruses, edited))``: what the analysis found, to
-        revert to, and whether the user's edits replace it."""
-        edited = self.library.apply_edits(analysis, h) if self.library is not None else analysis
-        self.send("automatic", (analysis.sections, analysis.choruses, edited is not analysis))
-        if self.library is None:
-            return edited
-        return relabeller(self.library)(edited)  # the library's own genre model, when it has one
+        """``analysis`` as the library has it (:func:`~explorer.services.analyze.with_library`: the user's
+        edited sections, the library's own genre model); first emits ``partial(rid, "automatic", (sections,
+        choruses, edited))``: what the analysis found, to revert to, and whether the user's edits replace it."""
+        result = with_library(analysis, h, self.library)
+        self.send("automatic", (analysis.sections, analysis.choruses, result.sections is not analysis.sections))
+        return result
 
 
 def decode_song(path, progress, cancel) -> AudioBuffer:
