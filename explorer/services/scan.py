@@ -393,12 +393,21 @@ def _pool_round(queue: deque, n: int, ctx, event, cache_folder, lib: Library, fi
     try:
         inflight: dict = {}
         suspects: list = []
+        broken = False  # a worker died: submit nothing more, collect what is in flight
         while queue or inflight:
-            if queue and not suspects and len(inflight) < 2 * n:
+            if queue and not suspects and not broken and len(inflight) < 2 * n:
                 batch = [queue.popleft() for _ in range(min(len(queue), 2 * n - len(inflight)))]
                 lib.mark_analysing([job[0] for job in batch])
-                for job in batch:
-                    inflight[pool.submit(_task, job[1], job[2], job[3], job[4], cache_folder)] = job
+                for i, job in enumerate(batch):
+                    try:
+                        fut = pool.submit(_task, job[1], job[2], job[3], job[4], cache_folder)
+                    except BrokenProcessPool:  # died between two checks: the rest go to the next pool
+                        queue.extendleft(reversed(batch[i:]))
+                        broken = True
+                        break
+                    inflight[fut] = job
+            if broken and not inflight:
+                break
             ready, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in ready:  # what came back is committed even when a cancel came with it
                 job = inflight.pop(fut)

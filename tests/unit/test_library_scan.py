@@ -184,6 +184,11 @@ def test_killed_worker_process_is_replaced_and_its_song_retried(tmp_path):
             assert workers, "the pool has worker processes"
             os.kill(workers[0].pid, signal.SIGKILL)
             killed.append(workers[0].pid)
+            # Let the pool see the death before the scan's next submit (which then must not raise).
+            deadline = time.monotonic() + budget(30)
+            while workers[0].is_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
 
     report = scan([music], db_path=db, workers=1, progress=progress)
     assert killed
