@@ -38,6 +38,15 @@ def read(pid: int, name: str) -> bytes:
         return b""
 
 
+def is_spawned_worker(pid: int) -> bool:
+    """Whether ``pid`` is a ``multiprocessing`` "spawn" child that has started its own interpreter.
+
+    Looks for the ``--multiprocessing-fork`` argument rather than for text in the command line: between
+    its fork and its exec a child still shows its parent's command line, which may be a script that
+    names ``spawn_main``; a test that stopped such a child would stop the parent's ``fork_exec`` too."""
+    return b"--multiprocessing-fork" in read(pid, "cmdline").split(b"\0")
+
+
 def group(pgid: int) -> set[int]:
     """Live processes (not zombies) of process group ``pgid``: what a process started in a session of its
     own (``start_new_session=True``) and everything it started are, unless they left the group."""

@@ -19,7 +19,7 @@ from collections import Counter
 
 import pytest
 from badfiles import SEED, sine, write_sf
-from procs import alive, children, group, read
+from procs import alive, children, group, is_spawned_worker, read
 from timing import budget
 
 KILLS = 20
@@ -293,7 +293,7 @@ def test_ctrl_c_stops_a_scan_at_once_and_keeps_what_it_committed(tmp_path):
         deadline = time.monotonic() + budget(60)
         while done_count(db) < 1 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        workers = {p for p in children(proc.pid, zombies=False) if b"spawn_main" in read(p, "cmdline")}
+        workers = {p for p in children(proc.pid, zombies=False) if is_spawned_worker(p)}
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         committed = done_count(db)

@@ -153,7 +153,7 @@ from explorer.ui.main_window import MainWindow
 from explorer.ui.common.settings import Settings
 
 sys.path.insert(0, sys.argv[2])
-from procs import children, read
+from procs import children, is_spawned_worker
 
 app = QApplication([])
 w = MainWindow(Settings(), Library())
@@ -163,7 +163,7 @@ w.library_pane.start_scan([sys.argv[1]])
 workers = set()
 while len(workers) < 2:  # the test's own time limit guards this wait
     app.processEvents()
-    workers = {p for p in children(os.getpid(), zombies=False) if b"spawn_main" in read(p, "cmdline")}
+    workers = {p for p in children(os.getpid(), zombies=False) if is_spawned_worker(p)}
 print(*sorted(workers), flush=True)
 sys.stdin.readline()  # the test has stopped the workers
 print("scanning" if w.library_pane.is_scanning() else "not scanning", flush=True)
