@@ -58,12 +58,15 @@ def shipped_calibration(folder=None) -> tuple[float, float]:
     return (temperature if temperature > 0 else 1.0), min(max(threshold, 0.0), 1.0)
 
 
-def assess(probabilities: dict[str, float], *, own_model=None) -> Verdict:
+def assess(
+    probabilities: dict[str, float], *, own_model=None, calibration: tuple[float, float] | None = None
+) -> Verdict:
     """The verdict on a genre distribution.
 
     ``own_model`` (an :class:`~explorer.genre.own.OwnModel`) when the library uses one and the
     distribution is over its genres: its probabilities are calibrated already and its threshold
-    applies.  Otherwise the shipped model's calibration applies.
+    applies.  Otherwise the shipped model's calibration applies (``calibration``: its
+    :func:`shipped_calibration`, read once by a caller that judges many songs).
     """
     if not probabilities:
         return Verdict(None, None, 0.0, False, {}, 0.0)
@@ -72,7 +75,7 @@ def assess(probabilities: dict[str, float], *, own_model=None) -> Verdict:
     if own_model is not None and set(names) == set(own_model.genres):
         threshold = own_model.threshold
     else:
-        temperature, threshold = shipped_calibration()
+        temperature, threshold = calibration if calibration is not None else shipped_calibration()
         p = temperature_scale(p, temperature)
     i = int(np.argmax(p))
     uncertain = bool(p[i] < threshold)

@@ -189,20 +189,32 @@ def relabel_library(library, model: OwnModel | None, *, progress: ProgressFn | N
     return len(updates)
 
 
-def genre_text(genre, library) -> tuple[str, str]:
-    """How the window names a song's genre, and what its tooltip adds: the label, or ``uncertain genre`` when
-    the model in use is not confident enough (see :mod:`explorer.genre.calibration`), its best guess then in
-    the tooltip (the header is one line beside the song's title, which must stay whole)."""
-    from explorer.genre.calibration import assess
+def genre_namer(library) -> Callable[[str | None, dict[str, float]], tuple[str, str]]:
+    """How the window names genres, as a function of a song's label and probabilities returning the text and
+    what its tooltip adds: the label, or ``uncertain genre`` when the model in use is not confident enough
+    (see :mod:`explorer.genre.calibration`), its best guess then in the tooltip.  The library's model and the
+    shipped calibration are read once, for a caller that names many songs (the library's table)."""
+    from explorer.genre.calibration import assess, shipped_calibration
 
     try:
         own = active_model(library)
     except ExplorerError:
         own = None
-    verdict = assess(genre.probabilities, own_model=own)
-    if not verdict.uncertain:
-        return genre.label or "", ""
-    return f"{verdict.label} genre", f"The genre model is not sure of this song; its best guess is {verdict.best}."
+    calibration = shipped_calibration()
+
+    def name(label: str | None, probabilities: dict[str, float]) -> tuple[str, str]:
+        verdict = assess(probabilities, own_model=own, calibration=calibration)
+        if not verdict.uncertain:
+            return label or "", ""
+        return f"{verdict.label} genre", f"The genre model is not sure of this song; its best guess is {verdict.best}."
+
+    return name
+
+
+def genre_text(genre, library) -> tuple[str, str]:
+    """How the window names a song's genre, and what its tooltip adds (see :func:`genre_namer`); the song's
+    header is one line beside its title, which must stay whole, hence the guess in the tooltip."""
+    return genre_namer(library)(genre.label, genre.probabilities)
 
 
 def current_genre(library, path: str):

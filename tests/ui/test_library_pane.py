@@ -11,7 +11,7 @@ from conftest import write_audio
 from PySide6.QtCore import QPoint, Qt, QTimer
 
 from explorer.library.store import Library
-from explorer.ui.library.model import COL_ARTIST, COL_DURATION, COL_STATE, COL_TITLE, format_duration
+from explorer.ui.library.model import COL_ARTIST, COL_DURATION, COL_PREDICTED, COL_STATE, COL_TITLE, format_duration
 from explorer.ui.library.pane import LibraryPane
 
 SR = 22050
@@ -309,3 +309,28 @@ def test_long_status_is_elided_not_cut(qtbot, pane):
     assert pane.width() == width
     pane.status_label.resize(2000, pane.status_label.height())
     assert pane.status_label.shown_text() == long
+
+
+def test_predicted_genre_column_says_uncertain_as_the_song_header_does(qtbot, library, tmp_path):
+    """A song the genre model is unsure of reads "uncertain genre" in the library, as in its header, with the
+    best guess in the tooltip (and still found by it in the filter box); a confident one reads its genre."""
+    from explorer.genre.model import GENRES
+
+    music = _make_songs(tmp_path / "music", SONGS[:2])
+    sure, unsure = (library.add_or_update_file(music / name) for name, *_ in SONGS[:2])
+    flat = {g: 1.0 / len(GENRES) for g in GENRES}
+    flat["country"] += 0.01
+    peaked = {g: (0.91 if g == "jazz" else 0.01) for g in GENRES}
+    library.set_genres([(sure.id, "jazz", peaked), (unsure.id, "country", flat)])
+    pane = LibraryPane(library, scan_workers=0)
+    qtbot.addWidget(pane)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 2)
+    m = pane.model
+    shown = {m.index(r, COL_TITLE).data(): m.index(r, COL_PREDICTED) for r in range(2)}
+    assert shown["Morning Light"].data() == "jazz"
+    assert shown["Blue Hour"].data() == "uncertain genre"
+    assert "best guess is country" in shown["Blue Hour"].data(Qt.ItemDataRole.ToolTipRole)
+    qtbot.keyClicks(pane.filter_edit, "country")
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 1)
+    assert _column(pane, COL_TITLE) == ["Blue Hour"]

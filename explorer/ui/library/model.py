@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.library.store import Track
 
+#: Names a predicted genre from its label and probabilities: (text, tooltip).
+GenreNamer = Callable[[str | None, dict[str, float]], tuple[str, str]]
 COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis", "Rating")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
 #: How a rating shows in its column, and the word that finds it in the filter box.
@@ -68,6 +71,7 @@ class _Row:
     tempo: float | None
     genre_tag: str
     genre_label: str
+    genre_tip: str
     state: str
     error: str
     rating: int
@@ -75,9 +79,11 @@ class _Row:
     keys: tuple
 
     @classmethod
-    def of(cls, t: Track) -> _Row:
+    def of(cls, t: Track, namer: GenreNamer | None = None) -> _Row:
         title = t.title or os.path.splitext(os.path.basename(t.path))[0]
-        label = t.genre_label or ""
+        label, tip = t.genre_label or "", ""
+        if namer is not None and label:
+            label, tip = namer(t.genre_label, t.genre_probabilities)
         rating = int(t.rating or 0)
         hay = "\n".join(
             (
@@ -86,6 +92,7 @@ class _Row:
                 t.album,
                 t.genre_tag,
                 label,
+                t.genre_label or "",
                 os.path.basename(t.path),
                 _STATE_TEXT.get(t.state, t.state),
                 RATING_FILTER.get(rating, ""),
@@ -117,6 +124,7 @@ class _Row:
             t.tempo,
             t.genre_tag,
             label,
+            tip,
             t.state,
             t.error or "",
             rating,
@@ -125,7 +133,7 @@ class _Row:
         )
 
     def same(self, other: _Row) -> bool:
-        return self.keys == other.keys and self.error == other.error
+        return self.keys == other.keys and self.error == other.error and self.genre_tip == other.genre_tip
 
 
 class LibraryModel(QAbstractTableModel):
@@ -208,6 +216,8 @@ class LibraryModel(QAbstractTableModel):
                 return r.error
             if col == COL_TEMPO and r.tempo is not None:
                 return f"{r.tempo:.1f} BPM"
+            if col == COL_PREDICTED and r.genre_tip:
+                return r.genre_tip
             return r.path
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -284,12 +294,13 @@ class LibraryModel(QAbstractTableModel):
             idx = self.index(i, COL_STATE)
             self.dataChanged.emit(idx, idx)
 
-    def update_tracks(self, tracks: list[Track]) -> None:
-        """Add the tracks the model does not have and refresh those it has (by path)."""
+    def update_tracks(self, tracks: list[Track], namer: GenreNamer | None = None) -> None:
+        """Add the tracks the model does not have and refresh those it has (by path); ``namer`` names the
+        predicted genres (:func:`explorer.library.genre_model.genre_namer`; the bare label without)."""
         new: list[_Row] = []
         replaced = False
         for t in tracks:
-            row = _Row.of(t)
+            row = _Row.of(t, namer)
             old = self._by_path.get(row.path)
             if old is None:
                 new.append(row)

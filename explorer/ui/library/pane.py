@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.errors import ExplorerError
+from explorer.library.genre_model import genre_namer
 from explorer.library.store import Library, normalize_path
 from explorer.ui.common import theme
 from explorer.ui.common.widgets import ElidedLabel
@@ -387,7 +388,7 @@ class LibraryPane(QWidget):
         if gen != self._load_gen:
             return
         tracks = self.library.tracks(limit=PAGE, offset=offset)
-        self.model.update_tracks(tracks)
+        self.model.update_tracks(tracks, genre_namer(self.library))
         self._seen.update(t.path for t in tracks)
         if len(tracks) == PAGE:
             self._todo.appendleft(("page", offset + PAGE, gen))
@@ -400,6 +401,7 @@ class LibraryPane(QWidget):
         self.update_count()
 
     def _load_paths(self, paths: list, deadline: float) -> None:
+        namer = genre_namer(self.library) if paths else None
         while paths:
             if time.perf_counter() >= deadline:
                 self._todo.appendleft(("paths", paths))
@@ -409,7 +411,7 @@ class LibraryPane(QWidget):
             if t is None:
                 self.model.remove_paths([path])
                 continue
-            self.model.update_tracks([t])
+            self.model.update_tracks([t], namer)
             if t.state == "failed" and t.error and t.error not in self._reported:
                 self._reported.add(t.error)
                 self.errorOccurred.emit(t.error)
