@@ -216,7 +216,11 @@ class Opening:
             )
             conn = self._start_fresh(key)
         self._conn = conn
-        self._restore_if_empty()
+        try:
+            self._restore_if_empty()
+        except BaseException:  # the library never opens: its connection must not outlive the attempt
+            conn.close()
+            raise
         return conn
 
     def _start_fresh(self, key: str) -> sqlite3.Connection:

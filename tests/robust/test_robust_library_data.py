@@ -196,6 +196,32 @@ def test_an_interrupted_restore_is_finished_at_the_next_start(tmp_path, capsys, 
     assert ratings == {str(songs[0]): 1, str(songs[1]): -1, str(songs[2]): 1}
 
 
+def test_a_library_that_fails_to_open_leaves_no_connection_open(tmp_path, capsys, monkeypatch):
+    """Whatever stops the opening after the file is connected (here an interrupted restore) closes that
+    connection: nothing of the failed attempt holds the file open until the garbage collector runs."""
+    db, _ = _rated_library(tmp_path, capsys)
+    _damage(db)
+    made = []
+    connect = opening.Opening._connect
+
+    def recording(self):
+        made.append(connect(self))
+        return made[-1]
+
+    def interrupted(self, path=None, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(opening.Opening, "_connect", recording)
+        m.setattr(Library, "restore_user_data", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            Library(db)
+    assert made
+    for conn in made:
+        with pytest.raises(sqlite3.ProgrammingError):  # "Cannot operate on a closed database."
+            conn.execute("SELECT 1")
+
+
 # -- D5: a file that is not ours ------------------------------------------------------------------
 def _foreign_sqlite(path, *, application_id: int, user_version: int = 0):
     conn = sqlite3.connect(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -214,7 +215,7 @@ def test_scan_killed_with_sigkill_leaves_a_sound_database_and_resumes(tmp_path):
     try:
         deadline = time.monotonic() + budget(240)
         while time.monotonic() < deadline and proc.poll() is None:
-            with sqlite3.connect(db, timeout=10) as conn:
+            with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:  # "with connect()" does not close
                 analysed_at_kill = conn.execute("SELECT count(*) FROM tracks WHERE state='analysed'").fetchone()[0]
             if analysed_at_kill >= 2:
                 break
