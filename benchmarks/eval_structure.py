@@ -58,6 +58,7 @@ DOMAINS = {
     "dev-band": CORPUS / "pop909-band",
     "train-piano": CORPUS / "train-piano",
     "train-band": CORPUS / "train-band",
+    "train-band-b": CORPUS / "train-band-b",
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"
