@@ -48,6 +48,7 @@ from explorer.ui.library.model import (
     COL_TEMPO,
     COL_TITLE,
     COLUMNS,
+    GenreNamer,
     LibraryModel,
 )
 from explorer.ui.library.row_menu import build_row_menu
@@ -200,6 +201,7 @@ class LibraryPane(QWidget):
         self._reported: set[str] = set()  # failure messages already emitted during this scan
         self._todo: deque = deque()  # pending loading work: ("page", offset, generation) | ("paths", [..])
         self._load_gen = 0
+        self._namer: GenreNamer | None = None  # how the genre column names genres; set by refresh()
         self._seen: set[str] = set()
         self._pump = QTimer(self, singleShot=True, interval=0)
         self._pump.timeout.connect(self._work)
@@ -215,6 +217,8 @@ class LibraryPane(QWidget):
         """Re-read the whole catalogue (in pages, without blocking): new rows appear, gone ones leave."""
         self._load_gen += 1
         self._seen = set()
+        # the genre model may have changed (a refresh follows training and "use"): read it once here
+        self._namer = genre_namer(self.library)
         self._todo = deque(item for item in self._todo if item[0] != "page")
         self._todo.append(("page", 0, self._load_gen))
         self._pump.start()
@@ -388,7 +392,7 @@ class LibraryPane(QWidget):
         if gen != self._load_gen:
             return
         tracks = self.library.tracks(limit=PAGE, offset=offset)
-        self.model.update_tracks(tracks, genre_namer(self.library))
+        self.model.update_tracks(tracks, self._namer)
         self._seen.update(t.path for t in tracks)
         if len(tracks) == PAGE:
             self._todo.appendleft(("page", offset + PAGE, gen))
@@ -401,7 +405,6 @@ class LibraryPane(QWidget):
         self.update_count()
 
     def _load_paths(self, paths: list, deadline: float) -> None:
-        namer = genre_namer(self.library) if paths else None
         while paths:
             if time.perf_counter() >= deadline:
                 self._todo.appendleft(("paths", paths))
@@ -411,7 +414,7 @@ class LibraryPane(QWidget):
             if t is None:
                 self.model.remove_paths([path])
                 continue
-            self.model.update_tracks([t], namer)
+            self.model.update_tracks([t], self._namer)
             if t.state == "failed" and t.error and t.error not in self._reported:
                 self._reported.add(t.error)
                 self.errorOccurred.emit(t.error)
