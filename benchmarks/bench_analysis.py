@@ -68,37 +68,15 @@ TARGETS = {
 }
 
 
-def _encode(y: np.ndarray, sr: int, path: Path) -> Path:
-    cmd = [
-        "ffmpeg",
-        "-nostdin",
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "f32le",
-        "-ar",
-        str(sr),
-        "-ac",
-        "1",
-        "-i",
-        "pipe:0",
-        "-b:a",
-        "192k",
-        str(path),
-    ]
-    subprocess.run(cmd, input=np.ascontiguousarray(y, dtype=np.float32).tobytes(), check=True)
-    return path
-
-
 def synth_song(folder: Path, minutes: float = 4.0, seed: int = 7) -> Path:
     """A synthesised song of about ``minutes`` minutes, as mp3 in ``folder``."""
+    from badfiles import encode
     from songgen import make_song
 
     plan = "IABABCBDABBO"
     bars = max(2, int(round(minutes * 60 / (len(plan) * 2.0))))
     y, sr, _ = make_song(plan, sr=44100, seed=seed, bars_per_section=bars)
-    return _encode(y, sr, folder / f"synth_{minutes:g}min_{seed}.mp3")
+    return encode(folder / f"synth_{minutes:g}min_{seed}.mp3", y, sr, "-b:a", "192k")
 
 
 def loop_to(path: Path, minutes: float, folder: Path) -> Path:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from explorer.library import store  # noqa: E402
 from explorer.library.store import Library  # noqa: E402
@@ -195,6 +196,8 @@ def worker_startup_cpu() -> float:
 
 
 def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
+    from badfiles import encode
+
     from explorer.services.scan import scan
 
     music = folder / "music"
@@ -202,32 +205,8 @@ def bench_scan(n_songs: int, workers: int, folder: Path) -> None:
     t = time.perf_counter()
     for i in range(n_songs):
         y = song(i)
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "f32le",
-                "-ar",
-                "44100",
-                "-ac",
-                "2",
-                "-i",
-                "pipe:0",
-                "-b:a",
-                "192k",
-                "-metadata",
-                f"title=Song {i}",
-                "-metadata",
-                f"artist=Bench {i % 4}",
-                str(music / f"song{i:02d}.mp3"),
-            ],
-            input=y.tobytes(),
-            check=True,
-        )
+        meta = ("-metadata", f"title=Song {i}", "-metadata", f"artist=Bench {i % 4}")
+        encode(music / f"song{i:02d}.mp3", y, 44100, "-b:a", "192k", *meta)
     print(
         f"\n== scan: {n_songs} generated 4-minute mp3s (made in {time.perf_counter() - t:.0f} s), "
         f"{workers} worker processes, fresh catalogue and cache"

@@ -139,34 +139,14 @@ def start(cmd, env, **kw) -> subprocess.Popen:
 
 def make_songs(folder: Path) -> list[Path]:
     """Two short synthesised songs with repeated sections, as mp3 and ogg."""
-    import numpy as np
+    from badfiles import encode
     from songgen import make_song
 
     folder.mkdir(parents=True)
     songs = []
     for name, plan, seed in (("first.mp3", "ABAB", 1), ("second.ogg", "ABCB", 2)):
         y, sr, _ = make_song(plan, sr=22050, seed=seed, bars_per_section=2)
-        path = folder / name
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "f32le",
-                "-ar",
-                str(sr),
-                "-ac",
-                "1",
-                "-i",
-                "pipe:0",
-                str(path),
-            ],
-            input=np.asarray(y, dtype=np.float32).tobytes(),
-            check=True,
-        )
+        path = encode(folder / name, y, sr)
         songs.append(path)
     return songs
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -100,28 +99,9 @@ def alsa_capture(tmp_path, monkeypatch) -> Capture:
 
 def write_audio(path: Path, y: np.ndarray, sr: int, *, codec_args: tuple[str, ...] = ()) -> Path:
     """Write float samples ``y`` (n,) or (n, ch) to ``path`` with ffmpeg (format from the extension)."""
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim == 1:
-        y = y[:, None]
-    cmd = [
-        "ffmpeg",
-        "-nostdin",
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "f32le",
-        "-ar",
-        str(sr),
-        "-ac",
-        str(y.shape[1]),
-        "-i",
-        "pipe:0",
-        *codec_args,
-        str(path),
-    ]
-    subprocess.run(cmd, input=np.ascontiguousarray(y).tobytes(), check=True)
-    return path
+    from badfiles import encode
+
+    return encode(path, y, sr, *codec_args)
 
 
 @pytest.fixture
