@@ -44,6 +44,13 @@ from explorer.analysis.types import Genre
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled, ExplorerError
 from explorer.genre.classifier import LinearClassifier
+from explorer.util.modelfiles import (  # noqa: F401 - MANIFEST_FILE and MODEL_DIR_ENV are part of this module's API
+    MANIFEST_FILE,
+    MODEL_DIR_ENV,
+    models_dir,
+    read_manifest,
+    read_verified,
+)
 
 CancelFn = Callable[[], bool]
 
@@ -58,9 +65,6 @@ EMBEDDING_SIZE = NETWORK_EMBEDDING * len(NETWORKS)
 #: Length of the classifier's input (per window: mean and std of both penultimate layers).
 WINDOW_FEATURES = 2 * EMBEDDING_SIZE
 CLASSIFIER_FILE = "genre_classifier.npz"
-MANIFEST_FILE = "manifest.json"
-#: Environment variable naming another folder of model files (default: the repository's resources/models).
-MODEL_DIR_ENV = "MUSIC_EXPLORER_MODEL_DIR"
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,56 +210,6 @@ def unit(v: np.ndarray) -> np.ndarray:
     if norm < 1e-12:
         v, norm = np.ones_like(v), float(np.sqrt(v.size))
     return (v / norm).astype(np.float32)
-
-
-def models_dir() -> Path:
-    """Folder holding the model files: ``$MUSIC_EXPLORER_MODEL_DIR`` or the repository's resources/models."""
-    override = os.environ.get(MODEL_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources" / "models"
-
-
-def read_manifest(folder: Path) -> dict:
-    """The parsed ``manifest.json`` of ``folder`` (file name → {"sha256", …})."""
-    path = folder / MANIFEST_FILE
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        files = manifest["files"]
-        if not isinstance(files, dict):
-            raise TypeError("files is not an object")
-    except FileNotFoundError:
-        raise ExplorerError(
-            f"{path}: the model manifest is missing; the installation is incomplete", path=path
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ExplorerError(f"{path}: the model manifest cannot be read ({e})", path=path) from None
-    return files
-
-
-def read_verified(folder: Path, name: str, manifest: dict) -> bytes:
-    """The bytes of model file ``name`` after checking them against the manifest's SHA-256.
-
-    Raises
-    ------
-    ExplorerError
-        The file is missing, not in the manifest, or its checksum differs (damaged or replaced).
-    """
-    path = folder / name
-    entry = manifest.get(name)
-    if not isinstance(entry, dict) or "sha256" not in entry:
-        raise ExplorerError(f"{path}: the model manifest has no checksum for this file", path=path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ExplorerError(
-            f"{path}: model file is missing; the installation is incomplete (see resources/models/SOURCE.md)", path=path
-        ) from None
-    except OSError as e:
-        raise ExplorerError(f"{path}: model file cannot be read ({e.strerror})", path=path) from None
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise ExplorerError(f"{path}: model file is damaged (its checksum does not match the manifest)", path=path)
-    return data
 
 
 #: How onnxruntime says an allocation failed (a C++ bad_alloc, or its arena's own message).
