@@ -70,11 +70,11 @@ def diagonal_mean(R: np.ndarray, *, length: int) -> np.ndarray:
     return out.astype(R.dtype, copy=False)
 
 
-def gaussian_smooth(x: np.ndarray, *, sigma: float, axis: int = 0) -> np.ndarray:
+def gaussian_smooth(x: np.ndarray, *, sigma: float, axis: int = 0, precision: type = np.float64) -> np.ndarray:
     """Gaussian smoothing along ``axis``, edges extended with the edge value.
 
     The same values as ``scipy.ndimage.gaussian_filter1d(x, sigma, axis=axis, mode="nearest")``
-    (kernel truncated at 4 sigma).  Summed in float64, returned in ``x``'s dtype.
+    (kernel truncated at 4 sigma).  Summed in ``precision``, returned in ``x``'s dtype.
 
     Parameters
     ----------
@@ -82,6 +82,9 @@ def gaussian_smooth(x: np.ndarray, *, sigma: float, axis: int = 0) -> np.ndarray
     sigma : float > 0
         Standard deviation of the kernel (samples along ``axis``).
     axis : int
+    precision : np.float64 or np.float32
+        Type the sums are made in; float32 is about three times faster on large matrices and
+        differs by about 1e-7 of the values' range.
 
     Returns
     -------
@@ -91,11 +94,11 @@ def gaussian_smooth(x: np.ndarray, *, sigma: float, axis: int = 0) -> np.ndarray
     radius = int(4.0 * float(sigma) + 0.5)
     t = np.arange(-radius, radius + 1)
     kernel = np.exp(-0.5 / (float(sigma) * float(sigma)) * t * t)
-    kernel /= kernel.sum()
+    kernel = (kernel / kernel.sum()).astype(precision)
     n = x.shape[axis]
     idx = np.clip(np.arange(-radius, n + radius), 0, n - 1)
-    padded = np.moveaxis(np.take(x.astype(np.float64), idx, axis=axis), axis, 0)
-    out = np.zeros((n,) + padded.shape[1:])
+    padded: np.ndarray = np.moveaxis(np.take(x.astype(precision), idx, axis=axis), axis, 0)
+    out: np.ndarray = np.zeros((n,) + padded.shape[1:], dtype=precision)
     for k, w in enumerate(kernel):
         out += w * padded[k : k + n]
     return np.moveaxis(out, 0, axis).astype(x.dtype, copy=False)

@@ -132,7 +132,13 @@ def find(
 def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int) -> list[int]:
     """Pick the strongest candidates that start at least ``W`` apart."""
     chosen: list[int] = []
-    for j in cand[np.argsort(-row[cand], kind="stable")]:
-        if all(abs(int(j) - c) >= W for c in chosen):
-            chosen.append(int(j))
+    if cand.size == 0:
+        return chosen
+    # blocked[j] once a chosen start lies less than W from j
+    blocked = bytearray(int(cand.max()) + 1)
+    for j in cand[np.argsort(-row[cand], kind="stable")].tolist():
+        if not blocked[j]:
+            chosen.append(j)
+            lo, hi = max(0, j - W + 1), min(len(blocked), j + W)
+            blocked[lo:hi] = b"\x01" * (hi - lo)
     return chosen

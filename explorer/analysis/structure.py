@@ -302,28 +302,35 @@ def repetition_onsets(R: np.ndarray, *, after: int = 16, before: int = 8, floor:
     if n < after + before + 2:
         return out
     # lag matrix without wrap-around: column k holds the diagonal at offset k - (n - 1), NaN outside
-    lags = np.full((n, 2 * n - 1), np.nan, dtype=np.float32)
-    rows = np.arange(n)
-    for off in range(-(n - 1), n):
-        if abs(off) < after:
-            continue
-        cols = rows + off
-        ok = (cols >= 0) & (cols < n)
-        lags[rows[ok], off + n - 1] = R[rows[ok], cols[ok]]
+    # (row i of R, shifted right by i, read through a strided view of a NaN-padded copy)
+    padded = np.full((n, 3 * n - 2), np.nan, dtype=np.float32)
+    padded[:, n - 1 : 2 * n - 1] = R
+    row, col = padded.strides
+    lags = np.lib.stride_tricks.as_strided(
+        padded, shape=(n, 2 * n - 1), strides=(row + col, col), writeable=False
+    ).copy()
+    del padded
+    lags[:, n - after : n - 2 + after + 1] = np.nan  # offsets closer than ``after``
     valid = np.isfinite(lags)
     csum = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
     np.cumsum(np.where(valid, lags, 0.0), axis=0, out=csum[1:])
     ccount = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
     np.cumsum(valid, axis=0, out=ccount[1:])
+    lags_width = lags.shape[1]
     del lags, valid
 
-    def mean(a: int, b: int) -> np.ndarray:  # per lag: mean of rows a … b-1, NaN where none is valid
+    def mean(
+        a: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:  # per row pair and lag: mean of rows a … b-1, NaN where none is valid
         count = ccount[b] - ccount[a]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, (csum[b] - csum[a]) / count, np.nan)
 
-    for b in range(before, n - before + 1):
-        start = mean(b, min(n, b + after)) - mean(max(0, b - before), b) - floor
-        stop = mean(max(0, b - after), b) - mean(b, min(n, b + before)) - floor
-        out[b] = float(np.nansum(np.maximum(start, 0)) + np.nansum(np.maximum(stop, 0)))
+    # blocks of positions at once: vectorised, with a bounded amount of memory
+    block = max(1, (1 << 20) // lags_width)
+    for b0 in range(before, n - before + 1, block):
+        b = np.arange(b0, min(b0 + block, n - before + 1))
+        start = mean(b, np.minimum(n, b + after)) - mean(np.maximum(0, b - before), b) - floor
+        stop = mean(np.maximum(0, b - after), b) - mean(b, np.minimum(n, b + before)) - floor
+        out[b] = np.nansum(np.maximum(start, 0), axis=1) + np.nansum(np.maximum(stop, 0), axis=1)
     return _norm01(out)

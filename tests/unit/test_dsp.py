@@ -139,6 +139,9 @@ def test_gaussian_smooth_equals_scipy(rng, sigma, axis):
     ours = filters.gaussian_smooth(x, sigma=sigma, axis=axis)
     assert ours.dtype == x.dtype
     np.testing.assert_array_equal(ours, scipy.ndimage.gaussian_filter1d(x, sigma, axis=axis, mode="nearest"))
+    fast = filters.gaussian_smooth(x, sigma=sigma, axis=axis, precision=np.float32)
+    assert fast.dtype == x.dtype
+    np.testing.assert_allclose(fast, ours, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("n", [1, 4, 40])
