@@ -23,6 +23,10 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     its median-relative similarity reaches ``fb · LABEL_THRESHOLD``).
 ``pen``
     ``pipeline.PENALTIES`` (segment costs tried coarse to fine).
+``wl``, ``model``, ``pickup``, ``lt``
+    ``pipeline.W_LEARNED`` (the share of the boundary strength given to the learned boundary network),
+    the network's ``.npz`` file (default: the shipped one), ``pipeline.PICKUP_BARS`` and
+    ``pipeline.LABEL_THRESHOLD``.
 ``short_share``
     ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
     this share of the segmented stretch's length.
@@ -191,6 +195,15 @@ def _configure(cfg: dict) -> None:
     _state["cfg"] = cfg
     pipeline.FALLBACK_SHARE = float(cfg.get("fb", _state.setdefault("fb0", pipeline.FALLBACK_SHARE)))
     pipeline.PENALTIES = tuple(cfg.get("pen", _state.setdefault("pen0", pipeline.PENALTIES)))
+    pipeline.W_LEARNED = float(cfg.get("wl", _state.setdefault("wl0", pipeline.W_LEARNED)))
+    pipeline.LABEL_THRESHOLD = float(cfg.get("lt", _state.setdefault("lt0", pipeline.LABEL_THRESHOLD)))
+    pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
+    if "model" in cfg:
+        from explorer.analysis import boundaries
+
+        pipeline._MODEL = boundaries.read_arrays(Path(cfg["model"]).read_bytes())
+    else:
+        pipeline._MODEL = None
 
 
 def _score(est: dict, ref: dict) -> dict:

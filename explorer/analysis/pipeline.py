@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explorer.analysis import beats as beats_mod
-from explorer.analysis import beatsync, labelling, structure
+from explorer.analysis import beatsync, boundaries, labelling, structure
 from explorer.analysis import chorus as chorus_mod
 from explorer.analysis import features as features_mod
 from explorer.analysis import motifs as motifs_mod
@@ -56,6 +56,10 @@ PENALTIES = (0.9, 0.9, 0.6, 0.35)
 #: At the finest level, the closest pair of segments is one label when its (median-relative)
 #: similarity reaches this share of LABEL_THRESHOLD.
 FALLBACK_SHARE = 0.5
+#: Share of the boundary strength given to the learned network (:mod:`boundaries`); the rest stays
+#: with the hand-made structure-feature novelty, which was not fitted to any rendering.
+W_LEARNED = 0.75
+_MODEL: dict | None = None
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -200,9 +204,11 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         R, after=ONSET_AFTER_BARS * units_per_bar, before=ONSET_BEFORE_BARS * units_per_bar
     )
     pickup = int(PICKUP_BARS * units_per_bar)
-    nov = (1 - W_ONSETS) * structure.credit_pickups(nov, width=pickup) + W_ONSETS * structure.credit_pickups(
-        onsets, width=pickup
-    )
+    nov = structure.credit_pickups(nov, width=pickup)
+    learned = _learned_strength(R, R_path, sync, unit_down, units_per_bar)
+    if learned is not None:
+        nov = (1 - W_LEARNED) * nov + W_LEARNED * structure._norm01(learned)
+    nov = (1 - W_ONSETS) * nov + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
     bounds, labels, silent = _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 
     stage("chorus", 0.8, done="sections")
@@ -274,6 +280,31 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         warnings=warnings,
         chorus_note=chorus_note,
     )
+
+
+def _boundary_model() -> dict:
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = boundaries.load_model()
+    return _MODEL
+
+
+def _learned_strength(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray | None:
+    """The boundary network's probability at every position (None when it is not used)."""
+    if W_LEARNED <= 0 or R.shape[0] < 4:
+        return None
+    model = _boundary_model()
+    F = boundaries.unit_features(
+        R=R,
+        R_path=R_path,
+        chroma=sync["chroma"],
+        mfcc=sync["mfcc"],
+        rms=sync["rms"],
+        fullness=sync["fullness"],
+        downbeat=unit_down,
+        units_per_bar=units_per_bar,
+    )
+    return boundaries.probability(F, model)
 
 
 def _period(edges: np.ndarray) -> float:
