@@ -62,7 +62,7 @@ def _code_key() -> str:
 
 def collect(args):
     """Network inputs, targets and the hand-made strength at every position of one song."""
-    from explorer.analysis import beatsync, boundaries, pipeline
+    from explorer.analysis import beatsync, pipeline
 
     audio, ref_path, cache = args
     seen: dict = {}
@@ -74,16 +74,7 @@ def collect(args):
         return orig_sync(feats, unit_frames)
 
     def learned_spy(R, R_path, sync, unit_down, units_per_bar):
-        seen["F"] = boundaries.unit_features(
-            R=R,
-            R_path=R_path,
-            chroma=sync["chroma"],
-            mfcc=sync["mfcc"],
-            rms=sync["rms"],
-            fullness=sync["fullness"],
-            downbeat=unit_down,
-            units_per_bar=units_per_bar,
-        )
+        seen["F"] = pipeline._learned_inputs(R, R_path, sync, unit_down, units_per_bar)
         return None
 
     def segment_spy(nov, downbeat, **kw):

@@ -289,12 +289,9 @@ def _boundary_model() -> dict:
     return _MODEL
 
 
-def _learned_strength(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray | None:
-    """The boundary network's probability at every position (None when it is not used)."""
-    if W_LEARNED <= 0 or R.shape[0] < 4:
-        return None
-    model = _boundary_model()
-    F = boundaries.unit_features(
+def _learned_inputs(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray:
+    """The boundary network's inputs at every position (:func:`boundaries.unit_features`)."""
+    return boundaries.unit_features(
         R=R,
         R_path=R_path,
         chroma=sync["chroma"],
@@ -304,7 +301,13 @@ def _learned_strength(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray |
         downbeat=unit_down,
         units_per_bar=units_per_bar,
     )
-    return boundaries.probability(F, model)
+
+
+def _learned_strength(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray | None:
+    """The boundary network's probability at every position (None when it is not used)."""
+    if W_LEARNED <= 0 or R.shape[0] < 4:
+        return None
+    return boundaries.probability(_learned_inputs(R, R_path, sync, unit_down, units_per_bar), _boundary_model())
 
 
 def _period(edges: np.ndarray) -> float:
