@@ -200,8 +200,9 @@ def _configure(cfg: dict) -> None:
     pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
     if "model" in cfg:
         from explorer.analysis import boundaries
+        from explorer.util.modelfiles import models_dir
 
-        pipeline._MODEL = boundaries.read_arrays(Path(cfg["model"]).read_bytes())
+        pipeline._MODEL = (str(models_dir()), boundaries.read_arrays(Path(cfg["model"]).read_bytes()))
     else:
         pipeline._MODEL = None
 

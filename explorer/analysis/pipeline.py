@@ -25,6 +25,7 @@ from explorer.analysis.types import Analysis, Chorus, Motif, Occurrence, Section
 from explorer.analysis.version import ANALYSIS_VERSION  # noqa: F401 - re-exported: explorer.analysis.pipeline.ANALYSIS_VERSION
 from explorer.audio.buffer import AudioBuffer
 from explorer.errors import Cancelled
+from explorer.util.modelfiles import models_dir
 
 #: Above this many beats the structure stages work on groups of beats (bounded n² memory).
 MAX_UNITS = 1500
@@ -59,7 +60,8 @@ FALLBACK_SHARE = 0.5
 #: Share of the boundary strength given to the learned network (:mod:`boundaries`); the rest stays
 #: with the hand-made structure-feature novelty, which was not fitted to any rendering.
 W_LEARNED = 0.75
-_MODEL: dict | None = None
+#: The boundary network and the folder it was read from (read again when $MUSIC_EXPLORER_MODEL_DIR changes).
+_MODEL: tuple[str, dict] | None = None
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -284,9 +286,10 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
 
 def _boundary_model() -> dict:
     global _MODEL
-    if _MODEL is None:
-        _MODEL = boundaries.load_model()
-    return _MODEL
+    folder = models_dir()
+    if _MODEL is None or _MODEL[0] != str(folder):
+        _MODEL = (str(folder), boundaries.load_model(folder))
+    return _MODEL[1]
 
 
 def _learned_inputs(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray:

@@ -24,7 +24,7 @@ ENVIRONMENT_ERRNOS = frozenset(
     {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EAGAIN, errno.ENOBUFS, errno.EDQUOT, errno.EINTR}
 )
 #: Words of messages (file name removed) that mean the same: threads, memory, numba's cache, an ffmpeg
-#: or ffprobe that did not finish in time on a busy machine, a missing tool.
+#: or ffprobe that did not finish in time on a busy machine, a missing tool or model file.
 ENVIRONMENT_WORDS = (
     "MemoryError",
     "can't start new thread",
@@ -39,6 +39,10 @@ ENVIRONMENT_WORDS = (
     "timed out",
     "took longer than",
     "is not installed",
+    # a model file of the installation, missing or damaged: the songs are fine
+    "model file is",
+    "model file cannot be read",
+    "model manifest",
 )
 #: Appended to the reason of a failure that is tried again.
 RETRY_NOTE = " (a problem of this computer, not of the file: it is tried again at the next scan)"

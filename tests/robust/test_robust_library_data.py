@@ -464,3 +464,36 @@ def test_retry_failed_analyses_failed_songs_again(tmp_path, capsys):
     assert "1 analysed, 0 failed" in capsys.readouterr().out
     with Library(db) as lib:
         assert lib.track_by_path(song).state == "analysed"
+
+
+def test_a_damaged_model_file_fails_the_installation_not_the_songs(tmp_path, monkeypatch):
+    """The boundary network is damaged: songs are not marked failed for good, and a scan after the repair
+    analyses them."""
+    import shutil
+
+    from songgen import make_song
+
+    from explorer.services.scan import scan
+    from explorer.util.modelfiles import MODEL_DIR_ENV, models_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(models_dir(), models)
+    network = models / "boundaries.npz"
+    good = network.read_bytes()
+    network.write_bytes(good[:-64])
+    monkeypatch.setenv(MODEL_DIR_ENV, str(models))
+    music = tmp_path / "music"
+    music.mkdir()
+    y, sr, _ = make_song("ABAB", seed=2, bars_per_section=4)  # long enough for the network to be asked
+    song = write_sf(music / "song.wav", y, sr)
+    db, cache = tmp_path / "lib.sqlite", tmp_path / "cache"
+    report = scan([music], db_path=db, workers=0, cache_folder=cache)
+    assert report.analysed == 0 and report.failures, report
+    assert any("boundaries.npz" in str(f) and "damaged" in str(f) for f in report.failures), report.failures
+    with Library(db) as lib:
+        assert lib.track_by_path(song).state != "failed"
+    network.write_bytes(good)
+    again = scan([music], db_path=db, workers=0, cache_folder=cache)
+    assert again.analysed == 1, again
+    with Library(db) as lib:
+        assert lib.track_by_path(song).state == "analysed"
