@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/train_boundaries.py [--train model-band,model-piano] \\
-        [--test train-piano,train-band,train-band-b] [--hidden 32] [--write]
+        [--test train-piano,train-band,train-band-b] [--hidden 32] [--seeds 1] [--write]
 
 Runs the analysis on every annotated song of the ``--train`` domains (folders of
 ``benchmarks/eval_structure.py``'s corpus cache, rendered by ``benchmarks/render_corpus.py`` from
@@ -160,6 +160,16 @@ def to_arrays(model) -> dict[str, np.ndarray]:
     return arrays
 
 
+def ensemble(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One network's arrays as they are; several (same standardisation) with their layers prefixed m0_, m1_, …"""
+    if len(members) == 1:
+        return members[0]
+    out = {"mean": members[0]["mean"], "scale": members[0]["scale"]}
+    for i, m in enumerate(members):
+        out.update({f"m{i}_{k}": v for k, v in m.items() if k not in ("mean", "scale")})
+    return out
+
+
 def fit(songs: list[dict], *, hidden: int, alpha: float, seed: int = 0):
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
@@ -197,6 +207,7 @@ def main(argv=None) -> None:
     ap.add_argument("--alpha", type=float, default=1e-3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(ev.CORPUS / "features"))
+    ap.add_argument("--seeds", type=int, default=1, help="train this many networks (seeds 0 …) and average them")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--out", help="also save the network's arrays to this .npz (to score it as a variant)")
     args = ap.parse_args(argv)
@@ -204,9 +215,10 @@ def main(argv=None) -> None:
     with mp.get_context("spawn").Pool(args.workers) as pool:
         train = gather(args.train.split(","), pool, cache)
         test = gather([d for d in args.test.split(",") if d], pool, cache)
-    model = fit(train, hidden=args.hidden, alpha=args.alpha)
-    arrays = to_arrays(model)
-    print(f"network: {arrays['W0'].shape[0]} inputs, {args.hidden} hidden, alpha {args.alpha}")
+    members = [to_arrays(fit(train, hidden=args.hidden, alpha=args.alpha, seed=seed)) for seed in range(args.seeds)]
+    arrays = ensemble(members)
+    inputs = members[0]["W0"].shape[0]
+    print(f"network: {inputs} inputs, {args.hidden} hidden, alpha {args.alpha}, {args.seeds} seed(s)")
     print(f"{'domain':<14} {'songs':>5}  AP hand-made  AP network")
     for name in dict.fromkeys(s["domain"] for s in train + test):
         group = [s for s in train + test if s["domain"] == name]
@@ -223,7 +235,10 @@ def main(argv=None) -> None:
         manifest = json.loads(manifest_path.read_text())
         manifest["files"]["boundaries.npz"] = {
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "trained_on": f"{args.train} (benchmarks/train_boundaries.py, hidden {args.hidden}, alpha {args.alpha})",
+            "trained_on": (
+                f"{args.train} (benchmarks/train_boundaries.py, hidden {args.hidden}, alpha {args.alpha}, "
+                f"seeds {args.seeds})"
+            ),
         }
         manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
         print(f"wrote {path}")

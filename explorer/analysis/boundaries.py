@@ -203,9 +203,16 @@ def load_model(folder: Path | None = None) -> dict[str, np.ndarray]:
         model = read_arrays(data)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ExplorerError(f"{path}: model file cannot be read ({e})", path=path) from None
-    if "mean" not in model or "scale" not in model or "W0" not in model:
+    if "mean" not in model or "scale" not in model or not _members(model):
         raise ExplorerError(f"{path}: not a boundary network (arrays missing)", path=path)
     return model
+
+
+def _members(model: dict[str, np.ndarray]) -> list[str]:
+    """Prefixes of the networks in ``model``: ``[""]`` for one network, ``["m0_", "m1_", …]`` for an ensemble."""
+    if "W0" in model:
+        return [""]
+    return sorted({k[: k.index("_") + 1] for k in model if k.startswith("m") and k.endswith("_W0")})
 
 
 def probability(F: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
@@ -217,16 +224,22 @@ def probability(F: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
         Rows of :func:`unit_features`.
     model : dict
         ``mean`` and ``scale`` (d,) standardise the inputs; ``W0``, ``b0``, ``W1``, ``b1``, … are the
-        layers (ReLU between them, a logistic output).
+        layers (ReLU between them, a logistic output).  An ensemble holds several networks with the same
+        standardisation, their layers prefixed ``m0_``, ``m1_``, …; its probability is their mean.
 
     Returns
     -------
     np.ndarray [shape=(m,)] in [0, 1].
     """
-    h = (np.asarray(F, dtype=np.float64) - model["mean"]) / model["scale"]
-    k = 0
-    while f"W{k + 1}" in model:
-        h = np.maximum(h @ model[f"W{k}"] + model[f"b{k}"], 0.0)
-        k += 1
-    z = (h @ model[f"W{k}"] + model[f"b{k}"]).ravel()
-    return 1.0 / (1.0 + np.exp(-z))
+    x = (np.asarray(F, dtype=np.float64) - model["mean"]) / model["scale"]
+    out = np.zeros(x.shape[0])
+    members = _members(model)
+    for pre in members:
+        h = x
+        k = 0
+        while f"{pre}W{k + 1}" in model:
+            h = np.maximum(h @ model[f"{pre}W{k}"] + model[f"{pre}b{k}"], 0.0)
+            k += 1
+        z = (h @ model[f"{pre}W{k}"] + model[f"{pre}b{k}"]).ravel()
+        out += 1.0 / (1.0 + np.exp(-z))
+    return out / max(1, len(members))

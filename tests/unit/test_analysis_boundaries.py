@@ -150,3 +150,25 @@ def test_analyze_with_a_damaged_boundary_model_is_one_clear_line(make_audio, tmp
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("music-explorer: error: ") and proc.stderr.count("\n") == 1
     assert "boundaries.npz" in proc.stderr and "damaged" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_ensemble_gives_the_mean_of_its_networks():
+    rng = np.random.default_rng(5)
+    d = 7
+    nets = [
+        {
+            "W0": rng.normal(size=(d, 4)),
+            "b0": rng.normal(size=4),
+            "W1": rng.normal(size=(4, 1)),
+            "b1": rng.normal(size=1),
+        }
+        for _ in range(3)
+    ]
+    scaling = {"mean": rng.normal(size=d), "scale": rng.random(d) + 0.5}
+    ensemble = dict(scaling)
+    for i, net in enumerate(nets):
+        ensemble.update({f"m{i}_{k}": v for k, v in net.items()})
+    F = rng.normal(size=(20, d))
+    alone = [boundaries.probability(F, scaling | net) for net in nets]
+    np.testing.assert_allclose(boundaries.probability(F, ensemble), np.mean(alone, axis=0), rtol=1e-12)
+    assert not np.allclose(alone[0], alone[1])  # the members differ, so the mean is a real test
