@@ -209,7 +209,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     nov = structure.credit_pickups(nov, width=pickup)
     learned = _learned_strength(R, R_path, sync, unit_down, units_per_bar)
     if learned is not None:
-        nov = (1 - W_LEARNED) * nov + W_LEARNED * structure._norm01(learned)
+        nov = (1 - W_LEARNED) * nov + W_LEARNED * structure.norm01(learned)
     nov = (1 - W_ONSETS) * nov + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
     bounds, labels, silent = _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
 

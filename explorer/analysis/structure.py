@@ -94,7 +94,8 @@ def stack_centered(X: np.ndarray, n_steps: int) -> np.ndarray:
     return X[:, idx].transpose(1, 0, 2).reshape(-1, n)
 
 
-def _norm01(x: np.ndarray) -> np.ndarray:
+def norm01(x: np.ndarray) -> np.ndarray:
+    """``x`` as a share of its 99th percentile, clipped to [0, 1] (zeros when that percentile is 0)."""
     x = np.asarray(x, dtype=float)
     hi = np.percentile(x, 99) if x.size else 0.0
     return np.clip(x / hi, 0, 1) if hi > 0 else np.zeros_like(x)
@@ -153,7 +154,7 @@ def novelty(
     for b in range(1, n):
         foote[b] = float((Sp[b : b + 2 * K, b : b + 2 * K] * ck).sum())
     foote = np.maximum(foote, 0)
-    return w_structure * _norm01(sf) + (1 - w_structure) * _norm01(foote)
+    return w_structure * norm01(sf) + (1 - w_structure) * norm01(foote)
 
 
 def zscore_cols(M: np.ndarray) -> np.ndarray:
@@ -310,27 +311,25 @@ def repetition_onsets(R: np.ndarray, *, after: int = 16, before: int = 8, floor:
         padded, shape=(n, 2 * n - 1), strides=(row + col, col), writeable=False
     ).copy()
     del padded
-    lags[:, n - after : n - 2 + after + 1] = np.nan  # offsets closer than ``after``
+    lags[:, n - after : n - 1 + after] = np.nan  # offsets closer than ``after``
     valid = np.isfinite(lags)
     csum = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
     np.cumsum(np.where(valid, lags, 0.0), axis=0, out=csum[1:])
     ccount = np.zeros((n + 1, lags.shape[1]), dtype=np.float32)
     np.cumsum(valid, axis=0, out=ccount[1:])
-    lags_width = lags.shape[1]
     del lags, valid
 
-    def mean(
-        a: np.ndarray, b: np.ndarray
-    ) -> np.ndarray:  # per row pair and lag: mean of rows a … b-1, NaN where none is valid
+    # per position pair (a, b) and lag: the mean of rows a … b-1, NaN where none is valid
+    def mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         count = ccount[b] - ccount[a]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, (csum[b] - csum[a]) / count, np.nan)
 
     # blocks of positions at once: vectorised, with a bounded amount of memory
-    block = max(1, (1 << 20) // lags_width)
+    block = max(1, (1 << 20) // (2 * n - 1))
     for b0 in range(before, n - before + 1, block):
         b = np.arange(b0, min(b0 + block, n - before + 1))
         start = mean(b, np.minimum(n, b + after)) - mean(np.maximum(0, b - before), b) - floor
         stop = mean(np.maximum(0, b - after), b) - mean(b, np.minimum(n, b + before)) - floor
         out[b] = np.nansum(np.maximum(start, 0), axis=1) + np.nansum(np.maximum(stop, 0), axis=1)
-    return _norm01(out)
+    return norm01(out)
