@@ -73,8 +73,8 @@ def collect(args):
         seen["fps"] = feats.sr / feats.hop_length
         return orig_sync(feats, unit_frames)
 
-    def learned_spy(R, R_path, sync, unit_down, units_per_bar):
-        seen["F"] = pipeline._learned_inputs(R, R_path, sync, unit_down, units_per_bar)
+    def learned_spy(R, R_path, sync, unit_down, units_per_bar, onsets=None):
+        seen["F"] = pipeline._learned_inputs(R, R_path, sync, unit_down, units_per_bar, onsets)
         return None
 
     def segment_spy(nov, downbeat, **kw):

@@ -84,6 +84,7 @@ def unit_features(
     fullness: np.ndarray,
     downbeat: np.ndarray,
     units_per_bar: int,
+    onsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """The inputs of the boundary network at every position between structure units.
 
@@ -98,6 +99,8 @@ def unit_features(
     downbeat : np.ndarray [shape=(n + 1,), bool]
         Whether each position starts a bar.
     units_per_bar : int
+    onsets : np.ndarray [shape=(n + 1,)] or None
+        ``structure.repetition_onsets(R, after=4 bars, before=2 bars)`` when the caller has it already.
 
     Returns
     -------
@@ -107,7 +110,14 @@ def unit_features(
     """
     n = R.shape[0]
     base = base_features(
-        R=R, R_path=R_path, chroma=chroma, mfcc=mfcc, rms=rms, fullness=fullness, units_per_bar=units_per_bar
+        R=R,
+        R_path=R_path,
+        chroma=chroma,
+        mfcc=mfcc,
+        rms=rms,
+        fullness=fullness,
+        units_per_bar=units_per_bar,
+        onsets=onsets,
     )
     half = max(1, units_per_bar // 2)
     pos = np.arange(n + 1)
@@ -127,8 +137,12 @@ def base_features(
     rms: np.ndarray,
     fullness: np.ndarray,
     units_per_bar: int,
+    onsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """Change and repetition evidence at every position 0 … n, before any context is added.
+
+    ``onsets``, when given, is ``structure.repetition_onsets(R, after=4 bars, before=2 bars)``
+    (the pipeline computes it anyway).
 
     Returns
     -------
@@ -155,7 +169,7 @@ def base_features(
     S = X.T @ X
     for bars in KERNEL_BARS:
         out.append(_norm99(_checkerboard(S, min(bars * u, max(1, n // 2)))))
-    out.append(structure.repetition_onsets(R, after=4 * u, before=2 * u))
+    out.append(structure.repetition_onsets(R, after=4 * u, before=2 * u) if onsets is None else onsets)
     out.append(structure.repetition_onsets(R, after=u, before=max(1, u // 2)))
     C = structure.normalise_cols(np.maximum(chroma, 0))
     M = structure.zscore_cols(mfcc)

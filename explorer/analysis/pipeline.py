@@ -207,7 +207,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     )
     pickup = int(PICKUP_BARS * units_per_bar)
     nov = structure.credit_pickups(nov, width=pickup)
-    learned = _learned_strength(R, R_path, sync, unit_down, units_per_bar)
+    learned = _learned_strength(R, R_path, sync, unit_down, units_per_bar, onsets)
     if learned is not None:
         nov = (1 - W_LEARNED) * nov + W_LEARNED * structure.norm01(learned)
     nov = (1 - W_ONSETS) * nov + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
@@ -292,7 +292,7 @@ def _boundary_model() -> dict:
     return _MODEL[1]
 
 
-def _learned_inputs(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray:
+def _learned_inputs(R, R_path, sync, unit_down, units_per_bar, onsets=None) -> np.ndarray:
     """The boundary network's inputs at every position (:func:`boundaries.unit_features`)."""
     return boundaries.unit_features(
         R=R,
@@ -303,14 +303,15 @@ def _learned_inputs(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray:
         fullness=sync["fullness"],
         downbeat=unit_down,
         units_per_bar=units_per_bar,
+        onsets=onsets if ONSET_AFTER_BARS == 4 and ONSET_BEFORE_BARS == 2 else None,
     )
 
 
-def _learned_strength(R, R_path, sync, unit_down, units_per_bar) -> np.ndarray | None:
+def _learned_strength(R, R_path, sync, unit_down, units_per_bar, onsets=None) -> np.ndarray | None:
     """The boundary network's probability at every position (None when it is not used)."""
     if W_LEARNED <= 0 or R.shape[0] < 4:
         return None
-    return boundaries.probability(_learned_inputs(R, R_path, sync, unit_down, units_per_bar), _boundary_model())
+    return boundaries.probability(_learned_inputs(R, R_path, sync, unit_down, units_per_bar, onsets), _boundary_model())
 
 
 def _period(edges: np.ndarray) -> float:
