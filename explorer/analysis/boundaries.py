@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.analysis import filters, structure
+from explorer.analysis import structure
 from explorer.errors import ExplorerError
 from explorer.util.modelfiles import models_dir, read_manifest, read_verified
 
@@ -56,22 +56,6 @@ def _window_means(X: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     before = (csum[:, pos] - csum[:, lo]) / np.maximum(pos - lo, 1)
     after = (csum[:, hi] - csum[:, pos]) / np.maximum(hi - pos, 1)
     return before, after
-
-
-def _checkerboard(S: np.ndarray, half: int) -> np.ndarray:
-    """Foote's novelty with a Gaussian-tapered kernel of half-size ``half``, at every position 0 … n."""
-    n = S.shape[0]
-    out = np.zeros(n + 1)
-    if n < 4 or half < 1:
-        return out
-    g = np.exp(-0.5 * np.linspace(-1.5, 1.5, 2 * half) ** 2)
-    kernel = np.outer(g, g)
-    kernel[:half, half:] *= -1
-    kernel[half:, :half] *= -1
-    Sp = np.pad(S, half, mode="edge")
-    for b in range(1, n):
-        out[b] = float((Sp[b : b + 2 * half, b : b + 2 * half] * kernel).sum())
-    return np.maximum(out, 0.0)
 
 
 def unit_features(
@@ -157,18 +141,11 @@ def base_features(
     out: list[np.ndarray] = []
     if n < 4:
         return np.zeros((n + 1, 3 + len(KERNEL_BARS) + 2 + 4 * len(CONTRAST_BARS) + 1))
-    idx = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
-    lag = np.take_along_axis(R_path, idx, axis=1).astype(np.float32)
-    for sigma in (1.0, 2.0, 4.0):
-        sm = filters.gaussian_smooth(lag, sigma=sigma, axis=0, precision=np.float32)
-        sf = np.zeros(n + 1)
-        sf[1:n] = np.linalg.norm(np.diff(sm, axis=0), axis=1)
+    for sf in structure.structure_feature_novelty(R_path, sigmas=(1.0, 2.0, 4.0), precision=np.float32):
         out.append(_norm99(sf))
-    X = np.vstack([structure.normalise_cols(np.maximum(chroma, 0)), 0.5 * structure.zscore_cols(mfcc)])
-    X = structure.normalise_cols(X)
-    S = X.T @ X
+    S = structure.sound_similarity(chroma, mfcc)
     for bars in KERNEL_BARS:
-        out.append(_norm99(_checkerboard(S, min(bars * u, max(1, n // 2)))))
+        out.append(_norm99(structure.checkerboard_novelty(S, half=min(bars * u, max(1, n // 2)))))
     out.append(structure.repetition_onsets(R, after=4 * u, before=2 * u) if onsets is None else onsets)
     out.append(structure.repetition_onsets(R, after=u, before=max(1, u // 2)))
     C = structure.normalise_cols(np.maximum(chroma, 0))

@@ -134,26 +134,8 @@ def novelty(
     out = np.zeros(n + 1)
     if n < 4:
         return out
-    idx = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
-    lag = np.take_along_axis(R_path, idx, axis=1)
-    lag = filters.gaussian_smooth(lag, sigma=sigma, axis=0)
-    sf = np.zeros(n + 1)
-    sf[1:n] = np.linalg.norm(np.diff(lag, axis=0), axis=1)
-    X = np.vstack([normalise_cols(np.maximum(chroma, 0)), 0.5 * zscore_cols(mfcc)])
-    X = normalise_cols(X)
-    S = X.T @ X
-    K = kernel
-    g = np.exp(-0.5 * (np.linspace(-1.5, 1.5, 2 * K)) ** 2)
-    taper = np.outer(g, g)
-    sign = np.ones((2 * K, 2 * K))
-    sign[:K, K:] = -1
-    sign[K:, :K] = -1
-    ck = taper * sign
-    Sp = np.pad(S, K, mode="edge")
-    foote = np.zeros(n + 1)
-    for b in range(1, n):
-        foote[b] = float((Sp[b : b + 2 * K, b : b + 2 * K] * ck).sum())
-    foote = np.maximum(foote, 0)
+    sf = structure_feature_novelty(R_path, sigmas=(sigma,))[0]
+    foote = checkerboard_novelty(sound_similarity(chroma, mfcc), half=kernel)
     return w_structure * norm01(sf) + (1 - w_structure) * norm01(foote)
 
 
@@ -333,3 +315,54 @@ def repetition_onsets(R: np.ndarray, *, after: int = 16, before: int = 8, floor:
         stop = mean(np.maximum(0, b - after), b) - mean(b, np.minimum(n, b + before)) - floor
         out[b] = np.nansum(np.maximum(start, 0), axis=1) + np.nansum(np.maximum(stop, 0), axis=1)
     return norm01(out)
+
+
+def structure_feature_novelty(
+    R_path: np.ndarray, *, sigmas: tuple[float, ...], precision: type = np.float64
+) -> list[np.ndarray]:
+    """How fast the song's repetition structure changes, at every position 0 … n, for each smoothing.
+
+    Every row of the lag matrix (unit ``i``'s similarity to the units ``0 … n-1`` after it, wrapped)
+    is smoothed along time with a Gaussian of each ``sigma`` (units); the strength before unit ``b`` is
+    the distance between the smoothed rows ``b - 1`` and ``b`` (Serrà et al.'s structure features).
+
+    Returns
+    -------
+    list of np.ndarray [shape=(n + 1,)], one per sigma (zeros at both ends); empty rows when n < 4.
+    """
+    n = R_path.shape[0]
+    if n < 4:
+        return [np.zeros(n + 1) for _ in sigmas]
+    idx = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
+    lag: np.ndarray = np.take_along_axis(R_path, idx, axis=1)
+    out = []
+    for sigma in sigmas:
+        smooth = filters.gaussian_smooth(lag, sigma=sigma, axis=0, precision=precision)
+        sf = np.zeros(n + 1)
+        sf[1:n] = np.linalg.norm(np.diff(smooth, axis=0), axis=1)
+        out.append(sf)
+    return out
+
+
+def sound_similarity(chroma: np.ndarray, mfcc: np.ndarray) -> np.ndarray:
+    """Cosine self-similarity [shape=(n, n)] of unit vectors of chroma and (half-weight, z-scored) MFCC."""
+    X = np.vstack([normalise_cols(np.maximum(chroma, 0)), 0.5 * zscore_cols(mfcc)])
+    X = normalise_cols(X)
+    return X.T @ X
+
+
+def checkerboard_novelty(S: np.ndarray, *, half: int) -> np.ndarray:
+    """Foote's novelty [shape=(n + 1,)], ≥ 0: a Gaussian-tapered checkerboard kernel of half-size ``half``
+    (units) slid along the diagonal of the self-similarity ``S``, edges extended; zeros when n < 4."""
+    n = S.shape[0]
+    out = np.zeros(n + 1)
+    if n < 4 or half < 1:
+        return out
+    g = np.exp(-0.5 * np.linspace(-1.5, 1.5, 2 * half) ** 2)
+    kernel = np.outer(g, g)
+    kernel[:half, half:] *= -1
+    kernel[half:, :half] *= -1
+    Sp = np.pad(S, half, mode="edge")
+    for b in range(1, n):
+        out[b] = float((Sp[b : b + 2 * half, b : b + 2 * half] * kernel).sum())
+    return np.maximum(out, 0.0)
