@@ -178,6 +178,47 @@ def test_repetition_onsets_peak_where_a_repeat_starts_and_stops():
     assert strength[: start - 8].max() < 0.05 and strength[start + 8 : start + length - 8].max() < 0.05
 
 
+def _onsets_by_definition(R, after, before, floor=0.3):
+    """repetition_onsets written as its docstring says, one position and one diagonal at a time."""
+    from explorer.analysis.structure import norm01 as structure_norm01
+
+    n = R.shape[0]
+    out = np.zeros(n + 1)
+    for b in range(before, n - before + 1):
+        total = 0.0
+        for off in range(-(n - 1), n):
+            if abs(off) < after:
+                continue
+
+            def mean(a, c, off=off):
+                vals = [R[i, i + off] for i in range(max(a, 0), min(c, n)) if 0 <= i + off < n]
+                return np.mean(vals) if vals else np.nan
+
+            start = mean(b, b + after) - mean(b - before, b) - floor
+            stop = mean(b - after, b) - mean(b, b + before) - floor
+            total += np.nansum([max(start, 0.0) if np.isfinite(start) else np.nan])
+            total += np.nansum([max(stop, 0.0) if np.isfinite(stop) else np.nan])
+        out[b] = total
+    return structure_norm01(out)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_repetition_onsets_match_their_definition_whatever_the_block_size(monkeypatch, block):
+    """The vectorised blocks (which skip lag columns no row of the block reaches) give the values
+    of the plain definition."""
+    from explorer.analysis import structure
+
+    rng = np.random.default_rng(4)
+    n = 70
+    R = (rng.random((n, n)) ** 4).astype(np.float32)
+    R = np.maximum(R, R.T)
+    for i in range(10, 30):
+        R[i, i + 30] = R[i + 30, i] = 1.0
+    monkeypatch.setattr(structure, "BLOCK_POSITIONS", block)
+    got = structure.repetition_onsets(R, after=8, before=4)
+    np.testing.assert_allclose(got, _onsets_by_definition(R.astype(np.float64), 8, 4), atol=1e-5)
+
+
 def test_credit_pickups_moves_lead_in_evidence_to_the_next_bar_line():
     """Evidence rising two beats before a downbeat (a pick-up) makes that downbeat, not the one a
     bar earlier, the strongest bar line."""
