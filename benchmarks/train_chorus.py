@@ -113,7 +113,7 @@ def main(argv=None):
     for d in args.domains.split(","):
         if d.startswith("dev"):
             sys.exit("the dev songs are for validation only")
-        work += [(a, r, cache) for a, r in ev._pairs(ev.DOMAINS[d])]
+        work += [(a, r, cache) for a, r in ev._pairs(ev.DOMAINS.get(d, ev.CORPUS / d))]
     with mp.get_context("spawn").Pool(args.workers) as pool:
         rows = [r for r in pool.map(collect, work, chunksize=1) if r is not None]
     names = [r[0] for r in rows]
