@@ -197,6 +197,7 @@ def _configure(cfg: dict) -> None:
     pipeline.PENALTIES = tuple(cfg.get("pen", _state.setdefault("pen0", pipeline.PENALTIES)))
     pipeline.W_LEARNED = float(cfg.get("wl", _state.setdefault("wl0", pipeline.W_LEARNED)))
     pipeline.LABEL_THRESHOLD = float(cfg.get("lt", _state.setdefault("lt0", pipeline.LABEL_THRESHOLD)))
+    pipeline.SPLIT_RATIO = float(cfg.get("split", _state.setdefault("split0", pipeline.SPLIT_RATIO)))
     pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
     if "model" in cfg:
         from explorer.analysis import boundaries

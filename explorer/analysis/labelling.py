@@ -286,3 +286,52 @@ def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
         else:
             out.append((lab, i, i + 1))
     return out
+
+
+def split_mixed_runs(labels, sim: np.ndarray, *, ratio: float = 0.5) -> list[int]:
+    """Give a run of one label a second label for its head when the head is other material.
+
+    Single linkage chains segments through middling similarities: the last phrase of a verse that
+    resembles the chorus a little ends up with the chorus's label, and the run of that label then
+    starts a phrase early wherever it occurs.  For a label heard as at least two runs of the same
+    number of segments, the head (the first ``h`` segments of every run) is given its own label
+    when it is alike across the runs but not within them: the mean similarity between head and
+    tail inside the runs is below ``ratio`` times the mean similarity of aligned segments across
+    runs.  The split with the smallest such share is taken, once per label.
+
+    Parameters
+    ----------
+    labels : sequence of int
+        Label of every segment.
+    sim : np.ndarray [shape=(n_seg, n_seg)]
+        Segment similarity (:func:`segment_similarity`).
+    ratio : float
+
+    Returns
+    -------
+    list of int
+    """
+    labels = [int(x) for x in labels]
+    runs = _runs(labels)
+    nxt = max(labels, default=-1) + 1
+    for lab in sorted(set(labels)):
+        mine = [(a, b) for x, a, b in runs if x == lab]
+        k = mine[0][1] - mine[0][0] if mine else 0
+        if len(mine) < 2 or k < 2 or any(b - a != k for a, b in mine):
+            continue
+        across = np.mean(
+            [sim[a1 + p, a2 + p] for i, (a1, _) in enumerate(mine) for a2, _ in mine[i + 1 :] for p in range(k)]
+        )
+        best = None
+        for h in range(1, k):
+            inside = np.mean([sim[a + p, a + q] for a, _ in mine for p in range(h) for q in range(h, k)])
+            share = inside / max(float(across), 1e-9)
+            if share < ratio and (best is None or share < best[0]):
+                best = (share, h)
+        if best is None:
+            continue
+        for a, _ in mine:
+            for p in range(best[1]):
+                labels[a + p] = nxt
+        nxt += 1
+    return labels

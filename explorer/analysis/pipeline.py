@@ -41,6 +41,9 @@ MAX_PAIR_BARS = 16
 MAX_SECTION_BARS = 32
 #: Segments linked by a chain of (median-relative) similarities above this share one label.
 LABEL_THRESHOLD = 0.3
+#: A run of one label whose head is other material gets a second label for it
+#: (:func:`labelling.split_mixed_runs`); 0 turns this off.
+SPLIT_RATIO = 0.5
 #: Share of the boundary strength that comes from where recurrence paths start and stop
 #: (:func:`~explorer.analysis.structure.repetition_onsets`); the rest is novelty.
 W_ONSETS = 0.5
@@ -354,8 +357,11 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
         sim = labelling.segment_similarity(
             inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar, embedding=emb
         )
+        first = labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")
+        if SPLIT_RATIO > 0:
+            first = labelling.split_mixed_runs(first, sim, ratio=SPLIT_RATIO)
         lab = labelling.merge_pairs(
-            list(labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")),
+            list(first),
             np.diff(inner),
             max_length=MAX_PAIR_BARS * units_per_bar,
         )

@@ -252,3 +252,48 @@ def test_split_long_runs_cuts_a_long_section_at_its_strongest_boundaries():
     assert split_long_runs([0, 16, 160], ["A", "B"], cuts, strength, max_length=144) == ([0, 16, 160], ["A", "B"])
     # nowhere to cut: left alone
     assert split_long_runs([0, 160], ["A"], np.array([0, 160]), strength, max_length=64) == ([0, 160], ["A"])
+
+
+def _sim_from_material(material: str, *, same: float = 0.95, cross: dict | None = None) -> np.ndarray:
+    """Segment similarity of a song whose segments play ``material`` (one letter each): ``same``
+    for one letter heard again, ``cross[frozenset(ab)]`` (default 0.05) between letters."""
+    cross = cross or {}
+    m = len(material)
+    sim = np.eye(m)
+    for i in range(m):
+        for j in range(m):
+            if i != j:
+                a, b = material[i], material[j]
+                sim[i, j] = same if a == b else cross.get(frozenset((a, b)), 0.05)
+    return sim
+
+
+def test_split_mixed_runs_gives_a_chained_verse_phrase_its_own_label():
+    """The verse's last phrase (v) is a little like the chorus (C, c): chained into the chorus's
+    label, the chorus would start a phrase early in both places; it gets its own label back."""
+    from explorer.analysis.labelling import split_mixed_runs
+
+    material = "IVvCcIVvCcO"
+    sim = _sim_from_material(material, cross={frozenset("vC"): 0.3, frozenset("vc"): 0.3, frozenset("Cc"): 0.85})
+    chained = [0, 1, 2, 2, 2, 0, 1, 2, 2, 2, 3]
+    out = split_mixed_runs(chained, sim, ratio=0.5)
+    assert out[2] == out[7] and out[2] not in (out[3], out[1], out[0])
+    assert out[3:5] == out[8:10] == [2, 2]
+    assert [out[i] for i in (0, 1, 5, 6, 10)] == [0, 1, 0, 1, 3]
+
+
+def test_split_mixed_runs_leaves_one_kind_of_material_and_uneven_runs_alone():
+    from explorer.analysis.labelling import split_mixed_runs
+
+    # a chorus of two halves that sound alike: head and tail are one kind of material
+    material = "VCcVCc"
+    sim = _sim_from_material(material, cross={frozenset("Cc"): 0.8})
+    labels = [0, 1, 1, 0, 1, 1]
+    assert split_mixed_runs(labels, sim, ratio=0.5) == labels
+    # the runs differ in length: no aligned head to compare
+    material = "VvCVC"
+    sim = _sim_from_material(material, cross={frozenset("vC"): 0.3})
+    labels = [0, 1, 1, 0, 1]
+    assert split_mixed_runs(labels, sim, ratio=0.5) == labels
+    # a label heard once is never split
+    assert split_mixed_runs([0, 0, 1], _sim_from_material("abc"), ratio=0.5) == [0, 0, 1]
