@@ -305,23 +305,22 @@ def repetition_onsets(R: np.ndarray, *, after: int = 16, before: int = 8, floor:
     np.cumsum(valid, axis=0, out=ccount[1:])
     del lags, valid
 
+    # per position pair (lo, hi) and lag column in ``cols``: the mean of rows lo … hi-1, NaN where none is valid
+    def mean(lo: np.ndarray, hi: np.ndarray, cols: slice) -> np.ndarray:
+        count = ccount[hi, cols] - ccount[lo, cols]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, (csum[hi, cols] - csum[lo, cols]) / count, np.nan)
+
     # blocks of positions at once: vectorised, with a bounded amount of memory; a block reads rows
-    # lo … hi-1, and row i holds a diagonal only in lag columns n-1-i … 2n-2-i, so the other
+    # first … last-1, and row i holds a diagonal only in lag columns n-1-i … 2n-2-i, so the other
     # columns (all NaN for these rows, nothing to add) are left out
     block = max(1, min(BLOCK_POSITIONS, (1 << 20) // (2 * n - 1)))
     for b0 in range(before, n - before + 1, block):
         b = np.arange(b0, min(b0 + block, n - before + 1))
-        lo, hi = max(0, int(b[0]) - after), min(n, int(b[-1]) + after)
-        cs, cc = csum[:, n - hi : 2 * n - 1 - lo], ccount[:, n - hi : 2 * n - 1 - lo]
-
-        # per position pair (a, b) and lag: the mean of rows a … b-1, NaN where none is valid
-        def mean(a: np.ndarray, b: np.ndarray, cs=cs, cc=cc) -> np.ndarray:
-            count = cc[b] - cc[a]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(count > 0, (cs[b] - cs[a]) / count, np.nan)
-
-        start = mean(b, np.minimum(n, b + after)) - mean(np.maximum(0, b - before), b) - floor
-        stop = mean(np.maximum(0, b - after), b) - mean(b, np.minimum(n, b + before)) - floor
+        first, last = max(0, int(b[0]) - after), min(n, int(b[-1]) + after)
+        cols = slice(n - last, 2 * n - 1 - first)
+        start = mean(b, np.minimum(n, b + after), cols) - mean(np.maximum(0, b - before), b, cols) - floor
+        stop = mean(np.maximum(0, b - after), b, cols) - mean(b, np.minimum(n, b + before), cols) - floor
         out[b] = np.nansum(np.maximum(start, 0), axis=1) + np.nansum(np.maximum(stop, 0), axis=1)
     return norm01(out)
 

@@ -196,8 +196,7 @@ def _onsets_by_definition(R, after, before, floor=0.3):
 
             start = mean(b, b + after) - mean(b - before, b) - floor
             stop = mean(b - after, b) - mean(b, b + before) - floor
-            total += np.nansum([max(start, 0.0) if np.isfinite(start) else np.nan])
-            total += np.nansum([max(stop, 0.0) if np.isfinite(stop) else np.nan])
+            total += sum(max(x, 0.0) for x in (start, stop) if np.isfinite(x))
         out[b] = total
     return structure_norm01(out)
 
