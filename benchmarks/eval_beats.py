@@ -165,9 +165,14 @@ def _init(rev):
 
 def features(audio: Path):
     """The features the beat stage reads (cached in FEATS: only the 12 lowest mel bands are kept)."""
+    from explorer.analysis import dsp, filters
     from explorer.analysis import features as F
 
-    key = FEATS / (hashlib.sha1(f"{audio}:{audio.stat().st_mtime}".encode()).hexdigest()[:16] + ".npz")
+    # the decode as the product does it (ffmpeg, mono at the analysis rate) and the code of the features
+    h = hashlib.sha1(f"{audio}:{audio.stat().st_mtime}|ffmpeg mono {F.SR}".encode())
+    for mod in (F, dsp, filters):
+        h.update(Path(mod.__file__).read_bytes())
+    key = FEATS / (h.hexdigest()[:16] + ".npz")
     if key.exists():
         z = np.load(key)
         return F.Features(
@@ -183,7 +188,7 @@ def features(audio: Path):
         )
     from explorer.audio.decode import decode
 
-    buf = decode(str(audio))
+    buf = decode(str(audio), sr=F.SR, mono=True)  # as services.analyze decodes it
     f = F.compute(F.to_mono(buf.samples, buf.sr))
     FEATS.mkdir(parents=True, exist_ok=True)
     np.savez(

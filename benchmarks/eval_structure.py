@@ -255,11 +255,15 @@ _CACHE: Path | None = None
 def _features_key(audio: Path) -> str:
     import hashlib
 
+    from explorer.analysis import dsp, filters
     from explorer.analysis import features as fm
 
     st = audio.stat()
-    h = hashlib.sha1(f"{audio.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    h.update(Path(fm.__file__).read_bytes())
+    # the decode as the product does it (ffmpeg, mono at the analysis rate) and every module the features
+    # are computed by
+    h = hashlib.sha1(f"{audio.resolve()}|{st.st_size}|{st.st_mtime_ns}|ffmpeg mono {fm.SR}".encode())
+    for mod in (fm, dsp, filters):
+        h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:20]
 
 
@@ -290,7 +294,7 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
     else:
         from explorer.audio.decode import decode
 
-        buf = decode(str(audio))
+        buf = decode(str(audio), sr=fm.SR, mono=True)  # as services.analyze decodes it
         feats = fm.compute(fm.to_mono(buf.samples, buf.sr))
         duration, sr, ch = buf.duration, buf.sr, buf.channels
         if path is not None:
