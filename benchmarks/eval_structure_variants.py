@@ -333,7 +333,7 @@ def main(argv=None):
     configs = json.loads(args.configs)
     with mp.get_context("spawn").Pool(args.workers) as pool:
         for dom in args.domains.split(","):
-            pairs = es._pairs(es.DOMAINS[dom])
+            pairs = es._pairs(es.DOMAINS.get(dom, es.CORPUS / dom))
             if args.join_stats:
                 found = [r for r in pool.map(_join_stats, [(a, r, cache) for a, r in pairs], chunksize=1) if r]
                 for name, st, agree in found:

@@ -19,10 +19,13 @@ Styles
     second voice on strings/brass/pad/choir, the accompaniment on electric piano/organ/guitars/piano, a
     bass line (the lowest accompaniment note of every half bar, played on the beats) and a drum kit
     (one of three grooves, absent in one song in six), one of two soundfonts (FluidR3, TimGM6mb), the
-    synthesiser's reverb at a random room size, and noise at 28–45 dB below the signal.
+    synthesiser's reverb at a random room size, and noise at 28–45 dB below the signal.  The bass and
+    the drums play on the song's own beats and bars (:func:`song_beats`), which in a POP909 file lie
+    off its tick grid.
 
-The structure annotations never influence the arrangement (no fills or crashes at section starts), so
-the sections must be found from the music.
+The structure annotations decide only where the bars start (the phrases start on downbeats); nothing in
+the arrangement marks a section (no fills or crashes at section starts), so the sections must be found
+from the music.
 """
 
 from __future__ import annotations
@@ -51,6 +54,24 @@ def _rng(song: str, style: str, seed: int) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(f"{song}/{style}/{seed}".encode()))
 
 
+def song_beats(mid, ann: dict, beats_per_bar: int) -> tuple[np.ndarray, int]:
+    """The beats of a POP909 MIDI file in ticks and the index of its first downbeat among them.
+
+    A POP909 file's beat is one quarter, but its phase within the tick grid is where the notes'
+    onsets cluster, and its bars start where the annotated phrases start (the beat corpus's rules:
+    :func:`render_beat_corpus.beat_phase`); a drum kit on the tick grid from tick 0 would play
+    against the music, off its beats and its bars.
+    """
+    import render_beat_corpus as rbc  # noqa: PLC0415 - beside this script
+
+    tpb = mid.ticks_per_beat
+    ons = rbc.note_onsets(mid)
+    phase = rbc.beat_phase(ons, tpb)
+    first = phase + tpb * np.floor((ons.min() - phase) / tpb + 0.25)
+    beat_ticks = np.arange(first, ons.max() + tpb, tpb)
+    return beat_ticks, rbc._downbeat_offset(mid, ann, beat_ticks, beats_per_bar)
+
+
 def _abs_events(track):
     t = 0
     for msg in track:
@@ -58,8 +79,12 @@ def _abs_events(track):
         yield t, msg
 
 
-def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator):
-    """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made."""
+def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, down0: int):
+    """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made.
+
+    ``beat_ticks`` [shape=(n_beats,)] are the song's beats in MIDI ticks and ``down0`` the index of
+    its first downbeat among them (:func:`song_beats`): the bass and the drums play on these.
+    """
     import mido
 
     ppq = mid.ticks_per_beat
@@ -101,29 +126,43 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator):
     events.append((0, 0, mido.Message("control_change", channel=1, control=7, value=80)))
     events.append((0, 0, mido.Message("control_change", channel=2, control=7, value=85)))
     events.append((0, 0, mido.Message("control_change", channel=3, control=7, value=100)))
-    # bass: lowest accompaniment note starting in each half bar, on every beat of it
-    if notes_piano:
-        first = min(t for t, _ in notes_piano)
-        end = max(t for t, _ in notes_piano)
-        half = max(1, beats_per_bar // 2) * ppq
+    # bass and drums follow the song's own beats and bars (its MIDI beats lie off the tick grid)
+    bt = np.asarray(beat_ticks, dtype=float)
+    if notes_piano and bt.size > beats_per_bar:
         arr = np.array(notes_piano)
+        first, end = int(arr[:, 0].min()), int(arr[:, 0].max())
+        beat_len = np.diff(bt, append=bt[-1] + (bt[-1] - bt[-2]))
+        # bass: lowest accompaniment note starting in each half bar, on every beat of it
+        half = max(1, beats_per_bar // 2)
+        ext = np.append(bt, bt[-1] + beat_len[-1] * np.arange(1, half + 1))
         cur = None
-        for w0 in range((first // half) * half, end + 1, half):
-            inside = arr[(arr[:, 0] >= w0 - ppq // 8) & (arr[:, 0] < w0 + half - ppq // 8)]
+        for j in range(down0 % half, bt.size, half):
+            lo = bt[j] - beat_len[j] / 8
+            hi = ext[j + half] - beat_len[j] / 8
+            if hi < first or lo > end:
+                continue
+            inside = arr[(arr[:, 0] >= lo) & (arr[:, 0] < hi)]
             if inside.size:
                 low = int(inside[:, 1].min())
                 cur = 28 + (low - 28) % 12
             if cur is None:
                 continue
-            for b in range(w0, w0 + half, ppq):
+            for i in range(j, min(j + half, bt.size)):
+                b = int(round(bt[i]))
+                if b < 0:  # a beat before the file's first tick
+                    continue
                 events.append((b, 2, mido.Message("note_on", channel=3, note=cur, velocity=int(rng.integers(80, 100)))))
-                events.append((b + int(ppq * 0.85), 1, mido.Message("note_off", channel=3, note=cur, velocity=0)))
-        # drums from the first accompaniment note to the last, on the bar grid from tick 0
+                off = b + int(beat_len[i] * 0.85)
+                events.append((off, 1, mido.Message("note_off", channel=3, note=cur, velocity=0)))
+        # drums from the first accompaniment note to the last, on the song's bars
         if groove >= 0:
-            bar = beats_per_bar * ppq
-            for b0 in range((first // bar) * bar, end + 1, bar):
-                for k in range(beats_per_bar):
-                    t = b0 + k * ppq
+            for j in range(down0 % beats_per_bar, bt.size, beats_per_bar):
+                if bt[j] + beats_per_bar * beat_len[j] < first or bt[j] > end:
+                    continue
+                for k in range(min(beats_per_bar, bt.size - j)):
+                    t, blen = int(round(bt[j + k])), float(beat_len[j + k])
+                    if t < 0:
+                        continue
                     hits = []
                     if groove in (0, 1):
                         hits += [36] if k % 2 == 0 else [38]
@@ -135,12 +174,11 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator):
                     for h in hits:
                         v = int(np.clip(rng.normal(95 if h in (36, 38) else 70, 6), 30, 127))
                         events.append((t, 2, mido.Message("note_on", channel=9, note=h, velocity=v)))
-                        events.append((t + ppq // 4, 1, mido.Message("note_off", channel=9, note=h, velocity=0)))
+                        events.append((t + int(blen / 4), 1, mido.Message("note_off", channel=9, note=h, velocity=0)))
                     if groove in (1, 2):  # off-beat hi-hat
-                        events.append((t + ppq // 2, 2, mido.Message("note_on", channel=9, note=42, velocity=55)))
-                        events.append(
-                            (t + ppq // 2 + ppq // 4, 1, mido.Message("note_off", channel=9, note=42, velocity=0))
-                        )
+                        t2 = int(round(bt[j + k] + blen / 2))
+                        events.append((t2, 2, mido.Message("note_on", channel=9, note=42, velocity=55)))
+                        events.append((t2 + int(blen / 4), 1, mido.Message("note_off", channel=9, note=42, velocity=0)))
     events.sort(key=lambda e: (e[0], e[1]))
     prev = 0
     for t, _, msg in events:
@@ -187,7 +225,10 @@ def render_one(args) -> str:
         if style == "piano":
             midp, info, sf2, room = Path(src, "midi", f"{song}.mid"), {"style": "piano"}, SOUNDFONTS[0], None
         else:
-            arr, info = arrange(mid, beats_per_bar=int(ann.get("beats_per_bar", 4)), rng=rng)
+            bpb = int(ann.get("beats_per_bar", 4))
+            beat_ticks, down0 = song_beats(mid, ann, bpb)
+            arr, info = arrange(mid, beats_per_bar=bpb, rng=rng, beat_ticks=beat_ticks, down0=down0)
+            info["grid"] = "song beats"
             midp = Path(tmp, "x.mid")
             arr.save(midp)
             sf2 = SOUNDFONTS[int(rng.integers(0, len(SOUNDFONTS)))]
