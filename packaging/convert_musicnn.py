@@ -15,7 +15,8 @@ to two outputs is converted with tf2onnx (opset 17):
 - ``embedding``: ``model/batch_normalization_10/batchnorm/add_1`` [N, 200], the penultimate layer.
 
 The result is checked against TensorFlow on random input and the files' SHA-256 sums are written into
-``manifest.json`` beside them (the program verifies them on load).
+``manifest.json`` beside them (the program verifies them on load).  The shipped files are these
+conversions rewritten by ``packaging/optimise_musicnn.py`` (the same function, faster): run it next.
 """
 
 from __future__ import annotations
