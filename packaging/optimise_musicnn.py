@@ -261,11 +261,20 @@ def cpu_times(name: str, original: bytes, rewritten: bytes, song: Path, runs: in
 
 
 def update_manifest(folder: Path, written: dict[str, str]) -> None:
-    """Put the new SHA-256 sums and the note into ``manifest.json``, keeping its order and everything else."""
+    """Put the new SHA-256 sums and the note into ``manifest.json``, keeping its order and everything else.
+
+    ``function_sha256`` keeps the checksum of the graph the rewrite was checked against (the converted
+    file, or what an earlier rewrite kept): the program's model version is made of these, so cached
+    results and the genre models a listener trained stay valid for a file that computes the same function.
+    """
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     for name, digest in written.items():
-        manifest["files"][name] = dict(sorted({**manifest["files"][name], "sha256": digest, "note": NOTE}.items()))
+        entry = manifest["files"][name]
+        function = entry.get("function_sha256", entry["sha256"])
+        manifest["files"][name] = dict(
+            sorted({**entry, "sha256": digest, "function_sha256": function, "note": NOTE}.items())
+        )
     replace(path, (json.dumps(manifest, indent=1) + "\n").encode())
 
 

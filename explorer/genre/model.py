@@ -327,11 +327,14 @@ class Models:
         return TrackDescription(genre, self.genre.embedding(outputs))
 
 
-def _model_version() -> str:
-    """The code revision of :func:`describe` and the checksums of the model files it uses."""
+def _model_version(names: tuple[str, ...] | None = None) -> str:
+    """The code revision of :func:`describe` and what the model files compute: of every file (or of
+    ``names``), its ``function_sha256`` in the manifest when it has one (a file rewritten to compute
+    the same function faster, see ``packaging/optimise_musicnn.py``), else its checksum."""
     try:
         files = read_manifest(models_dir())
-        digest = hashlib.sha256(json.dumps({k: v.get("sha256") for k, v in files.items()}, sort_keys=True).encode())
+        sums = {k: v.get("function_sha256", v.get("sha256")) for k, v in files.items() if names is None or k in names}
+        digest = hashlib.sha256(json.dumps(sums, sort_keys=True).encode())
         return f"{_DESCRIBE_REVISION}-{digest.hexdigest()[:12]}"
     except ExplorerError:
         return f"{_DESCRIBE_REVISION}-no-models"
@@ -341,6 +344,10 @@ def _model_version() -> str:
 _DESCRIBE_REVISION = "1"
 #: Identifies what describe() returns (library caches are keyed by it).
 MODEL_VERSION = _model_version()
+#: Identifies the sound embeddings (the two networks and the statistics they are standardised with,
+#: kept in the genre model file): what a listener's own genre model is trained on, so that a new
+#: structure network leaves it usable.
+EMBEDDING_VERSION = _model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE))
 
 _lock = threading.Lock()
 _loaded: dict[Path, Models] = {}

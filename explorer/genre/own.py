@@ -328,7 +328,8 @@ class OwnModel:
     threshold : float
         A song whose best calibrated probability is below it is :data:`UNCERTAIN`.
     embedding_version : str
-        :data:`explorer.genre.model.MODEL_VERSION` of the embeddings it was trained on.
+        :data:`explorer.genre.model.EMBEDDING_VERSION` of the embeddings it was trained on
+        (``MODEL_VERSION`` in models trained before the embeddings had a version of their own).
     """
 
     classifier: LinearClassifier

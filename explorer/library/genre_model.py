@@ -62,14 +62,14 @@ def train(library, *, progress: ProgressFn | None = None) -> tuple[OwnModel, Rep
     NotEnoughSongs
         Fewer songs, genres or artists than :data:`~explorer.genre.own.RULE` asks.
     """
-    from explorer.genre.model import MODEL_VERSION
+    from explorer.genre.model import EMBEDDING_VERSION
 
     songs = gather(library)
     check_enough(songs)
     report, _ = cross_validate(songs, progress=progress)
     if progress is not None:
         progress(0.95, "fitting the model on every song")
-    model = fit_own_model(songs, report, embedding_version=MODEL_VERSION)
+    model = fit_own_model(songs, report, embedding_version=EMBEDDING_VERSION)
     if progress is not None:
         progress(1.0, "done")
     return model, report
@@ -129,9 +129,10 @@ def use(library, model_path: str | os.PathLike | None, *, progress: ProgressFn |
 
 def check_compatible(model: OwnModel) -> None:
     """Refuse a model trained on the embeddings of other shipped networks (they would mean something else)."""
-    from explorer.genre.model import MODEL_VERSION
+    from explorer.genre.model import EMBEDDING_VERSION, MODEL_VERSION
 
-    if model.embedding_version != MODEL_VERSION:
+    # models trained before the embedding version had its own key carry the whole model version
+    if model.embedding_version not in (EMBEDDING_VERSION, MODEL_VERSION):
         raise ExplorerError(
             "the genre model was trained on sound embeddings of another version of the shipped "
             "models; "

@@ -242,3 +242,59 @@ def test_verify_models_checks_every_file_without_loading_them(tmp_path):
     (folder / "genre_classifier.npz").write_bytes(bytes(data))
     with pytest.raises(ExplorerError, match="damaged"):
         verify_models(folder)
+
+
+def _versions(folder, monkeypatch) -> tuple[str, str]:
+    from explorer.genre import model
+    from explorer.util.modelfiles import MODEL_DIR_ENV
+
+    monkeypatch.setenv(MODEL_DIR_ENV, str(folder))
+    return model._model_version(), model._model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE))
+
+
+def _edit_manifest(folder, name, **fields):
+    """Set (or, with None, remove) fields of one file's manifest entry."""
+    import json
+
+    path = folder / MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    entry = manifest["files"][name]
+    entry.update(fields)
+    manifest["files"][name] = {k: v for k, v in entry.items() if v is not None}
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_file_rewritten_to_the_same_function_keeps_the_model_version(tmp_path, monkeypatch):
+    # packaging/optimise_musicnn.py keeps the checksum of the graph it checked the rewrite against
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    name = f"{NETWORKS[0]}.onnx"
+    entry = read_manifest(folder)[name]
+    converted = entry.get("function_sha256", entry["sha256"])
+    _edit_manifest(folder, name, sha256=converted, function_sha256=None)  # as the converter wrote it
+    before = _versions(folder, monkeypatch)
+    _edit_manifest(folder, name, sha256="0" * 64, function_sha256=converted)  # rewritten, same function
+    assert _versions(folder, monkeypatch) == before
+    _edit_manifest(folder, name, function_sha256="1" * 64)  # another function: what was cached is stale
+    after = _versions(folder, monkeypatch)
+    assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_new_structure_network_leaves_the_embedding_version(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    model_version, embedding_version = _versions(folder, monkeypatch)
+    _edit_manifest(folder, "boundaries.npz", sha256="2" * 64)
+    new_model, new_embedding = _versions(folder, monkeypatch)
+    assert new_model != model_version  # cached results carry the structure network's answers
+    assert new_embedding == embedding_version  # a listener's own genre model stays usable
+    _edit_manifest(folder, CLASSIFIER_FILE, sha256="3" * 64)  # the embeddings' statistics live there
+    assert _versions(folder, monkeypatch)[1] != embedding_version
+
+
+def test_shipped_model_version_is_the_one_before_the_graph_rewrite():
+    # analysis caches and listeners' genre models made before the musicnn graphs were rewritten stay valid
+    from explorer.genre import model
+
+    assert MODEL_VERSION == "1-9ce2b463ff09"
+    assert model.EMBEDDING_VERSION != MODEL_VERSION

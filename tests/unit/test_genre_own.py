@@ -41,6 +41,18 @@ def test_cross_validation_keeps_artists_apart_and_the_model_is_plain_data(tmp_pa
         assert all(npz[k].dtype != object for k in npz.files)
 
 
+def test_a_model_on_these_embeddings_is_usable_and_one_on_others_is_refused():
+    from explorer.genre.model import EMBEDDING_VERSION, MODEL_VERSION
+
+    songs = _songs(np.random.default_rng(0))
+    report, _ = own.cross_validate(songs)
+    # trained now (the embeddings' own version) or before the embeddings had one (the whole model version)
+    for version in (EMBEDDING_VERSION, MODEL_VERSION):
+        genre_model.check_compatible(own.fit_own_model(songs, report, embedding_version=version))
+    with pytest.raises(ExplorerError, match="train it again"):
+        genre_model.check_compatible(own.fit_own_model(songs, report, embedding_version="1-000000000000"))
+
+
 def test_too_few_songs_genres_or_artists():
     songs = _songs(np.random.default_rng(1), n_per=4)
     songs = own.Songs(songs.ids, songs.X, songs.genres, songs.artists, {"a": 4, "b": 4, "c": 4})
