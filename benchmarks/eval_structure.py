@@ -13,6 +13,15 @@ finds on the unlabelled real recordings (``shared/corpus/real``).  Features are 
 (``--cache``, keyed by the file and the feature code), so a second run only redoes the stages after
 feature extraction.
 
+The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is ``shared/corpus``, ``C``
+``~/.cache/music-explorer-corpus``; seed 0 unless given)::
+
+    render_corpus.py S/pop909 C/pop909 --style piano                   # dev-piano, 60 songs
+    render_corpus.py S/pop909 C/pop909-band                            # dev-band, 60 songs
+    render_corpus.py S/pop909-train C/train-piano --style piano --every 18  # 41 songs
+    render_corpus.py S/pop909-train C/train-band --every 36            # 21 songs
+    render_corpus.py S/pop909-train C/train-band-b --every 12 --offset 6 --limit 60 --seed 1
+
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
 ``choruses``, ``chorus_reliable``).  Default: ``~/.cache/music-explorer-corpus/pop909``.
