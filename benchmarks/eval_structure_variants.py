@@ -30,6 +30,8 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
 ``short_share``
     ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
     this share of the segmented stretch's length.
+``short_s``, ``w_short``
+    ``structure.segment``'s ``short_seconds`` and ``w_short`` themselves.
 
 The variants replace ``structure.recurrence``, ``beatsync.beat_sync`` and the two constants inside
 the worker processes only.  ``--excerpts SECONDS`` writes the first SECONDS of every training render
@@ -183,6 +185,9 @@ def _install() -> None:
         share, times = _state["cfg"].get("short_share"), kw.get("times")
         if share is not None and times is not None and len(times) > 1:
             kw["short_seconds"] = min(14.0, share * float(times[-1] - times[0]))
+        for key, arg in (("short_s", "short_seconds"), ("w_short", "w_short")):
+            if key in _state["cfg"]:
+                kw[arg] = float(_state["cfg"][key])
         return segment(nov, downbeat, **kw)
 
     beatsync.beat_sync, structure.recurrence, structure.segment = sync, fused, seg
