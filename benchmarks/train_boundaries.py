@@ -47,15 +47,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchmarks.eval_structure as ev  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "resources" / "models"
-#: Collected inputs, per version of the code that makes them and per domain (a rerun only fits).
+#: Collected inputs, per version of the code that makes them and per domain (a rerun only fits); each
+#: song's file is also keyed by its audio file and the feature code (a song rendered again is collected again).
 INPUTS = ev.CORPUS / "boundary-inputs"
 
 
 def _code_key() -> str:
-    from explorer.analysis import beats, beatsync, boundaries, pipeline, structure
+    from explorer.analysis import beats, beatsync, boundaries, metre, pipeline, structure
 
     h = hashlib.sha1()
-    for mod in (beats, beatsync, boundaries, pipeline, structure):
+    for mod in (beats, beatsync, boundaries, metre, pipeline, structure):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:12]
 
@@ -128,8 +129,9 @@ def gather(domains: list[str], pool, cache) -> list[dict]:
         store = INPUTS / _code_key() / name
         songs = []
         todo = []
+        file_of = {a.stem: store / f"{a.stem}-{ev._features_key(a)[:12]}.npz" for a, _ in pairs}
         for a, r in pairs:
-            path = store / (a.stem + ".npz")
+            path = file_of[a.stem]
             if path.exists():
                 with np.load(path, allow_pickle=False) as z:
                     songs.append({k: z[k] for k in z.files} | {"song": a.stem})
@@ -138,7 +140,7 @@ def gather(domains: list[str], pool, cache) -> list[dict]:
         for s in pool.map(collect, todo, chunksize=1):
             if s:
                 store.mkdir(parents=True, exist_ok=True)
-                np.savez(store / (s["song"] + ".npz"), F=s["F"], y=s["y"], nov=s["nov"], t=s["t"])
+                np.savez(file_of[s["song"]], F=s["F"], y=s["y"], nov=s["nov"], t=s["t"])
                 songs.append(s)
         for s in songs:
             s["domain"] = name
