@@ -348,6 +348,11 @@ MODEL_VERSION = _model_version()
 #: kept in the genre model file): what a listener's own genre model is trained on, so that a new
 #: structure network leaves it usable.
 EMBEDDING_VERSION = _model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE))
+#: What own genre models trained before :data:`EMBEDDING_VERSION` existed carry, and the embedding version
+#: it stands for: analyses 1.14 and 1.15 recorded their whole model version, whose manifest also named the
+#: structure network.  (Models trained earlier, when the manifest held only the genre files, carry the
+#: embedding version itself.)
+LEGACY_EMBEDDING_VERSIONS = {"1-9ce2b463ff09": "1-667a30487645"}
 
 _lock = threading.Lock()
 _loaded: dict[Path, Models] = {}

@@ -329,7 +329,7 @@ class OwnModel:
         A song whose best calibrated probability is below it is :data:`UNCERTAIN`.
     embedding_version : str
         :data:`explorer.genre.model.EMBEDDING_VERSION` of the embeddings it was trained on
-        (``MODEL_VERSION`` in models trained before the embeddings had a version of their own).
+        (or one of :data:`~explorer.genre.model.LEGACY_EMBEDDING_VERSIONS`).
     """
 
     classifier: LinearClassifier

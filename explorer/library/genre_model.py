@@ -129,10 +129,10 @@ def use(library, model_path: str | os.PathLike | None, *, progress: ProgressFn |
 
 def check_compatible(model: OwnModel) -> None:
     """Refuse a model trained on the embeddings of other shipped networks (they would mean something else)."""
-    from explorer.genre.model import EMBEDDING_VERSION, MODEL_VERSION
+    from explorer.genre.model import EMBEDDING_VERSION, LEGACY_EMBEDDING_VERSIONS
 
-    # models trained before the embedding version had its own key carry the whole model version
-    if model.embedding_version not in (EMBEDDING_VERSION, MODEL_VERSION):
+    version = LEGACY_EMBEDDING_VERSIONS.get(model.embedding_version, model.embedding_version)
+    if version != EMBEDDING_VERSION:
         raise ExplorerError(
             "the genre model was trained on sound embeddings of another version of the shipped "
             "models; "
