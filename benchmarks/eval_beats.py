@@ -29,7 +29,6 @@ sub-frame beats came in, the parent of the first commit whose ``beats.py`` menti
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import multiprocessing as mp
@@ -165,14 +164,11 @@ def _init(rev):
 
 def features(audio: Path):
     """The features the beat stage reads (cached in FEATS: only the 12 lowest mel bands are kept)."""
-    from explorer.analysis import dsp, filters
+    from eval_structure import features_key
+
     from explorer.analysis import features as F
 
-    # the decode as the product does it (ffmpeg, mono at the analysis rate) and the code of the features
-    h = hashlib.sha1(f"{audio}:{audio.stat().st_mtime}|ffmpeg mono {F.SR}".encode())
-    for mod in (F, dsp, filters):
-        h.update(Path(mod.__file__).read_bytes())
-    key = FEATS / (h.hexdigest()[:16] + ".npz")
+    key = FEATS / (features_key(audio) + ".npz")
     if key.exists():
         z = np.load(key)
         return F.Features(

@@ -261,7 +261,8 @@ def _valid(ann: dict) -> dict:
 _CACHE: Path | None = None
 
 
-def _features_key(audio: Path) -> str:
+def features_key(audio: Path) -> str:
+    """Cache key of the features of ``audio``: the file, the decode ``analyze`` does and the feature code."""
     import hashlib
 
     from explorer.analysis import dsp, filters
@@ -284,7 +285,7 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
 
     audio = Path(audio)
     t = time.perf_counter()
-    path = cache / (_features_key(audio) + ".npz") if cache is not None else None
+    path = cache / (features_key(audio) + ".npz") if cache is not None else None
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as z:
             meta = z["meta"]

@@ -142,6 +142,22 @@ def _downbeat_offset(orig_mid, seg, beat_ticks, bpb) -> int:
     return int(np.argmax(votes))
 
 
+def pop909_beats(mid: mido.MidiFile, seg: dict, bpb: int) -> tuple[np.ndarray, int, float]:
+    """The beats of a POP909 MIDI file in ticks, the index of its first downbeat among them and the
+    beat's phase within the quarter (ticks).
+
+    The beat is one quarter whose phase is where the notes' onsets cluster (:func:`beat_phase`: a
+    POP909 file's beats lie off its tick grid); the bars start where the annotated phrases start
+    (:func:`_downbeat_offset`).
+    """
+    tpb = mid.ticks_per_beat
+    ons = note_onsets(mid)
+    phase = beat_phase(ons, tpb)
+    first = phase + tpb * np.floor((ons.min() - phase) / tpb + 0.25)
+    beat_ticks = np.arange(first, ons.max() + tpb, tpb)
+    return beat_ticks, _downbeat_offset(mid, seg, beat_ticks, bpb), phase
+
+
 def band_tracks(
     mid: mido.MidiFile, beat_ticks: np.ndarray, bpb: int, down0: int, rng: random.Random, *, drums: bool = True
 ) -> list[mido.MidiTrack]:
@@ -224,16 +240,11 @@ def pop909_item(
     song: str, domain: str, variant: dict, seconds: float, *, base: Path = CORPUS / "pop909-train"
 ) -> tuple[mido.MidiFile, dict]:
     """The MIDI of one POP909 song made into ``variant`` and its truth up to ``seconds``."""
-    orig = mido.MidiFile(str(base / "midi" / f"{song}.mid"))
     seg = json.loads((base / "segments" / f"{song}.json").read_text())
     mid = mido.MidiFile(str(base / "midi" / f"{song}.mid"))
     tpb = mid.ticks_per_beat
-    ons = note_onsets(mid)
-    phase = beat_phase(ons, tpb)
-    first = phase + tpb * np.floor((ons.min() - phase) / tpb + 0.25)
-    beat_ticks = np.arange(first, ons.max() + tpb, tpb)
     bpb = int(seg.get("beats_per_bar", 4))
-    down0 = _downbeat_offset(orig, seg, beat_ticks, bpb)
+    beat_ticks, down0, phase = pop909_beats(mid, seg, bpb)
     rng = random.Random(f"{song}-{domain}-{variant}")
     if variant.get("band"):
         mid.tracks[:] = band_tracks(mid, beat_ticks, bpb, down0, rng, drums=variant.get("drums", True))

@@ -20,8 +20,8 @@ Styles
     bass line (the lowest accompaniment note of every half bar, played on the beats) and a drum kit
     (one of three grooves, absent in one song in six), one of two soundfonts (FluidR3, TimGM6mb), the
     synthesiser's reverb at a random room size, and noise at 28–45 dB below the signal.  The bass and
-    the drums play on the song's own beats and bars (:func:`song_beats`), which in a POP909 file lie
-    off its tick grid.
+    the drums play on the song's own beats and bars (``render_beat_corpus.pop909_beats``), which in a
+    POP909 file lie off its tick grid.
 
 The structure annotations decide only where the bars start (the phrases start on downbeats); nothing in
 the arrangement marks a section (no fills or crashes at section starts), so the sections must be found
@@ -42,6 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import render_beat_corpus as rbc  # noqa: E402
+
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
 LEADS = (73, 40, 65, 56, 71, 80, 53, 29, 11)
 SECONDS = (48, 49, 61, 89, 52, 68)
@@ -52,24 +56,6 @@ SR = 22050
 
 def _rng(song: str, style: str, seed: int) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(f"{song}/{style}/{seed}".encode()))
-
-
-def song_beats(mid, ann: dict, beats_per_bar: int) -> tuple[np.ndarray, int]:
-    """The beats of a POP909 MIDI file in ticks and the index of its first downbeat among them.
-
-    A POP909 file's beat is one quarter, but its phase within the tick grid is where the notes'
-    onsets cluster, and its bars start where the annotated phrases start (the beat corpus's rules:
-    :func:`render_beat_corpus.beat_phase`); a drum kit on the tick grid from tick 0 would play
-    against the music, off its beats and its bars.
-    """
-    import render_beat_corpus as rbc  # noqa: PLC0415 - beside this script
-
-    tpb = mid.ticks_per_beat
-    ons = rbc.note_onsets(mid)
-    phase = rbc.beat_phase(ons, tpb)
-    first = phase + tpb * np.floor((ons.min() - phase) / tpb + 0.25)
-    beat_ticks = np.arange(first, ons.max() + tpb, tpb)
-    return beat_ticks, rbc._downbeat_offset(mid, ann, beat_ticks, beats_per_bar)
 
 
 def _abs_events(track):
@@ -83,7 +69,7 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, do
     """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made.
 
     ``beat_ticks`` [shape=(n_beats,)] are the song's beats in MIDI ticks and ``down0`` the index of
-    its first downbeat among them (:func:`song_beats`): the bass and the drums play on these.
+    its first downbeat among them (``render_beat_corpus.pop909_beats``): the bass and the drums play on these.
     """
     import mido
 
@@ -226,7 +212,7 @@ def render_one(args) -> str:
             midp, info, sf2, room = Path(src, "midi", f"{song}.mid"), {"style": "piano"}, SOUNDFONTS[0], None
         else:
             bpb = int(ann.get("beats_per_bar", 4))
-            beat_ticks, down0 = song_beats(mid, ann, bpb)
+            beat_ticks, down0, _ = rbc.pop909_beats(mid, ann, bpb)
             arr, info = arrange(mid, beats_per_bar=bpb, rng=rng, beat_ticks=beat_ticks, down0=down0)
             info["grid"] = "song beats"
             midp = Path(tmp, "x.mid")

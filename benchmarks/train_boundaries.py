@@ -129,7 +129,7 @@ def gather(domains: list[str], pool, cache) -> list[dict]:
         store = INPUTS / _code_key() / name
         songs = []
         todo = []
-        file_of = {a.stem: store / f"{a.stem}-{ev._features_key(a)[:12]}.npz" for a, _ in pairs}
+        file_of = {a.stem: store / f"{a.stem}-{ev.features_key(a)[:12]}.npz" for a, _ in pairs}
         for a, r in pairs:
             path = file_of[a.stem]
             if path.exists():
