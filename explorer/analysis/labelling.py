@@ -335,3 +335,87 @@ def split_mixed_runs(labels, sim: np.ndarray, *, ratio: float = 0.5) -> list[int
                 labels[a + p] = nxt
         nxt += 1
     return labels
+
+
+def loop_cycles(
+    R: np.ndarray,
+    downbeat: np.ndarray,
+    *,
+    units_per_bar: int,
+    mfcc: np.ndarray | None = None,
+    min_bars: int = 2,
+    coverage: float = 0.8,
+    floor: float = 0.2,
+    timbre_floor: float = 0.2,
+    contrast: float = 2.0,
+) -> np.ndarray | None:
+    """Where the cycles of music that plays one phrase over and over begin.
+
+    A waltz or a game loop repeats one cycle back to back: its recurrence holds one unbroken
+    diagonal at the cycle's length, and no section comes back apart from its neighbour, so the
+    labelling merges all of it into one run.  Here the shortest whole number of bars (± one unit
+    of tempo drift) at which the recurrence links at least ``coverage`` of the units to the unit
+    one lag later gives the cycle (the lag within one unit of it whose diagonal is strongest on
+    average); the first cycle starts where that diagonal first holds for a whole
+    bar (moved to the nearest downbeat within half a bar).  With ``mfcc``, the cycle must come back
+    in sound as well: a glide through an octave repeats its pitch classes, not its timbre.
+
+    Parameters
+    ----------
+    R : np.ndarray [shape=(n, n)]
+        Raw recurrence affinity in [0, 1] of the stretch (:func:`~explorer.analysis.structure.recurrence`).
+    downbeat : np.ndarray [shape=(n + 1,), bool]
+        Whether each position starts a bar.
+    units_per_bar : int
+    mfcc : np.ndarray [shape=(n_mfcc, n)] or None
+        Timbre of every unit.
+    min_bars : int
+        Shortest cycle (bars).
+    coverage : float
+        Share of the units that must repeat one cycle later.
+    floor : float
+        Affinity above which a unit counts as repeated.
+    timbre_floor : float
+        Least mean cosine similarity of the z-scored timbre of units one cycle apart (unrelated
+        units average about 0).
+    contrast : float
+        How many times stronger (mean affinity) the cycle's diagonal is than the median diagonal
+        between a bar and the cycle: music that sounds alike at every lag does not loop.
+
+    Returns
+    -------
+    np.ndarray of int or None
+        Positions (units, 0 … n) where a cycle begins, with the first one and ``n`` (the stretch's end)
+        included, when there are at least two whole cycles; None when the music does not loop.
+    """
+    n = R.shape[0]
+    u = max(1, int(units_per_bar))
+    Z = zscore_cols(mfcc) if mfcc is not None else None
+    for lag in range(min_bars * u, n // 2 + 1, u):
+        m = n - lag - 1
+        if m < u:
+            break
+        near_lags = [np.diagonal(R, lag + e)[:m] for e in (-1, 0, 1)]
+        diag = np.max(near_lags, axis=0) > floor
+        if diag.mean() < coverage:
+            continue
+        # the cycle is the nearby lag whose diagonal is strongest (a beat tracked off the music's bar)
+        lag += int(np.argmax([d.mean() for d in near_lags])) - 1
+        if Z is not None and float(np.mean(np.sum(Z[:, : n - lag] * Z[:, lag:], axis=0))) < timbre_floor:
+            continue
+        # a cycle changes within itself: a held chord or a drone is as alike at every lag
+        within = np.median([np.diagonal(R, k).mean() for k in range(u, lag - 1)]) if lag - 1 > u else 0.0
+        if max(float(d.mean()) for d in near_lags) < contrast * within:
+            continue
+        run = np.convolve(diag.astype(float), np.ones(u), mode="valid") >= u
+        start = int(np.argmax(run)) if run.any() else 0
+        near = [p for p in range(max(0, start - u // 2), min(n, start + u // 2) + 1) if downbeat[p]]
+        if near:
+            start = min(near, key=lambda p: abs(p - start))
+        if start < u:
+            start = 0
+        cuts = list(range(start, n - u // 2, lag))
+        if len(cuts) < 2 or n - cuts[1] < lag - u:
+            return None
+        return np.array(cuts + [n])
+    return None

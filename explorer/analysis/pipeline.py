@@ -214,7 +214,9 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     if learned is not None:
         nov = (1 - W_LEARNED) * nov + W_LEARNED * structure.norm01(learned)
     nov = (1 - W_ONSETS) * nov + W_ONSETS * structure.credit_pickups(onsets, width=pickup)
-    bounds, labels, silent = _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song)
+    bounds, labels, silent = _sections(
+        R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song, steady=grid.steady
+    )
 
     stage("chorus", 0.8, done="sections")
     times = edges[bounds].copy()
@@ -321,8 +323,9 @@ def _period(edges: np.ndarray) -> float:
     return float(np.median(np.diff(edges))) if edges.size > 1 else 0.0
 
 
-def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song):
-    """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart."""
+def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song, *, steady=True):
+    """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart
+    (``steady``: the units follow a tracked beat, so a whole number of bars can be a cycle)."""
     if silent_song or u1 - u0 < 1:
         return np.array([0, n]), [0], [silent_song]
     bounds = [0]
@@ -369,17 +372,26 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
             break
         if k == len(PENALTIES) - 1:
             lab = labelling.join_closest_pair(sim, lab, threshold=LABEL_THRESHOLD * FALLBACK_SHARE)
-    # merge neighbours with the same label: sections are runs of one kind of material
-    merged_b, merged_l = [inner[0]], []
-    for i, lb in enumerate(lab):
-        if merged_l and merged_l[-1] == lb:
-            merged_b[-1] = inner[i + 1]
-        else:
-            merged_l.append(lb)
-            merged_b.append(inner[i + 1])
-    merged_b, merged_l = labelling.split_long_runs(
-        merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
-    )
+    # music that plays one cycle of bars over and over repeats only back to back: its cycles are the sections
+    cycles = None
+    if steady and not _repeats(lab):
+        cycles = labelling.loop_cycles(
+            R[sl, sl], unit_down[u0 : u1 + 1], units_per_bar=units_per_bar, mfcc=sync["mfcc"][:, sl]
+        )
+    if cycles is not None:
+        merged_b, merged_l = _cycle_sections(cycles + u0, u0)
+    else:
+        # merge neighbours with the same label: sections are runs of one kind of material
+        merged_b, merged_l = [inner[0]], []
+        for i, lb in enumerate(lab):
+            if merged_l and merged_l[-1] == lb:
+                merged_b[-1] = inner[i + 1]
+            else:
+                merged_l.append(lb)
+                merged_b.append(inner[i + 1])
+        merged_b, merged_l = labelling.split_long_runs(
+            merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
+        )
     bounds.extend(merged_b[1:])
     silent.extend([False] * len(merged_l))
     labels = [-1] * (len(silent) - len(merged_l)) + merged_l
@@ -390,6 +402,21 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
     uniq: dict[int, int] = {}
     labels = [uniq.setdefault(lb, len(uniq)) for lb in labels]
     return np.array(bounds), labels, silent
+
+
+def _cycle_sections(cycles: np.ndarray, start: int) -> tuple[list[int], list[int]]:
+    """Sections of looped music: a head before the first cycle, then the cycles; every piece at
+    least three quarters of a cycle long is the cycle's material (label 0), shorter ones are their own."""
+    bounds = [int(start)] + [int(c) for c in cycles if c > start]
+    period = int(np.median(np.diff(cycles)))
+    labels, other = [], 1
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if a >= cycles[0] and b - a >= 0.75 * period:
+            labels.append(0)
+        else:
+            labels.append(other)
+            other += 1
+    return bounds, labels
 
 
 def _section_confidence(bounds, labels, R_path) -> np.ndarray:

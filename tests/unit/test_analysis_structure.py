@@ -296,3 +296,55 @@ def test_split_mixed_runs_leaves_one_kind_of_material_and_uneven_runs_alone():
     assert split_mixed_runs(labels, sim, ratio=0.5) == labels
     # a label heard once is never split
     assert split_mixed_runs([0, 0, 1], _sim_from_material("abc"), ratio=0.5) == [0, 0, 1]
+
+
+def test_loop_cycles_finds_a_cycle_repeated_back_to_back_and_nothing_in_a_song_with_sections():
+    from explorer.analysis.labelling import loop_cycles
+
+    n, upb = 80, 4
+    down = np.zeros(n + 1, dtype=bool)
+    down[::upb] = True
+    # one 16-unit cycle played five times from unit 0: the diagonal at 16 and its multiples holds everywhere
+    i, j = np.indices((n, n))
+    loop = (np.abs(i - j) % 16 == 0).astype(float) * 0.7
+    np.fill_diagonal(loop, 1.0)
+    assert list(loop_cycles(loop, down, units_per_bar=upb)) == [0, 16, 32, 48, 64, 80]
+    # a 2-bar head before the loop starts: the cycles begin on the bar where the diagonal does
+    head = np.zeros((n, n))
+    head[8:, 8:] = loop[:-8, :-8]
+    np.fill_diagonal(head, 1.0)
+    assert list(loop_cycles(head, down, units_per_bar=upb)) == [8, 24, 40, 56, 72, 80]
+    # A B A B C: the repeats cover the A and B spans only, never most of the song at one lag
+    song = np.eye(n)
+    for a, b in ((0, 32), (16, 48)):
+        song[np.arange(a, a + 16), np.arange(b, b + 16)] = 0.7
+    song = np.maximum(song, song.T)
+    assert loop_cycles(song, down, units_per_bar=upb) is None
+    # the harmony loops but the sound never comes back (a glide through octaves): no loop
+    rng = np.random.default_rng(0)
+    assert loop_cycles(loop, down, units_per_bar=upb, mfcc=rng.standard_normal((13, n))) is None
+    timbre = np.tile(rng.standard_normal((13, 16)), 5)
+    assert loop_cycles(loop, down, units_per_bar=upb, mfcc=timbre) is not None
+    # alike at every lag (a held chord): nothing cycles
+    held = np.full((n, n), 0.7)
+    np.fill_diagonal(held, 1.0)
+    assert loop_cycles(held, down, units_per_bar=upb) is None
+
+
+@pytest.mark.parametrize(("bars", "seed", "bpm"), [(8, 0, 120), (4, 5, 100)])
+def test_music_that_loops_one_phrase_gets_its_cycles_as_repeated_choruses(bars, seed, bpm):
+    # one section played four times, nothing else: before, its repeats merged into one run and the
+    # song came out as intro, verse, outro without a chorus
+    y, sr, truth = make_song("AAAA", sr=SR, seed=seed, bars_per_section=bars, motif=False, bpm=bpm)
+    a = analyze(AudioBuffer(y, sr))
+    sounding = [s for s in a.sections if s.function != "other"]
+    assert len(a.choruses) >= 4 and a.chorus_note == ""
+    assert len({s.label for s in sounding if s.function == "chorus"}) == 1
+    bar = 4 * 60.0 / truth.tempo
+    for c in a.choruses:
+        # every cycle starts on a bar line and lasts a whole number of bars
+        assert np.min(np.abs(truth.downbeats - c.start)) < 0.1
+    lengths = np.diff([c.start for c in a.choruses]) / bar
+    assert np.allclose(lengths, np.round(lengths), atol=0.1) and lengths.min() >= 2
+    music = truth.sections[-1].end - truth.sections[0].start
+    assert sum(c.end - c.start for c in a.choruses) >= 0.9 * music
