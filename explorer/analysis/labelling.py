@@ -348,6 +348,7 @@ def loop_cycles(
     floor: float = 0.2,
     timbre_floor: float = 0.2,
     contrast: float = 2.0,
+    max_cycles: int = 16,
 ) -> np.ndarray | None:
     """Where the cycles of music that plays one phrase over and over begin.
 
@@ -381,6 +382,9 @@ def loop_cycles(
     contrast : float
         How many times stronger (mean affinity) the cycle's diagonal is than the median diagonal
         between a bar and the cycle: music that sounds alike at every lag does not loop.
+    max_cycles : int
+        Most cycles: a riff heard a hundred times under a twelve-minute track is not its sections
+        (the arrangement's changes are, and the usual cut follows them).
 
     Returns
     -------
@@ -401,7 +405,7 @@ def loop_cycles(
             continue
         # the cycle is the nearby lag whose diagonal is strongest (a beat tracked off the music's bar)
         lag += int(np.argmax([d.mean() for d in near_lags])) - 1
-        if Z is not None and float(np.mean(np.sum(Z[:, : n - lag] * Z[:, lag:], axis=0))) < timbre_floor:
+        if Z is not None and timbre_match(Z, 0, lag, n - lag) < timbre_floor:
             continue
         # a cycle changes within itself: a held chord or a drone is as alike at every lag
         within = np.median([np.diagonal(R, k).mean() for k in range(u, lag - 1)]) if lag - 1 > u else 0.0
@@ -415,7 +419,29 @@ def loop_cycles(
         if start < u:
             start = 0
         cuts = list(range(start, n - u // 2, lag))
-        if len(cuts) < 2 or n - cuts[1] < lag - u:
+        if len(cuts) < 2 or n - cuts[1] < lag - u or len(cuts) > max_cycles:
             return None
         return np.array(cuts + [n])
     return None
+
+
+def timbre_match(Z: np.ndarray, a: int, b: int, length: int) -> float:
+    """Mean cosine similarity of the timbre of units ``a …`` and ``b …``, ``length`` units each.
+
+    Parameters
+    ----------
+    Z : np.ndarray [shape=(d, n)]
+        Unit-norm z-scored timbre columns (:func:`~explorer.analysis.structure.zscore_cols` of the MFCC);
+        unrelated units average about 0.
+    a, b : int
+        First unit of each stretch.
+    length : int
+
+    Returns
+    -------
+    float in [-1, 1] (0 when ``length`` < 1).
+    """
+    length = int(min(length, Z.shape[1] - a, Z.shape[1] - b))
+    if length < 1:
+        return 0.0
+    return float(np.mean(np.sum(Z[:, a : a + length] * Z[:, b : b + length], axis=0)))

@@ -44,6 +44,10 @@ LABEL_THRESHOLD = 0.3
 #: A run of one label whose head is other material gets a second label for it
 #: (:func:`labelling.split_mixed_runs`); 0 turns this off.
 SPLIT_RATIO = 0.5
+#: Least timbre match (:func:`labelling.timbre_match`) of a segment and its neighbour with the same label
+#: for the two to be the material heard twice rather than one section (a glide through octaves
+#: repeats its pitch classes, not its sound).
+BACK_TO_BACK_TIMBRE = 0.2
 #: Share of the boundary strength that comes from where recurrence paths start and stop
 #: (:func:`~explorer.analysis.structure.repetition_onsets`); the rest is novelty.
 W_ONSETS = 0.5
@@ -392,6 +396,12 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
         merged_b, merged_l = labelling.split_long_runs(
             merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
         )
+        if len(set(merged_l)) == len(merged_l):
+            # the only repeats are back to back (a strain played twice, as in A A B B): every time
+            # the material is heard again is a section, so that the repeat shows
+            again_b, again_l = _back_to_back(inner, lab, structure.zscore_cols(sync["mfcc"]))
+            if len(set(again_l)) < len(again_l):
+                merged_b, merged_l = again_b, again_l
     bounds.extend(merged_b[1:])
     silent.extend([False] * len(merged_l))
     labels = [-1] * (len(silent) - len(merged_l)) + merged_l
@@ -402,6 +412,23 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
     uniq: dict[int, int] = {}
     labels = [uniq.setdefault(lb, len(uniq)) for lb in labels]
     return np.array(bounds), labels, silent
+
+
+def _back_to_back(inner, labels, Z: np.ndarray) -> tuple[list[int], list[int]]:
+    """Sections from segments: a segment with its neighbour's label starts a new section when it sounds
+    like its neighbour's start as well (the material played again), else it continues the section."""
+    bounds: list[int] = [int(inner[0])]
+    out: list[int] = []
+    for i, lab in enumerate(labels):
+        a, b = int(inner[i]), int(inner[i + 1])
+        if out and out[-1] == lab:
+            prev = bounds[-2]
+            if labelling.timbre_match(Z, prev, a, min(a - prev, b - a)) < BACK_TO_BACK_TIMBRE:
+                bounds[-1] = b
+                continue
+        out.append(lab)
+        bounds.append(b)
+    return bounds, out
 
 
 def _cycle_sections(cycles: np.ndarray, start: int) -> tuple[list[int], list[int]]:

@@ -309,6 +309,8 @@ def test_loop_cycles_finds_a_cycle_repeated_back_to_back_and_nothing_in_a_song_w
     loop = (np.abs(i - j) % 16 == 0).astype(float) * 0.7
     np.fill_diagonal(loop, 1.0)
     assert list(loop_cycles(loop, down, units_per_bar=upb)) == [0, 16, 32, 48, 64, 80]
+    # a riff heard more often than that is not the song's sections
+    assert loop_cycles(loop, down, units_per_bar=upb, max_cycles=4) is None
     # a 2-bar head before the loop starts: the cycles begin on the bar where the diagonal does
     head = np.zeros((n, n))
     head[8:, 8:] = loop[:-8, :-8]
@@ -348,3 +350,26 @@ def test_music_that_loops_one_phrase_gets_its_cycles_as_repeated_choruses(bars, 
     assert np.allclose(lengths, np.round(lengths), atol=0.1) and lengths.min() >= 2
     music = truth.sections[-1].end - truth.sections[0].start
     assert sum(c.end - c.start for c in a.choruses) >= 0.9 * music
+
+
+@pytest.mark.parametrize(("plan", "seed", "bpm"), [("AABB", 6, 100), ("ABBCCD", 3, 120), ("AABBC", 4, 100)])
+def test_strains_played_twice_in_a_row_show_as_repeats_with_a_chorus(plan, seed, bpm):
+    # every strain is played twice back to back and never again: before, each pair merged into
+    # one section, nothing came back apart from its neighbour and the song had no chorus
+    y, sr, truth = make_song(plan, sr=SR, seed=seed, bars_per_section=8, motif=False, bpm=bpm)
+    a = analyze(AudioBuffer(y, sr))
+    assert len(a.choruses) >= 2 and a.chorus_note == ""
+    starts = np.array([s.start for s in truth.sections])
+    letters = set()
+    for c in a.choruses:
+        k = int(np.argmin(np.abs(starts - c.start)))
+        assert abs(starts[k] - c.start) < 0.2
+        letters.add(truth.sections[k].label)
+    assert len(letters) == 1 and plan.count(letters.pop()) == 2
+    # both times a strain is heard start a section, and the two carry one letter
+    for first, second in zip(truth.sections, truth.sections[1:]):
+        if first.label != second.label:
+            continue
+        at = {round(s.start): s.label for s in a.sections}
+        assert round(first.start) in at and round(second.start) in at
+        assert at[round(first.start)] == at[round(second.start)]
