@@ -395,6 +395,7 @@ def loop_cycles(
     n = R.shape[0]
     u = max(1, int(units_per_bar))
     Z = zscore_cols(mfcc) if mfcc is not None else None
+    diag_means: np.ndarray | None = None  # mean affinity of every diagonal, computed when first needed
     for lag in range(min_bars * u, n // 2 + 1, u):
         m = n - lag - 1
         if m < u:
@@ -408,7 +409,9 @@ def loop_cycles(
         if Z is not None and timbre_match(Z, 0, lag, n - lag) < timbre_floor:
             continue
         # a cycle changes within itself: a held chord or a drone is as alike at every lag
-        within = np.median([np.diagonal(R, k).mean() for k in range(u, lag - 1)]) if lag - 1 > u else 0.0
+        if diag_means is None:
+            diag_means = np.array([np.diagonal(R, k).mean() for k in range(n)])
+        within = float(np.median(diag_means[u : lag - 1])) if lag - 1 > u else 0.0
         if max(float(d.mean()) for d in near_lags) < contrast * within:
             continue
         run = np.convolve(diag.astype(float), np.ones(u), mode="valid") >= u
