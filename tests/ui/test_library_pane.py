@@ -71,6 +71,15 @@ SONGS = (
 )
 
 
+def test_one_song_is_counted_in_the_singular(qtbot, pane, tmp_path):
+    music = _make_songs(tmp_path / "music", SONGS[:1])
+    _scan(qtbot, pane, music)
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 1)
+    qtbot.waitUntil(lambda: pane.count_label.text() == "1 song")
+    pane.filter_edit.setText("no such title")
+    qtbot.waitUntil(lambda: pane.count_label.text() == "0 of 1 song")
+
+
 def test_scan_lists_songs_then_filter_and_sort(qtbot, pane, tmp_path):
     music = _make_songs(tmp_path / "music", SONGS)
     report = _scan(qtbot, pane, music)

@@ -422,7 +422,8 @@ class LibraryPane(QWidget):
 
     def update_count(self) -> None:
         total, shown = self.model.total(), self.model.rowCount()
-        self.count_label.setText(f"{total} songs" if shown == total else f"{shown} of {total} songs")
+        noun = "song" if total == 1 else "songs"
+        self.count_label.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
     # -- view behaviour --------------------------------------------------------------------------------------
     def _apply_filter(self) -> None:
