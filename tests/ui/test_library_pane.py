@@ -57,7 +57,7 @@ def _column(pane, col):
     return [m.index(r, col).data() for r in range(m.rowCount())]
 
 
-def _scan(qtbot, pane, folder, timeout=60000):
+def _scan(qtbot, pane, folder, timeout=300000):
     with qtbot.waitSignal(pane.scanFinished, timeout=timeout) as sig:
         assert pane.start_scan([folder])
     qtbot.waitUntil(lambda: not pane.is_scanning(), timeout=5000)
@@ -166,7 +166,7 @@ def test_scan_progress_rows_appear_and_cancel(qtbot, pane, tmp_path):
             seen["format"] = pane.progress_bar.format()
 
     pane.model.dataChanged.connect(on_rows_changed)
-    with qtbot.waitSignal(pane.scanFinished, timeout=60000) as sig:
+    with qtbot.waitSignal(pane.scanFinished, timeout=300000) as sig:
         pane.start_scan([music])
         assert pane.progress_bar.isVisible() and pane.cancel_button.isVisible()
         assert not pane.add_button.isEnabled()
