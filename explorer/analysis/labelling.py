@@ -405,13 +405,13 @@ def loop_cycles(
         if diag.mean() < coverage:
             continue
         # the cycle is the nearby lag whose diagonal is strongest (a beat tracked off the music's bar)
-        lag += int(np.argmax([d.mean() for d in near_lags])) - 1
-        if Z is not None and timbre_match(Z, 0, lag, n - lag) < timbre_floor:
+        cycle = lag + int(np.argmax([d.mean() for d in near_lags])) - 1
+        if Z is not None and timbre_match(Z, 0, cycle, n - cycle) < timbre_floor:
             continue
         # a cycle changes within itself: a held chord or a drone is as alike at every lag
         if diag_means is None:
             diag_means = np.array([np.diagonal(R, k).mean() for k in range(n)])
-        within = float(np.median(diag_means[u : lag - 1])) if lag - 1 > u else 0.0
+        within = float(np.median(diag_means[u : cycle - 1])) if cycle - 1 > u else 0.0
         if max(float(d.mean()) for d in near_lags) < contrast * within:
             continue
         run = np.convolve(diag.astype(float), np.ones(u), mode="valid") >= u
@@ -421,8 +421,8 @@ def loop_cycles(
             start = min(near, key=lambda p: abs(p - start))
         if start < u:
             start = 0
-        cuts = list(range(start, n - u // 2, lag))
-        if len(cuts) < 2 or n - cuts[1] < lag - u or len(cuts) > max_cycles:
+        cuts = list(range(start, n - u // 2, cycle))
+        if len(cuts) < 2 or n - cuts[1] < cycle - u or len(cuts) > max_cycles:
             return None
         return np.array(cuts + [n])
     return None
