@@ -13,8 +13,12 @@ How a song is described (:func:`describe`)
    (``genre_classifier.npz``, trained by ``tools/train_genre.py`` on the GTZAN dev clips); the
    windows' probabilities are averaged, then blended with a zero-shot mapping of the networks' genre
    tags (``zero_shot_weight``; e.g. MSD "jazz" → jazz, MTT "classical" → classical) so genres the
-   small training set covers thinly still get a say.  The result is a distribution over
-   :data:`GENRES`.
+   small training set covers thinly still get a say.
+   Genres the taggers know and the ten training genres do not (:attr:`GenreModel.families`: folk,
+   soul/R&B, punk) are members of the family of one of the ten (folk of country, soul of blues, punk
+   of rock): the classifier's probability of a family's genre is shared among its members in the
+   proportion of their zero-shot scores.  The result is a distribution over
+   :attr:`GenreModel.genres` (:data:`GENRES`, then those members).
 4. Embedding (:data:`EMBEDDING_SIZE` = 400 float32 numbers, unit length): the mean over all patches of the
    MSD penultimate layer (200) and of the MTT penultimate layer (200), each standardised with fixed
    per-dimension statistics stored in ``genre_classifier.npz`` (``embed_mean``/``embed_scale``: mean and
@@ -54,7 +58,8 @@ from explorer.util.modelfiles import (  # noqa: F401 - MANIFEST_FILE and MODEL_D
 
 CancelFn = Callable[[], bool]
 
-#: The genres every model predicts, in this order (GTZAN's ten).
+#: The genres the shipped classifier is trained on, in this order (GTZAN's ten); the shipped model
+#: also names the members of their families (:attr:`GenreModel.genres`).
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 #: The two musicnn networks, by file stem.
 NETWORKS = ("MSD_musicnn", "MTT_musicnn")
@@ -122,6 +127,9 @@ class GenreModel:
     zero_shot : tuple of (genre, network, tag)
         Which tags vote for which genre; a genre's zero-shot score is the largest probability among
         its tags (genres without tags score 0); the scores are normalised to sum to 1.
+    families : tuple of (member, genre)
+        Genres outside :data:`GENRES`, each a member of the family of one of them (e.g. folk of
+        country): they share that genre's classifier probability by their zero-shot scores.
     zero_shot_weight : float in [0, 1]
         Weight of the zero-shot distribution in the final blend.
     embed_mean, embed_scale : np.ndarray [shape=(400,)]
@@ -136,6 +144,12 @@ class GenreModel:
     embed_mean: np.ndarray
     embed_scale: np.ndarray
     embed_weights: np.ndarray
+    families: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        """The genres this model names: :data:`GENRES`, then the members of their families."""
+        return GENRES + tuple(member for member, _ in self.families)
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -147,6 +161,7 @@ class GenreModel:
             embed_mean=self.embed_mean,
             embed_scale=self.embed_scale,
             embed_weights=self.embed_weights,
+            families=np.array(["\t".join(f) for f in self.families], dtype=str),
         )
         return buf.getvalue()
 
@@ -157,6 +172,7 @@ class GenreModel:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 clf = LinearClassifier.from_arrays(npz, "clf_")
                 zero_shot: tuple = tuple(tuple(str(s).split("\t")) for s in npz["zero_shot"])
+                families: tuple = tuple(tuple(str(s).split("\t")) for s in npz.get("families", ()))
                 model = cls(
                     clf,
                     zero_shot,
@@ -164,6 +180,7 @@ class GenreModel:
                     np.asarray(npz["embed_mean"], np.float64),
                     np.asarray(npz["embed_scale"], np.float64),
                     np.asarray(npz["embed_weights"], np.float64),
+                    families,
                 )
         except (KeyError, OSError, EOFError) as e:
             raise ValueError(f"not a genre model file ({e})") from None
@@ -174,26 +191,49 @@ class GenreModel:
             or model.embed_scale.shape != (EMBEDDING_SIZE,)
             or model.embed_weights.shape != (len(NETWORKS),)
             or any(len(t) != 3 for t in zero_shot)
+            or any(len(f) != 2 or f[0] in GENRES or f[1] not in GENRES for f in families)
+            or len(set(model.genres)) != len(model.genres)
+            or any(t[0] not in model.genres for t in zero_shot)
         ):
             raise ValueError("genre model file has the wrong shape")
         return model
 
     def zero_shot_probabilities(self, mean_tags: dict[str, np.ndarray], tag_names: dict[str, list[str]]) -> np.ndarray:
-        """Distribution over :data:`GENRES` from the networks' mean tag probabilities [shape=(10,)]."""
-        scores = np.zeros(len(GENRES))
+        """Distribution over :attr:`genres` from the networks' mean tag probabilities [shape=(n_genres,)]."""
+        genres = self.genres
+        scores = np.zeros(len(genres))
         for genre, network, tag in self.zero_shot:
             value = float(mean_tags[network][tag_names[network].index(tag)])
-            i = GENRES.index(genre)
+            i = genres.index(genre)
             scores[i] = max(scores[i], value)
         total = scores.sum()
-        return scores / total if total > 0 else np.full(len(GENRES), 1.0 / len(GENRES))
+        return scores / total if total > 0 else np.full(len(genres), 1.0 / len(genres))
 
     def probabilities(self, outputs: NetworkOutputs, tag_names: dict[str, list[str]]) -> np.ndarray:
-        """Genre distribution of a song [shape=(10,)], summing to 1."""
-        p = self.classifier.predict_proba(outputs.window_features()).mean(axis=0)
+        """Genre distribution of a song over :attr:`genres` [shape=(n_genres,)], summing to 1."""
+        return self.blend(
+            self.classifier.predict_proba(outputs.window_features()).mean(axis=0),
+            self.zero_shot_probabilities(outputs.mean_tags(), tag_names),
+        )
+
+    def blend(self, classified: np.ndarray, zero_shot: np.ndarray) -> np.ndarray:
+        """The song's distribution over :attr:`genres` [shape=(n_genres,)] from the classifier's over
+        :data:`GENRES` [shape=(10,)] and the zero-shot one over :attr:`genres` [shape=(n_genres,)].
+
+        A family's share of ``classified`` goes to its genre and members in the proportion of their
+        zero-shot scores (all of it to the genre when none of them scores); then the two
+        distributions are mixed with :attr:`zero_shot_weight`.
+        """
+        genres = self.genres
+        p = np.zeros(len(genres))
+        p[: len(GENRES)] = classified
+        for parent in dict.fromkeys(parent for _, parent in self.families):
+            family = [genres.index(parent)] + [genres.index(m) for m, f in self.families if f == parent]
+            votes = zero_shot[family]
+            if votes.sum() > 0:
+                p[family] = classified[GENRES.index(parent)] * votes / votes.sum()
         if self.zero_shot_weight > 0:
-            z = self.zero_shot_probabilities(outputs.mean_tags(), tag_names)
-            p = (1.0 - self.zero_shot_weight) * p + self.zero_shot_weight * z
+            p = (1.0 - self.zero_shot_weight) * p + self.zero_shot_weight * zero_shot
         return p / p.sum()
 
     def embedding(self, outputs: NetworkOutputs) -> np.ndarray:
@@ -323,21 +363,33 @@ class Models:
     def describe_outputs(self, outputs: NetworkOutputs) -> TrackDescription:
         """The description of a song whose network outputs are known."""
         p = self.genre.probabilities(outputs, self.networks.tag_names)
-        genre = Genre(GENRES[int(np.argmax(p))], {g: float(v) for g, v in zip(GENRES, p)})
+        genres = self.genre.genres
+        genre = Genre(genres[int(np.argmax(p))], {g: float(v) for g, v in zip(genres, p)})
         return TrackDescription(genre, self.genre.embedding(outputs))
 
 
-def _model_version(names: tuple[str, ...] | None = None) -> str:
+def _model_version(names: tuple[str, ...] | None = None, *, key: str = "function_sha256") -> str:
     """The code revision of :func:`describe` and what the model files compute: of every file (or of
-    ``names``), its ``function_sha256`` in the manifest when it has one (a file rewritten to compute
-    the same function faster, see ``packaging/optimise_musicnn.py``), else its checksum."""
+    ``names``), its ``key`` in the manifest when it has one (``function_sha256``: a file rewritten to
+    compute the same function faster, see ``packaging/optimise_musicnn.py``; ``embedding_sha256``: a
+    genre model that keeps the embedding statistics of an earlier one, see ``tools/train_genre.py``),
+    else its ``function_sha256``, else its checksum."""
     try:
         files = read_manifest(models_dir())
-        sums = {k: v.get("function_sha256", v.get("sha256")) for k, v in files.items() if names is None or k in names}
+        sums = {
+            k: v.get(key, v.get("function_sha256", v.get("sha256")))
+            for k, v in files.items()
+            if names is None or k in names
+        }
         digest = hashlib.sha256(json.dumps(sums, sort_keys=True).encode())
         return f"{_DESCRIBE_REVISION}-{digest.hexdigest()[:12]}"
     except ExplorerError:
         return f"{_DESCRIBE_REVISION}-no-models"
+
+
+def _embedding_version() -> str:
+    """What the sound embeddings are: the networks' functions and the statistics that standardise them."""
+    return _model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE), key="embedding_sha256")
 
 
 #: Bump when describe() computes something different from the same model files.
@@ -347,7 +399,7 @@ MODEL_VERSION = _model_version()
 #: Identifies the sound embeddings (the two networks and the statistics they are standardised with,
 #: kept in the genre model file): what a listener's own genre model is trained on, so that a new
 #: structure network leaves it usable.
-EMBEDDING_VERSION = _model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE))
+EMBEDDING_VERSION = _embedding_version()
 #: What own genre models trained before :data:`EMBEDDING_VERSION` existed carry, and the embedding version
 #: it stands for: analyses 1.14 and 1.15 recorded their whole model version, whose manifest also named the
 #: structure network.  (Models trained earlier, when the manifest held only the genre files, carry the

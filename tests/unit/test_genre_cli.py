@@ -12,7 +12,8 @@ import pytest
 from conftest import tone
 from timing import budget
 
-from explorer.genre.model import GENRES, MODEL_DIR_ENV, models_dir
+from explorer.genre.model import MODEL_DIR_ENV, models_dir
+from explorer.genre.train import VOCABULARY
 
 
 def run(*argv: str, env=None) -> subprocess.CompletedProcess:
@@ -44,7 +45,7 @@ def test_predict_json_lines_and_an_error_for_a_bad_file(make_audio, tmp_path):
         assert set(d) == {"file", "label", "probabilities", "uncertain", "confidence", "model"}
         assert d["model"] == "default" and isinstance(d["uncertain"], bool)
         assert d["confidence"] == pytest.approx(max(d["probabilities"].values()), abs=1e-3)
-        assert tuple(d["probabilities"]) == GENRES
+        assert tuple(d["probabilities"]) == VOCABULARY
         assert d["label"] == max(d["probabilities"], key=d["probabilities"].get)
         assert abs(sum(d["probabilities"].values()) - 1) < 1e-3
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("music-explorer: error: ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import shutil
 import threading
 
@@ -50,7 +52,7 @@ def chord(seconds: float, sr: int, freqs=(220.0, 277.2, 329.6)) -> np.ndarray:
 
 def assert_valid(description):
     p = description.genre.probabilities
-    assert tuple(p) == GENRES
+    assert tuple(p) == train.VOCABULARY == load_models().genre.genres
     assert description.genre.label == max(p, key=p.get)
     assert all(0.0 <= v <= 1.0 for v in p.values())
     assert sum(p.values()) == pytest.approx(1.0, abs=1e-6)
@@ -156,13 +158,70 @@ def synthetic_outputs(genre_index: int, seed: int, n_windows: int = 2) -> Networ
 def test_genre_model_trained_on_separable_songs_recognises_new_ones():
     train_set = [(synthetic_outputs(g, 100 * g + i), GENRES[g]) for g in range(10) for i in range(4)]
     test_set = [(synthetic_outputs(g, 5000 + 100 * g + i, n_windows=3), GENRES[g]) for g in range(10) for i in range(3)]
-    model = train.fit_genre_model([o for o, _ in train_set], [g for _, g in train_set], zero_shot_weight=0.3)
+    model = train.fit_genre_model(
+        [o for o, _ in train_set], [g for _, g in train_set], zero_shot_weight=0.3, families=()
+    )
+    assert model.genres == GENRES
     model = GenreModel.from_bytes(model.to_bytes())
     tag_names = load_models().networks.tag_names
-    predicted = [GENRES[int(np.argmax(model.probabilities(o, tag_names)))] for o, _ in test_set]
+    predicted = [model.genres[int(np.argmax(model.probabilities(o, tag_names)))] for o, _ in test_set]
     assert np.mean(np.array(predicted) == np.array([g for _, g in test_set])) >= 0.9
     E = np.array([model.embedding(o) for o, _ in test_set])
     assert train.precision_at_k(E, [g for _, g in test_set], k=2) >= 0.9
+
+
+def family_model(families=train.FAMILIES) -> GenreModel:
+    songs = [(synthetic_outputs(g, 100 * g + i), GENRES[g]) for g in range(10) for i in range(3)]
+    return train.fit_genre_model([o for o, _ in songs], [g for _, g in songs], zero_shot_weight=0.3, families=families)
+
+
+def test_the_shipped_model_names_genres_beyond_the_ten_it_was_trained_on():
+    genres = load_models().genre.genres
+    assert genres[:10] == GENRES
+    assert {"folk", "soul", "punk"} <= set(genres[10:])
+
+
+def test_a_family_member_takes_its_share_of_its_genre_by_the_tags():
+    model = family_model()
+    genres = model.genres
+    country = np.eye(10)[GENRES.index("country")]  # the classifier hears country (it knows no folk)
+    z = np.full(len(genres), 0.01)
+    z[genres.index("folk")], z[genres.index("country")] = 0.6, 0.2  # the taggers hear folk more than country
+    p = model.blend(country, z / z.sum())
+    assert genres[int(np.argmax(p))] == "folk"
+    assert p[genres.index("folk")] == pytest.approx(3 * p[genres.index("country")], rel=0.2)
+    assert p.sum() == pytest.approx(1.0)
+    # the family keeps what the classifier gave its genre: a member only divides it
+    z[genres.index("folk")] = 0.0
+    p = model.blend(country, z / z.sum())
+    assert genres[int(np.argmax(p))] == "country" and p[genres.index("folk")] == 0.0
+    # a member never takes what the classifier gave another family
+    z[genres.index("folk")], z[genres.index("country")] = 0.6, 0.0
+    p = model.blend(np.eye(10)[GENRES.index("pop")], z / z.sum())
+    assert genres[int(np.argmax(p))] == "pop"
+
+
+def test_family_members_round_trip_and_older_files_name_the_ten():
+    model = family_model()
+    again = GenreModel.from_bytes(model.to_bytes())
+    assert again.families == model.families and again.genres == model.genres
+    assert again.zero_shot == model.zero_shot
+    ten = family_model(families=())
+    assert GenreModel.from_bytes(ten.to_bytes()).genres == GENRES
+    old = {k: v for k, v in np.load(io.BytesIO(ten.to_bytes()), allow_pickle=False).items() if k != "families"}
+    buf = io.BytesIO()
+    np.savez(buf, **old)  # a file written before genres had families
+    assert GenreModel.from_bytes(buf.getvalue()).genres == GENRES
+
+
+@pytest.mark.parametrize(
+    "families",
+    [(("folk", "polka"),), (("rock", "country"),), (("folk", "country"), ("folk", "rock")), (("folk",),)],
+)
+def test_a_family_of_an_unknown_genre_is_refused(families):
+    model = dataclasses.replace(family_model(families=()), families=families)
+    with pytest.raises(ValueError, match="wrong shape"):
+        GenreModel.from_bytes(model.to_bytes())
 
 
 def tampered_copy(tmp_path, name, change):
@@ -249,7 +308,7 @@ def _versions(folder, monkeypatch) -> tuple[str, str]:
     from explorer.util.modelfiles import MODEL_DIR_ENV
 
     monkeypatch.setenv(MODEL_DIR_ENV, str(folder))
-    return model._model_version(), model._model_version((*(f"{n}.onnx" for n in NETWORKS), CLASSIFIER_FILE))
+    return model._model_version(), model._embedding_version()
 
 
 def _edit_manifest(folder, name, **fields):
@@ -288,8 +347,23 @@ def test_a_new_structure_network_leaves_the_embedding_version(tmp_path, monkeypa
     new_model, new_embedding = _versions(folder, monkeypatch)
     assert new_model != model_version  # cached results carry the structure network's answers
     assert new_embedding == embedding_version  # a listener's own genre model stays usable
-    _edit_manifest(folder, CLASSIFIER_FILE, sha256="3" * 64)  # the embeddings' statistics live there
+    # the embeddings' statistics live there: a file with new ones names them by its own checksum
+    _edit_manifest(folder, CLASSIFIER_FILE, sha256="3" * 64, embedding_sha256=None)
     assert _versions(folder, monkeypatch)[1] != embedding_version
+
+
+def test_a_new_genre_model_with_the_same_embedding_statistics_keeps_the_embedding_version(tmp_path, monkeypatch):
+    # tools/train_genre.py names statistics it kept by the checksum of the file that brought them
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir(), folder)
+    entry = read_manifest(folder)[CLASSIFIER_FILE]
+    brought = entry.get("embedding_sha256", entry["sha256"])
+    _edit_manifest(folder, CLASSIFIER_FILE, sha256=brought, embedding_sha256=None)
+    model_version, embedding_version = _versions(folder, monkeypatch)
+    _edit_manifest(folder, CLASSIFIER_FILE, sha256="4" * 64, embedding_sha256=brought)  # new genres, same statistics
+    new_model, new_embedding = _versions(folder, monkeypatch)
+    assert new_model != model_version  # the cached genre probabilities are stale
+    assert new_embedding == embedding_version  # a listener's own genre model stays usable
 
 
 def test_shipped_embeddings_are_the_ones_listeners_trained_on():
