@@ -23,6 +23,9 @@ HAND_WEIGHTS = {
     "last": 0.0,
     "length": 0.0,
 }
+#: Confidence of a chorus with nothing else in the song to compare it with (one label throughout):
+#: the mean confidence of the picks on the training renders, which is also how often they are right.
+NO_RIVAL_CONFIDENCE = 0.77
 #: The trained scorer (``benchmarks/train_chorus.py``): logistic regression weights as JSON.
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "chorus_scorer.json"
 
@@ -34,8 +37,10 @@ def label_features(
     *,
     fullness: np.ndarray | None = None,
     repetition: np.ndarray | None = None,
+    once: bool = False,
 ) -> dict[int, np.ndarray]:
-    """Features of every repeated label, in the order of :data:`FEATURES`.
+    """Features of every repeated label (and with ``once`` of every label heard once too), in the order
+    of :data:`FEATURES`.
 
     ``occurrences``: sections with the label; ``share``: their share of the song's sounding time;
     ``loudness``, ``fullness``: their mean relative to the song (duration-weighted z-scores of the
@@ -56,10 +61,13 @@ def label_features(
         How much of the spectrum sounds at once; None counts as equal.
     repetition : np.ndarray [shape=(n_sections,)] or None
         How clearly every section repeats elsewhere (0–1); None counts as 0.5.
+    once : bool
+        Also describe the labels of one section each.
 
     Returns
     -------
-    dict label -> np.ndarray [shape=(len(FEATURES),)], for the labels that occur at least twice.
+    dict label -> np.ndarray [shape=(len(FEATURES),)], for the labels that occur at least twice
+    (with ``once``, for every sounding label).
     """
     labels = list(labels)
     n = len(labels)
@@ -87,7 +95,7 @@ def label_features(
     out = {}
     for lab in sorted({x for x in labels if x >= 0}):
         idx = [i for i, x in enumerate(labels) if x == lab]
-        if len(idx) < 2:
+        if len(idx) < 2 and not once:
             continue
         out[lab] = np.array(
             [
@@ -138,9 +146,10 @@ def chorus_scores(
     fullness: np.ndarray | None = None,
     repetition: np.ndarray | None = None,
     weights: tuple[np.ndarray, float] | None = None,
+    once: bool = False,
 ) -> dict[int, float]:
-    """How much every repeated label looks like the chorus: a linear score of its
-    :func:`label_features`.
+    """How much every repeated label (with ``once``, every label) looks like the chorus: a linear
+    score of its :func:`label_features`.
 
     A chorus is the section a song returns to most, usually its fullest and loudest part, a clear
     repeat of both harmony and sound, and not the song's opening; the weights say how much each
@@ -148,9 +157,9 @@ def chorus_scores(
 
     Returns
     -------
-    dict label -> score, for the labels that occur at least twice.
+    dict label -> score, for the labels that occur at least twice (with ``once``, every sounding label).
     """
-    feats = label_features(labels, durations, loudness, fullness=fullness, repetition=repetition)
+    feats = label_features(labels, durations, loudness, fullness=fullness, repetition=repetition, once=once)
     wts, bias = weights if weights is not None else load_weights()
     return {lab: float(np.dot(wts, x) + bias) for lab, x in feats.items()}
 
@@ -158,8 +167,10 @@ def chorus_scores(
 def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, **kwargs) -> tuple[int | None, float]:
     """The chorus label and a confidence (0–1): the best of :func:`chorus_scores`.
 
-    The confidence is the logistic of the score's margin over the runner-up (0.5 when two labels
-    tie; a single repeated label gets 0.8).
+    The chorus is the best-scoring repeated label.  Its confidence is the logistic of its score's
+    margin over the best other label, repeated or heard once and scored alike (0.5 when they tie):
+    a section heard once can be a chorus the labelling did not join to its repeats.  A song with no
+    other label gets :data:`NO_RIVAL_CONFIDENCE`.
 
     Returns
     -------
@@ -168,11 +179,11 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
     scores = chorus_scores(labels, durations, loudness, **kwargs)
     if not scores:
         return None, 0.0
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    if len(ranked) == 1:
-        return ranked[0][0], 0.8
-    margin = ranked[0][1] - ranked[1][1]
-    return ranked[0][0], float(1.0 / (1.0 + np.exp(-margin)))
+    best = max(scores, key=lambda lab: scores[lab])
+    rivals = [v for lab, v in chorus_scores(labels, durations, loudness, once=True, **kwargs).items() if lab != best]
+    if not rivals:
+        return best, NO_RIVAL_CONFIDENCE
+    return best, float(1.0 / (1.0 + np.exp(-(scores[best] - max(rivals)))))
 
 
 def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:

@@ -59,6 +59,28 @@ def test_chorus_is_the_full_loud_return_not_the_opening():
     assert lab == 2 and 0.5 < conf <= 1.0
 
 
+def test_a_chorus_is_less_sure_when_a_section_heard_once_looks_like_one():
+    # verse A twice, then one more section: a quiet short interlude, or a loud full one as long as a
+    # chorus (perhaps a chorus whose repeat was missed); A is the chorus both times, not as surely
+    labels = [0, 1, 0, 2]
+    dur = np.array([20.0, 8.0, 20.0, 8.0])
+    loud = np.array([-20.0, -30.0, -20.0, -30.0])
+    lab_quiet, quiet = pick_chorus(labels, dur, loud, fullness=np.array([0.5, 0.2, 0.5, 0.2]))
+    dur_rival = np.array([20.0, 8.0, 20.0, 30.0])
+    loud_rival = np.array([-20.0, -30.0, -20.0, -12.0])
+    lab_loud, loud_rival_conf = pick_chorus(labels, dur_rival, loud_rival, fullness=np.array([0.5, 0.2, 0.5, 0.9]))
+    assert lab_quiet == lab_loud == 0
+    assert 0.5 < quiet < 1.0 and 0.0 < loud_rival_conf < quiet - 0.2
+
+
+def test_a_song_of_one_repeated_label_has_the_stated_confidence():
+    from explorer.analysis.chorus import NO_RIVAL_CONFIDENCE
+
+    assert pick_chorus([0, 0, 0, 0], np.full(4, 10.0), np.zeros(4)) == (0, NO_RIVAL_CONFIDENCE)
+    # silent sections (negative labels) are no rivals
+    assert pick_chorus([-1, 0, 0, -2], np.full(4, 10.0), np.zeros(4)) == (0, NO_RIVAL_CONFIDENCE)
+
+
 def test_join_closest_pair_needs_a_pair_that_stands_out():
     sim = np.full((4, 4), 0.2)
     np.fill_diagonal(sim, 1.0)
