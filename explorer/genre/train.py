@@ -273,7 +273,7 @@ def grouped_cross_validation(
 
     y = np.asarray(labels)
     n_folds = max(2, min(folds, len(set(groups))))
-    P = np.zeros((len(y), len(GENRES) + len(params.get("families", FAMILIES))))
+    rows: dict[int, np.ndarray] = {}
     for train_idx, test_idx in StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(
         np.zeros(len(y)), y, np.asarray(groups)
     ):
@@ -281,5 +281,5 @@ def grouped_cross_validation(
             [outputs[i] for i in train_idx], [labels[i] for i in train_idx], allow_missing=True, **params
         )
         for i in test_idx:
-            P[i] = model.probabilities(outputs[i], tag_names)
-    return P
+            rows[int(i)] = model.probabilities(outputs[i], tag_names)
+    return np.array([rows[i] for i in range(len(y))])
