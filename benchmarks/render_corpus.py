@@ -23,9 +23,19 @@ Styles
     the drums play on the song's own beats and bars (``render_beat_corpus.pop909_beats``), which in a
     POP909 file lie off its tick grid.
 
-The structure annotations decide only where the bars start (the phrases start on downbeats); nothing in
-the arrangement marks a section (no fills or crashes at section starts), so the sections must be found
-from the music.
+``produced``
+    ``band``, arranged the way recorded pop is produced: the arrangement follows the song's sections.
+    Intros, outros and instrumental stretches get keys and bass only; verses add a light kit (kick on
+    the downbeat, hi-hat or ride) and keep the second voice soft; choruses get the whole kit with a
+    crash on their first downbeat, the second voice at full strength and every part louder (about
+    +3 dB). In three songs of five the first verse has no drums at all, so the first time a verse is
+    heard it sounds sparser than later. Repeats of one section therefore differ in timbre (the first
+    verse against the second), and the chorus is the loudest, fullest part.
+
+With ``piano`` and ``band`` the structure annotations decide only where the bars start (the phrases start
+on downbeats); nothing in the arrangement marks a section (no fills or crashes at section starts), so the
+sections must be found from the music.  With ``produced`` the sections shape the arrangement, as in most
+recorded pop.
 """
 
 from __future__ import annotations
@@ -65,13 +75,55 @@ def _abs_events(track):
         yield t, msg
 
 
-def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, down0: int):
+#: Arrangement levels of ``produced``: 1 keys and bass, 2 a verse (light kit), 3 a chorus (everything).
+LEVEL_VELOCITY = {0: {1: 0.95, 2: 1.0, 3: 1.15}, 1: {1: 0.4, 2: 0.45, 3: 1.0}, 2: {1: 0.85, 2: 0.9, 3: 1.15}}
+
+
+def section_levels(ann: dict, mid, rng: np.random.Generator):
+    """``produced``: the arrangement level of every MIDI tick, from the song's annotation (first
+    annotator), as a function of the tick; and whether the first verse has no drums."""
+    a = ann["annotator1"]
+    tmap, tpb = rbc.tempo_map(mid), mid.ticks_per_beat
+    choruses = [(c["start"], c["end"]) for c in a.get("choruses", [])]
+    first_chorus = min((c[0] for c in choruses), default=float("inf"))
+    bare_first_verse = bool(rng.random() < 0.6)
+    spans = []
+    for ph in a["phrases"]:
+        mid_t = 0.5 * (ph["start"] + ph["end"])
+        if any(c0 <= mid_t < c1 for c0, c1 in choruses):
+            level = 3
+        elif ph["kind"].startswith("melodic"):
+            level = 1.5 if (bare_first_verse and ph["end"] <= first_chorus + 0.5) else 2
+        elif ph["kind"] == "instrumental-interlude":
+            level = 2
+        else:
+            level = 1
+        spans.append((rbc.seconds_to_ticks(ph["start"], tmap, tpb), rbc.seconds_to_ticks(ph["end"], tmap, tpb), level))
+
+    def level_at(tick: float) -> float:
+        for t0, t1, lv in spans:
+            if t0 - tpb / 4 <= tick < t1 - tpb / 4:  # a pick-up just before a phrase belongs to it
+                return lv
+        return 1
+
+    chorus_starts = [rbc.seconds_to_ticks(c0, tmap, tpb) for c0, _ in choruses]
+    return level_at, chorus_starts, bare_first_verse
+
+
+def arrange(
+    mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, down0: int, levels=None, chorus_starts=()
+):
     """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made.
 
     ``beat_ticks`` [shape=(n_beats,)] are the song's beats in MIDI ticks and ``down0`` the index of
     its first downbeat among them (``render_beat_corpus.pop909_beats``): the bass and the drums play on these.
+    ``levels`` (``produced``, see :func:`section_levels`) gives the arrangement level of a tick, and
+    ``chorus_starts`` the ticks where choruses start (a crash on the downbeat nearest each).
     """
     import mido
+
+    def level(t):
+        return 3 if levels is None else levels(t)
 
     ppq = mid.ticks_per_beat
     factor = float(rng.uniform(0.88, 1.12))
@@ -99,7 +151,8 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, do
                 note = min(127, max(0, msg.note + shift))
                 vel = msg.velocity
                 if msg.type == "note_on" and vel > 0:
-                    vel = int(np.clip(vel * (0.9 if msg.channel == 2 else 1.0) + rng.normal(0, 4), 1, 127))
+                    gain = 1.0 if levels is None else LEVEL_VELOCITY.get(msg.channel, {}).get(int(level(t)), 1.0)
+                    vel = int(np.clip(vel * gain * (0.9 if msg.channel == 2 else 1.0) + rng.normal(0, 4), 1, 127))
                     if msg.channel == 2:
                         notes_piano.append((t, note))
                 events.append((t, 1, msg.copy(note=note, velocity=vel)))
@@ -149,8 +202,13 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, do
                     t, blen = int(round(bt[j + k])), float(beat_len[j + k])
                     if t < 0:
                         continue
+                    lv = level(t)
+                    if lv < 2:
+                        continue
                     hits = []
-                    if groove in (0, 1):
+                    if lv < 3:  # a verse: kick on the downbeat, hi-hat (or ride) on the beats
+                        hits += ([36] if k == 0 else []) + [51 if groove == 3 else 42]
+                    elif groove in (0, 1):
                         hits += [36] if k % 2 == 0 else [38]
                         hits += [42]
                     elif groove == 2:
@@ -161,10 +219,17 @@ def arrange(mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, do
                         v = int(np.clip(rng.normal(95 if h in (36, 38) else 70, 6), 30, 127))
                         events.append((t, 2, mido.Message("note_on", channel=9, note=h, velocity=v)))
                         events.append((t + int(blen / 4), 1, mido.Message("note_off", channel=9, note=h, velocity=0)))
-                    if groove in (1, 2):  # off-beat hi-hat
+                    if lv >= 3 and groove in (1, 2):  # off-beat hi-hat
                         t2 = int(round(bt[j + k] + blen / 2))
                         events.append((t2, 2, mido.Message("note_on", channel=9, note=42, velocity=55)))
                         events.append((t2 + int(blen / 4), 1, mido.Message("note_off", channel=9, note=42, velocity=0)))
+        if groove >= 0 and levels is not None:
+            downs = bt[down0 % beats_per_bar :: beats_per_bar]
+            for c in chorus_starts:
+                t = int(round(downs[int(np.argmin(np.abs(downs - c)))])) if downs.size else int(c)
+                if t >= 0:
+                    events.append((t, 2, mido.Message("note_on", channel=9, note=49, velocity=105)))
+                    events.append((t + ppq, 1, mido.Message("note_off", channel=9, note=49, velocity=0)))
     events.sort(key=lambda e: (e[0], e[1]))
     prev = 0
     for t, _, msg in events:
@@ -213,7 +278,12 @@ def render_one(args) -> str:
         else:
             bpb = int(ann.get("beats_per_bar", 4))
             beat_ticks, down0, _ = rbc.pop909_beats(mid, ann, bpb)
-            arr, info = arrange(mid, beats_per_bar=bpb, rng=rng, beat_ticks=beat_ticks, down0=down0)
+            levels, starts, bare = section_levels(ann, mid, rng) if style == "produced" else (None, (), False)
+            arr, info = arrange(
+                mid, beats_per_bar=bpb, rng=rng, beat_ticks=beat_ticks, down0=down0, levels=levels, chorus_starts=starts
+            )
+            if style == "produced":
+                info["bare_first_verse"] = bare
             info["grid"] = "song beats"
             midp = Path(tmp, "x.mid")
             arr.save(midp)
@@ -249,7 +319,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src")
     ap.add_argument("out")
-    ap.add_argument("--style", choices=("piano", "band"), default="band")
+    ap.add_argument("--style", choices=("piano", "band", "produced"), default="band")
     ap.add_argument("--every", type=int, default=1, help="take every K-th song (name order)")
     ap.add_argument("--offset", type=int, default=0, help="start at this position")
     ap.add_argument("--limit", type=int, default=0)
