@@ -26,7 +26,7 @@ class BeatGrid:
     downbeat_index : np.ndarray [shape=(n_bars,), int]
         Indices into ``beat_frames`` of the first beat of each bar.
     beats_per_bar : int
-        The metre: 3 for a waltz, 4 for common time.
+        The metre: 3 for a waltz, 4 for common time, 2 for 6/8 (its beat is the dotted quarter).
     steady : bool
         False when the grid is a fallback, not tracked beats.
     """

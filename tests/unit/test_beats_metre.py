@@ -140,6 +140,56 @@ def test_swung_beats(bpm):
     grid = beats_mod.track(features_mod.compute(y))
     assert grid.tempo == pytest.approx(bpm, abs=0.3)
     assert mir_eval.beat.f_measure(beats, grid.beat_times, 0.07) > 0.9
+    assert grid.beats_per_bar == 4  # swung eighths are not a compound metre
+
+
+def _six_eight(dq_bpm: float, bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """6/8: a bass note on both dotted-quarter beats of a bar (root, then fifth), a broken chord in
+    eighths (three to a beat, the first of each three louder), a new chord every bar."""
+    eighth = 20.0 / dq_bpm
+    roots = [48, 53, 55, 50, 45, 52]
+    y = np.zeros(int((LEAD + bars * 6 * eighth + 1.5) * SR), dtype=np.float32)
+    for b in range(bars):
+        r = roots[b % len(roots)]
+        t0 = LEAD + b * 6 * eighth
+        _add(y, _tone(_hz(r - 12), 2.7 * eighth, decay=2.0), t0, 0.9)
+        _add(y, _tone(_hz(r - 5), 2.7 * eighth, decay=2.0), t0 + 3 * eighth, 0.7)
+        for j, iv in enumerate((12, 19, 24, 16, 24, 19)):
+            _add(y, _tone(_hz(r + iv), 0.9 * eighth, decay=8.0), t0 + j * eighth, 0.3 if j % 3 == 0 else 0.2)
+    y += 0.002 * np.random.default_rng(0).standard_normal(y.size).astype(np.float32)
+    return y / max(1.0, float(np.abs(y).max()) / 0.9), LEAD + np.arange(bars) * 6 * eighth
+
+
+@pytest.mark.parametrize("dq_bpm", [72.0, 76.0])
+def test_six_eight_is_two_dotted_quarters_a_bar(dq_bpm):
+    y, downs = _six_eight(dq_bpm, 24)
+    a = analyze(AudioBuffer(y, SR))
+    assert a.tempo == pytest.approx(dq_bpm, abs=0.3)
+    assert a.meter == 2 and a.to_dict()["meter"] == 2
+    # a bar every two beats (which of the two starts it is not always right: see the README)
+    assert np.median(np.diff(a.downbeats)) == pytest.approx(np.median(np.diff(downs)), rel=0.02)
+
+
+def test_beats_in_three_swung_or_straight():
+    from explorer.analysis.metre import triple_subdivision
+
+    period, n = 30.0, 40
+    beats = 10 + np.arange(n) * period
+    env = np.zeros(int(beats[-1] + 2 * period))
+
+    def onsets(fractions):
+        e = env.copy()
+        for b in beats:
+            e[int(b)] = 1.0
+            for f in fractions:
+                e[int(round(b + f * period))] = 0.6
+        return e
+
+    assert triple_subdivision(onsets((1 / 3, 2 / 3)), beats) > 1.0  # three eighths to a beat
+    assert triple_subdivision(onsets((1 / 2,)), beats) < -1.0  # straight eighths
+    assert abs(triple_subdivision(onsets((2 / 3,)), beats)) < 0.1  # swung eighths: long, short
+    assert triple_subdivision(onsets(()), beats) == pytest.approx(0.0)
+    assert triple_subdivision(env, beats[:1]) == 0.0
 
 
 def test_meter_round_trips_and_old_documents_read():
