@@ -118,8 +118,8 @@ class Analysis:
     """Everything known about one song's structure.
 
     ``tempo`` is in beats per minute and ``meter`` in beats per bar (3 for a waltz, 4 for common
-    time: the tracker reports no other); both are None when no steady beat
-    was found.
+    time, 2 for 6/8 counted in dotted quarters: the tracker reports no other); both are None when
+    no steady beat was found.
 
     ``recurrence`` (shape ``(n_beats, n_beats)``, float32 in [0, 1]) is the beat-synchronous
     self-similarity matrix; ``recurrence_times`` (shape ``(n_beats + 1,)``) the edges of its
