@@ -176,14 +176,15 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
     -------
     (label, confidence) : (None, 0.0) when no label repeats.
     """
-    scores = chorus_scores(labels, durations, loudness, **kwargs)
-    if not scores:
+    every = chorus_scores(labels, durations, loudness, once=True, **kwargs)
+    repeated = [lab for lab in every if list(labels).count(lab) >= 2]
+    if not repeated:
         return None, 0.0
-    best = max(scores, key=lambda lab: scores[lab])
-    rivals = [v for lab, v in chorus_scores(labels, durations, loudness, once=True, **kwargs).items() if lab != best]
+    best = max(repeated, key=lambda lab: every[lab])
+    rivals = [v for lab, v in every.items() if lab != best]
     if not rivals:
         return best, NO_RIVAL_CONFIDENCE
-    return best, float(1.0 / (1.0 + np.exp(-(scores[best] - max(rivals)))))
+    return best, float(1.0 / (1.0 + np.exp(-(every[best] - max(rivals)))))
 
 
 def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:
