@@ -128,6 +128,9 @@ def score_song(est: dict, ann: dict, duration: float, reliable: bool) -> dict:
         out["chorusF1"] = 2 * p * rc / (p + rc) if p + rc else 0.0
         starts = [float(c["start"]) for c in est["choruses"]]
         out["found"] = float(any(abs(a - float(c["start"])) <= 3.0 for c in ann["choruses"] for a in starts))
+        if est["choruses"]:  # how well the chorus's confidence foretells a right pick (chorus F1 >= .5)
+            conf = float(np.mean([float(c["confidence"]) for c in est["choruses"]]))
+            out["chorus_brier"] = (conf - float(out["chorusF1"] >= 0.5)) ** 2
     ref_f = reference_functions(ann)
     if ref_f is not None:
         out["func"] = _function_accuracy(est["sections"], ann["sections"], ref_f, end)
@@ -415,6 +418,17 @@ def _table(results: dict, baseline: dict) -> None:
         "(previous release in brackets: benchmarks/structure_baseline.json; found = chorus found within 3 s; "
         "func = share of time with the reference function)"
     )
+    cells = []
+    for dom, rows in results.items():
+        vals = [[s["chorus_brier"] for s in sc.values() if "chorus_brier" in s] for _, sc, *_ in rows]
+        per_song = [float(np.mean(v)) for v in vals if v]
+        if per_song:
+            cells.append(f"{dom} {np.mean(per_song):.3f} ({len(per_song)})")
+    if cells:
+        print(
+            "chorus confidence, Brier score against a right pick (chorus F1 >= .5), lower is better (songs): "
+            + ", ".join(cells)
+        )
 
 
 def _fmt_t(t: float) -> str:
