@@ -116,6 +116,12 @@ class NetworkOutputs:
         return {n: self.tags[n].mean(axis=0) for n in NETWORKS}
 
 
+def vocabulary(families) -> tuple[str, ...]:
+    """The genres a model with these ``families`` ((member, genre) pairs) names: :data:`GENRES`, then
+    the members."""
+    return GENRES + tuple(member for member, _ in families)
+
+
 @dataclass(frozen=True, eq=False)
 class GenreModel:
     """The trained part of the genre model (``genre_classifier.npz``).
@@ -148,8 +154,8 @@ class GenreModel:
 
     @property
     def genres(self) -> tuple[str, ...]:
-        """The genres this model names: :data:`GENRES`, then the members of their families."""
-        return GENRES + tuple(member for member, _ in self.families)
+        """The genres this model names (:func:`vocabulary` of its families)."""
+        return vocabulary(self.families)
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()

@@ -10,7 +10,15 @@ import numpy as np
 
 from explorer.audio.decode import decode
 from explorer.genre.classifier import fit
-from explorer.genre.model import EMBEDDING_SIZE, GENRES, NETWORKS, GenreModel, NetworkOutputs, Networks
+from explorer.genre.model import (
+    EMBEDDING_SIZE,
+    GENRES,
+    NETWORKS,
+    GenreModel,
+    NetworkOutputs,
+    Networks,
+    vocabulary,
+)
 
 #: Genres the taggers know beyond the ten, each in the family of one of them: (member, genre).
 #: Chosen from the tag names; each costs no GTZAN clip with artists kept apart (figures in the README).
@@ -45,7 +53,7 @@ ZERO_SHOT = (
 )
 
 #: Every genre the shipped recipe names: the ten, then the members of their families.
-VOCABULARY = GENRES + tuple(member for member, _ in FAMILIES)
+VOCABULARY = vocabulary(FAMILIES)
 
 #: The recipe of the shipped model (tools/train_genre.py; measured by benchmarks/eval_genre.py).
 RECIPE = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}

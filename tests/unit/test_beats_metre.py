@@ -107,21 +107,29 @@ def test_metre_and_downbeats(bpm, meter):
     assert a.to_dict()["meter"] == meter
 
 
+def _chords_in_eighths(eighth: float, bars: int, per_bar: int, play) -> np.ndarray:
+    """``bars`` bars of ``per_bar`` eighth notes, a new chord root every bar (``play(y, root, t0)``
+    writes one bar starting at ``t0``), over faint noise, normalised."""
+    roots = [48, 53, 55, 50, 45, 52]
+    y = np.zeros(int((LEAD + bars * per_bar * eighth + 1.5) * SR), dtype=np.float32)
+    for b in range(bars):
+        play(y, roots[b % len(roots)], LEAD + b * per_bar * eighth)
+    y += 0.002 * np.random.default_rng(0).standard_normal(y.size).astype(np.float32)
+    return y / max(1.0, float(np.abs(y).max()) / 0.9)
+
+
 def _ballad(bpm: float, bars: int) -> np.ndarray:
     """Eighth-note chords (the on-beat ones louder) over a bass note and a new chord every bar of
     four beats: the eighths make the stronger pulse, the bar is four slow beats."""
     eighth = 30.0 / bpm
-    roots = [48, 53, 55, 50, 45, 52]
-    y = np.zeros(int((LEAD + bars * 8 * eighth + 1.5) * SR), dtype=np.float32)
-    for b in range(bars):
-        r = roots[b % len(roots)]
-        t0 = LEAD + b * 8 * eighth
+
+    def bar(y, r, t0):
         _add(y, _tone(_hz(r - 12), 7.5 * eighth, decay=0.6), t0, 0.9)
         for j in range(8):
             for iv in (12, 16, 19):
                 _add(y, _tone(_hz(r + iv), 0.9 * eighth, decay=8.0), t0 + j * eighth, 0.3 if j % 2 == 0 else 0.22)
-    y += 0.002 * np.random.default_rng(0).standard_normal(y.size).astype(np.float32)
-    return y / max(1.0, float(np.abs(y).max()) / 0.9)
+
+    return _chords_in_eighths(eighth, bars, 8, bar)
 
 
 @pytest.mark.parametrize("bpm", [60.0, 66.0])
@@ -147,17 +155,14 @@ def _six_eight(dq_bpm: float, bars: int) -> tuple[np.ndarray, np.ndarray]:
     """6/8: a bass note on both dotted-quarter beats of a bar (root, then fifth), a broken chord in
     eighths (three to a beat, the first of each three louder), a new chord every bar."""
     eighth = 20.0 / dq_bpm
-    roots = [48, 53, 55, 50, 45, 52]
-    y = np.zeros(int((LEAD + bars * 6 * eighth + 1.5) * SR), dtype=np.float32)
-    for b in range(bars):
-        r = roots[b % len(roots)]
-        t0 = LEAD + b * 6 * eighth
+
+    def bar(y, r, t0):
         _add(y, _tone(_hz(r - 12), 2.7 * eighth, decay=2.0), t0, 0.9)
         _add(y, _tone(_hz(r - 5), 2.7 * eighth, decay=2.0), t0 + 3 * eighth, 0.7)
         for j, iv in enumerate((12, 19, 24, 16, 24, 19)):
             _add(y, _tone(_hz(r + iv), 0.9 * eighth, decay=8.0), t0 + j * eighth, 0.3 if j % 3 == 0 else 0.2)
-    y += 0.002 * np.random.default_rng(0).standard_normal(y.size).astype(np.float32)
-    return y / max(1.0, float(np.abs(y).max()) / 0.9), LEAD + np.arange(bars) * 6 * eighth
+
+    return _chords_in_eighths(eighth, bars, 6, bar), LEAD + np.arange(bars) * 6 * eighth
 
 
 @pytest.mark.parametrize("dq_bpm", [72.0, 76.0])
