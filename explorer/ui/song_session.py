@@ -68,9 +68,11 @@ class SongSession(WindowBase):
         self.structure.set_analysis(None)
         self.matrix.set_analysis(None)
         self.waveform.clear()
-        self.title_label.setText(Path(path).name)
+        name = self._song_name(path)
+        self.title_label.setText(name)
+        self.title_label.setToolTip(f"{name}\n{path}")
         self.info_label.setText("")
-        self.setWindowTitle(f"{Path(path).name} — {APP_NAME}")
+        self.setWindowTitle(f"{name} — {APP_NAME}")
         audio = self._recent_audio(path)
         job = SongJob(
             rid,
@@ -91,6 +93,12 @@ class SongSession(WindowBase):
         self.tasks.start(job, owner=self)
         self._update_actions()
         return rid
+
+    def _song_name(self, path: str) -> str:
+        """What the header calls a song: as the library and the sidebar do ("artist – title" from its
+        tags), or its file name when the library does not list it."""
+        track = self.library.track_by_path(path) if self.library is not None else None
+        return track.display_name if track is not None else Path(path).name
 
     def cancel_job(self) -> None:
         if self._job is not None:

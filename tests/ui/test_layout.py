@@ -88,3 +88,14 @@ def test_one_recommendations_title_and_no_cut_labels(qtbot, fresh, scanned):
     w.library_pane.status_label.setText("Scan finished: 120 found, 118 analysed, 2 failed (215 s)")
     _settle(qtbot)
     assert cut_labels(w) == []
+
+
+def test_the_song_header_names_a_song_as_the_library_does(qtbot, fresh, scanned):
+    w = fresh
+    path = str(scanned[0] / "square2.mp3")
+    w.open_song(path)
+    qtbot.waitUntil(lambda: w.song is not None, timeout=20000)
+    # its tags, as in the library and the sidebar, not its file name; the file is in the tooltip
+    assert w.title_label.text() == "Band 2 – Square 2"
+    assert w.windowTitle().startswith("Band 2 – Square 2")
+    assert path in w.title_label.toolTip()
