@@ -27,6 +27,11 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``pipeline.W_LEARNED`` (the share of the boundary strength given to the learned boundary network),
     the network's ``.npz`` file (default: the shipped one), ``pipeline.PICKUP_BARS`` and
     ``pipeline.LABEL_THRESHOLD``.
+``pair``
+    ``pipeline.MAX_PAIR_BARS`` (the longest pair of labels joined into one unit; 0 joins none).
+``pre``
+    ``chorus.PRE_CHORUS_SHARE`` (a section before the chorus is a pre-chorus when it lasts at most this
+    share of the section before it).
 ``short_share``
     ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
     this share of the segmented stretch's length.
@@ -204,6 +209,10 @@ def _configure(cfg: dict) -> None:
     pipeline.LABEL_THRESHOLD = float(cfg.get("lt", _state.setdefault("lt0", pipeline.LABEL_THRESHOLD)))
     pipeline.SPLIT_RATIO = float(cfg.get("split", _state.setdefault("split0", pipeline.SPLIT_RATIO)))
     pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
+    pipeline.MAX_PAIR_BARS = float(cfg.get("pair", _state.setdefault("pair0", pipeline.MAX_PAIR_BARS)))
+    from explorer.analysis import chorus
+
+    chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))
     if "model" in cfg:
         from explorer.analysis import boundaries
         from explorer.util.modelfiles import models_dir

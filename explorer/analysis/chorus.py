@@ -23,6 +23,10 @@ HAND_WEIGHTS = {
     "last": 0.0,
     "length": 0.0,
 }
+#: A section before the chorus is a pre-chorus only when it lasts at most this share of the section
+#: before it (chosen on the training renders: the repeated "pre-choruses" the annotators call verse
+#: last 0.9–2 times the section before them, their real pre-choruses about half of it).
+PRE_CHORUS_SHARE = 0.75
 #: Confidence of a chorus with nothing else in the song to compare it with (one label throughout):
 #: the mean confidence of the picks on the training renders, which is also how often they are right.
 NO_RIVAL_CONFIDENCE = 0.77
@@ -187,31 +191,46 @@ def pick_chorus(labels: list[int], durations: np.ndarray, loudness: np.ndarray, 
     return best, float(1.0 / (1.0 + np.exp(-(every[best] - max(rivals)))))
 
 
-def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | None = None) -> list[str]:
+def functions(
+    labels: list[int],
+    chorus: int | None,
+    *,
+    silent: list[bool] | None = None,
+    durations: np.ndarray | None = None,
+    pre_share: float | None = None,
+) -> list[str]:
     """Name the function of every section from where its label occurs.
 
     - silent stretches → ``other``; the chorus label → ``chorus``;
     - the first sounding section → ``intro`` unless it is a chorus or its material is a verse
       elsewhere (a song that opens with its verse); the last one → ``outro`` unless it is a
       chorus;
-    - a repeated label always heard between another repeated label and the chorus →
-      ``pre-chorus``; a repeated label that mostly leads into a chorus (the last two repeated labels before
-      it), or any
-      repeated label when there is no chorus → ``verse``; other repeated labels →
-      ``instrumental``;
+    - a repeated label always heard between another repeated label and the chorus, and short
+      beside what comes before it, → ``pre-chorus``; a repeated label that mostly leads into a
+      chorus (the last two repeated labels before it), or any repeated label when there is no
+      chorus → ``verse``; other repeated labels → ``instrumental``;
     - a stretch of non-repeated sections is one part of the song, never a run of bridges:
-      between a verse and a chorus it ends in a ``pre-chorus`` and the rest belongs to the verse;
-      right after the intro it is ``intro``; at the end of the song its last section is the
-      ``outro`` and the rest a ``bridge``; otherwise it is a ``bridge`` (one section once
-      :func:`merge_runs` joins the run, as the pipeline does) whose last section leads into a
-      following chorus as ``pre-chorus``; in a song without a chorus, the middle of the song is
-      ``verse``.
+      between a verse and a chorus it ends in a ``pre-chorus`` when its last section is short,
+      and the rest belongs to the verse; right after the intro it is ``intro``; at the end of the
+      song its last section is the ``outro`` and the rest a ``bridge``; otherwise it is a
+      ``bridge`` (one section once :func:`merge_runs` joins the run, as the pipeline does) whose
+      last section leads into a following chorus as ``pre-chorus``; in a song without a chorus,
+      the middle of the song is ``verse``.
+
+    A pre-chorus is a short passage that builds toward the chorus.  A section before the chorus that
+    lasts about as long as the one before it is more likely the verse's second half (or a second
+    verse), so it is named ``verse``.
 
     Parameters
     ----------
     labels : list of int
     chorus : int or None
     silent : list of bool or None
+    durations : np.ndarray [shape=(n_sections,)] or None
+        Seconds; None skips the length test (every candidate counts as short).
+    pre_share : float or None
+        A section is short when it lasts at most this share of the section before it (for a
+        repeated label: of the mean section before its occurrences); None: :data:`PRE_CHORUS_SHARE`.
 
     Returns
     -------
@@ -238,7 +257,15 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
             lead_count[lab] = lead_count.get(lab, 0) + 1
     # material that leads into a chorus more often than not
     leads_in = {lab for lab, k in lead_count.items() if k > counts[lab] / 2}
-    # a repeated label always heard between another repeated label and the chorus is a pre-chorus
+    dur = None if durations is None else np.asarray(durations, dtype=float)
+    share = PRE_CHORUS_SHARE if pre_share is None else float(pre_share)
+
+    def short(idx: list[int]) -> bool:  # the sections at idx are short beside the ones before them
+        if dur is None:
+            return True
+        return float(np.mean(dur[idx])) <= share * float(np.mean(dur[[i - 1 for i in idx]]))
+
+    # a repeated label always heard between another repeated label and the chorus, and short, is a pre-chorus
     pre = set()
     for lab in leads_in:
         idx = [i for i in range(n) if labels[i] == lab]
@@ -249,7 +276,7 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
             and counts[labels[i - 1]] > 1
             and not silent[i - 1]
             for i in idx
-        ):
+        ) and short(idx):
             pre.add(lab)
     for i in range(n):
         lab = labels[i]
@@ -288,11 +315,8 @@ def functions(labels: list[int], chorus: int | None, *, silent: list[bool] | Non
         elif nxt in (None, "other", "outro") and prev not in (None, "other"):
             fill = ["bridge"] * (len(run) - 1) + ["outro"]
         elif nxt == "chorus" and prev in ("verse", "intro", None, "other"):
-            fill = (
-                (["verse"] * (len(run) - 1) + ["pre-chorus"])
-                if prev == "verse"
-                else (["verse"] * len(run) if len(run) == 1 else ["verse"] * (len(run) - 1) + ["pre-chorus"])
-            )
+            lead = prev == "verse" or len(run) > 1
+            fill = ["verse"] * (len(run) - 1) + ["pre-chorus" if lead and short([j]) else "verse"]
         elif nxt == "chorus":
             fill = ["bridge"] * (len(run) - 1) + ["pre-chorus"] if len(run) > 1 else ["bridge"]
         else:

@@ -240,7 +240,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     chorus_label, chorus_conf = chorus_mod.pick_chorus(
         sounding_labels, durs, loud, fullness=full, repetition=2 * conf - 1
     )
-    funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent)
+    funcs = chorus_mod.functions(sounding_labels, chorus_label, silent=silent, durations=durs)
     # a stretch of non-repeating material is one section (one bridge, not three)
     groups = chorus_mod.merge_runs(funcs)
     keep = [0] + [i for i in range(1, len(funcs)) if groups[i] != groups[i - 1]]
