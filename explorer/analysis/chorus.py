@@ -208,7 +208,9 @@ def functions(
     - a repeated label always heard between another repeated label and the chorus, and short
       beside what comes before it, → ``pre-chorus``; a repeated label that mostly leads into a
       chorus (the last two repeated labels before it), or any repeated label when there is no
-      chorus → ``verse``; other repeated labels → ``instrumental``;
+      chorus → ``verse``; other repeated labels → ``instrumental``.  The song's opening material
+      heard again right before a verse-long section that leads into the chorus is the intro
+      returning as an interlude (``instrumental``), not part of the verse;
     - a stretch of non-repeated sections is one part of the song, never a run of bridges:
       between a verse and a chorus it ends in a ``pre-chorus`` when its last section is short,
       and the rest belongs to the verse; right after the intro it is ``intro``; at the end of the
@@ -245,18 +247,6 @@ def functions(
     first, last = sounding[0], sounding[-1]
     out: list[str | None] = [None] * n
     chorus_at = [i for i in range(n) if labels[i] == chorus and not silent[i]]
-    lead_count: dict[int, int] = {}
-    for c in chorus_at:
-        found: list = []  # the repeated material before this chorus, back to the previous one (at most two labels)
-        for j in range(c - 1, -1, -1):
-            if silent[j] or labels[j] == chorus or len(found) == 2:
-                break
-            if counts[labels[j]] > 1 and labels[j] not in found:
-                found.append(labels[j])
-        for lab in found:
-            lead_count[lab] = lead_count.get(lab, 0) + 1
-    # material that leads into a chorus more often than not
-    leads_in = {lab for lab, k in lead_count.items() if k > counts[lab] / 2}
     dur = None if durations is None else np.asarray(durations, dtype=float)
     share = PRE_CHORUS_SHARE if pre_share is None else float(pre_share)
 
@@ -264,6 +254,26 @@ def functions(
         if dur is None:
             return True
         return float(np.mean(dur[idx])) <= share * float(np.mean(dur[[i - 1 for i in idx]]))
+
+    opening = labels[first] if counts[labels[first]] > 1 else None
+    lead_count: dict[int, int] = {}
+    for c in chorus_at:
+        found: list = []  # the repeated material before this chorus, back to the previous one (at most two labels)
+        at: list[int] = []
+        for j in range(c - 1, -1, -1):
+            if silent[j] or labels[j] == chorus or len(found) == 2:
+                break
+            if counts[labels[j]] > 1 and labels[j] not in found:
+                found.append(labels[j])
+                at.append(j)
+        # the song's opening material played right before a verse (as long as a verse, not a short
+        # pre-chorus) is the intro heard again as an interlude, not part of the verse
+        if len(found) == 2 and found[1] == opening and at[1] == at[0] - 1 and not short([at[0]]):
+            found = found[:1]
+        for lab in found:
+            lead_count[lab] = lead_count.get(lab, 0) + 1
+    # material that leads into a chorus more often than not
+    leads_in = {lab for lab, k in lead_count.items() if k > counts[lab] / 2}
 
     # a repeated label always heard between another repeated label and the chorus, and short, is a pre-chorus
     pre = set()

@@ -54,6 +54,25 @@ def test_a_pre_chorus_is_shorter_than_the_verse_before_it():
     assert functions(once, 3, durations=np.array([8, 16, 16, 16, 16, 16, 16, 8.0]))[2] == "verse"
 
 
+def test_the_intro_heard_again_before_a_verse_is_an_interlude():
+    # intro riff, verse, chorus, the riff again, verse, chorus, bridge, chorus
+    labels = [0, 1, 2, 0, 1, 2, 3, 2]
+    dur = np.array([8, 16, 16, 8, 16, 16, 12, 16.0])
+    assert functions(labels, 2, durations=dur) == [
+        "intro",
+        "verse",
+        "chorus",
+        "instrumental",
+        "verse",
+        "chorus",
+        "bridge",
+        "chorus",
+    ]
+    # a song that opens with its verse, then a short pre-chorus: the verse stays the verse
+    dur = np.array([16, 8, 16, 16, 8, 16, 12, 16.0])
+    assert functions(labels, 2, durations=dur)[:6] == ["verse", "pre-chorus", "chorus"] * 2
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_never_a_run_of_bridges(seed):
     rng = np.random.default_rng(seed)
