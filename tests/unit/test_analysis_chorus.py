@@ -27,31 +27,18 @@ def test_repeated_pre_chorus_and_a_song_that_opens_with_its_verse():
 
 
 def test_a_pre_chorus_is_shorter_than_the_verse_before_it():
+    def middle(labels, seconds):  # the functions of verse 1, what follows it and the chorus, twice
+        return functions(labels, 3, durations=np.array(seconds, dtype=float))[1:7]
+
     # intro, verse 1, verse 2 (its own material), chorus, twice: verse 2 as long as verse 1 is a verse
     labels = [0, 1, 2, 3, 1, 2, 3, 4]
-    assert (
-        functions(labels, 3, durations=np.array([8, 16, 16, 16, 16, 16, 16, 8.0]))[1:7]
-        == [
-            "verse",
-            "verse",
-            "chorus",
-        ]
-        * 2
-    )
+    assert middle(labels, [8, 16, 16, 16, 16, 16, 16, 8]) == ["verse", "verse", "chorus"] * 2
     # the same material at half the verse's length builds toward the chorus: a pre-chorus
-    assert (
-        functions(labels, 3, durations=np.array([8, 16, 8, 16, 16, 8, 16, 8.0]))[1:7]
-        == [
-            "verse",
-            "pre-chorus",
-            "chorus",
-        ]
-        * 2
-    )
+    assert middle(labels, [8, 16, 8, 16, 16, 8, 16, 8]) == ["verse", "pre-chorus", "chorus"] * 2
     # heard once between a verse and the chorus: a pre-chorus when short, else the verse goes on
     once = [0, 1, 2, 3, 1, 4, 3, 5]
-    assert functions(once, 3, durations=np.array([8, 16, 6, 16, 16, 6, 16, 8.0]))[2] == "pre-chorus"
-    assert functions(once, 3, durations=np.array([8, 16, 16, 16, 16, 16, 16, 8.0]))[2] == "verse"
+    assert middle(once, [8, 16, 6, 16, 16, 6, 16, 8])[1] == "pre-chorus"
+    assert middle(once, [8, 16, 16, 16, 16, 16, 16, 8])[1] == "verse"
 
 
 def test_the_intro_heard_again_before_a_verse_is_an_interlude():
