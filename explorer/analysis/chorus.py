@@ -197,7 +197,6 @@ def functions(
     *,
     silent: list[bool] | None = None,
     durations: np.ndarray | None = None,
-    pre_share: float | None = None,
 ) -> list[str]:
     """Name the function of every section from where its label occurs.
 
@@ -229,10 +228,9 @@ def functions(
     chorus : int or None
     silent : list of bool or None
     durations : np.ndarray [shape=(n_sections,)] or None
-        Seconds; None skips the length test (every candidate counts as short).
-    pre_share : float or None
-        A section is short when it lasts at most this share of the section before it (for a
-        repeated label: of the mean section before its occurrences); None: :data:`PRE_CHORUS_SHARE`.
+        Seconds; None skips the length test (every candidate counts as short).  A section is short
+        when it lasts at most :data:`PRE_CHORUS_SHARE` of the section before it (for a repeated
+        label: of the mean section before its occurrences).
 
     Returns
     -------
@@ -248,12 +246,11 @@ def functions(
     out: list[str | None] = [None] * n
     chorus_at = [i for i in range(n) if labels[i] == chorus and not silent[i]]
     dur = None if durations is None else np.asarray(durations, dtype=float)
-    share = PRE_CHORUS_SHARE if pre_share is None else float(pre_share)
 
     def short(idx: list[int]) -> bool:  # the sections at idx are short beside the ones before them
         if dur is None:
             return True
-        return float(np.mean(dur[idx])) <= share * float(np.mean(dur[[i - 1 for i in idx]]))
+        return float(np.mean(dur[idx])) <= PRE_CHORUS_SHARE * float(np.mean(dur[[i - 1 for i in idx]]))
 
     opening = labels[first] if counts[labels[first]] > 1 else None
     lead_count: dict[int, int] = {}
