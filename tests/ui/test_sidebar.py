@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,37 @@ def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
         other.content_hash,
     )
     assert preview_region(library, library.track(other.id)) == pytest.approx((30.0, 30.0 + FALLBACK_PREVIEW))
+
+
+def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
+    """A row shows all its reasons on as many lines as the sidebar's width needs (up to three), and
+    grows with them; the list lays its rows out again when the sidebar is resized."""
+    from explorer.ui.recommend.delegate import REASON_LINES, wrap_text
+    from explorer.ui.recommend.ranking import Item
+
+    reasons = ("similar genre mix (84%): mostly reggae 0.41", "similar sound (83%)", "you liked Vibe Ace")
+    rows = [
+        Item("/m/a.mp3", 1, "Long reasons", "Artist", "reggae", 0.8, reasons, (0.0, 10.0), 0),
+        Item("/m/b.mp3", 2, "One reason", "Artist", "jazz", 0.6, ("similar sound (60%)",), (0.0, 10.0), 0),
+    ]
+    sidebar.model.set_items(rows)
+    sidebar.resize(300, 600)
+    qtbot.waitUntil(lambda: sidebar.view.visualRect(sidebar.model.index(0)).width() < 300, timeout=5000)
+    qtbot.wait(50)
+    assert sidebar.rows_with_cut_reasons() == []
+    tall = sidebar.view.visualRect(sidebar.model.index(0)).height()
+    short = sidebar.view.visualRect(sidebar.model.index(1)).height()
+    assert tall >= short + sidebar.view.fontMetrics().height()
+    # wider: the long row needs fewer lines and the list follows
+    sidebar.resize(900, 600)
+    qtbot.waitUntil(lambda: sidebar.view.visualRect(sidebar.model.index(0)).height() < tall, timeout=5000)
+    assert sidebar.rows_with_cut_reasons() == []
+    # past three lines the last one ends in an ellipsis, and the sidebar says so
+    fm = sidebar.view.fontMetrics()
+    lines = wrap_text(fm, " · ".join(reasons * 4), 120, REASON_LINES)
+    assert len(lines) == REASON_LINES and lines[-1].endswith("…")
+    assert all(fm.horizontalAdvance(x) <= 120 for x in lines)
+    assert wrap_text(fm, "short", 120, REASON_LINES) == ["short"]
+    sidebar.resize(300, 600)
+    sidebar.model.set_items([replace(rows[0], reasons=reasons * 4)])
+    qtbot.waitUntil(lambda: sidebar.rows_with_cut_reasons() == [0], timeout=5000)

@@ -2,7 +2,8 @@
 
 One delegate draws every row (no widget per row): title and artist, genre, a similarity bar, the
 reasons, and the three buttons; the geometry comes from the font, so rows stay readable and
-clickable at any scaling.
+clickable at any scaling.  The reasons wrap onto up to :data:`REASON_LINES` lines at the list's
+width (the row grows with them), so a narrow sidebar still shows why a song is there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,32 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QToolTip
 from explorer.ui.common import theme
 from explorer.ui.recommend.model import RecommendationModel
 from explorer.ui.recommend.ranking import Item
+
+#: Most lines a row gives its reasons; beyond them the last line ends in "…" (the tooltip has them all).
+REASON_LINES = 3
+
+
+def wrap_text(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` pixels wide, at most ``max_lines`` of
+    them; a word wider than a line, or what does not fit on the last line, is elided with "…"."""
+    words = text.split()
+    if not words or width <= 0:
+        return [text] if text else []
+    lines: list[str] = []
+    current = ""
+    for k, word in enumerate(words):
+        candidate = f"{current} {word}" if current else word
+        if fm.horizontalAdvance(candidate) <= width or not current:
+            current = candidate
+            continue
+        lines.append(current)
+        if len(lines) == max_lines:
+            rest = " ".join([lines.pop()] + words[k:])
+            lines.append(fm.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            return lines
+        current = word
+    lines.append(current)
+    return [fm.elidedText(x, Qt.TextElideMode.ElideRight, width) for x in lines]
 
 
 def _mmss(seconds: float) -> str:
@@ -47,7 +74,31 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option, index) -> QSize:
         fm, line, pad = self._metrics(option)
-        return QSize(fm.averageCharWidth() * 30, 3 * line + self._bar_height(fm) + 3 * pad)
+        it: Item | None = index.data(RecommendationModel.ItemRole)
+        n = max(1, len(self.reason_lines(option, it, full_width=True))) if it is not None else 1
+        return QSize(fm.averageCharWidth() * 30, (2 + n) * line + self._bar_height(fm) + 3 * pad)
+
+    def _text_rect(self, rect: QRect, fm: QFontMetrics) -> tuple[int, int]:
+        """Left edge and width of a row's text between its ▶ and its 👍 / 👎."""
+        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        rects = self.button_rects(rect, fm)
+        left = rects["play"].right() + 2 * pad
+        return left, max(0, rects["like"].left() - 2 * pad - left)
+
+    def reason_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
+        """The lines a row shows its reasons on: in ``option.rect``, or with ``full_width`` across the
+        whole list (a size is asked for with a rect that is not the row's)."""
+        rect = QRect(option.rect)
+        view = option.widget
+        if full_width and view is not None:
+            viewport = view.viewport() if hasattr(view, "viewport") else view
+            rect = QRect(0, 0, viewport.width(), 1)
+        _, width = self._text_rect(rect, option.fontMetrics)
+        return wrap_text(option.fontMetrics, " · ".join(item.reasons), width, REASON_LINES)
+
+    def reasons_cut(self, option, item: Item) -> bool:
+        """Whether the row cannot show all of its reasons at the list's current width."""
+        return " ".join(self.reason_lines(option, item)).split() != " · ".join(item.reasons).split()
 
     def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
         """Where the buttons of a row occupying ``rect`` are."""
@@ -97,9 +148,8 @@ class RecommendationDelegate(QStyledItemDelegate):
             theme.icon(name).paint(painter, inner)
         # Title and similarity on the first line, artist · genre on the second, reasons on the third, and a
         # thin similarity bar under them all (full width: it stays readable in a narrow dock).
-        left = rects["play"].right() + 2 * pad
-        right = rects["like"].left() - 2 * pad
-        width = max(0, right - left)
+        left, width = self._text_rect(option.rect, fm)
+        right = left + width
         y = option.rect.top() + pad
         score = max(0.0, min(1.0, it.score))
         pct = f"{score:.0%}"
@@ -120,7 +170,7 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.drawText(
             QRect(right - pct_w, y, pct_w, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct
         )
-        for text_line in (" · ".join(x for x in (it.artist, it.genre) if x), " · ".join(it.reasons)):
+        for text_line in [" · ".join(x for x in (it.artist, it.genre) if x), *(self.reason_lines(option, it) or [""])]:
             y += line
             painter.drawText(
                 QRect(left, y, width, line),

@@ -15,7 +15,15 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListView,
+    QStyleOptionViewItem,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from explorer.library.store import Library, normalize_path
 from explorer.ui.recommend.delegate import RecommendationDelegate
@@ -113,7 +121,9 @@ class RecommendationSidebar(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setUniformItemSizes(True)
+        # rows grow with their reasons, which wrap at the list's width: lay them out again on a resize
+        self.view.setUniformItemSizes(False)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.installEventFilter(self)
         self.delegate.buttonClicked.connect(self._on_button)
         self.delegate.rowActivated.connect(self._open)
@@ -189,6 +199,18 @@ class RecommendationSidebar(QWidget):
     def items(self) -> list[Item]:
         """The rows shown, best first."""
         return list(self.model.items)
+
+    def rows_with_cut_reasons(self) -> list[int]:
+        """Rows of the list that cannot show all their reasons at its current width."""
+        cut = []
+        for row, it in enumerate(self.model.items):
+            option = QStyleOptionViewItem()
+            option.initFrom(self.view)
+            option.rect = self.view.visualRect(self.model.index(row))
+            option.widget = self.view
+            if self.delegate.reasons_cut(option, it):
+                cut.append(row)
+        return cut
 
     def rate(self, path: str, rating: int) -> None:
         """Like (1), dislike (-1) or forget the rating (0) of ``path``; the list re-ranks at once."""
