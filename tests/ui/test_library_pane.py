@@ -343,3 +343,34 @@ def test_predicted_genre_column_says_uncertain_as_the_song_header_does(qtbot, li
     qtbot.keyClicks(pane.filter_edit, "country")
     qtbot.waitUntil(lambda: pane.model.rowCount() == 1)
     assert _column(pane, COL_TITLE) == ["Blue Hour"]
+
+
+def test_header_menu_shows_and_hides_columns(qtbot, pane):
+    """Right-clicking a column's name offers every column, in the order shown; unticking one hides it, and
+    the next session's layout keeps it hidden.  The title cannot be hidden."""
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.ui.library.model import COL_ALBUM, COLUMNS
+
+    header = pane.view.horizontalHeader()
+    pane.show()
+    header.customContextMenuRequested.emit(QPoint(5, header.height() // 2))
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None)
+    popup = QApplication.activePopupWidget()
+    assert [a.text() for a in popup.actions()] == [COLUMNS[header.logicalIndex(v)] for v in range(header.count())]
+    popup.close()
+
+    menu = pane.build_column_menu()
+    actions = {a.text(): a for a in menu.actions()}
+    assert all(a.isChecked() for a in actions.values())
+    assert not actions["Title"].isEnabled() and actions["Album"].isEnabled()
+    actions["Album"].toggle()
+    assert header.isSectionHidden(COL_ALBUM)
+    assert not pane.build_column_menu().actions()[header.visualIndex(COL_ALBUM)].isChecked()
+    state = pane.header_state()
+    other = LibraryPane(pane.library)
+    qtbot.addWidget(other)
+    assert other.restore_header_state(state)
+    assert other.view.horizontalHeader().isSectionHidden(COL_ALBUM)
+    actions["Album"].toggle()
+    assert not header.isSectionHidden(COL_ALBUM)

@@ -37,6 +37,7 @@ from explorer.library.genre_model import genre_namer
 from explorer.library.store import Library, normalize_path
 from explorer.ui.common import theme
 from explorer.ui.common.widgets import ElidedLabel
+from explorer.ui.library.column_menu import build_column_menu
 from explorer.ui.library.model import (
     COL_ALBUM,
     COL_ARTIST,
@@ -166,6 +167,12 @@ class LibraryPane(QWidget):
         self.view.doubleClicked.connect(self._open_index)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        # right-click a column's name to choose which columns show (saved with the layout)
+        header = self.view.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(
+            lambda pos: self.build_column_menu().popup(header.viewport().mapToGlobal(pos))
+        )
         self.view.installEventFilter(self)
         self._size_columns()
 
@@ -445,6 +452,10 @@ class LibraryPane(QWidget):
         path = index.data(LibraryModel.PathRole) if index.isValid() else None
         if path:
             self.build_context_menu(path).popup(self.view.viewport().mapToGlobal(pos))
+
+    def build_column_menu(self) -> QMenu:
+        """The table header's menu of columns to show (:func:`~explorer.ui.library.column_menu.build_column_menu`)."""
+        return build_column_menu(self.view.horizontalHeader(), COLUMNS, keep=COL_TITLE, parent=self)
 
     def build_context_menu(self, path: str) -> QMenu:
         """The context menu of the row of ``path`` (see :func:`~explorer.ui.library.row_menu.build_row_menu`)."""
