@@ -111,6 +111,7 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
             self.library_pane.rateRequested.connect(self.sidebar.rate)
         if self.library_pane is not None:
             self.library_pane.addFolderRequested.connect(self.open_folder_dialog)
+            self.library_pane.libraryChanged.connect(self.refresh_song_name)
         if self.sidebar is not None:  # the tab chosen last comes back next time
             mode = self.settings.get("sidebar/mode")
             if mode in dict(SIDEBAR_MODES):

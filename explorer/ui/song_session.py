@@ -68,11 +68,8 @@ class SongSession(WindowBase):
         self.structure.set_analysis(None)
         self.matrix.set_analysis(None)
         self.waveform.clear()
-        name = self._song_name(path)
-        self.title_label.setText(name)
-        self.title_label.setToolTip(f"{name}\n{path}")
+        self._show_song_name(path)
         self.info_label.setText("")
-        self.setWindowTitle(f"{name} — {APP_NAME}")
         audio = self._recent_audio(path)
         job = SongJob(
             rid,
@@ -93,6 +90,21 @@ class SongSession(WindowBase):
         self.tasks.start(job, owner=self)
         self._update_actions()
         return rid
+
+    def _show_song_name(self, path: str) -> None:
+        name = self._song_name(path)
+        self.title_label.setText(name)
+        self.title_label.setToolTip(f"{name}\n{path}")
+        self.setWindowTitle(f"{name} — {APP_NAME}")
+
+    def refresh_song_name(self) -> None:
+        """Name the open song again as the library now does: a scan that lists the song (or reads new tags)
+        after it was opened turns its file name in the header into "artist – title"."""
+        path = self.song_path
+        if path is None or (self.song is None and self._job is None):  # nothing open, or it failed to open
+            return
+        if self._song_name(path) != self.title_label.text():
+            self._show_song_name(path)
 
     def _song_name(self, path: str) -> str:
         """What the header calls a song: as the library and the sidebar do ("artist – title" from its

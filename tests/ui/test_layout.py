@@ -99,3 +99,29 @@ def test_the_song_header_names_a_song_as_the_library_does(qtbot, fresh, scanned)
     assert w.title_label.text() == "Band 2 – Square 2"
     assert w.windowTitle().startswith("Band 2 – Square 2")
     assert path in w.title_label.toolTip()
+
+
+def test_the_song_header_follows_a_scan_that_lists_the_song(qtbot, fresh, tmp_path):
+    """A song opened before any scan listed it is named by its file; once a scan adds it to the library, the
+    header and the window title name it by its tags, as the library does, without reopening it."""
+    from conftest import write_audio
+
+    from tests.ui.helpers import SR, family_song
+
+    music = tmp_path / "new music"
+    music.mkdir()
+    path = music / "track07.mp3"
+    write_audio(
+        path,
+        family_song("sine", 330.0, 7),
+        SR,
+        codec_args=("-metadata", "title=Late Tram", "-metadata", "artist=Nobody"),
+    )
+    w = fresh
+    w.open_song(str(path))
+    qtbot.waitUntil(lambda: w.song is not None, timeout=20000)
+    assert w.title_label.text() == "track07.mp3"
+    assert w.library_pane.start_scan([str(music)])
+    qtbot.waitUntil(lambda: w.title_label.text() == "Nobody – Late Tram", timeout=60000)
+    assert w.windowTitle().startswith("Nobody – Late Tram")
+    assert str(path) in w.title_label.toolTip()
