@@ -6,11 +6,35 @@ never imports Qt.
 """
 
 import multiprocessing
+import os
 import sys
+
+
+def no_display() -> str | None:
+    """Why the window cannot open on this machine (no X11 or Wayland display to draw on), or None.
+
+    Qt would abort the process with a paragraph about platform plugins; one line says what to do.
+    Only on X11/Wayland systems, and never when ``QT_QPA_PLATFORM`` chooses a platform.
+    """
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.exists(os.path.join(runtime, "wayland-0")):  # Wayland's default socket
+        return None
+    return (
+        "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+        "the commands work without one: music-explorer --help"
+    )
 
 
 def gui(paths: list[str]) -> int:
     """Open the window on ``paths`` and run it until it is closed; the exit status."""
+    reason = no_display()
+    if reason is not None:
+        print(f"music-explorer: error: {reason}", file=sys.stderr)
+        return 1
     from explorer.app import main as app_main
 
     return app_main(paths)

@@ -10,6 +10,7 @@ their control characters escaped (:func:`explorer.util.text.printable`); JSON ke
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import os
 import resource
@@ -199,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _looks_like_command(arg: str) -> bool:
+    """Whether a first argument that is no command reads as a mistyped one rather than a song or folder
+    to open: an option, or a bare word (no path separator, no extension) that names nothing here."""
+    if arg.startswith("-"):
+        return True
+    return arg.replace("-", "").replace("_", "").isalpha() and not os.path.lexists(arg)
+
+
 def main(argv: list[str] | None = None, *, gui: Callable[[list[str]], int] | None = None) -> int:
     """Run the command ``argv`` (default ``sys.argv[1:]``); the exit status.
 
@@ -212,6 +221,17 @@ def main(argv: list[str] | None = None, *, gui: Callable[[list[str]], int] | Non
     first = next((a for a in argv if a != "--"), None)
     if not argv or (first not in commands and first not in ("-h", "--help", "--version")):
         paths = [a for a in argv if a != "--"]
+        if argv[0] != "--" and _looks_like_command(argv[0]):
+            # a mistyped command ("analyse", "export") would open the window on a song of that name
+            word = printable(argv[0])
+            if argv[0].startswith("-"):
+                parser.error(f"unknown option '{word}'; to open a file of that name in the window, put -- before it")
+            hint = difflib.get_close_matches(argv[0], sorted(commands), n=1)
+            parser.error(
+                f"unknown command '{word}'"
+                + (f" (did you mean '{hint[0]}'?)" if hint else f" (choose from {', '.join(sorted(commands))})")
+                + f"; to open a file of that name in the window, give its path (./{word})"
+            )
         if gui is None:
             parser.error("this entry point opens no window: give a COMMAND")
         return gui(paths)

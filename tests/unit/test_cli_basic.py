@@ -148,3 +148,49 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys, name, content, words)
     out, err = capsys.readouterr()
     assert out == ""
     one_error_line(err, *words)
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["analyse", "song.mp3"], ["unknown command 'analyse'", "did you mean 'analyze'?", "./analyse"]),
+        (["export", "--help"], ["unknown command 'export'", "choose from analyze", "./export"]),
+        (["--json"], ["unknown option '--json'", "put -- before it"]),
+    ],
+)
+def test_a_mistyped_command_is_one_usage_line_not_a_window(argv, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    opened = []
+    with pytest.raises(SystemExit) as e:
+        main(argv, gui=lambda paths: opened.append(paths) or 0)
+    assert e.value.code == 2 and opened == []
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("music-explorer: error: ") and all(w in last for w in words), last
+
+
+def test_a_song_named_like_a_word_still_opens_in_the_window(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "export").write_bytes(b"")
+    opened = []
+    assert main(["export"], gui=lambda paths: opened.append(paths) or 0) == 0
+    assert main(["--", "--json"], gui=lambda paths: opened.append(paths) or 0) == 0
+    assert main(["song.mp3", "analyse"], gui=lambda paths: opened.append(paths) or 0) == 0
+    assert opened == [["export"], ["--json"], ["song.mp3", "analyse"]]
+
+
+def test_the_window_without_a_display_is_one_error_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # no Wayland socket there
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "song.mp3"],
+        capture_output=True,
+        text=True,
+        timeout=budget(120),
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "music-explorer: error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+        "the commands work without one: music-explorer --help"
+    ]
