@@ -46,3 +46,19 @@ def test_scan_with_a_bad_file_says_so_and_exits_with_its_status(tmp_path, capsys
     out, err = capsys.readouterr()
     assert "1 analysed, 1 failed" in out
     assert "broken.mp3" in err and f"exit status {SCAN_FAILED_STATUS}" in err
+
+
+def test_scan_of_a_folder_that_is_not_there_is_one_usage_error(tmp_path, capsys):
+    """A mistyped folder is an error before any work (no database made), not an empty scan that exits 0."""
+    db = tmp_path / "lib.sqlite"
+    (tmp_path / "notes.txt").write_text("not music")
+    song = make_songs(tmp_path / "music", 1)[0]
+    for folder, words in ((tmp_path / "Musci", "no such folder"), (tmp_path / "notes.txt", "is not a folder")):
+        assert main(["scan", str(tmp_path / "music"), str(folder), "--db", str(db), "--workers", "0"]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"music-explorer: error: {folder}: {words}" + ("" if words == "no such folder" else " or an audio file")
+        ]
+        assert not db.exists()
+    # a song given by itself is scanned, as before
+    assert main(["scan", str(song), "--db", str(db), "--workers", "0"]) == 0
+    assert "1 analysed, 0 failed" in capsys.readouterr().out
