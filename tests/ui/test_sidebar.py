@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from explorer.analysis.types import Analysis, Chorus, Genre, Section
 from explorer.library.cache import AnalysisCache, default_folder
@@ -243,6 +244,14 @@ def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
     assert len(lines) == REASON_LINES and lines[-1].endswith("…")
     assert all(fm.horizontalAdvance(x) <= 120 for x in lines)
     assert wrap_text(fm, "short", 120, REASON_LINES) == ["short"]
+    # the dot between two reasons ends a line, never starts one
+    option = QStyleOptionViewItem()
+    option.initFrom(sidebar.view)
+    option.widget = sidebar.view
+    for width in range(150, 700, 10):
+        option.rect = QRect(0, 0, width, 80)
+        lines = sidebar.delegate.reason_lines(option, rows[0])
+        assert lines and not any(x.lstrip().startswith("·") for x in lines), lines
     sidebar.resize(300, 600)
     sidebar.model.set_items([replace(rows[0], reasons=reasons * 4)])
     qtbot.waitUntil(lambda: sidebar.rows_with_cut_reasons() == [0], timeout=5000)

@@ -21,9 +21,10 @@ REASON_LINES = 3
 
 
 def wrap_text(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[str]:
-    """``text`` broken at spaces into lines at most ``width`` pixels wide, at most ``max_lines`` of
-    them; a word wider than a line, or what does not fit on the last line, is elided with "…"."""
-    words = text.split()
+    """``text`` broken at its (ordinary) spaces into lines at most ``width`` pixels wide, at most
+    ``max_lines`` of them; a word wider than a line, or what does not fit on the last line, is elided
+    with "…".  A no-break space keeps its neighbours on one line."""
+    words = [w for w in text.split(" ") if w]
     if not words or width <= 0:
         return [text] if text else []
     lines: list[str] = []
@@ -94,7 +95,8 @@ class RecommendationDelegate(QStyledItemDelegate):
             viewport = view.viewport() if hasattr(view, "viewport") else view
             rect = QRect(0, 0, viewport.width(), 1)
         _, width = self._text_rect(rect, option.fontMetrics)
-        return wrap_text(option.fontMetrics, " · ".join(item.reasons), width, REASON_LINES)
+        # the "·" between two reasons stays at the end of a line, never starts one
+        return wrap_text(option.fontMetrics, "\u00a0· ".join(item.reasons), width, REASON_LINES)
 
     def reasons_cut(self, option, item: Item) -> bool:
         """Whether the row cannot show all of its reasons at the list's current width."""
