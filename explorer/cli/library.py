@@ -144,14 +144,13 @@ class ProgressBar:
 def _check_folders(folders) -> None:
     """Every FOLDER of ``scan`` is a folder or an audio file, before any work (a typo is one usage error,
     not an empty scan that exits 0)."""
-    from explorer.audio.decode import AUDIO_EXTENSIONS
     from explorer.errors import FileMissing
+    from explorer.services.scan import unscannable
 
     for folder in folders:
-        if os.path.isdir(folder) or (os.path.isfile(folder) and folder.lower().endswith(tuple(AUDIO_EXTENSIONS))):
-            continue
-        what = "is not a folder or an audio file" if os.path.lexists(folder) else "no such folder"
-        raise FileMissing(f"{folder}: {what}", path=folder)
+        reason = unscannable(folder)
+        if reason is not None:
+            raise FileMissing(f"{folder}: {reason}", path=folder)
 
 
 def cmd_scan(args) -> int:

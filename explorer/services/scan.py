@@ -75,6 +75,17 @@ class ScanReport:
     elapsed: float = 0.0  #: seconds
 
 
+def unscannable(folder: str | os.PathLike) -> str | None:
+    """Why ``folder`` cannot be scanned ("no such folder", "is not a folder or an audio file"), or None
+    for a folder or an audio file."""
+    from explorer.audio.decode import AUDIO_EXTENSIONS
+
+    folder = os.fspath(folder)
+    if os.path.isdir(folder) or (os.path.lexists(folder) and folder.lower().endswith(tuple(AUDIO_EXTENSIONS))):
+        return None
+    return "is not a folder or an audio file" if os.path.lexists(folder) else "no such folder"
+
+
 def find_audio_files(folders: Sequence[str | os.PathLike], *, errors: list[tuple[str, str]] | None = None) -> list[str]:
     """Audio files under ``folders`` (recursively; a file given directly counts too), sorted, normalised."""
     from explorer.audio.decode import AUDIO_EXTENSIONS
@@ -89,10 +100,11 @@ def find_audio_files(folders: Sequence[str | os.PathLike], *, errors: list[tuple
     for folder in folders:
         folder = normalize_path(folder)
         if not os.path.isdir(folder):
-            if folder.lower().endswith(exts) and os.path.lexists(folder):
+            reason = unscannable(folder)
+            if reason is None:
                 out.add(folder)
             elif errors is not None:
-                errors.append((folder, "no such folder"))
+                errors.append((folder, reason))
             continue
         for root, _dirs, names in os.walk(folder, onerror=onerror):
             for name in names:
