@@ -68,7 +68,7 @@ class SongSession(WindowBase):
         self.structure.set_analysis(None)
         self.matrix.set_analysis(None)
         self.waveform.clear()
-        self._show_song_name(path)
+        self._show_song_name(path, self._song_name(path))
         self.info_label.setText("")
         audio = self._recent_audio(path)
         job = SongJob(
@@ -91,8 +91,7 @@ class SongSession(WindowBase):
         self._update_actions()
         return rid
 
-    def _show_song_name(self, path: str) -> None:
-        name = self._song_name(path)
+    def _show_song_name(self, path: str, name: str) -> None:
         self.title_label.setText(name)
         self.title_label.setToolTip(f"{name}\n{path}")
         self.setWindowTitle(f"{name} — {APP_NAME}")
@@ -103,8 +102,9 @@ class SongSession(WindowBase):
         path = self.song_path
         if path is None or (self.song is None and self._job is None):  # nothing open, or it failed to open
             return
-        if self._song_name(path) != self.title_label.text():
-            self._show_song_name(path)
+        name = self._song_name(path)
+        if name != self.title_label.text():
+            self._show_song_name(path, name)
 
     def _song_name(self, path: str) -> str:
         """What the header calls a song: as the library and the sidebar do ("artist – title" from its

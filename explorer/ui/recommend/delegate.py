@@ -63,11 +63,14 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     # Geometry, all from the font: readable and clickable at any scaling.
     @staticmethod
-    def _metrics(option) -> tuple[QFontMetrics, int, int]:
+    def _pad(fm: QFontMetrics) -> int:
+        """The gap between a row's parts (px), from the font."""
+        return max(2, fm.averageCharWidth() // 2 + 1)
+
+    @classmethod
+    def _metrics(cls, option) -> tuple[QFontMetrics, int, int]:
         fm = option.fontMetrics
-        line = fm.height()
-        pad = max(2, fm.averageCharWidth() // 2 + 1)
-        return fm, line, pad
+        return fm, fm.height(), cls._pad(fm)
 
     @staticmethod
     def _bar_height(fm: QFontMetrics) -> int:
@@ -81,7 +84,7 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def _text_rect(self, rect: QRect, fm: QFontMetrics) -> tuple[int, int]:
         """Left edge and width of a row's text between its ▶ and its 👍 / 👎."""
-        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        pad = self._pad(fm)
         rects = self.button_rects(rect, fm)
         left = rects["play"].right() + 2 * pad
         return left, max(0, rects["like"].left() - 2 * pad - left)
@@ -105,7 +108,7 @@ class RecommendationDelegate(QStyledItemDelegate):
     def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
         """Where the buttons of a row occupying ``rect`` are."""
         line = fm.height()
-        pad = max(2, fm.averageCharWidth() // 2 + 1)
+        pad = self._pad(fm)
         b = int(line * 1.6)
         top = rect.top() + (rect.height() - b) // 2
         play = QRect(rect.left() + pad, top, b, b)

@@ -202,12 +202,12 @@ class RecommendationSidebar(QWidget):
 
     def rows_with_cut_reasons(self) -> list[int]:
         """Rows of the list that cannot show all their reasons at its current width."""
+        option = QStyleOptionViewItem()
+        option.initFrom(self.view)
+        option.widget = self.view
         cut = []
         for row, it in enumerate(self.model.items):
-            option = QStyleOptionViewItem()
-            option.initFrom(self.view)
             option.rect = self.view.visualRect(self.model.index(row))
-            option.widget = self.view
             if self.delegate.reasons_cut(option, it):
                 cut.append(row)
         return cut
