@@ -20,7 +20,8 @@ Domains, side by side:
 
 Figures: beat F and downbeat F (``mir_eval.beat.f_measure``, 70 ms window, the first 5 s trimmed as
 mir_eval does), tempo error (|estimate - truth| in BPM, octave errors counted as they are; the truth is
-the median inter-beat interval) and the share of songs within 0.5 BPM, metre accuracy (the tracked bar,
+the median inter-beat interval) and the share of songs within 0.5 BPM, the share at twice or half the
+truth's tempo (an octave error: the estimate halved or doubled is within 0.5 BPM), metre accuracy (the tracked bar,
 beats per bar times the beat period, within 5 % of the true bar), and the beat stage's time per song.
 "Before" is the tracker of git revision REV, loaded from its source (default: the revision before
 sub-frame beats came in, the parent of the first commit whose ``beats.py`` mentions ``beat_times``).
@@ -135,6 +136,9 @@ def score(est_beats, est_down, est_tempo, truth) -> dict:
     true_tempo = 60.0 / float(np.median(np.diff(truth["beats"])))
     out["tempo_err"] = abs(est_tempo - true_tempo) if est_tempo else float("inf")
     out["tempo_ok"] = float(out["tempo_err"] <= 0.5)
+    # the neighbouring metrical level: twice or half the truth's tempo (0.5 BPM at the truth's level)
+    octave = min(abs(est_tempo / 2 - true_tempo), abs(est_tempo * 2 - true_tempo)) if est_tempo else float("inf")
+    out["octave"] = float(octave <= 0.5)
     true_bar = bar_length(np.asarray(truth["beats"]), np.asarray(truth["downbeats"]))
     est_bar = bar_length(np.asarray(est_beats), np.asarray(est_down))
     out["meter_ok"] = float(abs(est_bar - true_bar) <= 0.05 * true_bar) if np.isfinite(est_bar) else 0.0
@@ -219,7 +223,7 @@ def run_one(item) -> dict:
 
 
 def summary(rows: list[dict], which: str) -> dict:
-    keys = ("beatF", "downF", "tempo_err", "tempo_ok", "meter_ok", "time")
+    keys = ("beatF", "downF", "tempo_err", "tempo_ok", "octave", "meter_ok", "time")
     out = {}
     for k in keys:
         v = np.array([r[which][k] for r in rows if k in r[which]], dtype=float)
@@ -279,9 +283,9 @@ def main(argv=None) -> int:
         print()
     print(
         f"{'domain':8s} {'n':>3s} | {'beat F':>13s} | {'downbeat F':>13s} | {'tempo err BPM':>13s} | "
-        f"{'within .5 BPM':>13s} | {'metre ok':>13s} | {'beat stage s':>13s}"
+        f"{'within .5 BPM':>13s} | {'x2 or /2':>13s} | {'metre ok':>13s} | {'beat stage s':>13s}"
     )
-    print(f"{'':8s} {'':>3s} | " + " | ".join([f"{'before':>6s} {'after':>6s}"] * 6))
+    print(f"{'':8s} {'':>3s} | " + " | ".join([f"{'before':>6s} {'after':>6s}"] * 7))
     for d, rs in by_domain.items():
         b, a = summary(rs, "before"), summary(rs, "after")
 
@@ -292,7 +296,7 @@ def main(argv=None) -> int:
 
         print(
             f"{d:8s} {len(rs):3d} | {pair('beatF')} | {pair('downF')} | {pair('tempo_err', '{:6.2f}')} | "
-            f"{pair('tempo_ok')} | {pair('meter_ok')} | {pair('time')}"
+            f"{pair('tempo_ok')} | {pair('octave')} | {pair('meter_ok')} | {pair('time')}"
         )
     if "real" in by_domain:
         print("\nreal recordings (no truth): tempo BPM / beats per bar, before -> after")
