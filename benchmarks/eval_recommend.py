@@ -79,15 +79,16 @@ def replace_with_leave_one_out_genres(lib: Library, paths: list[str]) -> None:
     """Give every clip the genre probabilities of a classifier that never saw it."""
     from explorer.analysis.types import Genre
     from explorer.genre import train
-    from explorer.genre.model import GENRES, load_models
+    from explorer.genre.model import load_models
 
     models = load_models()
+    genres = train.VOCABULARY  # the columns of leave_one_out's rows (the recipe's families)
     outputs = train.network_outputs(paths, models.networks)
     probs = train.leave_one_out(outputs, [genre_of(p) for p in paths], models.networks.tag_names, **train.RECIPE)
     for path, p in zip(paths, probs):
         t = lib.track_by_path(path)
         analysis = lib.analysis(t.id)
-        genre = Genre(GENRES[int(np.argmax(p))], {g: float(v) for g, v in zip(GENRES, p)})
+        genre = Genre(genres[int(np.argmax(p))], {g: float(v) for g, v in zip(genres, p, strict=True)})
         lib.record_analysis(t.id, analysis.replace(genre=genre), t.content_hash)
 
 

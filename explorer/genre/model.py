@@ -15,9 +15,10 @@ How a song is described (:func:`describe`)
    tags (``zero_shot_weight``; e.g. MSD "jazz" → jazz, MTT "classical" → classical) so genres the
    small training set covers thinly still get a say.
    Genres the taggers know and the ten training genres do not (:attr:`GenreModel.families`: folk,
-   soul/R&B, punk) are members of the family of one of the ten (folk of country, soul of blues, punk
-   of rock): the classifier's probability of a family's genre is shared among its members in the
-   proportion of their zero-shot scores.  The result is a distribution over
+   soul/R&B, punk, electronic) are members of the family of one or more of the ten (folk of country,
+   soul of blues, punk of rock, electronic of pop and hip-hop): the classifier's probability of
+   a family's genre is shared among it and its members in the proportion of their zero-shot scores,
+   and a member of several families adds up its shares.  The result is a distribution over
    :attr:`GenreModel.genres` (:data:`GENRES`, then those members).
 4. Embedding (:data:`EMBEDDING_SIZE` = 400 float32 numbers, unit length): the mean over all patches of the
    MSD penultimate layer (200) and of the MTT penultimate layer (200), each standardised with fixed
@@ -118,8 +119,8 @@ class NetworkOutputs:
 
 def vocabulary(families) -> tuple[str, ...]:
     """The genres a model with these ``families`` ((member, genre) pairs) names: :data:`GENRES`, then
-    the members."""
-    return GENRES + tuple(member for member, _ in families)
+    the members, each once, in the order they first appear."""
+    return GENRES + tuple(dict.fromkeys(member for member, _ in families))
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,8 +135,9 @@ class GenreModel:
         Which tags vote for which genre; a genre's zero-shot score is the largest probability among
         its tags (genres without tags score 0); the scores are normalised to sum to 1.
     families : tuple of (member, genre)
-        Genres outside :data:`GENRES`, each a member of the family of one of them (e.g. folk of
-        country): they share that genre's classifier probability by their zero-shot scores.
+        Genres outside :data:`GENRES`, each a member of the family of one or more of them (e.g. folk
+        of country; electronic of pop and hip-hop): they share each such genre's classifier
+        probability with it by their zero-shot scores.
     zero_shot_weight : float in [0, 1]
         Weight of the zero-shot distribution in the final blend.
     embed_mean, embed_scale : np.ndarray [shape=(400,)]
@@ -198,7 +200,7 @@ class GenreModel:
             or model.embed_weights.shape != (len(NETWORKS),)
             or any(len(t) != 3 for t in zero_shot)
             or any(len(f) != 2 or f[0] in GENRES or f[1] not in GENRES for f in families)
-            or len(set(model.genres)) != len(model.genres)
+            or len(set(families)) != len(families)
             or any(t[0] not in model.genres for t in zero_shot)
         ):
             raise ValueError("genre model file has the wrong shape")
@@ -227,17 +229,21 @@ class GenreModel:
         :data:`GENRES` [shape=(10,)] and the zero-shot one over :attr:`genres` [shape=(n_genres,)].
 
         A family's share of ``classified`` goes to its genre and members in the proportion of their
-        zero-shot scores (all of it to the genre when none of them scores); then the two
-        distributions are mixed with :attr:`zero_shot_weight`.
+        zero-shot scores (all of it to the genre when none of them scores); a member of several
+        families gets the sum of its shares.  Then the two distributions are mixed with
+        :attr:`zero_shot_weight`.
         """
         genres = self.genres
         p = np.zeros(len(genres))
         p[: len(GENRES)] = classified
         for parent in dict.fromkeys(parent for _, parent in self.families):
-            family = [genres.index(parent)] + [genres.index(m) for m, f in self.families if f == parent]
-            votes = zero_shot[family]
+            head = genres.index(parent)
+            members = [genres.index(m) for m, f in self.families if f == parent]
+            votes = zero_shot[[head] + members]
             if votes.sum() > 0:
-                p[family] = classified[GENRES.index(parent)] * votes / votes.sum()
+                share = classified[GENRES.index(parent)] * votes / votes.sum()
+                p[head] = share[0]
+                p[members] += share[1:]
         if self.zero_shot_weight > 0:
             p = (1.0 - self.zero_shot_weight) * p + self.zero_shot_weight * zero_shot
         return p / p.sum()
