@@ -9,7 +9,9 @@ Usage::
 Without FOLDER it scores, in one run, every domain of :data:`DOMAINS` whose folder exists (the
 POP909 dev songs as piano and as a band, the training subsets, the demo songs), prints the previous
 release's figures (``benchmarks/structure_baseline.json``) beside them, and prints what the analysis
-finds on the unlabelled real recordings (``shared/corpus/real``).  Features are cached
+finds on the unlabelled real recordings (``shared/corpus/real``), and a summary of the unlabelled
+game-soundtrack library (``~/.cache/music-explorer-corpus/debian-music``, built by
+``shared/corpus/debian-music/fetch.sh``) when it is there.  Features are cached
 (``--cache``, keyed by the file and the feature code), so a second run only redoes the stages after
 feature extraction.
 
@@ -84,6 +86,9 @@ DOMAINS = {
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"
+LIBRARY = CORPUS / "debian-music"
+#: Functions a summary of unlabelled music counts the time of, in this order.
+FUNCTIONS = ("intro", "verse", "pre-chorus", "chorus", "bridge", "instrumental", "outro", "other")
 BASELINE = Path(__file__).with_name("structure_baseline.json")
 
 
@@ -462,6 +467,57 @@ def _real(pool, cache) -> None:
         print(describe(est))
 
 
+def library_summary(rows: list[dict]) -> dict:
+    """What the analysis makes of a set of unlabelled songs (``Analysis.to_dict()`` each): how many get
+    a chorus, how many only an intro and an outro (nothing in between named), how many have one section
+    longer than half the song, the median number of sections per minute, and the share of all time in
+    each function."""
+    time_in = dict.fromkeys(FUNCTIONS, 0.0)
+    for est in rows:
+        for x in est["sections"]:
+            key = x["function"] if x["function"] in time_in else "other"
+            time_in[key] += x["end"] - x["start"]
+    total = sum(time_in.values()) or 1.0
+    bare = [{x["function"] for x in est["sections"]} <= {"intro", "outro", "other"} for est in rows]
+    return {
+        "songs": len(rows),
+        "chorus": sum(bool(est["choruses"]) for est in rows),
+        "intro_outro_only": sum(bare),
+        "one_long": sum(
+            max((x["end"] - x["start"] for x in est["sections"]), default=0.0) > 0.5 * est["duration"] for est in rows
+        ),
+        "sections_per_min": float(
+            np.median([len(est["sections"]) / max(est["duration"] / 60, 1e-9) for est in rows]) if rows else 0.0
+        ),
+        "time": {k: v / total for k, v in time_in.items()},
+    }
+
+
+def _library(pool, cache) -> None:
+    """The summary of :func:`library_summary` for every folder of :data:`LIBRARY`, one line each."""
+    folders = sorted(d for d in LIBRARY.iterdir() if d.is_dir()) if LIBRARY.is_dir() else []
+    jobs = [(d.name, f) for d in folders for f in sorted(d.iterdir()) if f.suffix in AUDIO_EXT]
+    if not jobs:
+        return
+    found = pool.starmap(analyse_file, [(f, cache) for _, f in jobs])
+    by: dict[str, list[dict]] = {}
+    for (name, _), (est, _) in zip(jobs, found):
+        by.setdefault(name, []).append(est)
+    by["all"] = [est for rows in list(by.values()) for est in rows]
+    print(f"\ngame-soundtrack library ({LIBRARY}), no annotations: songs with a chorus, with only an intro and an")
+    print("outro, with one section longer than half the song; median sections per minute; share of time by function")
+    print(
+        f"{'':22s} {'songs':>5s} {'chorus':>6s} {'in/out':>6s} {'long':>5s} {'sec/min':>7s}  "
+        + " ".join(f"{f[:5]:>5s}" for f in FUNCTIONS)
+    )
+    for name, rows in by.items():
+        s = library_summary(rows)
+        print(
+            f"{name[:22]:22s} {s['songs']:5d} {s['chorus']:6d} {s['intro_outro_only']:6d} {s['one_long']:5d} "
+            f"{s['sections_per_min']:7.2f}  " + " ".join(f"{s['time'][f]:5.2f}" for f in FUNCTIONS)
+        )
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?", help="one folder of annotated audio (default: every domain)")
@@ -475,7 +531,9 @@ def main(argv=None):
     ap.add_argument(
         "--cache", default=str(CORPUS / "features"), help="folder for cached features ('' to compute them every time)"
     )
-    ap.add_argument("--no-real", action="store_true", help="skip the unlabelled real recordings")
+    ap.add_argument(
+        "--no-real", action="store_true", help="skip the unlabelled real recordings and the game-soundtrack library"
+    )
     ap.add_argument(
         "--save-baseline",
         action="store_true",
@@ -530,6 +588,7 @@ def main(argv=None):
         _table(results, baseline)
         if not args.folder and not args.no_real:
             _real(pool, cache)
+            _library(pool, cache)
     n = sum(len(r) for r in results.values())
     med = np.median([r[2] for rows in results.values() for r in rows]) if n else float("nan")
     print(
