@@ -67,6 +67,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from explorer.analysis.types import FUNCTIONS  # noqa: E402 - the functions a section can have
+
 AUDIO_EXT = (".mp3", ".flac", ".wav", ".ogg", ".opus", ".m4a")
 FRAME = 0.1
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +89,6 @@ DOMAINS = {
 }
 REAL = SHARED / "real"
 LIBRARY = CORPUS / "debian-music"
-#: Functions a summary of unlabelled music counts the time of, in this order.
-FUNCTIONS = ("intro", "verse", "pre-chorus", "chorus", "bridge", "instrumental", "outro", "other")
 BASELINE = Path(__file__).with_name("structure_baseline.json")
 
 
@@ -471,7 +471,7 @@ def library_summary(rows: list[dict]) -> dict:
     """What the analysis makes of a set of unlabelled songs (``Analysis.to_dict()`` each): how many get
     a chorus, how many only an intro and an outro (nothing in between named), how many have one section
     longer than half the song, the median number of sections per minute, and the share of all time in
-    each function."""
+    each function (:data:`explorer.analysis.types.FUNCTIONS`)."""
     time_in = dict.fromkeys(FUNCTIONS, 0.0)
     for est in rows:
         for x in est["sections"]:
