@@ -126,6 +126,9 @@ def main(paths=()) -> int:
         level=os.environ.get("MUSIC_EXPLORER_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     app, window = build_window(paths)
-    logging.getLogger(__name__).info("first window after %.3f s", time.perf_counter() - STARTED)
     _wake = close_on_signals(window)  # noqa: F841 - kept alive while the loop runs
-    return int(app.exec())
+    logging.getLogger(__name__).info("first window after %.3f s", time.perf_counter() - STARTED)
+    status = int(app.exec())
+    if window.library is not None:
+        window.library.close()  # the last connection: SQLite folds its write-ahead log into the file
+    return status

@@ -275,6 +275,8 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
         if self.library_pane is not None:
             self.library_pane.cancel_scan(wait=True)
         self.tasks.wait(self)
+        if self.library_pane is not None:
+            self.library_pane.shutdown()  # no page of the catalogue is read once the library may close
         super().closeEvent(ev)
 
     def _edits_written(self, timeout: float) -> bool:

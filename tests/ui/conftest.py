@@ -72,6 +72,7 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
+    lib.close()
 
 
 @pytest.fixture(scope="session")

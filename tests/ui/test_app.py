@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from timing import TIME_FACTOR, budget_ms
 
 from explorer import __version__
 from explorer.audio.playback import to_pcm16
+from explorer.ui.library.pane import FILTER_DELAY_MS
 from tests.conftest import tone, write_audio
 from tests.ui.helpers import CPU_GAP_MS, SR, Heartbeat, open_audio, synth_song
 
 pytestmark = pytest.mark.timeout(180)
+FILTER_WAIT_MS = FILTER_DELAY_MS + 100
 
 
 @pytest.fixture
@@ -42,6 +46,7 @@ def test_folder_on_the_command_line_fills_the_library_and_opens_its_first_song(q
         qtbot.waitUntil(lambda: w.library_pane.model.rowCount() == 2, timeout=60000)
     finally:
         w.close()
+        w.library.close()
 
 
 def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
@@ -72,6 +77,7 @@ def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
         assert w2.song_path == str(song_file)
     finally:
         w2.close()
+        lib.close()
 
 
 def test_dropping_a_file_opens_it(qtbot, window, song_file):
@@ -83,6 +89,20 @@ def test_dropping_a_file_opens_it(qtbot, window, song_file):
     with qtbot.waitSignal(window.audioReady, timeout=20000):
         window.dropEvent(ev)
     assert window.song_path == str(song_file)
+
+
+def test_nothing_reads_the_catalogue_once_the_window_has_closed(qtbot, window, song_file):
+    """The app closes the library after the window: rows the library pane still had to read, and a
+    rating or a rescan that arrives late, must not touch it then."""
+    pane = window.library_pane
+    pane.refresh()
+    window.close()
+    window.library.close()
+    pane.reload_paths([str(song_file)])
+    pane.refresh()
+    pane.filter_edit.setText("late")
+    qtbot.wait(3 * FILTER_WAIT_MS)  # long enough for the pane's timers; an error in them fails the test
+    assert pane.model.rowCount() == 0
 
 
 def test_a_preview_plays_that_region_of_another_song(qtbot, window, song_file, tmp_path, alsa_capture):
@@ -237,3 +257,74 @@ def test_closing_the_window_during_a_scan_stops_its_workers_and_never_aborts(tmp
         except ProcessLookupError:
             pass
         proc.communicate()
+
+
+def test_quitting_leaves_the_library_whole_in_its_one_file(tmp_path, song_file):
+    """The app closes the library when its window has closed: SQLite folds the write-ahead log into the
+    library file and removes it, so ``library.sqlite`` alone (a backup, a copy to another machine) holds
+    everything, here the song the window listed.  Until then the app left the log beside the file."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from timing import budget
+
+    music, home = tmp_path / "music", tmp_path / "home"
+    music.mkdir()
+    song_file = Path(shutil.copy(song_file, music))
+    env = {
+        **os.environ,
+        "MUSIC_EXPLORER_LOG": "INFO",
+        **{v: str(home / v.lower()) for v in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")},
+    }
+    db = home / "xdg_data_home" / "music-explorer" / "library.sqlite"
+    log = home / "stderr.txt"
+    home.mkdir()
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "explorer", str(music)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + budget(120)
+        # the window is up (SIGTERM now closes it) and has listed the song
+        while time.monotonic() < deadline and not ("first window after" in log.read_text() and _listed(db, song_file)):
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert _listed(db, song_file), "the window never listed the song"
+        assert db.with_name(db.name + "-wal").exists()  # the app writes through the log while it runs
+        os.kill(proc.pid, signal.SIGTERM)  # closes the window as its close button does
+        assert proc.wait(timeout=budget(60)) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not db.with_name(db.name + "-wal").exists()
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(copy)
+    try:
+        assert conn.execute("SELECT count(*) FROM tracks WHERE path = ?", (str(song_file),)).fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def _listed(db, song_file) -> bool:
+    """Whether another reader of the library sees ``song_file`` in it."""
+    import sqlite3
+
+    if not db.exists():
+        return False
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return bool(conn.execute("SELECT count(*) FROM tracks WHERE path = ?", (str(song_file),)).fetchone()[0])
+    except sqlite3.OperationalError:  # the tables are not made yet
+        return False
+    finally:
+        conn.close()

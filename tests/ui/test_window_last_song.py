@@ -39,3 +39,4 @@ def test_a_failed_file_is_not_the_song_restored_next_time(qtbot, song_file, tmp_
         assert errors == [] and not w2.banner.isVisible()
     finally:
         w2.close()
+        lib.close()

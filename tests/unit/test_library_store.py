@@ -28,6 +28,7 @@ def test_new_database_is_wal_full_sync_at_current_schema(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
     lib = Library(db)
     assert lib._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     lib.close()

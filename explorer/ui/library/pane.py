@@ -210,6 +210,7 @@ class LibraryPane(QWidget):
         self._load_gen = 0
         self._namer: GenreNamer | None = None  # how the genre column names genres; set by refresh()
         self._seen: set[str] = set()
+        self._closed = False  # set by shutdown(): the library is about to be closed
         self._pump = QTimer(self, singleShot=True, interval=0)
         self._pump.timeout.connect(self._work)
         self.refresh()
@@ -220,8 +221,20 @@ class LibraryPane(QWidget):
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
 
+    def shutdown(self) -> None:
+        """Stop reading the catalogue: the rows still to load are dropped and later requests ignored.
+
+        Call after :meth:`cancel_scan` and before the library is closed.
+        """
+        self._closed = True
+        self._pump.stop()
+        self._filter_timer.stop()
+        self._todo.clear()
+
     def refresh(self) -> None:
         """Re-read the whole catalogue (in pages, without blocking): new rows appear, gone ones leave."""
+        if self._closed:
+            return
         self._load_gen += 1
         self._seen = set()
         # the genre model may have changed (a refresh follows training and "use"): read it once here
@@ -382,6 +395,9 @@ class LibraryPane(QWidget):
 
     # -- loading rows without blocking --------------------------------------------------------------------
     def _work(self) -> None:
+        if self._closed:
+            self._todo.clear()
+            return
         deadline = time.perf_counter() + SLICE_SECONDS
         while self._todo and time.perf_counter() < deadline:
             item = self._todo.popleft()
