@@ -221,8 +221,9 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
                 f"{_count(len(a.sections), 'section')} · {_count(len(a.choruses), 'chorus', 'choruses')} · "
                 f"{_count(len(a.motifs), 'motif')}"
             )
-            if not a.choruses and a.chorus_note:  # why there is no chorus
-                parts.append(f"no chorus ({a.chorus_note})")
+            if not a.choruses and a.chorus_note:  # why is written where the choruses would be, and here
+                parts.append("no chorus")
+                tips.append(f"No chorus — {a.chorus_note}")
         self.info_label.setText("   ".join(parts))
         self.info_label.setToolTip("\n".join(tips))
 

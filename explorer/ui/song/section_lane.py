@@ -7,17 +7,26 @@ from PySide6.QtGui import QBrush, QColor, QPainter
 
 from explorer.analysis.edits import section_index_at
 from explorer.analysis.types import Analysis
+from explorer.ui.common import theme
 from explorer.ui.song.lane_item import LaneItem
 from explorer.ui.song.structure_style import CHORUS_BOTTOM, CHORUS_COLOR, SECTION_TOP, cosmetic_pen, label_color
 
 
 class SectionLaneItem(LaneItem):
-    """Section boxes with "label · Function" and, above them, the choruses as gold bars."""
+    """Section boxes with "label · Function" and, above them, the choruses as gold bars; a song
+    without a chorus has the reason written where its choruses would be."""
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self.sections = analysis.sections if analysis is not None else ()
         self.choruses = analysis.choruses if analysis is not None else ()
         duration = analysis.duration if analysis is not None else 0.0
+        self.duration = duration
+        #: Why the song has no chorus (empty when it has one, or nothing is analysed).
+        self.no_chorus_text = (
+            f"No chorus — {analysis.chorus_note}"
+            if analysis is not None and not self.choruses and analysis.chorus_note
+            else ""
+        )
 
         def draw(p: QPainter):
             for s in self.sections:
@@ -56,6 +65,9 @@ class SectionLaneItem(LaneItem):
             self._paint_text(p, self._section_rect(s), text, QColor(16, 16, 16), short=s.label)
         for c in self.choruses:
             self._paint_text(p, self._chorus_rect(c), "Chorus", QColor(40, 30, 0))
+        if self.no_chorus_text:
+            row = QRectF(0.0, CHORUS_BOTTOM, self.duration, 0.97 - CHORUS_BOTTOM)
+            self._paint_text(p, row, self.no_chorus_text, QColor(theme.colors()["dim_text"]))
         if self._highlight is not None:
             a, b = self._highlight
             rects = [self._section_rect(s) for s in self.sections if abs(s.start - a) < 1e-3 and abs(s.end - b) < 1e-3]
