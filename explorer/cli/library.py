@@ -30,8 +30,13 @@ def _ref(text: str) -> str:
 
 #: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
 SCAN_FAILED_STATUS = 3
-#: What ``recommend`` says when there is nothing to recommend (text and JSON "note").
+#: What ``recommend`` says when there is nothing to recommend (text and JSON "note") …
 NO_RECOMMENDATIONS = "no recommendations: the library has no other analysed songs (run `music-explorer scan FOLDER`)"
+#: … and when every other analysed song is one the listener disliked.
+ALL_DISLIKED = (
+    "no recommendations: you disliked every other analysed song "
+    "(`music-explorer unlike TRACK_ID` forgets a dislike; --mode sound or genre ignore them)"
+)
 
 
 def _open(args):
@@ -197,11 +202,15 @@ def _analyze_seed(path: str):
 
 
 def cmd_recommend(args) -> int:
-    from explorer.recommend import recommend
+    from explorer.recommend import rank, recommend, why_nothing
 
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
+        note = ""
+        if not recs:
+            why = why_nothing(lib, args.seed, mode=args.mode, analyze=_analyze_seed)
+            note = ALL_DISLIKED if why == rank.ALL_DISLIKED else NO_RECOMMENDATIONS
         seed_track = lib.track(int(args.seed)) if args.seed.isdigit() and not os.path.exists(args.seed) else None
     finally:
         lib.close()
@@ -222,12 +231,12 @@ def cmd_recommend(args) -> int:
                 for r in recs
             ],
         }
-        if not recs:
-            doc["note"] = NO_RECOMMENDATIONS
+        if note:
+            doc["note"] = note
         print(json.dumps(doc, ensure_ascii=False, indent=1))
         return 0
-    if not recs:
-        print(NO_RECOMMENDATIONS)
+    if note:
+        print(note)
     for n, r in enumerate(recs, 1):
         print(
             printable(f"{n:2d}. {r.score:6.3f}  {r.track.display_name}  [{_genre_of(r.track) or '?'}]  {r.track.path}")

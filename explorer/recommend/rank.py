@@ -445,14 +445,7 @@ def recommend(
         library, index, s, taste if taste is not None else Taste(np.zeros(0, np.int64), np.zeros(0), (), {})
     )
     score = scorer.scores(mode)
-    bad = np.zeros(len(index), bool)
-    if s.row is not None:
-        bad[s.row] = True
-    if s.content_hash:
-        bad[index.hashes.get(s.content_hash, [])] = True
-    if taste is not None and taste.ratings:
-        disliked = [index.row_of(t) for t, r in taste.ratings.items() if r < 0]
-        bad[[r for r in disliked if r is not None]] = True
+    bad = _the_seed(index, s) | _disliked(index, taste)
     score[bad] = -np.inf
     n_ok = int((~bad).sum())
     if n_ok == 0:
@@ -472,3 +465,45 @@ def recommend(
         if track is not None:
             out.append(Recommendation(track, round(float(score[i]), 4), scorer.reasons(mode, i)))
     return out
+
+
+#: Why :func:`recommend` found nothing (:func:`why_nothing`): no analysed song at all, none but the seed
+#: and its copies, nothing to go on for "for you" without a seed, every other song disliked.
+NO_SONGS, NO_OTHER_SONGS, NO_TASTE, ALL_DISLIKED = "no songs", "no other songs", "no taste", "all disliked"
+
+
+def why_nothing(library: Library, seed, *, mode: str = "blend", analyze: AnalyzeFn | None = None) -> str:
+    """Why :func:`recommend` has no track for ``seed`` in ``mode`` (its arguments): :data:`NO_SONGS`,
+    :data:`NO_OTHER_SONGS`, :data:`NO_TASTE` or :data:`ALL_DISLIKED`; ``""`` when it has some."""
+    index = get_index(library)
+    if len(index) == 0:
+        return NO_SONGS
+    s = resolve_seed(library, index, seed, analyze=analyze)
+    taste = build_taste(library, index) if mode in ("personal", "blend") else None
+    if seed is None and not taste:
+        return NO_TASTE
+    seed_rows = _the_seed(index, s)
+    if seed_rows.all():
+        return NO_OTHER_SONGS
+    if (seed_rows | _disliked(index, taste)).all():
+        return ALL_DISLIKED
+    return ""
+
+
+def _the_seed(index: Index, s: Seed) -> np.ndarray:
+    """Rows of the seed and of the tracks with its content (copies) [shape=(len(index),), bool]."""
+    rows = np.zeros(len(index), bool)
+    if s.row is not None:
+        rows[s.row] = True
+    if s.content_hash:
+        rows[index.hashes.get(s.content_hash, [])] = True
+    return rows
+
+
+def _disliked(index: Index, taste: Taste | None) -> np.ndarray:
+    """Rows of the tracks the listener disliked, when ``taste`` is given [shape=(len(index),), bool]."""
+    rows = np.zeros(len(index), bool)
+    if taste is not None and taste.ratings:
+        disliked = [index.row_of(t) for t, r in taste.ratings.items() if r < 0]
+        rows[[r for r in disliked if r is not None]] = True
+    return rows

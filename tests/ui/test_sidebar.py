@@ -255,3 +255,20 @@ def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
     sidebar.resize(300, 600)
     sidebar.model.set_items([replace(rows[0], reasons=reasons * 4)])
     qtbot.waitUntil(lambda: sidebar.rows_with_cut_reasons() == [0], timeout=5000)
+
+
+def test_an_empty_list_says_why(qtbot, sidebar, scanned):
+    """Every other song disliked: "For you" and Blend leave them all out and say so, with the way back;
+    Sounds like still lists them (it used to say "add a folder of songs", to a full library)."""
+    music = scanned[0]
+    seed = _path(music, "sine0.mp3")
+    _show(qtbot, sidebar, seed, "blend")
+    for it in sidebar.items():
+        with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+            sidebar.rate(it.path, -1)
+    assert sidebar.items() == []
+    status = sidebar.status_label.text()
+    assert status.startswith("You disliked every other song") and "is:disliked" in status
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.set_mode("sound")
+    assert len(sidebar.items()) == len(SONGS) - 1 and "best first" in sidebar.status_label.text()

@@ -327,3 +327,33 @@ def test_a_seed_outside_the_library_is_analysed_only_by_the_callers_service(lib,
     recs = recommend(lib, str(song), k=3, mode="genre", analyze=analyze)
     assert asked == [str(song)]
     assert [lib.genre_of[r.track.id] for r in recs] == ["jazz"] * 3
+
+
+def test_an_empty_list_says_why(tmp_path, capsys):
+    """Nothing analysed, nothing but the seed (and its copy), nothing but disliked songs: each is
+    told apart, in the ranking module, on the command line and (tests/ui) in the sidebar."""
+    from explorer.cli.library import ALL_DISLIKED, NO_RECOMMENDATIONS
+    from explorer.recommend import rank, why_nothing
+
+    with Library(tmp_path / "empty.sqlite") as empty:
+        assert why_nothing(empty, 1) == rank.NO_SONGS
+    with Library(tmp_path / "lib.sqlite") as lib:
+        ids = list(_fill(lib, tmp_path, per_genre=2, artists_per_genre=2))
+        seed, others = ids[0], ids[1:]
+        assert recommend(lib, seed) and why_nothing(lib, seed) == ""
+        assert why_nothing(lib, None, mode="personal") == rank.NO_TASTE  # "for you" with nothing to go on
+        for t in others:
+            lib.dislike(t)
+        for mode in ("personal", "blend"):  # they leave disliked songs out …
+            assert recommend(lib, seed, mode=mode) == []
+            assert why_nothing(lib, seed, mode=mode) == rank.ALL_DISLIKED
+        for mode in ("genre", "sound"):  # … these do not
+            assert len(recommend(lib, seed, mode=mode)) == len(others) and why_nothing(lib, seed, mode=mode) == ""
+        assert main(["recommend", str(seed), "--db", str(lib.path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["note"] == ALL_DISLIKED
+        assert main(["recommend", str(seed), "--db", str(lib.path)]) == 0
+        assert capsys.readouterr().out.strip() == ALL_DISLIKED
+        lib.mark_missing(others)  # only the seed is left
+        assert why_nothing(lib, seed, mode="sound") == rank.NO_OTHER_SONGS
+        assert main(["recommend", str(seed), "--db", str(lib.path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["note"] == NO_RECOMMENDATIONS

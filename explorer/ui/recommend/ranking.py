@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from explorer.errors import ExplorerError
 from explorer.library.store import Library
-from explorer.recommend import recommend
+from explorer.recommend import recommend, why_nothing
 from explorer.recommend.preview import preview_region
 from explorer.ui.tasks import Task
 
@@ -35,7 +35,8 @@ class RankTask(Task):
 
     Runs in the ``recommend`` lane (one thread, in order: a rating lands before the ranking after
     it).  Sends ``partial(rid, "rated", (path, rating, previous))`` and
-    ``partial(rid, "listened", (path, kind, heard))``; finishes with ``(seed, [Item])``, or with
+    ``partial(rid, "listened", (path, kind, heard))``; finishes with ``(seed, [Item], why)`` (``why``:
+    :func:`~explorer.recommend.why_nothing` when there is no item, else ``""``), or with
     None when there is nothing to rank for or a newer request overtook it (``latest()`` differs
     from its request id).  A cancel skips the ranking; a rating or listen is always written.
     """
@@ -106,4 +107,5 @@ class RankTask(Task):
                     t.rating,
                 )
             )
-        return self.seed, items
+        why = "" if items else why_nothing(lib, self.seed, mode=self.mode)
+        return self.seed, items, why

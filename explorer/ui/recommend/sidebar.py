@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.library.store import Library, normalize_path
+from explorer.recommend import rank
 from explorer.ui.recommend.delegate import RecommendationDelegate
 from explorer.ui.recommend.genre_chart import GenreChart
 from explorer.ui.recommend.model import RecommendationModel
@@ -34,6 +35,14 @@ from explorer.ui.tasks import TaskManager, manager
 
 #: (mode of :func:`explorer.recommend.recommend`, label of its button)
 MODES = (("genre", "Genre"), ("sound", "Sounds like"), ("personal", "For you"), ("blend", "Blend"))
+#: What the list says when it is empty, by :func:`~explorer.recommend.why_nothing`'s reason.
+EMPTY = {
+    rank.NO_SONGS: "No recommendations yet: add a folder of songs to the library.",
+    rank.NO_OTHER_SONGS: "No recommendations yet: the library has no other analysed song. Add a folder of songs.",
+    rank.NO_TASTE: "Nothing to go on yet: like, dislike or play some songs.",
+    rank.ALL_DISLIKED: "You disliked every other song: type is:disliked in the library's filter and untick "
+    "Dislike in a song's right-click menu, or see Genre and Sounds like, which do not leave them out.",
+}
 #: Recommendations shown.
 K = 20
 #: After the library changed, the list is ranked again within this long (ms), at most once per this
@@ -261,7 +270,7 @@ class RecommendationSidebar(QWidget):
     def _on_done(self, request: int, result) -> None:
         if result is None:
             return
-        seed, items = result
+        seed, items, why = result
         if request != self._latest or seed != self._path:
             return  # a newer request is on its way
         if items != self.model.items:  # (a live re-rank often finds the same list: leave it, and the selection)
@@ -275,7 +284,7 @@ class RecommendationSidebar(QWidget):
             n = len(items)
             self.status_label.setText(f"{n} song{'' if n == 1 else 's'}, best first · {dict(MODES)[self._mode]}")
         else:
-            self.status_label.setText("No recommendations yet: add a folder of songs to the library.")
+            self.status_label.setText(EMPTY.get(why, EMPTY[rank.NO_OTHER_SONGS]))
         self.recommendationsChanged.emit()
 
     def _on_failed(self, request: int, message: str) -> None:
