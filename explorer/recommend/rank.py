@@ -328,10 +328,11 @@ class _Scorer:
         if bc is not None:
             p = idx.genre[i] ** 2
             top = idx.labels[int(np.argmax(p))]
+            share = p[int(np.argmax(p))]  # shown in percent, as the genre chart shows it
             if self.seed.label and top == self.seed.label:
-                out.append(f"same genre: {top} {p[int(np.argmax(p))]:.2f}")
+                out.append(f"same genre: {top} {share:.0%}")
             elif bc >= 0.5:
-                out.append(f"similar genre mix ({bc:.0%}): mostly {top} {p[int(np.argmax(p))]:.2f}")
+                out.append(f"similar genre mix ({bc:.0%}): mostly {top} {share:.0%}")
         if self.tag is not None and self.tag[i]:
             out.append(f"same genre tag: {self.seed.tag}")
         return out

@@ -221,7 +221,7 @@ def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
     from explorer.ui.recommend.delegate import REASON_LINES, wrap_text
     from explorer.ui.recommend.ranking import Item
 
-    reasons = ("similar genre mix (84%): mostly reggae 0.41", "similar sound (83%)", "you liked Vibe Ace")
+    reasons = ("similar genre mix (84%): mostly reggae 41%", "similar sound (83%)", "you liked Vibe Ace")
     rows = [
         Item("/m/a.mp3", 1, "Long reasons", "Artist", "reggae", 0.8, reasons, (0.0, 10.0), 0),
         Item("/m/b.mp3", 2, "One reason", "Artist", "jazz", 0.6, ("similar sound (60%)",), (0.0, 10.0), 0),

@@ -72,7 +72,7 @@ def test_each_mode_finds_the_seeds_genre_with_reasons(lib, mode):
 def test_genre_reason_names_the_genre_and_probability(lib):
     seed = next(t for t, g in lib.genre_of.items() if g == "metal")
     recs = recommend(lib, seed, k=3, mode="genre")
-    assert "same genre: metal 0.80" in recs[0].reasons
+    assert "same genre: metal 80%" in recs[0].reasons
 
 
 def test_never_the_seed_nor_a_duplicate_of_it(lib, tmp_path):
