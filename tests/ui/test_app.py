@@ -324,7 +324,7 @@ def _listed(db, song_file) -> bool:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
         return bool(conn.execute("SELECT count(*) FROM tracks WHERE path = ?", (str(song_file),)).fetchone()[0])
-    except sqlite3.OperationalError:  # the tables are not made yet
+    except sqlite3.DatabaseError:  # the file or its tables are not made yet
         return False
     finally:
         conn.close()
