@@ -6,10 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
-    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -19,10 +17,10 @@ from PySide6.QtWidgets import (
 from explorer.ui.common import theme
 from explorer.ui.common.banner import Banner
 from explorer.ui.common.log_panel import LogPanel
-from explorer.ui.common.widgets import ElidedLabel
 from explorer.ui.library.pane import LibraryPane
 from explorer.ui.recommend.sidebar import RecommendationSidebar
 from explorer.ui.song.matrix_view import MatrixView
+from explorer.ui.song.song_header import SongHeader
 from explorer.ui.song.structure_overlay import StructureOverlay
 from explorer.ui.song.waveform_view import WaveformView
 from explorer.ui.window_base import WindowBase
@@ -39,17 +37,11 @@ class WindowLayout(WindowBase):
 
     def _build_song_view(self) -> None:
         self.banner = Banner()
-        # a long file name ends in "…" (whole in its tooltip) rather than pushing the song's figures out
-        self.title_label = ElidedLabel()
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # the song's name, with its figures beside it or, for a long name, under it
+        self.song_header = SongHeader()
+        self.title_label = self.song_header.title_label
         self.title_label.setText("Open a song (Ctrl+O) or drop one here.")
-        self.title_label.setObjectName("songTitle")
-        f = self.title_label.font()
-        f.setPointSizeF(f.pointSizeF() * 1.25)
-        f.setBold(True)
-        self.title_label.setFont(f)
-        self.info_label = QLabel("")
-        self.info_label.setObjectName("songInfo")
+        self.info_label = self.song_header.info_label
         self.waveform = WaveformView()
         self.structure = StructureOverlay(self.waveform)
         self.matrix = MatrixView()
@@ -59,10 +51,7 @@ class WindowLayout(WindowBase):
         tl.setContentsMargins(6, 6, 6, 0)
         tl.setSpacing(4)
         tl.addWidget(self.banner)
-        head = QHBoxLayout()
-        head.addWidget(self.title_label, 1)
-        head.addWidget(self.info_label)
-        tl.addLayout(head)
+        tl.addWidget(self.song_header)
         tl.addWidget(self.waveform, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("songSplitter")

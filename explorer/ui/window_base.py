@@ -28,6 +28,7 @@ from explorer.ui.recommend.sidebar import RecommendationSidebar
 from explorer.ui.song.jobs import SongAudio, SongJob
 from explorer.ui.song.matrix_view import MatrixView
 from explorer.ui.song.player import PlayerController
+from explorer.ui.song.song_header import SongHeader
 from explorer.ui.song.structure_edit import StructureState
 from explorer.ui.song.structure_overlay import StructureOverlay
 from explorer.ui.song.waveform_view import WaveformView
@@ -74,6 +75,7 @@ class WindowBase(QMainWindow):
 
     # -- widgets ----------------------------------------------------------------------------------
     banner: Banner
+    song_header: SongHeader
     title_label: ElidedLabel
     info_label: QLabel
     waveform: WaveformView

@@ -125,3 +125,33 @@ def test_the_song_header_follows_a_scan_that_lists_the_song(qtbot, fresh, tmp_pa
     qtbot.waitUntil(lambda: w.title_label.text() == "Nobody – Late Tram", timeout=60000)
     assert w.windowTitle().startswith("Nobody – Late Tram")
     assert str(path) in w.title_label.toolTip()
+
+
+def test_a_long_song_name_is_shown_whole_with_its_figures_under_it(qtbot, fresh, tmp_path):
+    """At 1440 px a long file name ended in "…" beside the song's figures; the figures now move under
+    it, and go back beside a name short enough to leave room for them."""
+    from conftest import write_audio
+
+    from tests.ui.helpers import SR, family_song, make_known_analysis, open_and_wait
+
+    w = fresh
+
+    def show(path):
+        write_audio(path, family_song("sine", 330.0, 3), SR)
+        open_and_wait(qtbot, w, path)
+        with qtbot.waitSignal(w.matrixReady, timeout=5000):
+            w.set_analysis(make_known_analysis(str(path), w.song.buffer.duration))  # tempo, counts
+        _settle(qtbot)
+
+    long_path = tmp_path / "147793__setuniman__sweet-waltz-0i-22mi-for-a-string-quartet.mp3"
+    show(long_path)
+    assert "sections" in w.info_label.text() and w.song_header.two_lines()
+    assert w.title_label.shown_text() == w.title_label.text() == long_path.name
+    info = w.info_label
+    assert info.fontMetrics().horizontalAdvance(info.text()) <= info.contentsRect().width()
+    assert info.geometry().top() >= w.title_label.geometry().bottom()  # under the name, not over it
+    assert cut_labels(w) == []
+    show(tmp_path / "waltz.mp3")
+    assert w.title_label.text() == "waltz.mp3" and "sections" in w.info_label.text()
+    assert not w.song_header.two_lines()
+    assert cut_labels(w) == []
