@@ -112,7 +112,9 @@ def add_commands(sub) -> None:
 
 # -- scan ------------------------------------------------------------------------------------
 class ProgressBar:
-    """``[#####-----] 12/50  3.4 songs/min  ETA 11:10  name`` on stderr, at most ~4 times a second."""
+    """``[#####-----] 12/50  3.4 songs/min  ETA 11:10  name`` on stderr, at most ~4 times a second
+    (every 5 s when stderr is not a terminal); the last line says how long it took instead of an ETA.
+    A scan with nothing to analyse draws no bar: its summary line says so."""
 
     def __init__(self, stream=None, width: int = 24):
         # sys.stderr looked up now, not at import: it may have been replaced since (tests, redirection)
@@ -124,6 +126,8 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int, path: str | None) -> None:
         now = time.monotonic()
+        if total == 0:
+            return
         if self.start_done is None:
             self.start_done, self.t0 = done, now
         if done < total and now - self.last < (0.25 if self.tty else 5.0):
@@ -134,11 +138,12 @@ class ProgressBar:
         elapsed = now - self.t0
         rate = (done - self.start_done) / elapsed * 60 if elapsed > 0 else 0.0
         eta = (total - done) / (rate / 60) if rate > 0 else None
-        eta_s = "--:--" if eta is None else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        name = printable(os.path.basename(path)) if path else ""
-        line = (
-            f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  ETA {eta_s}  {name[:40]}"
-        )
+        if done >= total:
+            when = f"in {int(elapsed // 60):d}:{int(elapsed % 60):02d}"
+        else:
+            when = "ETA --:--" if eta is None else f"ETA {int(eta // 60):d}:{int(eta % 60):02d}"
+        name = printable(os.path.basename(path)) if path and done < total else ""
+        line = f"[{'#' * fill}{'-' * (self.width - fill)}] {done}/{total}  {rate:.1f} songs/min  {when}  {name[:40]}"
         if self.tty:
             self.stream.write("\r" + line.ljust(100)[:100] + ("\n" if done >= total else ""))
         else:

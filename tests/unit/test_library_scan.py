@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -348,7 +349,12 @@ def test_cli_scan_progress_like_a_new_file_and_recommend_for_a_file_outside(tmp_
     assert main(["scan", str(music), "--db", db, "--workers", "0"]) == 0
     out, err = capsys.readouterr()
     assert "3 audio files: 3 new" in out and "3 analysed, 0 failed" in out
-    assert "3/3" in err and "songs/min" in err and "ETA" in err
+    assert "0/3" in err and "songs/min" in err and "ETA" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("[" + "#" * 24 + "] 3/3") and re.search(r" in \d+:\d\d", last) and "ETA" not in last
+    assert main(["scan", str(music), "--db", db, "--workers", "0"]) == 0  # nothing to analyse: no bar
+    out, err = capsys.readouterr()
+    assert "3 unchanged" in out and err == ""
     outside = make_songs(tmp_path / "elsewhere", 1, start=8)[0]
     assert main(["like", str(outside), "--db", db]) == 0  # not scanned: added, and liked
     with Library(db) as lib:
