@@ -14,6 +14,7 @@ import sys
 import time
 
 from explorer.cli.args import count
+from explorer.errors import ExplorerError
 from explorer.util.text import printable
 
 PROG = "music-explorer"
@@ -36,6 +37,11 @@ NO_RECOMMENDATIONS = "no recommendations: the library has no other analysed song
 ALL_DISLIKED = (
     "no recommendations: you disliked every other analysed song "
     "(`music-explorer unlike TRACK_ID` forgets a dislike; --mode sound or genre ignore them)"
+)
+#: … and when there is no song to start from and nothing liked, disliked or played yet.
+NO_TASTE = (
+    "no recommendations for you yet: like, dislike or play some songs first "
+    "(or start from one: `music-explorer recommend FILE`)"
 )
 
 
@@ -80,8 +86,18 @@ def add_commands(sub) -> None:
     )
     p.set_defaults(func=cmd_scan)
 
-    p = sub.add_parser("recommend", help="songs of the library to hear after FILE (or TRACK_ID), with reasons")
-    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
+    p = sub.add_parser(
+        "recommend",
+        help="songs of the library to hear after FILE (or TRACK_ID), with reasons; without one, songs "
+        "for you, from what you liked, disliked and played",
+    )
+    p.add_argument(
+        "seed",
+        metavar="FILE|TRACK_ID",
+        type=_ref,
+        nargs="?",
+        help="the song to start from (left out: 'for you', with --mode blend or personal)",
+    )
     _add_db(p)
     p.add_argument("-k", type=count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
@@ -209,17 +225,23 @@ def _analyze_seed(path: str):
 def cmd_recommend(args) -> int:
     from explorer.recommend import rank, recommend, why_nothing
 
+    if args.seed is None and args.mode not in ("blend", "personal"):
+        raise ExplorerError(f"recommend --mode {args.mode} needs a song to start from (FILE or TRACK_ID)")
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         note = ""
         if not recs:
             why = why_nothing(lib, args.seed, mode=args.mode, analyze=_analyze_seed)
-            note = ALL_DISLIKED if why == rank.ALL_DISLIKED else NO_RECOMMENDATIONS
-        seed_track = lib.track(int(args.seed)) if args.seed.isdigit() and not os.path.exists(args.seed) else None
+            note = {rank.ALL_DISLIKED: ALL_DISLIKED, rank.NO_TASTE: NO_TASTE}.get(why, NO_RECOMMENDATIONS)
+        by_id = args.seed is not None and args.seed.isdigit() and not os.path.exists(args.seed)
+        seed_track = lib.track(int(args.seed)) if by_id else None
     finally:
         lib.close()
-    seed_path = seed_track.path if seed_track is not None else os.path.abspath(args.seed)
+    if args.seed is None:
+        seed_path = None  # "for you"
+    else:
+        seed_path = seed_track.path if seed_track is not None else os.path.abspath(args.seed)
     if args.json:
         doc = {
             "seed": seed_path,

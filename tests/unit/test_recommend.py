@@ -357,3 +357,33 @@ def test_an_empty_list_says_why(tmp_path, capsys):
         assert why_nothing(lib, seed, mode="sound") == rank.NO_OTHER_SONGS
         assert main(["recommend", str(seed), "--db", str(lib.path), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["note"] == NO_RECOMMENDATIONS
+
+
+def test_the_command_line_recommends_for_you_without_a_song(tmp_path, capsys):
+    """``recommend`` without FILE ranks by the listener's taste, as the sidebar's "For you" can: until
+    something was liked, disliked or played it says so; a mode that needs a song says that instead."""
+    from explorer.cli.library import NO_TASTE
+
+    with Library(tmp_path / "lib.sqlite") as lib:
+        genre_of = _fill(lib, tmp_path, per_genre=4, artists_per_genre=4)
+        ids = list(genre_of)
+        db = str(lib.path)
+        assert main(["recommend", "--db", db, "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["seed"] is None and doc["recommendations"] == [] and doc["note"] == NO_TASTE
+        assert main(["recommend", "--db", db]) == 0
+        assert capsys.readouterr().out.strip() == NO_TASTE
+        for mode in ("sound", "genre"):
+            assert main(["recommend", "--db", db, "--mode", mode]) == 2
+            assert "needs a song to start from" in capsys.readouterr().err
+        liked = [t for t in ids if genre_of[t] == "jazz"][:2]
+        for t in liked:
+            lib.like(t)
+        for mode in ("blend", "personal"):
+            assert main(["recommend", "--db", db, "--json", "-k", "4", "--mode", mode]) == 0
+            doc = json.loads(capsys.readouterr().out)
+            assert doc["seed"] is None and "note" not in doc and len(doc["recommendations"]) == 4
+            paths = {lib.track(t).path: genre_of[t] for t in ids}
+            # what the listener liked leads: the jazz songs they did not rate first
+            top = [paths[r["path"]] for r in doc["recommendations"]]
+            assert top[0] == "jazz", (mode, top)
