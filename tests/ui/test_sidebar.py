@@ -226,6 +226,8 @@ def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
         Item("/m/a.mp3", 1, "Long reasons", "Artist", "reggae", 0.8, reasons, (0.0, 10.0), 0),
         Item("/m/b.mp3", 2, "One reason", "Artist", "jazz", 0.6, ("similar sound (60%)",), (0.0, 10.0), 0),
     ]
+    # (with no song, the pane first ranks "for you": let that empty list land before showing these rows)
+    qtbot.waitUntil(lambda: sidebar.status_label.text().startswith("Nothing to go on"), timeout=20000)
     sidebar.model.set_items(rows)
     sidebar.resize(300, 600)
     qtbot.waitUntil(lambda: sidebar.view.visualRect(sidebar.model.index(0)).width() < 300, timeout=5000)
@@ -272,3 +274,29 @@ def test_an_empty_list_says_why(qtbot, sidebar, scanned):
     with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
         sidebar.set_mode("sound")
     assert len(sidebar.items()) == len(SONGS) - 1 and "best first" in sidebar.status_label.text()
+
+
+def test_with_no_song_open_for_you_and_blend_rank_by_taste(qtbot, sidebar, library, scanned):
+    """No song open: "For you" and Blend list songs for the listener (from likes, dislikes and plays),
+    and say what to do while there is nothing to go on; Genre and Sounds like ask for a song."""
+    music = scanned[0]
+    assert sidebar.current_path() is None and sidebar.mode == "blend"
+    qtbot.waitUntil(lambda: sidebar.status_label.text().startswith("Nothing to go on yet"), timeout=20000)
+    assert sidebar.items() == [] and sidebar.title_label.text().startswith("For you")
+    for name in ("sine0.mp3", "sine1.mp3"):
+        library.like(library.track_by_path(_path(music, name)).id)
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.library_changed()  # as the window calls it when a rating changes the catalogue
+    titles = _titles(sidebar)
+    assert titles and titles[0].startswith("Sine")  # the liked kind of sound first
+    assert sidebar.status_label.text().endswith("best first · for you")
+    with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):
+        sidebar.set_mode("personal")
+    assert _titles(sidebar)[0].startswith("Sine")
+    sidebar.set_mode("sound")
+    assert sidebar.items() == [] and sidebar.status_label.text().startswith("Open a song")
+    assert not sidebar.title_label.isVisible()
+    sidebar.set_unavailable(_path(music, "sine0.mp3"), "no audio stream")  # a failed song: no list at all
+    sidebar.set_mode("blend")
+    qtbot.wait(200)
+    assert sidebar.items() == [] and "could not be analysed" in sidebar.status_label.text()

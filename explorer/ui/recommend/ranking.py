@@ -31,7 +31,8 @@ class Item:
 
 
 class RankTask(Task):
-    """Optionally rate a track or record a listen, then rank recommendations for ``seed``.
+    """Optionally rate a track or record a listen, then rank recommendations for ``seed`` (with no
+    seed and ``for_you``, for the listener's taste alone).
 
     Runs in the ``recommend`` lane (one thread, in order: a rating lands before the ranking after
     it).  Sends ``partial(rid, "rated", (path, rating, previous))`` and
@@ -51,6 +52,7 @@ class RankTask(Task):
         connection: dict,
         latest,
         seed: str | None,
+        for_you: bool = False,
         mode: str,
         k: int,
         rate: tuple[int, int] | None = None,
@@ -59,6 +61,7 @@ class RankTask(Task):
         super().__init__(request)
         self.connection, self.latest = connection, latest
         self.seed, self.mode, self.k, self.rate, self.listen = seed, mode, k, rate, listen
+        self.for_you = for_you
 
     def _library(self) -> Library:
         lib = self.connection.get("library")
@@ -80,7 +83,7 @@ class RankTask(Task):
             if track is not None:  # a song opened from outside the library is not in its history
                 kind = lib.record_play(track.id, heard, duration)
                 self.send("listened", (path, kind, heard))
-        if self.seed is None or self.request_id != self.latest() or self.is_cancelled():
+        if (self.seed is None and not self.for_you) or self.request_id != self.latest() or self.is_cancelled():
             return None  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
         try:
             recs = recommend(lib, self.seed, k=self.k, mode=self.mode)

@@ -43,6 +43,12 @@ EMPTY = {
     rank.ALL_DISLIKED: "You disliked every other song: type is:disliked in the library's filter and untick "
     "Dislike in a song's right-click menu, or see Genre and Sounds like, which do not leave them out.",
 }
+#: The modes that, with no song open, rank for the listener alone ("for you": likes, dislikes, plays).
+FOR_YOU_MODES = ("personal", "blend")
+#: The title of that list.
+FOR_YOU_TITLE = "For you, from what you liked and played"
+#: What the pane says with no song open in a mode that needs one.
+OPEN_A_SONG = "Open a song to see similar songs from your library."
 #: Recommendations shown.
 K = 20
 #: After the library changed, the list is ranked again within this long (ms), at most once per this
@@ -87,6 +93,7 @@ class RecommendationSidebar(QWidget):
         self._mode = mode
         self._path: str | None = None
         self._ids = itertools.count(1)
+        self._unavailable = False  # the window's song could not be analysed: no list at all
         self._latest = 0
         # The recommend lane's own catalogue connection, made and used in that lane's thread.
         self._connection: dict[str, Any] = {"db_path": library.path, "library": None}
@@ -164,15 +171,17 @@ class RecommendationSidebar(QWidget):
             self.refresh()
 
     def set_current(self, path: str | None, analysis=None) -> None:
-        """The song the window shows (None: no song); ``analysis`` gives its genre chart when given."""
+        """The song the window shows (None: no song); ``analysis`` gives its genre chart when given.
+
+        With no song, "For you" and Blend rank for the listener alone (their likes, dislikes and
+        plays); Genre and Sounds like ask for a song."""
         self._path = normalize_path(path) if path else None
+        self._unavailable = False
         if self._path is None:
-            self.title_label.setText("")  # (the pane's own title already says "Recommendations")
-            self.title_label.hide()
             self.chart.set_probabilities(None)
-            self._latest = next(self._ids)
+            self._latest = next(self._ids)  # the last song's list is not this one's, even for a moment
             self.model.set_items([])
-            self.status_label.setText("Open a song to see similar songs from your library.")
+            self._show_without_song()
             return
         track = self.library.track_by_path(self._path)
         name = track.display_name if track is not None else os.path.basename(self._path)
@@ -186,20 +195,42 @@ class RecommendationSidebar(QWidget):
 
     def set_unavailable(self, path: str, reason: str) -> None:
         """The window's song could not be opened or analysed: no list (not the previous song's), and why."""
-        self.set_current(None, None)
+        self._path = None
+        self._unavailable = True
+        self.chart.set_probabilities(None)
+        self._latest = next(self._ids)
+        self.model.set_items([])
         self.title_label.setText(f"No recommendations for “{os.path.basename(path)}”")
         self.title_label.show()
         self.status_label.setText(f"It could not be analysed: {reason}")
 
     def refresh(self) -> None:
-        """Rank again for the current song (e.g. after a scan added songs)."""
+        """Rank again for the current song, or for the listener when none is open (e.g. after a scan
+        added songs)."""
         if self._path is not None:
             self._submit()
+        elif not self._unavailable:
+            self._show_without_song()
+
+    def _for_you(self) -> bool:
+        return self._path is None and not self._unavailable and self._mode in FOR_YOU_MODES
+
+    def _show_without_song(self) -> None:
+        if self._for_you():
+            self.title_label.setText(FOR_YOU_TITLE)
+            self.title_label.show()
+            self._submit()
+            return
+        self.title_label.setText("")  # (the pane's own title already says "Recommendations")
+        self.title_label.hide()
+        self._latest = next(self._ids)
+        self.model.set_items([])
+        self.status_label.setText(OPEN_A_SONG)
 
     def library_changed(self) -> None:
         """The catalogue changed (songs added, missing, analysed, rated): the list follows it
         without a click, ranked again in the worker (not at once: a scan changes it many times a second)."""
-        if self._path is not None and not self._live.isActive():
+        if (self._path is not None or self._for_you()) and not self._live.isActive():
             self._live.start()
 
     def current_path(self) -> str | None:
@@ -244,13 +275,15 @@ class RecommendationSidebar(QWidget):
     def _submit(self, rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None) -> None:
         request = next(self._ids)
         self._latest = request
-        if self._path is not None:
+        for_you = self._for_you()
+        if self._path is not None or for_you:
             self.status_label.setText("Ranking…")
         task = RankTask(
             request,
             connection=self._connection,
             latest=lambda: self._latest,
             seed=self._path,
+            for_you=for_you,
             mode=self._mode,
             k=self.k,
             rate=rate,
@@ -282,7 +315,8 @@ class RecommendationSidebar(QWidget):
                 self.view.setCurrentIndex(self.model.index(rows[0]))
         if items:
             n = len(items)
-            self.status_label.setText(f"{n} song{'' if n == 1 else 's'}, best first · {dict(MODES)[self._mode]}")
+            kind = "for you" if seed is None else dict(MODES)[self._mode]
+            self.status_label.setText(f"{n} song{'' if n == 1 else 's'}, best first · {kind}")
         else:
             self.status_label.setText(EMPTY.get(why, EMPTY[rank.NO_OTHER_SONGS]))
         self.recommendationsChanged.emit()
