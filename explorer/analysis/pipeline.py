@@ -261,14 +261,6 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         for i in range(len(labels))
     )
     choruses = tuple(Chorus(s.start, s.end, s.confidence) for s in sections if s.function == "chorus")
-    if choruses:
-        chorus_note = ""
-    elif silent_song:
-        chorus_note = "silent: nothing to analyse"
-    elif not grid.steady:
-        chorus_note = "no steady beat and no section repeats"
-    else:
-        chorus_note = "no section repeats: every part of the music is heard once"
 
     stage("motifs", 0.9, done="chorus")
     hits = motifs_mod.find(R, edges, active=active, beats_per_bar=units_per_bar)
@@ -276,6 +268,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         Motif(k, tuple(Occurrence(float(edges[s]), float(edges[s + h.length])) for s in h.starts), float(h.score))
         for k, h in enumerate(hits)
     )
+    chorus_note = _chorus_note(bool(choruses), silent=silent_song, steady=grid.steady, motifs=len(motifs))
 
     stage("done", 1.0, done="motifs")
     return dict(
@@ -291,6 +284,23 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         warnings=warnings,
         chorus_note=chorus_note,
     )
+
+
+def _chorus_note(has_chorus: bool, *, silent: bool, steady: bool, motifs: int) -> str:
+    """Why a song has no chorus, in words for its header ("" when it has one).
+
+    It says what the analysis did not find rather than what the music lacks: a passage may come back
+    too briefly or too changed to make a section (the matrix shows it), and the motifs the song has
+    are named, so the note never contradicts the motif lane.
+    """
+    if has_chorus:
+        return ""
+    if silent:
+        return "silent: nothing to analyse"
+    found = "no repeated section found" if steady else "no steady beat and no repeated section found"
+    if motifs:
+        return f"{found}, only short motifs that return"
+    return found
 
 
 def _boundary_model() -> dict:

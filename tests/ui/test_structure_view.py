@@ -334,7 +334,7 @@ def test_the_window_says_why_a_song_has_no_chorus_and_keeps_the_title(qtbot, win
     itself says only "no chorus", so the song's name stays whole beside it (the whole reason in the
     header left no room for the name at 1440 px)."""
     a = show_known(qtbot, window, song_file)
-    note = "no section repeats: every part of the music is heard once"
+    note = "no repeated section found, only short motifs that return"
     with qtbot.waitSignal(window.matrixReady, timeout=5000):
         window.set_analysis(a.replace(choruses=(), chorus_note=note))
     assert "no chorus" in window.info_label.text() and note not in window.info_label.text()

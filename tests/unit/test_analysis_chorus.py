@@ -164,5 +164,20 @@ def test_music_without_repeats_has_no_chorus_and_says_why():
     f = 110 * 2 ** (t / 8)
     y = (0.3 * np.sin(2 * np.pi * np.cumsum(f) / sr)).astype(np.float32)
     a = analyze(AudioBuffer(y, sr))
-    assert a.choruses == () and "repeat" in a.chorus_note
+    assert a.choruses == () and "repeated section found" in a.chorus_note
     assert a.to_dict()["chorus_note"] == a.chorus_note
+    assert ("motifs" in a.chorus_note) == bool(a.motifs)
+
+
+def test_the_no_chorus_note_says_what_was_not_found_and_never_denies_the_motifs():
+    """Two game-soundtrack pieces (Singularity's "Chimes They Fade", "March Thee to Dis") read "every
+    part of the music is heard once" beside six and seven repeated motifs in the motif lane."""
+    from explorer.analysis.pipeline import _chorus_note
+
+    assert _chorus_note(True, silent=False, steady=True, motifs=3) == ""
+    assert _chorus_note(False, silent=True, steady=False, motifs=0) == "silent: nothing to analyse"
+    assert _chorus_note(False, silent=False, steady=True, motifs=0) == "no repeated section found"
+    assert _chorus_note(False, silent=False, steady=True, motifs=6) == (
+        "no repeated section found, only short motifs that return"
+    )
+    assert _chorus_note(False, silent=False, steady=False, motifs=0) == "no steady beat and no repeated section found"
