@@ -12,10 +12,14 @@ import json
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from explorer.cli.args import count
 from explorer.errors import ExplorerError
 from explorer.util.text import printable
+
+if TYPE_CHECKING:
+    from explorer.library.tracks import Track
 
 PROG = "music-explorer"
 #: Largest track id SQLite can hold; a larger number names no track (and would overflow SQLite's integer).
@@ -116,8 +120,17 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("playlist", help="write an M3U8 playlist: FILE followed by its recommendations")
-    p.add_argument("seed", metavar="FILE|TRACK_ID", type=_ref)
+    p = sub.add_parser(
+        "playlist",
+        help="write an M3U8 playlist: FILE followed by its recommendations; without FILE, songs for you",
+    )
+    p.add_argument(
+        "seed",
+        metavar="FILE|TRACK_ID",
+        type=_ref,
+        nargs="?",
+        help="the song to start from (left out: 'for you', with --mode blend or personal)",
+    )
     _add_db(p)
     p.add_argument("-k", type=count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
@@ -275,22 +288,32 @@ def cmd_recommend(args) -> int:
 
 def cmd_playlist(args) -> int:
     from explorer.export.playlist import STDOUT, write_m3u8
-    from explorer.recommend import recommend
+    from explorer.recommend import rank, recommend, why_nothing
     from explorer.util.fs import check_target
 
+    if args.seed is None and args.mode not in ("blend", "personal"):
+        raise ExplorerError(f"playlist --mode {args.mode} needs a song to start from (FILE or TRACK_ID)")
     if args.out != STDOUT:  # refused before the work, as analyze does
         check_target(args.out, overwrite=args.force)
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
-        seed = (
-            lib.resolve(args.seed)
-            if args.seed.isdigit() and not os.path.exists(args.seed)
-            else lib.track_by_path(args.seed)
-        )
+        if args.seed is None:
+            seed = None
+            if not recs:  # a playlist of nothing is no use: say why instead, and write no file
+                why = why_nothing(lib, None, mode=args.mode)
+                raise ExplorerError(
+                    {rank.ALL_DISLIKED: ALL_DISLIKED, rank.NO_TASTE: NO_TASTE}.get(why, NO_RECOMMENDATIONS)
+                )
+        elif args.seed.isdigit() and not os.path.exists(args.seed):
+            seed = lib.resolve(args.seed)
+        else:
+            seed = lib.track_by_path(args.seed)
     finally:
         lib.close()
-    entries = [(seed.path if seed else os.path.abspath(args.seed), seed)] + [(r.track.path, r.track) for r in recs]
+    entries: list[tuple[str, Track | None]] = [(r.track.path, r.track) for r in recs]
+    if args.seed is not None:
+        entries.insert(0, (seed.path if seed else os.path.abspath(args.seed), seed))
     skipped = write_m3u8(args.out, entries, overwrite=args.force)
     for path in skipped:
         print(
@@ -298,7 +321,8 @@ def cmd_playlist(args) -> int:
             file=sys.stderr,
         )
     if args.out != STDOUT:
-        print(f"{printable(args.out)}: {len(entries) - len(skipped)} songs")
+        n = len(entries) - len(skipped)
+        print(f"{printable(args.out)}: {n} song{'' if n == 1 else 's'}")
     return 0
 
 

@@ -387,3 +387,27 @@ def test_the_command_line_recommends_for_you_without_a_song(tmp_path, capsys):
             # what the listener liked leads: the jazz songs they did not rate first
             top = [paths[r["path"]] for r in doc["recommendations"]]
             assert top[0] == "jazz", (mode, top)
+
+
+def test_a_playlist_for_you_without_a_song(tmp_path, capsys):
+    """``playlist --out`` without FILE writes the songs for you (no seed line first); with nothing to go
+    on it writes no file and says why in one line."""
+    from explorer.cli.library import NO_TASTE
+
+    with Library(tmp_path / "lib.sqlite") as lib:
+        genre_of = _fill(lib, tmp_path, per_genre=4, artists_per_genre=4)
+        db = str(lib.path)
+        out = tmp_path / "for-you.m3u8"
+        assert main(["playlist", "--db", db, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.strip() == f"music-explorer: error: {NO_TASTE}" and not out.exists()
+        assert main(["playlist", "--db", db, "--mode", "sound", "--out", str(out)]) == 2
+        assert "needs a song to start from" in capsys.readouterr().err and not out.exists()
+        for t in [t for t, g in genre_of.items() if g == "jazz"][:2]:
+            lib.like(t)
+        assert main(["playlist", "--db", db, "-k", "3", "--out", str(out)]) == 0
+        assert capsys.readouterr().out.strip() == f"{out}: 3 songs"
+        lines = out.read_text().splitlines()
+        assert lines[0] == "#EXTM3U" and len([x for x in lines if not x.startswith("#")]) == 3
+        by_path = {lib.track(t).path: g for t, g in genre_of.items()}
+        first = next(x for x in lines[1:] if not x.startswith("#"))
+        assert by_path[str((tmp_path / first).resolve())] == "jazz"
