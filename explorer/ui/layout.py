@@ -28,6 +28,10 @@ from explorer.ui.window_base import WindowBase
 #: Shares of the window's width the library and the recommendations get at the first start (and keep,
 #: in proportion, when the window is resized); the song view gets the rest.
 DOCK_SHARES = {"libraryDock": 0.27, "sidebarDock": 0.23}
+#: What the song view says before any song is open.
+NO_SONG = "Open a song with File ▸ Open (Ctrl+O), drop a file here, or double-click one in the library."
+#: … and the matrix below it.
+NO_SONG_MATRIX = "The self-similarity matrix of the song you open appears here."
 #: How long the status line offers to undo a like or dislike (ms).
 UNDO_RATING_MS = 20000
 
@@ -40,11 +44,14 @@ class WindowLayout(WindowBase):
         # the song's name, with its figures beside it or, for a long name, under it
         self.song_header = SongHeader()
         self.title_label = self.song_header.title_label
-        self.title_label.setText("Open a song (Ctrl+O) or drop one here.")
+        self.title_label.setText("No song open")
         self.info_label = self.song_header.info_label
         self.waveform = WaveformView()
         self.structure = StructureOverlay(self.waveform)
         self.matrix = MatrixView()
+        # no song yet: say how to open one, not empty axes that read as a song of one silent second
+        self.waveform.show_message(NO_SONG)
+        self.matrix.show_message(NO_SONG_MATRIX)
         self.log_panel = LogPanel()
         top = QWidget()
         tl = QVBoxLayout(top)

@@ -67,7 +67,8 @@ class SongSession(WindowBase):
         self.undo_stack.clear()  # its steps are this song's edits
         self.structure.set_analysis(None)
         self.matrix.set_analysis(None)
-        self.waveform.clear()
+        # until its audio or its cached analysis arrives (not the last song's failure, nor empty axes)
+        self.waveform.show_message(f"Opening {Path(path).name}…")
         self._show_song_name(path, self._song_name(path))
         self.info_label.setText("")
         audio = self._recent_audio(path)

@@ -25,8 +25,25 @@ def win(qtbot, library):
 
 
 def _rating_cell(pane, path) -> str:
+    """What the rating cell shows: "👍" or "👎" for the theme's like or dislike icon drawn in it."""
+    from PySide6.QtCore import Qt
+
+    from explorer.ui.common import theme
+
     row = pane.model.row_of(path)
-    return "" if row is None else pane.model.index(row, COL_RATING).data()
+    if row is None:
+        return ""
+    index = pane.model.index(row, COL_RATING)
+    assert index.data() == ""  # no emoji text: the font may have none
+    icon = index.data(Qt.ItemDataRole.DecorationRole)
+    if icon is None:
+        assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "not rated"
+        return ""
+    for name, shown in (("like", "👍"), ("dislike", "👎")):
+        if icon.cacheKey() == theme.icon(name).cacheKey():
+            assert index.data(Qt.ItemDataRole.AccessibleTextRole) == name + "d"
+            return shown
+    raise AssertionError("an icon that is neither like nor dislike")
 
 
 def _action(menu, text):

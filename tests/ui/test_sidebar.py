@@ -176,8 +176,9 @@ def test_genre_chart_shows_current_song(qtbot, sidebar, scanned):
     assert "jazz: 70.0%" in sidebar.chart.toolTip()
     img = sidebar.chart.grab().toImage()
     assert img.width() > 0 and img.height() >= 3 * sidebar.fontMetrics().height()
+    assert sidebar.chart.isVisible()
     sidebar.set_current(None, None)
-    assert sidebar.items() == [] and sidebar.chart.probabilities == []
+    assert sidebar.items() == [] and sidebar.chart.probabilities == [] and not sidebar.chart.isVisible()
 
 
 def test_preview_region_prefers_chorus_then_repeated_section(library, scanned):
@@ -283,6 +284,7 @@ def test_with_no_song_open_for_you_and_blend_rank_by_taste(qtbot, sidebar, libra
     assert sidebar.current_path() is None and sidebar.mode == "blend"
     qtbot.waitUntil(lambda: sidebar.status_label.text().startswith("Nothing to go on yet"), timeout=20000)
     assert sidebar.items() == [] and sidebar.title_label.text().startswith("For you")
+    assert not sidebar.chart.isVisible()  # no song: no genre chart saying "No genre estimate yet"
     for name in ("sine0.mp3", "sine1.mp3"):
         library.like(library.track_by_path(_path(music, name)).id)
     with qtbot.waitSignal(sidebar.recommendationsChanged, timeout=20000):

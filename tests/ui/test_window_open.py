@@ -178,3 +178,22 @@ def test_a_failed_song_clears_the_views_and_says_why(qtbot, window, tmp_path, so
     open_and_wait(qtbot, window, song_file)
     assert window.waveform.message() == "" and window.waveform.graphics.isVisible()
     qtbot.waitUntil(lambda: window.matrix.message() == "", timeout=5000)
+
+
+def test_before_any_song_the_views_say_how_to_open_one(qtbot, window, song_file, tmp_path):
+    """No empty -1…1 axes with sub-second ticks at the first start, and no earlier song's failure while
+    the next one opens."""
+    from explorer.ui.layout import NO_SONG, NO_SONG_MATRIX
+
+    assert window.title_label.text() == "No song open"
+    assert window.waveform.message() == NO_SONG and not window.waveform.graphics.isVisible()
+    assert window.matrix.message() == NO_SONG_MATRIX
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40)
+    with qtbot.waitSignal(window.errorShown, timeout=20000):
+        window.open_song(str(bad))
+    assert "could not be opened" in window.waveform.message()
+    window.open_song(str(song_file))  # while it opens: its own name, not the failure
+    assert window.waveform.message() == f"Opening {song_file.name}…"
+    qtbot.waitUntil(lambda: window.song is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.waveform.message() == "" and window.waveform.graphics.isVisible(), timeout=5000)

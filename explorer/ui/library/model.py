@@ -18,13 +18,16 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from explorer.library.store import Track
+from explorer.ui.common import theme
 
 #: Names a predicted genre from its label and probabilities: (text, tooltip).
 GenreNamer = Callable[[str | None, dict[str, float]], tuple[str, str]]
 COLUMNS = ("Title", "Artist", "Album", "Duration", "Tempo", "Genre (tag)", "Genre (predicted)", "Analysis", "Rating")
 COL_TITLE, COL_ARTIST, COL_ALBUM, COL_DURATION, COL_TEMPO, COL_TAG, COL_PREDICTED, COL_STATE, COL_RATING = range(9)
-#: How a rating shows in its column, and the word that finds it in the filter box.
-RATING_TEXT = {1: "👍", -1: "👎", 0: ""}
+#: How a rating shows in its column (the theme's drawn icon: an emoji font may be missing, and the
+#: sidebar's buttons are these icons too), and the word that finds it in the filter box.
+RATING_ICON = {1: "like", -1: "dislike"}
+RATING_TEXT = {1: "liked", -1: "disliked", 0: ""}
 RATING_FILTER = {1: "is:liked", -1: "is:disliked", 0: ""}
 _STATE_TEXT = {
     "pending": "Queued",
@@ -41,6 +44,8 @@ _ROLES = frozenset(
         Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.TextAlignmentRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.AccessibleTextRole,
         Qt.ItemDataRole.UserRole + 1,
         Qt.ItemDataRole.UserRole + 2,
         Qt.ItemDataRole.UserRole + 3,
@@ -205,7 +210,7 @@ class LibraryModel(QAbstractTableModel):
                     return _STATE_TEXT["pending"]  # left so by an interrupted scan: the next one takes it
                 return _STATE_TEXT.get(r.state, r.state)
             if col == COL_RATING:
-                return RATING_TEXT.get(r.rating, "")
+                return ""  # an icon (DecorationRole)
             return (r.title, r.artist, r.album, "", "", r.genre_tag, r.genre_label)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_RATING:
@@ -219,6 +224,11 @@ class LibraryModel(QAbstractTableModel):
             if col == COL_PREDICTED and r.genre_tip:
                 return r.genre_tip
             return r.path
+        if col == COL_RATING and role == Qt.ItemDataRole.DecorationRole:
+            name = RATING_ICON.get(r.rating)
+            return theme.icon(name) if name else None
+        if col == COL_RATING and role == Qt.ItemDataRole.AccessibleTextRole:
+            return RATING_TEXT.get(r.rating, "") or "not rated"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_DURATION, COL_TEMPO):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_RATING:

@@ -52,6 +52,7 @@ from explorer.ui.library.model import (
     GenreNamer,
     LibraryModel,
 )
+from explorer.ui.library.rating_delegate import RatingDelegate
 from explorer.ui.library.row_menu import build_row_menu
 from explorer.ui.library.scan import ScanTask
 from explorer.ui.library.state_delegate import StateDelegate
@@ -160,6 +161,7 @@ class LibraryPane(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.setItemDelegateForColumn(COL_STATE, StateDelegate(self.view))
+        self.view.setItemDelegateForColumn(COL_RATING, RatingDelegate(self.view))
         # what a narrow pane shows first: the song, its artist, its rating and its analysis state
         for visual, col in enumerate(VISUAL_ORDER):
             header = self.view.horizontalHeader()

@@ -179,6 +179,7 @@ class RecommendationSidebar(QWidget):
         self._unavailable = False
         if self._path is None:
             self.chart.set_probabilities(None)
+            self.chart.hide()  # no song, no genre to chart ("No genre estimate yet" would say otherwise)
             self._latest = next(self._ids)  # the last song's list is not this one's, even for a moment
             self.model.set_items([])
             self._show_without_song()
@@ -191,6 +192,7 @@ class RecommendationSidebar(QWidget):
         if probs is None and track is not None:
             probs = track.genre_probabilities
         self.chart.set_probabilities(probs)
+        self.chart.show()
         self.refresh()
 
     def set_unavailable(self, path: str, reason: str) -> None:
@@ -198,6 +200,7 @@ class RecommendationSidebar(QWidget):
         self._path = None
         self._unavailable = True
         self.chart.set_probabilities(None)
+        self.chart.hide()
         self._latest = next(self._ids)
         self.model.set_items([])
         self.title_label.setText(f"No recommendations for “{os.path.basename(path)}”")
