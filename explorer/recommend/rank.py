@@ -181,6 +181,10 @@ class _Scorer:
       is like other songs the listener liked), counted above what a typical track of the library
       resembles them (0.5 when nothing speaks for or against it).
 
+    With no seed ("for you"), the score is the taste similarity itself, at full weight: there is nothing
+    else to rank by, and a score damped towards 0.5 by the listener's few ratings would rank the same
+    but show every song at about 50 %.
+
     Each similarity is one matrix-vector product over the index.  Per-track terms for reasons are
     computed only for the tracks that are shown.
     """
@@ -192,6 +196,8 @@ class _Scorer:
         self.q_genre = seed.genre if seed.genre is not None and g else None
         self.tag = (index.tags == seed.tag) if seed.tag else None
         self.taste_split = 0.5 if g else 1.0  # taste similarity: mean of sound and genre similarity
+        # no song to start from ("for you"): the taste is all there is to rank by
+        self.seedless = seed.row is None and seed.sound is None and seed.genre is None and not seed.tag
         self._parts: dict[str, np.ndarray] = {}
         self._typical: dict[str, float] = {}
         self._taste_delta = np.zeros(len(index), np.float32)
@@ -210,6 +216,8 @@ class _Scorer:
     def weights(self, mode: str) -> tuple[dict[str, float], float]:
         """``mode``'s weights of the seed's similarities (summing to 1; absent ones left out), and
         how strongly the listener's taste moves the score (0–1)."""
+        if self.seedless:
+            return {}, 1.0
         if mode == "sound":
             w = {"sound": 1.0}
         elif mode == "genre":
@@ -276,6 +284,9 @@ class _Scorer:
         ``weight * |t|`` of the way to 1 (``t > 0``) or to 0: a track the taste says nothing about keeps
         its score, so one like or dislike does not move every score.
         """
+        if self.seedless:  # the taste similarity itself: 0.5 where the taste says nothing
+            self._taste_delta = self.part("taste").astype(np.float32)
+            return self._taste_delta.copy()
         weights, taste = self.weights(mode)
         base = np.zeros(len(self.index), np.float32)
         for name, w in weights.items():

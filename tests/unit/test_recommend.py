@@ -411,3 +411,20 @@ def test_a_playlist_for_you_without_a_song(tmp_path, capsys):
         by_path = {lib.track(t).path: g for t, g in genre_of.items()}
         first = next(x for x in lines[1:] if not x.startswith("#"))
         assert by_path[str((tmp_path / first).resolve())] == "jazz"
+
+
+def test_for_you_without_a_seed_ranks_by_the_taste_alone_with_its_reasons(tmp_path):
+    """No seed: the score is the taste similarity itself (the same in Blend and For you), not a score
+    damped towards 50 % by how few ratings there are; the best rows say which liked song they are like."""
+    with Library(tmp_path / "lib.sqlite") as lib:
+        genre_of = _fill(lib, tmp_path, per_genre=5, artists_per_genre=5)
+        jazz = [t for t, g in genre_of.items() if g == "jazz"]
+        lib.like(jazz[0])
+        blend = recommend(lib, None, k=6, mode="blend")
+        personal = recommend(lib, None, k=6, mode="personal")
+        assert [(r.track.id, r.score) for r in blend] == [(r.track.id, r.score) for r in personal]
+        others = [r for r in blend if r.track.id != jazz[0]]
+        assert all(genre_of[r.track.id] == "jazz" for r in others[:4])  # one like: its kind first
+        assert others[0].score >= 0.6  # not ~50 % for everything
+        liked = lib.track(jazz[0]).display_name
+        assert others[0].reasons == [f"you liked {liked}"]
