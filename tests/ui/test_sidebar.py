@@ -302,3 +302,38 @@ def test_with_no_song_open_for_you_and_blend_rank_by_taste(qtbot, sidebar, libra
     sidebar.set_mode("blend")
     qtbot.wait(200)
     assert sidebar.items() == [] and "could not be analysed" in sidebar.status_label.text()
+
+
+def test_a_long_song_name_wraps_onto_two_lines(qtbot, sidebar):
+    """At the sidebar's width at 1440 px a real song's name read "P. I. Tchaikovsky: Dance of …"; it now
+    takes a second line (the row grows); a name longer than two lines, or without spaces, ends in "…"."""
+    from explorer.ui.recommend.delegate import TITLE_LINES
+    from explorer.ui.recommend.ranking import Item
+
+    long_title = "P. I. Tchaikovsky: Dance of the Sugar Plum Fairy"
+    rows = [
+        Item("/m/a.ogg", 1, long_title, "Kevin MacLeod", "jazz", 0.66, (), (0.0, 10.0), 0),
+        Item("/m/b.ogg", 2, "Vibe Ace", "Kevin MacLeod", "reggae", 0.6, (), (0.0, 10.0), 0),
+        Item(
+            "/m/c.ogg", 3, "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime", "", "jazz", 0.5, (), (0, 9), 0
+        ),
+    ]
+    qtbot.waitUntil(lambda: sidebar.status_label.text().startswith("Nothing to go on"), timeout=20000)
+    sidebar.model.set_items(rows)
+    sidebar.resize(330, 600)
+    qtbot.waitUntil(lambda: sidebar.view.visualRect(sidebar.model.index(0)).width() < 330, timeout=5000)
+    qtbot.wait(50)
+    option = QStyleOptionViewItem()
+    option.initFrom(sidebar.view)
+    option.widget = sidebar.view
+
+    def lines(row):
+        option.rect = sidebar.view.visualRect(sidebar.model.index(row))
+        return sidebar.delegate.title_lines(option, rows[row])
+
+    assert len(lines(0)) == 2 and " ".join(lines(0)) == long_title
+    assert lines(1) == ["Vibe Ace"]
+    assert len(lines(2)) <= TITLE_LINES and lines(2)[-1].endswith("…")
+    tall = sidebar.view.visualRect(sidebar.model.index(0)).height()
+    short = sidebar.view.visualRect(sidebar.model.index(1)).height()
+    assert tall >= short + sidebar.view.fontMetrics().height()

@@ -18,6 +18,9 @@ from explorer.ui.recommend.ranking import Item
 
 #: Most lines a row gives its reasons; beyond them the last line ends in "…" (the tooltip has them all).
 REASON_LINES = 3
+#: Most lines a row gives its song's name ("P. I. Tchaikovsky: Dance of the Sugar Plum Fairy" is whole on
+#: two lines of a 330-px sidebar, where one line showed "P. I. Tchaikovsky: Dance of …").
+TITLE_LINES = 2
 
 
 def wrap_text(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[str]:
@@ -80,7 +83,8 @@ class RecommendationDelegate(QStyledItemDelegate):
         fm, line, pad = self._metrics(option)
         it: Item | None = index.data(RecommendationModel.ItemRole)
         n = max(1, len(self.reason_lines(option, it, full_width=True))) if it is not None else 1
-        return QSize(fm.averageCharWidth() * 30, (2 + n) * line + self._bar_height(fm) + 3 * pad)
+        t = max(1, len(self.title_lines(option, it, full_width=True))) if it is not None else 1
+        return QSize(fm.averageCharWidth() * 30, (1 + t + n) * line + self._bar_height(fm) + 3 * pad)
 
     def _text_rect(self, rect: QRect, fm: QFontMetrics) -> tuple[int, int]:
         """Left edge and width of a row's text between its ▶ and its 👍 / 👎."""
@@ -89,15 +93,37 @@ class RecommendationDelegate(QStyledItemDelegate):
         left = rects["play"].right() + 2 * pad
         return left, max(0, rects["like"].left() - 2 * pad - left)
 
-    def reason_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
-        """The lines a row shows its reasons on: in ``option.rect``, or with ``full_width`` across the
-        whole list (a size is asked for with a rect that is not the row's)."""
+    @staticmethod
+    def _row_rect(option, full_width: bool) -> QRect:
+        """``option.rect``, or with ``full_width`` the list's whole width (a size is asked for with a
+        rect that is not the row's)."""
         rect = QRect(option.rect)
         view = option.widget
         if full_width and view is not None:
             viewport = view.viewport() if hasattr(view, "viewport") else view
             rect = QRect(0, 0, viewport.width(), 1)
-        _, width = self._text_rect(rect, option.fontMetrics)
+        return rect
+
+    @staticmethod
+    def _bold(option) -> QFont:
+        bold = QFont(option.font)
+        bold.setBold(True)
+        return bold
+
+    def _pct_width(self, fm: QFontMetrics) -> int:
+        return fm.horizontalAdvance("100%") + self._pad(fm)
+
+    def title_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
+        """The lines a row shows its song's name on (bold, beside the score on the first line), at most
+        :data:`TITLE_LINES`; a name without spaces, or longer, ends in "…"."""
+        _, width = self._text_rect(self._row_rect(option, full_width), option.fontMetrics)
+        title_w = max(0, width - self._pct_width(option.fontMetrics))
+        return wrap_text(QFontMetrics(self._bold(option)), item.title, title_w, TITLE_LINES)
+
+    def reason_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
+        """The lines a row shows its reasons on: in ``option.rect``, or with ``full_width`` across the
+        whole list (a size is asked for with a rect that is not the row's)."""
+        _, width = self._text_rect(self._row_rect(option, full_width), option.fontMetrics)
         # the "·" between two reasons stays at the end of a line, never starts one
         return wrap_text(option.fontMetrics, "\u00a0· ".join(item.reasons), width, REASON_LINES)
 
@@ -151,30 +177,31 @@ class RecommendationDelegate(QStyledItemDelegate):
                 painter.drawRoundedRect(QRectF(r), r.height() / 4, r.height() / 4)
             inner = r.adjusted(r.width() // 6, r.height() // 6, -r.width() // 6, -r.height() // 6)
             theme.icon(name).paint(painter, inner)
-        # Title and similarity on the first line, artist · genre on the second, reasons on the third, and a
-        # thin similarity bar under them all (full width: it stays readable in a narrow dock).
+        # Title (up to two lines) and similarity on the first line, artist · genre under the title, then
+        # the reasons, and a thin similarity bar under them all (full width: readable in a narrow dock).
         left, width = self._text_rect(option.rect, fm)
         right = left + width
         y = option.rect.top() + pad
         score = max(0.0, min(1.0, it.score))
         pct = f"{score:.0%}"
-        pct_w = fm.horizontalAdvance("100%") + pad
+        pct_w = self._pct_width(fm)
         f = option.font
-        bold = QFont(f)
-        bold.setBold(True)
-        painter.setFont(bold)
+        painter.setFont(self._bold(option))
         painter.setPen(text)
         title_w = max(0, width - pct_w)
-        painter.drawText(
-            QRect(left, y, title_w, line),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            QFontMetrics(bold).elidedText(it.title, Qt.TextElideMode.ElideRight, title_w),
-        )
+        titles = self.title_lines(option, it) or [""]
+        for k, title_line in enumerate(titles):
+            painter.drawText(
+                QRect(left, y + k * line, title_w, line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                title_line,
+            )
         painter.setFont(f)
         painter.setPen(dim)
         painter.drawText(
             QRect(right - pct_w, y, pct_w, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, pct
         )
+        y += (len(titles) - 1) * line
         for text_line in [" · ".join(x for x in (it.artist, it.genre) if x), *(self.reason_lines(option, it) or [""])]:
             y += line
             painter.drawText(
