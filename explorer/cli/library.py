@@ -33,6 +33,17 @@ def _ref(text: str) -> str:
     return text
 
 
+def _add_seed(p) -> None:
+    """The optional song ``recommend`` and ``playlist`` start from (without it: "for you")."""
+    p.add_argument(
+        "seed",
+        metavar="FILE|TRACK_ID",
+        type=_ref,
+        nargs="?",
+        help="the song to start from (left out: 'for you', with --mode blend or personal)",
+    )
+
+
 #: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
 SCAN_FAILED_STATUS = 3
 #: What ``recommend`` says when there is nothing to recommend (text and JSON "note") …
@@ -95,13 +106,7 @@ def add_commands(sub) -> None:
         help="songs of the library to hear after FILE (or TRACK_ID), with reasons; without one, songs "
         "for you, from what you liked, disliked and played",
     )
-    p.add_argument(
-        "seed",
-        metavar="FILE|TRACK_ID",
-        type=_ref,
-        nargs="?",
-        help="the song to start from (left out: 'for you', with --mode blend or personal)",
-    )
+    _add_seed(p)
     _add_db(p)
     p.add_argument("-k", type=count, default=10, metavar="K", help="how many (default 10)")
     p.add_argument("--mode", choices=MODES, default="blend", help="what 'similar' means (default: blend)")
@@ -124,13 +129,7 @@ def add_commands(sub) -> None:
         "playlist",
         help="write an M3U8 playlist: FILE followed by its recommendations; without FILE, songs for you",
     )
-    p.add_argument(
-        "seed",
-        metavar="FILE|TRACK_ID",
-        type=_ref,
-        nargs="?",
-        help="the song to start from (left out: 'for you', with --mode blend or personal)",
-    )
+    _add_seed(p)
     _add_db(p)
     p.add_argument("-k", type=count, default=20, metavar="K", help="how many recommendations (default 20)")
     p.add_argument("--mode", choices=MODES, default="blend")
