@@ -44,6 +44,19 @@ def _add_seed(p) -> None:
     )
 
 
+def _check_seed(command: str, args) -> None:
+    """Without a song only Blend and For you can rank ("for you"): the other modes say so, before any work."""
+    if args.seed is None and args.mode not in ("blend", "personal"):
+        raise ExplorerError(f"{command} --mode {args.mode} needs a song to start from (FILE or TRACK_ID)")
+
+
+def _empty_note(why: str) -> str:
+    """What ``recommend`` and ``playlist`` say for :func:`~explorer.recommend.why_nothing`'s reason."""
+    from explorer.recommend import rank
+
+    return {rank.ALL_DISLIKED: ALL_DISLIKED, rank.NO_TASTE: NO_TASTE}.get(why, NO_RECOMMENDATIONS)
+
+
 #: Exit status of a scan that finished but could not analyse some files (they are listed on stderr).
 SCAN_FAILED_STATUS = 3
 #: What ``recommend`` says when there is nothing to recommend (text and JSON "note") …
@@ -235,17 +248,16 @@ def _analyze_seed(path: str):
 
 
 def cmd_recommend(args) -> int:
-    from explorer.recommend import rank, recommend, why_nothing
+    from explorer.recommend import recommend, why_nothing
 
-    if args.seed is None and args.mode not in ("blend", "personal"):
-        raise ExplorerError(f"recommend --mode {args.mode} needs a song to start from (FILE or TRACK_ID)")
+    _check_seed("recommend", args)
     lib = _open(args)
     try:
         recs = recommend(lib, args.seed, k=args.k, mode=args.mode, analyze=_analyze_seed)
         note = ""
         if not recs:
             why = why_nothing(lib, args.seed, mode=args.mode, analyze=_analyze_seed)
-            note = {rank.ALL_DISLIKED: ALL_DISLIKED, rank.NO_TASTE: NO_TASTE}.get(why, NO_RECOMMENDATIONS)
+            note = _empty_note(why)
         by_id = args.seed is not None and args.seed.isdigit() and not os.path.exists(args.seed)
         seed_track = lib.track(int(args.seed)) if by_id else None
     finally:
@@ -287,11 +299,10 @@ def cmd_recommend(args) -> int:
 
 def cmd_playlist(args) -> int:
     from explorer.export.playlist import STDOUT, write_m3u8
-    from explorer.recommend import rank, recommend, why_nothing
+    from explorer.recommend import recommend, why_nothing
     from explorer.util.fs import check_target
 
-    if args.seed is None and args.mode not in ("blend", "personal"):
-        raise ExplorerError(f"playlist --mode {args.mode} needs a song to start from (FILE or TRACK_ID)")
+    _check_seed("playlist", args)
     if args.out != STDOUT:  # refused before the work, as analyze does
         check_target(args.out, overwrite=args.force)
     lib = _open(args)
@@ -301,9 +312,7 @@ def cmd_playlist(args) -> int:
             seed = None
             if not recs:  # a playlist of nothing is no use: say why instead, and write no file
                 why = why_nothing(lib, None, mode=args.mode)
-                raise ExplorerError(
-                    {rank.ALL_DISLIKED: ALL_DISLIKED, rank.NO_TASTE: NO_TASTE}.get(why, NO_RECOMMENDATIONS)
-                )
+                raise ExplorerError(_empty_note(why))
         elif args.seed.isdigit() and not os.path.exists(args.seed):
             seed = lib.resolve(args.seed)
         else:
