@@ -63,7 +63,9 @@ stamp=$VENV/.stamp-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into $VENV (a few minutes the first time)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  # setuptools warns on every editable install that a folder named like the package may shadow it: that
+  # folder is this checkout, so the warning says nothing to a user installing it
+  PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/python" -m pip install -q -e '.[dev]'
   rm -f "$VENV"/.stamp-*
   touch "$stamp"
 fi
