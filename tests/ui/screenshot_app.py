@@ -62,6 +62,8 @@ def cut_labels(w) -> list[str]:
             cut.append("sidebar tabs")
         if sb.isVisible() and sb.rows_with_cut_reasons():
             cut.append("sidebar reasons")
+        if sb.isVisible() and sb.rows_with_cut_titles():
+            cut.append("sidebar titles")
     if w.library_pane is not None:
         pane = w.library_pane
         if pane.status_label.text() and pane.status_label.shown_text() != pane.status_label.text():

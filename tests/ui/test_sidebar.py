@@ -306,7 +306,8 @@ def test_with_no_song_open_for_you_and_blend_rank_by_taste(qtbot, sidebar, libra
 
 def test_a_long_song_name_wraps_onto_two_lines(qtbot, sidebar):
     """At the sidebar's width at 1440 px a real song's name read "P. I. Tchaikovsky: Dance of …"; it now
-    takes a second line (the row grows); a name longer than two lines, or without spaces, ends in "…"."""
+    takes a second line (the row grows); a file name without spaces breaks after an underscore or a hyphen
+    (it ended in "…" on one line); a name longer than TITLE_LINES lines ends in "…"."""
     from explorer.ui.recommend.delegate import TITLE_LINES
     from explorer.ui.recommend.ranking import Item
 
@@ -333,7 +334,14 @@ def test_a_long_song_name_wraps_onto_two_lines(qtbot, sidebar):
 
     assert len(lines(0)) == 2 and " ".join(lines(0)) == long_title
     assert lines(1) == ["Vibe Ace"]
-    assert len(lines(2)) <= TITLE_LINES and lines(2)[-1].endswith("…")
+    file_name = rows[2].title
+    assert 2 <= len(lines(2)) <= TITLE_LINES
+    assert lines(2)[0][-1] in "_-" and "".join(lines(2)) == file_name
+    assert 0 not in sidebar.rows_with_cut_titles() and 1 not in sidebar.rows_with_cut_titles()
+    # far too long for its lines: the last ends in "…", and the sidebar says the row is cut
+    sidebar.model.set_items([replace(rows[2], title=file_name * 3)])
+    qtbot.wait(50)
+    assert sidebar.rows_with_cut_titles() == [0]
     tall = sidebar.view.visualRect(sidebar.model.index(0)).height()
     short = sidebar.view.visualRect(sidebar.model.index(1)).height()
     assert tall >= short + sidebar.view.fontMetrics().height()

@@ -19,32 +19,60 @@ from explorer.ui.recommend.ranking import Item
 #: Most lines a row gives its reasons; beyond them the last line ends in "…" (the tooltip has them all).
 REASON_LINES = 3
 #: Most lines a row gives its song's name ("P. I. Tchaikovsky: Dance of the Sugar Plum Fairy" is whole on
-#: two lines of a 330-px sidebar, where one line showed "P. I. Tchaikovsky: Dance of …").
-TITLE_LINES = 2
+#: two lines of a 330-px sidebar, where one line showed "P. I. Tchaikovsky: Dance of …"; an untagged
+#: file's name such as "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime" takes three).
+TITLE_LINES = 3
+
+
+#: Characters after which a word too wide for a line may break (file names: ``442789__lena-orsa__happy``).
+BREAK_AFTER = "_-.,)"
+
+
+def _break_word(fm: QFontMetrics, word: str, width: int) -> tuple[str, str]:
+    """The widest head of ``word`` (at least one character) that fits ``width`` pixels, and the rest:
+    cut after its last :data:`BREAK_AFTER` character when that keeps at least half the head."""
+    lo, hi = 1, len(word)
+    while lo < hi:  # the longest head that fits (widths grow with the head)
+        mid = (lo + hi + 1) // 2
+        if fm.horizontalAdvance(word[:mid]) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    cuts = [k + 1 for k in range(lo) if word[k] in BREAK_AFTER and k + 1 < len(word)]
+    cut = cuts[-1] if cuts and cuts[-1] >= lo // 2 else lo
+    return word[:cut], word[cut:]
 
 
 def wrap_text(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[str]:
     """``text`` broken at its (ordinary) spaces into lines at most ``width`` pixels wide, at most
-    ``max_lines`` of them; a word wider than a line, or what does not fit on the last line, is elided
-    with "…".  A no-break space keeps its neighbours on one line."""
+    ``max_lines`` of them; a word wider than a line (a file name without spaces) breaks inside,
+    after an underscore, hyphen or full stop where it has one; what does not fit on the last line is
+    elided with "…".  A no-break space keeps its neighbours on one line."""
     words = [w for w in text.split(" ") if w]
     if not words or width <= 0:
         return [text] if text else []
     lines: list[str] = []
     current = ""
-    for k, word in enumerate(words):
+    k = 0
+    while k < len(words):
+        word = words[k]
         candidate = f"{current} {word}" if current else word
-        if fm.horizontalAdvance(candidate) <= width or not current:
+        if fm.horizontalAdvance(candidate) <= width:
             current = candidate
+            k += 1
             continue
-        lines.append(current)
-        if len(lines) == max_lines:
-            rest = " ".join([lines.pop()] + words[k:])
+        if len(lines) == max_lines - 1:  # the last line: what does not fit ends in "…"
+            rest = " ".join(([current] if current else []) + words[k:])
             lines.append(fm.elidedText(rest, Qt.TextElideMode.ElideRight, width))
             return lines
-        current = word
+        if current:  # the word starts the next line
+            lines.append(current)
+            current = ""
+            continue
+        head, words[k] = _break_word(fm, word, width)
+        lines.append(head)
     lines.append(current)
-    return [fm.elidedText(x, Qt.TextElideMode.ElideRight, width) for x in lines]
+    return lines
 
 
 def _mmss(seconds: float) -> str:
@@ -115,10 +143,16 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def title_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
         """The lines a row shows its song's name on (bold, beside the score on the first line), at most
-        :data:`TITLE_LINES`; a name without spaces, or longer, ends in "…"."""
+        :data:`TITLE_LINES`; a name without spaces breaks after an underscore or hyphen; a longer
+        one ends in "…"."""
         _, width = self._text_rect(self._row_rect(option, full_width), option.fontMetrics)
         title_w = max(0, width - self._pct_width(option.fontMetrics))
         return wrap_text(QFontMetrics(self._bold(option)), item.title, title_w, TITLE_LINES)
+
+    def title_cut(self, option, item: Item) -> bool:
+        """Whether the row cannot show its song's whole name at the list's current width."""
+        shown = "".join(self.title_lines(option, item)).replace(" ", "")
+        return shown != item.title.replace(" ", "")
 
     def reason_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
         """The lines a row shows its reasons on: in ``option.rect``, or with ``full_width`` across the

@@ -245,13 +245,20 @@ class RecommendationSidebar(QWidget):
 
     def rows_with_cut_reasons(self) -> list[int]:
         """Rows of the list that cannot show all their reasons at its current width."""
+        return self._cut_rows(self.delegate.reasons_cut)
+
+    def rows_with_cut_titles(self) -> list[int]:
+        """Rows of the list that cannot show their song's whole name at its current width."""
+        return self._cut_rows(self.delegate.title_cut)
+
+    def _cut_rows(self, is_cut) -> list[int]:
         option = QStyleOptionViewItem()
         option.initFrom(self.view)
         option.widget = self.view
         cut = []
         for row, it in enumerate(self.model.items):
             option.rect = self.view.visualRect(self.model.index(row))
-            if self.delegate.reasons_cut(option, it):
+            if is_cut(option, it):
                 cut.append(row)
         return cut
 
