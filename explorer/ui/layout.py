@@ -3,7 +3,7 @@ the geometry kept in the settings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -144,6 +144,9 @@ class WindowLayout(WindowBase):
         split = self.settings.get("layout/splitter")
         if not split.isEmpty():
             self.splitter.restoreState(split)
+        header = self.settings.get("layout/library_header")
+        if self.library_pane is not None and not header.isEmpty():
+            self.library_pane.restore_header_state(bytes(header.data()))
 
     def _side_docks(self) -> list[QDockWidget]:
         return [
@@ -175,4 +178,6 @@ class WindowLayout(WindowBase):
         self.settings.set("layout/geometry", self.saveGeometry())
         self.settings.set("layout/state", self.saveState())
         self.settings.set("layout/splitter", self.splitter.saveState())
+        if self.library_pane is not None:
+            self.settings.set("layout/library_header", QByteArray(self.library_pane.header_state()))
         self.settings.sync()

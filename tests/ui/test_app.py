@@ -64,6 +64,14 @@ def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
     w1.splitter.setSizes(sizes)
     open_audio(qtbot, w1, song_file)
     saved_split = w1.splitter.sizes()
+    # the library's columns: one hidden, one moved, one widened, sorted by duration (all lost before)
+    from explorer.ui.library.model import COL_ALBUM, COL_DURATION, COL_TITLE
+
+    header = w1.library_pane.view.horizontalHeader()
+    header.setSectionHidden(COL_ALBUM, True)
+    header.moveSection(header.visualIndex(COL_DURATION), 1)
+    header.resizeSection(COL_TITLE, 333)
+    w1.library_pane.view.sortByColumn(COL_DURATION, Qt.SortOrder.DescendingOrder)
     w1.close()
     w2 = MainWindow(Settings(), lib)
     qtbot.addWidget(w2)
@@ -72,6 +80,13 @@ def test_layout_and_last_song_come_back_next_time(qtbot, song_file):
     try:
         assert w2.width() == pytest.approx(760, abs=4) and w2.height() == pytest.approx(520, abs=4)
         assert w2.splitter.sizes() == saved_split
+        header = w2.library_pane.view.horizontalHeader()
+        assert header.isSectionHidden(COL_ALBUM) and header.visualIndex(COL_DURATION) == 1
+        assert header.sectionSize(COL_TITLE) == 333
+        assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+            COL_DURATION,
+            Qt.SortOrder.DescendingOrder,
+        )
         with qtbot.waitSignal(w2.audioReady, timeout=20000):
             w2.restore_last_song()
         assert w2.song_path == str(song_file)

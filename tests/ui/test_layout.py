@@ -43,15 +43,28 @@ def test_default_layout_gives_the_panes_their_shares(qtbot, fresh, scanned):
     assert side == pytest.approx(DOCK_SHARES["sidebarDock"] * 1440, abs=30)
     # the library shows a song's rating and analysis state without scrolling
     header = w.library_pane.view.horizontalHeader()
-    from explorer.ui.library.model import COL_RATING, COL_STATE
+    from explorer.ui.library.model import COL_RATING, COL_STATE, COL_TITLE
+    from explorer.ui.library.pane import _WIDTH_CHARS
 
     for col in (COL_RATING, COL_STATE):
         assert header.sectionViewportPosition(col) + header.sectionSize(col) <= w.library_pane.view.viewport().width()
-    # a wider window widens the panes too, in proportion
+    # the song's name takes what the pane has to spare (it had 20 characters, "147793__setuni…", at any width)
+    char = w.library_pane.view.fontMetrics().averageCharWidth()
+    title_1440 = header.sectionSize(COL_TITLE)
+    state_end = header.sectionViewportPosition(COL_STATE) + header.sectionSize(COL_STATE)
+    assert title_1440 > _WIDTH_CHARS[COL_TITLE] * char
+    assert state_end >= w.library_pane.view.viewport().width() - 2
+    # a wider window widens the panes too, in proportion, and the name with them
     w.resize(1920, 1080)
     _settle(qtbot)
     assert w.library_dock.width() == pytest.approx(lib * 1920 / 1440, abs=30)
     assert w.sidebar_dock.width() == pytest.approx(side * 1920 / 1440, abs=30)
+    assert header.sectionSize(COL_TITLE) > title_1440 + 50
+    # a width the user gives the column stays when the window changes
+    header.resizeSection(COL_TITLE, 140)
+    w.resize(1440, 900)
+    _settle(qtbot)
+    assert header.sectionSize(COL_TITLE) == 140
     # the sidebar's modes never scroll: the pane does not get narrower than them
     tabs = w.sidebar.mode_tabs
     assert not tabs.usesScrollButtons()

@@ -58,6 +58,12 @@ SETTINGS = {
         Setting("layout/geometry", QByteArray, QByteArray(), "Window geometry (Qt's saveGeometry)."),
         Setting("layout/state", QByteArray, QByteArray(), "Docks and toolbars (Qt's saveState)."),
         Setting("layout/splitter", QByteArray, QByteArray(), "Song view splitter (QSplitter.saveState)."),
+        Setting(
+            "layout/library_header",
+            QByteArray,
+            QByteArray(),
+            "Library table: columns shown, their order, widths and the sort (QHeaderView.saveState).",
+        ),
     )
 }
 #: What the file holds: the settings and the version of their meanings.

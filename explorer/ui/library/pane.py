@@ -70,6 +70,8 @@ FILTER_DELAY_MS = 120
 
 #: Widths of the columns in average character widths of the current font.
 _WIDTH_CHARS = (20, 14, 14, 6, 5, 10, 10, 12, 4)
+#: The Title column grows with the pane up to this many average character widths (see ``_fit_title``).
+TITLE_MAX_CHARS = 60
 #: The columns' order on screen (a narrow pane shows the first ones; the user can drag them).
 VISUAL_ORDER = (
     COL_TITLE,
@@ -123,6 +125,9 @@ class LibraryPane(QWidget):
         tasks: TaskManager | None = None,
     ):
         super().__init__(parent)
+        # the Title column takes the width the pane has to spare, until the user sizes it or moves a column
+        self._title_fits = True
+        self._fitting = False
         self.library = library
         self.tasks = tasks or manager()
         #: Analysis processes for scans (None: one per core; 0: in the scan thread itself).
@@ -176,6 +181,9 @@ class LibraryPane(QWidget):
             lambda pos: self.build_column_menu().popup(header.viewport().mapToGlobal(pos))
         )
         self.view.installEventFilter(self)
+        header.sectionResized.connect(self._section_resized)
+        header.sectionMoved.connect(self._stop_fitting_title)
+        self.view.viewport().installEventFilter(self)
         self._size_columns()
 
         self.progress_bar = QProgressBar(self)
@@ -480,6 +488,9 @@ class LibraryPane(QWidget):
         return build_row_menu(self, path)
 
     def eventFilter(self, obj, event) -> bool:
+        if obj is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+            return False
         if (
             obj is self.view
             and event.type() == QEvent.Type.KeyPress
@@ -508,14 +519,51 @@ class LibraryPane(QWidget):
     def restore_header_state(self, state: bytes) -> bool:
         """Bring back what :meth:`header_state` saved; False (and nothing changed) if it is unusable."""
         header = self.view.horizontalHeader()
-        if not state or not header.restoreState(state):
-            return False
+        self._fitting = True  # the saved widths are the user's: the Title column keeps its own
+        try:
+            if not state or not header.restoreState(state):
+                return False
+        finally:
+            self._fitting = False
+        self._title_fits = False
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         return True
 
     def _size_columns(self) -> None:
         fm = self.view.fontMetrics()
         pad = 3 * fm.averageCharWidth()  # room for the margins and the sort arrow
-        for col, chars in enumerate(_WIDTH_CHARS):
-            self.view.setColumnWidth(col, max(chars * fm.averageCharWidth(), fm.horizontalAdvance(COLUMNS[col]) + pad))
+        self._fitting = True
+        try:
+            for col, chars in enumerate(_WIDTH_CHARS):
+                width = max(chars * fm.averageCharWidth(), fm.horizontalAdvance(COLUMNS[col]) + pad)
+                if col != COL_TITLE or self._title_fits:
+                    self.view.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
         self.view.verticalHeader().setDefaultSectionSize(int(fm.height() * 1.6))
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """Give the Title column what the pane has beyond the columns up to the analysis state (so that
+        a wider pane shows more of every name and the state stays in view), at least its usual width
+        and at most :data:`TITLE_MAX_CHARS`; once the user has sized or moved a column it stays theirs."""
+        header = self.view.horizontalHeader()
+        if not self._title_fits or header.visualIndex(COL_TITLE) != 0:
+            return
+        shown = [header.logicalIndex(v) for v in range(1, header.visualIndex(COL_STATE) + 1)]
+        others = sum(header.sectionSize(col) for col in shown if not header.isSectionHidden(col))
+        char = self.view.fontMetrics().averageCharWidth()
+        width = min(max(_WIDTH_CHARS[COL_TITLE] * char, self.view.viewport().width() - others), TITLE_MAX_CHARS * char)
+        if width != header.sectionSize(COL_TITLE):
+            self._fitting = True
+            try:
+                header.resizeSection(COL_TITLE, width)
+            finally:
+                self._fitting = False
+
+    def _section_resized(self, col: int, _old: int, _new: int) -> None:
+        if col == COL_TITLE and not self._fitting:
+            self._stop_fitting_title()
+
+    def _stop_fitting_title(self, *_args) -> None:
+        self._title_fits = False
