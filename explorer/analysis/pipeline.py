@@ -337,7 +337,9 @@ def _period(edges: np.ndarray) -> float:
     return float(np.median(np.diff(edges))) if edges.size > 1 else 0.0
 
 
-def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song, *, steady=True):
+def _sections(
+    R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, silent_song, *, steady=True
+) -> tuple[np.ndarray, list[int], list[bool]]:
     """Boundaries (unit indices, 0 … n) and a label per section; silent head/tail sections apart
     (``steady``: the units follow a tracked beat, so a whole number of bars can be a cycle)."""
     if silent_song or u1 - u0 < 1:
@@ -374,7 +376,7 @@ def _sections(R, R_path, nov, sync, unit_down, units_per_bar, u0, u1, n, edges, 
         sim = labelling.segment_similarity(
             inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar, embedding=emb
         )
-        first = labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")
+        first: list[int] | np.ndarray = labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")
         if SPLIT_RATIO > 0:
             first = labelling.split_mixed_runs(first, sim, ratio=SPLIT_RATIO)
         lab = labelling.merge_pairs(

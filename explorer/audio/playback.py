@@ -175,10 +175,11 @@ class Player:
         Called from the playback thread when the sound device could not be opened.
     """
 
-    def __init__(self, backend=None, *, on_error=None):
+    def __init__(self, backend=None, *, on_error=None) -> None:
         if backend is None:
-            import simpleaudio as backend  # noqa: PLC0415 - imported when playing, not at start-up
+            import simpleaudio  # noqa: PLC0415 - imported when playing, not at start-up
 
+            backend = simpleaudio
             _quiet_alsa()
         self._backend = backend
         self._lock = threading.Lock()

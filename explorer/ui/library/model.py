@@ -163,7 +163,7 @@ class LibraryModel(QAbstractTableModel):
     #: (not emitted for analysis progress, sorting or filtering: they change what is shown, not the library).
     tracksChanged = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._by_path: dict[str, _Row] = {}
         self._rows: list[_Row] = []

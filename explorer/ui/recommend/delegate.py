@@ -88,7 +88,7 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     BUTTONS = ("play", "like", "dislike")
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._hover: tuple[int, str] | None = None
 

@@ -15,7 +15,7 @@ CHART_GENRES = 6
 class GenreChart(QWidget):
     """Horizontal bars of the current song's most probable genres (painted; sized by the font)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.probabilities: list[tuple[str, float]] = []
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)

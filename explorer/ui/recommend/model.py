@@ -12,7 +12,7 @@ from explorer.ui.recommend.ranking import Item
 class RecommendationModel(QAbstractListModel):
     ItemRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.items: list[Item] = []
 

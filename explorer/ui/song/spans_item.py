@@ -12,7 +12,7 @@ from explorer.ui.song.structure_style import with_alpha
 class SpansItem(pg.GraphicsObject):
     """A few translucent full-height spans over the waveform (the hovered motif's occurrences)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._spans: list[tuple[float, float]] = []
         self._color = QColor(0, 0, 0, 0)

@@ -49,7 +49,7 @@ class StructureOverlay(QObject):
     sectionsEdited = Signal(object)
     contextMenuRequested = Signal(float, object)
 
-    def __init__(self, view, parent=None):
+    def __init__(self, view, parent=None) -> None:
         super().__init__(parent if parent is not None else view)  # goes with the view (and its signals)
         self.view = view
         self.analysis: Analysis | None = None

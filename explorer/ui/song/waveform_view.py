@@ -40,7 +40,7 @@ class WaveformView(QWidget):
     contextMenuRequested = Signal(float, object)  # time, QPoint
     rangeChanged = Signal(float, float)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.graphics = pg.GraphicsLayoutWidget()
