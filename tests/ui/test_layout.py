@@ -60,6 +60,17 @@ def test_default_layout_gives_the_panes_their_shares(qtbot, fresh, scanned):
     assert w.library_dock.width() == pytest.approx(lib * 1920 / 1440, abs=30)
     assert w.sidebar_dock.width() == pytest.approx(side * 1920 / 1440, abs=30)
     assert header.sectionSize(COL_TITLE) > title_1440 + 50
+    # a column hidden from the column menu leaves its room to the name
+    w.resize(1440, 900)
+    _settle(qtbot)
+    header.setSectionHidden(COL_RATING, True)
+    _settle(qtbot)
+    assert header.sectionSize(COL_TITLE) > title_1440
+    header.setSectionHidden(COL_RATING, False)
+    _settle(qtbot)
+    assert header.sectionSize(COL_TITLE) == title_1440
+    w.resize(1920, 1080)
+    _settle(qtbot)
     # a width the user gives the column stays when the window changes
     header.resizeSection(COL_TITLE, 140)
     w.resize(1440, 900)

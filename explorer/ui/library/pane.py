@@ -562,8 +562,12 @@ class LibraryPane(QWidget):
                 self._fitting = False
 
     def _section_resized(self, col: int, _old: int, _new: int) -> None:
-        if col == COL_TITLE and not self._fitting:
+        if self._fitting:
+            return
+        if col == COL_TITLE:  # the user's width
             self._stop_fitting_title()
+        else:  # another column shown, hidden or sized: the title takes what is left
+            self._fit_title()
 
     def _stop_fitting_title(self, *_args) -> None:
         self._title_fits = False
