@@ -237,6 +237,13 @@ def test_long_reasons_wrap_in_a_narrow_sidebar(qtbot, sidebar):
     tall = sidebar.view.visualRect(sidebar.model.index(0)).height()
     short = sidebar.view.visualRect(sidebar.model.index(1)).height()
     assert tall >= short + sidebar.view.fontMetrics().height()
+    # a reason naming an untagged song (a file name, no spaces) wraps inside the name and is whole
+    named = ("you liked 442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime", "similar sound (83%)")
+    sidebar.model.set_items([replace(rows[0], reasons=named), rows[1]])
+    qtbot.wait(50)
+    assert sidebar.rows_with_cut_reasons() == []
+    sidebar.model.set_items(rows)
+    qtbot.wait(50)
     # wider: the long row needs fewer lines and the list follows
     sidebar.resize(900, 600)
     qtbot.waitUntil(lambda: sidebar.view.visualRect(sidebar.model.index(0)).height() < tall, timeout=5000)

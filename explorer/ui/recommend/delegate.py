@@ -65,14 +65,22 @@ def wrap_text(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[s
             rest = " ".join(([current] if current else []) + words[k:])
             lines.append(fm.elidedText(rest, Qt.TextElideMode.ElideRight, width))
             return lines
-        if current:  # the word starts the next line
-            lines.append(current)
+        room = width - fm.horizontalAdvance(f"{current} ") if current else width
+        if current and (fm.horizontalAdvance(word) <= width or room < 4 * fm.averageCharWidth()):
+            lines.append(current)  # the word starts the next line
             current = ""
             continue
-        head, words[k] = _break_word(fm, word, width)
-        lines.append(head)
+        # a word wider than a whole line begins where the line has room, and breaks
+        head, words[k] = _break_word(fm, word, room)
+        lines.append(f"{current} {head}" if current else head)
+        current = ""
     lines.append(current)
     return lines
+
+
+def _letters(text: str) -> str:
+    """``text`` without its spaces (ordinary and no-break): what a wrapped text must still show."""
+    return "".join(text.split())
 
 
 def _mmss(seconds: float) -> str:
@@ -151,8 +159,7 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def title_cut(self, option, item: Item) -> bool:
         """Whether the row cannot show its song's whole name at the list's current width."""
-        shown = "".join(self.title_lines(option, item)).replace(" ", "")
-        return shown != item.title.replace(" ", "")
+        return _letters("".join(self.title_lines(option, item))) != _letters(item.title)
 
     def reason_lines(self, option, item: Item, *, full_width: bool = False) -> list[str]:
         """The lines a row shows its reasons on: in ``option.rect``, or with ``full_width`` across the
@@ -163,7 +170,8 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def reasons_cut(self, option, item: Item) -> bool:
         """Whether the row cannot show all of its reasons at the list's current width."""
-        return " ".join(self.reason_lines(option, item)).split() != " · ".join(item.reasons).split()
+        # compared without spaces: a line may end inside a long word (a file name), with nothing lost
+        return _letters("".join(self.reason_lines(option, item))) != _letters(" · ".join(item.reasons))
 
     def button_rects(self, rect: QRect, fm: QFontMetrics) -> dict[str, QRect]:
         """Where the buttons of a row occupying ``rect`` are."""
