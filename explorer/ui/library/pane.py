@@ -14,6 +14,8 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
@@ -519,12 +521,9 @@ class LibraryPane(QWidget):
     def restore_header_state(self, state: bytes) -> bool:
         """Bring back what :meth:`header_state` saved; False (and nothing changed) if it is unusable."""
         header = self.view.horizontalHeader()
-        self._fitting = True  # the saved widths are the user's: the Title column keeps its own
-        try:
+        with self._sizing():  # the saved widths are the user's: the Title column keeps its own
             if not state or not header.restoreState(state):
                 return False
-        finally:
-            self._fitting = False
         self._title_fits = False
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         return True
@@ -532,14 +531,11 @@ class LibraryPane(QWidget):
     def _size_columns(self) -> None:
         fm = self.view.fontMetrics()
         pad = 3 * fm.averageCharWidth()  # room for the margins and the sort arrow
-        self._fitting = True
-        try:
+        with self._sizing():
             for col, chars in enumerate(_WIDTH_CHARS):
                 width = max(chars * fm.averageCharWidth(), fm.horizontalAdvance(COLUMNS[col]) + pad)
                 if col != COL_TITLE or self._title_fits:
                     self.view.setColumnWidth(col, width)
-        finally:
-            self._fitting = False
         self.view.verticalHeader().setDefaultSectionSize(int(fm.height() * 1.6))
         self._fit_title()
 
@@ -555,11 +551,17 @@ class LibraryPane(QWidget):
         char = self.view.fontMetrics().averageCharWidth()
         width = min(max(_WIDTH_CHARS[COL_TITLE] * char, self.view.viewport().width() - others), TITLE_MAX_CHARS * char)
         if width != header.sectionSize(COL_TITLE):
-            self._fitting = True
-            try:
+            with self._sizing():
                 header.resizeSection(COL_TITLE, width)
-            finally:
-                self._fitting = False
+
+    @contextmanager
+    def _sizing(self) -> Iterator[None]:
+        """Columns sized by the pane, not the user: :meth:`_section_resized` lets them be."""
+        self._fitting = True
+        try:
+            yield
+        finally:
+            self._fitting = False
 
     def _section_resized(self, col: int, _old: int, _new: int) -> None:
         if self._fitting:
