@@ -2,11 +2,14 @@
 
 Usage::
 
-    python benchmarks/render_corpus.py SRC OUT --style band [--every K] [--limit N] [--jobs 1] [--seed 0]
+    python benchmarks/render_corpus.py SRC OUT --style band [--every K] [--limit N] [--jobs 1] [--seed 0] \\
+        [--skip FOLDER,FOLDER]
 
 SRC is a corpus folder with ``midi/NNN.mid`` and ``segments/NNN.json`` (``shared/corpus/pop909`` or
 ``pop909-train``).  OUT receives ``pop909_NNN.mp3`` and ``pop909_NNN.json`` (the annotation with every
-time rescaled to the rendered tempo, plus a ``render`` record of the choices made).
+time rescaled to the rendered tempo, plus a ``render`` record of the choices made).  ``--skip`` leaves out
+the songs that other rendered folders hold (by file name), so that new training material shares no song
+with the evaluation subsets.
 
 Styles
 ------
@@ -324,9 +327,16 @@ def main(argv=None):
     ap.add_argument("--offset", type=int, default=0, help="start at this position")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated folders of rendered songs: leave out the songs they hold (before --every)",
+    )
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
-    songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid"))[args.offset :: args.every]
+    held = {p.stem.removeprefix("pop909_") for f in filter(None, args.skip.split(",")) for p in Path(f).glob("*.json")}
+    songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid") if p.stem not in held)
+    songs = songs[args.offset :: args.every]
     if args.limit:
         songs = songs[: args.limit]
     os.makedirs(args.out, exist_ok=True)
