@@ -330,7 +330,7 @@ def main(argv=None):
     ap.add_argument(
         "--skip",
         default="",
-        help="comma-separated folders of rendered songs: leave out the songs they hold (before --every)",
+        help="comma-separated folders of rendered songs: leave out the songs they hold (before --offset and --every)",
     )
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
