@@ -27,6 +27,8 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``pipeline.W_LEARNED`` (the share of the boundary strength given to the learned boundary network),
     the network's ``.npz`` file (default: the shipped one), ``pipeline.PICKUP_BARS`` and
     ``pipeline.LABEL_THRESHOLD``.
+``chorus``
+    A chorus scorer's JSON (``train_chorus.py --out``) used instead of the shipped weights.
 ``pair``
     ``pipeline.MAX_PAIR_BARS`` (the longest pair of labels joined into one unit; 0 joins none).
 ``pre``
@@ -213,6 +215,14 @@ def _configure(cfg: dict) -> None:
     from explorer.analysis import chorus
 
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))
+    load = _state.setdefault("load_weights", chorus.load_weights)
+    if "chorus" in cfg:
+        d = json.loads(Path(cfg["chorus"]).read_text())
+        wts = np.asarray(d["coef"], float) / np.asarray(d["scale"], float)
+        fitted = (wts, float(d["intercept"]) - float(np.dot(wts, np.asarray(d["mean"], float))))
+        chorus.load_weights = lambda path=None: fitted
+    else:
+        chorus.load_weights = load
     if "model" in cfg:
         from explorer.analysis import boundaries
         from explorer.util.modelfiles import models_dir
@@ -327,6 +337,23 @@ def make_excerpts(seconds: float) -> None:
         print(f"{dst}: {len(es._pairs(dst))} excerpts of {seconds:g} s")
 
 
+def _print_changes(res, configs) -> None:
+    """The songs on which a variant's chorus F1, found or repeat recall (mean of the annotators) differs
+    from the first variant's."""
+    keys = ("chorusF1", "found", "repeat_recall")
+
+    def means(scores):
+        return {k: np.mean([a[k] for a in scores.values() if k in a] or [np.nan]) for k in keys}
+
+    for rows in res:
+        base = means(rows[0][1])
+        for i in range(1, len(configs)):
+            m = means(rows[i][1])
+            diff = {k: m[k] - base[k] for k in keys if abs(np.nan_to_num(m[k] - base[k])) > 1e-9}
+            if diff:
+                print(f"  {rows[0][0]} variant {i}: " + ", ".join(f"{k} {base[k]:.2f} -> {m[k]:.2f}" for k in diff))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -339,6 +366,9 @@ def main(argv=None):
     ap.add_argument("--join-stats", action="store_true", help="print the fallback join's pairs and stop")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", default=str(es.CORPUS / "features"))
+    ap.add_argument(
+        "--per-song", action="store_true", help="print the songs whose figures differ from the first variant's"
+    )
     args = ap.parse_args(argv)
     if args.excerpts:
         make_excerpts(args.excerpts)
@@ -368,6 +398,8 @@ def main(argv=None):
                     f"{json.dumps(cfg):<58} " + "  ".join(f"{es.SHORT[k]} {v:.3f}" for k, (v, n) in s.items()),
                     flush=True,
                 )
+            if args.per_song:
+                _print_changes(res, configs)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/train_chorus.py [--domains train-piano,train-band] [--write]
+    python benchmarks/train_chorus.py --domains model-band3,model-produced --model NET.npz --out S.json
 
 Runs the analysis on every annotated song of the domains (``benchmarks/eval_structure.py``'s
 ``DOMAINS``; never the dev songs), records the repeated labels it had to choose the chorus from
@@ -12,7 +13,10 @@ annotators, on songs with a reliable chorus), fits a logistic regression on stan
 features and prints, by five-fold cross-validation over songs, how often the best-scoring label is
 the right one, beside the hand-set weights.  ``--write`` stores the model as
 ``resources/models/chorus_scorer.json`` (plain JSON: features, mean, scale, coef, intercept) and
-its SHA-256 in ``resources/models/manifest.json``.
+its SHA-256 in ``resources/models/manifest.json``.  ``--model`` analyses with another boundary network
+(an ``.npz`` of ``train_boundaries.py``) instead of the shipped one, so that a scorer can be fitted to
+that network's sections; ``--out`` writes the scorer to another file, for
+``eval_structure_variants.py``'s ``chorus`` key, and leaves the shipped files alone.
 """
 
 from __future__ import annotations
@@ -36,6 +40,15 @@ MODELS = Path(__file__).resolve().parents[1] / "resources" / "models"
 
 def _frames(iv, end):
     return ev._frames(np.asarray(iv, dtype=float).reshape(-1, 2), end)
+
+
+def _use_network(path: str | None) -> None:
+    """Worker initialiser: analyse with the boundary network in ``path`` (None: the shipped one)."""
+    if path:
+        from explorer.analysis import boundaries, pipeline
+        from explorer.util.modelfiles import models_dir
+
+        pipeline._MODEL = (str(models_dir()), boundaries.read_arrays(Path(path).read_bytes()))
 
 
 def collect(args):
@@ -107,6 +120,8 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--C", type=float, default=0.3)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--model", help="boundary network (.npz) to analyse with (default: the shipped one)")
+    ap.add_argument("--out", help="write the scorer to this JSON file instead of resources/models")
     args = ap.parse_args(argv)
     cache = ev.CORPUS / "features"
     work = []
@@ -114,7 +129,7 @@ def main(argv=None):
         if d.startswith("dev"):
             sys.exit("the dev songs are for validation only")
         work += [(a, r, cache) for a, r in ev._pairs(ev.DOMAINS.get(d, ev.CORPUS / d))]
-    with mp.get_context("spawn").Pool(args.workers) as pool:
+    with mp.get_context("spawn").Pool(args.workers, _use_network, (args.model,)) as pool:
         rows = [r for r in pool.map(collect, work, chunksize=1) if r is not None]
     names = [r[0] for r in rows]
     Xs, ys, fs = [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
@@ -141,7 +156,7 @@ def main(argv=None):
     )
     mean, scale, coef, b = fit(Xs, ys, C=args.C)
     print("weights (standardised):", {f: round(float(c), 3) for f, c in zip(chorus_mod.FEATURES, coef)})
-    if args.write:
+    if args.write or args.out:
         model = {
             "schema": "music-explorer/chorus-scorer/1",
             "features": list(chorus_mod.FEATURES),
@@ -153,6 +168,12 @@ def main(argv=None):
             "trained_on": f"{len(rows)} songs of {args.domains}",
             "cv_top1": round(float(np.mean(top)), 3),
         }
+        if args.model:
+            model["boundary_network"] = hashlib.sha256(Path(args.model).read_bytes()).hexdigest()
+        if args.out:
+            Path(args.out).write_text(json.dumps(model, indent=1) + "\n")
+            print(f"written {args.out}")
+            return
         path = MODELS / "chorus_scorer.json"
         path.write_text(json.dumps(model, indent=1) + "\n")
         man_path = MODELS / "manifest.json"
