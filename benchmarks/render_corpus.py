@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/render_corpus.py SRC OUT --style band [--every K] [--limit N] [--jobs 1] [--seed 0] \\
-        [--skip FOLDER,FOLDER]
+        [--skip FOLDER,FOLDER] [--modulate]
 
 SRC is a corpus folder with ``midi/NNN.mid`` and ``segments/NNN.json`` (``shared/corpus/pop909`` or
 ``pop909-train``).  OUT receives ``pop909_NNN.mp3`` and ``pop909_NNN.json`` (the annotation with every
@@ -34,6 +34,12 @@ Styles
     +3 dB). In three songs of five the first verse has no drums at all, so the first time a verse is
     heard it sounds sparser than later. Repeats of one section therefore differ in timbre (the first
     verse against the second), and the chorus is the loudest, fullest part.
+
+``--modulate`` (``band`` and ``produced``)
+    The key change of much recorded pop: from the start of the song's last annotated chorus (first
+    annotator, songs with at least two) every pitched part, the bass included, moves up by 1 or 2
+    semitones (chosen per song, apart from the other draws, so that a song's arrangement is the same
+    with and without it).  The ``render`` record says where and by how much (``modulation``).
 
 With ``piano`` and ``band`` the structure annotations decide only where the bars start (the phrases start
 on downbeats); nothing in the arrangement marks a section (no fills or crashes at section starts), so the
@@ -113,8 +119,24 @@ def section_levels(ann: dict, mid, rng: np.random.Generator):
     return level_at, chorus_starts, bare_first_verse
 
 
+def last_chorus_tick(ann: dict, mid) -> int | None:
+    """The tick where the song's last annotated chorus starts (first annotator), when it has two or more."""
+    choruses = sorted(float(c["start"]) for c in ann["annotator1"].get("choruses", []))
+    if len(choruses) < 2:
+        return None
+    return int(rbc.seconds_to_ticks(choruses[-1], rbc.tempo_map(mid), mid.ticks_per_beat))
+
+
 def arrange(
-    mid, *, beats_per_bar: int, rng: np.random.Generator, beat_ticks, down0: int, levels=None, chorus_starts=()
+    mid,
+    *,
+    beats_per_bar: int,
+    rng: np.random.Generator,
+    beat_ticks,
+    down0: int,
+    levels=None,
+    chorus_starts=(),
+    modulation: tuple[int, int] | None = None,
 ):
     """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made.
 
@@ -122,6 +144,8 @@ def arrange(
     its first downbeat among them (``render_beat_corpus.pop909_beats``): the bass and the drums play on these.
     ``levels`` (``produced``, see :func:`section_levels`) gives the arrangement level of a tick, and
     ``chorus_starts`` the ticks where choruses start (a crash on the downbeat nearest each).
+    ``modulation`` = (tick, semitones): every pitched note that starts at or after the tick (a quarter
+    beat of pick-up included) is moved by the semitones.
     """
     import mido
 
@@ -139,6 +163,16 @@ def arrange(
     notes_piano = []
     last = 0
     events = []
+    sounding: dict[tuple[int, int], list[int]] = {}  # (channel, note) -> the shift of each note held
+
+    def key_shift(t, msg):
+        if msg.type == "note_on" and msg.velocity > 0:
+            up = modulation[1] if modulation is not None and t >= modulation[0] - ppq / 4 else 0
+            sounding.setdefault((msg.channel, msg.note), []).append(up)
+            return up
+        held = sounding.get((msg.channel, msg.note))
+        return held.pop(0) if held else 0
+
     for tr in mid.tracks:
         for t, msg in _abs_events(tr):
             last = max(last, t)
@@ -151,7 +185,7 @@ def arrange(
             if msg.type == "program_change":
                 continue
             if msg.type in ("note_on", "note_off"):
-                note = min(127, max(0, msg.note + shift))
+                note = min(127, max(0, msg.note + shift + key_shift(t, msg)))
                 vel = msg.velocity
                 if msg.type == "note_on" and vel > 0:
                     gain = 1.0 if levels is None else LEVEL_VELOCITY.get(msg.channel, {}).get(int(level(t)), 1.0)
@@ -264,7 +298,7 @@ def _scale_times(obj, s: float):
 
 
 def render_one(args) -> str:
-    src, out, song, style, seed = args
+    src, out, song, style, seed, modulate = args
     import mido
     import soundfile as sf
 
@@ -282,9 +316,22 @@ def render_one(args) -> str:
             bpb = int(ann.get("beats_per_bar", 4))
             beat_ticks, down0, _ = rbc.pop909_beats(mid, ann, bpb)
             levels, starts, bare = section_levels(ann, mid, rng) if style == "produced" else (None, (), False)
+            tick = last_chorus_tick(ann, mid) if modulate else None
+            # drawn apart from the arrangement's generator: the song sounds the same up to the key change
+            up = 1 + zlib.crc32(f"{song}/modulate".encode()) % 2
             arr, info = arrange(
-                mid, beats_per_bar=bpb, rng=rng, beat_ticks=beat_ticks, down0=down0, levels=levels, chorus_starts=starts
+                mid,
+                beats_per_bar=bpb,
+                rng=rng,
+                beat_ticks=beat_ticks,
+                down0=down0,
+                levels=levels,
+                chorus_starts=starts,
+                modulation=None if tick is None else (tick, up),
             )
+            if tick is not None:
+                first = sorted(float(c["start"]) for c in ann["annotator1"]["choruses"])[-1]
+                info["modulation"] = {"semitones": up, "at": round(first / info["tempo_factor"], 3)}
             if style == "produced":
                 info["bare_first_verse"] = bare
             info["grid"] = "song beats"
@@ -333,14 +380,17 @@ def main(argv=None):
         help="comma-separated folders of rendered songs: leave out the songs they hold (before --offset and --every)",
     )
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--modulate", action="store_true", help="move the last chorus and what follows up 1 or 2 semitones")
     args = ap.parse_args(argv)
+    if args.modulate and args.style == "piano":
+        ap.error("--modulate needs --style band or produced")
     held = {p.stem.removeprefix("pop909_") for f in filter(None, args.skip.split(",")) for p in Path(f).glob("*.json")}
     songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid") if p.stem not in held)
     songs = songs[args.offset :: args.every]
     if args.limit:
         songs = songs[: args.limit]
     os.makedirs(args.out, exist_ok=True)
-    work = [(args.src, args.out, s, args.style, args.seed) for s in songs]
+    work = [(args.src, args.out, s, args.style, args.seed, args.modulate) for s in songs]
     with mp.Pool(args.jobs) as pool:
         for line in pool.imap(render_one, work):
             print(line, flush=True)
