@@ -26,13 +26,18 @@ The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is `
     render_corpus.py S/pop909-train C/tune-band --every 6 --offset 1 --limit 90 --seed 4
     render_corpus.py S/pop909-train C/tune-piano --style piano --every 6 --offset 5 --limit 90 --seed 5
     render_corpus.py S/pop909-train C/tune-produced --style produced --every 6 --offset 1 --limit 90 --seed 4
+    render_corpus.py S/pop909-train C/tune-band-mod --every 6 --offset 1 --limit 90 --seed 4 --modulate
+    render_corpus.py S/pop909-train C/tune-produced-mod --style produced --every 6 --offset 1 --limit 90 \
+        --seed 4 --modulate
+    render_corpus.py S/pop909 C/dev-produced-mod --style produced --modulate  # 60 songs, validation only
 
 The two ``tune-*`` subsets (90 songs each) are training songs that the boundary network never saw
 (it learnt from positions 3 mod 6 of ``pop909-train``): the larger samples to choose settings on,
 where a change of .03 in ``found`` on 40–60 songs is within the noise.  ``tune-produced`` holds the songs
 of ``tune-band`` arranged as recorded pop is produced (the arrangement follows the sections: sparse
 verses, a full, louder chorus, a first verse without drums): paired with ``tune-band``, it shows what a
-production that marks the sections does to the analysis.
+production that marks the sections does to the analysis.  The ``*-mod`` domains are the same songs with
+their last chorus and what follows 1 or 2 semitones higher (the key change of much recorded pop).
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
@@ -85,6 +90,9 @@ DOMAINS = {
     "tune-piano": CORPUS / "tune-piano",
     "tune-band": CORPUS / "tune-band",
     "tune-produced": CORPUS / "tune-produced",
+    "tune-band-mod": CORPUS / "tune-band-mod",
+    "tune-produced-mod": CORPUS / "tune-produced-mod",
+    "dev-produced-mod": CORPUS / "dev-produced-mod",
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"

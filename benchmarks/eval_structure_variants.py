@@ -27,6 +27,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``pipeline.W_LEARNED`` (the share of the boundary strength given to the learned boundary network),
     the network's ``.npz`` file (default: the shipped one), ``pipeline.PICKUP_BARS`` and
     ``pipeline.LABEL_THRESHOLD``.
+``kg``
+    ``pipeline.KEY_CHANGE_GAIN`` (how much better a lasting key change must make the later part match
+    before it is undone; ``1e9`` never undoes one).
 ``chorus``
     A chorus scorer's JSON (``train_chorus.py --out``) used instead of the shipped weights.
 ``pair``
@@ -212,6 +215,7 @@ def _configure(cfg: dict) -> None:
     pipeline.SPLIT_RATIO = float(cfg.get("split", _state.setdefault("split0", pipeline.SPLIT_RATIO)))
     pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
     pipeline.MAX_PAIR_BARS = float(cfg.get("pair", _state.setdefault("pair0", pipeline.MAX_PAIR_BARS)))
+    pipeline.KEY_CHANGE_GAIN = float(cfg.get("kg", _state.setdefault("kg0", pipeline.KEY_CHANGE_GAIN)))
     from explorer.analysis import chorus
 
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))

@@ -155,6 +155,7 @@ def make_song(
     tail: float = 1.0,
     motif: bool = True,
     noise: float = 0.003,
+    modulate: int = 0,
 ) -> tuple[np.ndarray, int, SongTruth]:
     """Render a song whose sections follow ``plan``.
 
@@ -175,6 +176,9 @@ def make_song(
         Plant the motif in the second bar of every section.
     noise : float
         RMS of white noise added everywhere (keeps silence from being digital zero).
+    modulate : int
+        Semitones by which the last occurrence of the chorus and everything after it move (the key
+        change of a last chorus); 0 keeps one key throughout.
 
     Returns
     -------
@@ -194,10 +198,19 @@ def make_song(
         c: _section_audio(s, bars_per_section, bar_len, beat_len, sr, motif_bar, motif_notes, key)
         for c, s in letter_seeds.items()
     }
+    counts = {c: plan.count(c) for c in plan}
+    chorus = max(counts, key=lambda c: (counts[c], plan.index(c)))
+    up_from = plan.rindex(chorus) if modulate else len(plan)
+    raised = {
+        c: _section_audio(
+            letter_seeds[c], bars_per_section, bar_len, beat_len, sr, motif_bar, motif_notes, key + modulate
+        )
+        for c in set(plan[up_from:])
+    }
     head, foot = int(lead_in * sr), int(tail * sr)
     y = np.zeros(head + len(plan) * sec_len + foot, dtype=np.float32)
     for i, c in enumerate(plan):
-        y[head + i * sec_len : head + (i + 1) * sec_len] += rendered[c]
+        y[head + i * sec_len : head + (i + 1) * sec_len] += (raised if i >= up_from else rendered)[c]
     y += noise * rng.standard_normal(y.size).astype(np.float32)
     y /= max(1.0, float(np.abs(y).max()) / 0.9)
 
@@ -205,8 +218,6 @@ def make_song(
     sections = tuple(
         TruthSection(t_head + i * sec_len / sr, t_head + (i + 1) * sec_len / sr, c) for i, c in enumerate(plan)
     )
-    counts = {c: plan.count(c) for c in plan}
-    chorus = max(counts, key=lambda c: (counts[c], plan.index(c)))
     motifs = ()
     if motif_bar is not None:
         motifs = tuple((s.start + motif_bar * bar_len / sr, s.start + (motif_bar + 1) * bar_len / sr) for s in sections)

@@ -67,6 +67,11 @@ FALLBACK_SHARE = 0.5
 #: Share of the boundary strength given to the learned network (:mod:`boundaries`); the rest stays
 #: with the hand-made structure-feature novelty, which was not fitted to any rendering.
 W_LEARNED = 0.75
+#: A lasting key change is undone before the recurrence when moving the song's later part back by it
+#: makes that part match the earlier one better by at least this much (mean cosine gain, see
+#: ``structure.key_change``), over at least KEY_CHANGE_BARS bars on both sides.
+KEY_CHANGE_GAIN = 0.015
+KEY_CHANGE_BARS = 8
 #: The boundary network and the folder it was read from (read again when $MUSIC_EXPLORER_MODEL_DIR changes).
 _MODEL: tuple[str, dict] | None = None
 
@@ -158,7 +163,7 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     Returns
     -------
     dict of :class:`Analysis` fields: tempo, meter, beats, downbeats, sections, choruses, motifs,
-    recurrence, recurrence_times, warnings (a list) and chorus_note.
+    recurrence, recurrence_times, warnings (a list), chorus_note and key_change.
     """
     warnings: list[str] = []
     stage("beats", 0.35, done="features")
@@ -195,7 +200,12 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     edges = np.concatenate([feats.frames_to_time(unit_frames), [duration]])
     edges[0] = 0.0
     sync = beatsync.beat_sync(feats, unit_frames)
-    R, R_path = structure.recurrence(sync["chroma"], sync["mfcc"])
+    key_change = _key_change(sync["chroma"], units_per_bar)
+    chroma = sync["chroma"]
+    if key_change is not None:  # compare the song in one key: the part after the change moved back
+        chroma = chroma.copy()
+        chroma[:, key_change[0] :] = np.roll(chroma[:, key_change[0] :], -key_change[1], axis=0)
+    R, R_path = structure.recurrence(chroma, sync["mfcc"])
     if group > 1:
         warnings.append(f"long file: the structure stages use groups of {group} beats")
 
@@ -283,7 +293,17 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         recurrence_times=edges,
         warnings=warnings,
         chorus_note=chorus_note,
+        key_change=None if key_change is None else (float(edges[key_change[0]]), key_change[1]),
     )
+
+
+def _key_change(chroma: np.ndarray, units_per_bar: int) -> tuple[int, int] | None:
+    """A lasting key change worth undoing (``structure.key_change``): the first unit in the new key
+    and the semitones the key moved, or None."""
+    change = structure.key_change(chroma, min_units=KEY_CHANGE_BARS * units_per_bar, margin=KEY_CHANGE_GAIN)
+    if change is None or change[2] < KEY_CHANGE_GAIN:
+        return None
+    return change[0], change[1]
 
 
 def _chorus_note(has_chorus: bool, *, silent: bool, steady: bool, motifs: int) -> str:

@@ -8,9 +8,10 @@
      "choruses": [{"start", "end", "confidence"}],
      "motifs": [{"id", "occurrences": [{"start", "end"}], "score"}],
      "genre": {"label", "probabilities": {}}, "timings": {}, "warnings": [str], "version",
-     "chorus_note": str}
+     "chorus_note": str, "key_change": {"at": s, "semitones"} or null}
 
-``chorus_note`` says why a song has no chorus (empty when it has one).
+``chorus_note`` says why a song has no chorus (empty when it has one); ``key_change`` where the song
+moves to another key for good and by how many semitones (positive: up), when it does.
 
 Fields may be added; none named above is ever removed or renamed.
 """
@@ -145,6 +146,7 @@ class Analysis:
     recurrence_times: np.ndarray | None = field(default=None, repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
     chorus_note: str = ""
+    key_change: tuple[float, int] | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -165,6 +167,11 @@ class Analysis:
             "warnings": list(self.warnings),
             "version": self.version,
             "chorus_note": self.chorus_note,
+            "key_change": (
+                None
+                if self.key_change is None
+                else {"at": _r(self.key_change[0]), "semitones": int(self.key_change[1])}
+            ),
         }
 
     @classmethod
@@ -191,9 +198,16 @@ class Analysis:
             recurrence_times=recurrence_times,
             embedding=embedding,
             chorus_note=str(d.get("chorus_note", "")),
+            key_change=_key_change(d.get("key_change")),
         )
 
     def replace(self, **changes) -> Analysis:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def _key_change(d) -> tuple[float, int] | None:
+    if not isinstance(d, dict) or d.get("at") is None or d.get("semitones") is None:
+        return None
+    return float(d["at"]), int(d["semitones"])

@@ -224,6 +224,10 @@ class MainWindow(WindowActions, WindowLayout, SongSession, Playback, Editing):
             if not a.choruses and a.chorus_note:  # why is written where the choruses would be, and here
                 parts.append("no chorus")
                 tips.append(f"No chorus — {a.chorus_note}")
+            if a.key_change is not None:
+                at, up = a.key_change
+                step = f"{abs(up)} semitone{'s' if abs(up) != 1 else ''} {'up' if up > 0 else 'down'}"
+                tips.append(f"Key change at {format_time(at)}: {step} (the sections compare it in one key)")
         self.info_label.setText("   ".join(parts))
         self.info_label.setToolTip("\n".join(tips))
 

@@ -256,6 +256,14 @@ def test_header_counts_follow_every_edit(qtbot, window, song_file):
     assert "4 sections · 2 choruses" in window.info_label.text()
 
 
+def test_header_tooltip_names_a_key_change(qtbot, window, song_file):
+    a = show_known(qtbot, window, song_file)
+    assert "Key change" not in window.info_label.toolTip()
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(a.replace(key_change=(3.0, 2)))
+    assert "Key change at 0:03: 2 semitones up" in window.info_label.toolTip()
+
+
 def _sections(window):
     return [(round(s.start, 3), round(s.end, 3), s.label, s.function) for s in window.analysis.sections]
 

@@ -373,3 +373,37 @@ def test_strains_played_twice_in_a_row_show_as_repeats_with_a_chorus(plan, seed,
         at = {round(s.start): s.label for s in a.sections}
         assert round(first.start) in at and round(second.start) in at
         assert at[round(first.start)] == at[round(second.start)]
+
+
+def test_key_change_finds_where_a_phrase_comes_back_a_tone_higher():
+    from explorer.analysis.structure import key_change
+
+    rng = np.random.default_rng(4)
+    a = rng.random((12, 32)) ** 4  # a phrase, other material, the phrase again: once as before, once a tone up
+    other = rng.random((12, 32)) ** 4
+    same = key_change(np.hstack([a, other, a]), min_units=16)
+    raised = key_change(np.hstack([a, other, np.roll(a, 2, axis=0)]), min_units=16)
+    lowered = key_change(np.hstack([a, other, np.roll(a, -1, axis=0)]), min_units=16)
+    # where the phrase comes back, within two bars of four units (random chroma matches by chance too)
+    assert raised is not None and raised[1] == 2 and abs(raised[0] - 64) <= 8 and raised[2] > 0.1
+    assert lowered is not None and lowered[1] == -1 and abs(lowered[0] - 64) <= 8 and lowered[2] > 0.1
+    assert same is not None and same[2] < 0.015  # nothing to gain: it stays in one key
+    assert key_change(a[:, :24], min_units=16) is None  # too short to split
+
+
+@pytest.mark.parametrize(("plan", "seed"), [("ABABCB", 0), ("ABABCBB", 3)])
+def test_a_last_chorus_a_tone_higher_is_still_the_chorus(plan, seed):
+    # the key change of a last chorus: before, the raised chorus got a letter of its own and the
+    # chorus moved to the verse
+    y, sr, truth = make_song(plan, sr=SR, seed=seed, bars_per_section=8, modulate=2)
+    a = analyze(AudioBuffer(y, sr))
+    t = np.arange(0.0, truth.duration, 0.1)
+
+    def inside(spans):
+        return np.any([(t >= s) & (t < e) for s, e in spans], axis=0)
+
+    est, ref = inside([(c.start, c.end) for c in a.choruses]), inside(truth.choruses)
+    assert (est & ref).sum() >= 0.9 * ref.sum() and (est & ref).sum() >= 0.9 * est.sum()
+    assert a.key_change is not None and a.key_change[1] == 2
+    assert abs(a.key_change[0] - truth.choruses[-1][0]) < 1.0
+    assert a.to_dict()["key_change"] == {"at": round(a.key_change[0], 3), "semitones": 2}
