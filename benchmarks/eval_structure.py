@@ -455,6 +455,11 @@ def describe(est: dict) -> str:
         f"  tempo {est.get('tempo')} BPM, meter {meter if meter is not None else '?'}, "
         f"{len(est['sections'])} sections, {len(est['choruses'])} choruses"
         + (f"; chorus note: {est['chorus_note']}" if est.get("chorus_note") else "")
+        + (
+            f"; key change {est['key_change']['semitones']:+d} at {_fmt_t(est['key_change']['at'])}"
+            if est.get("key_change")
+            else ""
+        )
     ]
     lines.append("  " + " | ".join(f"{_fmt_t(x['start'])} {x['label']} {x['function']}" for x in est["sections"]))
     if est["choruses"]:
