@@ -306,6 +306,15 @@ def features_key(audio: Path) -> str:
     return h.hexdigest()[:20]
 
 
+def use_boundary_network(path: str | Path | None) -> None:
+    """Analyse with the boundary network in ``path`` (an ``.npz`` of ``train_boundaries.py``) instead of
+    the shipped one; None goes back to the shipped one.  In this process only."""
+    from explorer.analysis import boundaries, pipeline
+    from explorer.util.modelfiles import models_dir
+
+    pipeline._MODEL = None if path is None else (str(models_dir()), boundaries.read_arrays(Path(path).read_bytes()))
+
+
 def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
     """``Analysis.to_dict()`` of one file (features from ``cache`` when there), and the seconds it took."""
     from explorer.analysis import features as fm

@@ -221,19 +221,11 @@ def _configure(cfg: dict) -> None:
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))
     load = _state.setdefault("load_weights", chorus.load_weights)
     if "chorus" in cfg:
-        d = json.loads(Path(cfg["chorus"]).read_text())
-        wts = np.asarray(d["coef"], float) / np.asarray(d["scale"], float)
-        fitted = (wts, float(d["intercept"]) - float(np.dot(wts, np.asarray(d["mean"], float))))
+        fitted = chorus.scorer_weights(json.loads(Path(cfg["chorus"]).read_text()))
         chorus.load_weights = lambda path=None: fitted
     else:
         chorus.load_weights = load
-    if "model" in cfg:
-        from explorer.analysis import boundaries
-        from explorer.util.modelfiles import models_dir
-
-        pipeline._MODEL = (str(models_dir()), boundaries.read_arrays(Path(cfg["model"]).read_bytes()))
-    else:
-        pipeline._MODEL = None
+    es.use_boundary_network(cfg.get("model"))
 
 
 def _score(est: dict, ref: dict) -> dict:

@@ -119,12 +119,10 @@ def section_levels(ann: dict, mid, rng: np.random.Generator):
     return level_at, chorus_starts, bare_first_verse
 
 
-def last_chorus_tick(ann: dict, mid) -> int | None:
-    """The tick where the song's last annotated chorus starts (first annotator), when it has two or more."""
+def last_chorus_start(ann: dict) -> float | None:
+    """Where the song's last annotated chorus starts (first annotator, seconds), when it has two or more."""
     choruses = sorted(float(c["start"]) for c in ann["annotator1"].get("choruses", []))
-    if len(choruses) < 2:
-        return None
-    return int(rbc.seconds_to_ticks(choruses[-1], rbc.tempo_map(mid), mid.ticks_per_beat))
+    return choruses[-1] if len(choruses) >= 2 else None
 
 
 def arrange(
@@ -316,7 +314,8 @@ def render_one(args) -> str:
             bpb = int(ann.get("beats_per_bar", 4))
             beat_ticks, down0, _ = rbc.pop909_beats(mid, ann, bpb)
             levels, starts, bare = section_levels(ann, mid, rng) if style == "produced" else (None, (), False)
-            tick = last_chorus_tick(ann, mid) if modulate else None
+            start = last_chorus_start(ann) if modulate else None
+            tick = None if start is None else int(rbc.seconds_to_ticks(start, rbc.tempo_map(mid), mid.ticks_per_beat))
             # drawn apart from the arrangement's generator: the song sounds the same up to the key change
             up = 1 + zlib.crc32(f"{song}/modulate".encode()) % 2
             arr, info = arrange(
@@ -329,9 +328,8 @@ def render_one(args) -> str:
                 chorus_starts=starts,
                 modulation=None if tick is None else (tick, up),
             )
-            if tick is not None:
-                first = sorted(float(c["start"]) for c in ann["annotator1"]["choruses"])[-1]
-                info["modulation"] = {"semitones": up, "at": round(first / info["tempo_factor"], 3)}
+            if start is not None:
+                info["modulation"] = {"semitones": up, "at": round(start / info["tempo_factor"], 3)}
             if style == "produced":
                 info["bare_first_verse"] = bare
             info["grid"] = "song beats"

@@ -42,15 +42,6 @@ def _frames(iv, end):
     return ev._frames(np.asarray(iv, dtype=float).reshape(-1, 2), end)
 
 
-def _use_network(path: str | None) -> None:
-    """Worker initialiser: analyse with the boundary network in ``path`` (None: the shipped one)."""
-    if path:
-        from explorer.analysis import boundaries, pipeline
-        from explorer.util.modelfiles import models_dir
-
-        pipeline._MODEL = (str(models_dir()), boundaries.read_arrays(Path(path).read_bytes()))
-
-
 def collect(args):
     """Label features of one song and the index of the reference chorus among them (or None)."""
     audio, ref_path, cache = args
@@ -129,7 +120,7 @@ def main(argv=None):
         if d.startswith("dev"):
             sys.exit("the dev songs are for validation only")
         work += [(a, r, cache) for a, r in ev._pairs(ev.DOMAINS.get(d, ev.CORPUS / d))]
-    with mp.get_context("spawn").Pool(args.workers, _use_network, (args.model,)) as pool:
+    with mp.get_context("spawn").Pool(args.workers, ev.use_boundary_network, (args.model,)) as pool:
         rows = [r for r in pool.map(collect, work, chunksize=1) if r is not None]
     names = [r[0] for r in rows]
     Xs, ys, fs = [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]

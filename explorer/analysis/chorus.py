@@ -128,18 +128,23 @@ def load_weights(path: str | None = None) -> tuple[np.ndarray, float]:
         manifest = json.loads((p.parent / "manifest.json").read_text())
         if manifest["files"][p.name]["sha256"] != hashlib.sha256(raw).hexdigest():
             raise ValueError("checksum differs from the manifest")
-        d = json.loads(raw)
-        if tuple(d["features"]) != FEATURES:
-            raise ValueError("features differ")
-        mean, scale = np.asarray(d["mean"], float), np.asarray(d["scale"], float)
-        coef = np.asarray(d["coef"], float)
-        if not (coef.shape == mean.shape == scale.shape == (len(FEATURES),)) or not np.all(np.isfinite(coef)):
-            raise ValueError("bad shapes")
-        # the model works on standardised features: fold the standardisation into the weights
-        wts = coef / scale
-        return wts, float(d["intercept"]) - float(np.dot(wts, mean))
+        return scorer_weights(json.loads(raw))
     except (OSError, ValueError, KeyError, TypeError):
         return np.array([HAND_WEIGHTS[f] for f in FEATURES]), 0.0
+
+
+def scorer_weights(d: dict) -> tuple[np.ndarray, float]:
+    """Weights and bias on raw :data:`FEATURES` of a scorer stored as JSON (``train_chorus.py``), which
+    works on standardised features; ValueError or KeyError when it is not one."""
+    if tuple(d["features"]) != FEATURES:
+        raise ValueError("features differ")
+    mean, scale = np.asarray(d["mean"], float), np.asarray(d["scale"], float)
+    coef = np.asarray(d["coef"], float)
+    if not (coef.shape == mean.shape == scale.shape == (len(FEATURES),)) or not np.all(np.isfinite(coef)):
+        raise ValueError("bad shapes")
+    # fold the standardisation into the weights
+    wts = coef / scale
+    return wts, float(d["intercept"]) - float(np.dot(wts, mean))
 
 
 def chorus_scores(
