@@ -29,6 +29,7 @@ The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is `
     render_corpus.py S/pop909-train C/tune-band-mod --every 6 --offset 1 --limit 90 --seed 4 --modulate
     render_corpus.py S/pop909-train C/tune-produced-mod --style produced --every 6 --offset 1 --limit 90 \
         --seed 4 --modulate
+    render_corpus.py S/pop909 C/dev-produced --style produced          # 60 songs, validation only
     render_corpus.py S/pop909 C/dev-produced-mod --style produced --modulate  # 60 songs, validation only
 
 The two ``tune-*`` subsets (90 songs each) are training songs that the boundary network never saw
@@ -92,6 +93,7 @@ DOMAINS = {
     "tune-produced": CORPUS / "tune-produced",
     "tune-band-mod": CORPUS / "tune-band-mod",
     "tune-produced-mod": CORPUS / "tune-produced-mod",
+    "dev-produced": CORPUS / "dev-produced",
     "dev-produced-mod": CORPUS / "dev-produced-mod",
     "demo": ROOT / "resources" / "demo",
 }

@@ -34,6 +34,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     A chorus scorer's JSON (``train_chorus.py --out``) used instead of the shipped weights.
 ``pair``
     ``pipeline.MAX_PAIR_BARS`` (the longest pair of labels joined into one unit; 0 joins none).
+``mth``, ``mmax``
+    The motif search's ``threshold`` (least mean affinity along a recurrence) and ``max_motifs``
+    (:func:`explorer.analysis.motifs.find`).
 ``pre``
     ``chorus.PRE_CHORUS_SHARE`` (a section before the chorus is a pre-chorus when it lasts at most this
     share of the section before it).
@@ -55,6 +58,7 @@ the same letter (majority overlap with their phrases).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import multiprocessing as mp
@@ -226,6 +230,9 @@ def _configure(cfg: dict) -> None:
     else:
         chorus.load_weights = load
     es.use_boundary_network(cfg.get("model"))
+    find = _state.setdefault("motifs_find", pipeline.motifs_mod.find)
+    kw = {arg: cfg[key] for key, arg in (("mth", "threshold"), ("mmax", "max_motifs")) if key in cfg}
+    pipeline.motifs_mod.find = functools.partial(find, **kw) if kw else find
 
 
 def _score(est: dict, ref: dict) -> dict:
