@@ -34,8 +34,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     A chorus scorer's JSON (``train_chorus.py --out``) used instead of the shipped weights.
 ``pair``
     ``pipeline.MAX_PAIR_BARS`` (the longest pair of labels joined into one unit; 0 joins none).
-``mth``, ``mmax``
-    The motif search's ``threshold`` (least mean affinity along a recurrence) and ``max_motifs``
+``mth``, ``mmax``, ``mmut``
+    The motif search's ``threshold`` (least mean affinity along a recurrence), ``max_motifs`` and
+    ``mutual`` (least mean affinity between any two occurrences; 0 turns the rule off)
     (:func:`explorer.analysis.motifs.find`).
 ``pre``
     ``chorus.PRE_CHORUS_SHARE`` (a section before the chorus is a pre-chorus when it lasts at most this
@@ -231,7 +232,9 @@ def _configure(cfg: dict) -> None:
         chorus.load_weights = load
     es.use_boundary_network(cfg.get("model"))
     find = _state.setdefault("motifs_find", pipeline.motifs_mod.find)
-    kw = {arg: cfg[key] for key, arg in (("mth", "threshold"), ("mmax", "max_motifs")) if key in cfg}
+    kw = {
+        arg: cfg[key] for key, arg in (("mth", "threshold"), ("mmax", "max_motifs"), ("mmut", "mutual")) if key in cfg
+    }
     pipeline.motifs_mod.find = functools.partial(find, **kw) if kw else find
 
 

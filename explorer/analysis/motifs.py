@@ -50,6 +50,7 @@ def find(
     max_motifs: int = 10,
     max_overlap: float = 0.5,
     min_gap_bars: int = 4,
+    mutual: float = 0.5,
 ) -> list[MotifHit]:
     """Greedy search for the most-repeated short windows.
 
@@ -74,6 +75,10 @@ def find(
     min_gap_bars : int
         Occurrences start at least this many bars apart (a figure repeated within one phrase
         is accompaniment, not a motif).
+    mutual : float
+        Least mean affinity between any two occurrences (each must reach ``threshold`` with the
+        first): a chain of look-alikes, each like the first but not like each other, is not one
+        figure.
 
     Returns
     -------
@@ -95,11 +100,11 @@ def find(
             Rw = diagonal_mean(R, W)
             Rw[~ok, :] = 0
             Rw[:, ~ok] = 0
-            tables.append((W, ok, Rw))
+            tables.append((W, ok, Rw, Rw >= mutual if mutual > 0 else None))
     found: list[MotifHit] = []
     while len(found) < max_motifs:
         best = None
-        for W, ok, Rw in tables:
+        for W, ok, Rw, linked in tables:
             cover = np.convolve(taken > 0, np.ones(W), mode="valid") / W
             free = (cover <= max_overlap) & ok
             strong = (Rw >= threshold) & free[None, :] & free[:, None]
@@ -111,7 +116,12 @@ def find(
                     break
                 row = np.where(strong[i], Rw[i], 0.0)
                 row[i] = 2.0
-                occ = _non_overlapping(np.flatnonzero(row > 0), row, max(W, min_gap_bars * beats_per_bar))
+                occ = _non_overlapping(
+                    np.flatnonzero(row > 0),
+                    row,
+                    max(W, min_gap_bars * beats_per_bar),
+                    pairwise=linked,
+                )
                 if len(occ) < 2:
                     continue
                 s = float(sum(Rw[i, j] for j in occ if j != i))
@@ -129,15 +139,16 @@ def find(
     return found
 
 
-def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int) -> list[int]:
-    """Pick the strongest candidates that start at least ``W`` apart."""
+def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int, *, pairwise: np.ndarray | None = None) -> list[int]:
+    """Pick the strongest candidates that start at least ``W`` apart (and, with ``pairwise``, that
+    are linked to every candidate already picked)."""
     chosen: list[int] = []
     if cand.size == 0:
         return chosen
     # blocked[j] once a chosen start lies less than W from j
     blocked = bytearray(int(cand.max()) + 1)
     for j in cand[np.argsort(-row[cand], kind="stable")].tolist():
-        if not blocked[j]:
+        if not blocked[j] and (pairwise is None or all(pairwise[j, k] for k in chosen[1:])):
             chosen.append(j)
             lo, hi = max(0, j - W + 1), min(len(blocked), j + W)
             blocked[lo:hi] = b"\x01" * (hi - lo)
