@@ -148,7 +148,7 @@ def _non_overlapping(cand: np.ndarray, row: np.ndarray, W: int, *, pairwise: np.
     # blocked[j] once a chosen start lies less than W from j
     blocked = bytearray(int(cand.max()) + 1)
     for j in cand[np.argsort(-row[cand], kind="stable")].tolist():
-        if not blocked[j] and (pairwise is None or all(pairwise[j, k] for k in chosen[1:])):
+        if not blocked[j] and (pairwise is None or all(pairwise[j, k] for k in chosen)):
             chosen.append(j)
             lo, hi = max(0, j - W + 1), min(len(blocked), j + W)
             blocked[lo:hi] = b"\x01" * (hi - lo)
