@@ -38,6 +38,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     The motif search's ``threshold`` (least mean affinity along a recurrence), ``max_motifs`` and
     ``mutual`` (least mean affinity between any two occurrences; 0 turns the rule off)
     (:func:`explorer.analysis.motifs.find`).
+``intro``
+    ``pipeline.INTRO_BARS`` (how much longer than a later occurrence of its label the opening section
+    must be before its unmatched head becomes an intro; null: never split).
 ``pre``
     ``chorus.PRE_CHORUS_SHARE`` (a section before the chorus is a pre-chorus when it lasts at most this
     share of the section before it).
@@ -221,6 +224,7 @@ def _configure(cfg: dict) -> None:
     pipeline.PICKUP_BARS = float(cfg.get("pickup", _state.setdefault("pickup0", pipeline.PICKUP_BARS)))
     pipeline.MAX_PAIR_BARS = float(cfg.get("pair", _state.setdefault("pair0", pipeline.MAX_PAIR_BARS)))
     pipeline.KEY_CHANGE_GAIN = float(cfg.get("kg", _state.setdefault("kg0", pipeline.KEY_CHANGE_GAIN)))
+    pipeline.INTRO_BARS = cfg.get("intro", _state.setdefault("intro0", pipeline.INTRO_BARS))
     from explorer.analysis import chorus
 
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))

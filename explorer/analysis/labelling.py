@@ -236,6 +236,63 @@ def _join(labels: list[int], runs, x: int, ks: list[int]) -> list[int]:
     return out
 
 
+def split_opening(
+    bounds, labels, R_path: np.ndarray, *, min_extra: int, margin: float = 0.1, apart: float = 0.35
+) -> tuple[list[int], list[int]]:
+    """Split the song's opening section where the material it shares with a later occurrence begins.
+
+    A short intro often ends up in one section with the first verse: the two have no boundary
+    strong enough for the segmentation, and the section takes the verse's label.  That section
+    then outlasts the verse's later occurrences.  When its end matches the longest of the shorter
+    occurrences clearly better than its start does, and its head resembles that occurrence much
+    less than its matched part, the head is material of its own (an intro) and becomes a section
+    with a new label.  A head longer than the shared material is left alone: that is more than a
+    lead-in, and where it ends is a guess.
+
+    Parameters
+    ----------
+    bounds : sequence of int [shape=(n_sections + 1,)]
+        Section boundaries (structure units); the first section is the one that opens the song.
+    labels : sequence of int [shape=(n_sections,)]
+    R_path : np.ndarray [shape=(n, n)]
+        Path-enhanced recurrence in [0, 1] (:func:`~explorer.analysis.structure.recurrence`).
+    min_extra : int
+        Least number of units by which the opening section must outlast the other occurrence.
+    margin : float
+        How much higher the mean affinity along the diagonal must be with the two sections
+        aligned at their ends than at their starts.
+    apart : float
+        How much lower the head's best mean affinity to the other occurrence (aligned with its
+        start or its end) must be than that of the matched part.
+
+    Returns
+    -------
+    (bounds, labels) : lists; unchanged unless the opening section is split.
+    """
+    bounds, labels = [int(x) for x in bounds], [int(x) for x in labels]
+    if len(labels) < 2:
+        return bounds, labels
+    a, b = bounds[0], bounds[1]
+    shorter = [
+        (bounds[j + 1] - bounds[j], bounds[j])
+        for j in range(1, len(labels))
+        if labels[j] == labels[0] and (b - a) - (bounds[j + 1] - bounds[j]) >= max(min_extra, 1)
+    ]
+    if not shorter:
+        return bounds, labels
+    length, c = max(shorter)
+    extra = (b - a) - length
+    if extra > length:  # a head longer than the shared material is more than a lead-in
+        return bounds, labels
+    t, u = np.arange(length), np.arange(extra)
+    start = float(R_path[a + t, c + t].mean())
+    end = float(R_path[b - length + t, c + t].mean())
+    head = max(float(R_path[a + u, c + u].mean()), float(R_path[a + u, c + length - extra + u].mean()))
+    if end - start < margin or head > end - apart:
+        return bounds, labels
+    return [a, b - length] + bounds[1:], [max(labels) + 1] + labels
+
+
 def split_long_runs(bounds, labels, cuts, strength, *, max_length: int) -> tuple[list[int], list[int]]:
     """Split every section longer than ``max_length`` at its strongest inner boundary, recursively.
 

@@ -72,6 +72,10 @@ W_LEARNED = 0.75
 #: ``structure.key_change``), over at least KEY_CHANGE_BARS bars on both sides.
 KEY_CHANGE_GAIN = 0.015
 KEY_CHANGE_BARS = 8
+#: The opening section outlasting a later occurrence of its label by at least this many bars, with a
+#: head unlike that occurrence, is split into an intro and the rest (:func:`labelling.split_opening`);
+#: None turns this off.
+INTRO_BARS: float | None = 2
 #: The boundary network and the folder it was read from (read again when $MUSIC_EXPLORER_MODEL_DIR changes).
 _MODEL: tuple[str, dict] | None = None
 
@@ -428,6 +432,10 @@ def _sections(
         merged_b, merged_l = labelling.split_long_runs(
             merged_b, merged_l, inner, nov, max_length=MAX_SECTION_BARS * units_per_bar
         )
+        if INTRO_BARS is not None:
+            merged_b, merged_l = labelling.split_opening(
+                merged_b, merged_l, R_path, min_extra=int(round(INTRO_BARS * units_per_bar))
+            )
         if len(set(merged_l)) == len(merged_l):
             # the only repeats are back to back (a strain played twice, as in A A B B): every time
             # the material is heard again is a section, so that the repeat shows

@@ -407,3 +407,42 @@ def test_a_last_chorus_a_tone_higher_is_still_the_chorus(plan, seed):
     assert a.key_change is not None and a.key_change[1] == 2
     assert abs(a.key_change[0] - truth.choruses[-1][0]) < 1.0
     assert a.to_dict()["key_change"] == {"at": round(a.key_change[0], 3), "semitones": 2}
+
+
+def _path_recurrence(material: str, *, unit: int = 4, same: float = 0.9, other: float = 0.05) -> np.ndarray:
+    """Path-enhanced recurrence of a song that plays ``material`` (one letter per ``unit`` units):
+    ``same`` along the diagonals where one letter is heard again in the same place, ``other`` elsewhere."""
+    seq = [ch for ch in material for _ in range(unit)]
+    pos = [k % unit for k in range(len(seq))]
+    n = len(seq)
+    R = np.full((n, n), other)
+    for i in range(n):
+        for j in range(n):
+            if seq[i] == seq[j] and pos[i] == pos[j]:
+                R[i, j] = same
+    return R
+
+
+def test_split_opening_gives_an_intro_left_in_the_first_verse_its_own_section():
+    """An intro (I) the segmentation left in one section with the first verse (V) is split off:
+    the opening section's end, not its start, matches the verse heard later."""
+    from explorer.analysis.labelling import split_opening
+
+    R = _path_recurrence("IVVCCVVCC")  # 4 units a letter: intro 0-4, verse 4-12, chorus 12-20, ...
+    bounds, labels = [0, 12, 20, 28, 36], [0, 1, 0, 1]
+    assert split_opening(bounds, labels, R, min_extra=4) == ([0, 4, 12, 20, 28, 36], [2, 0, 1, 0, 1])
+    # an intro shorter than the least extra length stays where it is
+    assert split_opening(bounds, labels, R, min_extra=8) == (bounds, labels)
+
+
+def test_split_opening_leaves_a_verse_heard_twice_in_a_row_alone():
+    """An opening section that is the verse played twice (V V, then V once later) shares its head
+    with the later verse as much as its end: nothing of its own to split off."""
+    from explorer.analysis.labelling import split_opening
+
+    R = _path_recurrence("VVCCVCC")
+    bounds, labels = [0, 8, 16, 20, 28], [0, 1, 0, 1]
+    assert split_opening(bounds, labels, R, min_extra=4) == (bounds, labels)
+    # an opening no longer than the label's other occurrences: nothing to compare
+    R = _path_recurrence("VCVC")
+    assert split_opening([0, 4, 8, 12, 16], [0, 1, 0, 1], R, min_extra=1) == ([0, 4, 8, 12, 16], [0, 1, 0, 1])
