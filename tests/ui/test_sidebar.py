@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 
 from explorer.analysis.types import Analysis, Chorus, Genre, Section
 from explorer.library.cache import AnalysisCache, default_folder
+from explorer.library.store import Library
 from explorer.recommend.preview import FALLBACK_PREVIEW, MAX_SECTION_PREVIEW, preview_region
 from explorer.ui.recommend.sidebar import RecommendationSidebar
 from tests.ui.helpers import SONGS
@@ -352,3 +353,27 @@ def test_a_long_song_name_wraps_onto_two_lines(qtbot, sidebar):
     tall = sidebar.view.visualRect(sidebar.model.index(0)).height()
     short = sidebar.view.visualRect(sidebar.model.index(1)).height()
     assert tall >= short + sidebar.view.fontMetrics().height()
+
+
+def test_a_change_arriving_after_shutdown_leaves_no_connection_open(qtbot, library, scanned):
+    """While the window closes, a scan's last change of the library can still reach the sidebar.
+    Shut down, it ranks nothing more: a ranking would open a connection that outlives the window,
+    and SQLite folds its write-ahead log into the library file only when the last connection closes.
+    A rating handed over late is still written, through a connection that closes at once."""
+    from explorer.ui.recommend.sidebar import LIVE_DELAY_MS
+
+    music = scanned[0]
+    sb = RecommendationSidebar(library)
+    qtbot.addWidget(sb)
+    song = _path(music, "sine0.mp3")
+    _show(qtbot, sb, song, "blend")  # ranked once: the sidebar's worker has its own connection open
+    sb.library_changed()  # a change just before the window closes: a ranking is due soon
+    sb.shutdown()
+    qtbot.wait(3 * LIVE_DELAY_MS)
+    sb.refresh()
+    sb.rate(song, 1)
+    assert sb.tasks.wait(sb, timeout=60)
+    library.close()  # the window's own connection, the last one when nothing else is open
+    assert not library.path.with_name(library.path.name + "-wal").exists()
+    with Library(library.path) as again:
+        assert again.track_by_path(song).rating == 1

@@ -70,7 +70,19 @@ class RankTask(Task):
         return lib
 
     def work(self):
-        lib = self._library()
+        if not self.connection.get("closed"):
+            return self._work(self._library())
+        # the sidebar has shut down and closed the lane's connection: a rating or listen still
+        # queued is written through a connection of its own, closed at once, so that no connection
+        # outlives the window (SQLite folds its write-ahead log into the file only when the last one
+        # closes); there is nobody left to rank for
+        if self.rate is None and self.listen is None:
+            return None
+        with Library(self.connection["db_path"]) as lib:
+            self.seed, self.for_you = None, False
+            return self._work(lib)
+
+    def _work(self, lib: Library):
         if self.rate is not None:
             track_id, rating = self.rate
             before = lib.track(track_id)

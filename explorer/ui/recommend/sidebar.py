@@ -96,7 +96,7 @@ class RecommendationSidebar(QWidget):
         self._unavailable = False  # the window's song could not be analysed: no list at all
         self._latest = 0
         # The recommend lane's own catalogue connection, made and used in that lane's thread.
-        self._connection: dict[str, Any] = {"db_path": library.path, "library": None}
+        self._connection: dict[str, Any] = {"db_path": library.path, "library": None, "closed": False}
         self.tasks = tasks or manager()
         # the library changed (a scan, a rating elsewhere): rank again soon, at most once per LIVE_DELAY_MS
         self._live = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
@@ -283,6 +283,8 @@ class RecommendationSidebar(QWidget):
 
     # -- requests ------------------------------------------------------------------------------------------------
     def _submit(self, rate: tuple[int, int] | None = None, listen: tuple[str, float, float] | None = None) -> None:
+        if self._connection["closed"] and rate is None and listen is None:
+            return  # shut down: nothing is ranked any more (a rating or listen is still written)
         request = next(self._ids)
         self._latest = request
         for_you = self._for_you()
@@ -365,9 +367,13 @@ class RecommendationSidebar(QWidget):
     def shutdown(self, timeout: float = 10.0) -> None:
         """Finish the ratings still queued (skipping their rankings) and close the worker's connection.
 
-        Call before the library is closed.
+        Call before the library is closed.  From then on the sidebar ranks nothing (a change of
+        the library that arrives later, while the window closes, starts no work), and a rating or
+        listen handed over late is written through a connection of its own that closes at once.
         """
+        self._live.stop()
         self._latest = next(self._ids)
+        self._connection["closed"] = True
         self.tasks.cancel(self)
         self.tasks.wait(self, timeout=timeout)
         lib = self._connection.get("library")
