@@ -71,7 +71,7 @@ class RankTask(Task):
 
     def work(self):
         if not self.connection.get("closed"):
-            return self._work(self._library())
+            return self._work(self._library(), rank=True)
         # the sidebar has shut down and closed the lane's connection: a rating or listen still
         # queued is written through a connection of its own, closed at once, so that no connection
         # outlives the window (SQLite folds its write-ahead log into the file only when the last one
@@ -79,10 +79,9 @@ class RankTask(Task):
         if self.rate is None and self.listen is None:
             return None
         with Library(self.connection["db_path"]) as lib:
-            self.seed, self.for_you = None, False
-            return self._work(lib)
+            return self._work(lib, rank=False)
 
-    def _work(self, lib: Library):
+    def _work(self, lib: Library, *, rank: bool):
         if self.rate is not None:
             track_id, rating = self.rate
             before = lib.track(track_id)
@@ -95,7 +94,12 @@ class RankTask(Task):
             if track is not None:  # a song opened from outside the library is not in its history
                 kind = lib.record_play(track.id, heard, duration)
                 self.send("listened", (path, kind, heard))
-        if (self.seed is None and not self.for_you) or self.request_id != self.latest() or self.is_cancelled():
+        if (
+            not rank
+            or (self.seed is None and not self.for_you)
+            or self.request_id != self.latest()
+            or self.is_cancelled()
+        ):
             return None  # nothing to rank for, or overtaken by a newer request: do not rank for nothing
         try:
             recs = recommend(lib, self.seed, k=self.k, mode=self.mode)
