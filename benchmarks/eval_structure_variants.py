@@ -38,6 +38,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     The motif search's ``threshold`` (least mean affinity along a recurrence), ``max_motifs`` and
     ``mutual`` (least mean affinity between any two occurrences; 0 turns the rule off)
     (:func:`explorer.analysis.motifs.find`).
+``edges``
+    ``pipeline.EDGES_AS_SECTIONS`` (true: the silent or ringing head and tail are sections of their
+    own, as before analysis 1.24).
 ``intro``
     ``pipeline.INTRO_BARS`` (how much longer than a later occurrence of its label the opening section
     must be before its unmatched head becomes an intro; null: never split).
@@ -225,6 +228,7 @@ def _configure(cfg: dict) -> None:
     pipeline.MAX_PAIR_BARS = float(cfg.get("pair", _state.setdefault("pair0", pipeline.MAX_PAIR_BARS)))
     pipeline.KEY_CHANGE_GAIN = float(cfg.get("kg", _state.setdefault("kg0", pipeline.KEY_CHANGE_GAIN)))
     pipeline.INTRO_BARS = cfg.get("intro", _state.setdefault("intro0", pipeline.INTRO_BARS))
+    pipeline.EDGES_AS_SECTIONS = cfg.get("edges", _state.setdefault("edges0", pipeline.EDGES_AS_SECTIONS))
     from explorer.analysis import chorus
 
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))

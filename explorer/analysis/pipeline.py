@@ -32,8 +32,12 @@ MAX_UNITS = 1500
 #: Length (s) of the bar the structure stages count phrases in: the tracked bar, halved or doubled
 #: to come nearest it (:func:`~explorer.analysis.beatsync.structural_grid`); 0 keeps the tracked bar.
 BAR_SECONDS = 2.8
-#: A silent head or tail shorter than this (s) is not a section of its own.
+#: What comes before the first phrase or after the last one (silence, a pick-up, the last chord
+#: ringing out) is set apart from the song's form when it lasts at least this long (s).
 MIN_SILENT_SECTION = 0.5
+#: Whether that head and tail are sections of their own (function "other") or lie outside the
+#: sections, as human annotations have it: sections span the music, not the file.
+EDGES_AS_SECTIONS = False
 
 #: Two labels that always occur together are one section when together they are at most this long.
 MAX_PAIR_BARS = 16
@@ -263,6 +267,14 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
     labels = [labels[i] for i in keep]
     funcs = [funcs[i] for i in keep]
     conf = conf[keep]
+    if not EDGES_AS_SECTIONS:
+        # the song's form runs from its first phrase to its last: a silent or ringing head and tail
+        # lie outside the sections (a song that is all silence keeps its one section)
+        quiet = [silent[i] for i in keep]
+        lo = 1 if len(quiet) > 1 and quiet[0] else 0
+        hi = len(quiet) - 1 if len(quiet) - lo > 1 and quiet[-1] else len(quiet)
+        bounds, times = bounds[lo : hi + 1], times[lo : hi + 1]
+        labels, funcs, conf = labels[lo:hi], funcs[lo:hi], conf[lo:hi]
     letters = _letters(_renumber(labels))
     sections = tuple(
         Section(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -92,6 +93,27 @@ def test_arrows_home_end_step_through_sections(qtbot, window, song_file):
     span = np.diff(window.waveform.view_range())[0]
     QTest.keyClick(window.waveform, Qt.Key.Key_Plus)
     assert np.diff(window.waveform.view_range())[0] == pytest.approx(span / 1.5, rel=1e-3)
+
+
+def test_arrows_step_from_outside_the_sections_to_the_nearest_one(qtbot, window, song_file):
+    """Silence at either end of a song lies outside its sections: stepping from there goes to the
+    nearest section in the direction asked."""
+    open_and_wait(qtbot, window, song_file)
+    full = make_known_analysis(str(song_file), window.song.buffer.duration)
+    end = full.duration
+    inner = (replace(full.sections[0], start=0.5), *full.sections[1:-1], replace(full.sections[-1], end=end - 0.5))
+    with qtbot.waitSignal(window.matrixReady, timeout=5000):
+        window.set_analysis(full.replace(sections=inner))
+    window.waveform.setFocus()
+    window.waveform.set_cursor(end - 0.2)  # after the last section
+    QTest.keyClick(window.waveform, Qt.Key.Key_Left)
+    assert window.waveform.selected() == pytest.approx((inner[-1].start, inner[-1].end))
+    window.waveform.set_cursor(end - 0.2)
+    QTest.keyClick(window.waveform, Qt.Key.Key_Right)
+    assert window.waveform.selected() == pytest.approx((inner[-1].start, inner[-1].end))
+    window.waveform.set_cursor(0.1)  # before the first
+    QTest.keyClick(window.waveform, Qt.Key.Key_Right)
+    assert window.waveform.selected() == pytest.approx((inner[0].start, inner[0].end))
 
 
 def saved_edits(window):

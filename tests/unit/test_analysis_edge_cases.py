@@ -14,7 +14,7 @@ SR = 22050
 def _valid(a, duration):
     assert a.duration == pytest.approx(duration, abs=1e-3)
     assert len(a.sections) >= 1
-    assert a.sections[0].start == 0.0 and a.sections[-1].end == pytest.approx(duration, abs=1e-6)
+    assert 0.0 <= a.sections[0].start and a.sections[-1].end <= duration + 1e-6
     for s, t in zip(a.sections, a.sections[1:]):
         assert s.end == t.start
     assert all(s.end > s.start for s in a.sections)
@@ -48,6 +48,8 @@ def _tone(seconds, f=220.0):
 def test_edge_case_gives_a_valid_result(name, y):
     a = analyze(AudioBuffer(y, SR))
     _valid(a, y.size / SR)
+    if name in ("silence", "one sample", "sustained tone"):
+        assert a.sections[0].start == 0.0 and a.sections[-1].end == pytest.approx(a.duration, abs=1e-6)
 
 
 def test_no_beat_is_reported_as_a_warning():
@@ -64,6 +66,9 @@ def test_stereo_and_other_rates():
     stereo = np.stack([y, 0.5 * y], axis=1)
     a = analyze(AudioBuffer(stereo, sr))
     _valid(a, y.size / sr)
+    # the second of silence before and after the song lies outside its sections
+    assert a.sections[0].start == pytest.approx(truth.sections[0].start, abs=0.1)
+    assert truth.sections[-1].end - 60 / truth.tempo - 0.1 <= a.sections[-1].end <= truth.sections[-1].end + 0.1
     assert a.channels == 2 and a.sample_rate == 16000
     assert a.tempo == pytest.approx(truth.tempo, rel=0.05)
 
