@@ -40,14 +40,14 @@ class Editing(WindowBase):
         here = sel[0] if sel is not None else self.waveform.cursor_time
         i = edits.section_index_at(secs, time=here + 1e-6)
         if i is None:
-            # before the first section or after the last (silence, a ringing tail): the nearest one
-            # in the direction asked
+            # before the first section or after the last (silence, a ringing tail): the first step
+            # goes to the nearest one in the direction asked
             ahead = [k for k, s in enumerate(secs) if s.start > here]
             behind = [k for k, s in enumerate(secs) if s.end <= here]
             if step > 0:
-                j = ahead[0] if ahead else len(secs) - 1
+                j = ahead[0] + step - 1 if ahead else len(secs) - 1
             else:
-                j = behind[-1] if behind else 0
+                j = behind[-1] + step + 1 if behind else 0
         elif sel is None and step < 0 and here - secs[i].start > 1e-3:
             j = i  # inside a section: "previous" first goes back to its own start
         else:

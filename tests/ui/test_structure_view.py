@@ -114,6 +114,12 @@ def test_arrows_step_from_outside_the_sections_to_the_nearest_one(qtbot, window,
     window.waveform.set_cursor(0.1)  # before the first
     QTest.keyClick(window.waveform, Qt.Key.Key_Right)
     assert window.waveform.selected() == pytest.approx((inner[0].start, inner[0].end))
+    window.waveform.set_cursor(0.1)
+    QTest.keyClick(window.waveform, Qt.Key.Key_End)
+    assert window.waveform.selected() == pytest.approx((inner[-1].start, inner[-1].end))
+    window.waveform.set_cursor(end - 0.2)
+    QTest.keyClick(window.waveform, Qt.Key.Key_Home)
+    assert window.waveform.selected() == pytest.approx((inner[0].start, inner[0].end))
 
 
 def saved_edits(window):
