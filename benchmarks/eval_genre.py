@@ -23,7 +23,12 @@ mostly by artists absent from the rest of the table):
    indices ≥ 00010 (never the rows whose audio is scored), tested on the columns computed by
    explorer.genre.features.hand_features from the clips' audio (and, for comparison, on the CSV's own
    rows of those clips);
-5. timings: loading the models, describe() on a 4-minute song.
+5. timings: loading the models, describe() on a 4-minute song;
+6. with ``--sweep W,W,…``: the recipe at each zero-shot weight — leave-one-out and grouped accuracy (mean of
+   10 shuffles of the folds), grouped log-loss, and, when ``--library`` holds the game-soundtrack tracks of
+   ``shared/corpus/debian-music/fetch.sh``, how many of each package's tracks the model fitted on all the clips
+   names by the package's genre (Wesnoth classical, Singularity and Warzone 2100 electronic).  The shipped
+   weight was chosen on these figures.
 """
 
 from __future__ import annotations
@@ -47,6 +52,14 @@ from explorer.genre.model import Models, describe, load_models, models_dir  # no
 from explorer.genre.train import VOCABULARY as GENRES  # noqa: E402 - the ten and the members of their families
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "gtzan"
+#: Game-soundtrack tracks of Debian's packages (``shared/corpus/debian-music/fetch.sh``).
+LIBRARY = Path.home() / ".cache" / "music-explorer-corpus" / "debian-music"
+#: The genre each package's tracks are (the packages' descriptions); ASC's mixed tracks are left out.
+PACKAGE_GENRES = {
+    "wesnoth-1.16-music": "classical",
+    "singularity-music": "electronic",
+    "warzone2100-music": "electronic",
+}
 
 
 def artist_groups(clips, embeddings, table: Path | None) -> tuple[list, str]:
@@ -142,6 +155,55 @@ def calibration_figures(P: np.ndarray, truth, temperature: float, threshold: flo
     )
 
 
+def library_tracks(folder: Path) -> list[tuple[Path, str]]:
+    """(path, package genre) of the tracks listed in ``folder/manifest.csv`` whose package has a genre."""
+    manifest = folder / "manifest.csv"
+    if not manifest.exists():
+        return []
+    with open(manifest, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [
+        (folder / r["file"], PACKAGE_GENRES[r["debian_package"]]) for r in rows if r["debian_package"] in PACKAGE_GENRES
+    ]
+
+
+def weight_sweep(weights, outputs, truth, groups, networks, library: Path) -> None:
+    """Print the recipe's figures at each zero-shot weight (see the module docstring, 6.)."""
+    tag_names = networks.tag_names
+    tracks = library_tracks(library)
+    track_outputs = cached_outputs(tracks, networks, library / "genre_outputs.npz") if tracks else []
+    packages = [p.parent.name.split("-")[0] for p, _ in tracks]
+    names = sorted(set(packages))
+    print(
+        "weight  leave-one-out  grouped (10 shuffles)  grouped log-loss  "
+        + "  ".join(f"{n} ({PACKAGE_GENRES[next(k for k in PACKAGE_GENRES if k.startswith(n))]})" for n in names)
+    )
+    for w in weights:
+        recipe = {**train.RECIPE, "zero_shot_weight": w}
+        loo = train.leave_one_out(outputs, truth, tag_names, **recipe)
+        runs = [train.grouped_cross_validation(outputs, truth, groups, tag_names, seed=s, **recipe) for s in range(10)]
+        rows = np.arange(len(truth))
+        cols = [GENRES.index(t) for t in truth]
+        acc = np.mean([np.mean(np.array(GENRES)[P.argmax(1)] == truth) for P in runs])
+        loss = np.mean([-np.mean(np.log(np.maximum(P[rows, cols], 1e-9))) for P in runs])
+        cells = []
+        if tracks:
+            model = train.fit_genre_model(outputs, truth, **recipe)
+            right = [
+                model.genres[int(np.argmax(model.probabilities(o, tag_names)))] == g
+                for o, (_, g) in zip(track_outputs, tracks)
+            ]
+            for n in names:
+                mine = [r for r, pkg in zip(right, packages) if pkg == n]
+                cells.append(f"{sum(mine)}/{len(mine)}")
+        print(
+            f"{w:6.2f}  {np.mean(np.array(GENRES)[loo.argmax(1)] == truth):13.3f}  {acc:21.3f}  {loss:16.3f}  "
+            + "  ".join(cells)
+        )
+    if not tracks:
+        print(f"(no game-soundtrack tracks in {library}: shared/corpus/debian-music/fetch.sh makes them)")
+
+
 def section(title: str) -> None:
     print(f"\n== {title}")
 
@@ -223,6 +285,8 @@ def main() -> None:
     parser.add_argument("--clips", type=Path, default=CORPUS / "clips")
     parser.add_argument("--csv", type=Path, default=CORPUS / "features" / "features_30_sec.csv")
     parser.add_argument("--no-baseline", action="store_true", help="skip the (slow) hand-feature baseline")
+    parser.add_argument("--sweep", help="comma-separated zero-shot weights to compare (section 6)")
+    parser.add_argument("--library", type=Path, default=LIBRARY, help="the game-soundtrack tracks (section 6)")
     parser.add_argument("--artists", type=Path, default=None, help="CSV of clip,artist (e.g. blues.00000,Name)")
     parser.add_argument(
         "--cache",
@@ -303,6 +367,10 @@ def main() -> None:
 
     section("5. timings")
     timing()
+
+    if args.sweep:
+        section("6. the zero-shot weight")
+        weight_sweep([float(w) for w in args.sweep.split(",")], outputs, truth, groups, models.networks, args.library)
 
 
 if __name__ == "__main__":
