@@ -67,7 +67,7 @@ ZERO_SHOT = (
 VOCABULARY = vocabulary(FAMILIES)
 
 #: The recipe of the shipped model (tools/train_genre.py; measured by benchmarks/eval_genre.py).
-RECIPE = {"C": 1.0, "zero_shot_weight": 0.3, "embed_weights": (1.0, 0.5)}
+RECIPE = {"C": 1.0, "zero_shot_weight": 0.5, "embed_weights": (1.0, 0.5)}
 
 _CLIP_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<index>\d{5})\.[A-Za-z0-9]+$")
 
