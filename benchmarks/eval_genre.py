@@ -138,6 +138,12 @@ def write_calibration(P: np.ndarray, truth, note: str) -> None:
     print(f"calibration written to {path}: temperature {temperature:.3f}, threshold {threshold:.3f}")
 
 
+def log_loss(P: np.ndarray, truth) -> float:
+    """Mean negative log-probability of the true genre [P: shape=(n_clips, len(GENRES))]."""
+    y = [GENRES.index(g) for g in truth]
+    return float(-np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1))))
+
+
 def calibration_figures(P: np.ndarray, truth, temperature: float, threshold: float) -> str:
     from explorer.genre.own import temperature_scale
 
@@ -145,8 +151,7 @@ def calibration_figures(P: np.ndarray, truth, temperature: float, threshold: flo
     Q = temperature_scale(P, temperature)
     top, right = Q.max(axis=1), Q.argmax(axis=1) == y
     sure = top >= threshold
-    nll = -np.mean(np.log(np.clip(Q[np.arange(len(y)), y], 1e-12, 1)))
-    raw = -np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1)))
+    nll, raw = log_loss(Q, truth), log_loss(P, truth)
     return (
         f"temperature {temperature:.2f}, threshold {threshold:.2f}: log-loss {raw:.3f} -> {nll:.3f}; "
         f"{np.mean(~sure):.0%} of clips 'uncertain'; accuracy of the others "
@@ -182,10 +187,8 @@ def weight_sweep(weights, outputs, truth, groups, networks, library: Path) -> No
         recipe = {**train.RECIPE, "zero_shot_weight": w}
         loo = train.leave_one_out(outputs, truth, tag_names, **recipe)
         runs = [train.grouped_cross_validation(outputs, truth, groups, tag_names, seed=s, **recipe) for s in range(10)]
-        rows = np.arange(len(truth))
-        cols = [GENRES.index(t) for t in truth]
         acc = np.mean([np.mean(np.array(GENRES)[P.argmax(1)] == truth) for P in runs])
-        loss = np.mean([-np.mean(np.log(np.maximum(P[rows, cols], 1e-9))) for P in runs])
+        loss = np.mean([log_loss(P, truth) for P in runs])
         cells = []
         if tracks:
             model = train.fit_genre_model(outputs, truth, **recipe)
