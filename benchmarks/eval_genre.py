@@ -177,11 +177,11 @@ def weight_sweep(weights, outputs, truth, groups, networks, library: Path) -> No
     tag_names = networks.tag_names
     tracks = library_tracks(library)
     track_outputs = cached_outputs(tracks, networks, library / "genre_outputs.npz") if tracks else []
-    packages = [p.parent.name.split("-")[0] for p, _ in tracks]
+    packages = [p.parent.name for p, _ in tracks]  # fetch.sh puts each package's tracks in a folder of its name
     names = sorted(set(packages))
     print(
         "weight  leave-one-out  grouped (10 shuffles)  grouped log-loss  "
-        + "  ".join(f"{n} ({PACKAGE_GENRES[next(k for k in PACKAGE_GENRES if k.startswith(n))]})" for n in names)
+        + "  ".join(f"{n.split('-')[0]} ({PACKAGE_GENRES[n]})" for n in names)
     )
     for w in weights:
         recipe = {**train.RECIPE, "zero_shot_weight": w}

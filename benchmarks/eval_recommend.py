@@ -169,8 +169,8 @@ def main() -> int:
                     good = after[0] > before[m][0] and after[1] < before[m][1]
                     ok += good
                     print(
-                        f"  {m:<8} A={a:<9} {before[m][0]:.3f} -> {after[0]:.3f}   B={b:<7} {before[m][1]:.2f} -> "
-                        f"{after[1]:.2f}   {'ok' if good else 'NOT as expected'}"
+                        f"  {m:<8} A={a:<9} {before[m][0]:.3f} -> {after[0]:.3f}   B={b:<7} {before[m][1]:.3f} -> "
+                        f"{after[1]:.3f}   {'ok' if good else 'NOT as expected'}"
                     )
                 for t in by_genre[a][:3] + by_genre[b][:3]:
                     lib.unlike(t.id)
