@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/render_corpus.py SRC OUT --style band [--every K] [--limit N] [--jobs 1] [--seed 0] \\
-        [--skip FOLDER,FOLDER] [--modulate]
+        [--skip FOLDER,FOLDER] [--modulate] [--humanize]
 
 SRC is a corpus folder with ``midi/NNN.mid`` and ``segments/NNN.json`` (``shared/corpus/pop909`` or
 ``pop909-train``).  OUT receives ``pop909_NNN.mp3`` and ``pop909_NNN.json`` (the annotation with every
@@ -41,6 +41,15 @@ Styles
     semitones (chosen per song, apart from the other draws, so that a song's arrangement is the same
     with and without it).  The ``render`` record says where and by how much (``modulation``).
 
+``--humanize`` (``band`` and ``produced``)
+    A POP909 file repeats a section note for note, and a rendering of it repeats exactly; people do not.
+    Every note of the three parts is moved in time (spread 3 % of a beat) and in velocity (spread 10);
+    12 % of the melody's notes, 20 % of the second voice's and of the accompaniment's are left out, and 8 %
+    of the melody's are played a semitone or a tone off, each drawn anew, so that no two repeats of a
+    section are the same (the variations of a sung verse, a pianist's voicings).  ``--humanize LEVEL``
+    multiplies these shares and spreads by LEVEL (a share at most 60 %).  The draws come from a generator
+    of their own: with the same ``--seed`` the arrangement is the one without ``--humanize``.
+
 With ``piano`` and ``band`` the structure annotations decide only where the bars start (the phrases start
 on downbeats); nothing in the arrangement marks a section (no fills or crashes at section starts), so the
 sections must be found from the music.  With ``produced`` the sections shape the arrangement, as in most
@@ -71,6 +80,13 @@ SECONDS = (48, 49, 61, 89, 52, 68)
 KEYS = (4, 5, 16, 24, 25, 0, 1, 26)
 BASSES = (33, 34, 32, 38, 35)
 SR = 22050
+#: ``--humanize``: the share of notes left out per part (melody, second voice, accompaniment), the share of
+#: melody notes played a tone or semitone off (a sung variation), the timing spread (share of a beat) and the
+#: velocity spread of every note.
+HUMAN_DROP = {0: 0.12, 1: 0.2, 2: 0.2}
+HUMAN_BEND = 0.08
+HUMAN_TIMING = 0.03
+HUMAN_VELOCITY = 10.0
 
 
 def _rng(song: str, style: str, seed: int) -> np.random.Generator:
@@ -135,6 +151,8 @@ def arrange(
     levels=None,
     chorus_starts=(),
     modulation: tuple[int, int] | None = None,
+    human: np.random.Generator | None = None,
+    human_level: float = 1.0,
 ):
     """A band arrangement of a POP909 MIDI file (``mido.MidiFile``), and the choices made.
 
@@ -144,6 +162,8 @@ def arrange(
     ``chorus_starts`` the ticks where choruses start (a crash on the downbeat nearest each).
     ``modulation`` = (tick, semitones): every pitched note that starts at or after the tick (a quarter
     beat of pick-up included) is moved by the semitones.
+    ``human``, a generator of its own: the song's three parts are played as people play them, so that no
+    two repeats of a section are the same (see ``--humanize``), ``human_level`` times as freely.
     """
     import mido
 
@@ -162,6 +182,24 @@ def arrange(
     last = 0
     events = []
     sounding: dict[tuple[int, int], list[int]] = {}  # (channel, note) -> the shift of each note held
+
+    played: dict[tuple[int, int], list[tuple[bool, int, int]]] = {}  # (channel, note) -> (kept, shift, delay)
+
+    def humanise(t, msg):
+        """(kept, pitch shift, delay in ticks) of a note_on, and the same record for its note_off."""
+        if human is None:
+            return True, 0, 0
+        key = (msg.channel, msg.note)
+        if msg.type == "note_on" and msg.velocity > 0:
+            drop = min(0.6, human_level * HUMAN_DROP.get(msg.channel, 0.0))
+            kept = bool(human.random() >= drop)
+            bent = msg.channel == 0 and human.random() < human_level * HUMAN_BEND
+            bend = int(human.choice((-2, -1, 1, 2))) if bent else 0
+            delay = int(round(human.normal(0.0, human_level * HUMAN_TIMING * ppq)))
+            played.setdefault(key, []).append((kept, bend, delay))
+            return kept, bend, delay
+        held = played.get(key)
+        return held.pop(0) if held else (True, 0, 0)
 
     def key_shift(t, msg):
         if msg.type == "note_on" and msg.velocity > 0:
@@ -183,14 +221,18 @@ def arrange(
             if msg.type == "program_change":
                 continue
             if msg.type in ("note_on", "note_off"):
-                note = min(127, max(0, msg.note + shift + key_shift(t, msg)))
+                kept, bend, delay = humanise(t, msg)
+                note = min(127, max(0, msg.note + shift + key_shift(t, msg) + bend))
                 vel = msg.velocity
                 if msg.type == "note_on" and vel > 0:
                     gain = 1.0 if levels is None else LEVEL_VELOCITY.get(msg.channel, {}).get(int(level(t)), 1.0)
                     vel = int(np.clip(vel * gain * (0.9 if msg.channel == 2 else 1.0) + rng.normal(0, 4), 1, 127))
+                    if human is not None:
+                        vel = int(np.clip(vel + human.normal(0, human_level * HUMAN_VELOCITY), 1, 127))
                     if msg.channel == 2:
                         notes_piano.append((t, note))
-                events.append((t, 1, msg.copy(note=note, velocity=vel)))
+                if kept:
+                    events.append((max(0, t + delay), 1, msg.copy(note=note, velocity=vel)))
             elif msg.type == "control_change":
                 events.append((t, 1, msg.copy()))
     for ch, p in progs.items():
@@ -296,7 +338,7 @@ def _scale_times(obj, s: float):
 
 
 def render_one(args) -> str:
-    src, out, song, style, seed, modulate = args
+    src, out, song, style, seed, modulate, humanize = args
     import mido
     import soundfile as sf
 
@@ -327,7 +369,11 @@ def render_one(args) -> str:
                 levels=levels,
                 chorus_starts=starts,
                 modulation=None if tick is None else (tick, up),
+                human=np.random.default_rng(zlib.crc32(f"{song}/human/{seed}".encode())) if humanize else None,
+                human_level=float(humanize or 0.0),
             )
+            if humanize:
+                info["humanized"] = float(humanize)
             if start is not None:
                 info["modulation"] = {"semitones": up, "at": round(start / info["tempo_factor"], 3)}
             if style == "produced":
@@ -379,16 +425,30 @@ def main(argv=None):
     )
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--modulate", action="store_true", help="move the last chorus and what follows up 1 or 2 semitones")
+    ap.add_argument(
+        "--humanize",
+        type=float,
+        nargs="?",
+        const=1.0,
+        default=0.0,
+        metavar="LEVEL",
+        help="play every note as a person would, no repeat exact (LEVEL scales the variation; 1 without a value)",
+    )
     args = ap.parse_args(argv)
     if args.modulate and args.style == "piano":
         ap.error("--modulate needs --style band or produced")
+    if args.humanize and args.style == "piano":
+        ap.error("--humanize needs --style band or produced")
+    missing = [f for f in SOUNDFONTS if not Path(f).exists()] if args.style != "piano" else []
+    if missing:  # fluidsynth would fall back to its default soundfont without a word, and the renders would differ
+        ap.error(f"soundfont missing: {', '.join(missing)} (apt-get install fluid-soundfont-gm timgm6mb-soundfont)")
     held = {p.stem.removeprefix("pop909_") for f in filter(None, args.skip.split(",")) for p in Path(f).glob("*.json")}
     songs = sorted(p.stem for p in Path(args.src, "midi").glob("*.mid") if p.stem not in held)
     songs = songs[args.offset :: args.every]
     if args.limit:
         songs = songs[: args.limit]
     os.makedirs(args.out, exist_ok=True)
-    work = [(args.src, args.out, s, args.style, args.seed, args.modulate) for s in songs]
+    work = [(args.src, args.out, s, args.style, args.seed, args.modulate, args.humanize) for s in songs]
     with mp.Pool(args.jobs) as pool:
         for line in pool.imap(render_one, work):
             print(line, flush=True)
