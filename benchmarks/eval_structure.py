@@ -31,6 +31,8 @@ The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is `
         --seed 4 --modulate
     render_corpus.py S/pop909 C/dev-produced --style produced          # 60 songs, validation only
     render_corpus.py S/pop909 C/dev-produced-mod --style produced --modulate  # 60 songs, validation only
+    render_corpus.py S/pop909-train C/tune-band-human --every 6 --offset 1 --limit 90 --seed 4 --humanize 2
+    render_corpus.py S/pop909 C/dev-band-human --humanize 2              # 60 songs, validation only
 
 The two ``tune-*`` subsets (90 songs each) are training songs that the boundary network never saw
 (it learnt from positions 3 mod 6 of ``pop909-train``): the larger samples to choose settings on,
@@ -38,7 +40,9 @@ where a change of .03 in ``found`` on 40–60 songs is within the noise.  ``tune
 of ``tune-band`` arranged as recorded pop is produced (the arrangement follows the sections: sparse
 verses, a full, louder chorus, a first verse without drums): paired with ``tune-band``, it shows what a
 production that marks the sections does to the analysis.  The ``*-mod`` domains are the same songs with
-their last chorus and what follows 1 or 2 semitones higher (the key change of much recorded pop).
+their last chorus and what follows 1 or 2 semitones higher (the key change of much recorded pop).  The
+``*-human`` domains are ``tune-band`` and ``dev-band`` played as people play (``render_corpus.py
+--humanize``): no two repeats of a section are note for note the same, as in a recording.
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
@@ -95,6 +99,8 @@ DOMAINS = {
     "tune-produced-mod": CORPUS / "tune-produced-mod",
     "dev-produced": CORPUS / "dev-produced",
     "dev-produced-mod": CORPUS / "dev-produced-mod",
+    "tune-band-human": CORPUS / "tune-band-human",
+    "dev-band-human": CORPUS / "dev-band-human",
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"
@@ -371,8 +377,9 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
 def _work(args):
     audio, ref_path = args[:2]
     cache = args[2] if len(args) > 2 else None
+    method = args[3] if len(args) > 3 else "ours"
     ref = _annotations(json.loads(Path(ref_path).read_text()))
-    est, elapsed = analyse_file(audio, cache)
+    est, elapsed = _analyse_with(audio, cache, method)
     scores = {}
     for name in ("annotator1", "annotator2"):
         if name not in ref:
@@ -425,7 +432,8 @@ def _pairs(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def _table(results: dict, baseline: dict) -> None:
-    head = f"{'domain':<12} {'songs':>5}  " + "  ".join(f"{SHORT[k]:>11}" for k in KEYS)
+    w = max([12, *(len(d) for d in results)])
+    head = f"{'domain':<{w}} {'songs':>5}  " + "  ".join(f"{SHORT[k]:>11}" for k in KEYS)
     print(head)
     for dom, rows in results.items():
         now = summarise(rows)
@@ -437,7 +445,7 @@ def _table(results: dict, baseline: dict) -> None:
             cells.append(
                 f"{v:5.3f}" + (f" ({o:4.2f})" if o is not None and o == o else "       ") if n else f"{'-':>11}"
             )
-        print(f"{dom:<12} {len(rows):>5}  " + "  ".join(f"{c:>11}" for c in cells))
+        print(f"{dom:<{w}} {len(rows):>5}  " + "  ".join(f"{c:>11}" for c in cells))
     print(
         "(previous release in brackets: benchmarks/structure_baseline.json; found = chorus found within 3 s; "
         "func = share of time with the reference function)"
@@ -481,12 +489,21 @@ def describe(est: dict) -> str:
     return "\n".join(lines)
 
 
-def _real(pool, cache) -> None:
+def _analyse_with(audio, cache, method: str) -> tuple[dict, float]:
+    if method == "laplacian":
+        import laplacian_recipe
+
+        t = time.perf_counter()
+        return laplacian_recipe.analyse(audio), time.perf_counter() - t
+    return analyse_file(audio, cache)
+
+
+def _real(pool, cache, method: str = "ours") -> None:
     files = sorted(p for p in REAL.glob("*") if p.suffix in AUDIO_EXT) if REAL.is_dir() else []
     if not files:
         return
     print(f"\nreal recordings ({REAL}), no annotations: what the analysis finds")
-    for f, (est, el) in zip(files, pool.starmap(analyse_file, [(f, cache) for f in files])):
+    for f, (est, el) in zip(files, pool.starmap(_analyse_with, [(f, cache, method) for f in files])):
         print(f"{f.stem[:60]} ({est['duration']:.0f} s, {el:.1f} s)")
         print(describe(est))
 
@@ -559,6 +576,12 @@ def main(argv=None):
         "--no-real", action="store_true", help="skip the unlabelled real recordings and the game-soundtrack library"
     )
     ap.add_argument(
+        "--method",
+        choices=("ours", "laplacian"),
+        default="ours",
+        help="the analyser to score: ours, or librosa's Laplacian segmentation recipe (benchmarks/laplacian_recipe.py)",
+    )
+    ap.add_argument(
         "--save-baseline",
         action="store_true",
         help="store these figures as the previous release's (benchmarks/structure_baseline.json)",
@@ -572,6 +595,10 @@ def main(argv=None):
         names = args.domains.split(",") if args.domains else list(DOMAINS)
         domains = {n: DOMAINS[n] for n in names if DOMAINS[n].is_dir()}
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    if args.method != "ours":
+        if args.save_baseline:
+            ap.error("--save-baseline stores our own figures only")
+        baseline = {}  # the brackets hold our previous release's figures, not another analyser's
     results = {}
     t0 = time.perf_counter()
     with mp.get_context("spawn").Pool(args.workers) as pool:
@@ -585,7 +612,7 @@ def main(argv=None):
             if not pairs:
                 print(f"{dom}: no annotated audio in {folder}")
                 continue
-            rows = pool.map(_work, [(a, r, cache) for a, r in pairs], chunksize=1)
+            rows = pool.map(_work, [(a, r, cache, args.method) for a, r in pairs], chunksize=1)
             results[dom] = rows
             if args.dump:
                 os.makedirs(Path(args.dump, dom), exist_ok=True)
@@ -611,8 +638,9 @@ def main(argv=None):
         print()
         _table(results, baseline)
         if not args.folder and not args.no_real:
-            _real(pool, cache)
-            _library(pool, cache)
+            _real(pool, cache, args.method)
+            if args.method == "ours":
+                _library(pool, cache)
     n = sum(len(r) for r in results.values())
     med = np.median([r[2] for rows in results.values() for r in rows]) if n else float("nan")
     print(
