@@ -18,6 +18,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     (default) appends it with weight ``w`` to the unit-norm chroma and MFCC vectors before the
     time-delay embedding and the kNN affinity; ``mode="avg"`` builds a second kNN affinity from the
     embeddings alone and mixes the two, ``(1 - w) · R + w · R_emb``.
+``steps``, ``ks``, ``sm``, ``wt``
+    ``structure.recurrence``'s ``n_steps`` (beats stacked per vector), ``k_scale`` (neighbours kept,
+    times the square root of the song's units), ``smooth`` (diagonal smoothing, units) and ``w_timbre``.
 ``fb``
     ``pipeline.FALLBACK_SHARE`` (at the finest cut, the most similar non-neighbouring pair is joined when
     its median-relative similarity reaches ``fb · LABEL_THRESHOLD``).
@@ -175,6 +178,10 @@ def _install() -> None:
 
     def fused(chroma, mfcc, *, n_steps=4, k=None, k_scale=2.0, smooth=8, w_timbre=0.35):
         cfg = _state["cfg"]
+        n_steps = int(cfg.get("steps", n_steps))
+        k_scale = float(cfg.get("ks", k_scale))
+        smooth = int(cfg.get("sm", smooth))
+        w_timbre = float(cfg.get("wt", w_timbre))
         n = chroma.shape[1]
         E = _unit_embeddings(cfg) if cfg.get("w", 0) > 0 and _state.get("emb") is not None and n >= 3 else None
         if E is None:
