@@ -144,39 +144,8 @@ def run(
     return wall, usage.ru_maxrss / 1024.0
 
 
-_LAPLACIAN = r"""
-import sys
-import numpy as np
-import librosa, scipy.ndimage, scipy.sparse.csgraph, scipy.linalg, sklearn.cluster
-from explorer.audio.decode import decode
-y = decode(sys.argv[1], sr=22050, mono=True).mono()
-sr = 22050
-# librosa's gallery recipe "Laplacian segmentation" (McFee & Ellis 2014), k = 5
-bins_per_octave = 12 * 3
-n_octaves = 7
-C = librosa.amplitude_to_db(np.abs(librosa.cqt(y=y, sr=sr, bins_per_octave=bins_per_octave,
-                                               n_bins=n_octaves * bins_per_octave)), ref=np.max)
-_, beats = librosa.beat.beat_track(y=y, sr=sr, trim=False)
-Csync = librosa.util.sync(C, beats, aggregate=np.median)
-R = librosa.segment.recurrence_matrix(Csync, width=3, mode="affinity", sym=True)
-Rf = librosa.segment.timelag_filter(scipy.ndimage.median_filter)(R, size=(1, 7))
-mfcc = librosa.feature.mfcc(y=y, sr=sr)
-Msync = librosa.util.sync(mfcc, beats)
-path_distance = np.sum(np.diff(Msync, axis=1) ** 2, axis=0)
-path_sim = np.exp(-path_distance / np.median(path_distance))
-R_path = np.diag(path_sim, k=1) + np.diag(path_sim, k=-1)
-deg_path = np.sum(R_path, axis=1)
-deg_rec = np.sum(Rf, axis=1)
-mu = deg_path.dot(deg_path + deg_rec) / np.sum((deg_path + deg_rec) ** 2)
-A = mu * Rf + (1 - mu) * R_path
-L = scipy.sparse.csgraph.laplacian(A, normed=True)
-_, evecs = scipy.linalg.eigh(L)
-evecs = scipy.ndimage.median_filter(evecs, size=(9, 1))
-Cnorm = np.cumsum(evecs ** 2, axis=1) ** 0.5
-k = 5
-X = evecs[:, :k] / Cnorm[:, k - 1:k]
-sklearn.cluster.KMeans(n_clusters=k, n_init=10).fit_predict(X)
-"""
+#: librosa's Laplacian segmentation recipe on one file, as a whole process (``benchmarks/laplacian_recipe.py``)
+_LAPLACIAN = ["-m", "benchmarks.laplacian_recipe"]
 
 
 def measure(codes: list[Path], song: Path, song10: Path, scan_songs: list[Path], runs: int, tmp: Path) -> list[dict]:
@@ -295,9 +264,9 @@ def main(argv=None):
         laps, lap_cpu, ours, ours_cpu = [], [], [], []
         codes = [ROOT] + ([args.before.resolve()] if args.before else [])
         before_warm, before_cpu = [], []
-        run(["-c", _LAPLACIAN, str(song)], code=ROOT)  # warm-up: librosa's numba cache
+        run([*_LAPLACIAN, str(song)], code=ROOT)  # warm-up: librosa's numba cache
         for _ in range(runs):
-            laps.append(run(["-c", _LAPLACIAN, str(song)], code=ROOT, cpu=lap_cpu)[0])
+            laps.append(run([*_LAPLACIAN, str(song)], code=ROOT, cpu=lap_cpu)[0])
             ours.append(run(["-m", "explorer", "analyze", "--no-cache", "--", str(song)], code=ROOT, cpu=ours_cpu)[0])
             if args.before:
                 before_warm.append(

@@ -14,6 +14,8 @@ figure means little for this analyser.
 ``analyse(audio)`` returns a dictionary shaped like ``Analysis.to_dict()`` (``sections``, ``choruses``,
 ``motifs`` empty, ``duration``, ``tempo``), cached as JSON under
 ``~/.cache/music-explorer-corpus/laplacian`` keyed by the file's path, size and modification time.
+``python -m benchmarks.laplacian_recipe FILE`` analyses one file without the cache, as a whole process
+(``bench_analysis.py`` times our analysis against it).
 """
 
 from __future__ import annotations
@@ -154,3 +156,9 @@ def analyse(audio: str | Path, *, cache: Path | None = CACHE) -> dict:
         tmp.write_text(json.dumps(est))
         os.replace(tmp, path)
     return est
+
+
+if __name__ == "__main__":
+    import sys
+
+    analyse(sys.argv[1], cache=None)
