@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/render_corpus.py SRC OUT --style band [--every K] [--limit N] [--jobs 1] [--seed 0] \\
-        [--skip FOLDER,FOLDER] [--modulate] [--humanize]
+        [--skip FOLDER,FOLDER] [--modulate] [--humanize [LEVEL]]
 
 SRC is a corpus folder with ``midi/NNN.mid`` and ``segments/NNN.json`` (``shared/corpus/pop909`` or
 ``pop909-train``).  OUT receives ``pop909_NNN.mp3`` and ``pop909_NNN.json`` (the annotation with every
@@ -185,7 +185,7 @@ def arrange(
 
     played: dict[tuple[int, int], list[tuple[bool, int, int]]] = {}  # (channel, note) -> (kept, shift, delay)
 
-    def humanise(t, msg):
+    def humanise(msg):
         """(kept, pitch shift, delay in ticks) of a note_on, and the same record for its note_off."""
         if human is None:
             return True, 0, 0
@@ -221,7 +221,7 @@ def arrange(
             if msg.type == "program_change":
                 continue
             if msg.type in ("note_on", "note_off"):
-                kept, bend, delay = humanise(t, msg)
+                kept, bend, delay = humanise(msg)
                 note = min(127, max(0, msg.note + shift + key_shift(t, msg) + bend))
                 vel = msg.velocity
                 if msg.type == "note_on" and vel > 0:
