@@ -42,7 +42,8 @@ verses, a full, louder chorus, a first verse without drums): paired with ``tune-
 production that marks the sections does to the analysis.  The ``*-mod`` domains are the same songs with
 their last chorus and what follows 1 or 2 semitones higher (the key change of much recorded pop).  The
 ``*-human`` domains are ``tune-band`` and ``dev-band`` played as people play (``render_corpus.py
---humanize``): no two repeats of a section are note for note the same, as in a recording.
+--humanize 2``): no two repeats of a section are note for note the same, and they repeat about as
+exactly as the real recordings do (``benchmarks/repetition_strength.py``).
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
