@@ -53,6 +53,12 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
 ``short_share``
     ``structure.segment``'s ``short_seconds`` (segments shorter than it cost more; 14 s) becomes at most
     this share of the segmented stretch's length.
+``level``
+    ``pipeline.LEVEL_LENGTH_RATIO`` (a segmentation level whose repeats do not pair up in length within
+    this ratio is cut finer; null: the first level in which anything repeats is kept).
+``head``
+    ``beats.HEAD_TOLERANCE`` (a beat this share of a period before the file's start is moved onto it;
+    0: dropped).
 ``short_s``, ``w_short``
     ``structure.segment``'s ``short_seconds`` and ``w_short`` themselves.
 
@@ -236,6 +242,10 @@ def _configure(cfg: dict) -> None:
     pipeline.KEY_CHANGE_GAIN = float(cfg.get("kg", _state.setdefault("kg0", pipeline.KEY_CHANGE_GAIN)))
     pipeline.INTRO_BARS = cfg.get("intro", _state.setdefault("intro0", pipeline.INTRO_BARS))
     pipeline.EDGES_AS_SECTIONS = cfg.get("edges", _state.setdefault("edges0", pipeline.EDGES_AS_SECTIONS))
+    pipeline.LEVEL_LENGTH_RATIO = cfg.get("level", _state.setdefault("level0", pipeline.LEVEL_LENGTH_RATIO))
+    pipeline.beats_mod.HEAD_TOLERANCE = float(
+        cfg.get("head", _state.setdefault("head0", pipeline.beats_mod.HEAD_TOLERANCE))
+    )
     from explorer.analysis import chorus
 
     chorus.PRE_CHORUS_SHARE = float(cfg.get("pre", _state.setdefault("pre0", chorus.PRE_CHORUS_SHARE)))

@@ -415,12 +415,22 @@ def _regular(beats: np.ndarray, env: np.ndarray, *, min_contrast: float = 1.15) 
     return on > min_contrast * off + 1e-9
 
 
+#: See :func:`_extend`. A song cut to start on its first beat has that beat a few ms below 0 s
+#: once the latency is taken off (the onset envelope has no frame before the first sample).
+HEAD_TOLERANCE = 0.0
+
+
 def _extend(positions: np.ndarray, period: float, n_frames: int) -> np.ndarray:
-    """Continue the beats with ``period`` (frames) over the silent head and tail of the song."""
+    """Continue the beats with ``period`` (frames) over the silent head and tail of the song.
+
+    A head beat less than ``HEAD_TOLERANCE`` periods before the first sample is moved onto it
+    (0: dropped, as every beat before the start is).
+    """
     head = np.arange(positions[0] - period, -0.5 * period, -period)[::-1]
     tail = np.arange(positions[-1] + period, n_frames - 0.5 * period, period)
     out = np.concatenate([head, positions, tail])
-    out = out[(out >= 0) & (out <= max(n_frames - 1, 0))]
+    lo = -HEAD_TOLERANCE * period if HEAD_TOLERANCE > 0 else 0.0
+    out = np.maximum(out[(out >= lo) & (out <= max(n_frames - 1, 0))], 0.0)
     # keep one beat per frame
     keep = np.concatenate([[True], np.diff(np.round(out)) > 0])
     return out[keep]
