@@ -429,8 +429,7 @@ def _extend(positions: np.ndarray, period: float, n_frames: int) -> np.ndarray:
     head = np.arange(positions[0] - period, -0.5 * period, -period)[::-1]
     tail = np.arange(positions[-1] + period, n_frames - 0.5 * period, period)
     out = np.concatenate([head, positions, tail])
-    lo = -HEAD_TOLERANCE * period if HEAD_TOLERANCE > 0 else 0.0
-    out = np.maximum(out[(out >= lo) & (out <= max(n_frames - 1, 0))], 0.0)
+    out = np.maximum(out[(out >= -HEAD_TOLERANCE * period) & (out <= max(n_frames - 1, 0))], 0.0)
     # keep one beat per frame
     keep = np.concatenate([[True], np.diff(np.round(out)) > 0])
     return out[keep]
