@@ -345,6 +345,47 @@ def _runs(labels: list[int]) -> list[tuple[int, int, int]]:
     return out
 
 
+def repeats_pair_up(labels, lengths: np.ndarray, *, ratio: float) -> bool:
+    """Whether a segmentation's repeats are alike in length.
+
+    A segment that repeats only a part of a longer one (a chorus matching the tail of a
+    verse-and-chorus segment) means that the cut is too coarse to show the repeat.
+
+    Parameters
+    ----------
+    labels : sequence of int [shape=(n_seg,)]
+    lengths : np.ndarray [shape=(n_seg,)]
+        Segment lengths (units).
+    ratio : float
+        Two lengths are alike when the shorter is at least this share of the longer.
+
+    Returns
+    -------
+    bool
+        True when two separate runs of one label are alike in length, or when at least ``ratio``
+        of the time in labels heard in separate runs lies in segments that have a segment of their
+        label alike in length.
+    """
+    labels = [int(x) for x in labels]
+    lengths = np.asarray(lengths, dtype=float)
+
+    def alike(a: float, b: float) -> bool:
+        return min(a, b) >= ratio * max(a, b)
+
+    runs = [(lab, float(lengths[i0:i1].sum())) for lab, i0, i1 in _runs(labels)]
+    if any(la == lb and alike(na, nb) for i, (la, na) in enumerate(runs) for lb, nb in runs[i + 1 :]):
+        return True
+    heads = [lab for lab, _ in runs]
+    again = {lab for lab in heads if heads.count(lab) > 1}
+    total = paired = 0.0
+    for i, (lab, n) in enumerate(zip(labels, lengths)):
+        if lab in again:
+            total += n
+            if any(j != i and labels[j] == lab and alike(n, m) for j, m in enumerate(lengths)):
+                paired += n
+    return total > 0 and paired >= ratio * total
+
+
 def split_mixed_runs(labels, sim: np.ndarray, *, ratio: float = 0.5) -> list[int]:
     """Give a run of one label a second label for its head when the head is other material.
 

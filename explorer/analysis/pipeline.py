@@ -68,7 +68,7 @@ PENALTIES = (0.9, 0.9, 0.6, 0.35)
 #: With a ratio r, a level in which some material repeats is kept only when two separate runs of
 #: one label are within r of each other in length, or at least r of the time in repeated labels
 #: lies in segments with a segment of their label within r; otherwise the next, finer level is
-#: tried (:func:`_level_holds`). None keeps the first level in which anything repeats.
+#: tried (:func:`labelling.repeats_pair_up`). None keeps the first level in which anything repeats.
 LEVEL_LENGTH_RATIO: float | None = None
 #: At the finest level, the closest pair of segments is one label when its (median-relative)
 #: similarity reaches this share of LABEL_THRESHOLD.
@@ -425,9 +425,14 @@ def _sections(
             np.diff(inner),
             max_length=MAX_PAIR_BARS * units_per_bar,
         )
-        if _repeats(lab) and (k == len(PENALTIES) - 1 or _level_holds(lab, np.diff(inner))):
+        finest = k == len(PENALTIES) - 1
+        if _repeats(lab) and (
+            finest
+            or LEVEL_LENGTH_RATIO is None
+            or labelling.repeats_pair_up(lab, np.diff(inner), ratio=LEVEL_LENGTH_RATIO)
+        ):
             break
-        if k == len(PENALTIES) - 1:
+        if finest:
             lab = labelling.join_closest_pair(sim, lab, threshold=LABEL_THRESHOLD * FALLBACK_SHARE)
     # music that plays one cycle of bars over and over repeats only back to back: its cycles are the sections
     cycles = None
@@ -520,38 +525,6 @@ def _section_confidence(bounds, labels, R_path) -> np.ndarray:
             vals.append(float(R_path[a0 + idx, b0 + idx].mean()))
         conf[i] = float(np.clip(0.5 + max(vals), 0, 1))
     return conf
-
-
-def _level_holds(labels, lengths: np.ndarray, *, ratio: float | None = None) -> bool:
-    """Whether a segmentation level's repeats pair up in length (``LEVEL_LENGTH_RATIO``).
-
-    A segment that repeats only a part of a longer one (a chorus matching the tail of a
-    verse-and-chorus segment) means that the cut is too coarse to show the repeat.
-    """
-    ratio = LEVEL_LENGTH_RATIO if ratio is None else ratio
-    if ratio is None:
-        return True
-    labels = [int(x) for x in labels]
-    lengths = np.asarray(lengths, dtype=float)
-    runs: list[list] = []  # [label, length] of each run of one label
-    for lb, n in zip(labels, lengths):
-        if runs and runs[-1][0] == lb:
-            runs[-1][1] += n
-        else:
-            runs.append([lb, n])
-    for i, (la, na) in enumerate(runs):
-        for lb, nb in runs[i + 1 :]:
-            if la == lb and min(na, nb) >= ratio * max(na, nb):
-                return True
-    heads = [r[0] for r in runs]
-    again = {lb for lb in heads if heads.count(lb) > 1}
-    total = paired = 0.0
-    for i, (lb, n) in enumerate(zip(labels, lengths)):
-        if lb in again:
-            total += n
-            if any(j != i and labels[j] == lb and min(n, m) >= ratio * max(n, m) for j, m in enumerate(lengths)):
-                paired += n
-    return total > 0 and paired >= ratio * total
 
 
 def _repeats(labels) -> bool:

@@ -148,20 +148,20 @@ def test_merge_pairs_joins_halves_that_always_come_together():
     assert merge_pairs([0, 1, 0, 1, 2, 0, 1, 3], lengths, max_length=16) == [0, 0, 0, 0, 2, 0, 0, 3]
 
 
-def test_level_holds_only_when_repeats_pair_up_in_length():
-    # the switch behind eval_structure_variants.py's "level" key (off in the product)
-    from explorer.analysis.pipeline import _level_holds
+def test_repeats_pair_up_only_when_alike_in_length():
+    # the test behind eval_structure_variants.py's "level" key (pipeline.LEVEL_LENGTH_RATIO, off in the product)
+    from explorer.analysis.labelling import repeats_pair_up
 
     # a 16-unit chorus matching the tail of a 32-unit verse-and-chorus segment, then once more (28)
     labels, lengths = [0, 1, 1, 2, 1], np.array([23, 16, 32, 16, 28])
-    assert _level_holds(labels, lengths, ratio=0.75)  # 32 and 28 pair: 60 of 76 units
-    assert not _level_holds(labels, lengths, ratio=0.9)
+    assert repeats_pair_up(labels, lengths, ratio=0.75)  # 32 and 28 pair: 60 of 76 units
+    assert not repeats_pair_up(labels, lengths, ratio=0.9)
     # four verses in a row, later two: the runs differ, every segment has its like
     labels, lengths = [0, 1, 1, 1, 1, 2, 1, 1], np.full(8, 16)
-    assert _level_holds(labels, lengths, ratio=0.9)
+    assert repeats_pair_up(labels, lengths, ratio=0.9)
     # two separate runs of one label within the ratio
-    assert _level_holds([0, 1, 2, 1], np.array([8, 16, 8, 14]), ratio=0.85)
-    assert not _level_holds([0, 1, 2, 1], np.array([8, 16, 8, 12]), ratio=0.85)
+    assert repeats_pair_up([0, 1, 2, 1], np.array([8, 16, 8, 14]), ratio=0.85)
+    assert not repeats_pair_up([0, 1, 2, 1], np.array([8, 16, 8, 12]), ratio=0.85)
 
 
 def test_segment_prefers_strong_boundaries_on_downbeats():
