@@ -56,6 +56,10 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
 ``level``
     ``pipeline.LEVEL_LENGTH_RATIO`` (a segmentation level whose repeats do not pair up in length within
     this ratio is cut finer; null: the first level in which anything repeats is kept).
+``loose``, ``floor``
+    ``pipeline.LOOSE_REPEAT`` and ``pipeline.LOOSE_FLOOR`` (a song whose clearest repeat is below
+    ``loose`` is labelled on the scale of that repeat divided by ``loose``, never below ``floor``;
+    ``loose`` null: every song against exact repetition, as before analysis 1.25).
 ``head``
     ``beats.HEAD_TOLERANCE`` (a beat this share of a period before the file's start is moved onto it;
     0: dropped).
@@ -243,6 +247,8 @@ def _configure(cfg: dict) -> None:
     pipeline.INTRO_BARS = cfg.get("intro", _state.setdefault("intro0", pipeline.INTRO_BARS))
     pipeline.EDGES_AS_SECTIONS = cfg.get("edges", _state.setdefault("edges0", pipeline.EDGES_AS_SECTIONS))
     pipeline.LEVEL_LENGTH_RATIO = cfg.get("level", _state.setdefault("level0", pipeline.LEVEL_LENGTH_RATIO))
+    pipeline.LOOSE_REPEAT = cfg.get("loose", _state.setdefault("loose0", pipeline.LOOSE_REPEAT))
+    pipeline.LOOSE_FLOOR = float(cfg.get("floor", _state.setdefault("floor0", pipeline.LOOSE_FLOOR)))
     pipeline.beats_mod.HEAD_TOLERANCE = float(
         cfg.get("head", _state.setdefault("head0", pipeline.beats_mod.HEAD_TOLERANCE))
     )

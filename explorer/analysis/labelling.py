@@ -125,14 +125,57 @@ def _diag_match(R, a0, a1, b0, b1, step):
     return best * (0.5 + 0.5 * cover)
 
 
-def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, method: str = "average") -> np.ndarray:
+def relative_similarity(sim: np.ndarray, *, loose_below: float | None = None, floor: float = 0.0) -> np.ndarray:
+    """Segment similarities on the song's own scale: the median similarity between different
+    segments becomes 0 (a song where everything sounds alike still has distinguishable sections)
+    and the scale's top becomes 1.
+
+    The top is exact repetition (1) for a song whose clearest repeat (its most similar pair of
+    different segments) reaches ``loose_below``: sequenced music repeats a section note for note.
+    A song that repeats more loosely (played by people: timing, dropped notes, a sung line
+    phrased anew) is measured against its clearest repeat instead, divided by ``loose_below``, so
+    that its repeats read as those of an exact song do; the top is never below ``floor``, where a
+    "clearest repeat" is noise rather than a loose repeat.
+
+    Parameters
+    ----------
+    sim : np.ndarray [shape=(n_seg, n_seg)]
+        Similarities of every two segments (1 on the diagonal).
+    loose_below : float or None
+        None: every song is measured against exact repetition.
+    floor : float
+        Least top of a loose song's scale.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_seg, n_seg)] : ``sim`` itself when it has fewer than three segments.
+    """
+    m = sim.shape[0]
+    if m < 3:
+        return sim
+    off = sim[~np.eye(m, dtype=bool)]
+    med = float(np.median(off))
+    top = 1.0
+    if loose_below is not None and loose_below > 0:
+        top = min(1.0, max(float(off.max()) / loose_below, floor))
+    return (sim - med) / max(1e-9, top - med)
+
+
+def cluster(
+    sim: np.ndarray,
+    *,
+    threshold: float = 0.3,
+    relative: bool = True,
+    method: str = "average",
+    loose_below: float | None = None,
+    floor: float = 0.0,
+) -> np.ndarray:
     """Group segments whose similarity exceeds ``threshold`` (hierarchical clustering, ``method``
     linkage as in :func:`explorer.analysis.clustering.flat_clusters`: with ``"single"`` a chain of strong
     pairwise repeats is one group, as a verse sung three times with small variations is).
 
-    With ``relative``, similarities are first rescaled so that the song's median similarity
-    between different segments becomes 0 (a song where everything sounds alike still has
-    distinguishable sections).
+    With ``relative``, similarities are first put on the song's own scale
+    (:func:`relative_similarity` with ``loose_below`` and ``floor``).
 
     Returns
     -------
@@ -141,9 +184,8 @@ def cluster(sim: np.ndarray, *, threshold: float = 0.3, relative: bool = True, m
     m = sim.shape[0]
     if m == 1:
         return np.zeros(1, dtype=int)
-    if relative and m > 2:
-        med = float(np.median(sim[~np.eye(m, dtype=bool)]))
-        sim = (sim - med) / max(1e-9, 1.0 - med)
+    if relative:
+        sim = relative_similarity(sim, loose_below=loose_below, floor=floor)
     D = np.clip(1.0 - sim, 0, 1)
     np.fill_diagonal(D, 0)
     return clustering.flat_clusters(D, max_distance=1.0 - threshold, method=method)
@@ -165,8 +207,7 @@ def join_closest_pair(sim: np.ndarray, labels, *, threshold: float) -> list[int]
     m = sim.shape[0]
     if m < 3:
         return labels
-    med = float(np.median(sim[~np.eye(m, dtype=bool)]))
-    rel = (sim - med) / max(1e-9, 1.0 - med)
+    rel = relative_similarity(sim)
     far = np.abs(np.subtract.outer(np.arange(m), np.arange(m))) > 1
     rel = np.where(far, rel, -np.inf)
     i, j = np.unravel_index(int(np.argmax(rel)), rel.shape)

@@ -45,6 +45,12 @@ MAX_PAIR_BARS = 16
 MAX_SECTION_BARS = 32
 #: Segments linked by a chain of (median-relative) similarities above this share one label.
 LABEL_THRESHOLD = 0.3
+#: A song whose clearest repeat is below this similarity repeats loosely (played, not sequenced)
+#: and its similarities are measured against that repeat (:func:`labelling.relative_similarity`);
+#: None measures every song against exact repetition.
+LOOSE_REPEAT: float | None = 0.75
+#: ... but never against a repeat weaker than this: below it, the clearest pair is noise.
+LOOSE_FLOOR = 0.5
 #: A run of one label whose head is other material gets a second label for it
 #: (:func:`labelling.split_mixed_runs`); 0 turns this off.
 SPLIT_RATIO = 0.5
@@ -417,7 +423,9 @@ def _sections(
         sim = labelling.segment_similarity(
             inner - u0, R[sl, sl], sync["mfcc"][:, sl], beats_per_bar=units_per_bar, embedding=emb
         )
-        first: list[int] | np.ndarray = labelling.cluster(sim, threshold=LABEL_THRESHOLD, method="single")
+        first: list[int] | np.ndarray = labelling.cluster(
+            sim, threshold=LABEL_THRESHOLD, method="single", loose_below=LOOSE_REPEAT, floor=LOOSE_FLOOR
+        )
         if SPLIT_RATIO > 0:
             first = labelling.split_mixed_runs(first, sim, ratio=SPLIT_RATIO)
         lab = labelling.merge_pairs(

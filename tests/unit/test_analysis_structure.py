@@ -164,6 +164,35 @@ def test_repeats_pair_up_only_when_alike_in_length():
     assert not repeats_pair_up([0, 1, 2, 1], np.array([8, 16, 8, 12]), ratio=0.85)
 
 
+def test_loose_repeats_are_labelled_on_the_songs_own_scale():
+    """A played song (verse and chorus twice, each repeat at .30-.32) has its repeats grouped once
+    similarities are measured against its clearest repeat; sequenced music (a repeat at .9) is
+    labelled as before, and near-zero similarities are not stretched into repeats."""
+    from explorer.analysis.labelling import cluster, relative_similarity
+
+    def matrix(pairs, n, base=0.05):
+        sim = np.full((n, n), base)
+        for (i, j), v in pairs.items():
+            sim[i, j] = sim[j, i] = v
+        np.fill_diagonal(sim, 1.0)
+        return sim
+
+    kw = {"threshold": 0.3, "method": "single"}
+    played = matrix({(0, 3): 0.30, (1, 4): 0.32}, 6)
+    assert list(cluster(played, loose_below=None, **kw)) == [0, 1, 2, 3, 4, 5]
+    assert list(cluster(played, loose_below=0.75, floor=0.5, **kw)) == [0, 1, 2, 0, 1, 3]
+    # the scale's top is the clearest repeat over loose_below, here below the floor
+    rel = relative_similarity(played, loose_below=0.75, floor=0.5)
+    assert rel[1, 4] == pytest.approx((0.32 - 0.05) / (0.5 - 0.05))
+    sequenced = matrix({(0, 3): 0.9, (1, 4): 0.28}, 6)
+    for loose in (None, 0.75):
+        assert list(cluster(sequenced, loose_below=loose, floor=0.5, **kw)) == [0, 1, 2, 0, 3, 4]
+    np.testing.assert_allclose(relative_similarity(sequenced, loose_below=0.75), relative_similarity(sequenced))
+    noise = matrix({(0, 1): 0.09, (0, 2): 0.07, (1, 2): 0.03}, 3, base=0.0)
+    assert list(cluster(noise, loose_below=0.75, floor=0.5, **kw)) == [0, 1, 2]
+    assert list(cluster(noise, loose_below=0.75, floor=0.0, **kw)) == [0, 0, 1]
+
+
 def test_segment_prefers_strong_boundaries_on_downbeats():
     from explorer.analysis.structure import segment
 
