@@ -16,7 +16,8 @@ game-soundtrack library (``~/.cache/music-explorer-corpus/debian-music``, built 
 feature extraction.
 
 The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is ``shared/corpus``, ``C``
-``~/.cache/music-explorer-corpus``; seed 0 unless given)::
+``~/.cache/music-explorer-corpus``; seed 0 unless given; the band and produced styles also need Debian's
+``timgm6mb-soundfont``, which ``make setup`` does not install, since only these scripts use it)::
 
     render_corpus.py S/pop909 C/pop909 --style piano                   # dev-piano, 60 songs
     render_corpus.py S/pop909 C/pop909-band                            # dev-band, 60 songs
