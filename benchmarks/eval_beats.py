@@ -16,7 +16,11 @@ Domains, side by side:
 ``demo``
     the five demo songs (``resources/demo``, truth files with beats, downbeats and time signature);
 ``real``
-    the six unlabelled recordings in ``shared/corpus/real``: only what the tracker finds.
+    the six unlabelled recordings in ``shared/corpus/real``: only what the tracker finds;
+``tune-band``, ``dev-band-human``, … (any name of ``eval_structure.DOMAINS`` but ``demo``)
+    the structure corpora's renders (``benchmarks/render_corpus.py``), with the beats of their MIDI at the
+    tempo each song was rendered at: how the tracker does on the material the structure stages are scored
+    on (the ``dev-*`` ones are validation songs).
 
 Figures: beat F and downbeat F (``mir_eval.beat.f_measure``, 70 ms window, the first 5 s trimmed as
 mir_eval does), tempo error (|estimate - truth| in BPM, octave errors counted as they are; the truth is
@@ -52,6 +56,11 @@ TRAIN_DOMAINS = ("piano", "band", "tempo", "triple")
 AUDIO_EXT = (".flac", ".mp3", ".ogg", ".opus", ".wav")
 
 _BEFORE = None
+
+from eval_structure import DOMAINS  # noqa: E402
+
+#: The structure corpora's renders, by ``eval_structure``'s names (their truth: :func:`render_truth`).
+STRUCTURE_DOMAINS = {k: v for k, v in DOMAINS.items() if k != "demo"}
 
 
 def _load_before(rev: str):
@@ -102,6 +111,11 @@ def items(domains: list[str], limit: int | None) -> list[tuple[str, str, Path, d
                         },
                     )
                 )
+        elif d in STRUCTURE_DOMAINS:
+            for js in sorted(STRUCTURE_DOMAINS[d].glob("pop909_*.json")):
+                audio = js.with_suffix(".mp3")
+                if audio.exists():
+                    found.append((d, js.stem, audio, {"render": str(js)}))
         elif d == "real":
             for audio in sorted((CORPUS / "real").glob("*.ogg")):
                 found.append((d, audio.stem[:40], audio, None))
@@ -114,6 +128,21 @@ def dev_truth(sid: str) -> dict:
 
     _, truth = rbc.pop909_item(sid, "dev", {}, 1e9, base=CORPUS / "pop909")
     return truth
+
+
+def render_truth(meta: Path, *, dev: bool) -> dict:
+    """Beats of a ``render_corpus.py`` song (``meta`` is its JSON): its MIDI's, at the tempo it was rendered at."""
+    import render_beat_corpus as rbc
+
+    factor = float(json.loads(meta.read_text()).get("render", {}).get("tempo_factor", 1.0))
+    sid = meta.stem.split("_")[1]
+    _, truth = rbc.pop909_item(sid, "render", {}, 1e9, base=CORPUS / ("pop909" if dev else "pop909-train"))
+    return {
+        "beats": [t / factor for t in truth["beats"]],
+        "downbeats": [t / factor for t in truth["downbeats"]],
+        "meter": truth["meter"],
+        "tempo": truth["tempo"] * factor,
+    }
 
 
 def bar_length(beats: np.ndarray, downbeats: np.ndarray) -> float:
@@ -210,6 +239,8 @@ def run_one(item) -> dict:
     feats = features(Path(audio))
     if truth is not None and "pop909" in truth:
         truth = dev_truth(truth["pop909"])
+    elif truth is not None and "render" in truth:
+        truth = render_truth(Path(truth["render"]), dev=domain.startswith("dev"))
     res = {"domain": domain, "name": name, "duration": feats.duration}
     for key, fn in (("before", _before_result), ("after", _after_result)):
         t0 = time.perf_counter()
@@ -267,12 +298,12 @@ def main(argv=None) -> int:
     by_domain: dict[str, list[dict]] = {}
     for r in rows:
         by_domain.setdefault(r["domain"], []).append(r)
+    w = max([8] + [len(d) for d in by_domain])
     if args.per_song:
         for r in rows:
             t = r.get("truth", {})
-            line = (
-                f"{r['domain']:7s} {r['name'][:40]:40s} truth {t.get('tempo', float('nan')):6.1f}/{t.get('meter', '-')}"
-            )
+            true_tempo = t.get("tempo", float("nan"))
+            line = f"{r['domain']:{w}s} {r['name'][:40]:40s} truth {true_tempo:6.1f}/{t.get('meter', '-')}"
             for key in ("before", "after"):
                 x = r[key]
                 tempo = x["tempo"] or float("nan")
@@ -282,10 +313,10 @@ def main(argv=None) -> int:
             print(line)
         print()
     print(
-        f"{'domain':8s} {'n':>3s} | {'beat F':>13s} | {'downbeat F':>13s} | {'tempo err BPM':>13s} | "
+        f"{'domain':{w}s} {'n':>3s} | {'beat F':>13s} | {'downbeat F':>13s} | {'tempo err BPM':>13s} | "
         f"{'within .5 BPM':>13s} | {'x2 or /2':>13s} | {'metre ok':>13s} | {'beat stage s':>13s}"
     )
-    print(f"{'':8s} {'':>3s} | " + " | ".join([f"{'before':>6s} {'after':>6s}"] * 7))
+    print(f"{'':{w}s} {'':>3s} | " + " | ".join([f"{'before':>6s} {'after':>6s}"] * 7))
     for d, rs in by_domain.items():
         b, a = summary(rs, "before"), summary(rs, "after")
 
@@ -295,7 +326,7 @@ def main(argv=None) -> int:
             return f"{fmt.format(b[k])} {fmt.format(a[k])}"
 
         print(
-            f"{d:8s} {len(rs):3d} | {pair('beatF')} | {pair('downF')} | {pair('tempo_err', '{:6.2f}')} | "
+            f"{d:{w}s} {len(rs):3d} | {pair('beatF')} | {pair('downF')} | {pair('tempo_err', '{:6.2f}')} | "
             f"{pair('tempo_ok')} | {pair('octave')} | {pair('meter_ok')} | {pair('time')}"
         )
     if "real" in by_domain:
