@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from eval_structure import DOMAINS  # noqa: E402
+
 CACHE = Path.home() / ".cache" / "music-explorer-corpus"
 CORPUS = Path("/work/shared/corpus") if Path("/work/shared/corpus").exists() else ROOT.parent / "shared" / "corpus"
 FEATS = Path("/tmp/music-explorer-beat-features")
@@ -56,8 +58,6 @@ TRAIN_DOMAINS = ("piano", "band", "tempo", "triple")
 AUDIO_EXT = (".flac", ".mp3", ".ogg", ".opus", ".wav")
 
 _BEFORE = None
-
-from eval_structure import DOMAINS  # noqa: E402
 
 #: The structure corpora's renders, by ``eval_structure``'s names (their truth: :func:`render_truth`).
 STRUCTURE_DOMAINS = {k: v for k, v in DOMAINS.items() if k != "demo"}
