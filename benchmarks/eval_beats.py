@@ -12,7 +12,8 @@ Domains, side by side:
     chosen on these only;
 ``dev``
     the 60 POP909 dev songs as piano (``~/.cache/music-explorer-corpus/pop909/pop909_NNN.mp3``), with the
-    truth beats taken from ``shared/corpus/pop909/midi`` (validation only);
+    truth beats taken from ``shared/corpus/pop909/midi`` (validation only): ``dev-piano`` below by its
+    older name;
 ``demo``
     the five demo songs (``resources/demo``, truth files with beats, downbeats and time signature);
 ``real``
@@ -90,11 +91,6 @@ def items(domains: list[str], limit: int | None) -> list[tuple[str, str, Path, d
                 audio = js.with_suffix(".flac")
                 if audio.exists():
                     found.append((d, js.stem, audio, json.loads(js.read_text())))
-        elif d == "dev":
-            for audio in sorted((CACHE / "pop909").glob("pop909_*.mp3")):
-                sid = audio.stem.split("_")[1]
-                if (CORPUS / "pop909" / "midi" / f"{sid}.mid").exists():
-                    found.append((d, audio.stem, audio, {"pop909": sid}))
         elif d == "demo":
             for js in sorted((ROOT / "resources" / "demo").glob("*.json")):
                 t = json.loads(js.read_text())
@@ -111,8 +107,8 @@ def items(domains: list[str], limit: int | None) -> list[tuple[str, str, Path, d
                         },
                     )
                 )
-        elif d in STRUCTURE_DOMAINS:
-            for js in sorted(STRUCTURE_DOMAINS[d].glob("pop909_*.json")):
+        elif d == "dev" or d in STRUCTURE_DOMAINS:
+            for js in sorted(STRUCTURE_DOMAINS["dev-piano" if d == "dev" else d].glob("pop909_*.json")):
                 audio = js.with_suffix(".mp3")
                 if audio.exists():
                     found.append((d, js.stem, audio, {"render": str(js)}))
@@ -121,13 +117,6 @@ def items(domains: list[str], limit: int | None) -> list[tuple[str, str, Path, d
                 found.append((d, audio.stem[:40], audio, None))
         out += found[:limit] if limit else found
     return out
-
-
-def dev_truth(sid: str) -> dict:
-    import render_beat_corpus as rbc
-
-    _, truth = rbc.pop909_item(sid, "dev", {}, 1e9, base=CORPUS / "pop909")
-    return truth
 
 
 def render_truth(meta: Path, *, dev: bool) -> dict:
@@ -237,9 +226,7 @@ def features(audio: Path):
 def run_one(item) -> dict:
     domain, name, audio, truth = item
     feats = features(Path(audio))
-    if truth is not None and "pop909" in truth:
-        truth = dev_truth(truth["pop909"])
-    elif truth is not None and "render" in truth:
+    if truth is not None and "render" in truth:
         truth = render_truth(Path(truth["render"]), dev=domain.startswith("dev"))
     res = {"domain": domain, "name": name, "duration": feats.duration}
     for key, fn in (("before", _before_result), ("after", _after_result)):

@@ -43,7 +43,8 @@ EDGES_AS_SECTIONS = False
 MAX_PAIR_BARS = 16
 #: A run of one label longer than this is split at its strongest inner boundary.
 MAX_SECTION_BARS = 32
-#: Segments linked by a chain of (median-relative) similarities above this share one label.
+#: Segments linked by a chain of similarities above this, on the song's own scale
+#: (:func:`labelling.relative_similarity`), share one label.
 LABEL_THRESHOLD = 0.3
 #: A song whose clearest repeat is below this similarity repeats loosely (played, not sequenced)
 #: and its similarities are measured against that repeat (:func:`labelling.relative_similarity`);
