@@ -34,6 +34,11 @@ The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is `
     render_corpus.py S/pop909 C/dev-produced-mod --style produced --modulate  # 60 songs, validation only
     render_corpus.py S/pop909-train C/tune-band-human --every 6 --offset 1 --limit 90 --seed 4 --humanize 2
     render_corpus.py S/pop909 C/dev-band-human --humanize 2              # 60 songs, validation only
+    render_corpus.py S/pop909-train C/tune-sung --every 6 --offset 1 --limit 90 --seed 4 --sing
+    render_corpus.py S/pop909 C/dev-sung --sing                          # 60 songs, validation only
+    render_corpus.py S/pop909-train C/tune-sung-human --every 6 --offset 1 --limit 90 --seed 4 --sing \
+        --humanize 2
+    render_corpus.py S/pop909 C/dev-sung-human --sing --humanize 2       # 60 songs, validation only
 
 The two ``tune-*`` subsets (90 songs each) are training songs that the boundary network never saw
 (it learnt from positions 3 mod 6 of ``pop909-train``): the larger samples to choose settings on,
@@ -44,7 +49,11 @@ production that marks the sections does to the analysis.  The ``*-mod`` domains 
 their last chorus and what follows 1 or 2 semitones higher (the key change of much recorded pop).  The
 ``*-human`` domains are ``tune-band`` and ``dev-band`` played as people play (``render_corpus.py
 --humanize 2``): no two repeats of a section are note for note the same, and they repeat about as
-exactly as the real recordings do (``benchmarks/repetition_strength.py``).
+exactly as the real recordings do (``benchmarks/repetition_strength.py``).  The ``*-sung`` domains are
+``tune-band`` and ``dev-band`` with the melody sung to lyrics (``render_corpus.py --sing``,
+``benchmarks/sing.py``): a chorus to the same words every time, a verse to new ones, as the issue's
+real recordings, whose chorus is "the lyric lines sung again", are; the ``*-sung-human`` ones are
+also played loosely (``--humanize 2``).
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
@@ -103,6 +112,10 @@ DOMAINS = {
     "dev-produced-mod": CORPUS / "dev-produced-mod",
     "tune-band-human": CORPUS / "tune-band-human",
     "dev-band-human": CORPUS / "dev-band-human",
+    "tune-sung": CORPUS / "tune-sung",
+    "dev-sung": CORPUS / "dev-sung",
+    "tune-sung-human": CORPUS / "tune-sung-human",
+    "dev-sung-human": CORPUS / "dev-sung-human",
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"

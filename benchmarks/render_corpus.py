@@ -50,6 +50,13 @@ Styles
     multiplies these shares and spreads by LEVEL (a share at most 60 %).  The draws come from a generator
     of their own: with the same ``--seed`` the arrangement is the one without ``--humanize``.
 
+``--sing`` (``band`` and ``produced``)
+    The melody is sung to lyrics instead of played (``benchmarks/sing.py``): every note a syllable
+    whose vowel colours its harmonics, a chorus sung to the same words every time and every other
+    phrase to new ones, a sung pitch (glides, vibrato, drift), a singer and a room of their own, the
+    voice 0–5 dB above the band.  The voice's draws come from a generator of their own: with the same
+    ``--seed`` the band is the one without ``--sing``.
+
 With ``piano`` and ``band`` the structure annotations decide only where the bars start (the phrases start
 on downbeats); nothing in the arrangement marks a section (no fills or crashes at section starts), so the
 sections must be found from the music.  With ``produced`` the sections shape the arrangement, as in most
@@ -337,8 +344,63 @@ def _scale_times(obj, s: float):
     return obj
 
 
+def _sung_melody(arr, mid, ann: dict, song: str, seed: int, info: dict):
+    """``--sing``: take the melody (channel 0) out of the arrangement ``arr`` of ``mid`` and return what
+    the voice sings instead: (notes in the singer's range, syllables, female) (see ``sing.py``).
+
+    The words are set to the score's notes (``mid``'s melody at the arrangement's tempo), and every note
+    the arrangement plays takes the syllable of the score's note nearest it: with ``--humanize`` a left
+    out note takes its syllable with it, and the notes after it keep theirs, as a singer's do."""
+    import sing
+
+    notes = sing.notes_of(arr, 0)
+    track = arr.tracks[0]
+    t, kept = 0, []
+    for msg in track:  # drop the melody's notes, keep every delta time
+        t += msg.time
+        if msg.type in ("note_on", "note_off") and msg.channel == 0:
+            continue
+        kept.append((t, msg))
+    track.clear()
+    prev = 0
+    for t, msg in kept:
+        track.append(msg.copy(time=t - prev))
+        prev = t
+    rng = np.random.default_rng(zlib.crc32(f"{song}/voice/{seed}".encode()))
+    female = bool(rng.random() < 0.5)
+    notes, moved = sing.in_range(notes, female=female)
+    a = ann["annotator1"]
+    factor = info["tempo_factor"]
+    phrases = [
+        (p["start"] / factor, p["end"] / factor, p["label"]) for p in a["phrases"] if p["kind"].startswith("melodic")
+    ]
+    score = [(t0 / factor, t1 / factor, p, v) for t0, t1, p, v in sing.notes_of(mid, 0)]
+    words = sing.lyrics(score, phrases, chorus_letter=a.get("chorus_letter"), song=song, seed=seed)
+    onsets = np.array([n[0] for n in score])
+    nearest = [int(np.argmin(np.abs(onsets - n[0]))) if onsets.size else -1 for n in notes]
+    syllables = [words[j] if j >= 0 else ("", "a") for j in nearest]
+    info["voice"] = {"female": female, "octaves": moved // 12}
+    return notes, syllables, female
+
+
+def _mix_voice(y: np.ndarray, sung, sr: int, info: dict, *, rng: np.random.Generator) -> np.ndarray:
+    """The band ``y`` [shape=(n, channels)] with the voice on top, 0–5 dB above the band where it sings."""
+    import sing
+
+    notes, syllables, female = sung
+    v = sing.sing(notes, syllables, duration=y.shape[0] / sr, sr=sr, rng=rng, female=female)
+    v = sing.room(v, sr=sr, rng=rng)[: y.shape[0]]
+    gain_db = float(rng.uniform(0.0, 5.0))
+    band = float(np.sqrt(np.mean(y**2))) + 1e-9
+    active = np.abs(v) > 0.01 * (np.abs(v).max() + 1e-9)
+    level = float(np.sqrt(np.mean(v[active] ** 2))) if active.any() else 1.0
+    v = v * (band * 10 ** (gain_db / 20) / max(level, 1e-9))
+    info["voice"]["db_over_band"] = round(gain_db, 1)
+    return y + v[:, None]
+
+
 def render_one(args) -> str:
-    src, out, song, style, seed, modulate, humanize = args
+    src, out, song, style, seed, modulate, humanize, voice = args
     import mido
     import soundfile as sf
 
@@ -374,6 +436,7 @@ def render_one(args) -> str:
             )
             if humanize:
                 info["humanized"] = float(humanize)
+            sung = _sung_melody(arr, mid, ann, song, seed, info) if voice else None
             if start is not None:
                 info["modulation"] = {"semitones": up, "at": round(start / info["tempo_factor"], 3)}
             if style == "produced":
@@ -390,6 +453,9 @@ def render_one(args) -> str:
         subprocess.run(cmd + [sf2, str(midp)], check=True, capture_output=True)
         if style != "piano":
             y, sr = sf.read(wav, dtype="float32", always_2d=True)
+            if sung is not None:
+                voice_rng = np.random.default_rng(zlib.crc32(f"{song}/voice/{seed}".encode()))
+                y = _mix_voice(y, sung, sr, info, rng=voice_rng)
             snr = float(rng.uniform(28, 45))
             p = float(np.mean(y**2)) + 1e-12
             noise = rng.standard_normal(y.shape).astype(np.float32)
@@ -434,7 +500,10 @@ def main(argv=None):
         metavar="LEVEL",
         help="play every note as a person would, no repeat exact (LEVEL scales the variation; 1 without a value)",
     )
+    ap.add_argument("--sing", action="store_true", help="the melody sung, with lyrics (benchmarks/sing.py)")
     args = ap.parse_args(argv)
+    if args.sing and args.style == "piano":
+        ap.error("--sing needs --style band or produced")
     if args.modulate and args.style == "piano":
         ap.error("--modulate needs --style band or produced")
     if args.humanize and args.style == "piano":
@@ -448,7 +517,7 @@ def main(argv=None):
     if args.limit:
         songs = songs[: args.limit]
     os.makedirs(args.out, exist_ok=True)
-    work = [(args.src, args.out, s, args.style, args.seed, args.modulate, args.humanize) for s in songs]
+    work = [(args.src, args.out, s, args.style, args.seed, args.modulate, args.humanize, args.sing) for s in songs]
     with mp.Pool(args.jobs) as pool:
         for line in pool.imap(render_one, work):
             print(line, flush=True)
