@@ -21,6 +21,12 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
 ``steps``, ``ks``, ``sm``, ``wt``
     ``structure.recurrence``'s ``n_steps`` (beats stacked per vector), ``k_scale`` (neighbours kept,
     times the square root of the song's units), ``smooth`` (diagonal smoothing, units) and ``w_timbre``.
+``gate``, ``steps_loose``
+    A song whose median unit repeats below ``gate`` over 4 bars (16 units) elsewhere (the figure of
+    ``repetition_strength.py``) gets its recurrence from ``steps_loose`` (default 8) beats per vector.
+``steps2``
+    A second ``n_steps``: the recurrence is the mean of the two (raw and path-smoothed), short and long
+    stretches compared at once.
 ``fb``
     ``pipeline.FALLBACK_SHARE`` (at the finest cut, the most similar non-neighbouring pair is joined when
     its median-relative similarity reaches ``fb · LABEL_THRESHOLD``).
@@ -194,6 +200,31 @@ def _install() -> None:
         w_timbre = float(cfg.get("wt", w_timbre))
         n = chroma.shape[1]
         E = _unit_embeddings(cfg) if cfg.get("w", 0) > 0 and _state.get("emb") is not None and n >= 3 else None
+        if E is None and "gate" in cfg:  # a song that repeats loosely compares longer stretches
+            R, R_path = recurrence(
+                chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
+            )
+            from explorer.analysis import filters
+
+            span = 16
+            if n > 2 * span:
+                D = filters.diagonal_mean(R, length=span)
+                idx = np.arange(n)
+                best = np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
+                if float(np.median(best)) < float(cfg["gate"]):
+                    loose = int(cfg.get("steps_loose", 8))
+                    return recurrence(
+                        chroma, mfcc, n_steps=loose, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
+                    )
+            return R, R_path
+        if E is None and "steps2" in cfg:  # two time-delay embeddings, their affinities averaged
+            pairs = [
+                recurrence(chroma, mfcc, n_steps=st, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
+                for st in (n_steps, int(cfg["steps2"]))
+            ]
+            R = (0.5 * (pairs[0][0] + pairs[1][0])).astype(np.float32)
+            R_path = 0.5 * (pairs[0][1] + pairs[1][1])
+            return R, (R_path / max(float(R_path.max()), 1e-9)).astype(np.float32)
         if E is None:
             return recurrence(chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
         from explorer.analysis.structure import normalise_cols
