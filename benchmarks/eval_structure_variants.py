@@ -24,6 +24,8 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
 ``gate``, ``steps_loose``
     A song whose median unit repeats below ``gate`` over 4 bars (16 units) elsewhere (the figure of
     ``repetition_strength.py``) gets its recurrence from ``steps_loose`` (default 8) beats per vector.
+    With ``voice_map`` (a JSON file: "FOLDER/STEM" -> the song's vocal score, MTT musicnn's vocal tags
+    minus its no-vocal tags) only a song scoring above ``voice`` (default 0.02) can be gated.
 ``steps2``
     A second ``n_steps``: the recurrence is the mean of the two (raw and path-smoothed), short and long
     stretches compared at once.
@@ -207,6 +209,11 @@ def _install() -> None:
             from explorer.analysis import filters
 
             span = 16
+            if "voice_map" in cfg:  # only a song the taggers hear singing in (a score from a study's JSON)
+                voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
+                audio = _state["audio"]
+                if voices.get(f"{audio.parent.name}/{audio.stem}", -1.0) <= float(cfg.get("voice", 0.02)):
+                    return R, R_path
             if n > 2 * span:
                 D = filters.diagonal_mean(R, length=span)
                 idx = np.arange(n)
@@ -313,6 +320,7 @@ def _score(est: dict, ref: dict) -> dict:
 def _work(args):
     audio, ref_path, configs, cache = args
     _install()
+    _state["audio"] = Path(audio)
     need = any(c.get("w", 0) > 0 for c in configs)
     _state["emb"] = song_embeddings(Path(audio)) if need else None
     ref = es._annotations(json.loads(Path(ref_path).read_text()))

@@ -1,0 +1,89 @@
+"""How clearly the shipped taggers hear a voice in each song: a study of sung against played renders.
+
+Usage::
+
+    python benchmarks/vocal_scores.py --domains tune-band-human,tune-sung-human,real --out voices.json
+
+A song's vocal score is the mean of the MagnaTagATune network's vocal tags ("vocal", "vocals", "singing",
+"voice", "female vocal", "male vocal", "female voice", "male voice", "woman", "man", "female", "male")
+minus the mean of its no-vocal tags ("no vocals", "no vocal", "no voice"), both averaged over the song's
+patches as the genre stage computes them (``explorer.genre.model.Networks.analyse``).  The table prints
+each domain's percentiles; ``--out`` writes ``{"FOLDER/STEM": score}`` for ``eval_structure_variants.py``'s
+``voice_map``.  Domains are ``eval_structure.DOMAINS`` names, or ``real`` (``shared/corpus/real``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import eval_structure as es  # noqa: E402
+
+VOCAL = (
+    "vocal",
+    "vocals",
+    "singing",
+    "voice",
+    "female vocal",
+    "male vocal",
+    "female voice",
+    "male voice",
+    "woman",
+    "man",
+    "female",
+    "male",
+)
+NO_VOCAL = ("no vocals", "no vocal", "no voice")
+NETWORK = "MTT_musicnn"
+
+
+def vocal_score(audio: str) -> float:
+    """The vocal score of one file (see the module docstring)."""
+    from explorer.audio.decode import decode
+    from explorer.genre.model import load_models
+
+    models = load_models(threads=1)
+    buf = decode(audio, sr=16000, mono=True)
+    tags = dict(
+        zip(models.networks.tag_names[NETWORK], models.networks.analyse(buf.mono(), sr=buf.sr).mean_tags()[NETWORK])
+    )
+    return float(np.mean([tags[t] for t in VOCAL]) - np.mean([tags[t] for t in NO_VOCAL]))
+
+
+def _files(name: str) -> list[Path]:
+    if name == "real":
+        return sorted(p for p in es.REAL.glob("*") if p.suffix in es.AUDIO_EXT)
+    return [a for a, _ in es._pairs(es.DOMAINS[name])]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domains", required=True, help="comma-separated names of eval_structure.DOMAINS, or real")
+    ap.add_argument("--out", help="write {FOLDER/STEM: score} here")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    names = args.domains.split(",")
+    files = {name: _files(name) for name in names}
+    every = [str(f) for name in names for f in files[name]]
+    with mp.Pool(args.workers) as pool:
+        scores = dict(zip(every, pool.map(vocal_score, every, chunksize=4)))
+    print(f"{'domain':18s} songs   min   10 %   25 %  median  75 %   90 %   max")
+    for name in names:
+        v = np.array([scores[str(f)] for f in files[name]])
+        q = np.percentile(v, [0, 10, 25, 50, 75, 90, 100]) if v.size else np.full(7, np.nan)
+        print(f"{name:18s} {v.size:5d}  " + "  ".join(f"{x:+.3f}" for x in q))
+    if args.out:
+        out = {f"{Path(f).parent.name}/{Path(f).stem}": s for f, s in scores.items()}
+        Path(args.out).write_text(json.dumps(out, indent=0))
+
+
+if __name__ == "__main__":
+    main()
