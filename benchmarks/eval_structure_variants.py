@@ -206,23 +206,17 @@ def _install() -> None:
             R, R_path = recurrence(
                 chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
             )
-            from explorer.analysis import filters
+            from repetition_strength import unit_strength
+            from vocal_scores import map_key
 
-            span = 16
             if "voice_map" in cfg:  # only a song the taggers hear singing in (a score from a study's JSON)
                 voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
-                audio = _state["audio"]
-                if voices.get(f"{audio.parent.name}/{audio.stem}", -1.0) <= float(cfg.get("voice", 0.02)):
+                if voices.get(map_key(_state["audio"]), -1.0) <= float(cfg.get("voice", 0.02)):
                     return R, R_path
-            if n > 2 * span:
-                D = filters.diagonal_mean(R, length=span)
-                idx = np.arange(n)
-                best = np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
-                if float(np.median(best)) < float(cfg["gate"]):
-                    loose = int(cfg.get("steps_loose", 8))
-                    return recurrence(
-                        chroma, mfcc, n_steps=loose, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
-                    )
+            best = unit_strength(R, span=16)
+            if best is not None and float(np.median(best)) < float(cfg["gate"]):
+                loose = int(cfg.get("steps_loose", 8))
+                return recurrence(chroma, mfcc, n_steps=loose, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
             return R, R_path
         if E is None and "steps2" in cfg:  # two time-delay embeddings, their affinities averaged
             pairs = [

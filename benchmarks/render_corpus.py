@@ -344,6 +344,12 @@ def _scale_times(obj, s: float):
     return obj
 
 
+def _voice_rng(song: str, seed: int) -> np.random.Generator:
+    """The voice's own draws (``--sing``), apart from the arrangement's: the singer, then, from a fresh
+    generator of the same seed, the singing and the mix."""
+    return np.random.default_rng(zlib.crc32(f"{song}/voice/{seed}".encode()))
+
+
 def _sung_melody(arr, mid, ann: dict, song: str, seed: int, info: dict):
     """``--sing``: take the melody (channel 0) out of the arrangement ``arr`` of ``mid`` and return what
     the voice sings instead: (notes in the singer's range, syllables, female) (see ``sing.py``).
@@ -366,8 +372,7 @@ def _sung_melody(arr, mid, ann: dict, song: str, seed: int, info: dict):
     for t, msg in kept:
         track.append(msg.copy(time=t - prev))
         prev = t
-    rng = np.random.default_rng(zlib.crc32(f"{song}/voice/{seed}".encode()))
-    female = bool(rng.random() < 0.5)
+    female = bool(_voice_rng(song, seed).random() < 0.5)
     notes, moved = sing.in_range(notes, female=female)
     a = ann["annotator1"]
     factor = info["tempo_factor"]
@@ -454,8 +459,7 @@ def render_one(args) -> str:
         if style != "piano":
             y, sr = sf.read(wav, dtype="float32", always_2d=True)
             if sung is not None:
-                voice_rng = np.random.default_rng(zlib.crc32(f"{song}/voice/{seed}".encode()))
-                y = _mix_voice(y, sung, sr, info, rng=voice_rng)
+                y = _mix_voice(y, sung, sr, info, rng=_voice_rng(song, seed))
             snr = float(rng.uniform(28, 45))
             p = float(np.mean(y**2)) + 1e-12
             noise = rng.standard_normal(y.shape).astype(np.float32)

@@ -35,20 +35,30 @@ import eval_structure as es  # noqa: E402
 BARS = 4
 
 
+def unit_strength(R: np.ndarray, *, span: int) -> np.ndarray | None:
+    """Per unit of the recurrence ``R`` [shape=(n, n)], its best mean affinity over ``span`` units along a
+    diagonal at a lag of ``span`` or more: how well the stretch starting there is heard again elsewhere.
+    None when the song is shorter than two spans."""
+    from explorer.analysis import filters
+
+    n = R.shape[0]
+    if n <= 2 * span:
+        return None
+    D = filters.diagonal_mean(R, length=span)
+    idx = np.arange(n)
+    return np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
+
+
 def song_strength(audio: str, cache: str | None) -> tuple[float, float]:
     """(median, 90th percentile) over one song's units of the best 4-bar repetition elsewhere."""
-    from explorer.analysis import filters, pipeline
+    from explorer.analysis import pipeline
 
     seen: dict = {}
     sections = pipeline._sections
 
     def spy(R, R_path, nov, sync, unit_down, units_per_bar, *args, **kw):
-        n = R.shape[0]
-        span = BARS * units_per_bar
-        if n > 2 * span:
-            D = filters.diagonal_mean(R, length=span)
-            idx = np.arange(n)
-            best = np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
+        best = unit_strength(R, span=BARS * units_per_bar)
+        if best is not None:
             seen["fig"] = (float(np.median(best)), float(np.percentile(best, 90)))
         return sections(R, R_path, nov, sync, unit_down, units_per_bar, *args, **kw)
 
@@ -60,7 +70,8 @@ def song_strength(audio: str, cache: str | None) -> tuple[float, float]:
     return seen.get("fig", (float("nan"), float("nan")))
 
 
-def _files(name: str, limit: int) -> list[Path]:
+def domain_files(name: str, limit: int = 0) -> list[Path]:
+    """The audio files of a domain: an ``eval_structure.DOMAINS`` name, ``real`` or ``debian-music``."""
     if name == "real":
         files = sorted(p for p in es.REAL.glob("*") if p.suffix in es.AUDIO_EXT)
     elif name == "debian-music":
@@ -83,7 +94,7 @@ def main(argv=None) -> None:
         for name in names:
             if name in es.DOMAINS and not es.DOMAINS[name].is_dir():
                 continue
-            files = _files(name, args.limit)
+            files = domain_files(name, args.limit)
             if not files:
                 continue
             figs = np.array(pool.starmap(song_strength, [(str(f), args.cache) for f in files]))

@@ -9,7 +9,8 @@ A song's vocal score is the mean of the MagnaTagATune network's vocal tags ("voc
 minus the mean of its no-vocal tags ("no vocals", "no vocal", "no voice"), both averaged over the song's
 patches as the genre stage computes them (``explorer.genre.model.Networks.analyse``).  The table prints
 each domain's percentiles; ``--out`` writes ``{"FOLDER/STEM": score}`` for ``eval_structure_variants.py``'s
-``voice_map``.  Domains are ``eval_structure.DOMAINS`` names, or ``real`` (``shared/corpus/real``).
+``voice_map``.  Domains are ``eval_structure.DOMAINS`` names, ``real`` or ``debian-music``
+(``repetition_strength.domain_files``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import eval_structure as es  # noqa: E402
+from repetition_strength import domain_files  # noqa: E402
 
 VOCAL = (
     "vocal",
@@ -58,20 +59,19 @@ def vocal_score(audio: str) -> float:
     return float(np.mean([tags[t] for t in VOCAL]) - np.mean([tags[t] for t in NO_VOCAL]))
 
 
-def _files(name: str) -> list[Path]:
-    if name == "real":
-        return sorted(p for p in es.REAL.glob("*") if p.suffix in es.AUDIO_EXT)
-    return [a for a, _ in es._pairs(es.DOMAINS[name])]
+def map_key(audio: str | Path) -> str:
+    """The key of a file in the ``--out`` map: its folder's name and its stem."""
+    return f"{Path(audio).parent.name}/{Path(audio).stem}"
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--domains", required=True, help="comma-separated names of eval_structure.DOMAINS, or real")
+    ap.add_argument("--domains", required=True, help="eval_structure.DOMAINS names, real, debian-music")
     ap.add_argument("--out", help="write {FOLDER/STEM: score} here")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
     names = args.domains.split(",")
-    files = {name: _files(name) for name in names}
+    files = {name: domain_files(name) for name in names}
     every = [str(f) for name in names for f in files[name]]
     with mp.Pool(args.workers) as pool:
         scores = dict(zip(every, pool.map(vocal_score, every, chunksize=4)))
@@ -81,7 +81,7 @@ def main(argv=None) -> None:
         q = np.percentile(v, [0, 10, 25, 50, 75, 90, 100]) if v.size else np.full(7, np.nan)
         print(f"{name:18s} {v.size:5d}  " + "  ".join(f"{x:+.3f}" for x in q))
     if args.out:
-        out = {f"{Path(f).parent.name}/{Path(f).stem}": s for f, s in scores.items()}
+        out = {map_key(f): s for f, s in scores.items()}
         Path(args.out).write_text(json.dumps(out, indent=0))
 
 
