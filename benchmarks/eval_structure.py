@@ -39,6 +39,8 @@ The domains' folders are rendered by ``benchmarks/render_corpus.py`` (``S`` is `
     render_corpus.py S/pop909-train C/tune-sung-human --every 6 --offset 1 --limit 90 --seed 4 --sing \
         --humanize 2
     render_corpus.py S/pop909 C/dev-sung-human --sing --humanize 2       # 60 songs, validation only
+    render_corpus.py S/pop909-train C/tune2-sung-human --every 6 --offset 4 --limit 60 --seed 7 --sing \
+        --humanize 2
 
 The two ``tune-*`` subsets (90 songs each) are training songs that the boundary network never saw
 (it learnt from positions 3 mod 6 of ``pop909-train``): the larger samples to choose settings on,
@@ -53,7 +55,9 @@ exactly as the real recordings do (``benchmarks/repetition_strength.py``).  The 
 ``tune-band`` and ``dev-band`` with the melody sung to lyrics (``render_corpus.py --sing``,
 ``benchmarks/sing.py``): a chorus to the same words every time, a verse to new ones, as the issue's
 real recordings, whose chorus is "the lyric lines sung again", are; the ``*-sung-human`` ones are
-also played loosely (``--humanize 2``).
+also played loosely (``--humanize 2``).  ``tune2-sung-human`` is a second training sample of that
+rendering (60 other songs, another seed): a setting whose gain on ``tune-sung-human`` is real gains
+there too, before the validation songs are looked at.
 
 FOLDER holds ``NAME.mp3`` (or another audio format) beside ``NAME.json`` in the format of
 ``shared/corpus/pop909/segments`` (``annotator1``/``annotator2`` with ``sections``, ``phrases``,
@@ -116,6 +120,7 @@ DOMAINS = {
     "dev-sung": CORPUS / "dev-sung",
     "tune-sung-human": CORPUS / "tune-sung-human",
     "dev-sung-human": CORPUS / "dev-sung-human",
+    "tune2-sung-human": CORPUS / "tune2-sung-human",
     "demo": ROOT / "resources" / "demo",
 }
 REAL = SHARED / "real"

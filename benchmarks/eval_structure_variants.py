@@ -26,6 +26,23 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``repetition_strength.py``) gets its recurrence from ``steps_loose`` (default 8) beats per vector.
     With ``voice_map`` (a JSON file: "FOLDER/STEM" -> the song's vocal score, MTT musicnn's vocal tags
     minus its no-vocal tags) only a song scoring above ``voice`` (default 0.02) can be gated.
+``cmed``, ``cpow``, ``ctop``, ``cq``
+    The chroma the recurrence compares: each unit's as the median of its frames rather than their mean
+    (``cmed``: true; the other stages get it too), raised to ``cpow`` (the product takes its square
+    root, 0.5), only its ``ctop`` strongest pitch classes kept, or quantised as in CENS (``cq``: true;
+    the unit's shares of its energy counted against .05, .1, .2 and .4).
+``lab_steps``, ``lab_gate``
+    The sections' labels (``pipeline._sections``: segment similarity, the repetition graph's embedding,
+    loop cycles) come from a recurrence of ``lab_steps`` beats per vector, the boundaries from the
+    product's; with ``lab_gate``, only for a song whose median unit repeats below it (as ``gate``), and
+    with ``voice_map`` only for a song the taggers hear singing in (as ``gate``).
+    ``lab_swap`` (true) turns it round: the product's recurrence for the labels, ``lab_steps`` for the
+    boundaries, the chorus's confidence and the motifs.  ``long_in`` (a list of ``nov``, ``onsets``,
+    ``learned``) gives the ``lab_steps`` recurrence to those boundary inputs only; ``long_mix`` (``max``,
+    ``mean``) combines their answers on both recurrences instead.
+``of``, ``of_rel``
+    ``structure.repetition_onsets``'s ``floor`` (.3), and that floor times the song's median unit's best
+    4-bar repeat (``repetition_strength.py``) over ``of_rel`` (never more than the floor itself).
 ``steps2``
     A second ``n_steps``: the recurrence is the mean of the two (raw and path-smoothed), short and long
     stretches compared at once.
@@ -192,10 +209,32 @@ def _install() -> None:
     def sync(feats, frames):
         t = np.append(np.asarray(frames), feats.n_frames) * feats.hop_length / feats.sr
         _state["mid"] = 0.5 * (t[:-1] + t[1:])
-        return beat_sync(feats, frames)
+        out = beat_sync(feats, frames)
+        if _state["cfg"].get("cmed"):  # a unit's chroma is the median of its frames, not their mean
+            from explorer.analysis import dsp
+
+            n = np.asarray(frames).size
+            bounds = np.maximum.accumulate(np.clip(np.append(frames, feats.n_frames), 0, feats.n_frames))
+            out["chroma"] = dsp.sync(feats.chroma, bounds, aggregate=np.median, pad=False)[:, :n]
+        return out
+
+    def robust(chroma):
+        """The unit chroma the recurrence compares, after the configured ``cq`` / ``cpow`` / ``ctop``."""
+        cfg = _state["cfg"]
+        C = np.maximum(np.asarray(chroma, dtype=np.float64), 0)
+        if "cpow" in cfg:  # recurrence takes the square root: this makes the exponent cpow
+            C = C ** (2 * float(cfg["cpow"]))
+        if cfg.get("ctop"):  # only the strongest pitch classes of each unit
+            kth = -np.sort(-C, axis=0)[int(cfg["ctop"]) - 1]
+            C = np.where(C >= kth[None, :], C, 0.0)
+        if cfg.get("cq"):  # CENS quantisation (Mueller): shares of the unit's energy in steps
+            P = C / np.maximum(C.sum(axis=0, keepdims=True), 1e-12)
+            C = sum((P >= th).astype(np.float64) for th in (0.05, 0.1, 0.2, 0.4))
+        return C.astype(np.float32)
 
     def fused(chroma, mfcc, *, n_steps=4, k=None, k_scale=2.0, smooth=8, w_timbre=0.35):
         cfg = _state["cfg"]
+        chroma = robust(chroma)
         n_steps = int(cfg.get("steps", n_steps))
         k_scale = float(cfg.get("ks", k_scale))
         smooth = int(cfg.get("sm", smooth))
@@ -217,6 +256,34 @@ def _install() -> None:
             if best is not None and float(np.median(best)) < float(cfg["gate"]):
                 loose = int(cfg.get("steps_loose", 8))
                 return recurrence(chroma, mfcc, n_steps=loose, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
+            return R, R_path
+        if E is None and "lab_steps" in cfg:  # the labels compare longer stretches, the boundaries do not
+            R, R_path = recurrence(
+                chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
+            )
+            _state["lab"] = _state["long"] = None
+            if "voice_map" in cfg:  # only a song the taggers hear singing in
+                from vocal_scores import map_key
+
+                voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
+                if voices.get(map_key(_state["audio"]), -1.0) <= float(cfg.get("voice", 0.02)):
+                    return R, R_path
+            if "lab_gate" in cfg:
+                from repetition_strength import unit_strength
+
+                best = unit_strength(R, span=16)
+                if best is None or float(np.median(best)) >= float(cfg["lab_gate"]):
+                    return R, R_path
+            other = recurrence(
+                chroma, mfcc, n_steps=int(cfg["lab_steps"]), k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
+            )
+            if cfg.get("long_in"):  # only the named boundary inputs compare longer stretches
+                _state["lab"], _state["long"] = None, other
+                return R, R_path
+            if cfg.get("lab_swap"):  # the other way round: longer stretches for everything but the labels
+                _state["lab"] = (R, R_path)
+                return other
+            _state["lab"] = other
             return R, R_path
         if E is None and "steps2" in cfg:  # two time-delay embeddings, their affinities averaged
             pairs = [
@@ -260,7 +327,58 @@ def _install() -> None:
                 kw[arg] = float(_state["cfg"][key])
         return segment(nov, downbeat, **kw)
 
+    from explorer.analysis import pipeline
+
+    sections = pipeline._sections
+
+    def labelled(R, R_path, *args, **kw):
+        lab = _state.get("lab") if "lab_steps" in _state["cfg"] else None
+        if lab is not None and lab[0].shape == R.shape:
+            R, R_path = lab
+        return sections(R, R_path, *args, **kw)
+
+    def long_for(name, fn, i_r, i_p):
+        """``fn`` with its recurrence arguments (positions ``i_r``, ``i_p``) from the longer stretches
+        when ``long_in`` names it."""
+
+        def wrapped(*args, **kw):
+            other = _state.get("long")
+            if name in (_state["cfg"].get("long_in") or ()) and other is not None and other[0].shape == args[0].shape:
+                mix = _state["cfg"].get("long_mix")
+                if mix:  # both recurrences' answers, combined
+                    short = fn(*args, **kw)
+                    args = list(args)
+                    args[i_r if i_r is not None else i_p] = other[0 if i_r is not None else 1]
+                    longer = fn(*args, **kw)
+                    return np.maximum(short, longer) if mix == "max" else 0.5 * (short + longer)
+                args = list(args)
+                if i_r is not None:
+                    args[i_r] = other[0]
+                if i_p is not None:
+                    args[i_p] = other[1]
+            return fn(*args, **kw)
+
+        return wrapped
+
+    structure.novelty = long_for("nov", structure.novelty, None, 0)
+    onsets = structure.repetition_onsets
+
+    def onsets_floor(R, **kw):
+        cfg = _state["cfg"]
+        if "of" in cfg:
+            kw["floor"] = float(cfg["of"])
+        if "of_rel" in cfg:  # the floor on the song's own scale: its median unit's best repeat over of_rel
+            from repetition_strength import unit_strength
+
+            best = unit_strength(R, span=16)
+            if best is not None:
+                kw["floor"] = kw.get("floor", 0.3) * min(1.0, float(np.median(best)) / float(cfg["of_rel"]))
+        return onsets(R, **kw)
+
+    structure.repetition_onsets = long_for("onsets", onsets_floor, 0, None)
+    pipeline._learned_strength = long_for("learned", pipeline._learned_strength, 0, 1)
     beatsync.beat_sync, structure.recurrence, structure.segment = sync, fused, seg
+    pipeline._sections = labelled
     _state["installed"] = True
 
 
