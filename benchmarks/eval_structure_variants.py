@@ -188,6 +188,25 @@ def _unit_embeddings(cfg: dict) -> np.ndarray | None:
     return np.vstack(blocks)
 
 
+def _voiced(cfg: dict) -> bool:
+    """Whether the song being analysed may be gated: always without ``voice_map``, else when its vocal
+    score in that map is above ``voice``."""
+    if "voice_map" not in cfg:
+        return True
+    from vocal_scores import map_key
+
+    voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
+    return voices.get(map_key(_state["audio"]), -1.0) > float(cfg.get("voice", 0.02))
+
+
+def _median_strength(R: np.ndarray) -> float | None:
+    """The song's median unit's best 4-bar repeat elsewhere (``repetition_strength.py``), None when short."""
+    from repetition_strength import unit_strength
+
+    best = unit_strength(R, span=16)
+    return None if best is None else float(np.median(best))
+
+
 def _knn_affinity(X: np.ndarray, *, steps: int, k: int) -> np.ndarray:
     from explorer.analysis.structure import normalise_cols, stack_centered
 
@@ -250,15 +269,10 @@ def _install() -> None:
             R, R_path = recurrence(
                 chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
             )
-            from repetition_strength import unit_strength
-            from vocal_scores import map_key
-
-            if "voice_map" in cfg:  # only a song the taggers hear singing in (a score from a study's JSON)
-                voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
-                if voices.get(map_key(_state["audio"]), -1.0) <= float(cfg.get("voice", 0.02)):
-                    return R, R_path
-            best = unit_strength(R, span=16)
-            if best is not None and float(np.median(best)) < float(cfg["gate"]):
+            if not _voiced(cfg):
+                return R, R_path
+            strength = _median_strength(R)
+            if strength is not None and strength < float(cfg["gate"]):
                 loose = int(cfg.get("steps_loose", 8))
                 return recurrence(chroma, mfcc, n_steps=loose, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre)
             return R, R_path
@@ -267,17 +281,11 @@ def _install() -> None:
                 chroma, mfcc, n_steps=n_steps, k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
             )
             _state["lab"] = _state["long"] = None
-            if "voice_map" in cfg:  # only a song the taggers hear singing in
-                from vocal_scores import map_key
-
-                voices = _state.setdefault("voices", json.loads(Path(cfg["voice_map"]).read_text()))
-                if voices.get(map_key(_state["audio"]), -1.0) <= float(cfg.get("voice", 0.02)):
-                    return R, R_path
+            if not _voiced(cfg):
+                return R, R_path
             if "lab_gate" in cfg:
-                from repetition_strength import unit_strength
-
-                best = unit_strength(R, span=16)
-                if best is None or float(np.median(best)) >= float(cfg["lab_gate"]):
+                strength = _median_strength(R)
+                if strength is None or strength >= float(cfg["lab_gate"]):
                     return R, R_path
             other = recurrence(
                 chroma, mfcc, n_steps=int(cfg["lab_steps"]), k=k, k_scale=k_scale, smooth=smooth, w_timbre=w_timbre
@@ -372,12 +380,9 @@ def _install() -> None:
         cfg = _state["cfg"]
         if "of" in cfg:
             kw["floor"] = float(cfg["of"])
-        if "of_rel" in cfg:  # the floor on the song's own scale: its median unit's best repeat over of_rel
-            from repetition_strength import unit_strength
-
-            best = unit_strength(R, span=16)
-            if best is not None:
-                kw["floor"] = kw.get("floor", 0.3) * min(1.0, float(np.median(best)) / float(cfg["of_rel"]))
+        strength = _median_strength(R) if "of_rel" in cfg else None
+        if strength is not None:  # the floor on the song's own scale: its median unit's best repeat over of_rel
+            kw["floor"] = kw.get("floor", 0.3) * min(1.0, strength / float(cfg["of_rel"]))
         return onsets(R, **kw)
 
     structure.repetition_onsets = long_for("onsets", onsets_floor, 0, None)
@@ -550,8 +555,8 @@ def _print_changes(res, configs) -> None:
 def _paired(res, configs, *, keys=("found", "chorusF1"), draws=2000, seed=0) -> None:
     """Each variant's change against the first one per song (the mean over annotators), with a 90 %
     paired bootstrap interval over the songs and how many songs went up and down: what another
-    sample of as many songs could show."""
-    rng = np.random.default_rng(seed)
+    sample of as many songs could show.  Every interval draws the same resamples of the songs, so it
+    does not depend on the other variants run beside it."""
 
     def per_song(scores, key):
         vals = [a[key] for a in scores.values() if key in a]
@@ -564,7 +569,7 @@ def _paired(res, configs, *, keys=("found", "chorusF1"), draws=2000, seed=0) -> 
             d = d[np.isfinite(d)]
             if d.size == 0:
                 continue
-            boot = d[rng.integers(0, d.size, size=(draws, d.size))].mean(axis=1)
+            boot = d[np.random.default_rng(seed).integers(0, d.size, size=(draws, d.size))].mean(axis=1)
             lo, hi = np.percentile(boot, [5, 95])
             parts.append(
                 f"{es.SHORT.get(key, key)} {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] "
