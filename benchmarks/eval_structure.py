@@ -75,7 +75,9 @@ corpus apart: ``tune`` (even positions in name order, the songs parameters were 
 Also: ``found``, the share of songs with a reliable chorus where a detected chorus starts within 3 s
 of a reference chorus's start, and ``func``, the share of the song's time whose function (intro,
 verse, pre-chorus, chorus, bridge, instrumental, outro) matches the reference's
-(:func:`reference_functions` names POP909's letters).
+(:func:`reference_functions` names POP909's letters).  ``--intervals`` adds each figure's 90 % bootstrap
+interval over the domain's songs: how far another sample of as many songs of that rendering could put it
+(on 60 songs, found spans about ±.1).
 """
 
 from __future__ import annotations
@@ -436,6 +438,22 @@ def summarise(rows):
     return out
 
 
+def intervals(rows, *, draws: int = 2000, seed: int = 0, level: float = 0.9) -> dict:
+    """Per figure, the ``level`` bootstrap interval of :func:`summarise`'s mean over songs (songs resampled
+    with replacement): how far another sample of as many songs of this rendering could put the figure."""
+    out = {}
+    for k in KEYS:
+        per_song = np.array(
+            [np.mean(v) for v in ([s[k] for s in scores.values() if k in s] for _, scores, *_ in rows) if v]
+        )
+        if per_song.size == 0:
+            continue
+        idx = np.random.default_rng(seed).integers(0, per_song.size, size=(draws, per_song.size))
+        lo, hi = np.percentile(per_song[idx].mean(axis=1), [50 * (1 - level), 50 * (1 + level)])
+        out[k] = (float(lo), float(hi))
+    return out
+
+
 def _print_summary(title, rows):
     s = summarise(rows)
     cells = "  ".join(f"{k} {v:.3f} (n={n})" for k, (v, n) in s.items())
@@ -602,6 +620,11 @@ def main(argv=None):
         help="the analyser to score: ours, or librosa's Laplacian segmentation recipe (benchmarks/laplacian_recipe.py)",
     )
     ap.add_argument(
+        "--intervals",
+        action="store_true",
+        help="also print each figure's 90 %% bootstrap interval over the songs of its domain",
+    )
+    ap.add_argument(
         "--save-baseline",
         action="store_true",
         help="store these figures as the previous release's (benchmarks/structure_baseline.json)",
@@ -657,6 +680,11 @@ def main(argv=None):
         wall = time.perf_counter() - t0
         print()
         _table(results, baseline)
+        if args.intervals:
+            print("90 % bootstrap intervals over songs (another sample of as many songs of the rendering):")
+            for dom, rows in results.items():
+                cells = "  ".join(f"{SHORT[k]} {lo:.2f}-{hi:.2f}" for k, (lo, hi) in intervals(rows).items())
+                print(f"  {dom}: {cells}")
         if not args.folder and not args.no_real:
             _real(pool, cache, args.method)
             if args.method == "ours":
