@@ -438,19 +438,30 @@ def summarise(rows):
     return out
 
 
-def intervals(rows, *, draws: int = 2000, seed: int = 0, level: float = 0.9) -> dict:
-    """Per figure, the ``level`` bootstrap interval of :func:`summarise`'s mean over songs (songs resampled
-    with replacement): how far another sample of as many songs of this rendering could put the figure."""
+def song_figure(scores: dict, key: str) -> float:
+    """One song's figure: the mean over its annotators that have it (NaN when none has)."""
+    vals = [s[key] for s in scores.values() if key in s]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def bootstrap_interval(values, *, draws: int = 2000, seed: int = 0, level: float = 0.9) -> tuple[float, float]:
+    """The ``level`` bootstrap interval of the mean of ``values`` (one per song, resampled with replacement;
+    the same resamples for every call with as many values)."""
+    v = np.asarray(values, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, v.size, size=(draws, v.size))
+    lo, hi = np.percentile(v[idx].mean(axis=1), [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def intervals(rows) -> dict:
+    """Per figure, the 90 % bootstrap interval of :func:`summarise`'s mean over songs: how far another
+    sample of as many songs of this rendering could put the figure."""
     out = {}
     for k in KEYS:
-        per_song = np.array(
-            [np.mean(v) for v in ([s[k] for s in scores.values() if k in s] for _, scores, *_ in rows) if v]
-        )
-        if per_song.size == 0:
-            continue
-        idx = np.random.default_rng(seed).integers(0, per_song.size, size=(draws, per_song.size))
-        lo, hi = np.percentile(per_song[idx].mean(axis=1), [50 * (1 - level), 50 * (1 + level)])
-        out[k] = (float(lo), float(hi))
+        per_song = np.array([song_figure(scores, k) for _, scores, *_ in rows])
+        per_song = per_song[np.isfinite(per_song)]
+        if per_song.size:
+            out[k] = bootstrap_interval(per_song)
     return out
 
 

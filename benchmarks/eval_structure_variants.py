@@ -552,25 +552,19 @@ def _print_changes(res, configs) -> None:
                 print(f"  {rows[0][0]} variant {i}: " + ", ".join(f"{k} {base[k]:.2f} -> {m[k]:.2f}" for k in diff))
 
 
-def _paired(res, configs, *, keys=("found", "chorusF1"), draws=2000, seed=0) -> None:
+def _paired(res, configs, *, keys=("found", "chorusF1")) -> None:
     """Each variant's change against the first one per song (the mean over annotators), with a 90 %
-    paired bootstrap interval over the songs and how many songs went up and down: what another
-    sample of as many songs could show.  Every interval draws the same resamples of the songs, so it
-    does not depend on the other variants run beside it."""
-
-    def per_song(scores, key):
-        vals = [a[key] for a in scores.values() if key in a]
-        return float(np.mean(vals)) if vals else np.nan
-
+    paired bootstrap interval over the songs (``eval_structure.bootstrap_interval``: the same
+    resamples whatever else runs beside it) and how many songs went up and down: what another sample
+    of as many songs could show."""
     for i in range(1, len(configs)):
         parts = []
         for key in keys:
-            d = np.array([per_song(rows[i][1], key) - per_song(rows[0][1], key) for rows in res])
+            d = np.array([es.song_figure(rows[i][1], key) - es.song_figure(rows[0][1], key) for rows in res])
             d = d[np.isfinite(d)]
             if d.size == 0:
                 continue
-            boot = d[np.random.default_rng(seed).integers(0, d.size, size=(draws, d.size))].mean(axis=1)
-            lo, hi = np.percentile(boot, [5, 95])
+            lo, hi = es.bootstrap_interval(d)
             parts.append(
                 f"{es.SHORT.get(key, key)} {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] "
                 f"({int((d > 1e-9).sum())} up, {int((d < -1e-9).sum())} down of {d.size})"
