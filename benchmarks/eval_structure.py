@@ -425,23 +425,25 @@ SHORT = {
 }
 
 
-def summarise(rows):
-    """Mean over songs of the mean over annotators, per figure."""
-    out = {}
-    for k in KEYS:
-        per_song = []
-        for _, scores, *_ in rows:
-            vals = [s[k] for s in scores.values() if k in s]
-            if vals:
-                per_song.append(float(np.mean(vals)))
-        out[k] = (float(np.mean(per_song)) if per_song else float("nan"), len(per_song))
-    return out
-
-
 def song_figure(scores: dict, key: str) -> float:
     """One song's figure: the mean over its annotators that have it (NaN when none has)."""
     vals = [s[key] for s in scores.values() if key in s]
     return float(np.mean(vals)) if vals else float("nan")
+
+
+def _song_figures(rows, key: str) -> np.ndarray:
+    """Every song's :func:`song_figure` that exists."""
+    per_song = np.array([song_figure(scores, key) for _, scores, *_ in rows], dtype=float)
+    return per_song[np.isfinite(per_song)]
+
+
+def summarise(rows):
+    """Mean over songs of the mean over annotators, per figure, with the number of songs that have it."""
+    out = {}
+    for k in KEYS:
+        per_song = _song_figures(rows, k)
+        out[k] = (float(per_song.mean()) if per_song.size else float("nan"), int(per_song.size))
+    return out
 
 
 def bootstrap_interval(values, *, draws: int = 2000, seed: int = 0, level: float = 0.9) -> tuple[float, float]:
@@ -456,13 +458,7 @@ def bootstrap_interval(values, *, draws: int = 2000, seed: int = 0, level: float
 def intervals(rows) -> dict:
     """Per figure, the 90 % bootstrap interval of :func:`summarise`'s mean over songs: how far another
     sample of as many songs of this rendering could put the figure."""
-    out = {}
-    for k in KEYS:
-        per_song = np.array([song_figure(scores, k) for _, scores, *_ in rows])
-        per_song = per_song[np.isfinite(per_song)]
-        if per_song.size:
-            out[k] = bootstrap_interval(per_song)
-    return out
+    return {k: bootstrap_interval(v) for k in KEYS if (v := _song_figures(rows, k)).size}
 
 
 def _print_summary(title, rows):

@@ -355,21 +355,17 @@ def _install() -> None:
         when ``long_in`` names it."""
 
         def wrapped(*args, **kw):
-            other = _state.get("long")
-            if name in (_state["cfg"].get("long_in") or ()) and other is not None and other[0].shape == args[0].shape:
-                mix = _state["cfg"].get("long_mix")
-                if mix:  # both recurrences' answers, combined
-                    short = fn(*args, **kw)
-                    args = list(args)
-                    args[i_r if i_r is not None else i_p] = other[0 if i_r is not None else 1]
-                    longer = fn(*args, **kw)
-                    return np.maximum(short, longer) if mix == "max" else 0.5 * (short + longer)
-                args = list(args)
-                if i_r is not None:
-                    args[i_r] = other[0]
-                if i_p is not None:
-                    args[i_p] = other[1]
-            return fn(*args, **kw)
+            other, cfg = _state.get("long"), _state["cfg"]
+            if name not in (cfg.get("long_in") or ()) or other is None or other[0].shape != args[0].shape:
+                return fn(*args, **kw)
+            longer = list(args)
+            for i, m in ((i_r, other[0]), (i_p, other[1])):
+                if i is not None:
+                    longer[i] = m
+            if not cfg.get("long_mix"):
+                return fn(*longer, **kw)
+            short, long_ = fn(*args, **kw), fn(*longer, **kw)  # both recurrences' answers, combined
+            return np.maximum(short, long_) if cfg["long_mix"] == "max" else 0.5 * (short + long_)
 
         return wrapped
 
@@ -541,7 +537,7 @@ def _print_changes(res, configs) -> None:
     keys = ("chorusF1", "found", "repeat_recall")
 
     def means(scores):
-        return {k: np.mean([a[k] for a in scores.values() if k in a] or [np.nan]) for k in keys}
+        return {k: es.song_figure(scores, k) for k in keys}
 
     for rows in res:
         base = means(rows[0][1])
