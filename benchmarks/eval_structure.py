@@ -345,6 +345,34 @@ def use_boundary_network(path: str | Path | None) -> None:
     pipeline._MODEL = None if path is None else (str(models_dir()), boundaries.read_arrays(Path(path).read_bytes()))
 
 
+def vocal_score(audio, cache: Path | None = None) -> float | None:
+    """The song's vocal score as the product computes it (``genre.model.vocal_score`` of the song decoded
+    as ``services.analyze`` decodes it), kept in ``cache`` beside the features; None without models."""
+    from explorer.analysis import features as fm
+    from explorer.audio.decode import decode
+    from explorer.errors import ExplorerError
+    from explorer.genre import model as gm
+
+    audio = Path(audio)
+    path = None
+    if cache is not None:
+        path = cache / "voice" / f"{features_key(audio)}-{gm.MODEL_VERSION}.json"
+        if path.exists():
+            return json.loads(path.read_text())["vocal"]
+    try:
+        models = gm.load_models(threads=1)
+    except ExplorerError:
+        return None
+    buf = decode(str(audio), sr=fm.SR, mono=True)
+    score = gm.vocal_score(models.networks.analyse(buf.mono(), sr=buf.sr), models.networks.tag_names)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"vocal": score}))
+        os.replace(tmp, path)
+    return score
+
+
 def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
     """``Analysis.to_dict()`` of one file (features from ``cache`` when there), and the seconds it took."""
     from explorer.analysis import features as fm
@@ -390,7 +418,7 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
                 rms=feats.rms,
             )
             os.replace(tmp, path)
-    res = pipeline.from_features(feats, duration=duration)
+    res = pipeline.from_features(feats, duration=duration, voice=lambda: vocal_score(audio, cache))
     res.pop("warnings")
     a = Analysis(file=str(audio), duration=duration, sample_rate=sr, channels=ch, **res)
     return a.to_dict(), time.perf_counter() - t

@@ -31,6 +31,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``repetition_strength.py``) gets its recurrence from ``steps_loose`` (default 8) beats per vector.
     With ``voice_map`` (a JSON file: "FOLDER/STEM" -> the song's vocal score, MTT musicnn's vocal tags
     minus its no-vocal tags) only a song scoring above ``voice`` (default 0.02) can be gated.
+``vrep``, ``vscore``
+    ``pipeline.VOICE_REPEAT`` and ``pipeline.VOICE_SCORE``: a sung song that repeats loosely compares
+    longer stretches (``vrep`` 0 never, as analysis 1.25 did).
 ``cmed``, ``cpow``, ``ctop``, ``cq``
     The chroma the recurrence compares: each unit's as the median of its frames rather than their mean
     (``cmed``: true; the other stages get it too), raised to ``cpow`` (the product takes its square
@@ -405,6 +408,8 @@ def _configure(cfg: dict) -> None:
     pipeline.LEVEL_LENGTH_RATIO = cfg.get("level", _state.setdefault("level0", pipeline.LEVEL_LENGTH_RATIO))
     pipeline.LOOSE_REPEAT = cfg.get("loose", _state.setdefault("loose0", pipeline.LOOSE_REPEAT))
     pipeline.LOOSE_FLOOR = float(cfg.get("floor", _state.setdefault("floor0", pipeline.LOOSE_FLOOR)))
+    pipeline.VOICE_REPEAT = float(cfg.get("vrep", _state.setdefault("vrep0", pipeline.VOICE_REPEAT)))
+    pipeline.VOICE_SCORE = float(cfg.get("vscore", _state.setdefault("vscore0", pipeline.VOICE_SCORE)))
     pipeline.beats_mod.HEAD_TOLERANCE = float(
         cfg.get("head", _state.setdefault("head0", pipeline.beats_mod.HEAD_TOLERANCE))
     )

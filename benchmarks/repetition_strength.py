@@ -36,17 +36,10 @@ BARS = 4
 
 
 def unit_strength(R: np.ndarray, *, span: int) -> np.ndarray | None:
-    """Per unit of the recurrence ``R`` [shape=(n, n)], its best mean affinity over ``span`` units along a
-    diagonal at a lag of ``span`` or more: how well the stretch starting there is heard again elsewhere.
-    None when the song is shorter than two spans."""
-    from explorer.analysis import filters
+    """Per unit of the recurrence ``R``, its best repeat over ``span`` units (``structure.repeat_strength``)."""
+    from explorer.analysis.structure import repeat_strength
 
-    n = R.shape[0]
-    if n <= 2 * span:
-        return None
-    D = filters.diagonal_mean(R, length=span)
-    idx = np.arange(n)
-    return np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
+    return repeat_strength(R, span=span)
 
 
 def song_strength(audio: str, cache: str | None) -> tuple[float, float]:

@@ -4,13 +4,12 @@ Usage::
 
     python benchmarks/vocal_scores.py --domains tune-band-human,tune-sung-human,real --out voices.json
 
-A song's vocal score is the mean of the MagnaTagATune network's vocal tags ("vocal", "vocals", "singing",
-"voice", "female vocal", "male vocal", "female voice", "male voice", "woman", "man", "female", "male")
-minus the mean of its no-vocal tags ("no vocals", "no vocal", "no voice"), both averaged over the song's
-patches as the genre stage computes them (``explorer.genre.model.Networks.analyse``).  The table prints
-each domain's percentiles; ``--out`` writes ``{"FOLDER/STEM": score}`` for ``eval_structure_variants.py``'s
-``voice_map``.  Domains are ``eval_structure.DOMAINS`` names, ``real`` or ``debian-music``
-(``repetition_strength.domain_files``).
+A song's vocal score is ``explorer.genre.model.vocal_score``: the mean of the MagnaTagATune network's vocal
+tags minus the mean of its no-vocal tags, both averaged over the song's patches as the genre stage computes
+them; the structure stage compares longer stretches in a sung song that repeats loosely
+(``pipeline.VOICE_REPEAT``).  The table prints each domain's percentiles; ``--out`` writes
+``{"FOLDER/STEM": score}`` for ``eval_structure_variants.py``'s ``voice_map``.  Domains are
+``eval_structure.DOMAINS`` names, ``real`` or ``debian-music`` (``repetition_strength.domain_files``).
 """
 
 from __future__ import annotations
@@ -26,37 +25,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import eval_structure as es  # noqa: E402
 from repetition_strength import domain_files  # noqa: E402
-
-VOCAL = (
-    "vocal",
-    "vocals",
-    "singing",
-    "voice",
-    "female vocal",
-    "male vocal",
-    "female voice",
-    "male voice",
-    "woman",
-    "man",
-    "female",
-    "male",
-)
-NO_VOCAL = ("no vocals", "no vocal", "no voice")
-NETWORK = "MTT_musicnn"
 
 
 def vocal_score(audio: str) -> float:
-    """The vocal score of one file (see the module docstring)."""
-    from explorer.audio.decode import decode
-    from explorer.genre.model import load_models
-
-    models = load_models(threads=1)
-    buf = decode(audio, sr=16000, mono=True)
-    tags = dict(
-        zip(models.networks.tag_names[NETWORK], models.networks.analyse(buf.mono(), sr=buf.sr).mean_tags()[NETWORK])
-    )
-    return float(np.mean([tags[t] for t in VOCAL]) - np.mean([tags[t] for t in NO_VOCAL]))
+    """The vocal score of one file, as the product computes it (kept beside the cached features)."""
+    return es.vocal_score(audio, es.CORPUS / "features")
 
 
 def map_key(audio: str | Path) -> str:

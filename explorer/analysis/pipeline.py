@@ -52,6 +52,17 @@ LABEL_THRESHOLD = 0.3
 LOOSE_REPEAT: float | None = 0.75
 #: ... but never against a repeat weaker than this: below it, the clearest pair is noise.
 LOOSE_FLOOR = 0.5
+#: A sung song that repeats loosely compares longer stretches: when the median unit's best repeat over
+#: VOICE_SPAN_BARS bars elsewhere (:func:`structure.repeat_strength` of the raw recurrence) is below
+#: VOICE_REPEAT and the song's vocal score (the taggers' vocal tags less their no-vocal tags,
+#: ``explorer.genre.model.vocal_score``) is above VOICE_SCORE, the recurrence stacks VOICE_STEPS
+#: beats per vector instead of 4.  A voice's vibrato, glides and consonants make it noisy beat by beat,
+#: which longer stretches average out; loose playing without a voice does not gain (chosen on the
+#: training renders).
+VOICE_REPEAT = 0.45
+VOICE_SPAN_BARS = 4
+VOICE_SCORE = 0.02
+VOICE_STEPS = 8
 #: A run of one label whose head is other material gets a second label for it
 #: (:func:`labelling.split_mixed_runs`); 0 turns this off.
 SPLIT_RATIO = 0.5
@@ -97,9 +108,18 @@ _MODEL: tuple[str, dict] | None = None
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
+#: Asked at most once per song, only when its repeats are loose: the song's vocal score, or None when
+#: it cannot be had (the taggers' model is missing); may block until the taggers have run.
+VoiceFn = Callable[[], "float | None"]
 
 
-def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Analysis:
+def analyze(
+    buffer: AudioBuffer,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    voice: VoiceFn | None = None,
+) -> Analysis:
     """Analyse one decoded song.
 
     Parameters
@@ -109,6 +129,9 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
         Called between stages with the fraction done (0–1) and the stage name.
     cancel : callable() -> bool or None
         Polled between stages; raises :class:`~explorer.errors.Cancelled` when it returns True.
+    voice : callable() -> float or None, or None
+        The song's vocal score (see :data:`VOICE_REPEAT`), asked only when the song repeats loosely;
+        None treats every song as unsung.
 
     Returns
     -------
@@ -122,7 +145,7 @@ def analyze(buffer: AudioBuffer, *, progress: ProgressFn | None = None, cancel: 
     do not cost the genre networks beside it their core.
     """
     with _one_blas_thread():
-        return _analyze(buffer, progress=progress, cancel=cancel)
+        return _analyze(buffer, progress=progress, cancel=cancel, voice=voice)
 
 
 def _one_blas_thread():
@@ -134,7 +157,9 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _analyze(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: CancelFn | None) -> Analysis:
+def _analyze(
+    buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: CancelFn | None, voice: VoiceFn | None
+) -> Analysis:
     timings: dict[str, float] = {}
     warnings = list(buffer.warnings)
     t_all = time.perf_counter()
@@ -153,7 +178,7 @@ def _analyze(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: Cancel
     stage("features", 0.0)
     y = features_mod.to_mono(buffer.samples, buffer.sr)
     feats = features_mod.compute(y)
-    res = from_features(feats, duration=buffer.duration, stage=stage)
+    res = from_features(feats, duration=buffer.duration, stage=stage, voice=voice)
     warnings.extend(res.pop("warnings"))
 
     timings["total"] = time.perf_counter() - t_all
@@ -169,7 +194,13 @@ def _analyze(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: Cancel
     )
 
 
-def from_features(feats, *, duration: float, stage: Callable = lambda name, frac, done=None: None) -> dict:
+def from_features(
+    feats,
+    *,
+    duration: float,
+    stage: Callable = lambda name, frac, done=None: None,
+    voice: VoiceFn | None = None,
+) -> dict:
     """The stages after feature extraction: beats, recurrence, sections, chorus, motifs.
 
     Parameters
@@ -179,6 +210,8 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         Length of the song (s).
     stage : callable(name, fraction, done=None)
         Called at the start of each stage (``done`` names the stage just finished).
+    voice : callable() -> float or None, or None
+        The song's vocal score, asked only when the song repeats loosely (:data:`VOICE_REPEAT`).
 
     Returns
     -------
@@ -226,10 +259,17 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         chroma = chroma.copy()
         chroma[:, key_change[0] :] = np.roll(chroma[:, key_change[0] :], -key_change[1], axis=0)
     R, R_path = structure.recurrence(chroma, sync["mfcc"])
+    done = "recurrence"
+    if voice is not None and _loose(R, units_per_bar):
+        stage("voice", 0.5, done=done)
+        done = "voice"  # the time spent waiting for the taggers, and the second recurrence
+        score = voice()
+        if score is not None and score > VOICE_SCORE:
+            R, R_path = structure.recurrence(chroma, sync["mfcc"], n_steps=VOICE_STEPS)
     if group > 1:
         warnings.append(f"long file: the structure stages use groups of {group} beats")
 
-    stage("sections", 0.6, done="recurrence")
+    stage("sections", 0.6, done=done)
     n = unit_frames.size
     peak = float(sync["rms"].max(initial=0.0))
     active = sync["rms"] > peak * 10 ** (-45 / 20) if peak > 0 else np.zeros(n, dtype=bool)
@@ -323,6 +363,12 @@ def from_features(feats, *, duration: float, stage: Callable = lambda name, frac
         chorus_note=chorus_note,
         key_change=None if key_change is None else (float(edges[key_change[0]]), key_change[1]),
     )
+
+
+def _loose(R: np.ndarray, units_per_bar: int) -> bool:
+    """Whether the song's median unit repeats below :data:`VOICE_REPEAT` (False for a short song)."""
+    best = structure.repeat_strength(R, span=VOICE_SPAN_BARS * units_per_bar)
+    return best is not None and float(np.median(best)) < VOICE_REPEAT
 
 
 def _key_change(chroma: np.ndarray, units_per_bar: int) -> tuple[int, int] | None:

@@ -75,6 +75,30 @@ def recurrence(
     return R, np.clip(R_path, 0, 1).astype(np.float32)
 
 
+def repeat_strength(R: np.ndarray, *, span: int) -> np.ndarray | None:
+    """How well the stretch starting at every unit is heard again elsewhere in the song.
+
+    Parameters
+    ----------
+    R : np.ndarray [shape=(n, n)]
+        Recurrence (affinity in [0, 1]), e.g. the raw one of :func:`recurrence`.
+    span : int
+        Length of the compared stretch (units); a repeat lies at a lag of at least ``span``.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)] or None
+        Per unit, the best mean affinity over ``span`` units along one diagonal; None when the song
+        is not longer than two spans.
+    """
+    n = R.shape[0]
+    if n <= 2 * span:
+        return None
+    D = filters.diagonal_mean(R, length=span)
+    idx = np.arange(n)
+    return np.where(np.abs(idx[:, None] - idx[None, :]) >= span, D, 0.0).max(axis=1)
+
+
 def key_change(
     chroma: np.ndarray,
     *,

@@ -4,4 +4,4 @@ The GUI process keys its cache lookups with it, and it never needs librosa itsel
 """
 
 #: Bumped whenever a change alters results: it is part of every cache key.
-ANALYSIS_VERSION = "1.25"
+ANALYSIS_VERSION = "1.26"

@@ -108,12 +108,20 @@ def _compute(
     if beside:
         result, desc = _structure_beside_genre(buffer, progress=structure_progress, cancel=cancel)
     else:
-        result = analyze(buffer, progress=structure_progress, cancel=cancel)
+        # the structure asks for the vocal score of a song that repeats loosely: the description is
+        # then made first, and once
+        made: dict = {}
+
+        def voice():
+            made["desc"] = describe(buffer, cancel=cancel)
+            return made["desc"].vocal
+
+        result = analyze(buffer, progress=structure_progress, cancel=cancel, voice=voice)
         if cancel is not None and cancel():
             raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
         if progress is not None:
             progress(1.0 - GENRE_SHARE, "genre")
-        desc = describe(buffer)
+        desc = made["desc"] if "desc" in made else describe(buffer)
     result = result.replace(genre=desc.genre, embedding=desc.embedding)
     src = buffer.source
     if src.sample_rate and src.channels:  # a buffer decoded at the analysis rate, in mono: name the file's own
@@ -125,11 +133,15 @@ def _compute(
 
 def _structure_beside_genre(buffer: AudioBuffer, *, progress: ProgressFn | None, cancel: CancelFn | None):
     """(:func:`~explorer.analysis.pipeline.analyze`, :func:`~explorer.genre.model.describe`) of ``buffer``, the
-    description computed in a second thread; an exception of either is raised once both have stopped."""
+    description computed in a second thread; an exception of either is raised once both have stopped.
+
+    The structure waits for the description only when it asks for the song's vocal score (a song that
+    repeats loosely); a description that failed gives no score, and its error is raised afterwards."""
     from explorer.analysis.pipeline import analyze
     from explorer.genre.model import describe
 
     stop = threading.Event()
+    ready = threading.Event()
     outcome: dict = {}
 
     def genre():
@@ -137,11 +149,20 @@ def _structure_beside_genre(buffer: AudioBuffer, *, progress: ProgressFn | None,
             outcome["desc"] = describe(buffer, cancel=lambda: stop.is_set() or (cancel is not None and cancel()))
         except BaseException as e:  # noqa: BLE001 - handed to the calling thread
             outcome["error"] = e
+        finally:
+            ready.set()
+
+    def voice():
+        while not ready.wait(0.05):
+            if cancel is not None and cancel():
+                raise Cancelled(f"{buffer.path}: analysis cancelled", path=buffer.path)
+        desc = outcome.get("desc")
+        return None if desc is None else desc.vocal
 
     worker = threading.Thread(target=genre, name="genre", daemon=True)
     worker.start()
     try:
-        result = analyze(buffer, progress=progress, cancel=cancel)
+        result = analyze(buffer, progress=progress, cancel=cancel, voice=voice)
         if progress is not None and worker.is_alive():
             progress(1.0 - GENRE_SHARE, "genre")
     except BaseException:

@@ -494,3 +494,20 @@ def test_split_opening_leaves_a_verse_heard_twice_in_a_row_alone():
     # an opening no longer than the label's other occurrences: nothing to compare
     R = _path_recurrence("VCVC")
     assert split_opening([0, 4, 8, 12, 16], [0, 1, 0, 1], R, min_extra=1) == ([0, 4, 8, 12, 16], [0, 1, 0, 1])
+
+
+def test_repeat_strength_finds_each_stretch_heard_again():
+    """Units 0–19 come back exactly at 40–59 and nothing else repeats: those units score 1, units
+    repeated only in part score in between, and the rest 0; too short a song has no figure."""
+    from explorer.analysis.structure import repeat_strength
+
+    n, span = 80, 8
+    R = np.eye(n, dtype=np.float32)
+    R[np.arange(20), np.arange(40, 60)] = R[np.arange(40, 60), np.arange(20)] = 1.0
+    best = repeat_strength(R, span=span)
+    assert best.shape == (n,)
+    np.testing.assert_allclose(best[4:16], 1.0)
+    np.testing.assert_allclose(best[44:56], 1.0)
+    assert 0.0 < best[18] < 1.0
+    np.testing.assert_allclose(best[24:36], 0.0)
+    assert repeat_strength(R[:16, :16], span=span) is None

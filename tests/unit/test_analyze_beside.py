@@ -64,3 +64,73 @@ def test_cancel_stops_the_structure_and_the_genre(song):
         analyze_buffer(song, cancel=cancel)
     assert polled.is_set()
     assert not [t for t in threading.enumerate() if t.name == "genre"]
+
+
+def test_a_sung_song_that_repeats_loosely_waits_for_its_vocal_score(song, monkeypatch):
+    """Both ways of running the genre networks hand their vocal score to the structure, which compares
+    longer stretches when it is above the bar (every song counts as loose and as sung here)."""
+    from explorer.analysis import pipeline
+    from explorer.genre import model
+
+    plain = analyze(song)
+    monkeypatch.setattr(pipeline, "VOICE_REPEAT", 2.0)
+    asked = []
+    sung = analyze(song, voice=lambda: asked.append(1) or 1.0)
+    assert asked == [1]
+    assert not np.allclose(sung.recurrence, plain.recurrence)
+    np.testing.assert_array_equal(analyze(song, voice=lambda: None).recurrence, plain.recurrence)
+
+    monkeypatch.setattr(pipeline, "VOICE_SCORE", -2.0)
+    described = []
+    real_describe = model.describe
+    monkeypatch.setattr(model, "describe", lambda *a, **k: described.append(1) or real_describe(*a, **k))
+    for cores in (1, 2):  # after the structure's first stages, or beside them
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        both = analyze_buffer(song)
+        np.testing.assert_array_equal(both.recurrence, sung.recurrence)
+        assert described == [1]  # the description the structure waited for is the song's description
+        described.clear()
+    monkeypatch.setattr(pipeline, "VOICE_SCORE", 2.0)
+    np.testing.assert_array_equal(analyze_buffer(song).recurrence, plain.recurrence)
+
+
+def test_a_song_that_repeats_exactly_never_waits_for_the_taggers(song):
+    """The default bar: the synthetic song repeats note for note, so its vocal score is not asked for."""
+    asked = []
+    analyze(song, voice=lambda: asked.append(1) or 1.0)
+    assert asked == []
+
+
+def test_cancel_while_the_structure_waits_for_the_vocal_score(song, monkeypatch):
+    from explorer.analysis import pipeline
+    from explorer.genre import model
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the genre runs within the structure")
+    monkeypatch.setattr(pipeline, "VOICE_REPEAT", 2.0)
+    waiting, release = threading.Event(), threading.Event()
+    real_describe = model.describe
+
+    def slow_describe(*a, **k):
+        waiting.set()
+        while not release.wait(0.05):  # held until the structure's cancellation stops it
+            if k["cancel"]():
+                raise Cancelled("genre analysis cancelled")
+        return real_describe(*a, **k)
+
+    monkeypatch.setattr(model, "describe", slow_describe)
+    seen = []
+
+    def progress(frac, stage):
+        seen.append(stage)
+
+    def cancel():
+        return "voice" in seen
+
+    try:
+        with pytest.raises(Cancelled):
+            analyze_buffer(song, progress=progress, cancel=cancel)
+    finally:
+        release.set()
+    assert waiting.is_set() and "voice" in seen
+    assert not [t for t in threading.enumerate() if t.name == "genre"]

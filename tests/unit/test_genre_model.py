@@ -21,6 +21,9 @@ from explorer.genre.model import (
     MANIFEST_FILE,
     MODEL_VERSION,
     NETWORKS,
+    NO_VOCAL_TAGS,
+    VOCAL_NETWORK,
+    VOCAL_TAGS,
     GenreModel,
     Models,
     NetworkOutputs,
@@ -30,6 +33,7 @@ from explorer.genre.model import (
     read_manifest,
     read_verified,
     verify_models,
+    vocal_score,
 )
 
 RNG = np.random.default_rng(7)
@@ -60,6 +64,7 @@ def assert_valid(description):
     assert e.dtype == np.float32 and e.shape == (EMBEDDING_SIZE,)
     assert np.all(np.isfinite(e))
     assert float(np.linalg.norm(e)) == pytest.approx(1.0, abs=1e-5)
+    assert description.vocal is not None and -1.0 <= description.vocal <= 1.0
 
 
 def test_shipped_model_files_verify_and_load():
@@ -396,3 +401,20 @@ def test_shipped_embeddings_are_the_ones_listeners_trained_on():
     assert model.EMBEDDING_VERSION == "1-667a30487645"
     assert set(model.LEGACY_EMBEDDING_VERSIONS.values()) == {model.EMBEDDING_VERSION}
     assert model.EMBEDDING_VERSION != MODEL_VERSION
+
+
+def test_vocal_score_is_the_vocal_tags_less_the_no_vocal_tags():
+    """Over the patches: every vocal tag at .6 and .2 (mean .4), every no-vocal tag at .1, the rest at .9."""
+    names = load_models().networks.tag_names
+    assert set(VOCAL_TAGS) | set(NO_VOCAL_TAGS) <= set(names[VOCAL_NETWORK])
+    tags = {}
+    for network in NETWORKS:
+        t = np.full((2, len(names[network])), 0.9)
+        for i, name in enumerate(names[network]):
+            if network == VOCAL_NETWORK and name in VOCAL_TAGS:
+                t[:, i] = (0.6, 0.2)
+            elif network == VOCAL_NETWORK and name in NO_VOCAL_TAGS:
+                t[:, i] = 0.1
+        tags[network] = t
+    outputs = NetworkOutputs(tags, {n: np.zeros((2, 200)) for n in NETWORKS}, np.zeros(2, int))
+    assert vocal_score(outputs, names) == pytest.approx(0.3)
