@@ -261,8 +261,8 @@ def from_features(
     R, R_path = structure.recurrence(chroma, sync["mfcc"])
     done = "recurrence"
     if voice is not None and _loose(R, units_per_bar):
-        stage("voice", 0.5, done=done)
-        done = "voice"  # the time spent waiting for the taggers, and the second recurrence
+        stage("vocals", 0.5, done=done)
+        done = "vocals"  # the time spent waiting for the taggers, and the second recurrence
         score = voice()
         if score is not None and score > VOICE_SCORE:
             R, R_path = structure.recurrence(chroma, sync["mfcc"], n_steps=VOICE_STEPS)

@@ -125,12 +125,12 @@ def test_cancel_while_the_structure_waits_for_the_vocal_score(song, monkeypatch)
         seen.append(stage)
 
     def cancel():
-        return "voice" in seen
+        return "vocals" in seen
 
     try:
         with pytest.raises(Cancelled):
             analyze_buffer(song, progress=progress, cancel=cancel)
     finally:
         release.set()
-    assert waiting.is_set() and "voice" in seen
+    assert waiting.is_set() and "vocals" in seen
     assert not [t for t in threading.enumerate() if t.name == "genre"]
