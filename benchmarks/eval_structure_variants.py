@@ -31,9 +31,9 @@ A variant is a JSON object; ``{}`` is the product as it is.  Keys:
     ``repetition_strength.py``) gets its recurrence from ``steps_loose`` (default 8) beats per vector.
     With ``voice_map`` (a JSON file: "FOLDER/STEM" -> the song's vocal score, MTT musicnn's vocal tags
     minus its no-vocal tags) only a song scoring above ``voice`` (default 0.02) can be gated.
-``vrep``, ``vscore``
-    ``pipeline.VOICE_REPEAT`` and ``pipeline.VOICE_SCORE``: a sung song that repeats loosely compares
-    longer stretches (``vrep`` 0 never, as analysis 1.25 did).
+``vrep``, ``vscore``, ``vsteps``
+    ``pipeline.VOICE_REPEAT``, ``pipeline.VOICE_SCORE`` and ``pipeline.VOICE_STEPS``: a sung song that
+    repeats loosely compares longer stretches (``vrep`` 0 never, as analysis 1.25 did).
 ``cmed``, ``cpow``, ``ctop``, ``cq``
     The chroma the recurrence compares: each unit's as the median of its frames rather than their mean
     (``cmed``: true; the other stages get it too), raised to ``cpow`` (the product takes its square
@@ -410,6 +410,7 @@ def _configure(cfg: dict) -> None:
     pipeline.LOOSE_FLOOR = float(cfg.get("floor", _state.setdefault("floor0", pipeline.LOOSE_FLOOR)))
     pipeline.VOICE_REPEAT = float(cfg.get("vrep", _state.setdefault("vrep0", pipeline.VOICE_REPEAT)))
     pipeline.VOICE_SCORE = float(cfg.get("vscore", _state.setdefault("vscore0", pipeline.VOICE_SCORE)))
+    pipeline.VOICE_STEPS = int(cfg.get("vsteps", _state.setdefault("vsteps0", pipeline.VOICE_STEPS)))
     pipeline.beats_mod.HEAD_TOLERANCE = float(
         cfg.get("head", _state.setdefault("head0", pipeline.beats_mod.HEAD_TOLERANCE))
     )
