@@ -418,10 +418,17 @@ def analyse_file(audio, cache: Path | None = None) -> tuple[dict, float]:
                 rms=feats.rms,
             )
             os.replace(tmp, path)
-    res = pipeline.from_features(feats, duration=duration, voice=lambda: vocal_score(audio, cache))
+    heard: dict = {}
+
+    def voice():
+        heard["vocal_score"] = vocal_score(audio, cache)
+        return heard["vocal_score"]
+
+    res = pipeline.from_features(feats, duration=duration, voice=voice)
     res.pop("warnings")
     a = Analysis(file=str(audio), duration=duration, sample_rate=sr, channels=ch, **res)
-    return a.to_dict(), time.perf_counter() - t
+    # a song that repeats loosely was asked for its vocal score: kept for the reader (``describe``)
+    return a.to_dict() | heard, time.perf_counter() - t
 
 
 def _work(args):
@@ -542,6 +549,8 @@ def _fmt_t(t: float) -> str:
 
 def describe(est: dict) -> str:
     """What the analysis found in one song, for a reader to judge against the music."""
+    from explorer.analysis import pipeline
+
     meter = est.get("meter")
     lines = [
         f"  tempo {est.get('tempo')} BPM, meter {meter if meter is not None else '?'}, "
@@ -553,6 +562,14 @@ def describe(est: dict) -> str:
             else ""
         )
     ]
+    if "vocal_score" in est:
+        score = est["vocal_score"]
+        sung = score is not None and score > pipeline.VOICE_SCORE
+        lines[0] += (
+            "; repeats loosely, vocal score "
+            + ("unknown" if score is None else f"{score:+.3f}")
+            + (": sung, longer stretches compared" if sung else "")
+        )
     lines.append("  " + " | ".join(f"{_fmt_t(x['start'])} {x['label']} {x['function']}" for x in est["sections"]))
     if est["choruses"]:
         lines.append(
