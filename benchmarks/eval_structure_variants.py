@@ -204,9 +204,9 @@ def _voiced(cfg: dict) -> bool:
 
 def _median_strength(R: np.ndarray) -> float | None:
     """The song's median unit's best 4-bar repeat elsewhere (``repetition_strength.py``), None when short."""
-    from repetition_strength import unit_strength
+    from explorer.analysis.structure import repeat_strength
 
-    best = unit_strength(R, span=16)
+    best = repeat_strength(R, span=16)
     return None if best is None else float(np.median(best))
 
 

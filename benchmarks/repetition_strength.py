@@ -35,22 +35,15 @@ import eval_structure as es  # noqa: E402
 BARS = 4
 
 
-def unit_strength(R: np.ndarray, *, span: int) -> np.ndarray | None:
-    """Per unit of the recurrence ``R``, its best repeat over ``span`` units (``structure.repeat_strength``)."""
-    from explorer.analysis.structure import repeat_strength
-
-    return repeat_strength(R, span=span)
-
-
 def song_strength(audio: str, cache: str | None) -> tuple[float, float]:
     """(median, 90th percentile) over one song's units of the best 4-bar repetition elsewhere."""
-    from explorer.analysis import pipeline
+    from explorer.analysis import pipeline, structure
 
     seen: dict = {}
     sections = pipeline._sections
 
     def spy(R, R_path, nov, sync, unit_down, units_per_bar, *args, **kw):
-        best = unit_strength(R, span=BARS * units_per_bar)
+        best = structure.repeat_strength(R, span=BARS * units_per_bar)
         if best is not None:
             seen["fig"] = (float(np.median(best)), float(np.percentile(best, 90)))
         return sections(R, R_path, nov, sync, unit_down, units_per_bar, *args, **kw)
